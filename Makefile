@@ -1,0 +1,113 @@
+# Hearth: one non-recursive Makefile. Objects go to $(BUILD)/ (out of tree);
+# -MMD keeps header dependencies exact; `make -j2` is safe.
+SHELL := /bin/bash
+BUILD ?= build
+PREFIX ?= /usr/local
+DESTDIR ?=
+CXX := g++
+SAN ?=
+
+CXXFLAGS := -std=c++20 -O2 -g -Wall -Wextra -Werror -Wno-psabi -I. -MMD -MP
+ifeq ($(SAN),1)
+CXXFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+# Recursive (=) so that they are read after `make deps` installed Open MPI.
+MPI_CFLAGS = $(shell mpicxx --showme:compile 2>/dev/null)
+MPI_LIBS = $(shell mpicxx --showme:link 2>/dev/null)
+HWLOC_LIBS = -lhwloc
+
+CORE_SRC := $(wildcard core/*.cpp) $(wildcard plugins/*/*.cpp)
+RUNNER_SRC := $(wildcard runner/*.cpp)
+UNIT_SRC := $(wildcard tests/unit/*.cpp)
+INTEG_SRC := $(wildcard tests/integration/*.cpp)
+BENCH_SRC := $(wildcard bench/*.c)
+
+obj = $(patsubst %.cpp,$(BUILD)/obj/%.o,$(1))
+CORE_OBJ := $(call obj,$(CORE_SRC))
+RUNNER_OBJ := $(call obj,$(RUNNER_SRC))
+RUNNER_LIB_OBJ := $(filter-out $(BUILD)/obj/runner/main.o,$(RUNNER_OBJ))
+UNIT_OBJ := $(call obj,$(UNIT_SRC))
+INTEG_OBJ := $(call obj,$(INTEG_SRC))
+
+LIBCORE := $(BUILD)/lib/libhearth-core.a
+HEARTH := $(BUILD)/bin/hearth
+UNIT := $(BUILD)/tests/unit_tests
+INTEG := $(BUILD)/tests/integration_tests
+BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+
+.PHONY: all deps build test test-unit test-integration test-asan demo bench install man clean format
+all: $(HEARTH) $(UNIT) $(INTEG) $(BENCH_BIN)
+build: all
+
+deps:
+	@tools/install-deps.sh
+
+$(BUILD)/obj/runner/%.o: CXXFLAGS += $(MPI_CFLAGS)
+$(BUILD)/obj/tests/%.o: CXXFLAGS += -DBOOST_TEST_DYN_LINK $(MPI_CFLAGS)
+
+$(BUILD)/obj/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -c $< -o $@
+
+$(LIBCORE): $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(HEARTH): $(RUNNER_OBJ) $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(MPI_LIBS) $(HWLOC_LIBS)
+
+$(UNIT): $(UNIT_OBJ) $(RUNNER_LIB_OBJ) $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CXX) $(LDFLAGS) -o $@ $^ -lboost_unit_test_framework $(MPI_LIBS) $(HWLOC_LIBS)
+
+$(INTEG): $(INTEG_OBJ) $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CXX) $(LDFLAGS) -o $@ $^ -lboost_unit_test_framework
+
+$(BUILD)/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	gcc -O2 -Wall -Wextra -Werror -o $@ $<
+
+# The README's test command: installs what is missing, builds, runs every
+# suite and ends with "N passed, N failed".
+test: deps
+	@$(MAKE) --no-print-directory -j2 all
+	@tests/run.sh $(BUILD) unit integration
+
+test-unit: all
+	@tests/run.sh $(BUILD) unit
+
+test-integration: all
+	@tests/run.sh $(BUILD) integration
+
+# ASan+UBSan build of the unit tests (CI runs it after `make test`).
+test-asan: deps
+	@$(MAKE) --no-print-directory -j2 BUILD=build-asan SAN=1 build-asan/tests/unit_tests
+	@tests/run.sh build-asan unit
+
+demo: deps
+	@$(MAKE) --no-print-directory -j2 $(HEARTH)
+	@examples/render-batch/demo.sh $(HEARTH)
+
+bench: deps
+	@$(MAKE) --no-print-directory -j2 $(HEARTH) $(BENCH_BIN)
+	@bench/run.sh $(BUILD)
+
+MAN_PAGES := $(wildcard man/*.[1-8])
+man:
+	@for p in $(MAN_PAGES); do mandoc -Tlint -W warning $$p || exit 1; done; echo "man pages lint clean"
+
+install: $(HEARTH)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0755 $(HEARTH) $(DESTDIR)$(PREFIX)/bin/hearth
+	for p in $(MAN_PAGES); do s=$${p##*.}; install -m 0644 $$p $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
+
+format:
+	clang-format -i $(CORE_SRC) $(RUNNER_SRC) $(UNIT_SRC) $(INTEG_SRC) $(wildcard core/*.hpp runner/*.hpp plugins/*/*.hpp tests/*/*.hpp)
+
+clean:
+	rm -rf build build-asan
+
+-include $(CORE_OBJ:.o=.d) $(RUNNER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(INTEG_OBJ:.o=.d)

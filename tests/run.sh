@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs the Boost.Test suites named on the command line (unit, integration)
+# from build dir $1 and ends with the line "N passed, N failed[, N skipped]".
+# Boost.Test's XML report gives per-module counts; we add them up.
+set -uo pipefail
+build=$1; shift
+passed=0; failed=0; skipped=0; status=0
+for suite in "$@"; do
+    bin="$build/tests/${suite}_tests"
+    report="$build/tests/${suite}_report.xml"
+    echo "== $suite tests ($bin)"
+    "$bin" --log_level=test_suite --report_format=XML --report_level=short \
+        --report_sink="$report" 2>&1 | grep -vE '^(Entering|Leaving) test suite' ; rc=${PIPESTATUS[0]}
+    [ "$rc" -ne 0 ] && status=1
+    if [ -s "$report" ]; then
+        # The first TestSuite element is the module: its counters cover everything.
+        line=$(grep -o '<TestSuite [^>]*>' "$report" | head -n1)
+        get() { echo "$line" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
+        p=$(get test_cases_passed); f=$(get test_cases_failed); a=$(get test_cases_aborted)
+        s=$(get test_cases_skipped)
+        passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0} + ${a:-0})); skipped=$((skipped + ${s:-0}))
+    else
+        echo "$suite: no report written (the runner crashed)"; failed=$((failed + 1)); status=1
+    fi
+done
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+exit $status

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Hearth builds, tests and demos with. Idempotent:
+# only missing packages are installed, so a second run costs a dpkg query.
+set -euo pipefail
+pkgs=(g++ make pkg-config openmpi-bin libopenmpi-dev hwloc libhwloc-dev libpapi-dev papi-tools
+      libcurl4-openssl-dev libcli11-dev libboost-test-dev libsqlite3-dev sqlite3 nlohmann-json3-dev
+      libcpp-httplib-dev libtomlplusplus-dev libspdlog-dev povray parallel mandoc iproute2 procps)
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "hearth: installing ${missing[*]}" >&2
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "hearth: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+    sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q >/dev/null
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
