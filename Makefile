@@ -13,7 +13,7 @@ CXXFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-saniti
 LDFLAGS += -fsanitize=address,undefined
 endif
 # Recursive (=) so that they are read after `make deps` installed Open MPI.
-MPI_CFLAGS = $(shell mpicxx --showme:compile 2>/dev/null)
+MPI_CFLAGS = -DOMPI_SKIP_MPICXX=1 $(patsubst -I%,-isystem %,$(shell mpicxx --showme:compile 2>/dev/null))
 MPI_LIBS = $(shell mpicxx --showme:link 2>/dev/null)
 HWLOC_LIBS = -lhwloc
 

@@ -1,0 +1,74 @@
+#include "jobspec.hpp"
+
+#include "error.hpp"
+
+namespace hearth {
+
+const char* to_string(SplitKind k) {
+    switch (k) {
+        case SplitKind::frames: return "frames";
+        case SplitKind::seeds: return "seeds";
+        case SplitKind::count: return "count";
+        case SplitKind::items: return "items";
+    }
+    return "?";
+}
+
+nlohmann::json to_json(const JobSpec& j) {
+    nlohmann::json nodes = nlohmann::json::array();
+    for (const auto& n : j.nodes) nodes.push_back({{"host", n.host}, {"slots", n.slots}});
+    return {{"id", j.id},
+            {"name", j.name},
+            {"tenant", j.tenant},
+            {"split", to_string(j.split)},
+            {"split_text", j.split_text},
+            {"chunk", j.chunk},
+            {"command", j.command},
+            {"nodes", nodes},
+            {"workers_per_host", j.workers_per_host},
+            {"slots", j.slots},
+            {"retries", j.retries},
+            {"timeout_ms", j.timeout_ms},
+            {"stage", j.stage},
+            {"collect", j.collect},
+            {"submitted_ms", j.submitted_ms},
+            {"submit_cwd", j.submit_cwd}};
+}
+
+JobSpec job_from_json(const nlohmann::json& v) {
+    try {
+        JobSpec j;
+        j.id = v.at("id").get<std::string>();
+        j.name = v.at("name").get<std::string>();
+        j.tenant = v.at("tenant").get<std::string>();
+        std::string split = v.at("split").get<std::string>();
+        if (split == "frames") j.split = SplitKind::frames;
+        else if (split == "seeds") j.split = SplitKind::seeds;
+        else if (split == "count") j.split = SplitKind::count;
+        else if (split == "items") j.split = SplitKind::items;
+        else throw std::runtime_error("unknown split '" + split + "'");
+        j.split_text = v.at("split_text").get<std::string>();
+        j.chunk = v.at("chunk").get<std::uint64_t>();
+        j.command = v.at("command").get<std::vector<std::string>>();
+        for (const auto& n : v.at("nodes"))
+            j.nodes.push_back({n.at("host").get<std::string>(), n.at("slots").get<std::uint32_t>()});
+        j.workers_per_host = v.at("workers_per_host").get<std::uint32_t>();
+        j.slots = v.at("slots").get<std::uint32_t>();
+        j.retries = v.at("retries").get<std::uint32_t>();
+        j.timeout_ms = v.at("timeout_ms").get<std::uint64_t>();
+        j.stage = v.at("stage").get<std::vector<std::string>>();
+        j.collect = v.at("collect").get<std::vector<std::string>>();
+        j.submitted_ms = v.at("submitted_ms").get<std::int64_t>();
+        j.submit_cwd = v.at("submit_cwd").get<std::string>();
+        if (j.chunk == 0 || j.command.empty() || j.workers_per_host == 0)
+            throw std::runtime_error("chunk, command or workers_per_host is empty");
+        return j;
+    } catch (const Error&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw Error(std::string("job.json is not a valid Hearth job (") + e.what() +
+                    "); it was written by another version or edited by hand");
+    }
+}
+
+}  // namespace hearth

@@ -1,0 +1,44 @@
+#pragma once
+// What a job is, as written to JOBDIR/job.json at submit time. Everything a
+// later `hearth resume` needs is in it (items and staged inputs are copied
+// into the job directory), so a resumed job runs the very same tasks.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace hearth {
+
+enum class SplitKind { frames, seeds, count, items };
+
+struct NodeSpec {
+    std::string host;
+    std::uint32_t slots = 0;  // 0: the node's cores (hwloc, on the node)
+};
+
+struct JobSpec {
+    std::string id;
+    std::string name;
+    std::string tenant;
+    SplitKind split = SplitKind::count;
+    std::string split_text;  // the set ("1-240"), range ("0-999"), count ("1000"), or "items"
+    std::uint64_t chunk = 1;
+    std::vector<std::string> command;  // template words
+    std::vector<NodeSpec> nodes;       // empty: this machine only
+    std::uint32_t workers_per_host = 1;
+    std::uint32_t slots = 0;  // --slots: 0 means per node (hostfile) or cores
+    std::uint32_t retries = 2;
+    std::uint64_t timeout_ms = 0;
+    std::vector<std::string> stage;    // names under JOBDIR/stage/
+    std::vector<std::string> collect;  // globs relative to the scratch directory
+    std::int64_t submitted_ms = 0;
+    std::string submit_cwd;
+};
+
+nlohmann::json to_json(const JobSpec&);
+JobSpec job_from_json(const nlohmann::json&);  // throws Error if a field is bad
+const char* to_string(SplitKind);
+
+}  // namespace hearth

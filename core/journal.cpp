@@ -1,0 +1,112 @@
+#include "journal.hpp"
+
+#include <chrono>
+#include <fstream>
+
+#include "error.hpp"
+
+namespace hearth {
+
+std::int64_t unix_ms_now() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+void apply_record(JournalState& s, const nlohmann::json& r) {
+    const std::string e = r.at("e").get<std::string>();
+    if (e == "start") {
+        std::uint64_t t = r.at("t").get<std::uint64_t>();
+        std::uint32_t a = r.at("a").get<std::uint32_t>();
+        s.running.insert(t);
+        if (!s.committed.contains(t)) {
+            auto& made = s.attempts[t];
+            if (a > made) made = a;
+        }
+    } else if (e == "done") {
+        std::uint64_t t = r.at("t").get<std::uint64_t>();
+        s.running.erase(t);
+        s.committed.insert(t);
+        s.attempts.erase(t);
+        s.failed.erase(t);
+        for (const auto& name : r.at("out")) s.outputs[name.get<std::string>()] = t;
+    } else if (e == "fail") {
+        std::uint64_t t = r.at("t").get<std::uint64_t>();
+        s.running.erase(t);
+        if (r.value("final", false) && !s.committed.contains(t)) s.failed.insert(t);
+    } else if (e == "launch") {
+        ++s.launches;
+        s.running.clear();  // a new dispatcher: nothing of the old one runs on
+        s.end.reset();
+    } else if (e == "end") {
+        s.end = r;
+        s.running.clear();
+    }
+}
+
+namespace {
+
+nlohmann::json parse_line(const std::string& line, const std::string& path, std::uint64_t n) {
+    try {
+        auto j = nlohmann::json::parse(line);
+        if (!j.is_object() || !j.contains("e")) throw std::runtime_error("not a journal record");
+        return j;
+    } catch (const std::exception& ex) {
+        throw Error("journal " + path + " is corrupt at line " + std::to_string(n) + " (" +
+                    ex.what() + "); move the damaged lines out of it, then 'hearth resume' " +
+                    "reruns what they recorded");
+    }
+}
+
+}  // namespace
+
+JournalState read_journal(const std::string& path,
+                          const std::function<void(const nlohmann::json&)>& visit) {
+    JournalState s;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return s;
+    std::string line;
+    std::uint64_t n = 0;
+    std::uint64_t offset = 0;
+    while (std::getline(in, line)) {
+        ++n;
+        if (in.eof()) break;  // no newline: a torn last line, left by a crash
+        offset += line.size() + 1;
+        if (line.empty()) continue;
+        nlohmann::json j;
+        try {
+            j = parse_line(line, path, n);
+        } catch (const Error&) {
+            // A torn write may leave garbage followed by nothing else.
+            if (in.peek() == std::char_traits<char>::eof()) break;
+            throw;
+        }
+        apply_record(s, j);
+        if (visit) visit(j);
+        s.valid_bytes = offset;
+        s.valid_lines = n;
+    }
+    return s;
+}
+
+void JournalTail::poll(const std::function<void(const nlohmann::json&)>& visit) {
+    std::ifstream in(m_path, std::ios::binary);
+    if (!in) return;
+    in.seekg(static_cast<std::streamoff>(m_offset));
+    std::string chunk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    m_offset += chunk.size();
+    m_partial += chunk;
+    std::size_t start = 0;
+    for (;;) {
+        std::size_t nl = m_partial.find('\n', start);
+        if (nl == std::string::npos) break;
+        std::string line = m_partial.substr(start, nl - start);
+        start = nl + 1;
+        ++m_line;
+        if (line.empty()) continue;
+        visit(parse_line(line, m_path, m_line));
+    }
+    m_partial.erase(0, start);
+}
+
+}  // namespace hearth

@@ -1,0 +1,65 @@
+#pragma once
+// The job journal: JOBDIR/journal, one JSON object a line, appended by the
+// dispatcher and fsync'd in batches. It is the job's truth: a task is done
+// when its "done" line is durable. Readers ignore a torn last line (a crash
+// mid-write) and reject corruption anywhere else with a message saying how
+// to recover.
+//
+// Records ("e" field):
+//   launch {n, ranks}                  a dispatcher started (n-th launch)
+//   node   {n, state: up|blocked, slots}
+//   start  {t, a, n, ts}               attempt a of task t started on node n
+//   done   {t, a, n, ms, exit, out:[names], log:[off,len], ts}
+//   fail   {t, a, n, ms, why, exit, reason, final, log:[off,len], ts}
+//   end    {state: finished|cancelled|stalled, committed, failed, rss_kb, ts}
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "interval_set.hpp"
+
+namespace hearth {
+
+struct JournalState {
+    IntervalSet committed;
+    std::map<std::uint64_t, std::uint32_t> attempts;  // uncommitted tasks: attempts used
+    std::set<std::uint64_t> failed;                   // failed for good, not committed since
+    std::map<std::string, std::uint64_t> outputs;     // collected name -> owning task
+    std::set<std::uint64_t> running;                  // started, no outcome yet
+    std::uint64_t launches = 0;
+    std::optional<nlohmann::json> end;                // the last end record, if any
+    std::uint64_t valid_bytes = 0;                    // up to the last complete line
+    std::uint64_t valid_lines = 0;
+};
+
+// Applies one record to the state (used by the reader and by live tailing).
+void apply_record(JournalState& state, const nlohmann::json& record);
+
+// Reads the whole journal; calls visit (if given) for each record.
+// A missing file is an empty journal. Throws Error on corruption.
+JournalState read_journal(const std::string& path,
+                          const std::function<void(const nlohmann::json&)>& visit = {});
+
+// Incremental reader for a journal another process is appending to.
+class JournalTail {
+public:
+    JournalTail(std::string path, std::uint64_t offset, std::uint64_t line = 0)
+        : m_path(std::move(path)), m_offset(offset), m_line(line) {}
+    // Calls visit for every complete line appended since the last poll.
+    void poll(const std::function<void(const nlohmann::json&)>& visit);
+
+private:
+    std::string m_path;
+    std::uint64_t m_offset = 0;
+    std::uint64_t m_line = 0;
+    std::string m_partial;
+};
+
+std::int64_t unix_ms_now();
+
+}  // namespace hearth

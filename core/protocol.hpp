@@ -1,0 +1,89 @@
+#pragma once
+// The messages of the dispatcher (rank 0) and workers (ranks >= 1). All
+// point-to-point; a worker asks for work when it has room, so no collective
+// or broadcast sits on the control path.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace hearth {
+
+enum class Tag : int {
+    hello = 1,   // worker -> dispatcher: ready, with its capacity
+    config = 2,  // dispatcher -> worker: job settings and staged files
+    report = 3,  // worker -> dispatcher: completions and how many tasks it wants
+    tasks = 4,   // dispatcher -> worker: a batch of task attempts
+    stop = 5,    // dispatcher -> worker: no more work (kill running tasks if set)
+};
+
+struct Hello {
+    std::string host;  // MPI processor name
+    std::uint32_t cores = 0;
+};
+
+struct FileBlob {
+    std::string path;  // relative, '/'-separated
+    std::uint32_t mode = 0644;
+    std::string data;
+};
+
+struct JobConfig {
+    std::string job;
+    std::string node;            // the name the dispatcher gives this worker
+    std::uint32_t slots = 0;     // 0: one per core
+    std::uint64_t timeout_ms = 0;  // 0: none
+    std::vector<std::string> collect;
+    std::vector<FileBlob> staged;
+};
+
+struct Assignment {
+    std::uint64_t task = 0;
+    std::uint32_t attempt = 1;
+    std::vector<std::string> argv;
+};
+
+enum class AttemptStatus : std::uint8_t {
+    ok = 0,
+    exited = 1,     // non-zero exit
+    signalled = 2,  // killed by a signal it did not ask for
+    timed_out = 3,  // --timeout reached; the process group was killed
+    spawn_failed = 4,
+    collect_failed = 5,  // ran fine but an output could not be collected
+    cancelled = 6,       // stopped by the dispatcher (job cancelled)
+};
+
+struct Completion {
+    std::uint64_t task = 0;
+    std::uint32_t attempt = 1;
+    AttemptStatus status = AttemptStatus::ok;
+    std::int32_t exit_code = 0;  // or the signal number when signalled
+    std::uint64_t wall_ms = 0;
+    std::string reason;  // one line when not ok
+    std::string log;     // stdout and stderr, interleaved as written (capped)
+    std::vector<FileBlob> outputs;
+};
+
+struct Report {
+    std::uint32_t want = 0;
+    std::vector<Completion> completions;
+};
+
+struct Stop {
+    bool kill_running = false;
+};
+
+std::string encode(const Hello&);
+std::string encode(const JobConfig&);
+std::string encode(const Report&);
+std::string encode(const std::vector<Assignment>&);
+std::string encode(const Stop&);
+
+Hello decode_hello(const std::string&);
+JobConfig decode_config(const std::string&);
+Report decode_report(const std::string&);
+std::vector<Assignment> decode_tasks(const std::string&);
+Stop decode_stop(const std::string&);
+
+const char* to_string(AttemptStatus);
+
+}  // namespace hearth

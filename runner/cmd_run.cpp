@@ -1,0 +1,248 @@
+#include <netdb.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <set>
+#include <sstream>
+
+#include "commands.hpp"
+#include "core/duration.hpp"
+#include "core/error.hpp"
+#include "core/hostlist.hpp"
+#include "core/placeholder.hpp"
+#include "job_items.hpp"
+#include "launch_plan.hpp"
+#include "supervisor.hpp"
+
+namespace fs = std::filesystem;
+
+namespace hearth {
+namespace {
+
+bool safe_name(const std::string& s) {
+    if (s.empty() || s.size() > 64) return false;
+    for (char c : s)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-'))
+            return false;
+    return s[0] != '.' && s[0] != '-';
+}
+
+std::string make_job_id() {
+    auto now = std::chrono::system_clock::now();
+    std::time_t t = std::chrono::system_clock::to_time_t(now);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
+    std::random_device rd;
+    char suffix[8];
+    std::snprintf(suffix, sizeof suffix, "%04x", rd() & 0xffff);
+    return std::string(buf) + "-" + suffix;
+}
+
+bool executable_on_path(const std::string& cmd) {
+    const char* path = std::getenv("PATH");
+    std::stringstream ss(path ? path : "/usr/bin:/bin");
+    std::string dir;
+    while (std::getline(ss, dir, ':')) {
+        if (dir.empty()) dir = ".";
+        if (::access((dir + "/" + cmd).c_str(), X_OK) == 0) return true;
+    }
+    return false;
+}
+
+// Checks the command can start on the nodes, as far as the submit host can tell.
+void check_command(const std::vector<std::string>& command, const CommandTemplate& tmpl,
+                   const std::vector<std::string>& staged, bool remote_nodes) {
+    if (tmpl.has_placeholder(0)) return;  // the program itself varies per task
+    const std::string& prog = command[0];
+    auto is_staged = [&](const std::string& p) {
+        std::string rel = p.rfind("./", 0) == 0 ? p.substr(2) : p;
+        for (const auto& s : staged)
+            if (rel == s || rel.rfind(s + "/", 0) == 0) return true;
+        return false;
+    };
+    if (prog.find('/') == std::string::npos) {
+        if (executable_on_path(prog)) return;
+        if (is_staged(prog))
+            throw usage_error("command '" + prog + "' is staged but tasks do not search the " +
+                              "scratch directory on PATH; write it as ./" + prog);
+        throw usage_error("command '" + prog + "' not found on PATH; install it, give its full " +
+                          "path, or --stage it and write ./" + prog);
+    }
+    if (prog[0] == '/') {
+        if (!remote_nodes && ::access(prog.c_str(), X_OK) != 0)
+            throw usage_error("command '" + prog + "' does not exist or is not executable; " +
+                              "check the path");
+        return;
+    }
+    if (!is_staged(prog))
+        throw usage_error("command '" + prog + "' is a relative path, but tasks run in a fresh " +
+                          "scratch directory; --stage it, or give an absolute path");
+}
+
+std::vector<NodeSpec> read_nodes(const RunArgs& a) {
+    std::vector<NodeSpec> nodes;
+    if (a.hosts) {
+        std::ifstream in(*a.hosts);
+        if (!in)
+            throw usage_error("cannot read hostfile '" + *a.hosts + "': " + std::strerror(errno) +
+                              "; give an Open MPI hostfile (one host a line, optional slots=N)");
+        std::stringstream ss;
+        ss << in.rdbuf();
+        for (const auto& h : parse_hostfile(ss.str(), *a.hosts))
+            nodes.push_back({h.name, h.slots.value_or(0)});
+    } else if (const char* sl = std::getenv("SLURM_JOB_NODELIST"); sl && *sl) {
+        for (const auto& h : expand_slurm_hostlist(sl)) nodes.push_back({h, 0});
+    }
+    for (const auto& n : nodes) {
+        if (is_local_host(n.host)) continue;
+        addrinfo* res = nullptr;
+        addrinfo hints{};
+        hints.ai_family = AF_UNSPEC;
+        int rc = ::getaddrinfo(n.host.c_str(), nullptr, &hints, &res);
+        if (rc != 0)
+            throw usage_error("unknown host '" + n.host + "'" +
+                              (a.hosts ? " in " + *a.hosts : std::string(" in SLURM_JOB_NODELIST")) +
+                              ": " + ::gai_strerror(rc) + "; fix the name or add it to /etc/hosts");
+        ::freeaddrinfo(res);
+    }
+    return nodes;
+}
+
+JobSpec build_spec(const RunArgs& a) {
+    JobSpec s;
+    s.tenant = a.tenant;
+    if (s.tenant.empty())
+        if (const char* t = std::getenv("HEARTH_TENANT")) s.tenant = t;
+    if (s.tenant.empty())
+        throw usage_error("no tenant: say who pays with --tenant NAME (or set HEARTH_TENANT)");
+    if (!safe_name(s.tenant))
+        throw usage_error("bad tenant '" + s.tenant + "': use 1-64 letters, digits, '.', '_' or '-'");
+    if (!a.name.empty() && !safe_name(a.name))
+        throw usage_error("bad --name '" + a.name + "': use 1-64 letters, digits, '.', '_' or '-'");
+    int ways = (a.frames ? 1 : 0) + (a.seeds ? 1 : 0) + (a.count ? 1 : 0) + (a.items ? 1 : 0);
+    if (ways != 1)
+        throw usage_error(std::string(ways ? "more than one way to split" : "nothing to split") +
+                          ": give exactly one of --frames SET, --seeds A-B, --count N, --items FILE");
+    if (a.frames) s.split = SplitKind::frames, s.split_text = *a.frames;
+    if (a.seeds) s.split = SplitKind::seeds, s.split_text = *a.seeds;
+    if (a.count) s.split = SplitKind::count, s.split_text = *a.count;
+    if (a.items) s.split = SplitKind::items, s.split_text = "items";
+    if (a.chunk == 0) throw usage_error("--chunk 0: a task needs at least one item; use --chunk 1 or more");
+    s.chunk = a.chunk;
+    if (a.command.empty())
+        throw usage_error("no command: put it after '--', e.g. hearth run --count 10 -- echo {item}");
+    s.command = a.command;
+    if (a.slots > 4096) throw usage_error("--slots " + std::to_string(a.slots) + " is too many; use 1-4096");
+    s.slots = a.slots;
+    if (a.workers_per_host == 0 || a.workers_per_host > 64)
+        throw usage_error("--workers-per-host must be 1-64");
+    s.workers_per_host = a.workers_per_host;
+    if (a.retries > 100) throw usage_error("--retries " + std::to_string(a.retries) + " is too many; use 0-100");
+    s.retries = a.retries;
+    if (a.timeout) s.timeout_ms = static_cast<std::uint64_t>(parse_duration(*a.timeout).count());
+    for (const auto& g : a.collect) {
+        fs::path p(g);
+        bool dotdot = false;
+        for (const auto& part : p) dotdot = dotdot || part == "..";
+        if (g.empty() || p.is_absolute() || dotdot)
+            throw usage_error("bad --collect '" + g + "': give a pattern relative to the task's " +
+                              "scratch directory, without '..', e.g. 'frame*.png'");
+        s.collect.push_back(g);
+    }
+    std::set<std::string> names;
+    for (const auto& p : a.stage) {
+        std::error_code ec;
+        if (!fs::exists(p, ec))
+            throw usage_error("--stage '" + p + "' does not exist; check the path");
+        std::string base = fs::path(p).lexically_normal().filename().string();
+        if (base.empty()) base = fs::absolute(p).lexically_normal().parent_path().filename().string();
+        if (!names.insert(base).second)
+            throw usage_error("--stage: two inputs are named '" + base + "'; rename one");
+        s.stage.push_back(base);
+    }
+    s.nodes = read_nodes(a);
+    s.name = a.name;
+    s.submitted_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    s.submit_cwd = fs::current_path().string();
+    CommandTemplate tmpl = CommandTemplate::parse(s.command, s.chunk);
+    bool remote = false;
+    for (const auto& n : s.nodes) remote = remote || !is_local_host(n.host);
+    check_command(s.command, tmpl, s.stage, remote);
+    return s;
+}
+
+// Writes the job directory under a temporary name and renames it into place,
+// so a failure leaves nothing half-made under the name the user will look for.
+JobDir create_job_dir(JobSpec& spec, const RunArgs& a) {
+    spec.id = (spec.name.empty() ? "" : spec.name + "-") + make_job_id();
+    fs::path final_dir = a.job_dir ? fs::path(*a.job_dir) : fs::path("hearth-jobs") / spec.id;
+    final_dir = fs::absolute(final_dir).lexically_normal();
+    if (fs::exists(final_dir))
+        throw usage_error("job directory " + final_dir.string() + " exists already; " +
+                          "continue that job with 'hearth resume', or choose another --job-dir");
+    fs::create_directories(final_dir.parent_path());
+    fs::path tmp = final_dir.parent_path() / ("." + final_dir.filename().string() + ".creating");
+    fs::remove_all(tmp);
+    try {
+        fs::create_directory(tmp);
+        if (a.items) {
+            std::error_code ec;
+            fs::copy_file(*a.items, tmp / "items", ec);
+            if (ec)
+                throw usage_error("cannot read items file '" + *a.items + "': " + ec.message() +
+                                  "; check the path");
+        }
+        fs::create_directory(tmp / "stage");
+        for (std::size_t i = 0; i < a.stage.size(); ++i)
+            fs::copy(a.stage[i], tmp / "stage" / spec.stage[i], fs::copy_options::recursive);
+        fs::create_directory(tmp / "out");
+        fs::create_directory(tmp / "logs");
+        JobDir probe{tmp.string()};
+        // Parse the split for real (items file included) before committing the dir.
+        std::uint64_t n = total_tasks(spec, probe);
+        if (n == 0) throw usage_error("the job has no tasks; check the split");
+        {
+            std::ofstream out(tmp / "job.json");
+            out << to_json(spec).dump(2) << "\n";
+            if (!out) throw Error("cannot write " + (tmp / "job.json").string());
+        }
+        fs::rename(tmp, final_dir);
+    } catch (...) {
+        std::error_code ec;
+        fs::remove_all(tmp, ec);
+        throw;
+    }
+    return JobDir{final_dir.string()};
+}
+
+}  // namespace
+
+int cmd_run(const RunArgs& a) {
+    JobSpec spec = build_spec(a);
+    // Items are validated when the job directory is made (the file is copied there).
+    if (!a.items) make_item_source(spec, "");
+    JobDir dir = create_job_dir(spec, a);
+    SuperviseOptions opt;
+    opt.json = a.json || !::isatty(1);
+    opt.quiet = a.quiet;
+    return supervise(dir, opt);
+}
+
+int cmd_resume(const std::string& job, bool json, bool quiet) {
+    JobDir dir = resolve_job_dir(job);
+    SuperviseOptions opt;
+    opt.json = json || !::isatty(1);
+    opt.quiet = quiet;
+    return supervise(dir, opt);
+}
+
+}  // namespace hearth

@@ -1,0 +1,35 @@
+#pragma once
+// The subcommands of `hearth`, each a thin function over core/ and the
+// runner's parts; main() parses the command line and maps errors to exit codes.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hearth {
+
+struct RunArgs {
+    std::string tenant;
+    std::optional<std::string> frames, seeds, count, items;
+    std::uint64_t chunk = 1;
+    std::optional<std::string> hosts;
+    std::uint32_t slots = 0;
+    std::uint32_t workers_per_host = 1;
+    std::uint32_t retries = 2;
+    std::optional<std::string> timeout;
+    std::vector<std::string> stage, collect;
+    std::optional<std::string> job_dir;
+    std::string name;
+    bool json = false;
+    bool quiet = false;
+    std::vector<std::string> command;
+};
+
+int cmd_run(const RunArgs& args);
+int cmd_resume(const std::string& job, bool json, bool quiet);
+int cmd_status(const std::string& job, bool json);
+int cmd_logs(const std::string& job, std::uint64_t task, std::optional<std::uint32_t> attempt);
+int cmd_cancel(const std::string& job, bool wait);
+int cmd_worker(int argc, char** argv, const std::string& job_dir);
+
+}  // namespace hearth

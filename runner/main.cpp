@@ -1,0 +1,106 @@
+// hearth: the command users run. Parses the command line (CLI11), runs one
+// subcommand, and turns errors into a one-line message and an exit code.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "commands.hpp"
+#include "core/error.hpp"
+
+namespace {
+
+void add_output_flags(CLI::App* sub, bool& json, bool& quiet) {
+    sub->add_flag("--json", json, "JSON Lines events on stdout (the default when stdout is not a terminal)");
+    sub->add_flag("--quiet", quiet, "no progress bar nor summary on stderr");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // mpirun starts us as the MPI program; MPI_Init wants the untouched argv.
+    if (argc >= 3 && std::string(argv[1]) == "worker") {
+        try {
+            return hearth::cmd_worker(argc, argv, argv[2]);
+        } catch (const std::exception& e) {
+            std::cerr << "hearth worker: " << e.what() << "\n";
+            return 4;
+        }
+    }
+
+    CLI::App app{"hearth: a thermally-aware MPI job runner for in-house grids"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", "hearth 0.1");
+
+    hearth::RunArgs run;
+    auto* r = app.add_subcommand("run", "split a job into tasks and run them across the grid");
+    r->add_option("--tenant", run.tenant, "who pays for the job (or HEARTH_TENANT)");
+    r->add_option("--frames", run.frames, "frame set, e.g. 1-240 or 1-10,15,20-40x2");
+    r->add_option("--seeds", run.seeds, "seed range A-B");
+    r->add_option("--count", run.count, "N items: 0..N-1");
+    r->add_option("--items", run.items, "file with one item a line");
+    r->add_option("--chunk", run.chunk, "items per task (default 1)");
+    r->add_option("--hosts", run.hosts, "Open MPI hostfile of the nodes to use");
+    r->add_option("--slots", run.slots, "tasks at once per node (default: its cores)");
+    r->add_option("--workers-per-host", run.workers_per_host,
+                  "worker ranks per host, each a separate node (default 1)");
+    r->add_option("--retries", run.retries, "retries of a failed task (default 2)");
+    r->add_option("--timeout", run.timeout, "time limit per task attempt, e.g. 30s, 5m, 1h30m");
+    r->add_option("--stage", run.stage, "copy this input into every task's scratch directory")
+        ->take_all();
+    r->add_option("--collect", run.collect, "bring files matching this glob back to JOBDIR/out/")
+        ->take_all();
+    r->add_option("--job-dir", run.job_dir, "job directory (default ./hearth-jobs/JOB-ID)");
+    r->add_option("--name", run.name, "a label for the job, used in its id");
+    add_output_flags(r, run.json, run.quiet);
+    r->add_option("command", run.command, "the command, after --, with {placeholders}")
+        ->expected(-1);
+
+    std::string job;
+    bool json = false, quiet = false, wait = false;
+    std::uint64_t task = 0;
+    std::optional<std::uint32_t> attempt;
+
+    auto* res = app.add_subcommand("resume", "run what a job has not committed yet");
+    res->add_option("job", job, "job directory or id")->required();
+    add_output_flags(res, json, quiet);
+
+    auto* st = app.add_subcommand("status", "show where a job stands");
+    st->add_option("job", job, "job directory or id")->required();
+    st->add_flag("--json", json, "one JSON object");
+
+    auto* lg = app.add_subcommand("logs", "print a task's output (stdout and stderr)");
+    lg->add_option("job", job, "job directory or id")->required();
+    lg->add_option("task", task, "task index")->required();
+    lg->add_option("--attempt", attempt, "only this attempt");
+
+    auto* ca = app.add_subcommand("cancel", "stop a running job (resume continues it)");
+    ca->add_option("job", job, "job directory or id")->required();
+    ca->add_flag("--wait", wait, "wait until the job has stopped");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::cerr << "hearth: " << e.what() << "; see 'hearth --help'\n";
+        return 2;
+    }
+
+    try {
+        if (r->parsed()) return hearth::cmd_run(run);
+        if (res->parsed()) return hearth::cmd_resume(job, json, quiet);
+        if (st->parsed()) return hearth::cmd_status(job, json);
+        if (lg->parsed()) return hearth::cmd_logs(job, task, attempt);
+        if (ca->parsed()) return hearth::cmd_cancel(job, wait);
+    } catch (const hearth::Error& e) {
+        std::cerr << "hearth: " << e.what() << "\n";
+        return static_cast<int>(e.code());
+    } catch (const std::exception& e) {
+        std::cerr << "hearth: " << e.what() << "\n";
+        return static_cast<int>(hearth::ExitCode::internal);
+    }
+    return 2;
+}

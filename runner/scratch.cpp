@@ -1,0 +1,156 @@
+#include "scratch.hpp"
+
+#include <fcntl.h>
+#include <glob.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "core/error.hpp"
+
+namespace fs = std::filesystem;
+
+namespace hearth {
+
+ScratchArea::ScratchArea(std::string base) : m_base(std::move(base)) {
+    std::error_code ec;
+    fs::remove_all(m_base, ec);
+    fs::create_directories(m_base + "/stage", ec);
+    if (ec) throw Error("cannot create scratch area " + m_base + ": " + ec.message());
+}
+
+ScratchArea::~ScratchArea() {
+    std::error_code ec;
+    fs::remove_all(m_base, ec);
+}
+
+void ScratchArea::set_staged(const std::vector<FileBlob>& staged) {
+    for (const auto& f : staged) {
+        fs::path p = fs::path(m_base) / "stage" / f.path;
+        fs::create_directories(p.parent_path());
+        std::ofstream out(p, std::ios::binary | std::ios::trunc);
+        out.write(f.data.data(), static_cast<std::streamsize>(f.data.size()));
+        if (!out) throw Error("cannot write staged file " + p.string() + " on this node");
+        out.close();
+        fs::permissions(p, static_cast<fs::perms>(f.mode & 0777));
+        m_staged.push_back(f.path);
+    }
+}
+
+std::string ScratchArea::create(const std::string& name) {
+    std::string dir = m_base + "/" + name;
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    if (!fs::create_directory(dir, ec) || ec)
+        throw Error("cannot create scratch directory " + dir + ": " + ec.message());
+    for (const auto& rel : m_staged) {
+        fs::path dst = fs::path(dir) / rel;
+        if (dst.has_parent_path()) fs::create_directories(dst.parent_path(), ec);
+        // A copy, not a link: a task that edits its input must not change another's.
+        fs::copy_file(fs::path(m_base) / "stage" / rel, dst, ec);
+        if (ec) throw Error("cannot stage " + rel + " into " + dir + ": " + ec.message());
+    }
+    return dir;
+}
+
+std::vector<FileBlob> ScratchArea::collect(const std::string& dir,
+                                           const std::vector<std::string>& globs) {
+    std::set<std::string> names;
+    for (const auto& pattern : globs) {
+        glob_t g{};
+        std::string full = dir + "/" + pattern;
+        int rc = ::glob(full.c_str(), GLOB_NOSORT, nullptr, &g);
+        std::size_t before = names.size();
+        if (rc == 0) {
+            for (std::size_t i = 0; i < g.gl_pathc; ++i) {
+                std::string p = g.gl_pathv[i];
+                struct stat st {};
+                // lstat: a symlink is never followed out of the scratch directory.
+                if (::lstat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode))
+                    names.insert(p.substr(dir.size() + 1));
+            }
+        }
+        globfree(&g);
+        if (names.size() == before)
+            throw Error("--collect '" + pattern + "' matched no file the task wrote");
+    }
+    std::vector<FileBlob> out;
+    for (const auto& rel : names) {
+        std::ifstream in(dir + "/" + rel, std::ios::binary);
+        FileBlob b;
+        b.path = rel;
+        b.data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        if (!in && !in.eof()) throw Error("cannot read output " + rel);
+        struct stat st {};
+        if (::stat((dir + "/" + rel).c_str(), &st) == 0) b.mode = st.st_mode & 0777;
+        out.push_back(std::move(b));
+    }
+    return out;
+}
+
+void ScratchArea::remove(const std::string& dir) {
+    // Most tasks leave nothing behind once outputs are collected: one rmdir.
+    if (::rmdir(dir.c_str()) == 0) return;
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+}
+
+std::string read_capped(const std::string& path, std::size_t cap) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 || st.st_size == 0) return {};
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return {};
+    in.seekg(0, std::ios::end);
+    auto size = static_cast<std::size_t>(in.tellg());
+    in.seekg(0);
+    std::string data;
+    if (size <= cap) {
+        data.resize(size);
+        in.read(data.data(), static_cast<std::streamsize>(size));
+        return data;
+    }
+    // The end of a log usually holds the error; keep more of it than of the head.
+    std::size_t head = cap / 4, tail = cap - head;
+    std::string h(head, '\0'), t(tail, '\0');
+    in.read(h.data(), static_cast<std::streamsize>(head));
+    in.seekg(static_cast<std::streamoff>(size - tail));
+    in.read(t.data(), static_cast<std::streamsize>(tail));
+    return h + "\n[hearth: " + std::to_string(size - cap) + " bytes of this log cut]\n" + t;
+}
+
+void write_file_atomic(const std::string& path, const std::string& data, unsigned mode) {
+    fs::path p(path);
+    if (p.has_parent_path()) fs::create_directories(p.parent_path());
+    std::string tmp = (p.parent_path() / ("." + p.filename().string() + ".hearth-tmp")).string();
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode & 0777);
+    if (fd < 0) throw Error("cannot write " + tmp + ": " + std::strerror(errno));
+    std::size_t done = 0;
+    while (done < data.size()) {
+        ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            int e = errno;
+            ::close(fd);
+            ::unlink(tmp.c_str());
+            throw Error("cannot write " + tmp + ": " + std::strerror(e));
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd) != 0 || ::close(fd) != 0) {
+        ::unlink(tmp.c_str());
+        throw Error("cannot sync " + tmp + ": " + std::strerror(errno));
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        int e = errno;
+        ::unlink(tmp.c_str());
+        throw Error("cannot rename " + tmp + " to " + path + ": " + std::strerror(e));
+    }
+}
+
+}  // namespace hearth

@@ -1,0 +1,308 @@
+#include "supervisor.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "core/error.hpp"
+#include "core/journal.hpp"
+#include "core/progress.hpp"
+#include "launch_plan.hpp"
+
+namespace fs = std::filesystem;
+
+namespace hearth {
+namespace {
+
+volatile sig_atomic_t g_interrupts = 0;
+void on_interrupt(int) { g_interrupts = g_interrupts + 1; }
+
+std::string tail_lines(const std::string& path, std::size_t n) {
+    std::ifstream in(path);
+    std::vector<std::string> lines;
+    std::string l;
+    while (std::getline(in, l))
+        if (!l.empty()) lines.push_back(l);
+    std::string out;
+    for (std::size_t i = lines.size() > n ? lines.size() - n : 0; i < lines.size(); ++i)
+        out += (out.empty() ? "" : " | ") + lines[i];
+    return out;
+}
+
+pid_t launch_mpirun(const std::vector<std::string>& argv, const std::string& log_path) {
+    pid_t parent = ::getpid();
+    pid_t pid = ::fork();
+    if (pid < 0) throw Error("cannot fork to start mpirun: " + std::string(std::strerror(errno)));
+    if (pid == 0) {
+        // mpirun (and with it every rank) must not outlive a killed supervisor:
+        // a later `hearth resume` would otherwise race a live dispatcher.
+        ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (::getppid() != parent) ::_exit(127);
+        int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+        int devnull = ::open("/dev/null", O_RDONLY);
+        if (fd >= 0) {
+            ::dup2(fd, 1);
+            ::dup2(fd, 2);
+        }
+        if (devnull >= 0) ::dup2(devnull, 0);
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        ::execvp(args[0], args.data());
+        std::fprintf(stderr, "cannot run %s: %s\n", args[0], std::strerror(errno));
+        ::_exit(127);
+    }
+    return pid;
+}
+
+class Reporter {
+public:
+    Reporter(const SuperviseOptions& opt, const JournalState& initial, std::uint64_t total)
+        : m_opt(opt), m_state(initial), m_total(total), m_tty(::isatty(2) && !opt.quiet) {
+        m_start = std::chrono::steady_clock::now();
+    }
+
+    void on_record(const nlohmann::json& r) {
+        apply_record(m_state, r);
+        const std::string e = r.at("e").get<std::string>();
+        if (e == "done") ++m_done_now;
+        if (e == "fail" && !r.value("final", false)) ++m_retried;
+        if (e == "launch") ++m_launches;
+        if (e == "node" && r.value("state", "") == "blocked") m_blocked.insert(r.value("n", ""));
+        if (!m_opt.json) return;
+        nlohmann::json ev;
+        if (e == "start") {
+            ev = {{"event", "task"}, {"task", r["t"]}, {"attempt", r["a"]}, {"state", "running"},
+                  {"node", r["n"]}};
+        } else if (e == "done") {
+            ev = {{"event", "task"}, {"task", r["t"]}, {"attempt", r["a"]}, {"state", "done"},
+                  {"node", r["n"]}, {"seconds", r["ms"].get<double>() / 1000.0},
+                  {"outputs", r["out"]}};
+        } else if (e == "fail") {
+            ev = {{"event", "task"}, {"task", r["t"]}, {"attempt", r["a"]},
+                  {"state", r.value("final", false) ? "failed" : "retrying"},
+                  {"node", r["n"]}, {"reason", r["reason"]}, {"exit", r["exit"]},
+                  {"seconds", r["ms"].get<double>() / 1000.0}};
+        } else if (e == "node") {
+            ev = {{"event", "node"}, {"node", r["n"]}, {"state", r["state"]}};
+            if (r.contains("slots")) ev["slots"] = r["slots"];
+        } else {
+            return;
+        }
+        ev["time"] = r.value("ts", std::int64_t{0}) / 1000.0;
+        std::cout << ev.dump() << '\n';
+    }
+
+    void draw(bool force) {
+        if (!m_tty) return;
+        auto now = std::chrono::steady_clock::now();
+        if (!force && now - m_last_draw < std::chrono::milliseconds(100)) return;
+        m_last_draw = now;
+        ProgressCounts c{m_total, m_state.committed.size(), m_state.running.size(),
+                         m_state.failed.size(), m_retried};
+        double el = std::chrono::duration<double>(now - m_start).count();
+        std::cerr << "\r\033[K" << format_progress(c, el, m_done_now, 30) << std::flush;
+    }
+    void end_line() {
+        if (m_tty) std::cerr << "\n";
+    }
+
+    void flush() { std::cout.flush(); }
+    const JournalState& state() const { return m_state; }
+    std::uint64_t launches() const { return m_launches; }
+    const std::set<std::string>& blocked() const { return m_blocked; }
+    double elapsed() const {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
+    }
+
+private:
+    SuperviseOptions m_opt;
+    JournalState m_state;
+    std::uint64_t m_total;
+    bool m_tty;
+    std::chrono::steady_clock::time_point m_start, m_last_draw;
+    std::uint64_t m_done_now = 0, m_retried = 0, m_launches = 0;
+    std::set<std::string> m_blocked;
+};
+
+}  // namespace
+
+std::string self_exe() {
+    std::error_code ec;
+    auto p = fs::read_symlink("/proc/self/exe", ec);
+    if (ec) throw Error("cannot find the hearth executable (/proc/self/exe): " + ec.message());
+    return p.string();
+}
+
+int supervise(const JobDir& dir, const SuperviseOptions& opt) {
+    JobSpec spec = load_spec(dir);
+    if (job_is_running(dir))
+        throw usage_error("job " + spec.id + " is running already; follow it with 'hearth status " +
+                          dir.path + "' or stop it with 'hearth cancel " + dir.path + "'");
+    // A crash can leave half a line at the end: cut it so new lines start clean.
+    JournalState initial = read_journal(dir.journal());
+    if (fs::exists(dir.journal()) && fs::file_size(dir.journal()) > initial.valid_bytes)
+        fs::resize_file(dir.journal(), initial.valid_bytes);
+    fs::remove(dir.cancel());
+
+    LaunchPlan plan = plan_launch(spec);
+    write_launch_files(dir, plan);
+    std::vector<std::string> argv = mpirun_argv(dir, plan, self_exe());
+    std::uint64_t total = total_tasks(spec, dir);
+
+    struct sigaction sa {};
+    sa.sa_handler = on_interrupt;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGINT, &sa, nullptr);
+    ::sigaction(SIGTERM, &sa, nullptr);
+
+    Reporter rep(opt, initial, total);
+    JournalTail tail(dir.journal(), initial.valid_bytes, initial.valid_lines);
+    if (opt.json) {
+        std::cout << nlohmann::json{{"event", "job"}, {"state", "started"}, {"job", spec.id},
+                                    {"tasks", total}, {"job_dir", dir.path},
+                                    {"committed", initial.committed.size()}}
+                         .dump()
+                  << std::endl;
+    }
+    if (!opt.quiet) {
+        std::cerr << "hearth: job " << spec.id << ": " << total << " tasks"
+                  << (initial.committed.size() ? " (" + std::to_string(initial.committed.size()) +
+                                                     " already done)"
+                                               : "")
+                  << ", job directory " << dir.path << "\n";
+    }
+
+    unsigned relaunches = 0;
+    std::string failure;
+    for (;;) {
+        std::uint64_t committed_before = rep.state().committed.size();
+        std::uint64_t launches_before = rep.launches();
+        pid_t pid = launch_mpirun(argv, dir.mpirun_log());
+        int status = 0;
+        bool cancel_sent = false;
+        for (;;) {
+            tail.poll([&](const nlohmann::json& r) { rep.on_record(r); });
+            rep.flush();
+            rep.draw(false);
+            pid_t w = ::waitpid(pid, &status, WNOHANG);
+            if (w == pid) break;
+            if (g_interrupts == 1 && !cancel_sent) {
+                std::ofstream(dir.cancel()).put('\n');
+                cancel_sent = true;
+            } else if (g_interrupts >= 2) {
+                ::kill(pid, SIGTERM);
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        tail.poll([&](const nlohmann::json& r) { rep.on_record(r); });
+        rep.draw(true);
+        if (rep.state().end) break;
+        bool started = rep.launches() > launches_before;
+        bool progress = rep.state().committed.size() > committed_before;
+        std::string why = WIFEXITED(status) ? "exited with status " + std::to_string(WEXITSTATUS(status))
+                                            : "was killed by signal " + std::to_string(WTERMSIG(status));
+        if (g_interrupts >= 2) {
+            failure = "interrupted; 'hearth resume " + dir.path + "' continues the job";
+            break;
+        }
+        if (!started) {
+            failure = "mpirun " + why + " before the dispatcher started: " +
+                      tail_lines(dir.mpirun_log(), 3) + " (full output in " + dir.mpirun_log() + ")";
+            break;
+        }
+        if (!progress) ++relaunches;
+        if (relaunches > opt.max_relaunches) {
+            failure = "mpirun " + why + " " + std::to_string(relaunches) +
+                      " times without progress; see " + dir.mpirun_log();
+            break;
+        }
+        rep.end_line();
+        std::cerr << "hearth: mpirun " << why << " mid-job; relaunching for the tasks not yet "
+                  << "committed (" << rep.state().committed.size() << "/" << total << " done)\n";
+    }
+    rep.end_line();
+
+    const JournalState& s = rep.state();
+    std::string state = s.end ? s.end->value("state", "unknown") : "failed";
+    int code = 0;
+    if (state == "error" && failure.empty()) {
+        failure = "the dispatcher stopped: " + s.end->value("error", std::string("unknown error"));
+        code = static_cast<int>(ExitCode::internal);
+    } else if (!failure.empty()) code = static_cast<int>(ExitCode::no_grid);
+    else if (state == "stalled") code = static_cast<int>(ExitCode::no_grid);
+    else if (state == "cancelled" || !s.failed.empty() || s.committed.size() < total) code = 1;
+
+    nlohmann::json failed = nlohmann::json::array();
+    for (auto t : s.failed) {
+        if (failed.size() >= 1000) break;
+        failed.push_back(t);
+    }
+    nlohmann::json summary = {{"job", spec.id},
+                              {"name", spec.name},
+                              {"tenant", spec.tenant},
+                              {"state", state},
+                              {"tasks", total},
+                              {"committed", s.committed.size()},
+                              {"failed", s.failed.size()},
+                              {"failed_tasks", failed},
+                              {"seconds", rep.elapsed()},
+                              {"launches", s.launches},
+                              {"dispatcher_peak_rss_kb", s.end ? s.end->value("rss_kb", 0) : 0},
+                              {"exit_code", code},
+                              {"job_dir", dir.path},
+                              {"outputs", dir.out()}};
+    if (!failure.empty()) summary["error"] = failure;
+    {
+        std::ofstream out(dir.summary() + ".tmp");
+        out << summary.dump(2) << "\n";
+    }
+    fs::rename(dir.summary() + ".tmp", dir.summary());
+
+    if (opt.json) {
+        nlohmann::json ev = summary;
+        ev["event"] = "job";
+        ev["state"] = failure.empty() ? state : "error";
+        std::cout << ev.dump() << std::endl;
+    }
+    if (!failure.empty()) throw Error(failure, static_cast<ExitCode>(code));
+    if (!opt.quiet) {
+        std::ostringstream msg;
+        msg << "hearth: job " << spec.id << " " << state << ": " << s.committed.size() << "/"
+            << total << " tasks done, " << s.failed.size() << " failed, in "
+            << format_duration(rep.elapsed()) << "\n";
+        if (fs::exists(dir.out()) && !fs::is_empty(dir.out()))
+            msg << "  outputs: " << dir.out() << "\n";
+        if (!s.failed.empty()) {
+            msg << "  failed tasks:";
+            std::size_t shown = 0;
+            for (auto t : s.failed) {
+                if (++shown > 20) {
+                    msg << " ...";
+                    break;
+                }
+                msg << " " << t;
+            }
+            msg << "\n  see why: hearth logs " << dir.path << " TASK\n";
+        }
+        if (state == "cancelled")
+            msg << "  cancelled; 'hearth resume " << dir.path << "' runs what is left\n";
+        if (state == "stalled")
+            msg << "  no usable node was left to run the remaining tasks\n";
+        std::cerr << msg.str();
+    }
+    return code;
+}
+
+}  // namespace hearth

@@ -1,0 +1,35 @@
+#pragma once
+// Starting and stopping one task attempt's process. A task runs in its own
+// process group, so a timeout or a cancel kills its whole tree with one kill().
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace hearth {
+
+struct SpawnRequest {
+    std::vector<std::string> argv;
+    std::string cwd;       // the attempt's scratch directory
+    std::string log_path;  // stdout and stderr both go here
+};
+
+struct Child {
+    pid_t pid = -1;
+    int pidfd = -1;  // readable when the process exits: poll() on it, no SIGCHLD games
+};
+
+// Throws Error with a one-line reason when the program cannot be started.
+Child spawn_task(const SpawnRequest& req);
+
+struct ExitInfo {
+    bool exited = false;  // false: still running
+    bool signalled = false;
+    int code = 0;  // exit status, or signal number when signalled
+};
+
+// Reaps the child if it has ended (non-blocking).
+ExitInfo try_reap(Child& child);
+void kill_group(pid_t pgid, int sig);
+
+}  // namespace hearth

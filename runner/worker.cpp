@@ -1,0 +1,337 @@
+#include "worker.hpp"
+
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/slot_plan.hpp"
+#include "scratch.hpp"
+#include "task_process.hpp"
+#include "topology.hpp"
+
+namespace hearth {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr std::size_t k_log_cap = 1 << 20;
+
+// Process groups of running tasks, for the SIGTERM handler: when mpirun
+// tears the job down, the tasks (in their own groups) must go with us.
+constexpr int k_max_groups = 4096;
+volatile sig_atomic_t g_groups[k_max_groups];
+
+void on_term(int sig) {
+    for (int i = 0; i < k_max_groups; ++i)
+        if (g_groups[i] > 0) ::kill(-static_cast<pid_t>(g_groups[i]), SIGKILL);
+    ::_exit(128 + sig);
+}
+
+struct Running {
+    Assignment a;
+    unsigned slot = 0;
+    Child child;
+    Clock::time_point start;
+    std::optional<Clock::time_point> deadline;
+    std::string dir;
+    std::string log;
+    bool timed_out = false;
+};
+
+class Worker {
+public:
+    Worker(MpiLink& link, const std::string& job_dir) : m_link(link), m_job_dir(job_dir) {}
+    int run();
+
+private:
+    void receive_config();
+    void start_ready();
+    void start_one(Assignment a, unsigned slot);
+    void reap_finished();
+    void enforce_timeouts();
+    void maybe_report();
+    int wait_timeout_ms() const;
+    void kill_all();
+    unsigned target_backlog() const;
+
+    MpiLink& m_link;
+    std::string m_job_dir;
+    JobConfig m_cfg;
+    Topology m_topo;
+    std::unique_ptr<ScratchArea> m_scratch;
+    std::vector<std::vector<unsigned>> m_plan;
+    std::vector<bool> m_slot_busy;
+    std::map<pid_t, Running> m_running;
+    std::deque<Assignment> m_queue;
+    std::vector<Completion> m_done;
+    std::uint32_t m_requested = 0;
+    bool m_stopping = false;
+    bool m_kill = false;
+    double m_mean_ms = -1;
+    Backoff m_backoff{20, 2000};
+};
+
+unsigned Worker::target_backlog() const {
+    unsigned slots = static_cast<unsigned>(m_plan.size());
+    // Short tasks: keep a few queued so a freed slot never waits for a round
+    // trip to rank 0. Long tasks: queue nothing, so the job's tail balances.
+    if (m_mean_ms >= 0 && m_mean_ms < 200) return slots * 4 > 256 ? 256 : slots * 4;
+    if (m_mean_ms >= 0 && m_mean_ms < 2000) return slots + 1;
+    return slots;
+}
+
+void Worker::receive_config() {
+    Hello h;
+    char name[MPI_MAX_PROCESSOR_NAME];
+    int len = 0;
+    MPI_Get_processor_name(name, &len);
+    h.host.assign(name, static_cast<std::size_t>(len));
+    h.cores = m_topo.cores();
+    m_link.send(0, Tag::hello, encode(h));
+    Backoff wait{50, 5000};
+    for (;;) {
+        if (auto m = m_link.poll()) {
+            if (m->tag == Tag::config) {
+                m_cfg = decode_config(m->data);
+                break;
+            }
+            if (m->tag == Tag::stop) {
+                m_stopping = true;
+                return;
+            }
+        }
+        wait.sleep();
+        wait.grow();
+    }
+    unsigned slots = m_cfg.slots ? m_cfg.slots : h.cores;
+    m_plan = plan_slots(h.cores, slots);
+    m_slot_busy.assign(slots, false);
+    const char* tmp = std::getenv("TMPDIR");
+    std::string base = std::string(tmp && *tmp ? tmp : "/tmp") + "/hearth-" + m_cfg.job + "-r" +
+                       std::to_string(m_link.rank()) + "-" + std::to_string(::getpid());
+    m_scratch = std::make_unique<ScratchArea>(base);
+    m_scratch->set_staged(m_cfg.staged);
+    m_cfg.staged.clear();
+}
+
+void Worker::start_one(Assignment a, unsigned slot) {
+    std::string name = "t" + std::to_string(a.task) + "-a" + std::to_string(a.attempt);
+    Running r;
+    r.a = std::move(a);
+    r.slot = slot;
+    r.start = Clock::now();
+    if (m_cfg.timeout_ms) r.deadline = r.start + std::chrono::milliseconds(m_cfg.timeout_ms);
+    r.log = m_scratch->log_path(name);
+    try {
+        r.dir = m_scratch->create(name);
+        bool bound = m_topo.bind_thread(m_plan[slot]);
+        try {
+            r.child = spawn_task(SpawnRequest{r.a.argv, r.dir, r.log});
+        } catch (...) {
+            if (bound) m_topo.unbind_thread();
+            throw;
+        }
+        if (bound) m_topo.unbind_thread();
+    } catch (const Error& e) {
+        Completion c;
+        c.task = r.a.task;
+        c.attempt = r.a.attempt;
+        c.status = AttemptStatus::spawn_failed;
+        c.exit_code = 127;
+        c.reason = e.what();
+        c.log = read_capped(r.log, k_log_cap);
+        ::unlink(r.log.c_str());
+        if (!r.dir.empty()) m_scratch->remove(r.dir);
+        m_done.push_back(std::move(c));
+        return;
+    }
+    for (int i = 0; i < k_max_groups; ++i)
+        if (g_groups[i] == 0) {
+            g_groups[i] = r.child.pid;
+            break;
+        }
+    m_slot_busy[slot] = true;
+    m_running.emplace(r.child.pid, std::move(r));
+}
+
+void Worker::start_ready() {
+    for (unsigned s = 0; s < m_slot_busy.size() && !m_queue.empty(); ++s) {
+        if (m_slot_busy[s]) continue;
+        Assignment a = std::move(m_queue.front());
+        m_queue.pop_front();
+        start_one(std::move(a), s);
+    }
+}
+
+void Worker::reap_finished() {
+    for (auto it = m_running.begin(); it != m_running.end();) {
+        Running& r = it->second;
+        ExitInfo e = try_reap(r.child);
+        if (!e.exited) {
+            ++it;
+            continue;
+        }
+        for (int i = 0; i < k_max_groups; ++i)
+            if (g_groups[i] == r.child.pid) g_groups[i] = 0;
+        // The group may still hold the task's own children: they die with it.
+        kill_group(r.child.pid, SIGKILL);
+        Completion c;
+        c.task = r.a.task;
+        c.attempt = r.a.attempt;
+        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - r.start);
+        c.wall_ms = static_cast<std::uint64_t>(ms.count());
+        c.exit_code = e.code;
+        if (m_kill) {
+            c.status = AttemptStatus::cancelled;
+            c.reason = "cancelled";
+        } else if (r.timed_out) {
+            c.status = AttemptStatus::timed_out;
+            c.reason = "timed out after " + std::to_string(m_cfg.timeout_ms) + " ms (--timeout)";
+        } else if (e.signalled) {
+            c.status = AttemptStatus::signalled;
+            c.reason = std::string("killed by signal ") + ::strsignal(e.code);
+        } else if (e.code != 0) {
+            c.status = AttemptStatus::exited;
+            c.reason = "exited with status " + std::to_string(e.code);
+        } else if (!m_cfg.collect.empty()) {
+            try {
+                c.outputs = m_scratch->collect(r.dir, m_cfg.collect);
+            } catch (const Error& err) {
+                c.status = AttemptStatus::collect_failed;
+                c.reason = err.what();
+            } catch (const std::exception& err) {
+                c.status = AttemptStatus::collect_failed;
+                c.reason = std::string("collecting outputs failed: ") + err.what();
+            }
+        }
+        c.log = read_capped(r.log, k_log_cap);
+        ::unlink(r.log.c_str());
+        m_scratch->remove(r.dir);
+        double d = static_cast<double>(c.wall_ms);
+        m_mean_ms = m_mean_ms < 0 ? d : 0.8 * m_mean_ms + 0.2 * d;
+        m_slot_busy[r.slot] = false;
+        m_done.push_back(std::move(c));
+        it = m_running.erase(it);
+    }
+}
+
+void Worker::enforce_timeouts() {
+    auto now = Clock::now();
+    for (auto& [pid, r] : m_running) {
+        if (r.deadline && now >= *r.deadline && !r.timed_out) {
+            r.timed_out = true;
+            kill_group(pid, SIGKILL);
+        }
+    }
+}
+
+void Worker::maybe_report() {
+    if (m_stopping) return;
+    std::uint64_t have = m_running.size() + m_queue.size() + m_requested;
+    std::uint32_t want = have < target_backlog() ? static_cast<std::uint32_t>(target_backlog() - have) : 0;
+    if (want == 0 && m_done.empty()) return;
+    Report rep;
+    rep.want = want;
+    rep.completions = std::move(m_done);
+    m_done.clear();
+    m_requested += want;
+    m_link.send(0, Tag::report, encode(rep));
+}
+
+int Worker::wait_timeout_ms() const {
+    // Waiting for tasks from rank 0 with nothing queued: MPI cannot wake a
+    // poll(), so look again soon. Otherwise only a task's end (its pidfd) or
+    // a timeout matters, and a stop message can wait a few milliseconds.
+    bool starving = m_queue.empty() && m_requested > 0;
+    long us = starving ? m_backoff.current_us() : 10000;
+    int ms = static_cast<int>(us / 1000);
+    auto now = Clock::now();
+    for (const auto& [pid, r] : m_running) {
+        if (!r.deadline || r.timed_out) continue;
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*r.deadline - now).count();
+        if (left < ms) ms = left < 0 ? 0 : static_cast<int>(left);
+    }
+    return ms;
+}
+
+void Worker::kill_all() {
+    for (auto& [pid, r] : m_running) kill_group(pid, SIGKILL);
+}
+
+int Worker::run() {
+    receive_config();
+    while (!m_stopping || !m_running.empty()) {
+        bool active = false;
+        while (auto m = m_link.poll()) {
+            active = true;
+            if (m->tag == Tag::tasks) {
+                auto batch = decode_tasks(m->data);
+                m_requested -= static_cast<std::uint32_t>(
+                    batch.size() > m_requested ? m_requested : batch.size());
+                for (auto& a : batch) m_queue.push_back(std::move(a));
+            } else if (m->tag == Tag::stop) {
+                m_stopping = true;
+                m_kill = decode_stop(m->data).kill_running;
+                m_queue.clear();
+                if (m_kill) kill_all();
+            }
+        }
+        start_ready();
+        std::size_t before = m_done.size();
+        reap_finished();
+        enforce_timeouts();
+        if (m_done.size() != before) active = true;
+        maybe_report();
+        m_link.sends_pending();
+        if (active) {
+            m_backoff.reset();
+            continue;
+        }
+        if (m_running.empty()) {
+            m_backoff.sleep();
+        } else {
+            // Sleep until a task ends (its pidfd turns readable) or it is time
+            // to look at MPI again.
+            std::vector<pollfd> fds;
+            for (const auto& [pid, r] : m_running)
+                if (r.child.pidfd >= 0) fds.push_back(pollfd{r.child.pidfd, POLLIN, 0});
+            int timeout = wait_timeout_ms();
+            if (timeout == 0) {
+                m_backoff.sleep();
+            } else {
+                ::poll(fds.data(), fds.size(), timeout);
+            }
+        }
+        m_backoff.grow();
+    }
+    // Completions of killed tasks are not needed: rank 0 has stopped counting.
+    if (!m_kill && !m_done.empty()) {
+        Report rep;
+        rep.completions = std::move(m_done);
+        m_link.send(0, Tag::report, encode(rep));
+    }
+    m_link.drain_sends();
+    return 0;
+}
+
+}  // namespace
+
+int run_worker(MpiLink& link, const std::string& job_dir) {
+    struct sigaction sa {};
+    sa.sa_handler = on_term;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGTERM, &sa, nullptr);
+    ::sigaction(SIGINT, &sa, nullptr);
+    Worker w(link, job_dir);
+    return w.run();
+}
+
+}  // namespace hearth
