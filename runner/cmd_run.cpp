@@ -228,8 +228,8 @@ JobDir create_job_dir(JobSpec& spec, const RunArgs& a) {
 
 int cmd_run(const RunArgs& a) {
     JobSpec spec = build_spec(a);
-    // Items are validated when the job directory is made (the file is copied there).
-    if (!a.items) make_item_source(spec, "");
+    // Check the split before anything is written (errors name the user's file).
+    make_item_source(spec, a.items ? *a.items : "");
     JobDir dir = create_job_dir(spec, a);
     SuperviseOptions opt;
     opt.json = a.json || !::isatty(1);

@@ -76,6 +76,18 @@ int main(int argc, char** argv) {
     ca->add_option("job", job, "job directory or id")->required();
     ca->add_flag("--wait", wait, "wait until the job has stopped");
 
+    // Words after "--" are the task's command and reach it untouched: CLI11
+    // would otherwise read a word such as "[" as the start of a list.
+    std::vector<std::string> after_dashes;
+    bool has_dashes = false;
+    for (int i = 1; i < argc; ++i) {
+        if (std::string(argv[i]) == "--") {
+            has_dashes = true;
+            after_dashes.assign(argv + i + 1, argv + argc);
+            argc = i;
+            break;
+        }
+    }
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -90,7 +102,10 @@ int main(int argc, char** argv) {
     }
 
     try {
-        if (r->parsed()) return hearth::cmd_run(run);
+        if (r->parsed()) {
+            if (has_dashes) run.command.insert(run.command.end(), after_dashes.begin(), after_dashes.end());
+            return hearth::cmd_run(run);
+        }
         if (res->parsed()) return hearth::cmd_resume(job, json, quiet);
         if (st->parsed()) return hearth::cmd_status(job, json);
         if (lg->parsed()) return hearth::cmd_logs(job, task, attempt);

@@ -1,0 +1,141 @@
+#pragma once
+// Shared helpers of the integration tests: they run the real `hearth` binary
+// (and through it mpirun, POV-Ray, ...) the way a user's shell would.
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+extern char** environ;
+
+namespace hearth::test {
+
+namespace fs = std::filesystem;
+
+inline std::string hearth_bin() {
+    const char* b = std::getenv("HEARTH_BIN");
+    return fs::absolute(b && *b ? b : "build/bin/hearth").string();
+}
+
+inline std::string repo_root() {
+    const char* r = std::getenv("HEARTH_ROOT");
+    return fs::absolute(r && *r ? r : ".").string();
+}
+
+inline std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+inline std::string quote(const std::string& s) {
+    std::string q = "'";
+    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+}
+
+// A fresh directory per test, removed at the end unless HEARTH_KEEP_TEST_DIRS is set.
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        std::string tmpl = (fs::temp_directory_path() / "hearth-test-XXXXXX").string();
+        path = ::mkdtemp(tmpl.data());
+    }
+    ~TempDir() {
+        if (!std::getenv("HEARTH_KEEP_TEST_DIRS")) {
+            std::error_code ec;
+            fs::remove_all(path, ec);
+        }
+    }
+    fs::path operator/(const std::string& s) const { return path / s; }
+};
+
+struct Result {
+    int code = -1;
+    std::string out, err;
+};
+
+// Runs hearth with args in cwd; stdout and stderr captured (not a terminal,
+// so hearth prints JSON Lines on stdout).
+inline Result run_hearth(const std::vector<std::string>& args, const fs::path& cwd,
+                         const std::string& env = "") {
+    std::string cmd = "cd " + quote(cwd.string()) + " && " + env + " " + quote(hearth_bin());
+    for (const auto& a : args) cmd += " " + quote(a);
+    fs::path out = cwd / ".out", err = cwd / ".err";
+    cmd += " >" + quote(out.string()) + " 2>" + quote(err.string()) + " </dev/null";
+    int st = std::system(cmd.c_str());
+    Result r;
+    r.code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    r.out = slurp(out);
+    r.err = slurp(err);
+    return r;
+}
+
+// Starts hearth in the background; returns its pid.
+inline pid_t start_hearth(const std::vector<std::string>& args, const fs::path& cwd) {
+    std::string cmd = "cd " + quote(cwd.string()) + " && exec " + quote(hearth_bin());
+    for (const auto& a : args) cmd += " " + quote(a);
+    cmd += " >" + quote((cwd / ".bg.out").string()) + " 2>" + quote((cwd / ".bg.err").string()) +
+           " </dev/null";
+    pid_t pid = -1;
+    std::vector<char*> argv = {const_cast<char*>("/bin/sh"), const_cast<char*>("-c"),
+                               cmd.data(), nullptr};
+    ::posix_spawn(&pid, "/bin/sh", nullptr, nullptr, argv.data(), environ);
+    return pid;
+}
+
+inline int wait_exit(pid_t pid) {
+    int st = 0;
+    ::waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+inline std::vector<nlohmann::json> json_lines(const std::string& text) {
+    std::vector<nlohmann::json> v;
+    std::stringstream ss(text);
+    std::string line;
+    while (std::getline(ss, line))
+        if (!line.empty() && line[0] == '{') v.push_back(nlohmann::json::parse(line));
+    return v;
+}
+
+inline std::vector<nlohmann::json> journal(const fs::path& job_dir) {
+    return json_lines(slurp(job_dir / "journal"));
+}
+
+inline nlohmann::json summary(const fs::path& job_dir) {
+    return nlohmann::json::parse(slurp(job_dir / "summary.json"));
+}
+
+// Waits until pred() holds or the time is up; returns pred().
+template <class Pred>
+bool wait_for(Pred pred, std::chrono::milliseconds limit) {
+    auto end = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < end) {
+        if (pred()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return pred();
+}
+
+inline std::size_t count_lines(const std::string& s) {
+    std::size_t n = 0;
+    for (char c : s) n += c == '\n';
+    return n;
+}
+
+}  // namespace hearth::test
