@@ -1,0 +1,74 @@
+// The man pages lint clean and document exactly the options --help prints.
+#include <boost/test/unit_test.hpp>
+#include <regex>
+
+#include "harness.hpp"
+
+using namespace hearth::test;
+
+namespace {
+
+std::set<std::string> long_options(const std::string& text) {
+    std::set<std::string> found;
+    std::regex re("--([a-z][a-z-]*[a-z])");
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), re); it != std::sregex_iterator();
+         ++it)
+        found.insert((*it)[1]);
+    return found;
+}
+
+std::string man_text(const std::string& page) {
+    std::string src = slurp(fs::path(repo_root()) / "man" / page);
+    // Roff escapes a hyphen as \-; read it as the option a user types.
+    std::string plain;
+    for (std::size_t i = 0; i < src.size(); ++i) {
+        if (src[i] == '\\' && i + 1 < src.size() && src[i + 1] == '-') {
+            plain += '-';
+            ++i;
+        } else {
+            plain += src[i];
+        }
+    }
+    return plain;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(docs)
+
+BOOST_AUTO_TEST_CASE(man_pages_lint_clean) {
+    int pages = 0;
+    for (const auto& e : fs::directory_iterator(fs::path(repo_root()) / "man")) {
+        std::string p = e.path().string();
+        if (!std::regex_search(p, std::regex("\\.[1-8]$"))) continue;
+        ++pages;
+        TempDir t;
+        std::string cmd = "mandoc -Tlint -W warning " + quote(p) + " > " + quote((t / "lint").string()) + " 2>&1";
+        int st = std::system(cmd.c_str());
+        BOOST_TEST(WEXITSTATUS(st) == 0, p << ": " << slurp(t / "lint"));
+    }
+    BOOST_TEST(pages >= 1);
+}
+
+BOOST_AUTO_TEST_CASE(every_hearth_option_is_documented_and_every_documented_one_exists) {
+    TempDir t;
+    std::string page = man_text("hearth.1");
+    std::set<std::string> help_opts;
+    for (const char* sub : {"run", "resume", "status", "logs", "cancel"}) {
+        Result r = run_hearth({sub, "--help"}, t.path);
+        BOOST_REQUIRE_EQUAL(r.code, 0);
+        for (const auto& o : long_options(r.out)) {
+            if (o == "help") continue;
+            help_opts.insert(o);
+            BOOST_TEST(page.find("--" + o) != std::string::npos, "--" << o << " of hearth " << sub
+                                                                      << " is not in hearth(1)");
+        }
+    }
+    BOOST_TEST(help_opts.size() >= 15u);
+    // Examples (.EX ... .EE) show the tasks' own options too: leave them out.
+    std::string prose = std::regex_replace(page, std::regex("\\.EX\n[\\s\\S]*?\\.EE\n"), "");
+    for (const auto& o : long_options(prose))
+        BOOST_TEST(help_opts.count(o) == 1u, "hearth(1) documents --" << o << ", which hearth lacks");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
