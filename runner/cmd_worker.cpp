@@ -1,3 +1,6 @@
+#include <sys/resource.h>
+
+#include <cstdlib>
 #include <iostream>
 
 #include "commands.hpp"
@@ -13,7 +16,14 @@ namespace hearth {
 int cmd_worker(int argc, char** argv, const std::string& job_dir) {
     MpiLink link(&argc, &argv);
     try {
-        return link.rank() == 0 ? run_dispatcher(link, job_dir) : run_worker(link, job_dir);
+        int rc = link.rank() == 0 ? run_dispatcher(link, job_dir) : run_worker(link, job_dir);
+        if (std::getenv("HEARTH_RUSAGE")) {
+            rusage ru{};
+            ::getrusage(RUSAGE_SELF, &ru);
+            std::cerr << "hearth rusage: rank " << link.rank() << " user " << ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3
+                      << " ms sys " << ru.ru_stime.tv_sec * 1e3 + ru.ru_stime.tv_usec / 1e3 << " ms nvcsw " << ru.ru_nvcsw << " nivcsw " << ru.ru_nivcsw << std::endl;
+        }
+        return rc;
     } catch (const std::exception& e) {
         std::cerr << "hearth " << (link.rank() == 0 ? "dispatcher" : "worker") << " (rank "
                   << link.rank() << "): " << e.what() << std::endl;

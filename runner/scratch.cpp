@@ -43,12 +43,16 @@ void ScratchArea::set_staged(const std::vector<FileBlob>& staged) {
     }
 }
 
-std::string ScratchArea::create(const std::string& name) {
-    std::string dir = m_base + "/" + name;
+std::string ScratchArea::acquire() {
+    if (!m_empty.empty()) {
+        std::string dir = std::move(m_empty.back());
+        m_empty.pop_back();
+        return dir;
+    }
+    std::string dir = m_base + "/d" + std::to_string(m_next++);
+    if (::mkdir(dir.c_str(), 0755) != 0)
+        throw Error("cannot create scratch directory " + dir + ": " + std::strerror(errno));
     std::error_code ec;
-    fs::remove_all(dir, ec);
-    if (!fs::create_directory(dir, ec) || ec)
-        throw Error("cannot create scratch directory " + dir + ": " + ec.message());
     for (const auto& rel : m_staged) {
         fs::path dst = fs::path(dir) / rel;
         if (dst.has_parent_path()) fs::create_directories(dst.parent_path(), ec);
@@ -57,6 +61,15 @@ std::string ScratchArea::create(const std::string& name) {
         if (ec) throw Error("cannot stage " + rel + " into " + dir + ": " + ec.message());
     }
     return dir;
+}
+
+void ScratchArea::release(const std::string& dir) {
+    std::error_code ec;
+    if (m_staged.empty() && fs::is_empty(dir, ec) && !ec) {
+        m_empty.push_back(dir);
+        return;
+    }
+    fs::remove_all(dir, ec);
 }
 
 std::vector<FileBlob> ScratchArea::collect(const std::string& dir,
@@ -92,13 +105,6 @@ std::vector<FileBlob> ScratchArea::collect(const std::string& dir,
         out.push_back(std::move(b));
     }
     return out;
-}
-
-void ScratchArea::remove(const std::string& dir) {
-    // Most tasks leave nothing behind once outputs are collected: one rmdir.
-    if (::rmdir(dir.c_str()) == 0) return;
-    std::error_code ec;
-    fs::remove_all(dir, ec);
 }
 
 std::string read_capped(const std::string& path, std::size_t cap) {

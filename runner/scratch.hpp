@@ -1,6 +1,7 @@
 #pragma once
 // A task attempt's scratch directory on its node: created fresh, filled with
 // the staged inputs, searched for the outputs to collect, then removed.
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -17,18 +18,25 @@ public:
     ScratchArea& operator=(const ScratchArea&) = delete;
 
     void set_staged(const std::vector<FileBlob>& staged);  // written once under base/stage
-    // Creates base/<name> with the staged files in it; returns its path.
-    std::string create(const std::string& name);
-    std::string log_path(const std::string& name) const { return m_base + "/" + name + ".log"; }
+    // An empty directory holding only the staged inputs, for one attempt.
+    std::string acquire();
+    // Done with it: an attempt that left it empty hands it to the next one
+    // (sparing a mkdir and an rmdir per task); anything else is removed.
+    void release(const std::string& dir);
+    // Output of the task running in a slot; truncated by each new task.
+    std::string log_path(unsigned slot) const {
+        return m_base + "/slot" + std::to_string(slot) + ".log";
+    }
     // Regular files under dir matching the globs (relative, sorted, unique).
     // Throws Error when a glob matches nothing.
     std::vector<FileBlob> collect(const std::string& dir, const std::vector<std::string>& globs);
-    void remove(const std::string& dir);
     const std::string& base() const { return m_base; }
 
 private:
     std::string m_base;
     std::vector<std::string> m_staged;  // relative paths under base/stage
+    std::vector<std::string> m_empty;   // empty directories ready for reuse
+    std::uint64_t m_next = 0;
 };
 
 // Reads a file, keeping head and tail when it is larger than cap bytes.

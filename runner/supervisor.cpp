@@ -1,6 +1,8 @@
 #include "supervisor.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -190,6 +192,8 @@ int supervise(const JobDir& dir, const SuperviseOptions& opt) {
         std::uint64_t committed_before = rep.state().committed.size();
         std::uint64_t launches_before = rep.launches();
         pid_t pid = launch_mpirun(argv, dir.mpirun_log());
+        // Readable when mpirun exits: the wait below ends at once, not at the next tick.
+        int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
         int status = 0;
         bool cancel_sent = false;
         for (;;) {
@@ -204,8 +208,14 @@ int supervise(const JobDir& dir, const SuperviseOptions& opt) {
             } else if (g_interrupts >= 2) {
                 ::kill(pid, SIGTERM);
             }
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            if (pidfd >= 0) {
+                pollfd p{pidfd, POLLIN, 0};
+                ::poll(&p, 1, 50);
+            } else {
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            }
         }
+        if (pidfd >= 0) ::close(pidfd);
         tail.poll([&](const nlohmann::json& r) { rep.on_record(r); });
         rep.draw(true);
         if (rep.state().end) break;

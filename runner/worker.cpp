@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <deque>
@@ -23,6 +24,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr std::size_t k_log_cap = 1 << 20;
+constexpr auto k_report_delay = std::chrono::milliseconds(5);
 
 // Process groups of running tasks, for the SIGTERM handler: when mpirun
 // tears the job down, the tasks (in their own groups) must go with us.
@@ -53,13 +55,21 @@ public:
 
 private:
     void receive_config();
+    struct Queued {
+        Assignment a;
+        std::string dir;  // scratch directory, made ahead of time when known
+    };
     void start_ready();
-    void start_one(Assignment a, unsigned slot);
+    void start_one(Queued q, unsigned slot);
+    void prepare_ahead();
     void reap_finished();
+    void finalize(Running& r, const ExitInfo& e);
     void enforce_timeouts();
     void maybe_report();
-    int wait_timeout_ms() const;
+    long wait_timeout_us() const;
     void kill_all();
+    void add_done(Completion c);
+    bool report_due() const;
     unsigned target_backlog() const;
 
     MpiLink& m_link;
@@ -70,12 +80,13 @@ private:
     std::vector<std::vector<unsigned>> m_plan;
     std::vector<bool> m_slot_busy;
     std::map<pid_t, Running> m_running;
-    std::deque<Assignment> m_queue;
+    std::deque<Queued> m_queue;
     std::vector<Completion> m_done;
     std::uint32_t m_requested = 0;
     bool m_stopping = false;
     bool m_kill = false;
     double m_mean_ms = -1;
+    Clock::time_point m_first_done;
     Backoff m_backoff{20, 2000};
 };
 
@@ -83,7 +94,8 @@ unsigned Worker::target_backlog() const {
     unsigned slots = static_cast<unsigned>(m_plan.size());
     // Short tasks: keep a few queued so a freed slot never waits for a round
     // trip to rank 0. Long tasks: queue nothing, so the job's tail balances.
-    if (m_mean_ms >= 0 && m_mean_ms < 200) return slots * 4 > 256 ? 256 : slots * 4;
+    if (m_mean_ms >= 0 && m_mean_ms < 50) return std::min(256u, slots * 16);
+    if (m_mean_ms >= 0 && m_mean_ms < 200) return std::min(256u, slots * 4);
     if (m_mean_ms >= 0 && m_mean_ms < 2000) return slots + 1;
     return slots;
 }
@@ -122,16 +134,16 @@ void Worker::receive_config() {
     m_cfg.staged.clear();
 }
 
-void Worker::start_one(Assignment a, unsigned slot) {
-    std::string name = "t" + std::to_string(a.task) + "-a" + std::to_string(a.attempt);
+void Worker::start_one(Queued q, unsigned slot) {
     Running r;
-    r.a = std::move(a);
+    r.a = std::move(q.a);
+    r.dir = std::move(q.dir);
     r.slot = slot;
     r.start = Clock::now();
     if (m_cfg.timeout_ms) r.deadline = r.start + std::chrono::milliseconds(m_cfg.timeout_ms);
-    r.log = m_scratch->log_path(name);
+    r.log = m_scratch->log_path(slot);
     try {
-        r.dir = m_scratch->create(name);
+        if (r.dir.empty()) r.dir = m_scratch->acquire();
         bool bound = m_topo.bind_thread(m_plan[slot]);
         try {
             r.child = spawn_task(SpawnRequest{r.a.argv, r.dir, r.log});
@@ -148,9 +160,8 @@ void Worker::start_one(Assignment a, unsigned slot) {
         c.exit_code = 127;
         c.reason = e.what();
         c.log = read_capped(r.log, k_log_cap);
-        ::unlink(r.log.c_str());
-        if (!r.dir.empty()) m_scratch->remove(r.dir);
-        m_done.push_back(std::move(c));
+        if (!r.dir.empty()) m_scratch->release(r.dir);
+        add_done(std::move(c));
         return;
     }
     for (int i = 0; i < k_max_groups; ++i)
@@ -165,62 +176,85 @@ void Worker::start_one(Assignment a, unsigned slot) {
 void Worker::start_ready() {
     for (unsigned s = 0; s < m_slot_busy.size() && !m_queue.empty(); ++s) {
         if (m_slot_busy[s]) continue;
-        Assignment a = std::move(m_queue.front());
+        Queued q = std::move(m_queue.front());
         m_queue.pop_front();
-        start_one(std::move(a), s);
+        start_one(std::move(q), s);
+    }
+}
+
+// Keeps the scratch directories of the next tasks ready, so that a freed slot
+// is refilled with a spawn alone, not a mkdir and a copy of the inputs first.
+void Worker::prepare_ahead() {
+    std::size_t n = std::min(m_queue.size(), m_slot_busy.size());
+    for (std::size_t i = 0; i < n; ++i) {
+        Queued& q = m_queue[i];
+        if (!q.dir.empty()) continue;
+        try {
+            q.dir = m_scratch->acquire();
+        } catch (const Error&) {
+            // start_one tries again and reports the error as the attempt's failure.
+        }
     }
 }
 
 void Worker::reap_finished() {
+    std::vector<std::pair<Running, ExitInfo>> ended;
     for (auto it = m_running.begin(); it != m_running.end();) {
-        Running& r = it->second;
-        ExitInfo e = try_reap(r.child);
+        ExitInfo e = try_reap(it->second.child);
         if (!e.exited) {
             ++it;
             continue;
         }
-        for (int i = 0; i < k_max_groups; ++i)
-            if (g_groups[i] == r.child.pid) g_groups[i] = 0;
-        // The group may still hold the task's own children: they die with it.
-        kill_group(r.child.pid, SIGKILL);
-        Completion c;
-        c.task = r.a.task;
-        c.attempt = r.a.attempt;
-        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - r.start);
-        c.wall_ms = static_cast<std::uint64_t>(ms.count());
-        c.exit_code = e.code;
-        if (m_kill) {
-            c.status = AttemptStatus::cancelled;
-            c.reason = "cancelled";
-        } else if (r.timed_out) {
-            c.status = AttemptStatus::timed_out;
-            c.reason = "timed out after " + std::to_string(m_cfg.timeout_ms) + " ms (--timeout)";
-        } else if (e.signalled) {
-            c.status = AttemptStatus::signalled;
-            c.reason = std::string("killed by signal ") + ::strsignal(e.code);
-        } else if (e.code != 0) {
-            c.status = AttemptStatus::exited;
-            c.reason = "exited with status " + std::to_string(e.code);
-        } else if (!m_cfg.collect.empty()) {
-            try {
-                c.outputs = m_scratch->collect(r.dir, m_cfg.collect);
-            } catch (const Error& err) {
-                c.status = AttemptStatus::collect_failed;
-                c.reason = err.what();
-            } catch (const std::exception& err) {
-                c.status = AttemptStatus::collect_failed;
-                c.reason = std::string("collecting outputs failed: ") + err.what();
-            }
-        }
-        c.log = read_capped(r.log, k_log_cap);
-        ::unlink(r.log.c_str());
-        m_scratch->remove(r.dir);
-        double d = static_cast<double>(c.wall_ms);
-        m_mean_ms = m_mean_ms < 0 ? d : 0.8 * m_mean_ms + 0.2 * d;
-        m_slot_busy[r.slot] = false;
-        m_done.push_back(std::move(c));
+        m_slot_busy[it->second.slot] = false;
+        ended.emplace_back(std::move(it->second), e);
         it = m_running.erase(it);
     }
+    if (ended.empty()) return;
+    // Refill the freed slots first: collecting outputs and cleaning up can
+    // wait, an idle core cannot.
+    if (!m_stopping) start_ready();
+    for (auto& [r, e] : ended) finalize(r, e);
+}
+
+void Worker::finalize(Running& r, const ExitInfo& e) {
+    for (int i = 0; i < k_max_groups; ++i)
+        if (g_groups[i] == r.child.pid) g_groups[i] = 0;
+    // The group may still hold the task's own children: they die with it.
+    kill_group(r.child.pid, SIGKILL);
+    Completion c;
+    c.task = r.a.task;
+    c.attempt = r.a.attempt;
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - r.start);
+    c.wall_ms = static_cast<std::uint64_t>(ms.count());
+    c.exit_code = e.code;
+    if (m_kill) {
+        c.status = AttemptStatus::cancelled;
+        c.reason = "cancelled";
+    } else if (r.timed_out) {
+        c.status = AttemptStatus::timed_out;
+        c.reason = "timed out after " + std::to_string(m_cfg.timeout_ms) + " ms (--timeout)";
+    } else if (e.signalled) {
+        c.status = AttemptStatus::signalled;
+        c.reason = std::string("killed by signal ") + ::strsignal(e.code);
+    } else if (e.code != 0) {
+        c.status = AttemptStatus::exited;
+        c.reason = "exited with status " + std::to_string(e.code);
+    } else if (!m_cfg.collect.empty()) {
+        try {
+            c.outputs = m_scratch->collect(r.dir, m_cfg.collect);
+        } catch (const Error& err) {
+            c.status = AttemptStatus::collect_failed;
+            c.reason = err.what();
+        } catch (const std::exception& err) {
+            c.status = AttemptStatus::collect_failed;
+            c.reason = std::string("collecting outputs failed: ") + err.what();
+        }
+    }
+    c.log = read_capped(r.log, k_log_cap);
+    m_scratch->release(r.dir);
+    double d = static_cast<double>(c.wall_ms);
+    m_mean_ms = m_mean_ms < 0 ? d : 0.8 * m_mean_ms + 0.2 * d;
+    add_done(std::move(c));
 }
 
 void Worker::enforce_timeouts() {
@@ -233,11 +267,24 @@ void Worker::enforce_timeouts() {
     }
 }
 
+void Worker::add_done(Completion c) {
+    if (m_done.empty()) m_first_done = Clock::now();
+    m_done.push_back(std::move(c));
+}
+
+bool Worker::report_due() const {
+    return !m_done.empty() &&
+           (m_done.size() >= 64 || Clock::now() - m_first_done >= k_report_delay);
+}
+
 void Worker::maybe_report() {
     if (m_stopping) return;
     std::uint64_t have = m_running.size() + m_queue.size() + m_requested;
     std::uint32_t want = have < target_backlog() ? static_cast<std::uint32_t>(target_backlog() - have) : 0;
-    if (want == 0 && m_done.empty()) return;
+    // Ask at once when a slot may soon find the queue empty; otherwise batch
+    // completions for a few milliseconds: fewer messages and journal syncs.
+    bool low = (m_queue.size() + m_requested) * 2 < std::max<std::size_t>(target_backlog(), 2);
+    if (!(want > 0 && low) && !report_due()) return;
     Report rep;
     rep.want = want;
     rep.completions = std::move(m_done);
@@ -246,20 +293,22 @@ void Worker::maybe_report() {
     m_link.send(0, Tag::report, encode(rep));
 }
 
-int Worker::wait_timeout_ms() const {
+long Worker::wait_timeout_us() const {
     // Waiting for tasks from rank 0 with nothing queued: MPI cannot wake a
-    // poll(), so look again soon. Otherwise only a task's end (its pidfd) or
-    // a timeout matters, and a stop message can wait a few milliseconds.
+    // ppoll(), so look again soon. Otherwise only a task's end (its pidfd),
+    // a timeout or a batch of completions falling due matters, and a stop
+    // message can wait a few milliseconds.
     bool starving = m_queue.empty() && m_requested > 0;
     long us = starving ? m_backoff.current_us() : 10000;
-    int ms = static_cast<int>(us / 1000);
     auto now = Clock::now();
-    for (const auto& [pid, r] : m_running) {
-        if (!r.deadline || r.timed_out) continue;
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*r.deadline - now).count();
-        if (left < ms) ms = left < 0 ? 0 : static_cast<int>(left);
-    }
-    return ms;
+    auto cap = [&](Clock::time_point at) {
+        long left = std::chrono::duration_cast<std::chrono::microseconds>(at - now).count();
+        if (left < us) us = left < 0 ? 0 : left;
+    };
+    if (!m_done.empty()) cap(m_first_done + k_report_delay);
+    for (const auto& [pid, r] : m_running)
+        if (r.deadline && !r.timed_out) cap(*r.deadline);
+    return us;
 }
 
 void Worker::kill_all() {
@@ -276,10 +325,12 @@ int Worker::run() {
                 auto batch = decode_tasks(m->data);
                 m_requested -= static_cast<std::uint32_t>(
                     batch.size() > m_requested ? m_requested : batch.size());
-                for (auto& a : batch) m_queue.push_back(std::move(a));
+                for (auto& a : batch) m_queue.push_back(Queued{std::move(a), {}});
             } else if (m->tag == Tag::stop) {
                 m_stopping = true;
                 m_kill = decode_stop(m->data).kill_running;
+                for (auto& q : m_queue)
+                    if (!q.dir.empty()) m_scratch->release(q.dir);
                 m_queue.clear();
                 if (m_kill) kill_all();
             }
@@ -291,6 +342,7 @@ int Worker::run() {
         if (m_done.size() != before) active = true;
         maybe_report();
         m_link.sends_pending();
+        prepare_ahead();
         if (active) {
             m_backoff.reset();
             continue;
@@ -303,12 +355,9 @@ int Worker::run() {
             std::vector<pollfd> fds;
             for (const auto& [pid, r] : m_running)
                 if (r.child.pidfd >= 0) fds.push_back(pollfd{r.child.pidfd, POLLIN, 0});
-            int timeout = wait_timeout_ms();
-            if (timeout == 0) {
-                m_backoff.sleep();
-            } else {
-                ::poll(fds.data(), fds.size(), timeout);
-            }
+            long us = wait_timeout_us();
+            timespec ts{us / 1000000, (us % 1000000) * 1000};
+            ::ppoll(fds.data(), fds.size(), &ts, nullptr);
         }
         m_backoff.grow();
     }
