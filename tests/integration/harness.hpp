@@ -132,6 +132,25 @@ bool wait_for(Pred pred, std::chrono::milliseconds limit) {
     return pred();
 }
 
+// A PNG's image: every chunk but the render-time metadata (tIME, tEXt) that
+// POV-Ray stamps into each file. Two renders of the same frame must agree on
+// all of it, byte for byte.
+inline std::string png_image_chunks(const std::string& png) {
+    std::string out;
+    if (png.size() < 8 || png.compare(1, 3, "PNG") != 0) return "not a PNG";
+    std::size_t i = 8;
+    while (i + 12 <= png.size()) {
+        auto b = [&](std::size_t k) { return static_cast<unsigned char>(png[i + k]); };
+        std::size_t len = (std::size_t{b(0)} << 24) | (b(1) << 16) | (b(2) << 8) | b(3);
+        std::string type = png.substr(i + 4, 4);
+        if (i + 12 + len > png.size()) return "truncated PNG";
+        if (type != "tIME" && type != "tEXt" && type != "zTXt" && type != "iTXt")
+            out += png.substr(i, 12 + len);
+        i += 12 + len;
+    }
+    return out;
+}
+
 inline std::size_t count_lines(const std::string& s) {
     std::size_t n = 0;
     for (char c : s) n += c == '\n';
