@@ -30,16 +30,20 @@ namespace {
 volatile sig_atomic_t g_interrupts = 0;
 void on_interrupt(int) { g_interrupts = g_interrupts + 1; }
 
-std::string tail_lines(const std::string& path, std::size_t n) {
+// The gist of what mpirun printed: its first lines of real text (the cause,
+// such as "ssh: connect to host ... refused", comes before Open MPI's
+// boxed explanation), joined on one line.
+std::string mpirun_gist(const std::string& path, std::size_t n) {
     std::ifstream in(path);
-    std::vector<std::string> lines;
-    std::string l;
-    while (std::getline(in, l))
-        if (!l.empty()) lines.push_back(l);
-    std::string out;
-    for (std::size_t i = lines.size() > n ? lines.size() - n : 0; i < lines.size(); ++i)
-        out += (out.empty() ? "" : " | ") + lines[i];
-    return out;
+    std::string l, out;
+    std::size_t taken = 0;
+    while (taken < n && std::getline(in, l)) {
+        auto first = l.find_first_not_of(" \t*");
+        if (first == std::string::npos || l.rfind("-----", 0) == 0) continue;
+        out += (out.empty() ? "" : " ") + l.substr(first);
+        ++taken;
+    }
+    return out.empty() ? "(it printed nothing)" : out;
 }
 
 pid_t launch_mpirun(const std::vector<std::string>& argv, const std::string& log_path) {
@@ -229,7 +233,8 @@ int supervise(const JobDir& dir, const SuperviseOptions& opt) {
         }
         if (!started) {
             failure = "mpirun " + why + " before the dispatcher started: " +
-                      tail_lines(dir.mpirun_log(), 3) + " (full output in " + dir.mpirun_log() + ")";
+                      mpirun_gist(dir.mpirun_log(), 2) + " (full output: " + dir.mpirun_log() +
+                      "; check that every node runs Open MPI and hearth, reachable by ssh)";
             break;
         }
         if (!progress) ++relaunches;
