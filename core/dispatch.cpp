@@ -19,9 +19,8 @@ void DispatchState::remove_worker(int worker) {
     it->second.want = 0;
     for (auto f = m_in_flight.begin(); f != m_in_flight.end();) {
         if (f->second.worker == worker) {
-            auto failed_on = m_failed_on[f->first];
             // The attempt number is used up; the task runs again with the next one.
-            requeue(f->first, f->second.attempt, failed_on);
+            requeue(f->first, f->second.attempt);
             f = m_in_flight.erase(f);
         } else {
             ++f;
@@ -40,10 +39,11 @@ bool DispatchState::usable(int worker) const {
 }
 
 bool DispatchState::eligible(const Retry& r, int worker) const {
-    if (!r.failed_on.count(worker)) return true;
+    auto h = m_history.find(r.task);
+    if (h == m_history.end() || !h->second.failed_on.count(worker)) return true;
     // Prefer another node, but never leave a retry with nowhere to go.
     for (const auto& [id, w] : m_workers)
-        if (id != worker && usable(id) && !r.failed_on.count(id)) return false;
+        if (id != worker && usable(id) && !h->second.failed_on.count(id)) return false;
     return true;
 }
 
@@ -72,14 +72,18 @@ std::map<int, std::vector<Attempt>> DispatchState::take_assignments() {
         while (w.want > 0) {
             Attempt a;
             bool found = false;
-            for (auto r = m_retry.begin(); r != m_retry.end(); ++r) {
+            for (auto r = m_retry.begin(); r != m_retry.end();) {
+                if (m_committed.contains(r->task)) {  // a late success got there first
+                    r = m_retry.erase(r);
+                    continue;
+                }
                 if (eligible(*r, id)) {
                     a = Attempt{r->task, r->next_attempt};
-                    m_failed_on[r->task] = r->failed_on;
                     m_retry.erase(r);
                     found = true;
                     break;
                 }
+                ++r;
             }
             if (!found) found = next_new(a);
             if (!found) break;
@@ -94,23 +98,22 @@ std::map<int, std::vector<Attempt>> DispatchState::take_assignments() {
 Outcome DispatchState::on_success(int worker, Attempt a) {
     (void)worker;
     auto f = m_in_flight.find(a.task);
-    if (f != m_in_flight.end() && f->second.attempt == a.attempt) {
-        m_in_flight.erase(f);
-        m_failed_on.erase(a.task);
-    }
+    if (f != m_in_flight.end() && f->second.attempt == a.attempt) m_in_flight.erase(f);
     if (a.task >= m_total || !m_committed.insert(a.task)) return Outcome::duplicate;
+    m_history.erase(a.task);
     m_failed.erase(a.task);
     return Outcome::committed;
 }
 
 Outcome DispatchState::on_failure(int worker, Attempt a, bool permanent) {
     auto f = m_in_flight.find(a.task);
-    if (f == m_in_flight.end() || f->second.attempt != a.attempt || m_committed.contains(a.task))
+    if (f == m_in_flight.end() || f->second.attempt != a.attempt)
         return Outcome::duplicate;  // a stale attempt: the task moved on
     m_in_flight.erase(f);
-    std::set<int> failed_on = m_failed_on[a.task];
-    m_failed_on.erase(a.task);
-    failed_on.insert(worker);
+    if (m_committed.contains(a.task)) return Outcome::duplicate;  // an older attempt succeeded
+    History& h = m_history[a.task];
+    h.failed_on.insert(worker);
+    ++h.failures;
 
     auto w = m_workers.find(worker);
     if (w != m_workers.end()) {
@@ -128,11 +131,12 @@ Outcome DispatchState::on_failure(int worker, Attempt a, bool permanent) {
             }
         }
     }
-    if (permanent || a.attempt >= 1 + m_limits.retries) {
+    if (permanent || h.failures >= 1 + m_limits.retries) {
         m_failed.insert(a.task);
+        m_history.erase(a.task);
         return Outcome::failed;
     }
-    requeue(a.task, a.attempt, failed_on);
+    requeue(a.task, a.attempt);
     return Outcome::retry;
 }
 
@@ -141,13 +145,11 @@ void DispatchState::on_requeue(int worker, Attempt a) {
     auto f = m_in_flight.find(a.task);
     if (f == m_in_flight.end() || f->second.attempt != a.attempt) return;
     m_in_flight.erase(f);
-    requeue(a.task, a.attempt, m_failed_on[a.task]);
-    m_failed_on.erase(a.task);
+    requeue(a.task, a.attempt);
 }
 
-void DispatchState::requeue(std::uint64_t task, std::uint32_t attempt_done,
-                            const std::set<int>& failed_on) {
-    m_retry.push_back(Retry{task, attempt_done + 1, failed_on});
+void DispatchState::requeue(std::uint64_t task, std::uint32_t attempt_done) {
+    m_retry.push_back(Retry{task, attempt_done + 1});
 }
 
 bool DispatchState::finished() const {

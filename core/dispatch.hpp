@@ -65,7 +65,12 @@ private:
     struct Retry {
         std::uint64_t task;
         std::uint32_t next_attempt;
+    };
+    // Tasks that failed or were sent back: where they failed and how often.
+    // Attempt numbers count every start; only failures count against retries.
+    struct History {
         std::set<int> failed_on;
+        std::uint32_t failures = 0;
     };
     struct Flight {
         int worker;
@@ -81,7 +86,7 @@ private:
     bool usable(int worker) const;
     bool eligible(const Retry& r, int worker) const;
     bool next_new(Attempt& out);
-    void requeue(std::uint64_t task, std::uint32_t attempt_done, const std::set<int>& failed_on);
+    void requeue(std::uint64_t task, std::uint32_t attempt_done);
 
     std::uint64_t m_total;
     IntervalSet m_committed;
@@ -90,7 +95,7 @@ private:
     std::uint64_t m_cursor = 0;
     std::deque<Retry> m_retry;
     std::map<std::uint64_t, Flight> m_in_flight;
-    std::map<std::uint64_t, std::set<int>> m_failed_on;  // for tasks in flight after a failure
+    std::map<std::uint64_t, History> m_history;
     std::set<std::uint64_t> m_failed;
     std::map<int, WorkerState> m_workers;
     std::vector<int> m_newly_blocked;

@@ -4,14 +4,18 @@
 // not a billion entries: the dispatcher's memory follows tasks in flight.
 #include <cstdint>
 #include <iterator>
+#include <limits>
+#include <stdexcept>
 #include <map>
 
 namespace hearth {
 
 class IntervalSet {
 public:
-    // Returns false when x was already present.
+    // Returns false when x was already present. x < UINT64_MAX (runs are half-open).
     bool insert(std::uint64_t x) {
+        if (x == std::numeric_limits<std::uint64_t>::max())
+            throw std::out_of_range("IntervalSet holds values below UINT64_MAX");
         if (contains(x)) return false;
         auto next = m_runs.upper_bound(x);
         bool joins_next = next != m_runs.end() && next->first == x + 1;

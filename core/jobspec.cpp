@@ -35,6 +35,19 @@ nlohmann::json to_json(const JobSpec& j) {
             {"submit_cwd", j.submit_cwd}};
 }
 
+namespace {
+
+// A whole number in [lo, hi]; nlohmann would silently wrap -1 or truncate 1.5.
+std::uint64_t whole(const nlohmann::json& v, const char* key, std::uint64_t lo, std::uint64_t hi) {
+    const auto& x = v.at(key);
+    if (!x.is_number_unsigned() || x.get<std::uint64_t>() < lo || x.get<std::uint64_t>() > hi)
+        throw std::runtime_error(std::string("'") + key + "' must be a whole number from " +
+                                 std::to_string(lo) + " to " + std::to_string(hi));
+    return x.get<std::uint64_t>();
+}
+
+}  // namespace
+
 JobSpec job_from_json(const nlohmann::json& v) {
     try {
         JobSpec j;
@@ -48,14 +61,15 @@ JobSpec job_from_json(const nlohmann::json& v) {
         else if (split == "items") j.split = SplitKind::items;
         else throw std::runtime_error("unknown split '" + split + "'");
         j.split_text = v.at("split_text").get<std::string>();
-        j.chunk = v.at("chunk").get<std::uint64_t>();
+        j.chunk = whole(v, "chunk", 1, std::uint64_t{1} << 62);
         j.command = v.at("command").get<std::vector<std::string>>();
         for (const auto& n : v.at("nodes"))
-            j.nodes.push_back({n.at("host").get<std::string>(), n.at("slots").get<std::uint32_t>()});
-        j.workers_per_host = v.at("workers_per_host").get<std::uint32_t>();
-        j.slots = v.at("slots").get<std::uint32_t>();
-        j.retries = v.at("retries").get<std::uint32_t>();
-        j.timeout_ms = v.at("timeout_ms").get<std::uint64_t>();
+            j.nodes.push_back({n.at("host").get<std::string>(),
+                               static_cast<std::uint32_t>(whole(n, "slots", 0, 4096))});
+        j.workers_per_host = static_cast<std::uint32_t>(whole(v, "workers_per_host", 1, 64));
+        j.slots = static_cast<std::uint32_t>(whole(v, "slots", 0, 4096));
+        j.retries = static_cast<std::uint32_t>(whole(v, "retries", 0, 100));
+        j.timeout_ms = whole(v, "timeout_ms", 0, std::uint64_t{1} << 50);
         j.stage = v.at("stage").get<std::vector<std::string>>();
         j.collect = v.at("collect").get<std::vector<std::string>>();
         j.submitted_ms = v.at("submitted_ms").get<std::int64_t>();

@@ -46,15 +46,30 @@ void apply_record(JournalState& s, const nlohmann::json& r) {
 
 namespace {
 
+Error corrupt(const std::string& path, std::uint64_t n, const char* what) {
+    return Error("journal " + path + " is corrupt at line " + std::to_string(n) + " (" + what +
+                 "); move the damaged lines out of it, then 'hearth resume' reruns what they " +
+                 "recorded");
+}
+
 nlohmann::json parse_line(const std::string& line, const std::string& path, std::uint64_t n) {
     try {
         auto j = nlohmann::json::parse(line);
         if (!j.is_object() || !j.contains("e")) throw std::runtime_error("not a journal record");
         return j;
     } catch (const std::exception& ex) {
-        throw Error("journal " + path + " is corrupt at line " + std::to_string(n) + " (" +
-                    ex.what() + "); move the damaged lines out of it, then 'hearth resume' " +
-                    "reruns what they recorded");
+        throw corrupt(path, n, ex.what());
+    }
+}
+
+// A record that parses but lacks a field (or has one of the wrong type) is
+// corruption too, reported with its line.
+void apply_checked(JournalState& s, const nlohmann::json& r, const std::string& path,
+                   std::uint64_t n) {
+    try {
+        apply_record(s, r);
+    } catch (const nlohmann::json::exception& ex) {
+        throw corrupt(path, n, ex.what());
     }
 }
 
@@ -81,7 +96,7 @@ JournalState read_journal(const std::string& path,
             if (in.peek() == std::char_traits<char>::eof()) break;
             throw;
         }
-        apply_record(s, j);
+        apply_checked(s, j, path, n);
         if (visit) visit(j);
         s.valid_bytes = offset;
         s.valid_lines = n;

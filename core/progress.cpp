@@ -6,7 +6,7 @@
 namespace hearth {
 
 std::string format_duration(double seconds) {
-    if (!std::isfinite(seconds) || seconds < 0) return "?";
+    if (!std::isfinite(seconds) || seconds < 0 || seconds > 1e12) return "?";
     auto s = static_cast<std::uint64_t>(seconds + 0.5);
     char buf[32];
     if (s < 60)
@@ -31,8 +31,9 @@ std::string format_progress(const ProgressCounts& c, double elapsed_s,
     std::uint64_t left = c.total - (c.done + c.failed < c.total ? c.done + c.failed : c.total);
     std::string eta = rate > 0 ? format_duration(static_cast<double>(left) / rate) : "?";
     char buf[256];
+    // Rounded down: a job with one task missing never reads 100%.
     std::snprintf(buf, sizeof buf, " %3.0f%% %llu/%llu done, %llu running, %llu failed | %.1f tasks/s | ETA %s",
-                  frac * 100, static_cast<unsigned long long>(c.done),
+                  std::floor(frac * 100), static_cast<unsigned long long>(c.done),
                   static_cast<unsigned long long>(c.total),
                   static_cast<unsigned long long>(c.running),
                   static_cast<unsigned long long>(c.failed), rate, eta.c_str());
