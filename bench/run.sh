@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# Hearth's runner benchmark (`make bench`).
+#
+#   bench/run.sh BUILD_DIR
+#
+# (a) hearth: 2,000 tasks of `true` on 2 slots
+#     ($BUILD_DIR/bin/hearth run --tenant bench --count 2000 --slots 2 ...)
+# (b) GNU Parallel: parallel -j2 true ::: 1..2000
+# (c) the fork/exec floor: $BUILD_DIR/bench/spawn_floor 2000 2 true
+# Each is timed by wall clock (date +%s.%N before and after: start to exit), run 3
+# times, and the median is reported as tasks/s, with hearth/floor and
+# hearth/parallel. Then (d) one 100,000-task job of `true` reports the
+# dispatcher's peak RSS from its summary.json against the 64 MB target.
+#
+# Exits 1 if a run failed or its summary does not add up; a missed target is
+# reported, not an error. Usage errors exit 2. Takes about 1-3 minutes.
+# BENCH_TASKS and BENCH_BIG_TASKS override the two task counts (for testing).
+set -euo pipefail
+
+prog=bench/run.sh
+TASKS=${BENCH_TASKS:-2000}
+SLOTS=2
+REPEATS=3
+BIG_TASKS=${BENCH_BIG_TASKS:-100000}
+RSS_TARGET_KB=$((64 * 1024))
+
+if (($# != 1)) || [[ $1 == -* ]]; then
+    echo "usage: $prog BUILD_DIR" >&2
+    exit 2
+fi
+build=$1
+hearth=$build/bin/hearth
+floor=$build/bench/spawn_floor
+[[ -x $hearth ]] || { echo "$prog: $hearth not found: build it first (make)" >&2; exit 1; }
+[[ -x $floor ]] || { echo "$prog: $floor not found: build it first (make $floor)" >&2; exit 1; }
+command -v parallel >/dev/null 2>&1 || { echo "$prog: GNU parallel is not installed (apt-get install parallel)" >&2; exit 1; }
+command -v python3 >/dev/null 2>&1 || { echo "$prog: python3 is needed to read summary.json" >&2; exit 1; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/hearth-bench.XXXXXX")
+keep_work=0
+cleanup() {
+    if ((keep_work)); then
+        echo "$prog: logs kept in $work" >&2
+    else
+        rm -rf -- "$work"
+    fi
+}
+trap cleanup EXIT
+
+# Runs happen in command substitutions (subshells): they report a failure on
+# stderr and return 1; the caller counts it.
+failures=0
+fail() { echo "$prog: FAILED: $*" >&2; }
+failed_run() {
+    failures=$((failures + 1))
+    keep_work=1
+}
+
+now() { date +%s.%N; }
+
+# summary_field JOB_DIR FIELD: prints one field of JOB_DIR/summary.json.
+summary_field() {
+    python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1/summary.json" "$2"
+}
+
+# check_summary JOB_DIR N: the job ran N tasks and committed them all.
+check_summary() {
+    local dir=$1 n=$2 tasks committed failed
+    if [[ ! -f $dir/summary.json ]]; then
+        fail "no summary.json in $dir"
+        return 1
+    fi
+    if ! tasks=$(summary_field "$dir" tasks) || ! committed=$(summary_field "$dir" committed) ||
+        ! failed=$(summary_field "$dir" failed); then
+        fail "$dir/summary.json lacks tasks/committed/failed"
+        return 1
+    fi
+    if [[ $tasks != "$n" || $committed != "$n" || $failed != 0 ]]; then
+        fail "$dir/summary.json: tasks $tasks, committed $committed, failed $failed; expected $n, $n, 0"
+        return 1
+    fi
+}
+
+# One timed run of each peer; prints the wall seconds on success.
+run_hearth() { # RUN_ID N
+    local dir=$work/hearth-$1 log=$work/hearth-$1.log t0 t1
+    t0=$(now)
+    if ! "$hearth" run --tenant bench --count "$2" --slots "$SLOTS" --job-dir "$dir" -- true >"$log" 2>&1; then
+        fail "hearth run ($2 tasks) exited non-zero; log: $log"
+        return 1
+    fi
+    t1=$(now)
+    check_summary "$dir" "$2" || return 1
+    echo "$t0 $t1" | awk '{ printf "%.6f\n", $2 - $1 }'
+}
+run_parallel() { # RUN_ID N
+    local log=$work/parallel-$1.log t0 t1
+    local -a args
+    mapfile -t args < <(seq "$2")
+    t0=$(now)
+    if ! parallel --will-cite -j"$SLOTS" true ::: "${args[@]}" >"$log" 2>&1; then
+        fail "parallel exited non-zero; log: $log"
+        return 1
+    fi
+    t1=$(now)
+    echo "$t0 $t1" | awk '{ printf "%.6f\n", $2 - $1 }'
+}
+run_floor() { # RUN_ID N
+    local log=$work/floor-$1.log t0 t1
+    t0=$(now)
+    if ! "$floor" "$2" "$SLOTS" true >"$log" 2>&1; then
+        fail "spawn_floor exited non-zero; log: $log"
+        return 1
+    fi
+    t1=$(now)
+    echo "$t0 $t1" | awk '{ printf "%.6f\n", $2 - $1 }'
+}
+
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+echo "Hearth runner benchmark: $TASKS tasks of \`true\`, $SLOTS slots, median of $REPEATS runs"
+echo "machine: $(nproc) cores, $(uname -sr), $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+echo
+
+declare -A median_s=()
+for peer in hearth parallel floor; do
+    times=()
+    for ((i = 1; i <= REPEATS; i++)); do
+        if t=$("run_$peer" "$i" "$TASKS"); then
+            times+=("$t")
+            rm -rf -- "$work/hearth-$i"
+        else
+            failed_run
+        fi
+    done
+    if ((${#times[@]} == REPEATS)); then
+        median_s[$peer]=$(median "${times[@]}")
+    fi
+done
+
+label() {
+    case $1 in
+    hearth) echo "hearth" ;;
+    parallel) echo "GNU Parallel" ;;
+    floor) echo "fork/exec floor" ;;
+    esac
+}
+printf '%-18s %12s %14s\n' "runner" "median wall" "throughput"
+for peer in hearth parallel floor; do
+    if [[ -n ${median_s[$peer]:-} ]]; then
+        s=${median_s[$peer]}
+        printf '%-18s %10.3f s %8.0f tasks/s\n' "$(label "$peer")" "$s" "$(awk -v n="$TASKS" -v s="$s" 'BEGIN { print n / s }')"
+    else
+        printf '%-18s %12s %14s\n' "$(label "$peer")" "failed" "-"
+    fi
+done
+echo
+# Ratios of throughput (tasks/s): hearth / peer.
+for peer in floor parallel; do
+    if [[ -n ${median_s[hearth]:-} && -n ${median_s[$peer]:-} ]]; then
+        printf '%-18s %10.2f x   (throughput ratio)\n' "hearth/$peer" \
+            "$(awk -v h="${median_s[hearth]}" -v p="${median_s[$peer]}" 'BEGIN { print p / h }')"
+    else
+        printf '%-18s %12s\n' "hearth/$peer" "n/a"
+    fi
+done
+echo
+
+echo "Dispatcher memory: one job of $BIG_TASKS tasks of \`true\`, $SLOTS slots"
+if s=$(run_hearth big "$BIG_TASKS"); then
+    rss=
+    if rss=$(summary_field "$work/hearth-big" dispatcher_peak_rss_kb); then
+        awk -v r="$rss" -v t="$RSS_TARGET_KB" -v s="$s" -v n="$BIG_TASKS" 'BEGIN {
+            printf "%-18s %10d kB  (%.1f MB)\n", "peak RSS", r, r / 1024
+            printf "%-18s %10d kB  (%.0f MB): %s\n", "target", t, t / 1024, (r <= t ? "met" : "MISSED")
+            printf "%-18s %10.1f s   (%.0f tasks/s)\n", "wall time", s, n / s
+        }'
+    else
+        fail "$work/hearth-big/summary.json has no dispatcher_peak_rss_kb"
+        failed_run
+    fi
+else
+    failed_run
+fi
+((keep_work)) || rm -rf -- "$work/hearth-big"
+
+if ((failures > 0)); then
+    echo "$prog: $failures run(s) failed" >&2
+    exit 1
+fi
