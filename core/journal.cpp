@@ -15,6 +15,11 @@ std::int64_t unix_ms_now() {
 
 void apply_record(JournalState& s, const nlohmann::json& r) {
     const std::string e = r.at("e").get<std::string>();
+    if ((e == "done" || e == "fail") && r.contains("uj")) {
+        s.energy_uj += r.at("uj").get<std::uint64_t>();
+        ++s.energy_attempts;
+        if (r.value("est", false)) s.energy_estimated = true;
+    }
     if (e == "start") {
         std::uint64_t t = r.at("t").get<std::uint64_t>();
         std::uint32_t a = r.at("a").get<std::uint32_t>();

@@ -9,8 +9,10 @@
 //   launch {n, ranks}                  a dispatcher started (n-th launch)
 //   node   {n, state: up|blocked, slots}
 //   start  {t, a, n, ts}               attempt a of task t started on node n
-//   done   {t, a, n, ms, exit, out:[names], log:[off,len], ts}
-//   fail   {t, a, n, ms, why, exit, reason, final, log:[off,len], ts}
+//   done   {t, a, n, ms, exit, out:[names], log:[off,len], ts, [uj, est]}
+//   fail   {t, a, n, ms, why, exit, reason, final, log:[off,len], ts, [uj, est]}
+//          uj: microjoules the node's grid-agent charged to the attempt;
+//          est: true when that figure came from a model, not a meter
 //   end    {state: finished|cancelled|stalled, committed, failed, rss_kb, ts}
 #include <cstdint>
 #include <functional>
@@ -32,6 +34,10 @@ struct JournalState {
     std::map<std::string, std::uint64_t> outputs;     // collected name -> owning task
     std::set<std::uint64_t> running;                  // started, no outcome yet
     std::uint64_t launches = 0;
+    // Energy the nodes' agents charged to the job's attempts (done or failed).
+    std::uint64_t energy_uj = 0;
+    std::uint64_t energy_attempts = 0;  // attempts that carried a figure
+    bool energy_estimated = false;
     std::optional<nlohmann::json> end;                // the last end record, if any
     std::uint64_t valid_bytes = 0;                    // up to the last complete line
     std::uint64_t valid_lines = 0;

@@ -20,6 +20,16 @@ std::string format_duration(double seconds) {
     return buf;
 }
 
+std::string format_energy(std::uint64_t uj) {
+    double j = static_cast<double>(uj) / 1e6;
+    char buf[64];
+    if (j < 1000)
+        std::snprintf(buf, sizeof buf, "%.1f J", j);
+    else
+        std::snprintf(buf, sizeof buf, "%.1f kJ (%.4f kWh)", j / 1000, j / 3.6e6);
+    return buf;
+}
+
 std::string format_progress(const ProgressCounts& c, double elapsed_s,
                             std::uint64_t done_this_run, unsigned width) {
     double frac = c.total ? static_cast<double>(c.done + c.failed) / static_cast<double>(c.total)

@@ -20,5 +20,6 @@ std::string format_progress(const ProgressCounts& c, double elapsed_s,
                             std::uint64_t done_this_run, unsigned width);
 
 std::string format_duration(double seconds);  // "4s", "3m05s", "2h01m"
+std::string format_energy(std::uint64_t uj);   // "812 J", "45.2 kJ (0.0126 kWh)"
 
 }  // namespace hearth

@@ -56,6 +56,7 @@ Hello decode_hello(const std::string& buf) {
 std::string encode(const JobConfig& c) {
     WireWriter w;
     w.str(c.job);
+    w.str(c.tenant);
     w.str(c.node);
     w.u32(c.slots);
     w.u64(c.timeout_ms);
@@ -68,6 +69,7 @@ JobConfig decode_config(const std::string& buf) {
     WireReader r(buf);
     JobConfig c;
     c.job = r.str();
+    c.tenant = r.str();
     c.node = r.str();
     c.slots = r.u32();
     c.timeout_ms = r.u64();
@@ -90,6 +92,8 @@ std::string encode(const Report& rep) {
         w.str(c.reason);
         w.str(c.log);
         put(w, c.outputs);
+        w.u8(static_cast<std::uint8_t>(c.energy_state));
+        w.u64(c.energy_uj);
     }
     return std::move(w.buffer());
 }
@@ -112,6 +116,11 @@ Report decode_report(const std::string& buf) {
         c.reason = r.str();
         c.log = r.str();
         c.outputs = get_blobs(r);
+        std::uint8_t e = r.u8();
+        if (e > static_cast<std::uint8_t>(EnergyState::estimated))
+            throw std::runtime_error("bad energy state");
+        c.energy_state = static_cast<EnergyState>(e);
+        c.energy_uj = r.u64();
         rep.completions.push_back(std::move(c));
     }
     finish(r);

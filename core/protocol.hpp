@@ -29,6 +29,7 @@ struct FileBlob {
 
 struct JobConfig {
     std::string job;
+    std::string tenant;
     std::string node;            // the name the dispatcher gives this worker
     std::uint32_t slots = 0;     // 0: one per core
     std::uint64_t timeout_ms = 0;  // 0: none
@@ -52,6 +53,8 @@ enum class AttemptStatus : std::uint8_t {
     cancelled = 6,       // stopped by the dispatcher (job cancelled)
 };
 
+enum class EnergyState : std::uint8_t { unknown = 0, measured = 1, estimated = 2 };
+
 struct Completion {
     std::uint64_t task = 0;
     std::uint32_t attempt = 1;
@@ -61,6 +64,9 @@ struct Completion {
     std::string reason;  // one line when not ok
     std::string log;     // stdout and stderr, interleaved as written (capped)
     std::vector<FileBlob> outputs;
+    // Energy the node's grid-agent charged to this attempt, when one runs there.
+    EnergyState energy_state = EnergyState::unknown;
+    std::uint64_t energy_uj = 0;
 };
 
 struct Report {

@@ -44,7 +44,8 @@ int cmd_status(const std::string& job, bool json) {
                                     {"pending", pending},       {"attempts", attempts},
                                     {"retried", retried},       {"launches", s.launches},
                                     {"seconds", (last_ts - first_ts) / 1000.0},
-                                    {"job_dir", dir.path},      {"recent_failures", last_failures}}
+                                    {"job_dir", dir.path},      {"recent_failures", last_failures},
+                                    {"energy_uj", s.energy_uj}, {"energy_estimated", s.energy_estimated}}
                          .dump()
                   << "\n";
         return 0;
@@ -57,6 +58,10 @@ int cmd_status(const std::string& job, bool json) {
               << "attempts " << attempts << " (" << retried << " retried), " << s.launches
               << " launch(es), " << format_duration((last_ts - first_ts) / 1000.0) << "\n"
               << "dir      " << dir.path << "\n";
+    if (s.energy_attempts)
+        std::cout << "energy   " << format_energy(s.energy_uj)
+                  << (s.energy_estimated ? " (estimated)" : "") << " over " << s.energy_attempts
+                  << " attempts\n";
     for (const auto& f : last_failures)
         std::cout << "failure  task " << f["task"] << " attempt " << f["attempt"] << " on "
                   << f["node"].get<std::string>() << ": " << f["reason"].get<std::string>()

@@ -111,6 +111,7 @@ void Dispatcher::on_hello(int rank, const std::string& data) {
     m_said_hello[rank] = true;
     JobConfig cfg;
     cfg.job = m_spec.id;
+    cfg.tenant = m_spec.tenant;
     cfg.node = node_of(rank);
     cfg.slots = m_spec.slots;
     auto it = m_ranks.find(rank);
@@ -129,6 +130,15 @@ void Dispatcher::on_hello(int rank, const std::string& data) {
 void Dispatcher::on_completion(int rank, Completion& c) {
     const std::string node = node_of(rank);
     Attempt a{c.task, c.attempt};
+    // The energy the node's agent charged to this attempt: the tenant pays for
+    // failed attempts too, so it is journaled with either outcome.
+    auto with_energy = [&](nlohmann::json rec) {
+        if (c.energy_state != EnergyState::unknown) {
+            rec["uj"] = c.energy_uj;
+            if (c.energy_state == EnergyState::estimated) rec["est"] = true;
+        }
+        return rec;
+    };
     nlohmann::json log = nlohmann::json::array();
     if (!c.log.empty()) log = {m_logs.append(c.log), c.log.size()};
     else log = {0, 0};
@@ -168,7 +178,7 @@ void Dispatcher::on_completion(int rank, Completion& c) {
         nlohmann::json rec = {{"e", "done"}, {"t", c.task},  {"a", c.attempt},    {"n", node},
                               {"ms", c.wall_ms}, {"exit", 0}, {"out", out}, {"log", log},
                               {"ts", unix_ms_now()}};
-        m_journal.append(rec.dump() + "\n");
+        m_journal.append(with_energy(rec).dump() + "\n");
         return;
     }
     Outcome o = m_state->on_failure(rank, a, permanent);
@@ -184,7 +194,7 @@ void Dispatcher::on_completion(int rank, Completion& c) {
                           {"final", o == Outcome::failed},
                           {"log", log},
                           {"ts", unix_ms_now()}};
-    m_journal.append(rec.dump() + "\n");
+    m_journal.append(with_energy(rec).dump() + "\n");
     for (int w : m_state->take_newly_blocked()) {
         nlohmann::json b = {{"e", "node"}, {"n", node_of(w)}, {"state", "blocked"},
                             {"reason", "3 tasks failed on it"}, {"ts", unix_ms_now()}};

@@ -276,6 +276,9 @@ int supervise(const JobDir& dir, const SuperviseOptions& opt) {
                               {"launches", s.launches},
                               {"dispatcher_peak_rss_kb", s.end ? s.end->value("rss_kb", 0) : 0},
                               {"exit_code", code},
+                              {"energy_uj", s.energy_uj},
+                              {"energy_attempts", s.energy_attempts},
+                              {"energy_estimated", s.energy_estimated},
                               {"job_dir", dir.path},
                               {"outputs", dir.out()}};
     if (!failure.empty()) summary["error"] = failure;
@@ -297,6 +300,10 @@ int supervise(const JobDir& dir, const SuperviseOptions& opt) {
         msg << "hearth: job " << spec.id << " " << state << ": " << s.committed.size() << "/"
             << total << " tasks done, " << s.failed.size() << " failed, in "
             << format_duration(rep.elapsed()) << "\n";
+        if (s.energy_attempts > 0)
+            msg << "  energy: " << format_energy(s.energy_uj)
+                << (s.energy_estimated ? " (estimated)" : "") << " charged to " << spec.tenant
+                << " over " << s.energy_attempts << " attempts\n";
         if (fs::exists(dir.out()) && !fs::is_empty(dir.out()))
             msg << "  outputs: " << dir.out() << "\n";
         if (!s.failed.empty()) {

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/syscall.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -57,9 +58,12 @@ Child spawn_task(const SpawnRequest& req) {
 ExitInfo try_reap(Child& child) {
     ExitInfo info;
     int status = 0;
-    pid_t r = ::waitpid(child.pid, &status, WNOHANG);
+    rusage ru{};
+    pid_t r = ::wait4(child.pid, &status, WNOHANG, &ru);
     if (r != child.pid) return info;
     info.exited = true;
+    info.cpu_s = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                 static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
     if (WIFSIGNALED(status)) {
         info.signalled = true;
         info.code = WTERMSIG(status);

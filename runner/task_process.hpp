@@ -26,6 +26,7 @@ struct ExitInfo {
     bool exited = false;  // false: still running
     bool signalled = false;
     int code = 0;  // exit status, or signal number when signalled
+    double cpu_s = 0;  // user + system CPU of the task and the children it reaped
 };
 
 // Reaps the child if it has ended (non-blocking).

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <deque>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -16,6 +17,7 @@
 #include "core/error.hpp"
 #include "core/slot_plan.hpp"
 #include "scratch.hpp"
+#include "agent_client.hpp"
 #include "task_process.hpp"
 #include "topology.hpp"
 
@@ -46,6 +48,7 @@ struct Running {
     std::string dir;
     std::string log;
     bool timed_out = false;
+    std::optional<std::uint64_t> agent_id;  // registration with the node's grid-agent
 };
 
 class Worker {
@@ -75,6 +78,8 @@ private:
     MpiLink& m_link;
     std::string m_job_dir;
     JobConfig m_cfg;
+    AgentClient m_agent;
+    bool m_agent_noted = false;
     Topology m_topo;
     std::unique_ptr<ScratchArea> m_scratch;
     std::vector<std::vector<unsigned>> m_plan;
@@ -169,6 +174,12 @@ void Worker::start_one(Queued q, unsigned slot) {
             g_groups[i] = r.child.pid;
             break;
         }
+    r.agent_id = m_agent.register_task(m_cfg.tenant, m_cfg.job, r.a.task, r.a.attempt,
+                                       r.child.pid, static_cast<unsigned>(m_plan[slot].size()));
+    if (!r.agent_id && !m_agent_noted && !m_agent.why_not().empty()) {
+        std::cerr << "hearth worker " << m_cfg.node << ": " << m_agent.why_not() << std::endl;
+        m_agent_noted = true;
+    }
     m_slot_busy[slot] = true;
     m_running.emplace(r.child.pid, std::move(r));
 }
@@ -252,6 +263,12 @@ void Worker::finalize(Running& r, const ExitInfo& e) {
     }
     c.log = read_capped(r.log, k_log_cap);
     m_scratch->release(r.dir);
+    if (r.agent_id) {
+        if (auto got = m_agent.unregister_task(*r.agent_id, e.cpu_s)) {
+            c.energy_uj = got->energy_uj;
+            c.energy_state = got->estimated ? EnergyState::estimated : EnergyState::measured;
+        }
+    }
     double d = static_cast<double>(c.wall_ms);
     m_mean_ms = m_mean_ms < 0 ? d : 0.8 * m_mean_ms + 0.2 * d;
     add_done(std::move(c));
