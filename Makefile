@@ -16,9 +16,12 @@ endif
 MPI_CFLAGS = -DOMPI_SKIP_MPICXX=1 $(patsubst -I%,-isystem %,$(shell mpicxx --showme:compile 2>/dev/null))
 MPI_LIBS = $(shell mpicxx --showme:link 2>/dev/null)
 HWLOC_LIBS = -lhwloc
+# What core/ and plugins/ need: SQLite (ledger), PAPI (energy/papi).
+CORE_LIBS = -lsqlite3 -lpapi -lcurl
 
 CORE_SRC := $(wildcard core/*.cpp) $(wildcard plugins/*/*.cpp)
 RUNNER_SRC := $(wildcard runner/*.cpp)
+AGENT_SRC := $(wildcard grid-agent/*.cpp)
 UNIT_SRC := $(wildcard tests/unit/*.cpp)
 INTEG_SRC := $(wildcard tests/integration/*.cpp)
 BENCH_SRC := $(wildcard bench/*.c)
@@ -26,25 +29,32 @@ BENCH_SRC := $(wildcard bench/*.c)
 obj = $(patsubst %.cpp,$(BUILD)/obj/%.o,$(1))
 CORE_OBJ := $(call obj,$(CORE_SRC))
 RUNNER_OBJ := $(call obj,$(RUNNER_SRC))
+AGENT_OBJ := $(call obj,$(AGENT_SRC))
+AGENT_LIB_OBJ := $(filter-out $(BUILD)/obj/grid-agent/main.o,$(AGENT_OBJ))
 RUNNER_LIB_OBJ := $(filter-out $(BUILD)/obj/runner/main.o,$(RUNNER_OBJ))
 UNIT_OBJ := $(call obj,$(UNIT_SRC))
 INTEG_OBJ := $(call obj,$(INTEG_SRC))
 
 LIBCORE := $(BUILD)/lib/libhearth-core.a
 HEARTH := $(BUILD)/bin/hearth
+AGENT := $(if $(AGENT_SRC),$(BUILD)/bin/grid-agent)
 UNIT := $(BUILD)/tests/unit_tests
 INTEG := $(BUILD)/tests/integration_tests
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 .PHONY: all deps build test test-unit test-integration test-asan demo bench install man clean format
-all: $(HEARTH) $(UNIT) $(INTEG) $(BENCH_BIN)
+all: $(HEARTH) $(AGENT) $(UNIT) $(INTEG) $(BENCH_BIN)
 build: all
 
 deps:
 	@tools/install-deps.sh
 
 $(BUILD)/obj/runner/%.o: CXXFLAGS += $(MPI_CFLAGS)
-$(BUILD)/obj/tests/%.o: CXXFLAGS += -DBOOST_TEST_DYN_LINK $(MPI_CFLAGS)
+# Debian's compiled cpp-httplib: the same defines as the library was built with.
+HTTPLIB_CFLAGS := -DCPPHTTPLIB_OPENSSL_SUPPORT -DCPPHTTPLIB_ZLIB_SUPPORT -DCPPHTTPLIB_BROTLI_SUPPORT
+HTTPLIB_LIBS := -lcpp-httplib -lssl -lcrypto
+$(BUILD)/obj/grid-agent/%.o: CXXFLAGS += $(HTTPLIB_CFLAGS)
+$(BUILD)/obj/tests/%.o: CXXFLAGS += -DBOOST_TEST_DYN_LINK $(MPI_CFLAGS) $(HTTPLIB_CFLAGS)
 
 $(BUILD)/obj/%.o: %.cpp
 	@mkdir -p $(dir $@)
@@ -56,15 +66,19 @@ $(LIBCORE): $(CORE_OBJ)
 
 $(HEARTH): $(RUNNER_OBJ) $(LIBCORE)
 	@mkdir -p $(dir $@)
-	$(CXX) $(LDFLAGS) -o $@ $^ $(MPI_LIBS) $(HWLOC_LIBS)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(MPI_LIBS) $(HWLOC_LIBS) $(CORE_LIBS)
 
-$(UNIT): $(UNIT_OBJ) $(RUNNER_LIB_OBJ) $(LIBCORE)
+$(BUILD)/bin/grid-agent: $(AGENT_OBJ) $(LIBCORE)
 	@mkdir -p $(dir $@)
-	$(CXX) $(LDFLAGS) -o $@ $^ -lboost_unit_test_framework $(MPI_LIBS) $(HWLOC_LIBS)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(CORE_LIBS) $(HTTPLIB_LIBS) -lpthread
+
+$(UNIT): $(UNIT_OBJ) $(RUNNER_LIB_OBJ) $(AGENT_LIB_OBJ) $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CXX) $(LDFLAGS) -o $@ $^ -lboost_unit_test_framework $(MPI_LIBS) $(HWLOC_LIBS) $(CORE_LIBS) $(HTTPLIB_LIBS) -lpthread
 
 $(INTEG): $(INTEG_OBJ) $(LIBCORE)
 	@mkdir -p $(dir $@)
-	$(CXX) $(LDFLAGS) -o $@ $^ -lboost_unit_test_framework
+	$(CXX) $(LDFLAGS) -o $@ $^ -lboost_unit_test_framework $(CORE_LIBS)
 
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
@@ -99,9 +113,14 @@ MAN_PAGES := $(wildcard man/*.[1-8])
 man:
 	@for p in $(MAN_PAGES); do mandoc -Tlint -W warning $$p || exit 1; done; echo "man pages lint clean"
 
-install: $(HEARTH)
+SYSTEMD_DIR ?= /lib/systemd/system
+install: $(HEARTH) $(AGENT)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7 $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0755 $(HEARTH) $(DESTDIR)$(PREFIX)/bin/hearth
+	if [ -n "$(AGENT)" ]; then install -m 0755 $(AGENT) $(DESTDIR)$(PREFIX)/bin/grid-agent; \
+	  install -d $(DESTDIR)$(SYSTEMD_DIR) $(DESTDIR)/etc/hearth; \
+	  sed 's|/usr/local/bin|$(PREFIX)/bin|' grid-agent/systemd/grid-agent.service > $(DESTDIR)$(SYSTEMD_DIR)/grid-agent.service; \
+	  [ -e $(DESTDIR)/etc/hearth/grid-agent.toml ] || install -m 0644 grid-agent/systemd/grid-agent.toml $(DESTDIR)/etc/hearth/; fi
 	for p in $(MAN_PAGES); do s=$${p##*.}; install -m 0644 $$p $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
 
 format:
@@ -110,4 +129,4 @@ format:
 clean:
 	rm -rf build build-asan
 
--include $(CORE_OBJ:.o=.d) $(RUNNER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(INTEG_OBJ:.o=.d)
+-include $(CORE_OBJ:.o=.d) $(RUNNER_OBJ:.o=.d) $(AGENT_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(INTEG_OBJ:.o=.d)

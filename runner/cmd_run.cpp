@@ -124,6 +124,9 @@ JobSpec build_spec(const RunArgs& a) {
         throw usage_error("no tenant: say who pays with --tenant NAME (or set HEARTH_TENANT)");
     if (!safe_name(s.tenant))
         throw usage_error("bad tenant '" + s.tenant + "': use 1-64 letters, digits, '.', '_' or '-'");
+    if (s.tenant == "house")
+        throw usage_error("tenant name 'house' is reserved for the energy nobody's tasks used; "
+                          "choose another --tenant");
     if (!a.name.empty() && !safe_name(a.name))
         throw usage_error("bad --name '" + a.name + "': use 1-64 letters, digits, '.', '_' or '-'");
     int ways = (a.frames ? 1 : 0) + (a.seeds ? 1 : 0) + (a.count ? 1 : 0) + (a.items ? 1 : 0);

@@ -25,7 +25,16 @@ struct RunArgs {
     std::vector<std::string> command;
 };
 
+struct EnergyArgs {
+    std::string ledger;  // default: HEARTH_LEDGER, else grid-agent's default
+    std::vector<std::string> agents;  // agent base URLs: query them instead of a file
+    std::optional<std::string> tenant, job, site, node, since, until;
+    std::string by = "tenant";
+    std::string format = "table";
+};
+
 int cmd_run(const RunArgs& args);
+int cmd_energy(const EnergyArgs& args);
 int cmd_resume(const std::string& job, bool json, bool quiet);
 int cmd_status(const std::string& job, bool json);
 int cmd_logs(const std::string& job, std::uint64_t task, std::optional<std::uint32_t> attempt);

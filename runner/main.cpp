@@ -1,6 +1,7 @@
 // hearth: the command users run. Parses the command line (CLI11), runs one
 // subcommand, and turns errors into a one-line message and an exit code.
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <iostream>
 
 #include "commands.hpp"
@@ -88,6 +89,23 @@ int main(int argc, char** argv) {
             break;
         }
     }
+    hearth::EnergyArgs energy;
+    {
+        const char* l = std::getenv("HEARTH_LEDGER");
+        energy.ledger = l && *l ? l : "/var/lib/hearth/ledger.db";
+    }
+    auto* en = app.add_subcommand("energy", "report energy by tenant, job, site, node or day");
+    en->add_option("--ledger", energy.ledger, "ledger file (default HEARTH_LEDGER or /var/lib/hearth/ledger.db)");
+    en->add_option("--agent", energy.agents, "query this grid-agent URL instead (repeatable)");
+    en->add_option("--tenant", energy.tenant, "only this tenant");
+    en->add_option("--job", energy.job, "only this job");
+    en->add_option("--site", energy.site, "only this site");
+    en->add_option("--node", energy.node, "only this node");
+    en->add_option("--since", energy.since, "from this UTC time (2026-11-22 or 2026-11-22T06:00)");
+    en->add_option("--until", energy.until, "until this UTC time");
+    en->add_option("--by", energy.by, "group by tenant, job, site, node or day (default tenant)");
+    en->add_option("--format", energy.format, "table, csv or json (default table)");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -110,6 +128,7 @@ int main(int argc, char** argv) {
         if (st->parsed()) return hearth::cmd_status(job, json);
         if (lg->parsed()) return hearth::cmd_logs(job, task, attempt);
         if (ca->parsed()) return hearth::cmd_cancel(job, wait);
+        if (en->parsed()) return hearth::cmd_energy(energy);
     } catch (const hearth::Error& e) {
         std::cerr << "hearth: " << e.what() << "\n";
         return static_cast<int>(e.code());

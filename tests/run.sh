@@ -9,7 +9,7 @@ for suite in "$@"; do
     bin="$build/tests/${suite}_tests"
     report="$build/tests/${suite}_report.xml"
     echo "== $suite tests ($bin)"
-    HEARTH_ROOT="$PWD" HEARTH_BIN="$build/bin/hearth" "$bin" --log_level=unit_scope --color_output=no --report_format=XML --report_level=short \
+    HEARTH_ROOT="$PWD" HEARTH_BIN="$build/bin/hearth" GRID_AGENT_BIN="$build/bin/grid-agent" "$bin" --log_level=unit_scope --color_output=no --report_format=XML --report_level=short \
         --report_sink="$report" 2>&1 | grep -vE '(Entering test|Leaving test suite|Leaving test module|Running [0-9]+ test)' ; rc=${PIPESTATUS[0]}
     [ "$rc" -ne 0 ] && status=1
     if [ -s "$report" ]; then

@@ -54,7 +54,7 @@ BOOST_AUTO_TEST_CASE(every_hearth_option_is_documented_and_every_documented_one_
     TempDir t;
     std::string page = man_text("hearth.1");
     std::set<std::string> help_opts;
-    for (const char* sub : {"run", "resume", "status", "logs", "cancel"}) {
+    for (const char* sub : {"run", "resume", "status", "logs", "cancel", "energy"}) {
         Result r = run_hearth({sub, "--help"}, t.path);
         BOOST_REQUIRE_EQUAL(r.code, 0);
         for (const auto& o : long_options(r.out)) {

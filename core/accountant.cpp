@@ -1,0 +1,129 @@
+#include "accountant.hpp"
+
+#include <algorithm>
+
+#include "attribution.hpp"
+#include "error.hpp"
+#include "proc_cpu.hpp"
+
+namespace hearth {
+
+Accountant::Accountant(EnergySource& source, std::shared_ptr<const FsRoot> fs,
+                       std::shared_ptr<const Clock> clock, AccountantConfig cfg)
+    : m_source(source), m_fs(std::move(fs)), m_clock(std::move(clock)), m_cfg(std::move(cfg)) {
+    if (m_cfg.cores == 0) m_cfg.cores = 1;
+    EnergyReading first = m_source.read();
+    for (auto& w : first.warnings) m_warnings.push_back(std::move(w));
+    m_last_reading = first.total;
+    m_last_time = m_clock->now();
+    m_last_unix_ms = m_clock->unix_ms();
+    if (auto n = node_cpu_seconds(*m_fs)) m_node_busy_prev = n->busy;
+}
+
+IntervalRecord Accountant::close_interval(
+    std::optional<std::pair<std::uint64_t, double>> final_cpu) {
+    EnergyReading reading = m_source.read();
+    for (auto& w : reading.warnings) m_warnings.push_back(std::move(w));
+    Clock::TimePoint now = m_clock->now();
+    std::int64_t now_ms = m_clock->unix_ms();
+    double dt = std::chrono::duration<double>(now - m_last_time).count();
+    if (dt < 0) dt = 0;
+    // A source's total never goes down; if one did (a restart of its
+    // counters), charge nothing rather than a huge unsigned difference.
+    std::uint64_t de = reading.total.value >= m_last_reading.value
+                           ? reading.total.value - m_last_reading.value
+                           : 0;
+
+    IntervalInput in;
+    in.energy = Microjoules{de};
+    in.seconds = dt;
+    in.idle = m_cfg.idle;
+    in.cores = m_cfg.cores;
+    double task_work = 0;
+    std::vector<std::uint64_t> order;
+    for (auto& [id, t] : m_tasks) {
+        double held = std::chrono::duration<double>(now - std::max(t.since, m_last_time)).count();
+        double cpu_now = t.cpu_prev;
+        if (final_cpu && final_cpu->first == id) {
+            cpu_now = std::max(final_cpu->second, t.cpu_prev);
+        } else if (auto c = tree_cpu_seconds(*m_fs, t.reg.pid)) {
+            cpu_now = std::max(*c, t.cpu_prev);
+        }
+        double work = cpu_now - t.cpu_prev;
+        t.cpu_prev = cpu_now;
+        task_work += work;
+        in.tasks.push_back(TaskUsage{held > 0 ? held * t.reg.cores : 0, work});
+        order.push_back(id);
+    }
+    if (auto n = node_cpu_seconds(*m_fs)) {
+        double busy = n->busy - m_node_busy_prev;
+        m_node_busy_prev = n->busy;
+        in.house_work = std::max(0.0, busy - task_work);
+    }
+    IntervalSplit split = attribute_interval(in);
+
+    IntervalRecord rec;
+    rec.node = m_cfg.node;
+    rec.site = m_cfg.site;
+    rec.source = m_source.name();
+    rec.estimated = reading.estimated || m_source.estimated();
+    rec.t0_ms = m_last_unix_ms;
+    rec.t1_ms = now_ms;
+    rec.energy = in.energy;
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        Tracked& t = m_tasks[order[i]];
+        const TaskCharge& c = split.tasks[i];
+        t.totals.energy += c.total();
+        t.totals.estimated = t.totals.estimated || rec.estimated;
+        rec.charges.push_back(ChargeRow{t.reg.key.tenant, t.reg.key.job, t.reg.key.task,
+                                        t.reg.key.attempt, c.static_part, c.dynamic_part});
+    }
+    rec.charges.push_back(ChargeRow{"", "", -1, 0, split.house_static, split.house_dynamic});
+
+    m_last_power = Watts{dt > 0 ? static_cast<double>(de) / 1e6 / dt : m_last_power.value};
+    m_total += in.energy;
+    m_last_reading = reading.total;
+    m_last_time = now;
+    m_last_unix_ms = now_ms;
+    return rec;
+}
+
+IntervalRecord Accountant::sample() { return close_interval(std::nullopt); }
+
+std::uint64_t Accountant::register_task(const Registration& r, IntervalRecord& closed) {
+    closed = close_interval(std::nullopt);
+    Tracked t;
+    t.reg = r;
+    t.since = m_last_time;
+    if (auto c = tree_cpu_seconds(*m_fs, r.pid)) t.cpu_prev = *c;
+    std::uint64_t id = m_next_id++;
+    m_tasks.emplace(id, std::move(t));
+    return id;
+}
+
+TaskTotals Accountant::unregister_task(std::uint64_t id, std::optional<double> final_cpu_s,
+                                       IntervalRecord& closed) {
+    auto it = m_tasks.find(id);
+    if (it == m_tasks.end())
+        throw Error("no registered task with id " + std::to_string(id), ExitCode::usage);
+    std::optional<std::pair<std::uint64_t, double>> fc;
+    if (final_cpu_s) fc = std::make_pair(id, *final_cpu_s);
+    closed = close_interval(fc);
+    TaskTotals totals = m_tasks[id].totals;
+    m_tasks.erase(id);
+    return totals;
+}
+
+std::vector<TaskView> Accountant::tasks() const {
+    std::vector<TaskView> v;
+    for (const auto& [id, t] : m_tasks) v.push_back(TaskView{id, t.reg, t.totals});
+    return v;
+}
+
+std::vector<std::string> Accountant::take_warnings() {
+    std::vector<std::string> w;
+    w.swap(m_warnings);
+    return w;
+}
+
+}  // namespace hearth

@@ -1,0 +1,97 @@
+#pragma once
+// The agent's bookkeeping: closes an interval at every periodic sample and at
+// every task start and end (so short tasks are not smeared over their
+// neighbours), measures the node's energy and each task's CPU in it, and
+// splits the energy with attribute_interval(). Each closed interval becomes a
+// ledger record; each task keeps a running total the worker gets back.
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "clock.hpp"
+#include "fsroot.hpp"
+#include "ledger.hpp"
+#include "plugins/energy/source.hpp"
+#include "units.hpp"
+
+namespace hearth {
+
+struct AccountantConfig {
+    std::string node, site;
+    Watts idle{};
+    unsigned cores = 1;
+};
+
+struct TaskKey {
+    std::string tenant, job;
+    std::int64_t task = 0;
+    std::uint32_t attempt = 1;
+};
+
+struct Registration {
+    TaskKey key;
+    pid_t pid = 0;
+    unsigned cores = 1;
+};
+
+struct TaskTotals {
+    Microjoules energy{};
+    bool estimated = false;
+};
+
+struct TaskView {
+    std::uint64_t id = 0;
+    Registration reg;
+    TaskTotals totals;
+};
+
+class Accountant {
+public:
+    Accountant(EnergySource& source, std::shared_ptr<const FsRoot> fs,
+               std::shared_ptr<const Clock> clock, AccountantConfig cfg);
+
+    IntervalRecord sample();
+    // Both close the current interval first and return its record.
+    std::uint64_t register_task(const Registration& r, IntervalRecord& closed);
+    // final_cpu_s: the task's CPU seconds as its parent saw at reaping (wait4),
+    // which covers what /proc can no longer show once it has exited.
+    TaskTotals unregister_task(std::uint64_t id, std::optional<double> final_cpu_s,
+                               IntervalRecord& closed);
+    bool has_task(std::uint64_t id) const { return m_tasks.count(id) != 0; }
+
+    std::vector<TaskView> tasks() const;
+    Watts last_power() const { return m_last_power; }
+    Microjoules total_energy() const { return m_total; }
+    const AccountantConfig& config() const { return m_cfg; }
+    std::vector<std::string> take_warnings();
+
+private:
+    struct Tracked {
+        Registration reg;
+        double cpu_prev = 0;
+        Clock::TimePoint since{};
+        TaskTotals totals;
+    };
+    IntervalRecord close_interval(std::optional<std::pair<std::uint64_t, double>> final_cpu);
+
+    EnergySource& m_source;
+    std::shared_ptr<const FsRoot> m_fs;
+    std::shared_ptr<const Clock> m_clock;
+    AccountantConfig m_cfg;
+    std::map<std::uint64_t, Tracked> m_tasks;
+    std::uint64_t m_next_id = 1;
+    Microjoules m_last_reading{};
+    Clock::TimePoint m_last_time{};
+    std::int64_t m_last_unix_ms = 0;
+    double m_node_busy_prev = 0;
+    Watts m_last_power{};
+    Microjoules m_total{};
+    std::vector<std::string> m_warnings;
+};
+
+}  // namespace hearth

@@ -1,0 +1,55 @@
+#pragma once
+// Who burnt the energy of one interval. Pure: the agent measures, this splits.
+//
+// dE is split into a static part, min(idle power x dt, dE), charged by
+// reservation (cores x time each task held them; capacity nobody reserved goes
+// to the house account, like a standing charge), and a dynamic part charged
+// by work done (CPU time, or PAPI cycles when counted for every task), with the
+// node's other work (daemons, the agent itself) charged to the house.
+// Integer microjoules, largest-remainder rounding: tasks + house == dE exactly.
+#include <cstdint>
+#include <vector>
+
+#include "units.hpp"
+
+namespace hearth {
+
+struct TaskUsage {
+    double reserved_core_s = 0;  // cores held x seconds held within the interval
+    double work = 0;             // CPU seconds (or cycles) of the task's processes
+};
+
+struct IntervalInput {
+    Microjoules energy{};  // dE measured for the node
+    double seconds = 0;    // dt
+    Watts idle{};          // the node's idle power
+    unsigned cores = 1;    // the node's capacity
+    double house_work = 0; // CPU seconds (or cycles) of everything else on the node
+    std::vector<TaskUsage> tasks;
+};
+
+struct TaskCharge {
+    Microjoules static_part{};
+    Microjoules dynamic_part{};
+    Microjoules total() const { return static_part + dynamic_part; }
+};
+
+struct IntervalSplit {
+    std::vector<TaskCharge> tasks;  // same order as the input
+    Microjoules house_static{};
+    Microjoules house_dynamic{};
+    Microjoules house() const { return house_static + house_dynamic; }
+};
+
+// Throws std::invalid_argument for a negative, NaN or infinite in.seconds.
+IntervalSplit attribute_interval(const IntervalInput& in);
+
+// Splits total into parts proportional to weights, in whole units, summing to
+// total exactly (exact integer arithmetic; largest remainder; ties go to the
+// lower index). Negative and NaN weights count as 0; infinite weights share
+// the total equally; all weights zero: everything to the last part; no
+// weights: std::invalid_argument unless total is 0.
+std::vector<std::uint64_t> split_largest_remainder(std::uint64_t total,
+                                                   const std::vector<double>& weights);
+
+}  // namespace hearth

@@ -1,0 +1,69 @@
+#pragma once
+// grid-agent's daemon: samples the node's energy, attributes it to the tasks
+// the local worker registered, commits each interval to the ledger, and
+// serves the HTTP API and the local registration socket. The accounting is
+// core/'s Accountant; this is the glue around it.
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "config.hpp"
+#include "core/accountant.hpp"
+#include "core/ledger.hpp"
+#include "plugins/energy/select.hpp"
+
+namespace httplib {
+class Server;
+}
+
+namespace hearth {
+
+class Agent {
+public:
+    Agent(AgentConfig cfg, std::shared_ptr<const FsRoot> fs, std::shared_ptr<const Clock> clock,
+          SourceChoice choice);
+    ~Agent();
+
+    // Serves and samples until stop() (from a signal handler's thread or a
+    // test); commits the last interval before returning.
+    void run();
+    void stop();
+
+    // One request of the registration protocol (a JSON object a line).
+    nlohmann::json handle_request(const nlohmann::json& req);
+    nlohmann::json node_json();
+    std::string metrics_text();
+    int http_port() const { return m_http_port.load(); }
+
+private:
+    void commit(const IntervalRecord& rec);
+    void serve_socket();
+    void serve_connection(int fd);
+    void start_http();
+
+    AgentConfig m_cfg;
+    std::shared_ptr<const FsRoot> m_fs;
+    std::shared_ptr<const Clock> m_clock;
+    SourceChoice m_choice;
+    std::mutex m_mu;  // guards everything below
+    std::unique_ptr<Accountant> m_acct;
+    std::unique_ptr<Ledger> m_ledger;
+    std::map<std::string, std::uint64_t> m_tenant_uj;  // for /metrics, monotonic
+    std::uint64_t m_node_uj = 0;
+
+    std::atomic<bool> m_stop{false};
+    std::mutex m_stop_mu;
+    std::condition_variable m_stop_cv;
+    int m_listen_fd = -1;
+    std::thread m_socket_thread, m_http_thread;
+    std::unique_ptr<httplib::Server> m_http;
+    std::atomic<int> m_http_port{0};
+};
+
+}  // namespace hearth

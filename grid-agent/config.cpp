@@ -1,0 +1,110 @@
+#include "config.hpp"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <set>
+#include <toml++/toml.h>
+
+#include "core/error.hpp"
+
+namespace hearth {
+
+void load_agent_config(const std::string& path, AgentConfig& cfg) {
+    toml::table t;
+    try {
+        t = toml::parse_file(path);
+    } catch (const toml::parse_error& e) {
+        throw usage_error("cannot read config " + path + ": " + std::string(e.description()) +
+                          " at line " + std::to_string(e.source().begin.line) +
+                          "; fix the TOML syntax");
+    }
+    static const std::set<std::string> known = {"node",   "site",       "listen",   "socket",
+                                                "ledger", "rate_hz",    "energy",   "fsroot",
+                                                "idle_watts", "max_watts"};
+    for (const auto& [k, v] : t) {
+        std::string key(k.str());
+        if (!known.count(key))
+            throw usage_error("config " + path + ": unknown key '" + key +
+                              "'; valid keys: node site listen socket ledger rate_hz energy "
+                              "fsroot idle_watts max_watts");
+    }
+    auto str = [&](const char* key, std::string& out) {
+        if (auto n = t[key]) {
+            auto v = n.value<std::string>();
+            if (!v) throw usage_error("config " + path + ": '" + key + "' must be a string");
+            out = *v;
+        }
+    };
+    auto num = [&](const char* key, double& out) {
+        if (auto n = t[key]) {
+            auto v = n.value<double>();
+            if (!v) throw usage_error("config " + path + ": '" + key + "' must be a number");
+            out = *v;
+        }
+    };
+    str("node", cfg.node);
+    str("site", cfg.site);
+    str("listen", cfg.listen);
+    str("socket", cfg.socket);
+    str("ledger", cfg.ledger);
+    num("rate_hz", cfg.rate_hz);
+    str("energy", cfg.energy);
+    str("fsroot", cfg.fsroot);
+    num("idle_watts", cfg.idle_watts);
+    num("max_watts", cfg.max_watts);
+}
+
+std::pair<std::string, int> split_listen(const std::string& listen) {
+    auto colon = listen.rfind(':');
+    if (colon == std::string::npos || colon == 0)
+        throw usage_error("bad listen address '" + listen + "': write HOST:PORT, e.g. 127.0.0.1:9750");
+    std::string host = listen.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    int port = 0;
+    try {
+        std::size_t used = 0;
+        port = std::stoi(listen.substr(colon + 1), &used);
+        if (used != listen.size() - colon - 1) throw std::invalid_argument("junk");
+    } catch (const std::exception&) {
+        port = -1;
+    }
+    if (port < 0 || port > 65535)
+        throw usage_error("bad port in listen address '" + listen + "': use 0-65535");
+    return {host, port};
+}
+
+namespace {
+
+bool safe(const std::string& s) {
+    if (s.empty() || s.size() > 64) return false;
+    for (char c : s)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-'))
+            return false;
+    return true;
+}
+
+}  // namespace
+
+void finish_agent_config(AgentConfig& cfg) {
+    if (cfg.node.empty()) {
+        char name[256] = {};
+        ::gethostname(name, sizeof name - 1);
+        cfg.node = name;
+    }
+    if (!safe(cfg.node)) throw usage_error("bad node name '" + cfg.node + "': use 1-64 letters, digits, '.', '_' or '-'");
+    if (!safe(cfg.site)) throw usage_error("bad site name '" + cfg.site + "': use 1-64 letters, digits, '.', '_' or '-'");
+    if (!std::isfinite(cfg.rate_hz) || cfg.rate_hz < 0.1 || cfg.rate_hz > 100)
+        throw usage_error("sampling rate " + std::to_string(cfg.rate_hz) +
+                          " Hz is out of range; use 0.1 to 100 (default 10)");
+    if (!std::isfinite(cfg.idle_watts) || cfg.idle_watts < 0 || cfg.idle_watts > 10000 ||
+        !std::isfinite(cfg.max_watts) || cfg.max_watts < 0 || cfg.max_watts > 10000)
+        throw usage_error("idle/max watts must be between 0 and 10000");
+    if (cfg.max_watts > 0 && cfg.idle_watts > cfg.max_watts)
+        throw usage_error("idle_watts is above max_watts; a node idles below its maximum");
+    split_listen(cfg.listen);
+    if (cfg.ledger.empty()) throw usage_error("no ledger path; give --ledger FILE");
+    if (cfg.socket.empty()) throw usage_error("no socket path; give --socket FILE");
+}
+
+}  // namespace hearth

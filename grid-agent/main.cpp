@@ -1,0 +1,97 @@
+// grid-agent: the per-node daemon. Parses flags and the config file, picks
+// the energy source, and runs the Agent until SIGTERM or SIGINT.
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <thread>
+
+#include "agent.hpp"
+#include "config.hpp"
+#include "core/error.hpp"
+#include "plugins/energy/papi_api.hpp"
+
+int main(int argc, char** argv) {
+    using namespace hearth;
+    CLI::App app{"grid-agent: measures this node's energy and charges it to the tenants that used it"};
+    AgentConfig cfg;
+    std::string config_file;
+    bool probe = false;
+    app.add_option("--config", config_file, "TOML config file (flags override it)");
+    app.add_option("--node", cfg.node, "this node's name (default: the host name)");
+    app.add_option("--site", cfg.site, "the site the node heats");
+    app.add_option("--listen", cfg.listen, "HTTP API address (default 127.0.0.1:9750)");
+    app.add_option("--socket", cfg.socket, "Unix socket for task registration");
+    app.add_option("--ledger", cfg.ledger, "SQLite ledger file");
+    app.add_option("--rate", cfg.rate_hz, "samples per second (default 10)");
+    app.add_option("--energy", cfg.energy, "energy source: auto, powercap, papi or model");
+    app.add_option("--fsroot", cfg.fsroot, "read /sys and /proc under this directory");
+    app.add_option("--idle-watts", cfg.idle_watts, "the node's idle power (model and static share)");
+    app.add_option("--max-watts", cfg.max_watts, "the node's maximum power (model)");
+    app.add_flag("--probe", probe, "print which energy sources work here, and why not, then exit");
+    app.set_version_flag("--version", "grid-agent 0.1");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::cerr << "grid-agent: " << e.what() << "; see 'grid-agent --help'\n";
+        return 2;
+    }
+    try {
+        if (!config_file.empty()) {
+            // The file gives defaults; flags given on the command line win.
+            AgentConfig from_file;
+            load_agent_config(config_file, from_file);
+            auto given = [&](const char* name) { return app.count(name) > 0; };
+            if (!given("--node")) cfg.node = from_file.node;
+            if (!given("--site")) cfg.site = from_file.site;
+            if (!given("--listen")) cfg.listen = from_file.listen;
+            if (!given("--socket")) cfg.socket = from_file.socket;
+            if (!given("--ledger")) cfg.ledger = from_file.ledger;
+            if (!given("--rate")) cfg.rate_hz = from_file.rate_hz;
+            if (!given("--energy")) cfg.energy = from_file.energy;
+            if (!given("--fsroot")) cfg.fsroot = from_file.fsroot;
+            if (!given("--idle-watts")) cfg.idle_watts = from_file.idle_watts;
+            if (!given("--max-watts")) cfg.max_watts = from_file.max_watts;
+        }
+        finish_agent_config(cfg);
+        auto fs = std::make_shared<const FsRoot>(cfg.fsroot);
+        auto clock = std::make_shared<const SystemClock>();
+        ModelParams mp{Watts{cfg.idle_watts}, Watts{cfg.max_watts}};
+        if (probe) {
+            SourceChoice c = choose_energy_source("auto", fs, clock, make_real_papi(), mp);
+            for (const auto& p : c.table)
+                std::cout << (p.available ? "available    " : "unavailable  ") << p.source
+                          << ": " << p.detail << "\n";
+            std::cout << c.summary << "\n";
+            return 0;
+        }
+        // Signals are taken by one thread with sigwait, so stop() runs as
+        // ordinary code, not inside a handler.
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGINT);
+        pthread_sigmask(SIG_BLOCK, &set, nullptr);
+        SourceChoice choice =
+            choose_energy_source(cfg.energy, fs, clock, make_real_papi(), mp);
+        Agent agent(cfg, fs, clock, std::move(choice));
+        std::thread waiter([&] {
+            int sig = 0;
+            sigwait(&set, &sig);
+            agent.stop();
+        });
+        waiter.detach();
+        agent.run();
+        return 0;
+    } catch (const Error& e) {
+        std::cerr << "grid-agent: " << e.what() << "\n";
+        return static_cast<int>(e.code());
+    } catch (const std::exception& e) {
+        std::cerr << "grid-agent: " << e.what() << "\n";
+        return 4;
+    }
+}

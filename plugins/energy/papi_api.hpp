@@ -1,0 +1,34 @@
+#pragma once
+// The PAPI seam: the few calls Hearth makes, behind an interface, so tests
+// exercise the PAPI code paths (events present, absent, failing) on machines
+// whose PAPI has no usable events.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace hearth {
+
+class PapiApi {
+public:
+    virtual ~PapiApi() = default;
+    // PAPI_library_init; returns "" or why it failed.
+    virtual std::string init() = 0;
+    // Components PAPI was built with, and for each whether it is disabled and why.
+    struct Component {
+        std::string name;
+        bool disabled = false;
+        std::string reason;
+    };
+    virtual std::vector<Component> components() = 0;
+    // Creates an event set holding the named events; "" or why not (e.g.
+    // "Event does not exist" for PAPI_ENOEVNT).
+    virtual std::string open(const std::vector<std::string>& events) = 0;
+    // Reads the open set's counters (same order as open()).
+    virtual std::vector<long long> read() = 0;
+};
+
+// The real library (libpapi).
+std::unique_ptr<PapiApi> make_real_papi();
+
+}  // namespace hearth

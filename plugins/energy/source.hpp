@@ -1,0 +1,41 @@
+#pragma once
+// Contract of an energy source ("energy/<name>" plugins): where a node's
+// energy comes from. A source either reads a monotonic 64-bit energy total or
+// says in one line why it cannot (PAPI's disabled_reason habit), so `auto`
+// can pick the best one and `grid-agent --probe` can print the table.
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/units.hpp"
+
+namespace hearth {
+
+struct ProbeResult {
+    std::string source;     // "powercap", "papi", "model"
+    bool available = false;
+    std::string detail;     // what it found (zones, events) or why not, with the fix
+};
+
+struct EnergyReading {
+    Microjoules total{};        // monotonic since the source was opened
+    bool estimated = false;     // a model, not a meter
+    std::vector<std::string> warnings;  // one line each: a wrap glitch, a failed read...
+};
+
+class EnergySource {
+public:
+    virtual ~EnergySource() = default;
+    virtual std::string name() const = 0;
+    virtual bool estimated() const = 0;
+    // Reads the counters now. A failed or implausible zone read contributes
+    // nothing to this reading and adds a warning; sampling goes on.
+    virtual EnergyReading read() = 0;
+    // The longest interval between reads that keeps every counter unambiguous.
+    virtual std::chrono::milliseconds max_interval() const = 0;
+    // The node's maximum power as far as the source knows (0 if unknown).
+    virtual Watts max_power() const = 0;
+};
+
+}  // namespace hearth

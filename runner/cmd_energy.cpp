@@ -1,0 +1,181 @@
+// hearth energy: who used how much energy, from a ledger file or from the
+// agents' HTTP APIs.
+#include <curl/curl.h>
+
+#include <ctime>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "core/error.hpp"
+#include "core/ledger.hpp"
+
+namespace hearth {
+namespace {
+
+// "2026-11-22", "2026-11-22T06:00", "2026-11-22 06:00:30" (UTC), or a whole
+// number of milliseconds since the epoch.
+std::int64_t parse_time(const std::string& text, const char* option) {
+    if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos)
+        return std::stoll(text);
+    std::tm tm{};
+    for (const char* fmt : {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M",
+                            "%Y-%m-%d %H:%M", "%Y-%m-%d"}) {
+        tm = std::tm{};
+        const char* end = strptime(text.c_str(), fmt, &tm);
+        if (end && *end == '\0') return static_cast<std::int64_t>(timegm(&tm)) * 1000;
+    }
+    throw usage_error(std::string("bad ") + option + " '" + text +
+                      "': give a UTC date or time such as 2026-11-22 or 2026-11-22T06:00");
+}
+
+std::size_t collect(char* data, std::size_t size, std::size_t n, void* out) {
+    static_cast<std::string*>(out)->append(data, size * n);
+    return size * n;
+}
+
+std::string url_escape(CURL* c, const std::string& s) {
+    char* e = curl_easy_escape(c, s.c_str(), static_cast<int>(s.size()));
+    std::string r = e ? e : "";
+    curl_free(e);
+    return r;
+}
+
+std::vector<EnergyRow> query_agent(const std::string& base, const EnergyQuery& q) {
+    CURL* c = curl_easy_init();
+    if (!c) throw Error("libcurl could not start");
+    std::string url = base + "/v1/energy?by=" + url_escape(c, q.by);
+    auto add = [&](const char* k, const std::optional<std::string>& v) {
+        if (v) url += std::string("&") + k + "=" + url_escape(c, *v);
+    };
+    add("tenant", q.tenant);
+    add("job", q.job);
+    add("site", q.site);
+    add("node", q.node);
+    if (q.since_ms) url += "&since_ms=" + std::to_string(*q.since_ms);
+    if (q.until_ms) url += "&until_ms=" + std::to_string(*q.until_ms);
+    std::string body;
+    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    CURLcode rc = curl_easy_perform(c);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(c);
+    if (rc != CURLE_OK)
+        throw Error("cannot reach grid-agent at " + base + ": " + curl_easy_strerror(rc) +
+                    "; check the URL and that the agent listens there", ExitCode::no_grid);
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(body);
+    } catch (const std::exception&) {
+        throw Error("grid-agent at " + base + " did not answer JSON (HTTP " +
+                    std::to_string(status) + ")", ExitCode::no_grid);
+    }
+    if (status != 200)
+        throw Error("grid-agent at " + base + ": " + j.value("error", std::string("HTTP ") +
+                                                                        std::to_string(status)));
+    std::vector<EnergyRow> rows;
+    for (const auto& r : j.at("rows"))
+        rows.push_back(EnergyRow{r.at("key").get<std::string>(),
+                                 Microjoules{r.at("energy_uj").get<std::uint64_t>()},
+                                 Microjoules{r.at("static_uj").get<std::uint64_t>()},
+                                 r.at("seconds").get<double>(), r.at("estimated").get<bool>()});
+    return rows;
+}
+
+std::string csv_field(const std::string& s) {
+    if (s.find_first_of(",\"\n") == std::string::npos) return s;
+    std::string q = "\"";
+    for (char ch : s) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+    return q + "\"";
+}
+
+}  // namespace
+
+int cmd_energy(const EnergyArgs& a) {
+    EnergyQuery q;
+    q.tenant = a.tenant;
+    q.job = a.job;
+    q.site = a.site;
+    q.node = a.node;
+    q.by = a.by;
+    if (a.since) q.since_ms = parse_time(*a.since, "--since");
+    if (a.until) q.until_ms = parse_time(*a.until, "--until");
+    if (a.format != "table" && a.format != "csv" && a.format != "json")
+        throw usage_error("bad --format '" + a.format + "': use table, csv or json");
+    static const std::set<std::string> bys = {"tenant", "job", "site", "node", "day"};
+    if (!bys.count(q.by))
+        throw usage_error("bad --by '" + q.by + "': use tenant, job, site, node or day");
+
+    std::map<std::string, EnergyRow> merged;
+    auto merge = [&](const std::vector<EnergyRow>& rows) {
+        for (const auto& r : rows) {
+            auto& m = merged[r.key];
+            m.key = r.key;
+            m.energy += r.energy;
+            m.static_part += r.static_part;
+            m.seconds += r.seconds;
+            m.estimated = m.estimated || r.estimated;
+        }
+    };
+    if (a.agents.empty()) {
+        Ledger ledger(a.ledger, true);
+        merge(ledger.query(q));
+    } else {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        for (const auto& url : a.agents) merge(query_agent(url, q));
+        curl_global_cleanup();
+    }
+    std::uint64_t total = 0;
+    bool any_estimated = false;
+    for (const auto& [k, r] : merged) {
+        total += r.energy.value;
+        any_estimated = any_estimated || r.estimated;
+    }
+    auto share = [&](const EnergyRow& r) {
+        return total ? 100.0 * static_cast<double>(r.energy.value) / static_cast<double>(total) : 0.0;
+    };
+    auto mean_w = [](const EnergyRow& r) { return r.seconds > 0 ? r.energy.joules() / r.seconds : 0.0; };
+    if (a.format == "json") {
+        nlohmann::json rows = nlohmann::json::array();
+        for (const auto& [k, r] : merged)
+            rows.push_back({{a.by, k},
+                            {"kwh", r.energy.kwh()},
+                            {"energy_uj", r.energy.value},
+                            {"static_uj", r.static_part.value},
+                            {"mean_w", mean_w(r)},
+                            {"share", share(r) / 100.0},
+                            {"estimated", r.estimated}});
+        std::cout << nlohmann::json{{"by", a.by}, {"rows", rows}, {"total_uj", total}}.dump(2) << "\n";
+        return 0;
+    }
+    if (a.format == "csv") {
+        std::cout << a.by << ",kwh,energy_uj,static_uj,mean_w,share,estimated\n";
+        for (const auto& [k, r] : merged)
+            std::cout << csv_field(k) << "," << std::setprecision(9) << r.energy.kwh() << ","
+                      << r.energy.value << "," << r.static_part.value << "," << mean_w(r) << ","
+                      << share(r) / 100.0 << "," << (r.estimated ? "true" : "false") << "\n";
+        return 0;
+    }
+    std::cout << std::left << std::setw(24) << a.by << std::right << std::setw(14) << "kWh"
+              << std::setw(12) << "mean W" << std::setw(9) << "share" << "\n";
+    for (const auto& [k, r] : merged)
+        std::cout << std::left << std::setw(24) << (k + (r.estimated ? " *" : "")) << std::right
+                  << std::fixed << std::setprecision(6) << std::setw(14) << r.energy.kwh()
+                  << std::setprecision(1) << std::setw(12) << mean_w(r) << std::setw(8)
+                  << share(r) << "%\n";
+    std::cout << std::left << std::setw(24) << "total" << std::right << std::setprecision(6)
+              << std::setw(14) << static_cast<double>(total) / 3.6e12 << "\n";
+    if (any_estimated) std::cout << "* estimated from a power model, not measured\n";
+    return 0;
+}
+
+}  // namespace hearth
