@@ -116,6 +116,16 @@ run_floor() { # RUN_ID N
     echo "$t0 $t1" | awk '{ printf "%.6f\n", $2 - $1 }'
 }
 
+# Seconds from the dispatcher's start to the job's end, from the journal's
+# timestamps: hearth's throughput without Open MPI's launch and teardown
+# (MPI_Init and MPI_Finalize cost about 0.1 s here whatever the job).
+in_job_s() { # JOB_DIR
+    local a b
+    a=$(grep -m1 '"e":"launch"' "$1/journal" | sed -n 's/.*"ts":\([0-9]*\).*/\1/p')
+    b=$(grep '"e":"end"' "$1/journal" | tail -n 1 | sed -n 's/.*"ts":\([0-9]*\).*/\1/p')
+    [[ -n $a && -n $b ]] && awk -v a="$a" -v b="$b" 'BEGIN { printf "%.6f\n", (b - a) / 1000 }'
+}
+
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 echo "Hearth runner benchmark: $TASKS tasks of \`true\`, $SLOTS slots, median of $REPEATS runs"
@@ -123,11 +133,13 @@ echo "machine: $(nproc) cores, $(uname -sr), $(sed -n 's/^model name[[:space:]]*
 echo
 
 declare -A median_s=()
+in_job=()
 for peer in hearth parallel floor; do
     times=()
     for ((i = 1; i <= REPEATS; i++)); do
         if t=$("run_$peer" "$i" "$TASKS"); then
             times+=("$t")
+            if [[ $peer == hearth ]] && ij=$(in_job_s "$work/hearth-$i"); then in_job+=("$ij"); fi
             rm -rf -- "$work/hearth-$i"
         else
             failed_run
@@ -154,6 +166,12 @@ for peer in hearth parallel floor; do
         printf '%-18s %12s %14s\n' "$(label "$peer")" "failed" "-"
     fi
 done
+if ((${#in_job[@]} == REPEATS)); then
+    median_s[hearth_in_job]=$(median "${in_job[@]}")
+    printf '%-18s %10.3f s %8.0f tasks/s   (dispatcher start to job end, from the journal)\n' \
+        "hearth in-job" "${median_s[hearth_in_job]}" \
+        "$(awk -v n="$TASKS" -v s="${median_s[hearth_in_job]}" 'BEGIN { print n / s }')"
+fi
 echo
 # Ratios of throughput (tasks/s): hearth / peer.
 for peer in floor parallel; do
@@ -164,6 +182,10 @@ for peer in floor parallel; do
         printf '%-18s %12s\n' "hearth/$peer" "n/a"
     fi
 done
+if [[ -n ${median_s[hearth_in_job]:-} && -n ${median_s[floor]:-} ]]; then
+    printf '%-18s %10.2f x   (in-job throughput ratio, launch excluded)\n' "hearth in-job/floor" \
+        "$(awk -v h="${median_s[hearth_in_job]}" -v p="${median_s[floor]}" 'BEGIN { print p / h }')"
+fi
 echo
 
 echo "Dispatcher memory: one job of $BIG_TASKS tasks of \`true\`, $SLOTS slots"
@@ -175,6 +197,11 @@ if s=$(run_hearth big "$BIG_TASKS"); then
             printf "%-18s %10d kB  (%.0f MB): %s\n", "target", t, t / 1024, (r <= t ? "met" : "MISSED")
             printf "%-18s %10.1f s   (%.0f tasks/s)\n", "wall time", s, n / s
         }'
+        if [[ -n ${median_s[floor]:-} ]]; then
+            printf '%-18s %10.2f x   (throughput ratio at %d tasks, launch included)\n' \
+                "hearth/floor" "$(awk -v n="$BIG_TASKS" -v s="$s" -v f="${median_s[floor]}" -v m="$TASKS" \
+                'BEGIN { print (n / s) / (m / f) }')" "$BIG_TASKS"
+        fi
     else
         fail "$work/hearth-big/summary.json has no dispatcher_peak_rss_kb"
         failed_run

@@ -75,6 +75,7 @@ std::optional<std::uint64_t> AgentClient::register_task(const std::string& tenan
                                                         const std::string& job, std::uint64_t task,
                                                         std::uint32_t attempt, pid_t pid,
                                                         unsigned cores) {
+    if (!ensure()) return std::nullopt;  // no agent: nothing to build per task
     nlohmann::json req = {{"op", "register"}, {"tenant", tenant}, {"job", job},
                           {"task", task},     {"attempt", attempt}, {"pid", pid},
                           {"cores", cores}};
@@ -91,6 +92,7 @@ std::optional<std::uint64_t> AgentClient::register_task(const std::string& tenan
 }
 
 std::optional<TaskEnergy> AgentClient::unregister_task(std::uint64_t id, double cpu_s) {
+    if (!ensure()) return std::nullopt;
     nlohmann::json req = {{"op", "unregister"}, {"id", id}, {"cpu_s", cpu_s}};
     auto reply = call(req.dump());
     if (!reply) return std::nullopt;

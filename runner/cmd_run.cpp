@@ -1,4 +1,5 @@
 #include <netdb.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -237,7 +238,15 @@ int cmd_run(const RunArgs& a) {
     SuperviseOptions opt;
     opt.json = a.json || !::isatty(1);
     opt.quiet = a.quiet;
-    return supervise(dir, opt);
+    int rc = supervise(dir, opt);
+    if (std::getenv("HEARTH_RUSAGE")) {
+        rusage ru{};
+        ::getrusage(RUSAGE_SELF, &ru);
+        std::fprintf(stderr, "hearth rusage: supervisor user %.1f ms sys %.1f ms\n",
+                     ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3,
+                     ru.ru_stime.tv_sec * 1e3 + ru.ru_stime.tv_usec / 1e3);
+    }
+    return rc;
 }
 
 int cmd_resume(const std::string& job, bool json, bool quiet) {

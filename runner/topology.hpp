@@ -20,10 +20,16 @@ public:
     // Returns false (and leaves the binding as is) where binding is not supported.
     bool bind_thread(const std::vector<unsigned>& cores);
     void unbind_thread();
+    // The cpusets of a slot plan, computed once; bind_slot(i) then costs one
+    // system call per task start.
+    void prepare_slots(const std::vector<std::vector<unsigned>>& plan);
+    bool bind_slot(std::size_t slot);
 
 private:
     hwloc_topology_t m_topo = nullptr;
     hwloc_bitmap_t m_original = nullptr;
+    std::vector<hwloc_bitmap_t> m_slots;
+    std::size_t m_bound = static_cast<std::size_t>(-1);  // slot the thread is bound to
 };
 
 }  // namespace hearth

@@ -130,6 +130,7 @@ void Worker::receive_config() {
     }
     unsigned slots = m_cfg.slots ? m_cfg.slots : h.cores;
     m_plan = plan_slots(h.cores, slots);
+    m_topo.prepare_slots(m_plan);
     m_slot_busy.assign(slots, false);
     const char* tmp = std::getenv("TMPDIR");
     std::string base = std::string(tmp && *tmp ? tmp : "/tmp") + "/hearth-" + m_cfg.job + "-r" +
@@ -149,14 +150,11 @@ void Worker::start_one(Queued q, unsigned slot) {
     r.log = m_scratch->log_path(slot);
     try {
         if (r.dir.empty()) r.dir = m_scratch->acquire();
-        bool bound = m_topo.bind_thread(m_plan[slot]);
-        try {
-            r.child = spawn_task(SpawnRequest{r.a.argv, r.dir, r.log});
-        } catch (...) {
-            if (bound) m_topo.unbind_thread();
-            throw;
-        }
-        if (bound) m_topo.unbind_thread();
+        // The task inherits the spawning thread's binding at creation. The
+        // worker stays bound to the last slot it spawned for: it mostly
+        // sleeps, and unbinding would cost a system call per task.
+        m_topo.bind_slot(slot);
+        r.child = spawn_task(SpawnRequest{r.a.argv, r.dir, r.log});
     } catch (const Error& e) {
         Completion c;
         c.task = r.a.task;
