@@ -42,7 +42,7 @@ UNIT := $(BUILD)/tests/unit_tests
 INTEG := $(BUILD)/tests/integration_tests
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps build test test-unit test-integration test-asan demo bench install man clean format
+.PHONY: all deps build test test-unit test-integration test-asan demo bench bench-agent install man clean format
 all: $(HEARTH) $(AGENT) $(UNIT) $(INTEG) $(BENCH_BIN)
 build: all
 
@@ -108,6 +108,10 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory -j2 $(HEARTH) $(BENCH_BIN)
 	@bench/run.sh $(BUILD)
+
+bench-agent: deps
+	@$(MAKE) --no-print-directory -j2 $(HEARTH) $(AGENT)
+	@bench/agent.sh $(BUILD)
 
 MAN_PAGES := $(wildcard man/*.[1-8])
 man:

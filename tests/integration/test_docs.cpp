@@ -71,4 +71,22 @@ BOOST_AUTO_TEST_CASE(every_hearth_option_is_documented_and_every_documented_one_
         BOOST_TEST(help_opts.count(o) == 1u, "hearth(1) documents --" << o << ", which hearth lacks");
 }
 
+BOOST_AUTO_TEST_CASE(every_grid_agent_option_is_documented_and_every_documented_one_exists) {
+    const char* b = std::getenv("GRID_AGENT_BIN");
+    std::string bin = fs::absolute(b && *b ? b : "build/bin/grid-agent").string();
+    TempDir t;
+    int st = std::system((quote(bin) + " --help > " + quote((t / "help").string())).c_str());
+    BOOST_REQUIRE_EQUAL(WEXITSTATUS(st), 0);
+    std::string page = man_text("grid-agent.8");
+    std::set<std::string> help_opts;
+    for (const auto& o : long_options(slurp(t / "help"))) {
+        if (o == "help") continue;
+        help_opts.insert(o);
+        BOOST_TEST(page.find("--" + o) != std::string::npos, "--" << o << " is not in grid-agent(8)");
+    }
+    BOOST_TEST(help_opts.size() >= 10u);
+    for (const auto& o : long_options(page))
+        BOOST_TEST(help_opts.count(o) == 1u, "grid-agent(8) documents --" << o << ", which grid-agent lacks");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
