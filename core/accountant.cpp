@@ -15,6 +15,7 @@ Accountant::Accountant(EnergySource& source, std::shared_ptr<const FsRoot> fs,
     EnergyReading first = m_source.read();
     for (auto& w : first.warnings) m_warnings.push_back(std::move(w));
     m_last_reading = first.total;
+    m_first_reading = first.total;
     m_last_time = m_clock->now();
     m_last_unix_ms = m_clock->unix_ms();
     if (auto n = node_cpu_seconds(*m_fs)) m_node_busy_prev = n->busy;
@@ -89,6 +90,21 @@ IntervalRecord Accountant::close_interval(
 }
 
 IntervalRecord Accountant::sample() { return close_interval(std::nullopt); }
+
+std::optional<IntervalRecord> Accountant::startup_gap(std::int64_t since_ms) const {
+    if (m_first_reading.value == 0) return std::nullopt;
+    IntervalRecord rec;
+    rec.node = m_cfg.node;
+    rec.site = m_cfg.site;
+    rec.source = m_source.name();
+    rec.estimated = m_source.estimated();
+    rec.kind = "gap";
+    rec.t0_ms = std::min(since_ms, m_last_unix_ms);
+    rec.t1_ms = m_last_unix_ms;
+    rec.energy = m_first_reading;
+    rec.charges.push_back(ChargeRow{"", "", -1, 0, m_first_reading, Microjoules{0}});
+    return rec;
+}
 
 std::uint64_t Accountant::register_task(const Registration& r, IntervalRecord& closed) {
     closed = close_interval(std::nullopt);

@@ -56,6 +56,10 @@ public:
                std::shared_ptr<const Clock> clock, AccountantConfig cfg);
 
     IntervalRecord sample();
+    // Energy the source reported at its first read: what a resumed source
+    // measured while no agent ran. As a 'gap' interval charged to the house
+    // (nobody's tasks were registered then); nullopt when there is none.
+    std::optional<IntervalRecord> startup_gap(std::int64_t since_ms) const;
     // Both close the current interval first and return its record.
     std::uint64_t register_task(const Registration& r, IntervalRecord& closed);
     // final_cpu_s: the task's CPU seconds as its parent saw at reaping (wait4),
@@ -86,6 +90,7 @@ private:
     std::map<std::uint64_t, Tracked> m_tasks;
     std::uint64_t m_next_id = 1;
     Microjoules m_last_reading{};
+    Microjoules m_first_reading{};
     Clock::TimePoint m_last_time{};
     std::int64_t m_last_unix_ms = 0;
     double m_node_busy_prev = 0;

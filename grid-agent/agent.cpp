@@ -65,7 +65,28 @@ Agent::Agent(AgentConfig cfg, std::shared_ptr<const FsRoot> fs, std::shared_ptr<
     ac.cores = cores ? cores : 1;
     ModelParams mp = derive_model_params(ac.cores, {Watts{m_cfg.idle_watts}, Watts{m_cfg.max_watts}});
     ac.idle = mp.idle;
+    // After a restart (or a SIGKILL), continue the counters from the last
+    // committed interval: the energy used while no agent ran is charged to
+    // the house as a 'gap' interval, neither lost nor charged to a tenant.
+    auto last_t1 = m_ledger->state("last_t1_ms");
+    auto checkpoint = m_ledger->state("checkpoint");
+    auto last_source = m_ledger->state("source");
+    std::optional<std::int64_t> gap_since;
+    if (last_t1 && checkpoint && last_source && *last_source == m_choice.source->name()) {
+        gap_since = std::stoll(*last_t1);
+        double elapsed = static_cast<double>(m_clock->unix_ms() - *gap_since) / 1000.0;
+        m_choice.source->resume(*checkpoint, elapsed < 0 ? 0 : elapsed);
+    }
     m_acct = std::make_unique<Accountant>(*m_choice.source, m_fs, m_clock, ac);
+    if (gap_since) {
+        if (auto gap = m_acct->startup_gap(*gap_since)) {
+            m_ledger->commit(*gap, {{"last_t1_ms", std::to_string(gap->t1_ms)},
+                                    {"source", gap->source},
+                                    {"checkpoint", m_choice.source->checkpoint()}});
+            log_line("resumed the counters: " + std::to_string(gap->energy.value) +
+                     " uJ used while no agent ran, charged to the house as a gap");
+        }
+    }
     // Counters exported to Prometheus must not go back after a restart.
     EnergyQuery q;
     q.by = "tenant";
@@ -82,7 +103,9 @@ Agent::~Agent() {
 }
 
 void Agent::commit(const IntervalRecord& rec) {
-    m_ledger->commit(rec, {{"last_t1_ms", std::to_string(rec.t1_ms)}, {"source", rec.source}});
+    m_ledger->commit(rec, {{"last_t1_ms", std::to_string(rec.t1_ms)},
+                           {"source", rec.source},
+                           {"checkpoint", m_choice.source->checkpoint()}});
     m_node_uj += rec.energy.value;
     for (const auto& c : rec.charges) {
         std::string key = c.tenant.empty() ? "house" : c.tenant;

@@ -40,6 +40,9 @@ public:
     EnergyReading read() override;
     std::chrono::milliseconds max_interval() const override;
     Watts max_power() const override;
+    // "dir=raw;dir=raw": each zone's last good raw reading.
+    std::string checkpoint() const override;
+    void resume(const std::string& checkpoint, double elapsed_s) override;
     const std::vector<PowercapZone>& zones() const { return m_zones; }
 
 private:

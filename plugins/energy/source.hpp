@@ -36,6 +36,16 @@ public:
     virtual std::chrono::milliseconds max_interval() const = 0;
     // The node's maximum power as far as the source knows (0 if unknown).
     virtual Watts max_power() const = 0;
+    // What the source needs to pick up where a previous process left off
+    // (raw counter values), saved with every ledger commit; "" if nothing.
+    virtual std::string checkpoint() const { return ""; }
+    // Continues from a checkpoint taken elapsed_s ago: the next read() then
+    // includes the energy used since, so a restart loses nothing the counters
+    // still hold. Sources without counters ignore it.
+    virtual void resume(const std::string& checkpoint, double elapsed_s) {
+        (void)checkpoint;
+        (void)elapsed_s;
+    }
 };
 
 }  // namespace hearth

@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""Load generator for bench/agent.sh (the grid-agent benchmark).
+
+  agent_load.py hold SOCKET PID...
+      Registers each PID with the agent over its Unix socket (one connection,
+      one JSON object a line), prints "registered N" and keeps the connection
+      open until SIGTERM or SIGINT.
+
+  agent_load.py churn SOCKET PID COUNT
+      COUNT register+unregister round trips of PID on one connection. Every
+      request closes an interval and commits it to the ledger before the
+      agent answers, so a round trip's time includes one durable commit.
+      Prints "ops N wall_s X mean_ms Y p50_ms Y p99_ms Y".
+
+  agent_load.py feed ZONE_DIR STEP_UJ PERIOD_S
+      A fake RAPL counter: every PERIOD_S adds STEP_UJ to ZONE_DIR/energy_uj,
+      wrapping at ZONE_DIR/max_energy_range_uj, by writing a temporary file
+      and renaming it into place (the agent never reads half a value). On
+      SIGTERM or SIGINT it stops between steps and prints the microjoules it
+      added in total.
+
+Exits 2 on a usage error, 1 if the agent refuses a request.
+"""
+import json
+import os
+import signal
+import socket
+import sys
+import time
+
+stop = False
+
+
+def on_signal(_signum, _frame):
+    global stop
+    stop = True
+
+
+def usage(msg):
+    print(f"bench/agent_load.py: {msg}; usage: agent_load.py hold|churn|feed ARGS (see the file)",
+          file=sys.stderr)
+    sys.exit(2)
+
+
+class Client:
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(path)
+        self.file = self.sock.makefile("rb")
+
+    def call(self, req):
+        self.sock.sendall((json.dumps(req) + "\n").encode())
+        line = self.file.readline()
+        if not line:
+            raise SystemExit("bench/agent_load.py: the agent closed the connection")
+        reply = json.loads(line)
+        if not reply.get("ok"):
+            print(f"bench/agent_load.py: agent refused {req}: {reply}", file=sys.stderr)
+            sys.exit(1)
+        return reply
+
+    def register(self, pid, task):
+        return self.call({"op": "register", "tenant": "bench", "job": "agent-bench",
+                          "task": task, "attempt": 0, "pid": pid, "cores": 1})["id"]
+
+
+def hold(args):
+    if len(args) < 2:
+        usage("hold needs SOCKET and at least one PID")
+    client = Client(args[0])
+    for task, pid in enumerate(args[1:]):
+        client.register(int(pid), task)
+    print(f"registered {len(args) - 1}", flush=True)
+    while not stop:
+        time.sleep(0.2)
+    client.sock.close()
+
+
+def churn(args):
+    if len(args) != 3:
+        usage("churn needs SOCKET PID COUNT")
+    client = Client(args[0])
+    pid, count = int(args[1]), int(args[2])
+    lat = []
+    t0 = time.monotonic()
+    for i in range(count):
+        for req in ("register", "unregister"):
+            a = time.monotonic()
+            if req == "register":
+                rid = client.register(pid, 1000 + i)
+            else:
+                client.call({"op": "unregister", "id": rid})
+            lat.append(time.monotonic() - a)
+    wall = time.monotonic() - t0
+    lat.sort()
+    n = len(lat)
+    print(f"ops {n} wall_s {wall:.6f} mean_ms {1000 * sum(lat) / n:.3f} "
+          f"p50_ms {1000 * lat[n // 2]:.3f} p99_ms {1000 * lat[min(n - 1, (n * 99) // 100)]:.3f}",
+          flush=True)
+
+
+def feed(args):
+    if len(args) != 3:
+        usage("feed needs ZONE_DIR STEP_UJ PERIOD_S")
+    zone, step, period = args[0], int(args[1]), float(args[2])
+    with open(os.path.join(zone, "max_energy_range_uj")) as f:
+        wrap = int(f.read())
+    with open(os.path.join(zone, "energy_uj")) as f:
+        raw = int(f.read())
+    target, tmp = os.path.join(zone, "energy_uj"), os.path.join(zone, "energy_uj.tmp")
+    added = 0
+    while not stop:
+        raw = (raw + step) % wrap
+        with open(tmp, "w") as f:
+            f.write(f"{raw}\n")
+        os.replace(tmp, target)
+        added += step
+        time.sleep(period)
+    print(added, flush=True)
+
+
+def main():
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    if len(sys.argv) < 2:
+        usage("no command")
+    cmd, args = sys.argv[1], sys.argv[2:]
+    try:
+        {"hold": hold, "churn": churn, "feed": feed}.get(cmd, lambda _: usage(f"unknown command {cmd!r}"))(args)
+    except ValueError as e:
+        usage(str(e))
+
+
+if __name__ == "__main__":
+    main()
