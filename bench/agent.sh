@@ -127,6 +127,17 @@ ticks() {
 }
 hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
 
+# pause SECONDS: sleep in the background and wait for it, so that a signal
+# runs the trap at once (bash defers traps until a foreground child exits).
+pause() {
+    local p
+    sleep "$1" &
+    p=$!
+    track "$p"
+    wait "$p" || true
+    untrack "$p"
+}
+
 # stop_pid PID: SIGTERM, wait; sets stopped_rc.
 stop_pid() {
     stopped_rc=0
@@ -257,7 +268,7 @@ feed "$work/feed10.out" "$STEP_UJ"
 w0=$(now_ms)
 c0=$(ticks "$agent_pid")
 t0=$(now)
-sleep "$RUN_S"
+pause "$RUN_S"
 c1=$(ticks "$agent_pid")
 t1=$(now)
 w1=$(now_ms)
@@ -268,7 +279,8 @@ added10=$fed_uj
 sleep 0.2 # two intervals: the last step is in the ledger before SIGTERM
 stop_agent "$a10"
 stop_pid "$hold_pid"
-agent_pct=$(calc '%.3f' "($c1 - $c0) / $tck / ($t1 - $t0) * 100")
+agent_ticks=$((c1 - c0))
+agent_pct=$(calc '%.3f' "$agent_ticks / $tck / ($t1 - $t0) * 100")
 n10=$(sql "$a10/ledger.db" "SELECT count(*) FROM intervals WHERE t0_ms >= $w0 AND t1_ms <= $w1")
 
 # The peer: the same reads from a shell loop, once per 0.1 s.
@@ -280,15 +292,16 @@ peer_pid=$!
 track "$peer_pid"
 c0=$(ticks "$peer_pid" children)
 t0=$(now)
-sleep "$RUN_S"
+pause "$RUN_S"
 c1=$(ticks "$peer_pid" children)
 t1=$(now)
 stop_pid "$peer_pid"
 shell_pct=$(calc '%.3f' "($c1 - $c0) / $tck / ($t1 - $t0) * 100")
 
 echo "1. Agent cost at 10 Hz over $RUN_S s, $node_tasks tasks registered"
-printf '%-34s %8s %% of a core  (%s intervals committed: %s Hz)\n' "grid-agent --rate 10" "$agent_pct" \
-    "$n10" "$(calc '%.1f' "$n10 * 1000 / ($w1 - $w0)")"
+printf '%-34s %8s %% of a core  (%s intervals committed: %s Hz, %s ms of CPU per interval)\n' \
+    "grid-agent --rate 10" "$agent_pct" "$n10" "$(calc '%.1f' "$n10 * 1000 / ($w1 - $w0)")" \
+    "$(calc '%.3f' "$n10 > 0 ? $agent_ticks / $tck * 1000 / $n10 : 0")"
 printf '%-34s %8s %% of a core  (bash + its cat and sleep children)\n' "shell loop: cat the same files" "$shell_pct"
 printf '%-34s %8s x\n' "agent/shell" "$(calc '%.2f' "$shell_pct > 0 ? $agent_pct / $shell_pct : 0")"
 printf '%-34s %8s %% of a core  (target < %s%%): %s\n' "agent CPU" "$agent_pct" "$CPU_TARGET_PCT" \
@@ -316,7 +329,7 @@ feed "$work/feed100.out" "$STEP_FAST_UJ"
 w0=$(now_ms)
 c0=$(ticks "$agent_pid")
 t0=$(now)
-sleep "$FAST_S"
+pause "$FAST_S"
 c1=$(ticks "$agent_pid")
 t1=$(now)
 w1=$(now_ms)
@@ -368,9 +381,12 @@ awk -v n="$SQL_TX" -v tasks="$TASKS" 'BEGIN {
         t += 100
     }
 }' >"$work/peer.sql"
+TIMEFORMAT='%3U %3S'
 t0=$(now)
-sqlite3 "$peer_db" <"$work/peer.sql" >"$work/peer.out" 2>&1 || die "sqlite3 failed on the peer script" "$work/peer.out"
+{ time sqlite3 "$peer_db" <"$work/peer.sql" >"$work/peer.out" 2>&1; } 2>"$work/peer.time" ||
+    die "sqlite3 failed on the peer script" "$work/peer.out"
 t1=$(now)
+read -r q_user q_sys <"$work/peer.time"
 q_dur=$(calc '%.6f' "$t1 - $t0")
 q_tx=$(sql "$peer_db" 'SELECT count(*) FROM intervals')
 q_rows=$(sql "$peer_db" 'SELECT (SELECT count(*) FROM intervals) + (SELECT count(*) FROM charges)')
@@ -378,16 +394,16 @@ q_rows=$(sql "$peer_db" 'SELECT (SELECT count(*) FROM intervals) + (SELECT count
 
 echo "2. Durable ledger commits: WAL, synchronous=FULL, one transaction per interval"
 echo "   (1 interval row + $((TASKS + 1)) charge rows + 2 state upserts; rows counted = interval + charge rows)"
-printf '%-34s %8s %10s  %s\n' "writer" "tx/s" "rows/s" ""
+printf '%-34s %8s %10s\n' "writer" "tx/s" "rows/s"
 q_rps=$(calc '%.0f' "$q_rows / $q_dur")
 s_rps=$(calc '%.0f' "$s_rows / $s_dur")
 ch_rps=$(calc '%.0f' "$ch_rows / $ch_dur")
-printf '%-34s %8s %10s  (%d tx back to back: %s ms per tx, process start included)\n' \
+printf '%-34s %8s %10s  (%d tx back to back: %s ms per tx, %s ms of CPU per tx; process start included)\n' \
     "sqlite3 shell, same transactions" "$(calc '%.1f' "$q_tx / $q_dur")" "$q_rps" "$q_tx" \
-    "$(calc '%.2f' "$q_dur * 1000 / $q_tx")"
+    "$(calc '%.2f' "$q_dur * 1000 / $q_tx")" "$(calc '%.3f' "($q_user + $q_sys) * 1000 / $q_tx")"
 printf '%-34s %8s %10s  (sampling-bound: at most 100 tx/s; %s ms of agent CPU per interval, %s%% of a core)\n' \
     "grid-agent --rate 100, ${FAST_S} s" "$(calc '%.1f' "$s_tx / $s_dur")" "$s_rps" "$s_cpu_ms" "$s_pct"
-printf '%-34s %8s %10s  (%s requests: mean %s ms, p99 %s ms per request, commit and round trip)\n' \
+printf '%-34s %8s %10s  (%s requests, sampling at 100 Hz too: mean %s ms, p99 %s ms per request, commit and round trip)\n' \
     "grid-agent, register/unregister" "$(calc '%.1f' "$ch_tx / $ch_dur")" "$ch_rps" "$churn_ops" \
     "$churn_mean" "$churn_p99"
 printf '%-34s %8s x   (rows/s; the agent is capped by --rate, not by SQLite)\n' "agent sampling/sqlite3" \

@@ -188,6 +188,65 @@ BOOST_AUTO_TEST_CASE(two_tenants_jobs_are_charged_exactly_what_the_counter_measu
     BOOST_TEST((keys == std::set<std::string>{"bank", "house", "studio"}));
 }
 
+BOOST_AUTO_TEST_CASE(concurrent_tenants_are_charged_by_their_measured_cpu_shares) {
+    TempDir t;
+    FakeRapl rapl(t / "root");
+    Agent agent(t.path, t / "root", "--rate 20");
+    BOOST_REQUIRE(agent.port > 0);
+    std::atomic<bool> feeding{true};
+    std::thread feeder([&] {
+        while (feeding) {
+            rapl.add(400'000);  // 40 W
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    });
+    // Side by side for the same 2 s: bank spins all the time, studio about a
+    // third of it. Each task prints its own CPU time (its shell's and its
+    // children's, from /proc/PID/stat), the truth the charges must follow.
+    const std::string spin =
+        "end=$(($(date +%s%N)/1000000 + 2000)); "
+        "while [ $(($(date +%s%N)/1000000)) -lt $end ]; do "
+        "  b=$(($(date +%s%N)/1000000 + BUSY)); while [ $(($(date +%s%N)/1000000)) -lt $b ]; do :; done; "
+        "  [ IDLE -gt 0 ] && sleep 0.IDLE; "
+        "done; "
+        "set -- $(cut -d' ' -f14-17 /proc/$$/stat); echo cpu_ticks=$(($1+$2+$3+$4))";
+    auto job = [&](const char* tenant, const char* busy, const char* idle) {
+        std::string cmd = std::regex_replace(std::regex_replace(spin, std::regex("BUSY"), busy),
+                                             std::regex("IDLE"), idle);
+        return start_hearth({"run", "--tenant", tenant, "--count", "1", "--slots", "1",
+                             "--job-dir", tenant, "--", "sh", "-c", cmd},
+                            t.path);
+    };
+    // start_hearth has no env parameter: the agent socket goes by environment.
+    ::setenv("HEARTH_AGENT_SOCKET", agent.socket.c_str(), 1);
+    pid_t bank = job("bank", "100", "0");
+    pid_t studio = job("studio", "50", "1");
+    int rb = wait_exit(bank), rs = wait_exit(studio);
+    ::unsetenv("HEARTH_AGENT_SOCKET");
+    feeding = false;
+    feeder.join();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    BOOST_TEST(agent.stop() == 0);
+    BOOST_REQUIRE_EQUAL(rb, 0);
+    BOOST_REQUIRE_EQUAL(rs, 0);
+    auto ticks = [&](const char* job_dir) {
+        Result l = run_hearth({"logs", job_dir, "0"}, t.path);
+        auto p = l.out.find("cpu_ticks=");
+        return p == std::string::npos ? 0.0 : std::stod(l.out.substr(p + 10));
+    };
+    double cb = ticks("bank"), cs = ticks("studio");
+    BOOST_REQUIRE(cb > 0);
+    BOOST_REQUIRE(cs > 0);
+    double db = static_cast<double>(sql_u64(agent.ledger, "SELECT sum(dynamic_uj) FROM charges WHERE tenant='bank'"));
+    double ds = static_cast<double>(sql_u64(agent.ledger, "SELECT sum(dynamic_uj) FROM charges WHERE tenant='studio'"));
+    BOOST_REQUIRE(db + ds > 0);
+    double measured_share = cb / (cb + cs), charged_share = db / (db + ds);
+    BOOST_TEST_MESSAGE("bank CPU share " << measured_share << ", dynamic energy share " << charged_share);
+    BOOST_TEST(std::abs(charged_share - measured_share) < 0.05);
+    BOOST_TEST(measured_share > 0.55);  // the two really differed
+    BOOST_TEST(sql_u64(agent.ledger, "SELECT sum(energy_uj) FROM intervals") == rapl.added);
+}
+
 BOOST_AUTO_TEST_CASE(http_api_round_trip_and_prometheus_text) {
     TempDir t;
     FakeRapl rapl(t / "root");
