@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <ctime>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -13,6 +14,7 @@
 
 #include "commands.hpp"
 #include "core/error.hpp"
+#include "core/hostlist.hpp"
 #include "core/ledger.hpp"
 
 namespace hearth {
@@ -115,6 +117,17 @@ int cmd_energy(const EnergyArgs& a) {
     if (!bys.count(q.by))
         throw usage_error("bad --by '" + q.by + "': use tenant, job, site, node or day");
 
+    std::vector<std::string> agents = a.agents;
+    if (a.hosts) {
+        std::ifstream in(*a.hosts);
+        if (!in)
+            throw usage_error("cannot read hostfile '" + *a.hosts + "'; give an Open MPI hostfile");
+        std::stringstream text;
+        text << in.rdbuf();
+        // Each host's agent on its default port (the same hostfile as hearth run's).
+        for (const auto& h : parse_hostfile(text.str(), *a.hosts))
+            agents.push_back("http://" + h.name + ":9750");
+    }
     std::map<std::string, EnergyRow> merged;
     auto merge = [&](const std::vector<EnergyRow>& rows) {
         for (const auto& r : rows) {
@@ -126,12 +139,12 @@ int cmd_energy(const EnergyArgs& a) {
             m.estimated = m.estimated || r.estimated;
         }
     };
-    if (a.agents.empty()) {
+    if (agents.empty()) {
         Ledger ledger(a.ledger, true);
         merge(ledger.query(q));
     } else {
         curl_global_init(CURL_GLOBAL_DEFAULT);
-        for (const auto& url : a.agents) merge(query_agent(url, q));
+        for (const auto& url : agents) merge(query_agent(url, q));
         curl_global_cleanup();
     }
     std::uint64_t total = 0;

@@ -28,6 +28,7 @@ struct RunArgs {
 struct EnergyArgs {
     std::string ledger;  // default: HEARTH_LEDGER, else grid-agent's default
     std::vector<std::string> agents;  // agent base URLs: query them instead of a file
+    std::optional<std::string> hosts;  // a hostfile: query http://HOST:9750 for each
     std::optional<std::string> tenant, job, site, node, since, until;
     std::string by = "tenant";
     std::string format = "table";
