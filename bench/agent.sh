@@ -28,7 +28,7 @@
 #    included).
 #
 # Exits 1 if a run fails or the ledger does not add up; a missed target is
-# reported, not an error. Usage errors exit 2. Takes about 2.5 minutes;
+# reported, not an error. Usage errors exit 2. Takes 2-2.5 minutes;
 # BENCH_AGENT_SECONDS (default 60) shortens part 1 (and part 2's sampling
 # window to at most that).
 set -euo pipefail
@@ -214,10 +214,23 @@ feed_stop() {
 
 sql() { sqlite3 "$1" "$2"; }
 
-# agent_log_problems DIR: prints the log lines that are not the usual three.
-agent_log_problems() {
-    grep -v -e '^grid-agent: energy source: ' -e '^grid-agent: node ' \
-        -e '^grid-agent: stopped after committing the last interval$' "$1/agent.log" || true
+# report_agent_log DIR: counts the log's warnings and errors and shows them,
+# and any other line beyond the usual start and stop lines, as notes.
+report_agent_log() {
+    local bad other
+    bad=$(grep -iE 'warn|error|fail' "$1/agent.log" || true)
+    other=$(grep -viE 'warn|error|fail' "$1/agent.log" | grep -v -e '^grid-agent: energy source: ' \
+        -e '^grid-agent: node ' -e '^grid-agent: stopped after committing the last interval$' || true)
+    if [[ -n $bad ]]; then
+        echo "agent log: $(wc -l <<<"$bad") warning/error line(s):"
+        head -n 10 <<<"$bad" | sed 's/^/    /'
+    else
+        echo "agent log: no warnings or errors"
+    fi
+    if [[ -n $other ]]; then
+        echo "agent log notes:"
+        head -n 10 <<<"$other" | sed 's/^/    /'
+    fi
 }
 
 # check_ledger DIR ADDED: the ledger's intervals add up to ADDED, and each
@@ -311,13 +324,7 @@ printf '%-34s %8s kB (%s MB)  (target < %s MB): %s\n' "agent peak RSS (VmHWM)" "
 printf '%-34s %8s s  (target < %s s): %s\n' "agent start-up (spawn to /v1/health)" "$start10_s" \
     "$START_TARGET_S" "$(met "$start10_s" "$START_TARGET_S")"
 check_ledger "$a10" "$added10" "10 Hz run"
-problems=$(agent_log_problems "$a10")
-if [[ -n $problems ]]; then
-    echo "agent log: $(wc -l <<<"$problems") unexpected line(s):"
-    head -n 10 <<<"$problems" | sed 's/^/    /'
-else
-    echo "agent log: no warnings or errors"
-fi
+report_agent_log "$a10"
 echo
 
 # --- 2. durable ledger commits ----------------------------------------------
@@ -411,13 +418,7 @@ printf '%-34s %8s x   (rows/s; the agent is capped by --rate, not by SQLite)\n' 
 printf '%-34s %8s x   (rows/s; each commit also samples /proc and answers over the socket)\n' \
     "agent register-unregister/sqlite3" "$(calc '%.2f' "$ch_rps / $q_rps")"
 check_ledger "$a100" "$added100" "100 Hz run"
-problems=$(agent_log_problems "$a100")
-if [[ -n $problems ]]; then
-    echo "agent log: $(wc -l <<<"$problems") unexpected line(s):"
-    head -n 10 <<<"$problems" | sed 's/^/    /'
-else
-    echo "agent log: no warnings or errors"
-fi
+report_agent_log "$a100"
 
 if ((failures > 0)); then
     echo "$prog: $failures check(s) failed" >&2

@@ -9,8 +9,10 @@
 namespace hearth {
 
 Accountant::Accountant(EnergySource& source, std::shared_ptr<const FsRoot> fs,
-                       std::shared_ptr<const Clock> clock, AccountantConfig cfg)
-    : m_source(source), m_fs(std::move(fs)), m_clock(std::move(clock)), m_cfg(std::move(cfg)) {
+                       std::shared_ptr<const Clock> clock, AccountantConfig cfg,
+                       CycleMeter* cycles)
+    : m_source(source), m_fs(std::move(fs)), m_clock(std::move(clock)), m_cfg(std::move(cfg)),
+      m_cycles(cycles) {
     if (m_cfg.cores == 0) m_cfg.cores = 1;
     EnergyReading first = m_source.read();
     for (auto& w : first.warnings) m_warnings.push_back(std::move(w));
@@ -42,6 +44,8 @@ IntervalRecord Accountant::close_interval(
     in.cores = m_cfg.cores;
     double task_work = 0;
     std::vector<std::uint64_t> order;
+    std::vector<double> cpu_work;
+    std::vector<std::optional<double>> cycle_work;
     for (auto& [id, t] : m_tasks) {
         double held = std::chrono::duration<double>(now - std::max(t.since, m_last_time)).count();
         double cpu_now = t.cpu_prev;
@@ -53,13 +57,36 @@ IntervalRecord Accountant::close_interval(
         double work = cpu_now - t.cpu_prev;
         t.cpu_prev = cpu_now;
         task_work += work;
+        std::optional<double> cyc;
+        if (m_cycles && t.cycles_prev) {
+            if (auto c = m_cycles->cycles(id)) {
+                cyc = std::max(0.0, *c - *t.cycles_prev);
+                t.cycles_prev = *c;
+            }
+        }
+        cycle_work.push_back(cyc);
+        cpu_work.push_back(work);
         in.tasks.push_back(TaskUsage{held > 0 ? held * t.reg.cores : 0, work});
         order.push_back(id);
     }
+    double house_cpu = 0;
     if (auto n = node_cpu_seconds(*m_fs)) {
         double busy = n->busy - m_node_busy_prev;
         m_node_busy_prev = n->busy;
-        in.house_work = std::max(0.0, busy - task_work);
+        house_cpu = std::max(0.0, busy - task_work);
+    }
+    in.house_work = house_cpu;
+    // Cycles for every task: weigh by them. The house's background work is
+    // not counted in cycles; it is priced at the tasks' cycles per CPU second.
+    bool all_counted = !order.empty() && std::all_of(cycle_work.begin(), cycle_work.end(),
+                                                     [](const auto& c) { return c.has_value(); });
+    if (all_counted) {
+        double cyc_sum = 0;
+        for (std::size_t i = 0; i < order.size(); ++i) {
+            in.tasks[i].work = *cycle_work[i];
+            cyc_sum += *cycle_work[i];
+        }
+        in.house_work = task_work > 0 ? house_cpu * cyc_sum / task_work : 0;
     }
     IntervalSplit split = attribute_interval(in);
 
@@ -113,6 +140,7 @@ std::uint64_t Accountant::register_task(const Registration& r, IntervalRecord& c
     t.since = m_last_time;
     if (auto c = tree_cpu_seconds(*m_fs, r.pid)) t.cpu_prev = *c;
     std::uint64_t id = m_next_id++;
+    if (m_cycles && m_cycles->attach(id, r.pid)) t.cycles_prev = m_cycles->cycles(id).value_or(0);
     m_tasks.emplace(id, std::move(t));
     return id;
 }
@@ -126,6 +154,7 @@ TaskTotals Accountant::unregister_task(std::uint64_t id, std::optional<double> f
     if (final_cpu_s) fc = std::make_pair(id, *final_cpu_s);
     closed = close_interval(fc);
     TaskTotals totals = m_tasks[id].totals;
+    if (m_cycles) m_cycles->detach(id);
     m_tasks.erase(id);
     return totals;
 }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "clock.hpp"
+#include "cycle_meter.hpp"
 #include "fsroot.hpp"
 #include "ledger.hpp"
 #include "plugins/energy/source.hpp"
@@ -52,8 +53,11 @@ struct TaskView {
 
 class Accountant {
 public:
+    // cycles: optional per-task cycle counting; when every running task is
+    // counted, dynamic energy is split by cycles instead of CPU time.
     Accountant(EnergySource& source, std::shared_ptr<const FsRoot> fs,
-               std::shared_ptr<const Clock> clock, AccountantConfig cfg);
+               std::shared_ptr<const Clock> clock, AccountantConfig cfg,
+               CycleMeter* cycles = nullptr);
 
     IntervalRecord sample();
     // Energy the source reported at its first read: what a resumed source
@@ -78,6 +82,7 @@ private:
     struct Tracked {
         Registration reg;
         double cpu_prev = 0;
+        std::optional<double> cycles_prev;  // set while the task's cycles are counted
         Clock::TimePoint since{};
         TaskTotals totals;
     };
@@ -97,6 +102,7 @@ private:
     Watts m_last_power{};
     Microjoules m_total{};
     std::vector<std::string> m_warnings;
+    CycleMeter* m_cycles = nullptr;
 };
 
 }  // namespace hearth

@@ -46,9 +46,19 @@ std::optional<std::int64_t> int_param(const httplib::Request& req, const char* n
 }  // namespace
 
 Agent::Agent(AgentConfig cfg, std::shared_ptr<const FsRoot> fs, std::shared_ptr<const Clock> clock,
-             SourceChoice choice)
+             SourceChoice choice, std::shared_ptr<PapiApi> counters)
     : m_cfg(std::move(cfg)), m_fs(std::move(fs)), m_clock(std::move(clock)),
       m_choice(std::move(choice)) {
+    m_weights = "CPU time";
+    if (counters) {
+        std::string why = probe_papi_cycles(*counters);
+        if (why.empty()) {
+            m_cycles = std::make_unique<PapiCycleMeter>(counters);
+            m_weights = "PAPI_TOT_CYC cycles";
+        } else {
+            m_weights = "CPU time (per-task cycles unavailable: " + why + ")";
+        }
+    }
     std::filesystem::path lp(m_cfg.ledger);
     if (lp.has_parent_path()) std::filesystem::create_directories(lp.parent_path());
     m_ledger = std::make_unique<Ledger>(m_cfg.ledger);
@@ -77,7 +87,7 @@ Agent::Agent(AgentConfig cfg, std::shared_ptr<const FsRoot> fs, std::shared_ptr<
         double elapsed = static_cast<double>(m_clock->unix_ms() - *gap_since) / 1000.0;
         m_choice.source->resume(*checkpoint, elapsed < 0 ? 0 : elapsed);
     }
-    m_acct = std::make_unique<Accountant>(*m_choice.source, m_fs, m_clock, ac);
+    m_acct = std::make_unique<Accountant>(*m_choice.source, m_fs, m_clock, ac, m_cycles.get());
     if (gap_since) {
         if (auto gap = m_acct->startup_gap(*gap_since)) {
             m_ledger->commit(*gap, {{"last_t1_ms", std::to_string(gap->t1_ms)},
@@ -171,6 +181,7 @@ nlohmann::json Agent::node_json() {
             {"energy_uj", m_node_uj},
             {"cores", m_acct->config().cores},
             {"idle_w", m_acct->config().idle.value},
+            {"weights", m_weights},
             {"tasks", tasks}};
 }
 
@@ -307,6 +318,7 @@ void Agent::run() {
     m_socket_thread = std::thread([this] { serve_socket(); });
     start_http();
     log_line(m_choice.summary);
+    log_line("dynamic energy split by " + m_weights);
     log_line("node " + m_cfg.node + " of site " + m_cfg.site + ", http " +
              split_listen(m_cfg.listen).first + ":" + std::to_string(m_http_port.load()) +
              ", socket " + m_cfg.socket + ", ledger " + m_cfg.ledger);

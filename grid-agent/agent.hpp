@@ -16,6 +16,7 @@
 #include "config.hpp"
 #include "core/accountant.hpp"
 #include "core/ledger.hpp"
+#include "plugins/energy/papi_cycles.hpp"
 #include "plugins/energy/select.hpp"
 
 namespace httplib {
@@ -26,8 +27,9 @@ namespace hearth {
 
 class Agent {
 public:
+    // counters: the PAPI seam for per-task cycles (null: CPU time only).
     Agent(AgentConfig cfg, std::shared_ptr<const FsRoot> fs, std::shared_ptr<const Clock> clock,
-          SourceChoice choice);
+          SourceChoice choice, std::shared_ptr<PapiApi> counters = nullptr);
     ~Agent();
 
     // Serves and samples until stop() (from a signal handler's thread or a
@@ -52,6 +54,8 @@ private:
     std::shared_ptr<const Clock> m_clock;
     SourceChoice m_choice;
     std::mutex m_mu;  // guards everything below
+    std::unique_ptr<CycleMeter> m_cycles;
+    std::string m_weights;  // what dynamic energy is split by, for the log and /v1/node
     std::unique_ptr<Accountant> m_acct;
     std::unique_ptr<Ledger> m_ledger;
     std::map<std::string, std::uint64_t> m_tenant_uj;  // for /metrics, monotonic

@@ -78,7 +78,7 @@ int main(int argc, char** argv) {
         pthread_sigmask(SIG_BLOCK, &set, nullptr);
         SourceChoice choice =
             choose_energy_source(cfg.energy, fs, clock, make_real_papi(), mp);
-        Agent agent(cfg, fs, clock, std::move(choice));
+        Agent agent(cfg, fs, clock, std::move(choice), std::shared_ptr<PapiApi>(make_real_papi()));
         std::thread waiter([&] {
             int sig = 0;
             sigwait(&set, &sig);

@@ -23,9 +23,11 @@ public:
     // Done with it: an attempt that left it empty hands it to the next one
     // (sparing a mkdir and an rmdir per task); anything else is removed.
     void release(const std::string& dir);
-    // Output of the task running in a slot; truncated by each new task.
-    std::string log_path(unsigned slot) const {
-        return m_base + "/slot" + std::to_string(slot) + ".log";
+    // Output of a task running in a slot: two files a slot, used in turn, so
+    // the next task of the slot (started before the last one's output is
+    // read, to keep the core busy) never truncates an unread log.
+    std::string log_path(unsigned slot, unsigned turn) const {
+        return m_base + "/slot" + std::to_string(slot) + (turn % 2 ? "b" : "a") + ".log";
     }
     // Regular files under dir matching the globs (relative, sorted, unique).
     // Throws Error when a glob matches nothing.

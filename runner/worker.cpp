@@ -84,6 +84,7 @@ private:
     std::unique_ptr<ScratchArea> m_scratch;
     std::vector<std::vector<unsigned>> m_plan;
     std::vector<bool> m_slot_busy;
+    std::vector<unsigned> m_slot_turn;
     std::map<pid_t, Running> m_running;
     std::deque<Queued> m_queue;
     std::vector<Completion> m_done;
@@ -132,6 +133,7 @@ void Worker::receive_config() {
     m_plan = plan_slots(h.cores, slots);
     m_topo.prepare_slots(m_plan);
     m_slot_busy.assign(slots, false);
+    m_slot_turn.assign(slots, 0);
     const char* tmp = std::getenv("TMPDIR");
     std::string base = std::string(tmp && *tmp ? tmp : "/tmp") + "/hearth-" + m_cfg.job + "-r" +
                        std::to_string(m_link.rank()) + "-" + std::to_string(::getpid());
@@ -147,7 +149,7 @@ void Worker::start_one(Queued q, unsigned slot) {
     r.slot = slot;
     r.start = Clock::now();
     if (m_cfg.timeout_ms) r.deadline = r.start + std::chrono::milliseconds(m_cfg.timeout_ms);
-    r.log = m_scratch->log_path(slot);
+    r.log = m_scratch->log_path(slot, m_slot_turn[slot]++);
     try {
         if (r.dir.empty()) r.dir = m_scratch->acquire();
         // The task inherits the spawning thread's binding at creation. The

@@ -2,6 +2,8 @@
 
 #include <papi.h>
 
+#include <map>
+
 namespace hearth {
 namespace {
 
@@ -12,7 +14,10 @@ std::string papi_error(int code) {
 
 class RealPapi final : public PapiApi {
 public:
-    ~RealPapi() override { close(); }
+    ~RealPapi() override {
+        close();
+        while (!m_attached.empty()) detach(m_attached.begin()->first);
+    }
 
     std::string init() override {
         // The library is process-wide: a second source or a probe before the
@@ -65,6 +70,53 @@ public:
         return v;
     }
 
+    int attach(pid_t pid, const std::vector<std::string>& events, std::string& why) override {
+        int set = PAPI_NULL;
+        int rc = PAPI_create_eventset(&set);
+        if (rc != PAPI_OK) {
+            why = "PAPI_create_eventset: " + papi_error(rc);
+            return -1;
+        }
+        auto fail = [&](const std::string& what) {
+            why = what;
+            PAPI_cleanup_eventset(set);
+            PAPI_destroy_eventset(&set);
+            return -1;
+        };
+        // Attaching needs the set bound to a component first: perf_event (0).
+        rc = PAPI_assign_eventset_component(set, 0);
+        if (rc != PAPI_OK) return fail("PAPI_assign_eventset_component: " + papi_error(rc));
+        rc = PAPI_attach(set, static_cast<unsigned long>(pid));
+        if (rc != PAPI_OK) return fail("PAPI_attach: " + papi_error(rc));
+        for (const auto& e : events) {
+            rc = PAPI_add_named_event(set, e.c_str());
+            if (rc != PAPI_OK) return fail("event " + e + ": " + papi_error(rc));
+        }
+        rc = PAPI_start(set);
+        if (rc != PAPI_OK) return fail("PAPI_start: " + papi_error(rc));
+        m_attached[set] = events.size();
+        return set;
+    }
+
+    std::vector<long long> read_attached(int handle) override {
+        auto it = m_attached.find(handle);
+        if (it == m_attached.end()) return {};
+        std::vector<long long> v(it->second);
+        if (PAPI_read(handle, v.data()) != PAPI_OK) return {};
+        return v;
+    }
+
+    void detach(int handle) override {
+        auto it = m_attached.find(handle);
+        if (it == m_attached.end()) return;
+        std::vector<long long> v(it->second);
+        PAPI_stop(handle, v.data());
+        PAPI_cleanup_eventset(handle);
+        int set = handle;
+        PAPI_destroy_eventset(&set);
+        m_attached.erase(it);
+    }
+
 private:
     void close() {
         if (m_set == PAPI_NULL) return;
@@ -79,6 +131,7 @@ private:
         m_count = 0;
     }
 
+    std::map<int, std::size_t> m_attached;  // handle -> number of events
     int m_set = PAPI_NULL;
     bool m_running = false;
     std::size_t m_count = 0;

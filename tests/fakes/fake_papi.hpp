@@ -45,6 +45,36 @@ public:
 
     void advance(const std::string& event, long long by) { counters.at(event) += by; }
 
+    // Per-process counters: attach_error, when set, fails every attach (as
+    // PAPI does on a VM without hardware counters); task_counters[pid] holds
+    // each attached process's values, which the test advances.
+    std::string attach_error;
+    std::map<pid_t, std::map<std::string, long long>> task_counters;
+    std::map<int, std::pair<pid_t, std::vector<std::string>>> attached;
+    int attach(pid_t pid, const std::vector<std::string>& events, std::string& why) override {
+        if (!attach_error.empty()) {
+            why = attach_error;
+            return -1;
+        }
+        for (const auto& e : events) task_counters[pid].emplace(e, 0);
+        int handle = m_next_handle++;
+        attached[handle] = {pid, events};
+        return handle;
+    }
+    std::vector<long long> read_attached(int handle) override {
+        auto it = attached.find(handle);
+        if (it == attached.end()) return {};
+        std::vector<long long> v;
+        for (const auto& e : it->second.second) v.push_back(task_counters[it->second.first][e]);
+        return v;
+    }
+    void detach(int handle) override { attached.erase(handle); }
+
+private:
+    int m_next_handle = 1;
+
+public:
+
     // The components of an Intel host whose PAPI has both energy components.
     static std::vector<Component> energy_components() {
         return {{"perf_event", false, ""}, {"rapl", false, ""}, {"powercap", false, ""}};
