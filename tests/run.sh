@@ -16,9 +16,10 @@ for suite in "$@"; do
         # The first TestSuite element is the module: its counters cover everything.
         line=$(grep -o '<TestSuite [^>]*>' "$report" | head -n1)
         get() { echo "$line" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
+        # Aborted test cases are counted among the failed ones already.
         p=$(get test_cases_passed); f=$(get test_cases_failed)
         s=$(get test_cases_skipped)
-        passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))  # aborted cases are counted in failed already; skipped=$((skipped + ${s:-0}))
+        passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${s:-0}))
     else
         echo "$suite: no report written (the runner crashed)"; failed=$((failed + 1)); status=1
     fi
