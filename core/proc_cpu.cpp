@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <sstream>
 #include <vector>
 
@@ -20,25 +21,26 @@ double ticks_per_second() {
 
 std::optional<unsigned long long> parse_stat_ticks(const std::string& line) {
     // The command name (field 2) may hold spaces and parentheses: fields are
-    // counted from the last ')'.
+    // counted from the last ')'. Parsed by hand: the agent reads two of these
+    // files per task, ten times a second.
     auto close = line.rfind(')');
     if (close == std::string::npos) return std::nullopt;
-    std::istringstream in(line.substr(close + 1));
-    std::string field;
-    std::vector<std::string> f;
-    while (in >> field && f.size() < 15) f.push_back(field);
+    const char* p = line.c_str() + close + 1;
     // After ')': state(3) ppid(4) ... utime(14) stime(15) cutime(16) cstime(17)
-    if (f.size() < 15) return std::nullopt;
-    try {
-        unsigned long long sum = 0;
-        for (int i = 11; i <= 14; ++i) {
-            long long v = std::stoll(f[static_cast<std::size_t>(i)]);
+    unsigned long long sum = 0;
+    for (int field = 3; field <= 17; ++field) {
+        while (*p == ' ') ++p;
+        if (!*p) return std::nullopt;
+        const char* start = p;
+        while (*p && *p != ' ') ++p;
+        if (field >= 14) {
+            char* end = nullptr;
+            long long v = std::strtoll(start, &end, 10);
+            if (end != p) return std::nullopt;
             if (v > 0) sum += static_cast<unsigned long long>(v);
         }
-        return sum;
-    } catch (const std::exception&) {
-        return std::nullopt;
     }
+    return sum;
 }
 
 std::optional<double> tree_cpu_seconds(const FsRoot& fs, pid_t root) {
@@ -55,10 +57,14 @@ std::optional<double> tree_cpu_seconds(const FsRoot& fs, pid_t root) {
         ticks += *t;
         ReadResult kids = fs.read(base + "/task/" + std::to_string(todo[i]) + "/children");
         if (!kids.text) continue;
-        std::istringstream in(*kids.text);
-        long long pid;
-        while (in >> pid)
+        const char* p = kids.text->c_str();
+        while (*p) {
+            char* end = nullptr;
+            long long pid = std::strtoll(p, &end, 10);
+            if (end == p) break;
             if (pid > 0) todo.push_back(static_cast<pid_t>(pid));
+            p = end;
+        }
     }
     if (!root_seen) return std::nullopt;
     return static_cast<double>(ticks) / ticks_per_second();
