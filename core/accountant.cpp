@@ -51,7 +51,7 @@ IntervalRecord Accountant::close_interval(
         double cpu_now = t.cpu_prev;
         if (final_cpu && final_cpu->first == id) {
             cpu_now = std::max(final_cpu->second, t.cpu_prev);
-        } else if (auto c = tree_cpu_seconds(*m_fs, t.reg.pid)) {
+        } else if (auto c = tree_cpu_seconds(*m_fs, t.reg.pid, &m_proc)) {
             cpu_now = std::max(*c, t.cpu_prev);
         }
         double work = cpu_now - t.cpu_prev;
@@ -70,7 +70,7 @@ IntervalRecord Accountant::close_interval(
         order.push_back(id);
     }
     double house_cpu = 0;
-    if (auto n = node_cpu_seconds(*m_fs)) {
+    if (auto n = node_cpu_seconds(*m_fs, &m_proc)) {
         double busy = n->busy - m_node_busy_prev;
         m_node_busy_prev = n->busy;
         house_cpu = std::max(0.0, busy - task_work);
@@ -88,6 +88,7 @@ IntervalRecord Accountant::close_interval(
         }
         in.house_work = task_work > 0 ? house_cpu * cyc_sum / task_work : 0;
     }
+    m_proc.sweep();
     IntervalSplit split = attribute_interval(in);
 
     IntervalRecord rec;

@@ -17,6 +17,7 @@
 #include "cycle_meter.hpp"
 #include "fsroot.hpp"
 #include "ledger.hpp"
+#include "proc_cpu.hpp"
 #include "plugins/energy/source.hpp"
 #include "units.hpp"
 
@@ -103,6 +104,7 @@ private:
     Microjoules m_total{};
     std::vector<std::string> m_warnings;
     CycleMeter* m_cycles = nullptr;
+    ProcFiles m_proc;  // tasks' /proc files, kept open between intervals
 };
 
 }  // namespace hearth

@@ -37,6 +37,31 @@ ReadResult FsRoot::read(const std::string& abs) const {
     return r;
 }
 
+ReadResult FsRoot::reread(const std::string& abs, int& fd, std::size_t limit) const {
+    ReadResult r;
+    if (fd < 0) fd = ::open(path(abs).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        r.error = errno;
+        return r;
+    }
+    std::string text;
+    char buf[4096];
+    for (;;) {
+        ssize_t n = ::pread(fd, buf, sizeof buf, static_cast<off_t>(text.size()));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            r.error = errno;
+            ::close(fd);
+            fd = -1;
+            return r;
+        }
+        text.append(buf, static_cast<std::size_t>(n));
+        if (static_cast<std::size_t>(n) < sizeof buf || text.size() >= limit) break;
+    }
+    r.text = std::move(text);
+    return r;
+}
+
 std::vector<std::string> FsRoot::list(const std::string& abs) const {
     std::vector<std::string> names;
     std::error_code ec;

@@ -26,6 +26,13 @@ public:
     virtual ReadResult read(const std::string& abs) const;  // whole file, newline kept
     virtual std::vector<std::string> list(const std::string& abs) const;  // names, sorted
     virtual bool exists(const std::string& abs) const;
+    // Like read(), but keeps the file open in fd (start with -1) and rereads
+    // it from offset 0 next time: /proc files regenerate on every read, and
+    // the agent rereads the same ones ten times a second. On failure fd is
+    // closed and reset to -1.
+    // limit: stop after this many bytes (the start of a long file is enough).
+    virtual ReadResult reread(const std::string& abs, int& fd,
+                              std::size_t limit = static_cast<std::size_t>(-1)) const;
     const std::string& root() const { return m_root; }
 
 private:

@@ -43,19 +43,45 @@ std::optional<unsigned long long> parse_stat_ticks(const std::string& line) {
     return sum;
 }
 
-std::optional<double> tree_cpu_seconds(const FsRoot& fs, pid_t root) {
+ProcFiles::~ProcFiles() {
+    for (auto& [path, e] : m_files)
+        if (e.fd >= 0) ::close(e.fd);
+}
+
+ReadResult ProcFiles::read(const FsRoot& fs, const std::string& abs, std::size_t limit) {
+    Entry& e = m_files[abs];
+    e.used = true;
+    ReadResult r = fs.reread(abs, e.fd, limit);
+    if (!r.text) m_files.erase(abs);
+    return r;
+}
+
+void ProcFiles::sweep() {
+    for (auto it = m_files.begin(); it != m_files.end();) {
+        if (!it->second.used) {
+            if (it->second.fd >= 0) ::close(it->second.fd);
+            it = m_files.erase(it);
+        } else {
+            it->second.used = false;
+            ++it;
+        }
+    }
+}
+
+std::optional<double> tree_cpu_seconds(const FsRoot& fs, pid_t root, ProcFiles* files) {
+    auto read = [&](const std::string& abs) { return files ? files->read(fs, abs) : fs.read(abs); };
     std::vector<pid_t> todo{root};
     unsigned long long ticks = 0;
     bool root_seen = false;
     for (std::size_t i = 0; i < todo.size() && i < 4096; ++i) {
         std::string base = "/proc/" + std::to_string(todo[i]);
-        ReadResult stat = fs.read(base + "/stat");
+        ReadResult stat = read(base + "/stat");
         if (!stat.text) continue;  // exited since we listed it
         auto t = parse_stat_ticks(*stat.text);
         if (!t) continue;
         if (i == 0) root_seen = true;
         ticks += *t;
-        ReadResult kids = fs.read(base + "/task/" + std::to_string(todo[i]) + "/children");
+        ReadResult kids = read(base + "/task/" + std::to_string(todo[i]) + "/children");
         if (!kids.text) continue;
         const char* p = kids.text->c_str();
         while (*p) {
@@ -70,8 +96,10 @@ std::optional<double> tree_cpu_seconds(const FsRoot& fs, pid_t root) {
     return static_cast<double>(ticks) / ticks_per_second();
 }
 
-std::optional<NodeCpu> node_cpu_seconds(const FsRoot& fs) {
-    ReadResult stat = fs.read("/proc/stat");
+std::optional<NodeCpu> node_cpu_seconds(const FsRoot& fs, ProcFiles* files) {
+    // Only the first line is needed; on large machines the file runs to
+    // tens of kilobytes of interrupt counts.
+    ReadResult stat = files ? files->read(fs, "/proc/stat", 4096) : fs.read("/proc/stat");
     if (!stat.text) return std::nullopt;
     std::istringstream in(*stat.text);
     std::string label;

@@ -52,6 +52,12 @@ public:
                                   std::filesystem::copy_options::overwrite_existing);
     }
 
+    // No file kept open: a test's rewrite (or an injected failure) must be
+    // seen by the next read, as the kernel regenerates /proc files.
+    ReadResult reread(const std::string& abs, int& fd, std::size_t) const override {
+        fd = -1;
+        return read(abs);
+    }
     ReadResult read(const std::string& abs) const override {
         auto f = m_failures.find(abs);
         if (f != m_failures.end()) return ReadResult{std::nullopt, f->second};
