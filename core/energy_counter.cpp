@@ -5,8 +5,13 @@ namespace hearth {
 namespace {
 
 // A reading lands a little after the instant the caller timestamps it, and the
-// hardware updates the counter in steps (about 1 ms), so a very short interval
-// can legitimately look hotter than max power: 1 mJ of slack absorbs that.
+// hardware updates the counter in steps (about 1 ms, more under load or on
+// firmware-updated meters), so a very short interval can legitimately look far
+// hotter than max power: two readings 0.1 ms apart may straddle a whole
+// update. Intervals shorter than this are judged as if this long had passed
+// (the agent samples again at every task start and end, so such intervals
+// are common), plus 1 mJ of slack.
+constexpr long double glitch_min_interval_s = 0.02L;
 constexpr long double glitch_slack_uj = 1000.0L;
 
 // With the zone's max power unknown there is nothing to derive a safe interval
@@ -37,9 +42,11 @@ CounterDelta counter_delta(std::uint64_t prev, std::uint64_t cur, std::uint64_t 
     if (max_power.value > 0 && dt_s >= 0) {
         // long double holds every 64-bit count exactly, so the comparison does
         // not round a just-too-large delta down into acceptance.
-        const long double limit = 2.0L * static_cast<long double>(max_power.value) *
-                                      static_cast<long double>(dt_s) * 1e6L +
-                                  glitch_slack_uj;
+        const long double dt = static_cast<long double>(dt_s) < glitch_min_interval_s
+                                   ? glitch_min_interval_s
+                                   : static_cast<long double>(dt_s);
+        const long double limit =
+            2.0L * static_cast<long double>(max_power.value) * dt * 1e6L + glitch_slack_uj;
         if (static_cast<long double>(delta) > limit) {
             out.glitch = true;
             return out;

@@ -11,8 +11,9 @@ namespace hearth {
 struct CounterDelta {
     Microjoules energy{};  // 0 when rejected
     bool wrapped = false;
-    // Rejected: implied more than twice the zone's max power, or a reading at
-    // or above max_range (or max_range 0), which the hardware cannot give.
+    // Rejected: implied more than twice the zone's max power (over at least
+    // 20 ms: the counter moves in steps), or a reading at or above max_range
+    // (or max_range 0), which the hardware cannot give.
     bool glitch = false;
 };
 

@@ -84,9 +84,11 @@ BOOST_AUTO_TEST_CASE(glitch_accepted_below_twice_max_power) {
     const auto over = counter_delta(5, 5 + 200'001'001, range_262k, 1.0, Watts{100});
     BOOST_TEST(over.glitch);
 
-    // dt 0 (an event sample at the same instant) still gets the slack.
-    BOOST_TEST(!counter_delta(0, 1000, range_262k, 0.0, Watts{100}).glitch);
-    BOOST_TEST(counter_delta(0, 1001, range_262k, 0.0, Watts{100}).glitch);
+    // dt 0 (an event sample at the same instant) is judged over the 20 ms
+    // minimum: a counter step between two close readings is no glitch.
+    BOOST_TEST(!counter_delta(0, 4'001'000, range_262k, 0.0, Watts{100}).glitch);
+    BOOST_TEST(counter_delta(0, 4'001'001, range_262k, 0.0, Watts{100}).glitch);
+    BOOST_TEST(!counter_delta(0, 600'000, range_262k, 0.0001, Watts{100}).glitch);
 }
 
 BOOST_AUTO_TEST_CASE(unknown_max_power_disables_glitch_check) {
