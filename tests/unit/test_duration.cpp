@@ -1,5 +1,7 @@
 #include <boost/test/unit_test.hpp>
 
+#include "tests/unit/support.hpp"
+
 #include <chrono>
 #include <string>
 #include <vector>
@@ -9,15 +11,10 @@
 
 using namespace std::chrono_literals;
 
-namespace {
+using hearth::test::TempDir;
+using hearth::test::usage_mentioning;
 
-auto usage_mentioning(std::string needle) {
-    return [needle](const hearth::Error& e) {
-        const std::string what = e.what();
-        BOOST_TEST_INFO("message: " << what);
-        return e.code() == hearth::ExitCode::usage && what.find(needle) != std::string::npos;
-    };
-}
+namespace {
 
 // Milliseconds as a plain number, so Boost.Test can print both sides of a failure.
 long long ms(std::string_view text) {

@@ -1,5 +1,7 @@
 #include <boost/test/unit_test.hpp>
 
+#include "tests/unit/support.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <random>
@@ -12,16 +14,10 @@
 
 using hearth::FrameSet;
 
-namespace {
+using hearth::test::TempDir;
+using hearth::test::usage_mentioning;
 
-// A BOOST_CHECK_EXCEPTION predicate: a usage error whose message quotes `needle`.
-auto usage_mentioning(std::string needle) {
-    return [needle](const hearth::Error& e) {
-        const std::string what = e.what();
-        BOOST_TEST_INFO("message: " << what);
-        return e.code() == hearth::ExitCode::usage && what.find(needle) != std::string::npos;
-    };
-}
+namespace {
 
 std::vector<std::int64_t> frames_of(const FrameSet& set) {
     std::vector<std::int64_t> out;

@@ -1,5 +1,7 @@
 #include <boost/test/unit_test.hpp>
 
+#include "tests/unit/support.hpp"
+
 #include <string>
 #include <vector>
 
@@ -11,17 +13,10 @@ using hearth::is_valid_host_name;
 using hearth::parse_hostfile;
 using Names = std::vector<std::string>;
 
-namespace {
+using hearth::test::TempDir;
+using hearth::test::usage_mentioning;
 
-auto usage_mentioning(std::string needle) {
-    return [needle](const hearth::Error& e) {
-        const std::string what = e.what();
-        BOOST_TEST_INFO("message: " << what);
-        return e.code() == hearth::ExitCode::usage && what.find(needle) != std::string::npos;
-    };
-}
-
-}  // namespace
+namespace {}  // namespace
 
 BOOST_AUTO_TEST_SUITE(hostlist)
 

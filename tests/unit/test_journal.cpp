@@ -1,5 +1,7 @@
 #include <boost/test/unit_test.hpp>
 
+#include "tests/unit/support.hpp"
+
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -22,27 +24,10 @@ using hearth::JournalState;
 using hearth::JournalTail;
 using json = nlohmann::json;
 
+using hearth::test::TempDir;
+using hearth::test::usage_mentioning;
+
 namespace {
-
-// A fresh directory from mkdtemp, removed with its contents at the end of the test.
-class TempDir {
-public:
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "hearth-journal-XXXXXX").string();
-        BOOST_TEST_REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-        m_path = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(m_path, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    std::string file(const std::string& name) const { return (m_path / name).string(); }
-
-private:
-    fs::path m_path;
-};
 
 std::string line(const json& record) {
     return record.dump() + "\n";

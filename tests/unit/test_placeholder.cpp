@@ -1,5 +1,7 @@
 #include <boost/test/unit_test.hpp>
 
+#include "tests/unit/support.hpp"
+
 #include <string>
 #include <vector>
 
@@ -10,15 +12,10 @@ using hearth::CommandTemplate;
 using hearth::TaskValues;
 using Words = std::vector<std::string>;
 
-namespace {
+using hearth::test::TempDir;
+using hearth::test::usage_mentioning;
 
-auto usage_mentioning(std::string needle) {
-    return [needle](const hearth::Error& e) {
-        const std::string what = e.what();
-        BOOST_TEST_INFO("message: " << what);
-        return e.code() == hearth::ExitCode::usage && what.find(needle) != std::string::npos;
-    };
-}
+namespace {
 
 TaskValues values(Words items) {
     TaskValues v;

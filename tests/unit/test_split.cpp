@@ -1,5 +1,7 @@
 #include <boost/test/unit_test.hpp>
 
+#include "tests/unit/support.hpp"
+
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -22,15 +24,10 @@ using hearth::NumberItems;
 using Items = std::vector<std::string>;
 namespace fs = std::filesystem;
 
-namespace {
+using hearth::test::TempDir;
+using hearth::test::usage_mentioning;
 
-auto usage_mentioning(std::string needle) {
-    return [needle](const hearth::Error& e) {
-        const std::string what = e.what();
-        BOOST_TEST_INFO("message: " << what);
-        return e.code() == hearth::ExitCode::usage && what.find(needle) != std::string::npos;
-    };
-}
+namespace {
 
 // A file in the temp directory that is removed when the test ends.
 class TempFile {
