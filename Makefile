@@ -102,7 +102,7 @@ test-asan: deps
 	@tests/run.sh build-asan unit
 
 demo: deps
-	@$(MAKE) --no-print-directory -j2 $(HEARTH)
+	@$(MAKE) --no-print-directory -j2 $(HEARTH) $(AGENT)
 	@examples/render-batch/demo.sh $(HEARTH)
 
 bench: deps

@@ -32,8 +32,32 @@ while [[ -e $job_dir ]]; do
 done
 out=$job_dir/out
 
+# Energy accounting: a grid-agent for this machine, with a private socket and
+# ledger. On a machine without readable RAPL (VMs) it falls back to the power
+# model and says so; every figure is then marked estimated.
+agent_bin=$(dirname "$hearth")/grid-agent
+agent_pid=
+if [[ -x $agent_bin ]]; then
+    mkdir -p "$job_dir.agent"
+    agent_dir=$(cd "$job_dir.agent" && pwd)
+    "$agent_bin" --node demo --site studio-basement --listen 127.0.0.1:0 \
+        --socket "$agent_dir/agent.sock" --ledger "$agent_dir/ledger.db" 2>"$agent_dir/agent.log" &
+    agent_pid=$!
+    trap '[[ -n $agent_pid ]] && kill "$agent_pid" 2>/dev/null; wait 2>/dev/null' EXIT
+    for _ in $(seq 50); do [[ -S $agent_dir/agent.sock ]] && break; sleep 0.1; done
+    export HEARTH_AGENT_SOCKET=$agent_dir/agent.sock
+    echo "== demo: grid-agent is measuring this machine's energy ($(grep -m1 'energy source' "$agent_dir/agent.log" | sed 's/^grid-agent: //'))"
+fi
+
 echo "== demo: rendering $frames at $size through hearth ($hearth)"
 "$script_dir/run.sh" --frames "$frames" --chunk 2 --size "$size" --hearth "$hearth" --job-dir "$job_dir"
+
+if [[ -n $agent_pid ]]; then
+    kill "$agent_pid" && wait "$agent_pid" || true
+    agent_pid=
+    echo "== demo: energy charged, from the ledger ($agent_dir/ledger.db)"
+    "$hearth" energy --ledger "$agent_dir/ledger.db" --by tenant
+fi
 
 echo "== demo: checking against a serial render"
 "$script_dir/check.sh" "$out" --frames "$frames" --last-frame "$last" --size "$size"
