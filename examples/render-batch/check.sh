@@ -32,42 +32,22 @@ die() {
     exit 1
 }
 
+# shellcheck source=frames.sh
+. "$script_dir/frames.sh"
+
 # Prints the frames of SET, one a line, ascending, each once; or prints why
-# SET is not accepted and returns 1.
+# SET is not accepted and returns 1. Every frame is rendered serially here, so
+# sets stay small.
 expand_frames() {
-    local set=$1 part a b
-    local -a parts ranges=()
-    if [[ ! $set =~ ^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$ ]]; then
-        if [[ $set == *x* ]]; then
-            echo "frame set '$set': steps (AxS) are not supported here; list the frames, e.g. 1-10,15,20-24"
-        else
-            echo "frame set '$set' is not of the form A-B or a comma list of numbers and ranges, e.g. 1-48 or 1-10,15,20-24"
-        fi
-        return 1
-    fi
-    IFS=, read -ra parts <<<"$set"
-    for part in "${parts[@]}"; do
-        a=${part%%-*}
-        b=${part##*-}
-        if ((${#a} > 6 || ${#b} > 6)); then
-            echo "frame set '$set': frame numbers above 999999 are not supported"
+    local ranges a b
+    ranges=$(frame_ranges "$1") || { echo "$ranges"; return 1; }
+    while read -r a b; do
+        if ((b > 999999)); then
+            echo "frame set '$1': frame numbers above 999999 are not supported by the check"
             return 1
         fi
-        a=$((10#$a))
-        b=$((10#$b))
-        if ((a < 1)); then
-            echo "frame set '$set': frames start at 1 (the scene is rendered with +KFI1)"
-            return 1
-        fi
-        if ((a > b)); then
-            echo "frame set '$set': range '$part' is reversed; write $b-$a"
-            return 1
-        fi
-        ranges+=("$a $b")
-    done
-    for part in "${ranges[@]}"; do
-        seq "${part% *}" "${part#* }"
-    done | sort -n -u
+        seq "$a" "$b"
+    done <<<"$ranges" | sort -n -u
 }
 
 # Exit 0 when two PNG files are equal byte for byte after dropping the chunks

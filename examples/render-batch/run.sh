@@ -24,41 +24,18 @@ die() {
     exit 1
 }
 
-# The smallest and largest frame of a set "A-B,C,D-E" (frames >= 1, no steps:
-# POV-Ray renders each task's frames as one range). Prints "MIN MAX", or fails
-# with a message.
+# shellcheck source=frames.sh
+. "$script_dir/frames.sh"
+
+# The smallest and largest frame of SET: prints "MIN MAX", or why SET is not
+# accepted (and returns 1).
 frame_bounds() {
-    local set=$1 part a b min=0 max=0
-    if [[ ! $set =~ ^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$ ]]; then
-        if [[ $set == *x* ]]; then
-            echo "frame set '$set': steps (AxS) are not supported here; list the frames, e.g. 1-10,15,20-24"
-        else
-            echo "frame set '$set' is not of the form A-B or a comma list of numbers and ranges, e.g. 1-48 or 1-10,15,20-24"
-        fi
-        return 1
-    fi
-    local -a parts
-    IFS=, read -ra parts <<<"$set"
-    for part in "${parts[@]}"; do
-        a=${part%%-*}
-        b=${part##*-}
-        if ((${#a} > 9 || ${#b} > 9)); then
-            echo "frame set '$set': frame numbers above 999999999 are not supported"
-            return 1
-        fi
-        a=$((10#$a))
-        b=$((10#$b))
-        if ((a < 1)); then
-            echo "frame set '$set': frames start at 1 (the scene is rendered with +KFI1)"
-            return 1
-        fi
-        if ((a > b)); then
-            echo "frame set '$set': range '$part' is reversed; write $b-$a"
-            return 1
-        fi
+    local ranges a b min=0 max=0
+    ranges=$(frame_ranges "$1") || { echo "$ranges"; return 1; }
+    while read -r a b; do
         ((min == 0 || a < min)) && min=$a
         ((b > max)) && max=$b
-    done
+    done <<<"$ranges"
     echo "$min $max"
 }
 
