@@ -52,6 +52,10 @@ std::vector<ThrottleTask> throttle_order(std::vector<ThrottleTask> tasks);
 // fsroot: "" for the real machine, a directory in tests (cgroup and powercap
 // files are written under it). cpus: the CPUs the tasks may use.
 std::unique_ptr<Actuator> make_cgroup_actuator(const std::string& fsroot, unsigned cpus);
+// The same with the child cgroup named `child` instead of "hearth": agents
+// sharing one kernel (test grids in network namespaces) must not share a quota.
+std::unique_ptr<Actuator> make_cgroup_actuator(const std::string& fsroot, unsigned cpus,
+                                               const std::string& child);
 std::unique_ptr<Actuator> make_sigstop_actuator(std::shared_ptr<const Clock> clock,
                                                 double period_s = 1.0);
 std::unique_ptr<Actuator> make_powercap_actuator(const std::string& fsroot, Watts idle, Watts max);
