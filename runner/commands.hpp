@@ -34,7 +34,14 @@ struct EnergyArgs {
     std::string format = "table";
 };
 
+struct SimArgs {
+    std::string scenario;
+    std::string policy = "heat-aware";
+    bool json = false;
+};
+
 int cmd_run(const RunArgs& args);
+int cmd_sim(const SimArgs& args);
 int cmd_energy(const EnergyArgs& args);
 int cmd_resume(const std::string& job, bool json, bool quiet);
 int cmd_status(const std::string& job, bool json);

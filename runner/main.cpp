@@ -107,6 +107,12 @@ int main(int argc, char** argv) {
     en->add_option("--by", energy.by, "group by tenant, job, site, node or day (default tenant)");
     en->add_option("--format", energy.format, "table, csv or json (default table)");
 
+    hearth::SimArgs sim;
+    auto* si = app.add_subcommand("sim", "run heat controllers and dispatch on a scenario in virtual time");
+    si->add_option("scenario", sim.scenario, "scenario file (hearth-scenario(5))")->required();
+    si->add_option("--policy", sim.policy, "heat-aware, unaware, or both to compare (default heat-aware)");
+    si->add_flag("--json", sim.json, "one JSON object per policy");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -130,6 +136,7 @@ int main(int argc, char** argv) {
         if (lg->parsed()) return hearth::cmd_logs(job, task, attempt);
         if (ca->parsed()) return hearth::cmd_cancel(job, wait);
         if (en->parsed()) return hearth::cmd_energy(energy);
+        if (si->parsed()) return hearth::cmd_sim(sim);
     } catch (const hearth::Error& e) {
         std::cerr << "hearth: " << e.what() << "\n";
         return static_cast<int>(e.code());

@@ -1,0 +1,153 @@
+#include "core/scenario.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "core/duration.hpp"
+#include "core/error.hpp"
+
+namespace hearth {
+
+std::int64_t parse_utc_time(const std::string& text) {
+    std::tm tm{};
+    int y, mo, d, h = 0, mi = 0, s = 0;
+    char tail = 0;
+    int n = std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &s, &tail);
+    const bool date_only = n == 3 && text.size() == 10;
+    if (!(date_only || (n == 7 && tail == 'Z' && text.size() == 20)) || mo < 1 || mo > 12 ||
+        d < 1 || d > 31 || h > 23 || mi > 59 || s > 59)
+        throw usage_error("'" + text +
+                          "' is not a UTC time; write 2027-01-04 or 2027-01-04T06:00:00Z");
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = s;
+    return static_cast<std::int64_t>(timegm(&tm));
+}
+
+namespace {
+
+double seconds_of(const toml::node& n, const std::string& where) {
+    if (auto v = n.value<std::string>()) {
+        // An arrival may be at the very start: "0", "0s", "0h" ...
+        if (!v->empty() && (*v)[0] == '0' && v->find_first_not_of("0", 0) >= v->size() - 1 &&
+            (v->size() == 1 || std::string("smhd").find(v->back()) != std::string::npos))
+            return 0;
+        try {
+            return static_cast<double>(parse_duration(*v).count()) / 1000.0;
+        } catch (const Error& e) {
+            throw usage_error(where + ": " + e.what());
+        }
+    }
+    throw usage_error(where + " must be a duration string such as \"90s\", \"10m\" or \"6h\"");
+}
+
+void check_keys(const toml::table& t, const std::set<std::string>& known, const std::string& where) {
+    for (const auto& [k, v] : t) {
+        if (known.count(std::string(k.str()))) continue;
+        std::string list;
+        for (const auto& s : known) list += (list.empty() ? "" : " ") + s;
+        throw usage_error(where + ": unknown key '" + std::string(k.str()) + "'; valid keys: " + list);
+    }
+}
+
+}  // namespace
+
+Scenario parse_scenario(const std::string& text, const std::string& origin,
+                        const std::string& base_dir) {
+    toml::table t;
+    try {
+        t = toml::parse(text, origin);
+    } catch (const toml::parse_error& e) {
+        throw usage_error(origin + ": " + std::string(e.description()) + " at line " +
+                          std::to_string(e.source().begin.line) + "; fix the TOML syntax");
+    }
+    check_keys(t, {"name", "description", "grid", "start", "duration", "step", "outside", "job"}, origin);
+    Scenario sc;
+    sc.name = t["name"].value_or(std::string());
+    sc.description = t["description"].value_or(std::string());
+    auto grid = t["grid"].value<std::string>();
+    if (!grid) throw usage_error(origin + ": 'grid' (the grid file) is required; add grid = \"grid.toml\"");
+    std::filesystem::path gp(*grid);
+    if (gp.is_relative()) gp = std::filesystem::path(base_dir) / gp;
+    sc.grid = load_grid(gp.string());
+    sc.start_unix = parse_utc_time(t["start"].value_or(std::string("2027-01-04")));
+    if (!t["duration"]) throw usage_error(origin + ": 'duration' is required; add duration = \"7d\"");
+    sc.duration_s = seconds_of(*t["duration"].node(), origin + ": duration");
+    if (t["step"]) sc.step_s = seconds_of(*t["step"].node(), origin + ": step");
+    if (t["outside"]) {
+        auto v = t["outside"].value<double>();
+        if (!v || !std::isfinite(*v) || *v < -50 || *v > 50)
+            throw usage_error(origin + ": 'outside' must be a temperature from -50 to 50 C");
+        sc.outside = Celsius{*v};
+        for (auto& site : sc.grid.sites)
+            if (site.kind != SiteKind::tank) site.thermal.outside = *sc.outside;
+    }
+    if (sc.step_s < 1 || sc.step_s > 3600)
+        throw usage_error(origin + ": step must be between 1s and 1h; 60s suits a week");
+    if (sc.duration_s > 366.0 * 86400)
+        throw usage_error(origin + ": duration over a year; simulate at most 366d");
+    if (auto* jobs = t["job"].as_array()) {
+        std::size_t i = 0;
+        for (const auto& jn : *jobs) {
+            ++i;
+            const auto* jt = jn.as_table();
+            const std::string where = origin + ": job " + std::to_string(i);
+            if (!jt) throw usage_error(where + " must be a table ([[job]])");
+            check_keys(*jt,
+                       {"name", "tenant", "arrival", "tasks", "task_time", "deadline", "urgent",
+                        "every", "count"},
+                       where);
+            SimJob j;
+            j.name = (*jt)["name"].value_or("job" + std::to_string(i));
+            j.tenant = (*jt)["tenant"].value_or(std::string("default"));
+            if (!is_safe_name(j.name) || !is_safe_name(j.tenant))
+                throw usage_error(where + ": name and tenant must be 1-64 of [A-Za-z0-9._-]");
+            if ((*jt)["arrival"]) j.arrival_s = seconds_of(*(*jt)["arrival"].node(), where + " arrival");
+            auto tasks = (*jt)["tasks"].value<std::int64_t>();
+            if (!tasks || *tasks < 1 || *tasks > 1'000'000'000)
+                throw usage_error(where + ": 'tasks' must be an integer from 1 to 1e9");
+            j.tasks = static_cast<std::uint64_t>(*tasks);
+            if (!(*jt)["task_time"]) throw usage_error(where + ": 'task_time' is required, e.g. \"10m\"");
+            j.task_s = seconds_of(*(*jt)["task_time"].node(), where + " task_time");
+            if ((*jt)["deadline"]) j.deadline_s = seconds_of(*(*jt)["deadline"].node(), where + " deadline");
+            j.urgent = (*jt)["urgent"].value_or(false);
+            double every = 0;
+            if ((*jt)["every"]) every = seconds_of(*(*jt)["every"].node(), where + " every");
+            std::int64_t count = (*jt)["count"].value_or<std::int64_t>(every > 0 ? -1 : 1);
+            if (count == -1) count = static_cast<std::int64_t>(std::floor((sc.duration_s - j.arrival_s) / every)) + 1;
+            if (count < 1 || count > 100000)
+                throw usage_error(where + ": 'count' must be from 1 to 100000");
+            if (count > 1 && every <= 0)
+                throw usage_error(where + ": 'count' above 1 needs 'every', e.g. every = \"24h\"");
+            for (std::int64_t k = 0; k < count; ++k) {
+                SimJob r = j;
+                r.arrival_s = j.arrival_s + every * static_cast<double>(k);
+                if (count > 1) r.name = j.name + "." + std::to_string(k + 1);
+                sc.jobs.push_back(r);
+            }
+        }
+    }
+    std::stable_sort(sc.jobs.begin(), sc.jobs.end(),
+                     [](const SimJob& a, const SimJob& b) { return a.arrival_s < b.arrival_s; });
+    return sc;
+}
+
+Scenario load_scenario(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw usage_error("cannot read scenario " + path + "; check the path");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    auto dir = std::filesystem::path(path).parent_path().string();
+    return parse_scenario(ss.str(), path, dir.empty() ? "." : dir);
+}
+
+}  // namespace hearth

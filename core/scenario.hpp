@@ -1,0 +1,45 @@
+#pragma once
+// A `hearth sim` scenario (TOML, hearth-scenario(5)): a grid file, a start
+// time, a duration and the jobs that arrive. Parsed and validated whole, like
+// the grid file.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/grid.hpp"
+
+namespace hearth {
+
+struct SimJob {
+    std::string name;
+    std::string tenant;
+    double arrival_s = 0;   // from the scenario start
+    std::uint64_t tasks = 0;
+    double task_s = 0;      // time a task takes on one unthrottled slot
+    double deadline_s = 0;  // after arrival; 0 = none
+    bool urgent = false;
+};
+
+struct Scenario {
+    std::string name;
+    std::string description;
+    Grid grid;
+    std::int64_t start_unix = 0;  // UTC; schedules are evaluated in UTC
+    double duration_s = 0;
+    double step_s = 60;
+    // The weather: replaces every room's and loop's outside temperature (a
+    // grid file describes the sites; the scenario says what week it is).
+    std::optional<Celsius> outside;
+    std::vector<SimJob> jobs;  // recurring entries already expanded, by arrival
+};
+
+// base_dir resolves a relative `grid` path (the scenario file's directory).
+Scenario parse_scenario(const std::string& toml_text, const std::string& origin,
+                        const std::string& base_dir);
+Scenario load_scenario(const std::string& path);
+
+// "2027-01-04T00:00:00Z" or "2027-01-04" (UTC) -> Unix seconds; usage_error otherwise.
+std::int64_t parse_utc_time(const std::string& text);
+
+}  // namespace hearth

@@ -1,0 +1,482 @@
+#include "core/sim.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <numeric>
+
+#include "core/error.hpp"
+#include "core/heat_control.hpp"
+#include "core/heat_dispatch.hpp"
+#include "core/schedule.hpp"
+#include "core/thermal.hpp"
+
+namespace hearth {
+
+const char* to_string(SimPolicy p) { return p == SimPolicy::heat_aware ? "heat-aware" : "unaware"; }
+
+SimPolicy parse_policy(const std::string& s) {
+    if (s == "heat-aware") return SimPolicy::heat_aware;
+    if (s == "unaware") return SimPolicy::unaware;
+    throw usage_error("unknown policy '" + s + "'; use heat-aware or unaware");
+}
+
+namespace {
+
+constexpr double k_j_per_kwh = 3.6e6;
+
+struct SiteSim {
+    const Site* def = nullptr;
+    double capacity = 0;  // J/K
+    Schedule schedule;
+    bool scheduled = false;
+    double t = 0, target = 0;
+    bool settled = false;
+    bool cooling = false;  // after a target cut, until back under target + band
+    ControllerState ctl;
+    HeatMode mode = HeatMode::open;
+    double fraction = 1;
+    std::vector<std::uint32_t> nodes;
+    std::uint32_t free_allowed = 0;  // after dispatch: budgeted slots left empty
+    // accumulators (joules, seconds, kelvin-seconds)
+    double delivered = 0, useful = 0, wasted = 0, dumped = 0;
+    double err_ks = 0, settled_s = 0, starved_s = 0, overshoot = 0;
+};
+
+struct NodeSim {
+    std::uint32_t site = 0;
+    std::uint32_t slots = 0;
+    std::uint32_t first_slot = 0;  // into the slot arrays
+    double idle = 0, dyn = 0;      // W
+    std::uint32_t busy = 0;
+    std::uint32_t allowed = 0;
+    std::uint32_t extra = 0;  // opened past the budget for deadlines
+    double cap = 0;           // slots' worth of power the throttle lets through
+};
+
+struct JobSim {
+    const SimJob* def = nullptr;
+    bool arrived = false;
+    bool priority = false;  // urgent or with a deadline
+    double deadline_abs = 0;
+    std::uint64_t queued = 0, running = 0, done = 0;
+    double finish = -1;
+    bool feasible = true;
+};
+
+}  // namespace
+
+SimResult simulate(const Scenario& sc, SimPolicy policy) {
+    const Grid& g = sc.grid;
+    const bool aware = policy == SimPolicy::heat_aware;
+    std::vector<SiteSim> sites(g.sites.size());
+    for (std::size_t i = 0; i < g.sites.size(); ++i) {
+        auto& s = sites[i];
+        s.def = &g.sites[i];
+        s.capacity = heat_capacity_j_per_k(s.def->kind, s.def->thermal);
+        s.t = s.def->thermal.initial.value;
+        if (!s.def->schedule.empty()) {
+            s.schedule = parse_schedule(s.def->schedule);
+            s.scheduled = true;
+        }
+        s.target = s.def->target.value;
+    }
+    std::vector<NodeSim> nodes(g.nodes.size());
+    std::uint32_t slot_count = 0;
+    for (std::size_t i = 0; i < g.nodes.size(); ++i) {
+        const auto& gn = g.nodes[i];
+        auto& n = nodes[i];
+        std::uint32_t si = 0;
+        while (si < g.sites.size() && g.sites[si].name != gn.site) ++si;
+        if (si == g.sites.size()) throw usage_error("node '" + gn.name + "' names unknown site '" + gn.site + "'");
+        n.site = si;
+        n.slots = gn.slots;
+        n.first_slot = slot_count;
+        slot_count += gn.slots;
+        n.idle = gn.idle.value;
+        n.dyn = std::max(0.0, gn.max.value - gn.idle.value);
+        sites[si].nodes.push_back(static_cast<std::uint32_t>(i));
+    }
+    std::vector<double> remaining(slot_count, 0);
+    std::vector<std::int32_t> slot_job(slot_count, -1);
+
+    std::vector<JobSim> jobs(sc.jobs.size());
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+        auto& j = jobs[i];
+        j.def = &sc.jobs[i];
+        j.priority = j.def->urgent || j.def->deadline_s > 0;
+        j.deadline_abs = j.def->deadline_s > 0 ? j.def->arrival_s + j.def->deadline_s : 0;
+        if (j.def->deadline_s > 0) {
+            // Every slot of the grid from arrival on, in waves of whole tasks.
+            const double waves = std::ceil(static_cast<double>(j.def->tasks) / std::max(1u, slot_count));
+            j.feasible = waves * j.def->task_s <= j.def->deadline_s &&
+                         j.deadline_abs <= sc.duration_s;
+        }
+    }
+
+    SimResult r;
+    r.scenario = sc.name;
+    r.policy = policy;
+    std::size_t next_arrival = 0;
+    std::vector<std::uint32_t> prio, normal;  // job indices with queued tasks
+    std::vector<NodeCapacity> caps;
+    std::vector<std::uint32_t> site_order(sites.size());
+    std::iota(site_order.begin(), site_order.end(), 0u);
+    std::vector<double> site_waste(sites.size(), 0);
+    std::uint32_t rotate = 0;
+
+    double t = 0;
+    while (t < sc.duration_s - 1e-9) {
+        const double dt = std::min(sc.step_s, sc.duration_s - t);
+        const std::int64_t now_unix = sc.start_unix + static_cast<std::int64_t>(t);
+        const int sod = static_cast<int>(((now_unix % 86400) + 86400) % 86400);
+        const int mow = minute_of_week(now_unix);
+        ++r.steps;
+
+        while (next_arrival < jobs.size() && jobs[next_arrival].def->arrival_s <= t + 1e-9) {
+            auto& j = jobs[next_arrival++];
+            j.arrived = true;
+            j.queued = j.def->tasks;
+        }
+
+        // 1. Each site's controller sets its nodes' budgets.
+        for (auto& s : sites) {
+            const double target = s.scheduled ? s.schedule.target_at(mow).value : s.def->target.value;
+            if (target != s.target) {
+                s.settled = false;
+                if (target < s.target) s.cooling = true;
+            }
+            s.target = target;
+            if (std::fabs(s.t - target) <= s.def->band) s.settled = true;
+            if (aware) {
+                ControlInput in;
+                in.target = Celsius{target};
+                in.band = s.def->band;
+                in.max = s.def->max;
+                in.measured = Celsius{s.t};
+                in.safe = s.def->source.safe_mode;
+                in.dt_s = dt;
+                const auto d = heat_control(s.ctl, in);
+                s.mode = d.mode;
+                s.fraction = d.fraction;
+            } else {
+                s.mode = HeatMode::open;
+                s.fraction = 1;
+            }
+        }
+        for (std::size_t ni = 0; ni < nodes.size(); ++ni) {
+            auto& n = nodes[ni];
+            const auto& s = sites[n.site];
+            n.extra = 0;
+            if (s.mode == HeatMode::stop) {
+                // Past the hard maximum: hand the tasks back, without penalty.
+                for (std::uint32_t k = n.first_slot; k < n.first_slot + n.slots; ++k) {
+                    if (slot_job[k] < 0) continue;
+                    auto& j = jobs[static_cast<std::size_t>(slot_job[k])];
+                    --j.running;
+                    ++j.queued;
+                    ++r.requeues;
+                    slot_job[k] = -1;
+                }
+                n.busy = 0;
+                n.allowed = 0;
+                n.cap = 0;
+            } else {
+                n.cap = s.fraction * n.slots;
+                n.allowed = static_cast<std::uint32_t>(std::ceil(n.cap - 1e-9));
+            }
+        }
+
+        // 2. Work queues: deadline and urgent work first (earliest deadline).
+        prio.clear();
+        normal.clear();
+        for (std::size_t i = 0; i < next_arrival; ++i) {
+            auto& j = jobs[i];
+            if (j.queued == 0 && j.running == 0) continue;
+            (j.priority ? prio : normal).push_back(static_cast<std::uint32_t>(i));
+        }
+        std::stable_sort(prio.begin(), prio.end(), [&](std::uint32_t a, std::uint32_t b) {
+            const auto& ja = jobs[a];
+            const auto& jb = jobs[b];
+            if (ja.def->urgent != jb.def->urgent) return ja.def->urgent;
+            const double da = ja.deadline_abs > 0 ? ja.deadline_abs : 1e300;
+            const double db = jb.deadline_abs > 0 ? jb.deadline_abs : 1e300;
+            return da < db;
+        });
+
+        for (std::size_t si = 0; si < sites.size(); ++si)
+            site_waste[si] = sites[si].t - (sites[si].target - sites[si].def->band);
+
+        // 3. Deadlines the budgets cannot meet open extra slots where least is wasted.
+        if (aware && !prio.empty()) {
+            caps.resize(nodes.size());
+            std::uint64_t total = 0;
+            for (std::size_t ni = 0; ni < nodes.size(); ++ni) {
+                const auto& n = nodes[ni];
+                caps[ni] = NodeCapacity{n.slots, n.allowed, site_waste[n.site],
+                                        sites[n.site].mode != HeatMode::stop};
+                if (caps[ni].usable) total += n.slots;
+            }
+            std::uint64_t needed = 0;
+            for (auto ji : prio) {
+                const auto& j = jobs[ji];
+                DeadlineNeed need;
+                need.task_s = j.def->task_s;
+                need.work_s = (static_cast<double>(j.queued) + 0.5 * static_cast<double>(j.running)) *
+                              j.def->task_s;
+                need.urgent = j.def->urgent;
+                need.time_left_s = j.deadline_abs > 0 ? j.deadline_abs - t : 0;
+                needed += slots_needed(need, total, nullptr);
+            }
+            const auto plan = plan_slots(static_cast<std::uint32_t>(std::min<std::uint64_t>(needed, total)), caps);
+            for (std::size_t ni = 0; ni < nodes.size(); ++ni) nodes[ni].extra = plan.extra[ni];
+        }
+
+        // 4. Dispatch into free slots: nodes of the sites that want heat most
+        // first (heat-aware), or round the grid (unaware).
+        auto fill = [&](NodeSim& n, std::uint32_t limit, std::vector<std::uint32_t>& queue) {
+            if (n.busy >= limit) return;
+            std::size_t q = 0;
+            for (std::uint32_t k = n.first_slot; k < n.first_slot + n.slots && n.busy < limit; ++k) {
+                if (slot_job[k] >= 0) continue;
+                while (q < queue.size() && jobs[queue[q]].queued == 0) ++q;
+                if (q == queue.size()) return;
+                auto& j = jobs[queue[q]];
+                --j.queued;
+                ++j.running;
+                slot_job[k] = static_cast<std::int32_t>(queue[q]);
+                remaining[k] = j.def->task_s;
+                ++n.busy;
+            }
+        };
+        auto any_queued = [&](const std::vector<std::uint32_t>& q) {
+            for (auto ji : q)
+                if (jobs[ji].queued) return true;
+            return false;
+        };
+        const bool prio_work = any_queued(prio), normal_work = any_queued(normal);
+        if (aware) {
+            std::stable_sort(site_order.begin(), site_order.end(),
+                             [&](std::uint32_t a, std::uint32_t b) { return site_waste[a] < site_waste[b]; });
+            for (auto si : site_order)
+                for (auto ni : sites[si].nodes) {
+                    auto& n = nodes[ni];
+                    if (prio_work) fill(n, std::min(n.slots, n.allowed + n.extra), prio);
+                    if (normal_work) fill(n, n.allowed, normal);
+                }
+        } else if (prio_work || normal_work) {
+            const std::size_t nn = nodes.size();
+            for (std::size_t k = 0; k < nn; ++k) {
+                auto& n = nodes[(k + rotate) % nn];
+                if (prio_work) fill(n, n.slots, prio);
+                if (normal_work) fill(n, n.slots, normal);
+            }
+            rotate = static_cast<std::uint32_t>((rotate + 1) % std::max<std::size_t>(1, nn));
+        }
+
+        // 5. Run the step: throttled nodes progress slower and draw less.
+        for (auto& s : sites) s.free_allowed = 0;
+        std::vector<double> site_power(sites.size(), 0.0);
+        std::vector<double> site_override(sites.size(), 0.0);
+        for (auto& n : nodes) {
+            const double cap_eff = std::min<double>(n.slots, n.cap + n.extra);
+            const double running = std::min<double>(n.busy, cap_eff);
+            const double rate = n.busy ? std::min(1.0, cap_eff / n.busy) : 0.0;
+            const double per_slot = n.slots ? n.dyn / n.slots : 0.0;
+            site_power[n.site] += n.idle + per_slot * running;
+            site_override[n.site] += per_slot * (running - std::min<double>(n.busy, n.cap));
+            if (n.allowed > n.busy) sites[n.site].free_allowed += n.allowed - n.busy;
+            if (!n.busy || rate <= 0) continue;
+            for (std::uint32_t k = n.first_slot; k < n.first_slot + n.slots; ++k) {
+                if (slot_job[k] < 0) continue;
+                remaining[k] -= dt * rate;
+                if (remaining[k] > 1e-9) continue;
+                auto& j = jobs[static_cast<std::size_t>(slot_job[k])];
+                --j.running;
+                ++j.done;
+                if (j.done == j.def->tasks) j.finish = t + dt + remaining[k] / rate;
+                slot_job[k] = -1;
+                --n.busy;
+            }
+        }
+
+        // 6. The sites' temperatures move; account the heat.
+        for (std::size_t si = 0; si < sites.size(); ++si) {
+            auto& s = sites[si];
+            const double t0 = s.t;
+            const double e = site_power[si] * dt;
+            s.delivered += e;
+            const bool wanted = t0 < s.target + s.def->band;
+            (wanted ? s.useful : s.wasted) += e;
+            r.override_kwh += site_override[si] * dt / k_j_per_kwh;
+            if (!wanted) r.override_wasted_kwh += site_override[si] * dt / k_j_per_kwh;
+            double t1 = thermal_step(s.def->kind, s.def->thermal, Celsius{t0}, Watts{site_power[si]}, dt, sod).value;
+            if (t1 > s.def->max.value) {  // the site's dump (dry cooler) rejects the excess
+                s.dumped += (t1 - s.def->max.value) * s.capacity;
+                t1 = s.def->max.value;
+            }
+            s.t = t1;
+            // Below the band with the budget wide open, the site lacks work
+            // or capacity, not control: the error is not the controller's
+            // until the site is back in its band. Heat above the band always
+            // counts (unaware dispatch overheats here).
+            if (t1 < s.target - s.def->band && s.fraction >= 1) s.settled = false;
+            // Below target with budgeted slots left empty (no work) or with
+            // the budget wide open (no more capacity): the controller asked
+            // for heat the grid could not give; that is not control error.
+            const bool starved = t1 < s.target && (s.free_allowed > 0 || s.fraction >= 1);
+            if (starved) s.starved_s += dt;
+            if (s.settled && !starved) {
+                s.err_ks += std::fabs(t1 - s.target) * dt;
+                s.settled_s += dt;
+            }
+            if (t1 <= s.target + s.def->band) s.cooling = false;
+            if (!s.cooling && (s.settled || t1 > s.target)) s.overshoot = std::max(s.overshoot, t1 - s.target);
+        }
+        t += dt;
+    }
+
+    r.simulated_s = t;
+    double err_ks = 0, settled_s = 0;
+    for (const auto& s : sites) {
+        SiteResult sr;
+        sr.name = s.def->name;
+        sr.delivered_kwh = s.delivered / k_j_per_kwh;
+        sr.useful_kwh = s.useful / k_j_per_kwh;
+        sr.wasted_kwh = s.wasted / k_j_per_kwh;
+        sr.dumped_kwh = s.dumped / k_j_per_kwh;
+        sr.mean_abs_error_c = s.settled_s > 0 ? s.err_ks / s.settled_s : 0;
+        sr.max_overshoot_c = s.overshoot;
+        sr.settled_h = s.settled_s / 3600;
+        sr.starved_h = s.starved_s / 3600;
+        sr.final_c = s.t;
+        r.delivered_kwh += sr.delivered_kwh;
+        r.useful_kwh += sr.useful_kwh;
+        r.wasted_kwh += sr.wasted_kwh;
+        r.max_overshoot_c = std::max(r.max_overshoot_c, sr.max_overshoot_c);
+        err_ks += s.err_ks;
+        settled_s += s.settled_s;
+        r.sites.push_back(sr);
+    }
+    r.useful_fraction = r.delivered_kwh > 0 ? r.useful_kwh / r.delivered_kwh : 0;
+    r.mean_abs_error_c = settled_s > 0 ? err_ks / settled_s : 0;
+    r.gas_co2_kg = r.useful_kwh * g.gas_kgco2_per_kwh;
+    bool all_done = true;
+    double first = 1e300, last = 0;
+    for (const auto& j : jobs) {
+        JobResult jr;
+        jr.name = j.def->name;
+        jr.tasks = j.def->tasks;
+        jr.done = j.done;
+        jr.arrival_s = j.def->arrival_s;
+        jr.finish_s = j.finish;
+        jr.deadline_s = j.deadline_abs;
+        jr.urgent = j.def->urgent;
+        jr.feasible = j.feasible;
+        if (j.deadline_abs > 0)
+            jr.missed = j.finish < 0 || j.finish > j.deadline_abs + 1e-6;
+        else if (j.def->urgent)
+            jr.missed = j.finish < 0;
+        r.tasks_total += jr.tasks;
+        r.tasks_done += jr.done;
+        if (jr.missed) {
+            ++r.deadline_misses;
+            if (jr.feasible) ++r.feasible_misses;
+        }
+        if (j.finish < 0) all_done = false;
+        first = std::min(first, j.def->arrival_s);
+        last = std::max(last, j.finish);
+        r.jobs.push_back(jr);
+    }
+    r.makespan_s = (all_done && !jobs.empty()) ? last - first : -1;
+    return r;
+}
+
+std::string format_sim_json(const SimResult& r) {
+    nlohmann::ordered_json j;
+    j["scenario"] = r.scenario;
+    j["policy"] = to_string(r.policy);
+    j["simulated_s"] = r.simulated_s;
+    j["steps"] = r.steps;
+    j["delivered_kwh"] = r.delivered_kwh;
+    j["useful_kwh"] = r.useful_kwh;
+    j["wasted_kwh"] = r.wasted_kwh;
+    j["useful_fraction"] = r.useful_fraction;
+    j["mean_abs_error_c"] = r.mean_abs_error_c;
+    j["max_overshoot_c"] = r.max_overshoot_c;
+    j["tasks_total"] = r.tasks_total;
+    j["tasks_done"] = r.tasks_done;
+    j["requeues"] = r.requeues;
+    j["deadline_misses"] = r.deadline_misses;
+    j["feasible_deadline_misses"] = r.feasible_misses;
+    j["makespan_s"] = r.makespan_s;
+    j["override_kwh"] = r.override_kwh;
+    j["override_wasted_kwh"] = r.override_wasted_kwh;
+    j["gas_co2_kg_displaced"] = r.gas_co2_kg;
+    auto& sites = j["sites"] = nlohmann::ordered_json::array();
+    for (const auto& s : r.sites)
+        sites.push_back({{"name", s.name},
+                         {"delivered_kwh", s.delivered_kwh},
+                         {"useful_kwh", s.useful_kwh},
+                         {"wasted_kwh", s.wasted_kwh},
+                         {"dumped_kwh", s.dumped_kwh},
+                         {"mean_abs_error_c", s.mean_abs_error_c},
+                         {"max_overshoot_c", s.max_overshoot_c},
+                         {"settled_h", s.settled_h},
+                         {"starved_h", s.starved_h},
+                         {"final_c", s.final_c}});
+    auto& jobs = j["jobs"] = nlohmann::ordered_json::array();
+    for (const auto& jr : r.jobs) {
+        nlohmann::ordered_json o{{"name", jr.name}, {"tasks", jr.tasks}, {"done", jr.done},
+                                 {"arrival_s", jr.arrival_s}, {"finish_s", jr.finish_s}};
+        if (jr.deadline_s > 0) o["deadline_s"] = jr.deadline_s;
+        if (jr.urgent) o["urgent"] = true;
+        o["missed"] = jr.missed;
+        o["feasible"] = jr.feasible;
+        jobs.push_back(o);
+    }
+    return j.dump() + "\n";
+}
+
+std::string format_sim_table(const SimResult& r) {
+    std::string out;
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "scenario %s, policy %s, %.1f days simulated\n", r.scenario.c_str(),
+                  to_string(r.policy), r.simulated_s / 86400);
+    out += buf;
+    std::snprintf(buf, sizeof buf, "%-16s %10s %10s %10s %9s %9s %9s %8s\n", "SITE", "HEAT kWh",
+                  "USEFUL", "WASTED", "ERR C", "OVER C", "STARVED h", "FINAL C");
+    out += buf;
+    for (const auto& s : r.sites) {
+        std::snprintf(buf, sizeof buf, "%-16s %10.1f %10.1f %10.1f %9.2f %9.2f %9.1f %8.1f\n",
+                      s.name.c_str(), s.delivered_kwh, s.useful_kwh, s.wasted_kwh, s.mean_abs_error_c,
+                      s.max_overshoot_c, s.starved_h, s.final_c);
+        out += buf;
+    }
+    std::snprintf(buf, sizeof buf,
+                  "heat delivered %.1f kWh, useful fraction %.3f, wasted %.1f kWh, gas CO2 displaced %.1f kg\n",
+                  r.delivered_kwh, r.useful_fraction, r.wasted_kwh, r.gas_co2_kg);
+    out += buf;
+    std::snprintf(buf, sizeof buf, "setpoint error %.2f C mean, %.2f C max overshoot\n",
+                  r.mean_abs_error_c, r.max_overshoot_c);
+    out += buf;
+    std::snprintf(buf, sizeof buf, "tasks %llu/%llu done, %llu requeued, deadline misses %u (%u the grid could meet)\n",
+                  static_cast<unsigned long long>(r.tasks_done),
+                  static_cast<unsigned long long>(r.tasks_total),
+                  static_cast<unsigned long long>(r.requeues), r.deadline_misses, r.feasible_misses);
+    out += buf;
+    if (r.makespan_s >= 0)
+        std::snprintf(buf, sizeof buf, "makespan %.2f h\n", r.makespan_s / 3600);
+    else
+        std::snprintf(buf, sizeof buf, "makespan: work left at the end of the run\n");
+    out += buf;
+    if (r.override_kwh > 0) {
+        std::snprintf(buf, sizeof buf, "deadline overrides %.2f kWh, of which wasted %.2f kWh\n",
+                      r.override_kwh, r.override_wasted_kwh);
+        out += buf;
+    }
+    return out;
+}
+
+}  // namespace hearth
