@@ -75,7 +75,7 @@ struct Site {
 struct GridNode {
     std::string name;
     std::string site;
-    std::string host;   // default: name
+    std::string host;  // default: name
     std::uint32_t slots = 1;
     std::string agent;  // default: http://HOST:9750
     Watts idle{20};
@@ -85,6 +85,7 @@ struct GridNode {
 struct Grid {
     std::vector<Site> sites;
     std::vector<GridNode> nodes;
+    double gas_kgco2_per_kwh = 0.2;  // carbon of the gas heat a kWh delivered displaces
     const Site* find_site(const std::string& name) const;  // null when unknown
     const GridNode* find_node(const std::string& name) const;
 };

@@ -10,7 +10,9 @@
 // (write two). The first rule whose window contains the time wins.
 // Parsing and evaluation are pure: the caller gives the local time.
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/units.hpp"
@@ -22,6 +24,7 @@ struct ScheduleWindow {
     int start_min = 0;         // minutes since midnight, [0, 1440)
     int end_min = 0;           // (start_min, 1440]
     Celsius target;
+    bool operator==(const ScheduleWindow&) const = default;
 };
 
 struct Schedule {
@@ -31,6 +34,7 @@ struct Schedule {
     Celsius target_at(int minute_of_week) const;
     // Every target the schedule can give (for bounds checks).
     std::vector<Celsius> all_targets() const;
+    bool operator==(const Schedule&) const = default;
 };
 
 // usage_error naming the offending word and the expected form.
@@ -39,5 +43,8 @@ Schedule parse_schedule(const std::string& spec);
 std::string format_schedule(const Schedule& s);
 // Minute of the week of a Unix time shifted by utc_offset_s (local time).
 int minute_of_week(std::int64_t unix_s, std::int64_t utc_offset_s = 0);
+// "HH:MM" (or "H:MM") as minutes since midnight, 0 to 1440 ("24:00");
+// nullopt for anything else. Shared with the grid file's draw periods.
+std::optional<int> parse_clock_time(std::string_view text);
 
 }  // namespace hearth
