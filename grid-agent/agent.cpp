@@ -59,6 +59,21 @@ Agent::Agent(AgentConfig cfg, std::shared_ptr<const FsRoot> fs, std::shared_ptr<
             m_weights = "CPU time (per-task cycles unavailable: " + why + ")";
         }
     }
+    if (!m_cfg.grid.empty()) {
+        // The grid file says which site this node heats and how many slots it has.
+        Grid grid = load_grid(m_cfg.grid);
+        const GridNode* gn = grid.find_node(m_cfg.node);
+        if (!gn)
+            throw usage_error("node '" + m_cfg.node + "' is not in the grid file " + m_cfg.grid +
+                              "; add a [[node]] for it or give --node NAME");
+        const Site* site = grid.find_site(gn->site);
+        m_cfg.site = site->name;
+        unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
+        std::vector<std::string> notes;
+        auto acts = make_actuators(m_cfg.throttle, m_cfg.fsroot, *gn, cpus, m_clock, notes);
+        m_heat = std::make_unique<HeatControl>(*site, *gn, make_heat_source(*site, m_clock),
+                                               std::move(acts), notes, m_clock);
+    }
     std::filesystem::path lp(m_cfg.ledger);
     if (lp.has_parent_path()) std::filesystem::create_directories(lp.parent_path());
     m_ledger = std::make_unique<Ledger>(m_cfg.ledger);
@@ -81,6 +96,8 @@ Agent::Agent(AgentConfig cfg, std::shared_ptr<const FsRoot> fs, std::shared_ptr<
     auto last_t1 = m_ledger->state("last_t1_ms");
     auto checkpoint = m_ledger->state("checkpoint");
     auto last_source = m_ledger->state("source");
+    if (m_heat)
+        if (auto h = m_ledger->state("heat")) m_heat->restore(*h);
     std::optional<std::int64_t> gap_since;
     if (last_t1 && checkpoint && last_source && *last_source == m_choice.source->name()) {
         gap_since = std::stoll(*last_t1);
@@ -113,9 +130,13 @@ Agent::~Agent() {
 }
 
 void Agent::commit(const IntervalRecord& rec) {
-    m_ledger->commit(rec, {{"last_t1_ms", std::to_string(rec.t1_ms)},
-                           {"source", rec.source},
-                           {"checkpoint", m_choice.source->checkpoint()}});
+    if (m_heat) m_heat->on_interval(rec.energy.value, static_cast<double>(rec.t1_ms - rec.t0_ms) / 1000.0);
+    std::map<std::string, std::string> state{
+        {"last_t1_ms", std::to_string(rec.t1_ms)},
+        {"source", rec.source},
+        {"checkpoint", m_choice.source->checkpoint()}};
+    if (m_heat) state["heat"] = m_heat->checkpoint();
+    m_ledger->commit(rec, state);
     m_node_uj += rec.energy.value;
     for (const auto& c : rec.charges) {
         std::string key = c.tenant.empty() ? "house" : c.tenant;
@@ -153,7 +174,15 @@ nlohmann::json Agent::handle_request(const nlohmann::json& req) {
             return {{"ok", true}, {"energy_uj", t.energy.value}, {"estimated", t.estimated}};
         }
         if (op == "ping") return {{"ok", true}, {"node", m_cfg.node}};
-        throw usage_error("unknown op '" + op + "'; use register, unregister or ping");
+        if (op == "budget") {
+            // The worker asks what it may run: without heat control, everything.
+            if (!m_heat) return {{"ok", true}, {"heat", false}};
+            HeatBudget b = m_heat->budget();
+            return {{"ok", true},   {"heat", true},        {"slots", b.slots},
+                    {"slots_total", b.slots_total}, {"mode", to_string(b.mode)},
+                    {"fraction", b.fraction}, {"waste", b.waste}};
+        }
+        throw usage_error("unknown op '" + op + "'; use register, unregister, budget or ping");
     } catch (const nlohmann::json::exception& e) {
         return {{"ok", false}, {"error", std::string("malformed request: ") + e.what()}};
     } catch (const std::exception& e) {
@@ -183,6 +212,48 @@ nlohmann::json Agent::node_json() {
             {"idle_w", m_acct->config().idle.value},
             {"weights", m_weights},
             {"tasks", tasks}};
+}
+
+nlohmann::json Agent::heat_json() {
+    double power = 0;
+    {
+        std::lock_guard<std::mutex> lock(m_mu);
+        power = m_acct->last_power().value;
+    }
+    nlohmann::json j = m_heat ? m_heat->to_json(power) : nlohmann::json{{"heat", false}};
+    j["node"] = m_cfg.node;
+    j["site"] = m_cfg.site;
+    return j;
+}
+
+nlohmann::json Agent::heat_post(const std::string& what, const nlohmann::json& body) {
+    if (!m_heat)
+        throw usage_error("this agent has no heat control; start it with --grid FILE naming its site");
+    auto number = [&](const char* key) {
+        if (!body.contains(key) || !body[key].is_number())
+            throw usage_error(std::string("'") + key + "' must be a number (degrees C)");
+        return body[key].get<double>();
+    };
+    if (what == "target") {
+        std::optional<std::int64_t> until;
+        if (body.contains("until_unix") && !body["until_unix"].is_null()) {
+            if (!body["until_unix"].is_number_integer())
+                throw usage_error("'until_unix' must be whole seconds since 1970");
+            until = body["until_unix"].get<std::int64_t>();
+        }
+        m_heat->set_target(number("target"), until);
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%.1f C", body["target"].get<double>());
+        log_line(std::string("heat target set to ") + buf);
+    } else if (what == "schedule") {
+        if (!body.contains("schedule") || !body["schedule"].is_string())
+            throw usage_error("'schedule' must be a string such as \"weekdays 06:00-22:00 at 60; otherwise 55\"");
+        m_heat->set_schedule(body["schedule"].get<std::string>());
+        log_line("heat schedule set to '" + body["schedule"].get<std::string>() + "'");
+    } else {
+        m_heat->set_measured(number("measured"));
+    }
+    return heat_json();
 }
 
 std::string Agent::metrics_text() {
@@ -289,6 +360,26 @@ void Agent::start_http() {
             json_reply(res, {{"error", e.what()}}, e.code() == ExitCode::usage ? 400 : 500);
         }
     });
+    s.Get("/v1/heat", [this, json_reply](const httplib::Request&, httplib::Response& res) {
+        json_reply(res, heat_json());
+    });
+    s.Post(R"(/v1/heat/(target|schedule|measured))",
+           [this, json_reply](const httplib::Request& req, httplib::Response& res) {
+               try {
+                   if (req.body.size() > 64 * 1024)
+                       throw usage_error("request body over 64 KiB; send one small JSON object");
+                   nlohmann::json body;
+                   try {
+                       body = nlohmann::json::parse(req.body);
+                   } catch (const std::exception&) {
+                       throw usage_error("the body is not JSON; send an object like {\"target\": 58}");
+                   }
+                   if (!body.is_object()) throw usage_error("the body must be a JSON object");
+                   json_reply(res, heat_post(req.matches[1], body));
+               } catch (const Error& e) {
+                   json_reply(res, {{"error", e.what()}}, e.code() == ExitCode::usage ? 400 : 500);
+               }
+           });
     s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
         res.set_content(metrics_text(), "text/plain; version=0.0.4");
     });
@@ -333,8 +424,23 @@ void Agent::run() {
             std::unique_lock<std::mutex> lk(m_stop_mu);
             m_stop_cv.wait_until(lk, next, [this] { return m_stop.load(); });
         }
-        std::lock_guard<std::mutex> lock(m_mu);
-        commit(m_acct->sample());  // also the last interval, on stop
+        std::vector<ThrottleTask> tasks;
+        {
+            std::lock_guard<std::mutex> lock(m_mu);
+            commit(m_acct->sample());  // also the last interval, on stop
+            if (m_heat)
+                for (const auto& t : m_acct->tasks()) tasks.push_back(ThrottleTask{t.reg.pid, -1});
+        }
+        if (m_heat && !m_stop) {
+            // Outside m_mu: an http heat feed may take its timeout to answer.
+            auto now_tp = m_clock->now();
+            if (now_tp >= m_next_control) {
+                m_heat->control(m_cfg.control_s, tasks);
+                m_next_control = now_tp + std::chrono::duration_cast<Clock::Duration>(
+                                              std::chrono::duration<double>(m_cfg.control_s));
+            }
+            m_heat->tick();
+        }
         next += step;
         auto now = std::chrono::steady_clock::now();
         if (next < now) next = now + step;  // fell behind: do not burst

@@ -16,6 +16,7 @@
 #include "config.hpp"
 #include "core/accountant.hpp"
 #include "core/ledger.hpp"
+#include "heat.hpp"
 #include "plugins/energy/papi_cycles.hpp"
 #include "plugins/energy/select.hpp"
 
@@ -42,9 +43,13 @@ public:
     nlohmann::json node_json();
     std::string metrics_text();
     int http_port() const { return m_http_port.load(); }
+    // The heat API's JSON (GET /v1/heat) and its changes; usage_error when refused.
+    nlohmann::json heat_json();
+    nlohmann::json heat_post(const std::string& what, const nlohmann::json& body);
 
 private:
     void commit(const IntervalRecord& rec);
+    void heat_step(const IntervalRecord& rec);
     void serve_socket();
     void serve_connection(int fd);
     void start_http();
@@ -60,6 +65,8 @@ private:
     std::unique_ptr<Ledger> m_ledger;
     std::map<std::string, std::uint64_t> m_tenant_uj;  // for /metrics, monotonic
     std::uint64_t m_node_uj = 0;
+    std::unique_ptr<HeatControl> m_heat;  // null without a grid file
+    Clock::TimePoint m_next_control{};
 
     std::atomic<bool> m_stop{false};
     std::mutex m_stop_mu;

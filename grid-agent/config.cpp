@@ -21,13 +21,14 @@ void load_agent_config(const std::string& path, AgentConfig& cfg) {
     }
     static const std::set<std::string> known = {"node",   "site",       "listen",   "socket",
                                                 "ledger", "rate_hz",    "energy",   "fsroot",
-                                                "idle_watts", "max_watts"};
+                                                "idle_watts", "max_watts", "grid",
+                                                "throttle", "control_s"};
     for (const auto& [k, v] : t) {
         std::string key(k.str());
         if (!known.count(key))
             throw usage_error("config " + path + ": unknown key '" + key +
                               "'; valid keys: node site listen socket ledger rate_hz energy "
-                              "fsroot idle_watts max_watts");
+                              "fsroot idle_watts max_watts grid throttle control_s");
     }
     auto str = [&](const char* key, std::string& out) {
         if (auto n = t[key]) {
@@ -53,6 +54,9 @@ void load_agent_config(const std::string& path, AgentConfig& cfg) {
     str("fsroot", cfg.fsroot);
     num("idle_watts", cfg.idle_watts);
     num("max_watts", cfg.max_watts);
+    str("grid", cfg.grid);
+    str("throttle", cfg.throttle);
+    num("control_s", cfg.control_s);
 }
 
 std::pair<std::string, int> split_listen(const std::string& listen) {
@@ -102,6 +106,9 @@ void finish_agent_config(AgentConfig& cfg) {
         throw usage_error("idle/max watts must be between 0 and 10000");
     if (cfg.max_watts > 0 && cfg.idle_watts > cfg.max_watts)
         throw usage_error("idle_watts is above max_watts; a node idles below its maximum");
+    if (!std::isfinite(cfg.control_s) || cfg.control_s < 0.1 || cfg.control_s > 3600)
+        throw usage_error("control step " + std::to_string(cfg.control_s) +
+                          " s is out of range; use 0.1 to 3600 (default 10)");
     split_listen(cfg.listen);
     if (cfg.ledger.empty()) throw usage_error("no ledger path; give --ledger FILE");
     if (cfg.socket.empty()) throw usage_error("no socket path; give --socket FILE");

@@ -15,6 +15,9 @@ struct AgentConfig {
     std::string fsroot;  // "" = the real /
     double idle_watts = 0;  // 0: derived
     double max_watts = 0;   // 0: derived
+    std::string grid;       // grid file: this node's site, slots and heat target ("" = no heat control)
+    std::string throttle = "auto";  // auto | slots | cgroup | sigstop | powercap
+    double control_s = 10;  // seconds between heat control steps
 };
 
 // Reads a TOML file into cfg (keys as in AgentConfig). Throws usage_error

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "agent.hpp"
+#include "core/grid.hpp"
 #include "config.hpp"
 #include "core/error.hpp"
 #include "plugins/energy/papi_api.hpp"
@@ -28,6 +29,9 @@ int main(int argc, char** argv) {
     app.add_option("--fsroot", cfg.fsroot, "read /sys and /proc under this directory");
     app.add_option("--idle-watts", cfg.idle_watts, "the node's idle power (model and static share)");
     app.add_option("--max-watts", cfg.max_watts, "the node's maximum power (model)");
+    app.add_option("--grid", cfg.grid, "grid file: take this node's site, slots and heat target from it");
+    app.add_option("--throttle", cfg.throttle, "how to hold power down: auto, slots, cgroup, sigstop or powercap");
+    app.add_option("--control", cfg.control_s, "seconds between heat control steps (default 10)");
     app.add_flag("--probe", probe, "print which energy sources work here, and why not, then exit");
     app.set_version_flag("--version", "grid-agent 0.1");
     try {
@@ -56,8 +60,19 @@ int main(int argc, char** argv) {
             if (!given("--fsroot")) cfg.fsroot = from_file.fsroot;
             if (!given("--idle-watts")) cfg.idle_watts = from_file.idle_watts;
             if (!given("--max-watts")) cfg.max_watts = from_file.max_watts;
+            if (!given("--grid")) cfg.grid = from_file.grid;
+            if (!given("--throttle")) cfg.throttle = from_file.throttle;
+            if (!given("--control")) cfg.control_s = from_file.control_s;
         }
         finish_agent_config(cfg);
+        if (!cfg.grid.empty()) {
+            // The grid file's powers describe this node: the model source uses them.
+            Grid grid = load_grid(cfg.grid);
+            if (const GridNode* gn = grid.find_node(cfg.node)) {
+                if (cfg.idle_watts == 0) cfg.idle_watts = gn->idle.value;
+                if (cfg.max_watts == 0) cfg.max_watts = gn->max.value;
+            }
+        }
         auto fs = std::make_shared<const FsRoot>(cfg.fsroot);
         auto clock = std::make_shared<const SystemClock>();
         ModelParams mp{Watts{cfg.idle_watts}, Watts{cfg.max_watts}};
