@@ -1,9 +1,18 @@
 #include "launch_plan.hpp"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <sstream>
+#include <thread>
 
 #include "core/split.hpp"
 #include "job_items.hpp"
@@ -20,9 +29,11 @@ bool is_local_host(const std::string& host) {
     return dot != std::string::npos && host == self.substr(0, dot);
 }
 
-LaunchPlan plan_launch(const JobSpec& spec) {
-    std::vector<NodeSpec> nodes = spec.nodes;
-    if (nodes.empty()) nodes.push_back({"localhost", 0});
+LaunchPlan plan_launch(const JobSpec& spec, const std::set<std::string>& down) {
+    std::vector<NodeSpec> nodes;
+    for (const auto& n : spec.nodes)
+        if (!down.count(n.host)) nodes.push_back(n);
+    if (spec.nodes.empty()) nodes.push_back({"localhost", 0});
     LaunchPlan plan;
     // Local nodes first: they share the dispatcher's hostfile line.
     std::vector<NodeSpec> ordered;
@@ -46,6 +57,14 @@ LaunchPlan plan_launch(const JobSpec& spec) {
         }
     }
     return plan;
+}
+
+std::vector<std::string> remote_hosts(const LaunchPlan& plan) {
+    std::vector<std::string> hosts;
+    std::set<std::string> seen;
+    for (const auto& r : plan.workers)
+        if (r.host != "localhost" && seen.insert(r.host).second) hosts.push_back(r.host);
+    return hosts;
 }
 
 void write_launch_files(const JobDir& dir, const LaunchPlan& plan) {
@@ -76,6 +95,15 @@ std::vector<std::string> mpirun_argv(const JobDir& dir, const LaunchPlan& plan,
         a.insert(a.end(), {"--mca", "btl_vader_single_copy_mechanism", "none"});
     }
     if (!std::getenv("OMPI_MCA_pml")) a.insert(a.end(), {"--mca", "pml", "ob1"});
+    // A host that vanishes (power cut, link down) sends no FIN: without
+    // keepalives mpirun would wait on its daemon's idle connection for
+    // minutes. With these it gives up after about 4 s of silence and exits
+    // (about 5 s after the host died, measured on the test grid), and the
+    // supervisor relaunches without the host.
+    if (!std::getenv("OMPI_MCA_oob_tcp_keepalive_time"))
+        a.insert(a.end(),
+                 {"--mca", "oob_tcp_keepalive_time", "1", "--mca", "oob_tcp_keepalive_intvl", "1",
+                  "--mca", "oob_tcp_keepalive_probes", "3"});
     a.insert(a.end(), {exe, "worker", dir.path});
     return a;
 }
@@ -83,6 +111,171 @@ std::vector<std::string> mpirun_argv(const JobDir& dir, const LaunchPlan& plan,
 std::uint64_t total_tasks(const JobSpec& spec, const JobDir& dir) {
     auto items = make_item_source(spec, dir.items());
     return ChunkPlan{items->size(), spec.chunk}.tasks();
+}
+
+namespace {
+
+std::vector<std::string> words(const std::string& s) {
+    std::vector<std::string> w;
+    std::istringstream in(s);
+    std::string x;
+    while (in >> x) w.push_back(x);
+    return w;
+}
+
+bool runnable(const std::string& prog) {
+    if (prog.find('/') != std::string::npos) return ::access(prog.c_str(), X_OK) == 0;
+    const char* path = std::getenv("PATH");
+    std::istringstream dirs(path ? path : "/usr/bin:/bin");
+    std::string dir;
+    while (std::getline(dirs, dir, ':'))
+        if (::access(((dir.empty() ? "." : dir) + "/" + prog).c_str(), X_OK) == 0) return true;
+    return false;
+}
+
+// The agent mpirun would pick: the first runnable one of plm_rsh_agent's
+// alternatives ("ssh : rsh" unless the environment says otherwise).
+std::vector<std::string> launch_agent() {
+    const char* env = std::getenv("OMPI_MCA_plm_rsh_agent");
+    std::string list = env && *env ? env : "ssh : rsh";
+    std::istringstream alts(list);
+    std::string alt;
+    while (std::getline(alts, alt, ':')) {
+        auto w = words(alt);
+        if (w.empty() || !runnable(w[0])) continue;
+        std::string base = w[0].substr(w[0].rfind('/') + 1);
+        if (base == "ssh") w.insert(w.begin() + 1, {"-o", "BatchMode=yes"});
+        if (const char* extra = std::getenv("OMPI_MCA_plm_rsh_args"))
+            for (auto& x : words(extra)) w.push_back(x);
+        return w;
+    }
+    return {};
+}
+
+struct Probe {
+    std::string host;
+    pid_t pid = -1;
+    int out = -1;
+    std::string said;
+    int status = 0;
+    bool ended = false;
+};
+
+void drain(Probe& p) {
+    char buf[512];
+    ssize_t n;
+    while (p.out >= 0 && (n = ::read(p.out, buf, sizeof buf)) > 0)
+        if (p.said.size() < 4096) p.said.append(buf, static_cast<std::size_t>(n));
+}
+
+std::string first_line(const std::string& s) {
+    std::istringstream in(s);
+    std::string l;
+    while (std::getline(in, l))
+        if (l.find_first_not_of(" \t\r") != std::string::npos) return l;
+    return "";
+}
+
+}  // namespace
+
+std::optional<std::map<std::string, std::string>> probe_hosts(const std::vector<std::string>& hosts,
+                                                              std::chrono::milliseconds limit) {
+    // In an allocation mpirun starts its daemons with srun: ssh may not work there.
+    const char* slurm = std::getenv("SLURM_JOB_ID");
+    if (!slurm) slurm = std::getenv("SLURM_JOBID");
+    if (slurm && *slurm && !std::getenv("OMPI_MCA_plm_rsh_agent")) return std::nullopt;
+    std::vector<std::string> agent = launch_agent();
+    std::map<std::string, std::string> dead;
+    if (agent.empty()) {
+        for (const auto& h : hosts) dead[h] = "no launch agent (ssh) to reach it";
+        return dead;
+    }
+    auto secs = std::max<long>(1, static_cast<long>(limit.count() / 1000));
+    if (agent[0].substr(agent[0].rfind('/') + 1) == "ssh")
+        agent.insert(agent.begin() + 1, {"-o", "ConnectTimeout=" + std::to_string(secs)});
+    std::vector<Probe> probes;
+    pid_t parent = ::getpid();
+    for (const auto& h : hosts) {
+        Probe p;
+        p.host = h;
+        int fds[2];
+        if (::pipe2(fds, O_CLOEXEC) != 0) {
+            dead[h] = std::string("cannot probe it: ") + std::strerror(errno);
+            continue;
+        }
+        std::vector<std::string> argv = agent;
+        argv.push_back(h);
+        argv.push_back("true");
+        p.pid = ::fork();
+        if (p.pid == 0) {
+            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (::getppid() != parent) ::_exit(127);
+            ::setpgid(0, 0);  // the whole agent (and what it starts) can be killed at once
+            int devnull = ::open("/dev/null", O_RDONLY);
+            if (devnull >= 0) ::dup2(devnull, 0);
+            ::dup2(fds[1], 1);
+            ::dup2(fds[1], 2);
+            std::vector<char*> args;
+            for (auto& a : argv) args.push_back(a.data());
+            args.push_back(nullptr);
+            ::execvp(args[0], args.data());
+            std::fprintf(stderr, "cannot run %s: %s\n", args[0], std::strerror(errno));
+            ::_exit(127);
+        }
+        ::close(fds[1]);
+        if (p.pid < 0) {
+            ::close(fds[0]);
+            dead[h] = std::string("cannot probe it: ") + std::strerror(errno);
+            continue;
+        }
+        ::fcntl(fds[0], F_SETFL, O_NONBLOCK);
+        p.out = fds[0];
+        probes.push_back(std::move(p));
+    }
+    auto end = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+        bool all = true;
+        for (auto& p : probes) {
+            drain(p);
+            if (!p.ended && ::waitpid(p.pid, &p.status, WNOHANG) == p.pid) p.ended = true;
+            all = all && p.ended;
+        }
+        if (all || std::chrono::steady_clock::now() >= end) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    for (auto& p : probes) {
+        drain(p);
+        if (!p.ended) {
+            ::kill(-p.pid, SIGKILL);
+            ::kill(p.pid, SIGKILL);
+            ::waitpid(p.pid, &p.status, 0);
+            dead[p.host] = "no answer within " + std::to_string(secs) + " s";
+        } else if (!WIFEXITED(p.status) || WEXITSTATUS(p.status) != 0) {
+            std::string why = first_line(p.said);
+            if (why.empty())
+                why = WIFEXITED(p.status) ? "the launch agent exited with status " +
+                                                std::to_string(WEXITSTATUS(p.status))
+                                          : "the launch agent was killed";
+            dead[p.host] = why;
+        }
+        ::close(p.out);
+    }
+    return dead;
+}
+
+std::set<std::string> hosts_mpirun_lost(const std::string& output) {
+    std::set<std::string> lost;
+    std::istringstream in(output);
+    std::string l;
+    const std::string mark = "Remote daemon:";
+    while (std::getline(in, l)) {
+        if (l.find(mark) == std::string::npos) continue;
+        auto at = l.rfind(" on node ");
+        if (at == std::string::npos) continue;
+        auto w = words(l.substr(at + 9));
+        if (!w.empty()) lost.insert(w[0]);
+    }
+    return lost;
 }
 
 }  // namespace hearth

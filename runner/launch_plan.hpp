@@ -3,6 +3,10 @@
 // then one worker rank per node (or workers_per_host of them), in the order
 // the nodes were given. We write the hostfile mpirun reads, so the mapping is
 // ours, not a guess about Open MPI's defaults.
+#include <chrono>
+#include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -25,10 +29,25 @@ struct LaunchPlan {
 };
 
 bool is_local_host(const std::string& host);
-LaunchPlan plan_launch(const JobSpec& spec);
+// Hosts in `down` are left out: the supervisor found them dead.
+LaunchPlan plan_launch(const JobSpec& spec, const std::set<std::string>& down = {});
+// The plan's hosts other than this one, each once, in rank order.
+std::vector<std::string> remote_hosts(const LaunchPlan& plan);
 void write_launch_files(const JobDir& dir, const LaunchPlan& plan);
 std::vector<std::string> mpirun_argv(const JobDir& dir, const LaunchPlan& plan,
                                      const std::string& exe);
 std::uint64_t total_tasks(const JobSpec& spec, const JobDir& dir);
+
+// Asks each host to run `true` the way mpirun starts its daemons there (its
+// launch agent: OMPI_MCA_plm_rsh_agent, or ssh), all at once, each within
+// `limit`. Returns the hosts that did not answer, with why (the agent's own
+// words, e.g. "ssh: connect to host n3 port 22: No route to host"), or
+// nothing when mpirun does not use such an agent (inside a Slurm allocation).
+std::optional<std::map<std::string, std::string>> probe_hosts(const std::vector<std::string>& hosts,
+                                                              std::chrono::milliseconds limit);
+
+// The hosts whose daemon mpirun reports lost ("ORTE has lost communication
+// with a remote daemon ... on node HOST") in its output.
+std::set<std::string> hosts_mpirun_lost(const std::string& output);
 
 }  // namespace hearth

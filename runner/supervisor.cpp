@@ -13,10 +13,12 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
 
+#include "core/append_file.hpp"
 #include "core/error.hpp"
 #include "core/journal.hpp"
 #include "core/progress.hpp"
@@ -30,11 +32,25 @@ namespace {
 volatile sig_atomic_t g_interrupts = 0;
 void on_interrupt(int) { g_interrupts = g_interrupts + 1; }
 
+// What mpirun printed since `offset`: the output of one launch.
+std::string read_from(const std::string& path, std::uintmax_t offset) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return "";
+    in.seekg(static_cast<std::streamoff>(offset));
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+std::uintmax_t size_of(const std::string& path) {
+    std::error_code ec;
+    auto n = fs::file_size(path, ec);
+    return ec ? 0 : n;
+}
+
 // The gist of what mpirun printed: its first lines of real text (the cause,
 // such as "ssh: connect to host ... refused", comes before Open MPI's
 // boxed explanation), joined on one line.
-std::string mpirun_gist(const std::string& path, std::size_t n) {
-    std::ifstream in(path);
+std::string mpirun_gist(const std::string& said, std::size_t n) {
+    std::istringstream in(said);
     std::string l, out;
     std::size_t taken = 0;
     while (taken < n && std::getline(in, l)) {
@@ -72,6 +88,30 @@ pid_t launch_mpirun(const std::vector<std::string>& argv, const std::string& log
     return pid;
 }
 
+// A node of the plan runs on host h: it is h, or h#k with several workers a host.
+bool node_on_host(const std::string& node, const std::string& host) {
+    return node == host || node.rfind(host + "#", 0) == 0;
+}
+
+// Whether mpirun's name for a host (it may drop the domain) is `host`.
+bool same_host(const std::string& said, const std::string& host) {
+    return said == host || host.substr(0, host.find('.')) == said;
+}
+
+// The plan's hosts that died with the last launch, with why: those its launch
+// agent cannot reach now. Inside a Slurm allocation, where there is no agent
+// to ask, those whose daemon mpirun says it lost.
+std::map<std::string, std::string> dead_hosts(const LaunchPlan& plan, const std::string& said) {
+    std::vector<std::string> hosts = remote_hosts(plan);
+    if (hosts.empty()) return {};
+    if (auto probed = probe_hosts(hosts, std::chrono::seconds(5))) return *probed;
+    std::map<std::string, std::string> dead;
+    for (const auto& lost : hosts_mpirun_lost(said))
+        for (const auto& h : hosts)
+            if (same_host(lost, h)) dead[h] = "mpirun lost communication with its daemon there";
+    return dead;
+}
+
 class Reporter {
 public:
     Reporter(const SuperviseOptions& opt, const JournalState& initial, std::uint64_t total)
@@ -82,6 +122,11 @@ public:
     void on_record(const nlohmann::json& r) {
         apply_record(m_state, r);
         const std::string e = r.at("e").get<std::string>();
+        if (e == "start")
+            m_flight[r.at("t").get<std::uint64_t>()] = {r.at("a").get<std::uint32_t>(),
+                                                        r.value("n", "")};
+        if (e == "done" || e == "fail") m_flight.erase(r.at("t").get<std::uint64_t>());
+        if (e == "launch" || e == "end") m_flight.clear();
         if (e == "done") ++m_done_now;
         if (e == "fail" && !r.value("final", false)) ++m_retried;
         if (e == "launch") ++m_launches;
@@ -103,6 +148,8 @@ public:
         } else if (e == "node") {
             ev = {{"event", "node"}, {"node", r["n"]}, {"state", r["state"]}};
             if (r.contains("slots")) ev["slots"] = r["slots"];
+            if (r.contains("reason")) ev["reason"] = r["reason"];
+            if (r.contains("lost")) ev["lost"] = r["lost"];
         } else {
             return;
         }
@@ -128,6 +175,12 @@ public:
     const JournalState& state() const { return m_state; }
     std::uint64_t launches() const { return m_launches; }
     const std::set<std::string>& blocked() const { return m_blocked; }
+    struct InFlight {
+        std::uint32_t attempt = 0;
+        std::string node;
+    };
+    // Attempts started by the current launch with no outcome yet.
+    const std::map<std::uint64_t, InFlight>& in_flight() const { return m_flight; }
     double elapsed() const {
         return std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
     }
@@ -140,6 +193,7 @@ private:
     std::chrono::steady_clock::time_point m_start, m_last_draw;
     std::uint64_t m_done_now = 0, m_retried = 0, m_launches = 0;
     std::set<std::string> m_blocked;
+    std::map<std::uint64_t, InFlight> m_flight;
 };
 
 }  // namespace
@@ -162,6 +216,10 @@ int supervise(const JobDir& dir, const SuperviseOptions& opt) {
         fs::resize_file(dir.journal(), initial.valid_bytes);
     fs::remove(dir.cancel());
 
+    // Hosts found dead during this run: later launches leave them out. A new
+    // run or a resume tries every host again, so a host that is back rejoins.
+    std::set<std::string> down;
+    nlohmann::json lost_hosts = nlohmann::json::array();
     LaunchPlan plan = plan_launch(spec);
     write_launch_files(dir, plan);
     std::vector<std::string> argv = mpirun_argv(dir, plan, self_exe());
@@ -191,11 +249,14 @@ int supervise(const JobDir& dir, const SuperviseOptions& opt) {
     }
 
     unsigned relaunches = 0;
+    unsigned launched = 0;
     std::string failure;
     for (;;) {
         std::uint64_t committed_before = rep.state().committed.size();
         std::uint64_t launches_before = rep.launches();
+        std::uintmax_t log_offset = size_of(dir.mpirun_log());
         pid_t pid = launch_mpirun(argv, dir.mpirun_log());
+        ++launched;
         // Readable when mpirun exits: the wait below ends at once, not at the next tick.
         int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
         int status = 0;
@@ -227,13 +288,66 @@ int supervise(const JobDir& dir, const SuperviseOptions& opt) {
         bool progress = rep.state().committed.size() > committed_before;
         std::string why = WIFEXITED(status) ? "exited with status " + std::to_string(WEXITSTATUS(status))
                                             : "was killed by signal " + std::to_string(WTERMSIG(status));
+        std::string said = read_from(dir.mpirun_log(), log_offset);
         if (g_interrupts >= 2) {
             failure = "interrupted; 'hearth resume " + dir.path + "' continues the job";
             break;
         }
+        // A first launch that never started is a setup problem (a wrong
+        // hostfile, no ssh): say so at once. Otherwise hosts may have died.
+        std::map<std::string, std::string> dead;
+        if (started || launched > 1) dead = dead_hosts(plan, said);
+        if (!dead.empty()) {
+            AppendFile journal(dir.journal());
+            std::string names;
+            for (const auto& [host, why_down] : dead) {
+                nlohmann::json lost = nlohmann::json::array();
+                nlohmann::json attempts = nlohmann::json::array();
+                std::uint64_t elsewhere = 0;
+                for (const auto& [task, f] : rep.in_flight()) {
+                    if (node_on_host(f.node, host)) {
+                        lost.push_back({task, f.attempt});
+                        attempts.push_back({{"task", task}, {"attempt", f.attempt}});
+                    } else if (!dead.count(f.node.substr(0, f.node.find('#')))) {
+                        ++elsewhere;
+                    }
+                }
+                std::int64_t ts = unix_ms_now();
+                // The dispatcher is gone with mpirun: the supervisor is the
+                // journal's only writer until the next launch.
+                nlohmann::json rec = {{"e", "node"},        {"n", host},    {"state", "down"},
+                                      {"reason", why_down}, {"lost", lost}, {"ts", ts}};
+                journal.append(rec.dump() + "\n");
+                lost_hosts.push_back({{"host", host},
+                                      {"reason", why_down},
+                                      {"time", ts / 1000.0},
+                                      {"launch", rep.state().launches},
+                                      {"attempts", attempts},
+                                      {"rerun_elsewhere", elsewhere}});
+                down.insert(host);
+                names += (names.empty() ? "" : ", ") + host + " (" + why_down + ")";
+            }
+            journal.sync();
+            tail.poll([&](const nlohmann::json& r) { rep.on_record(r); });
+            rep.flush();
+            plan = plan_launch(spec, down);
+            if (plan.workers.empty()) {
+                failure = "every node of the job is down: " + names + "; bring one back, then " +
+                          "'hearth resume " + dir.path + "'";
+                break;
+            }
+            write_launch_files(dir, plan);
+            argv = mpirun_argv(dir, plan, self_exe());
+            rep.end_line();
+            std::cerr << "hearth: lost " << names << "; relaunching on " << plan.workers.size()
+                      << " node" << (plan.workers.size() == 1 ? "" : "s")
+                      << " for the tasks not yet committed (" << rep.state().committed.size() << "/"
+                      << total << " done)\n";
+            continue;
+        }
         if (!started) {
-            failure = "mpirun " + why + " before the dispatcher started: " +
-                      mpirun_gist(dir.mpirun_log(), 2) + " (full output: " + dir.mpirun_log() +
+            failure = "mpirun " + why + " before the dispatcher started: " + mpirun_gist(said, 2) +
+                      " (full output: " + dir.mpirun_log() +
                       "; check that every node runs Open MPI and hearth, reachable by ssh)";
             break;
         }
@@ -279,6 +393,7 @@ int supervise(const JobDir& dir, const SuperviseOptions& opt) {
                               {"energy_uj", s.energy_uj},
                               {"energy_attempts", s.energy_attempts},
                               {"energy_estimated", s.energy_estimated},
+                              {"lost_hosts", lost_hosts},
                               {"job_dir", dir.path},
                               {"outputs", dir.out()}};
     if (!failure.empty()) summary["error"] = failure;
@@ -304,6 +419,15 @@ int supervise(const JobDir& dir, const SuperviseOptions& opt) {
             msg << "  energy: " << format_energy(s.energy_uj)
                 << (s.energy_estimated ? " (estimated)" : "") << " charged to " << spec.tenant
                 << " over " << s.energy_attempts << " attempts\n";
+        for (const auto& h : lost_hosts) {
+            msg << "  lost host " << h["host"].get<std::string>() << " ("
+                << h["reason"].get<std::string>() << "): " << h["attempts"].size() << " attempt"
+                << (h["attempts"].size() == 1 ? "" : "s") << " lost with it";
+            if (h["rerun_elsewhere"].get<std::uint64_t>() > 0)
+                msg << ", " << h["rerun_elsewhere"].get<std::uint64_t>()
+                    << " on other nodes stopped by the relaunch";
+            msg << "\n";
+        }
         if (fs::exists(dir.out()) && !fs::is_empty(dir.out()))
             msg << "  outputs: " << dir.out() << "\n";
         if (!s.failed.empty()) {
