@@ -133,4 +133,11 @@ format:
 clean:
 	rm -rf build build-asan
 
+# Multi-host jobs on a test grid of network namespaces (tests/grid/testgrid.sh);
+# needs root and `ip netns`, and says why it skips where it cannot run.
+.PHONY: test-grid
+test-grid: deps
+	@$(MAKE) --no-print-directory -j2 $(HEARTH) $(AGENT) $(INTEG)
+	@tests/run.sh $(BUILD) grid
+
 -include $(CORE_OBJ:.o=.d) $(RUNNER_OBJ:.o=.d) $(AGENT_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(INTEG_OBJ:.o=.d)
