@@ -7,6 +7,7 @@
 #   testgrid.sh run N [--agents] [--slots S] -- CMD...
 #                                             up, CMD with the grid's env, down (always)
 #   testgrid.sh kill STATEDIR HOST            HOST dies: its processes killed, its link down
+#   testgrid.sh cut STATEDIR HOST             HOST's link goes down; its processes run on
 #   testgrid.sh revive STATEDIR HOST          HOST comes back (link up, its agent restarted)
 #   testgrid.sh check                         exit 0 if a grid can be made here, else say why
 #
@@ -32,7 +33,7 @@ die() { echo "testgrid: $*" >&2; exit 2; }
 say() { echo "testgrid: $*" >&2; }
 
 usage() {
-    sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -218,6 +219,9 @@ cmd_down() {
         kill_ns_processes "$ns"
         ip netns del "$ns" 2>/dev/null || say "cannot delete namespace $ns"
     done
+    # What killed daemons could not clean: Open MPI's session directories and
+    # shared-memory segments, named after the host (netns-ssh names it $ns).
+    rm -rf "${TMPDIR:-/tmp}/ompi.$prefix-h"[0-9]* /dev/shm/*."$prefix-h"[0-9]*.* 2>/dev/null
     for link in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' |
         grep -E "^$prefix-(br|h[0-9]+p?)$"); do
         ip link del "$link" 2>/dev/null
@@ -255,6 +259,14 @@ cmd_kill() {
     mapfile -t pids < <(host_pids "$h_ns")
     [ ${#pids[@]} -gt 0 ] && kill -KILL "${pids[@]}" 2>/dev/null
     say "host $h_name ($h_addr) killed"
+}
+
+cmd_cut() {
+    [ $# -eq 2 ] || die "usage: testgrid.sh cut STATEDIR HOST"
+    find_host "$1" "$2"
+    ip link set "$h_link" down
+    ip -n "$h_ns" link set eth0 down
+    say "host $h_name ($h_addr) cut off the network; its processes run on"
 }
 
 cmd_revive() {
@@ -312,6 +324,7 @@ up) shift; cmd_up "$@" ;;
 down) shift; cmd_down "$@" ;;
 run) shift; cmd_run "$@"; exit $? ;;
 kill) shift; cmd_kill "$@" ;;
+cut) shift; cmd_cut "$@" ;;
 revive) shift; cmd_revive "$@" ;;
 check) why=$(cannot_run); [ -z "$why" ] || { echo "$why"; exit 1; } ;;
 -h | --help | help) usage ;;

@@ -149,6 +149,96 @@ boost::test_tools::assertion_result grid_possible(boost::unit_test::test_unit_id
     return r;
 }
 
+// Loses a host (testgrid.sh `how`: kill or cut) while a 30-task job runs in
+// t, checks that the job completes without it and names it; returns it.
+std::string lose_a_host_mid_job(const Grid& g, const TempDir& t, const std::string& how) {
+    pid_t pid = start_on(g,
+                         {"run", "--tenant", "t", "--hosts", g.hostfile(), "--count", "30",
+                          "--job-dir", "job", "--", "sh", "-c", "sleep 0.5"},
+                         t.path);
+    // The victim: the host of the attempt started last, once some work is
+    // done, so that the host takes work in flight with it.
+    std::string victim;
+    std::uint64_t victim_task = 0;
+    bool chosen = wait_for(
+        [&] {
+            std::vector<std::pair<std::uint64_t, std::string>> started;
+            std::set<std::uint64_t> ended;
+            std::size_t done = 0;
+            for (const auto& r : json_lines(slurp(t / "job/journal"))) {
+                if (r["e"] == "start")
+                    started.emplace_back(r["t"].get<std::uint64_t>(), r["n"].get<std::string>());
+                if (r["e"] == "done" || r["e"] == "fail") ended.insert(r["t"].get<std::uint64_t>());
+                done += r["e"] == "done";
+            }
+            if (done < 6 || started.empty() || ended.count(started.back().first)) return false;
+            std::tie(victim_task, victim) = started.back();
+            return true;
+        },
+        std::chrono::seconds(60));
+    if (!chosen) ::kill(pid, SIGKILL);
+    BOOST_REQUIRE(chosen);
+    auto killed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    BOOST_REQUIRE_EQUAL(g.act(how, victim), 0);
+    int code = wait_exit(pid);
+    std::string err = slurp(t / ".bg.err");
+    BOOST_TEST_INFO(err);
+    BOOST_REQUIRE_EQUAL(code, 0);
+
+    check_each_task_committed_once(t / "job", 30);
+    // The journal marks the host down, naming the attempts lost with it; the
+    // relaunch leaves it out and nothing is committed from it afterwards.
+    std::optional<nlohmann::json> down;
+    bool after_down = false;
+    for (const auto& r : journal(t / "job")) {
+        if (r["e"] == "node" && r["state"] == "down") {
+            BOOST_TEST(r["n"] == victim);
+            down = r;
+        }
+        if (down && r["e"] == "done") {
+            after_down = true;
+            BOOST_TEST(r["n"] != victim);
+        }
+    }
+    BOOST_REQUIRE(down.has_value());
+    BOOST_TEST(after_down);
+    double noticed_s = ((*down)["ts"].get<std::int64_t>() - killed_ms) / 1000.0;
+    BOOST_TEST_MESSAGE("host " << victim << " lost (" << how << "); marked down " << noticed_s
+                               << " s later");
+    bool lost_listed = false;
+    for (const auto& l : (*down)["lost"]) lost_listed = lost_listed || l[0] == victim_task;
+    BOOST_TEST(lost_listed, "task " << victim_task << " in flight on " << victim << " not listed");
+    // The lost attempt was run again elsewhere, with the next attempt number.
+    for (const auto& r : journal(t / "job"))
+        if (r["e"] == "done" && r["t"] == victim_task) {
+            BOOST_TEST(r["n"] != victim);
+            BOOST_TEST(r["a"].get<int>() >= 2);
+        }
+    auto launch = nlohmann::json::parse(slurp(t / "job/launch.json"));
+    BOOST_TEST(launch["ranks"].size() == 2u);
+    for (const auto& rk : launch["ranks"]) BOOST_TEST(rk["host"] != victim);
+
+    // The summary names the host and what it cost.
+    auto s = summary(t / "job");
+    BOOST_TEST(s["state"] == "finished");
+    BOOST_TEST(s["launches"] == 2);
+    BOOST_REQUIRE_EQUAL(s["lost_hosts"].size(), 1u);
+    const auto& lost = s["lost_hosts"][0];
+    BOOST_TEST(lost["host"] == victim);
+    BOOST_TEST(lost["reason"].get<std::string>().find("No route to host") != std::string::npos);
+    BOOST_TEST(lost["attempts"].size() == (*down)["lost"].size());
+    BOOST_TEST(err.find("lost host " + victim) != std::string::npos);
+    // JSON Lines consumers see the node go down.
+    bool event = false;
+    for (const auto& ev : json_lines(slurp(t / ".bg.out")))
+        event = event ||
+                (ev.value("event", "") == "node" && ev["state"] == "down" && ev["node"] == victim);
+    BOOST_TEST(event);
+    return victim;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(grid, *boost::unit_test::precondition(grid_possible))
@@ -300,89 +390,7 @@ BOOST_AUTO_TEST_CASE(a_host_that_dies_mid_job_is_marked_down_and_the_job_complet
     BOOST_TEST_INFO(g.up_output);
     BOOST_REQUIRE(g.up());
     TempDir t;
-    pid_t pid = start_on(g,
-                         {"run", "--tenant", "t", "--hosts", g.hostfile(), "--count", "30",
-                          "--job-dir", "job", "--", "sh", "-c", "sleep 0.5"},
-                         t.path);
-    // The victim: the host of the attempt started last, once some work is
-    // done, so that the host takes work in flight with it.
-    std::string victim;
-    std::uint64_t victim_task = 0;
-    bool chosen = wait_for(
-        [&] {
-            std::vector<std::pair<std::uint64_t, std::string>> started;
-            std::set<std::uint64_t> ended;
-            std::size_t done = 0;
-            for (const auto& r : json_lines(slurp(t / "job/journal"))) {
-                if (r["e"] == "start")
-                    started.emplace_back(r["t"].get<std::uint64_t>(), r["n"].get<std::string>());
-                if (r["e"] == "done" || r["e"] == "fail") ended.insert(r["t"].get<std::uint64_t>());
-                done += r["e"] == "done";
-            }
-            if (done < 6 || started.empty() || ended.count(started.back().first)) return false;
-            std::tie(victim_task, victim) = started.back();
-            return true;
-        },
-        std::chrono::seconds(60));
-    if (!chosen) ::kill(pid, SIGKILL);
-    BOOST_REQUIRE(chosen);
-    auto killed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
-    BOOST_REQUIRE_EQUAL(g.act("kill", victim), 0);
-    int code = wait_exit(pid);
-    std::string err = slurp(t / ".bg.err");
-    BOOST_TEST_INFO(err);
-    BOOST_REQUIRE_EQUAL(code, 0);
-
-    check_each_task_committed_once(t / "job", 30);
-    // The journal marks the host down, naming the attempts lost with it; the
-    // relaunch leaves it out and nothing is committed from it afterwards.
-    std::optional<nlohmann::json> down;
-    bool after_down = false;
-    for (const auto& r : journal(t / "job")) {
-        if (r["e"] == "node" && r["state"] == "down") {
-            BOOST_TEST(r["n"] == victim);
-            down = r;
-        }
-        if (down && r["e"] == "done") {
-            after_down = true;
-            BOOST_TEST(r["n"] != victim);
-        }
-    }
-    BOOST_REQUIRE(down.has_value());
-    BOOST_TEST(after_down);
-    double noticed_s = ((*down)["ts"].get<std::int64_t>() - killed_ms) / 1000.0;
-    BOOST_TEST_MESSAGE("host " << victim << " killed; marked down " << noticed_s << " s later");
-    bool lost_listed = false;
-    for (const auto& l : (*down)["lost"]) lost_listed = lost_listed || l[0] == victim_task;
-    BOOST_TEST(lost_listed, "task " << victim_task << " in flight on " << victim << " not listed");
-    // The lost attempt was run again elsewhere, with the next attempt number.
-    for (const auto& r : journal(t / "job"))
-        if (r["e"] == "done" && r["t"] == victim_task) {
-            BOOST_TEST(r["n"] != victim);
-            BOOST_TEST(r["a"].get<int>() >= 2);
-        }
-    auto launch = nlohmann::json::parse(slurp(t / "job/launch.json"));
-    BOOST_TEST(launch["ranks"].size() == 2u);
-    for (const auto& rk : launch["ranks"]) BOOST_TEST(rk["host"] != victim);
-
-    // The summary names the host and what it cost.
-    auto s = summary(t / "job");
-    BOOST_TEST(s["state"] == "finished");
-    BOOST_TEST(s["launches"] == 2);
-    BOOST_REQUIRE_EQUAL(s["lost_hosts"].size(), 1u);
-    const auto& lost = s["lost_hosts"][0];
-    BOOST_TEST(lost["host"] == victim);
-    BOOST_TEST(lost["reason"].get<std::string>().find("No route to host") != std::string::npos);
-    BOOST_TEST(lost["attempts"].size() == (*down)["lost"].size());
-    BOOST_TEST(err.find("lost host " + victim) != std::string::npos);
-    // JSON Lines consumers see the node go down.
-    bool event = false;
-    for (const auto& ev : json_lines(slurp(t / ".bg.out")))
-        event = event ||
-                (ev.value("event", "") == "node" && ev["state"] == "down" && ev["node"] == victim);
-    BOOST_TEST(event);
+    std::string victim = lose_a_host_mid_job(g, t, "kill");
 
     // The host comes back and rejoins the next job.
     BOOST_REQUIRE_EQUAL(g.act("revive", victim), 0);
@@ -398,6 +406,26 @@ BOOST_AUTO_TEST_CASE(a_host_that_dies_mid_job_is_marked_down_and_the_job_complet
         back = back || (r["e"] == "node" && r["n"] == victim && r["state"] == "up");
     BOOST_TEST(back);
     BOOST_TEST(summary(t / "again")["lost_hosts"].empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_host_cut_off_the_network_is_marked_down_and_its_orphans_stop) {
+    Grid g(3);
+    BOOST_TEST_INFO(g.up_output);
+    BOOST_REQUIRE(g.up());
+    TempDir t;
+    // Its processes live on behind a dead link, as on a site whose broadband
+    // dropped: mpirun hears nothing (no FIN, no RST) and must not wait forever.
+    std::string victim = lose_a_host_mid_job(g, t, "cut");
+    // Cut off from mpirun, the host's daemon gives up too and takes the
+    // worker and its tasks with it: nothing runs on there for nobody.
+    std::string left;
+    bool stopped = wait_for(
+        [&] {
+            left = sh_out("ip netns pids " + quote(g.ns.at(victim)));
+            return left.empty();
+        },
+        std::chrono::seconds(30));
+    BOOST_TEST(stopped, "processes left on " << victim << ": " << left);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
