@@ -42,8 +42,12 @@ UNIT := $(BUILD)/tests/unit_tests
 INTEG := $(BUILD)/tests/integration_tests
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
+# The bank-quant example's programs (QuantLib), built with everything else.
+include examples/risk-mc/build.mk
+.DEFAULT_GOAL := all
+
 .PHONY: all deps build test test-unit test-integration test-asan demo bench bench-agent install man clean format
-all: $(HEARTH) $(AGENT) $(UNIT) $(INTEG) $(BENCH_BIN)
+all: $(HEARTH) $(AGENT) $(UNIT) $(INTEG) $(BENCH_BIN) $(RISK_MC_BIN)
 build: all
 
 deps:

@@ -32,7 +32,9 @@ nlohmann::json to_json(const JobSpec& j) {
             {"stage", j.stage},
             {"collect", j.collect},
             {"submitted_ms", j.submitted_ms},
-            {"submit_cwd", j.submit_cwd}};
+            {"submit_cwd", j.submit_cwd},
+            {"deadline_ms", j.deadline_ms},
+            {"urgent", j.urgent}};
 }
 
 namespace {
@@ -74,6 +76,9 @@ JobSpec job_from_json(const nlohmann::json& v) {
         j.collect = v.at("collect").get<std::vector<std::string>>();
         j.submitted_ms = v.at("submitted_ms").get<std::int64_t>();
         j.submit_cwd = v.at("submit_cwd").get<std::string>();
+        // Absent in jobs written before heat-aware dispatch.
+        j.deadline_ms = v.value("deadline_ms", std::int64_t{0});
+        j.urgent = v.value("urgent", false);
         if (j.chunk == 0 || j.command.empty() || j.workers_per_host == 0)
             throw std::runtime_error("chunk, command or workers_per_host is empty");
         return j;

@@ -35,6 +35,10 @@ struct JobSpec {
     std::vector<std::string> collect;  // globs relative to the scratch directory
     std::int64_t submitted_ms = 0;
     std::string submit_cwd;
+    // Heat: finish by this Unix time even past the sites' heat budgets (0 = no
+    // deadline); urgent ignores the budgets altogether.
+    std::int64_t deadline_ms = 0;
+    bool urgent = false;
 };
 
 nlohmann::json to_json(const JobSpec&);

@@ -20,6 +20,10 @@ void apply_record(JournalState& s, const nlohmann::json& r) {
         ++s.energy_attempts;
         if (r.value("est", false)) s.energy_estimated = true;
     }
+    if (e == "done" && r.value("ovr", false)) {
+        ++s.override_attempts;
+        s.override_uj += r.value("uj", std::uint64_t{0});
+    }
     if (e == "start") {
         std::uint64_t t = r.at("t").get<std::uint64_t>();
         std::uint32_t a = r.at("a").get<std::uint32_t>();

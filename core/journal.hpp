@@ -37,6 +37,9 @@ struct JournalState {
     // Energy the nodes' agents charged to the job's attempts (done or failed).
     std::uint64_t energy_uj = 0;
     std::uint64_t energy_attempts = 0;  // attempts that carried a figure
+    // Attempts run past a site's heat budget to meet a deadline, and their energy.
+    std::uint64_t override_attempts = 0;
+    std::uint64_t override_uj = 0;
     bool energy_estimated = false;
     std::optional<nlohmann::json> end;                // the last end record, if any
     std::uint64_t valid_bytes = 0;                    // up to the last complete line

@@ -62,6 +62,7 @@ std::string encode(const JobConfig& c) {
     w.u64(c.timeout_ms);
     w.strings(c.collect);
     put(w, c.staged);
+    w.u8(c.urgent ? 1 : 0);
     return std::move(w.buffer());
 }
 
@@ -75,6 +76,7 @@ JobConfig decode_config(const std::string& buf) {
     c.timeout_ms = r.u64();
     c.collect = r.strings();
     c.staged = get_blobs(r);
+    c.urgent = r.u8() != 0;
     finish(r);
     return c;
 }
@@ -94,7 +96,12 @@ std::string encode(const Report& rep) {
         put(w, c.outputs);
         w.u8(static_cast<std::uint8_t>(c.energy_state));
         w.u64(c.energy_uj);
+        w.u8(c.overridden ? 1 : 0);
     }
+    w.u8(rep.heat.known ? 1 : 0);
+    w.u32(rep.heat.allowed);
+    w.u32(rep.heat.slots);
+    w.u64(static_cast<std::uint64_t>(rep.heat.waste_mk));
     return std::move(w.buffer());
 }
 
@@ -121,8 +128,13 @@ Report decode_report(const std::string& buf) {
             throw std::runtime_error("bad energy state");
         c.energy_state = static_cast<EnergyState>(e);
         c.energy_uj = r.u64();
+        c.overridden = r.u8() != 0;
         rep.completions.push_back(std::move(c));
     }
+    rep.heat.known = r.u8() != 0;
+    rep.heat.allowed = r.u32();
+    rep.heat.slots = r.u32();
+    rep.heat.waste_mk = static_cast<std::int64_t>(r.u64());
     finish(r);
     return rep;
 }
@@ -165,6 +177,20 @@ Stop decode_stop(const std::string& buf) {
     s.kill_running = r.u8() != 0;
     finish(r);
     return s;
+}
+
+std::string encode(const Override& o) {
+    WireWriter w;
+    w.u32(o.extra);
+    return std::move(w.buffer());
+}
+
+Override decode_override(const std::string& buf) {
+    WireReader r(buf);
+    Override o;
+    o.extra = r.u32();
+    finish(r);
+    return o;
 }
 
 const char* to_string(AttemptStatus s) {

@@ -14,6 +14,7 @@ enum class Tag : int {
     report = 3,  // worker -> dispatcher: completions and how many tasks it wants
     tasks = 4,   // dispatcher -> worker: a batch of task attempts
     stop = 5,    // dispatcher -> worker: no more work (kill running tasks if set)
+    override_slots = 6,  // dispatcher -> worker: slots to fill past the heat budget (deadlines)
 };
 
 struct Hello {
@@ -35,6 +36,7 @@ struct JobConfig {
     std::uint64_t timeout_ms = 0;  // 0: none
     std::vector<std::string> collect;
     std::vector<FileBlob> staged;
+    bool urgent = false;  // ignore heat budgets: run on every slot
 };
 
 struct Assignment {
@@ -67,11 +69,26 @@ struct Completion {
     // Energy the node's grid-agent charged to this attempt, when one runs there.
     EnergyState energy_state = EnergyState::unknown;
     std::uint64_t energy_uj = 0;
+    // It ran in a slot opened past the site's heat budget (deadline or urgent).
+    bool overridden = false;
+};
+
+// What the node's grid-agent allows now, as the worker last heard it.
+struct HeatReport {
+    bool known = false;  // false: no agent, or one without heat control
+    std::uint32_t allowed = 0;
+    std::uint32_t slots = 0;
+    std::int64_t waste_mk = 0;  // millikelvin above the bottom of the site's band
 };
 
 struct Report {
     std::uint32_t want = 0;
     std::vector<Completion> completions;
+    HeatReport heat;
+};
+
+struct Override {
+    std::uint32_t extra = 0;
 };
 
 struct Stop {
@@ -83,6 +100,8 @@ std::string encode(const JobConfig&);
 std::string encode(const Report&);
 std::string encode(const std::vector<Assignment>&);
 std::string encode(const Stop&);
+std::string encode(const Override&);
+Override decode_override(const std::string&);
 
 Hello decode_hello(const std::string&);
 JobConfig decode_config(const std::string&);

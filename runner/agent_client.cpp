@@ -105,4 +105,22 @@ std::optional<TaskEnergy> AgentClient::unregister_task(std::uint64_t id, double 
     }
 }
 
+std::optional<AgentClient::Budget> AgentClient::budget() {
+    if (!ensure()) return std::nullopt;
+    auto reply = call(R"({"op":"budget"})");
+    if (!reply) return std::nullopt;
+    try {
+        auto j = nlohmann::json::parse(*reply);
+        if (!j.value("ok", false) || !j.value("heat", false)) return std::nullopt;
+        Budget b;
+        b.slots = j.at("slots").get<std::uint32_t>();
+        b.slots_total = j.at("slots_total").get<std::uint32_t>();
+        b.stop = j.value("mode", std::string()) == "stop";
+        b.waste_mk = static_cast<std::int64_t>(j.value("waste", 0.0) * 1000.0);
+        return b;
+    } catch (const std::exception&) {
+        return std::nullopt;  // an older agent: no heat control
+    }
+}
+
 }  // namespace hearth

@@ -29,6 +29,14 @@ public:
                                                std::uint64_t task, std::uint32_t attempt,
                                                pid_t pid, unsigned cores);
     std::optional<TaskEnergy> unregister_task(std::uint64_t id, double cpu_s);
+    // What the agent's heat controller allows now; nullopt without an agent
+    // (or one without heat control): then every slot may be filled.
+    struct Budget {
+        std::uint32_t slots = 0, slots_total = 0;
+        bool stop = false;  // the site is past its maximum: hand tasks back
+        std::int64_t waste_mk = 0;
+    };
+    std::optional<Budget> budget();
     // Why the agent is not used (empty while it is), for one log line.
     const std::string& why_not() const { return m_why_not; }
 

@@ -14,6 +14,8 @@
 #include "commands.hpp"
 #include "core/duration.hpp"
 #include "core/error.hpp"
+#include "core/grid.hpp"
+#include "core/scenario.hpp"
 #include "core/hostlist.hpp"
 #include "core/placeholder.hpp"
 #include "job_items.hpp"
@@ -89,7 +91,11 @@ void check_command(const std::vector<std::string>& command, const CommandTemplat
 
 std::vector<NodeSpec> read_nodes(const RunArgs& a) {
     std::vector<NodeSpec> nodes;
-    if (a.hosts) {
+    if (a.hosts && a.grid)
+        throw usage_error("both --hosts and --grid name the nodes; give one of them");
+    if (a.grid) {
+        for (const auto& n : load_grid(*a.grid).nodes) nodes.push_back({n.host, n.slots});
+    } else if (a.hosts) {
         std::ifstream in(*a.hosts);
         if (!in)
             throw usage_error("cannot read hostfile '" + *a.hosts + "': " + std::strerror(errno) +
@@ -109,7 +115,9 @@ std::vector<NodeSpec> read_nodes(const RunArgs& a) {
         int rc = ::getaddrinfo(n.host.c_str(), nullptr, &hints, &res);
         if (rc != 0)
             throw usage_error("unknown host '" + n.host + "'" +
-                              (a.hosts ? " in " + *a.hosts : std::string(" in SLURM_JOB_NODELIST")) +
+                              (a.grid ? " in " + *a.grid
+                               : a.hosts ? " in " + *a.hosts
+                                         : std::string(" in SLURM_JOB_NODELIST")) +
                               ": " + ::gai_strerror(rc) + "; fix the name or add it to /etc/hosts");
         ::freeaddrinfo(res);
     }
@@ -176,6 +184,17 @@ JobSpec build_spec(const RunArgs& a) {
     s.submitted_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
+    s.urgent = a.urgent;
+    if (a.deadline) {
+        const std::string& d = *a.deadline;
+        if (d.find('-') != std::string::npos) {
+            s.deadline_ms = parse_utc_time(d) * 1000;
+            if (s.deadline_ms <= s.submitted_ms)
+                throw usage_error("--deadline " + d + " is in the past; give a later time or a duration such as 6h");
+        } else {
+            s.deadline_ms = s.submitted_ms + parse_duration(d).count();
+        }
+    }
     s.submit_cwd = fs::current_path().string();
     CommandTemplate tmpl = CommandTemplate::parse(s.command, s.chunk);
     bool remote = false;

@@ -13,6 +13,9 @@ struct RunArgs {
     std::optional<std::string> frames, seeds, count, items;
     std::uint64_t chunk = 1;
     std::optional<std::string> hosts;
+    std::optional<std::string> grid;      // a grid file: its nodes are the hosts
+    std::optional<std::string> deadline;  // "6h" from now, or a UTC time
+    bool urgent = false;
     std::uint32_t slots = 0;
     std::uint32_t workers_per_host = 1;
     std::uint32_t retries = 2;
@@ -40,8 +43,19 @@ struct SimArgs {
     bool json = false;
 };
 
+struct HeatArgs {
+    std::string action;  // show | set | schedule | measured
+    std::string grid;    // the grid file (hearth-grid(5)): its sites, nodes and their agents
+    std::vector<std::string> agents;  // show: also ask these agent URLs
+    std::string site;
+    std::string value;  // set, measured: TEMP; schedule: SPEC
+    std::optional<std::string> until;  // set: a duration from now or a UTC time
+    bool json = false;
+};
+
 int cmd_run(const RunArgs& args);
 int cmd_sim(const SimArgs& args);
+int cmd_heat(const HeatArgs& args);
 int cmd_energy(const EnergyArgs& args);
 int cmd_resume(const std::string& job, bool json, bool quiet);
 int cmd_status(const std::string& job, bool json);

@@ -19,6 +19,7 @@
 #include "job_dir.hpp"
 #include "job_items.hpp"
 #include "scratch.hpp"
+#include "deadline.hpp"
 
 namespace fs = std::filesystem;
 
@@ -66,7 +67,8 @@ public:
           m_plan{m_items->size(), m_spec.chunk},
           m_template(CommandTemplate::parse(m_spec.command, m_spec.chunk)),
           m_journal(m_dir.journal()),
-          m_logs((fs::create_directories(m_dir.file("logs")), m_dir.logs())) {}
+          m_logs((fs::create_directories(m_dir.file("logs")), m_dir.logs())),
+          m_deadline(m_spec.deadline_ms, m_spec.urgent) {}
 
     int run();
 
@@ -93,6 +95,7 @@ private:
     std::vector<FileBlob> m_staged;
     std::map<int, bool> m_said_hello;
     int m_lock_fd = -1;
+    DeadlinePlanner m_deadline;
 };
 
 std::string Dispatcher::node_of(int rank) const {
@@ -119,6 +122,7 @@ void Dispatcher::on_hello(int rank, const std::string& data) {
     cfg.timeout_ms = m_spec.timeout_ms;
     cfg.collect = m_spec.collect;
     cfg.staged = m_staged;
+    cfg.urgent = m_spec.urgent;
     std::uint32_t slots = cfg.slots ? cfg.slots : h.cores;
     m_link.send(rank, Tag::config, encode(cfg));
     m_state->add_worker(rank);
@@ -178,6 +182,8 @@ void Dispatcher::on_completion(int rank, Completion& c) {
         nlohmann::json rec = {{"e", "done"}, {"t", c.task},  {"a", c.attempt},    {"n", node},
                               {"ms", c.wall_ms}, {"exit", 0}, {"out", out}, {"log", log},
                               {"ts", unix_ms_now()}};
+        if (c.overridden) rec["ovr"] = true;  // ran past the site's heat budget
+        m_deadline.on_task_time(c.wall_ms);
         m_journal.append(with_energy(rec).dump() + "\n");
         return;
     }
@@ -205,6 +211,7 @@ void Dispatcher::on_completion(int rank, Completion& c) {
 void Dispatcher::on_report(int rank, const std::string& data) {
     Report rep = decode_report(data);
     for (auto& c : rep.completions) on_completion(rank, c);
+    if (rep.heat.known) m_deadline.on_heat(rank, rep.heat);
     if (rep.want) m_state->want(rank, rep.want);
 }
 
@@ -286,6 +293,12 @@ int Dispatcher::run() {
         auto now = std::chrono::steady_clock::now();
         if (now - last_cancel_check > std::chrono::milliseconds(200)) {
             last_cancel_check = now;
+            if (m_deadline.active()) {
+                // Open (or close) slots past the heat budgets as the deadline needs.
+                const std::uint64_t left = m_state->total() - m_state->committed() - m_state->failed();
+                for (const auto& [rank, extra] : m_deadline.plan(unix_ms_now(), left))
+                    m_link.send(rank, Tag::override_slots, encode(Override{extra}));
+            }
             if (fs::exists(m_dir.cancel())) {
                 finish("cancelled", true);
                 break;

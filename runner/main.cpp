@@ -40,6 +40,10 @@ int main(int argc, char** argv) {
     r->add_option("--items", run.items, "file with one item a line");
     r->add_option("--chunk", run.chunk, "items per task (default 1)");
     r->add_option("--hosts", run.hosts, "Open MPI hostfile of the nodes to use");
+    r->add_option("--grid", run.grid, "grid file (hearth-grid(5)): run on its nodes");
+    r->add_option("--deadline", run.deadline,
+                  "finish by then, past heat budgets if needed: a duration (6h) or UTC time");
+    r->add_flag("--urgent", run.urgent, "ignore heat budgets: use every slot now");
     r->add_option("--slots", run.slots, "tasks at once per node (default: its cores)");
     r->add_option("--workers-per-host", run.workers_per_host,
                   "worker ranks per host, each a separate node (default 1)");
@@ -113,6 +117,32 @@ int main(int argc, char** argv) {
     si->add_option("--policy", sim.policy, "heat-aware, unaware, or both to compare (default heat-aware)");
     si->add_flag("--json", sim.json, "one JSON object per policy");
 
+    hearth::HeatArgs heat;
+    auto* he = app.add_subcommand("heat", "show and set the sites' heat targets through their agents");
+    he->require_subcommand(1);
+    auto* hs = he->add_subcommand("show", "per site: target, measured, mode, power, heat delivered, alarms");
+    hs->add_option("--grid", heat.grid, "grid file (hearth-grid(5)): ask the agents of its nodes");
+    hs->add_option("--agent", heat.agents, "also ask this grid-agent URL (repeatable)");
+    hs->add_flag("--json", heat.json, "one JSON object");
+    hs->callback([&] { heat.action = "show"; });
+    auto* hset = he->add_subcommand("set", "set a site's target on every agent of the site");
+    hset->add_option("site", heat.site, "the site")->required();
+    hset->add_option("temp", heat.value, "the target, degrees C, within the site's bounds")->required();
+    hset->add_option("--until", heat.until, "until then (2h, or 2026-11-22T18:00:00Z), then the schedule");
+    hset->add_option("--grid", heat.grid, "grid file (hearth-grid(5))")->required();
+    hset->callback([&] { heat.action = "set"; });
+    auto* hsc = he->add_subcommand("schedule", "set a site's target schedule on every agent of the site");
+    hsc->add_option("site", heat.site, "the site")->required();
+    hsc->add_option("spec", heat.value, "e.g. 'weekdays 06:00-22:00 at 60; otherwise 55'; '' or none clears")
+        ->required();
+    hsc->add_option("--grid", heat.grid, "grid file (hearth-grid(5))")->required();
+    hsc->callback([&] { heat.action = "schedule"; });
+    auto* hme = he->add_subcommand("measured", "give a static-source site's measured temperature");
+    hme->add_option("site", heat.site, "the site")->required();
+    hme->add_option("temp", heat.value, "degrees C")->required();
+    hme->add_option("--grid", heat.grid, "grid file (hearth-grid(5))")->required();
+    hme->callback([&] { heat.action = "measured"; });
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -137,6 +167,7 @@ int main(int argc, char** argv) {
         if (ca->parsed()) return hearth::cmd_cancel(job, wait);
         if (en->parsed()) return hearth::cmd_energy(energy);
         if (si->parsed()) return hearth::cmd_sim(sim);
+        if (he->parsed()) return hearth::cmd_heat(heat);
     } catch (const hearth::Error& e) {
         std::cerr << "hearth: " << e.what() << "\n";
         return static_cast<int>(e.code());

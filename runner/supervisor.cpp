@@ -393,6 +393,8 @@ int supervise(const JobDir& dir, const SuperviseOptions& opt) {
                               {"energy_uj", s.energy_uj},
                               {"energy_attempts", s.energy_attempts},
                               {"energy_estimated", s.energy_estimated},
+                              {"heat_override_attempts", s.override_attempts},
+                              {"heat_override_uj", s.override_uj},
                               {"lost_hosts", lost_hosts},
                               {"job_dir", dir.path},
                               {"outputs", dir.out()}};
@@ -419,6 +421,10 @@ int supervise(const JobDir& dir, const SuperviseOptions& opt) {
             msg << "  energy: " << format_energy(s.energy_uj)
                 << (s.energy_estimated ? " (estimated)" : "") << " charged to " << spec.tenant
                 << " over " << s.energy_attempts << " attempts\n";
+        if (s.override_attempts > 0)
+            msg << "  heat budgets overridden for the deadline: " << s.override_attempts
+                << " attempts" << (s.energy_attempts ? ", " + format_energy(s.override_uj) : "")
+                << " delivered where heat was not asked for\n";
         for (const auto& h : lost_hosts) {
             msg << "  lost host " << h["host"].get<std::string>() << " ("
                 << h["reason"].get<std::string>() << "): " << h["attempts"].size() << " attempt"

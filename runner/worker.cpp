@@ -48,6 +48,8 @@ struct Running {
     std::string dir;
     std::string log;
     bool timed_out = false;
+    bool handed_back = false;  // stopped because the site passed its maximum
+    bool overridden = false;   // started past the heat budget (deadline)
     std::optional<std::uint64_t> agent_id;  // registration with the node's grid-agent
 };
 
@@ -74,6 +76,8 @@ private:
     void add_done(Completion c);
     bool report_due() const;
     unsigned target_backlog() const;
+    unsigned capacity() const;
+    void refresh_budget();
 
     MpiLink& m_link;
     std::string m_job_dir;
@@ -92,12 +96,65 @@ private:
     bool m_stopping = false;
     bool m_kill = false;
     double m_mean_ms = -1;
+    // Heat: the slots the node's agent allows (all without one), slots the
+    // dispatcher opened past that budget for a deadline, and when to ask again.
+    HeatReport m_heat;
+    std::uint32_t m_extra = 0;
+    bool m_heat_dirty = false;
+    Clock::time_point m_next_budget{};
     Clock::time_point m_first_done;
     Backoff m_backoff{20, 2000};
 };
 
+unsigned Worker::capacity() const {
+    const unsigned slots = static_cast<unsigned>(m_plan.size());
+    if (!m_heat.known || m_cfg.urgent) return slots;
+    return std::min(slots, m_heat.allowed + m_extra);
+}
+
+void Worker::refresh_budget() {
+    auto now = Clock::now();
+    if (now < m_next_budget) return;
+    m_next_budget = now + std::chrono::seconds(1);
+    auto b = m_agent.budget();
+    if (!b) {
+        if (m_heat.known) m_heat_dirty = true;
+        m_heat.known = false;
+        return;
+    }
+    HeatReport h{true, b->slots, static_cast<std::uint32_t>(m_plan.size()), b->waste_mk};
+    // Tell rank 0 when the budget moved (waste by a tenth of a kelvin or more).
+    if (!m_heat.known || h.allowed != m_heat.allowed ||
+        std::llabs(h.waste_mk - m_heat.waste_mk) >= 100)
+        m_heat_dirty = true;
+    m_heat = h;
+    if (capacity() == 0 && !m_queue.empty()) {
+        // No heat wanted here now: tasks waiting in this worker's queue go
+        // back to rank 0, for nodes whose sites want heat.
+        for (auto& q : m_queue) {
+            if (!q.dir.empty()) m_scratch->release(q.dir);
+            Completion c;
+            c.task = q.a.task;
+            c.attempt = q.a.attempt;
+            c.status = AttemptStatus::cancelled;
+            c.reason = "handed back: the site wants no heat now";
+            add_done(std::move(c));
+        }
+        m_queue.clear();
+    }
+    if (b->stop) {
+        // Past the site's hard maximum: stop everything and hand it back to
+        // the dispatcher, which requeues without counting a failure.
+        for (auto& [pid, r] : m_running)
+            if (!r.handed_back) {
+                r.handed_back = true;
+                kill_group(pid, SIGKILL);
+            }
+    }
+}
+
 unsigned Worker::target_backlog() const {
-    unsigned slots = static_cast<unsigned>(m_plan.size());
+    unsigned slots = capacity();
     // Short tasks: keep a few queued so a freed slot never waits for a round
     // trip to rank 0. Long tasks: queue nothing, so the job's tail balances.
     if (m_mean_ms >= 0 && m_mean_ms < 50) return std::min(256u, slots * 16);
@@ -181,11 +238,14 @@ void Worker::start_one(Queued q, unsigned slot) {
         m_agent_noted = true;
     }
     m_slot_busy[slot] = true;
+    r.overridden = m_heat.known && m_running.size() >= m_heat.allowed;
     m_running.emplace(r.child.pid, std::move(r));
 }
 
 void Worker::start_ready() {
+    const unsigned cap = capacity();
     for (unsigned s = 0; s < m_slot_busy.size() && !m_queue.empty(); ++s) {
+        if (m_running.size() >= cap) break;  // the heat budget is full
         if (m_slot_busy[s]) continue;
         Queued q = std::move(m_queue.front());
         m_queue.pop_front();
@@ -238,9 +298,13 @@ void Worker::finalize(Running& r, const ExitInfo& e) {
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - r.start);
     c.wall_ms = static_cast<std::uint64_t>(ms.count());
     c.exit_code = e.code;
+    c.overridden = r.overridden;
     if (m_kill) {
         c.status = AttemptStatus::cancelled;
         c.reason = "cancelled";
+    } else if (r.handed_back) {
+        c.status = AttemptStatus::cancelled;
+        c.reason = "handed back: the site passed its maximum temperature";
     } else if (r.timed_out) {
         c.status = AttemptStatus::timed_out;
         c.reason = "timed out after " + std::to_string(m_cfg.timeout_ms) + " ms (--timeout)";
@@ -301,9 +365,11 @@ void Worker::maybe_report() {
     // Ask at once when a slot may soon find the queue empty; otherwise batch
     // completions for a few milliseconds: fewer messages and journal syncs.
     bool low = (m_queue.size() + m_requested) * 2 < std::max<std::size_t>(target_backlog(), 2);
-    if (!(want > 0 && low) && !report_due()) return;
+    if (!(want > 0 && low) && !report_due() && !m_heat_dirty) return;
+    m_heat_dirty = false;
     Report rep;
     rep.want = want;
+    rep.heat = m_heat;
     rep.completions = std::move(m_done);
     m_done.clear();
     m_requested += want;
@@ -343,6 +409,8 @@ int Worker::run() {
                 m_requested -= static_cast<std::uint32_t>(
                     batch.size() > m_requested ? m_requested : batch.size());
                 for (auto& a : batch) m_queue.push_back(Queued{std::move(a), {}});
+            } else if (m->tag == Tag::override_slots) {
+                m_extra = decode_override(m->data).extra;
             } else if (m->tag == Tag::stop) {
                 m_stopping = true;
                 m_kill = decode_stop(m->data).kill_running;
@@ -352,6 +420,7 @@ int Worker::run() {
                 if (m_kill) kill_all();
             }
         }
+        refresh_budget();
         start_ready();
         std::size_t before = m_done.size();
         reap_finished();

@@ -98,9 +98,9 @@ BOOST_AUTO_TEST_CASE(to_json_writes_every_field) {
     const json j = hearth::to_json(full_spec(SplitKind::frames));
     for (const char* key : {"id", "name", "tenant", "split", "split_text", "chunk", "command",
                             "nodes", "workers_per_host", "slots", "retries", "timeout_ms", "stage",
-                            "collect", "submitted_ms", "submit_cwd"})
+                            "collect", "submitted_ms", "submit_cwd", "deadline_ms", "urgent"})
         BOOST_TEST(j.contains(key), key);
-    BOOST_TEST(j.size() == 16u);
+    BOOST_TEST(j.size() == 18u);
     BOOST_TEST(j.at("nodes").is_array());
     BOOST_TEST(j.at("nodes").at(0).at("host").get<std::string>() == "node01");
     BOOST_TEST(j.at("nodes").at(0).at("slots").get<int>() == 16);
@@ -137,9 +137,26 @@ BOOST_AUTO_TEST_CASE(out_of_range_numbers_are_refused_not_wrapped) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(deadline_and_urgent_round_trip_and_default_when_absent) {
+    JobSpec spec = full_spec(SplitKind::count);
+    spec.deadline_ms = 1'795'000'000'123;
+    spec.urgent = true;
+    const JobSpec back = hearth::job_from_json(json::parse(hearth::to_json(spec).dump()));
+    BOOST_TEST(back.deadline_ms == spec.deadline_ms);
+    BOOST_TEST(back.urgent);
+    json old = hearth::to_json(spec);
+    old.erase("deadline_ms");
+    old.erase("urgent");
+    const JobSpec legacy = hearth::job_from_json(old);
+    BOOST_TEST(legacy.deadline_ms == 0);
+    BOOST_TEST(!legacy.urgent);
+}
+
 BOOST_AUTO_TEST_CASE(a_missing_field_throws_mentioning_job_json) {
     const json good = hearth::to_json(full_spec(SplitKind::count));
     for (const auto& [key, value] : good.items()) {
+        // Jobs written before heat-aware dispatch have no deadline: optional.
+        if (key == "deadline_ms" || key == "urgent") continue;
         BOOST_TEST_CONTEXT("without " << key) {
             json bad = good;
             bad.erase(key);

@@ -71,7 +71,9 @@ Report sample_report() {
     timed.wall_ms = std::numeric_limits<std::uint64_t>::max();
     timed.reason = "timeout after 1s";
     timed.log = all_bytes();
+    timed.overridden = true;
     r.completions = {ok, bad, timed};
+    r.heat = HeatReport{true, 3, 8, -1250};
     return r;
 }
 
@@ -203,9 +205,25 @@ BOOST_AUTO_TEST_CASE(report_round_trips_with_outputs_and_logs) {
             BOOST_TEST(a.wall_ms == b.wall_ms);
             BOOST_TEST(a.reason == b.reason);
             BOOST_TEST(a.log == b.log);
+            BOOST_TEST(a.overridden == b.overridden);
             check_blobs(a.outputs, b.outputs);
         }
     }
+    BOOST_TEST(got.heat.known);
+    BOOST_TEST(got.heat.allowed == 3u);
+    BOOST_TEST(got.heat.slots == 8u);
+    BOOST_TEST(got.heat.waste_mk == -1250);
+}
+
+BOOST_AUTO_TEST_CASE(override_and_urgent_config_round_trip) {
+    for (std::uint32_t extra : {0u, 1u, 4096u, std::numeric_limits<std::uint32_t>::max()})
+        BOOST_TEST(decode_override(encode(Override{extra})).extra == extra);
+    JobConfig c;
+    c.job = "j";
+    c.urgent = true;
+    BOOST_TEST(decode_config(encode(c)).urgent);
+    c.urgent = false;
+    BOOST_TEST(!decode_config(encode(c)).urgent);
 }
 
 BOOST_AUTO_TEST_CASE(report_round_trips_every_status) {
