@@ -1,0 +1,189 @@
+// Work follows heat, with real programs: a grid-agent reads its site's
+// temperature from a grid file's static source, the worker fills only the
+// slots the agent's budget allows, a deadline or --urgent opens slots past
+// the budget, and a site past its maximum gets its tasks handed back.
+#include <stdlib.h>
+
+#include <boost/test/unit_test.hpp>
+#include <regex>
+
+#include "harness.hpp"
+
+using namespace hearth::test;
+
+namespace {
+
+std::string agent_bin() {
+    return (fs::path(hearth_bin()).parent_path() / "grid-agent").string();
+}
+
+std::string sh_out(const std::string& cmd) {
+    std::string out;
+    if (FILE* p = ::popen(cmd.c_str(), "r")) {
+        char buf[4096];
+        std::size_t n;
+        while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+        ::pclose(p);
+    }
+    return out;
+}
+
+// A room at 25 C with a 20 C target: too warm, no heat wanted (budget 0).
+void write_grid(const fs::path& file, double measured) {
+    std::ofstream(file) << "[[site]]\nname = \"lab\"\nkind = \"room\"\ntarget = 20\nmin = 10\nmax = 30\n"
+                        << "[site.source]\ntype = \"static\"\nmeasured = " << measured << "\n"
+                        << "[[node]]\nname = \"n1\"\nsite = \"lab\"\nhost = \"localhost\"\nslots = 2\n";
+}
+
+struct HeatAgent {
+    pid_t pid = -1;
+    int port = 0;
+    fs::path dir;
+    std::string socket;
+    HeatAgent(const fs::path& d, const fs::path& grid) : dir(d) {
+        socket = (d / "agent.sock").string();
+        std::string cmd = "exec " + quote(agent_bin()) + " --node n1 --grid " + quote(grid.string()) +
+                          " --energy model --throttle slots --control 0.2 --listen 127.0.0.1:0" +
+                          " --socket " + quote(socket) + " --ledger " + quote((d / "ledger.db").string()) +
+                          " 2>>" + quote((d / "agent.log").string());
+        std::vector<char*> argv = {const_cast<char*>("/bin/sh"), const_cast<char*>("-c"), cmd.data(),
+                                   nullptr};
+        ::posix_spawn(&pid, "/bin/sh", nullptr, nullptr, argv.data(), environ);
+        std::regex re("http 127\\.0\\.0\\.1:([0-9]+)");
+        wait_for(
+            [&] {
+                std::smatch m;
+                std::string log = slurp(d / "agent.log");
+                if (std::regex_search(log, m, re)) port = std::stoi(m[1]);
+                return port > 0 && fs::exists(socket);
+            },
+            std::chrono::seconds(10));
+        BOOST_TEST_REQUIRE(port > 0, "grid-agent did not start: " + slurp(d / "agent.log"));
+        ::setenv("HEARTH_AGENT_SOCKET", socket.c_str(), 1);
+    }
+    ~HeatAgent() {
+        ::unsetenv("HEARTH_AGENT_SOCKET");
+        ::kill(pid, SIGTERM);
+        wait_exit(pid);
+    }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(port); }
+    nlohmann::json heat() const {
+        return nlohmann::json::parse(sh_out("curl -s " + quote(url() + "/v1/heat")));
+    }
+    std::string post(const std::string& what, const std::string& body) const {
+        return sh_out("curl -s -X POST -d " + quote(body) + " " + quote(url() + "/v1/heat/" + what));
+    }
+};
+
+std::size_t count_events(const fs::path& job, const std::string& e) {
+    std::size_t n = 0;
+    for (const auto& r : journal(job))
+        if (r.value("e", "") == e) ++n;
+    return n;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(heat_dispatch)
+
+BOOST_AUTO_TEST_CASE(a_site_that_wants_no_heat_holds_work_until_it_does) {
+    TempDir t;
+    write_grid(t / "grid.toml", 25);
+    HeatAgent agent(t.path, t / "grid.toml");
+    BOOST_TEST_REQUIRE(wait_for([&] { return agent.heat().value("mode", "") == "cut"; },
+                                std::chrono::seconds(5)));
+    BOOST_TEST(agent.heat()["slots_allowed"].get<int>() == 0);
+    pid_t job = start_hearth({"run", "--tenant", "studio", "--count", "4", "--job-dir", "j", "--json",
+                              "--", "sleep", "0.2"},
+                             t.path);
+    // While the room is too warm, no task starts.
+    BOOST_TEST_REQUIRE(wait_for([&] { return fs::exists(t / "j" / "journal"); }, std::chrono::seconds(10)));
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+    BOOST_TEST(count_events(t / "j", "start") == 0u);
+    // The facility manager raises the target: the room now wants heat.
+    std::string reply = agent.post("target", R"({"target": 28})");
+    BOOST_TEST(reply.find("\"mode\"") != std::string::npos, reply);
+    BOOST_TEST(wait_exit(job) == 0, slurp(t / ".bg.err"));
+    auto s = summary(t / "j");
+    BOOST_TEST(s["committed"].get<int>() == 4);
+    BOOST_TEST(s["failed"].get<int>() == 0);
+    BOOST_TEST(s["heat_override_attempts"].get<int>() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_deadline_opens_slots_past_the_budget_and_reports_it) {
+    TempDir t;
+    write_grid(t / "grid.toml", 25);
+    HeatAgent agent(t.path, t / "grid.toml");
+    BOOST_TEST_REQUIRE(wait_for([&] { return agent.heat().value("mode", "") == "cut"; },
+                                std::chrono::seconds(5)));
+    auto r = run_hearth({"run", "--tenant", "bank", "--count", "4", "--deadline", "60s", "--job-dir",
+                         "j", "--", "sleep", "0.2"},
+                        t.path);
+    BOOST_TEST(r.code == 0, r.err);
+    auto s = summary(t / "j");
+    BOOST_TEST(s["committed"].get<int>() == 4);
+    BOOST_TEST(s["heat_override_attempts"].get<int>() == 4);
+    BOOST_TEST(r.err.find("heat budgets overridden") != std::string::npos, r.err);
+    for (const auto& rec : journal(t / "j"))
+        if (rec.value("e", "") == "done") BOOST_TEST(rec.value("ovr", false));
+}
+
+BOOST_AUTO_TEST_CASE(urgent_work_ignores_the_budget) {
+    TempDir t;
+    write_grid(t / "grid.toml", 25);
+    HeatAgent agent(t.path, t / "grid.toml");
+    BOOST_TEST_REQUIRE(wait_for([&] { return agent.heat().value("mode", "") == "cut"; },
+                                std::chrono::seconds(5)));
+    auto r = run_hearth({"run", "--tenant", "bank", "--count", "3", "--urgent", "--job-dir", "j", "--",
+                         "true"},
+                        t.path);
+    BOOST_TEST(r.code == 0, r.err);
+    BOOST_TEST(summary(t / "j")["committed"].get<int>() == 3);
+}
+
+BOOST_AUTO_TEST_CASE(a_site_past_its_maximum_gets_its_tasks_handed_back_not_failed) {
+    TempDir t;
+    write_grid(t / "grid.toml", 15);  // cold: open
+    HeatAgent agent(t.path, t / "grid.toml");
+    BOOST_TEST_REQUIRE(wait_for([&] { return agent.heat().value("mode", "") == "open"; },
+                                std::chrono::seconds(5)));
+    pid_t job = start_hearth({"run", "--tenant", "studio", "--count", "2", "--retries", "0",
+                              "--job-dir", "j", "--json", "--", "sleep", "4"},
+                             t.path);
+    BOOST_TEST_REQUIRE(wait_for([&] { return fs::exists(t / "j" / "journal") && count_events(t / "j", "start") == 2; },
+                                std::chrono::seconds(15)));
+    // The room overheats past its 30 C maximum: stop, hand back.
+    agent.post("measured", R"({"measured": 31})");
+    BOOST_TEST(wait_for([&] { return agent.heat().value("mode", "") == "stop"; }, std::chrono::seconds(5)));
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    BOOST_TEST(count_events(t / "j", "done") == 0u);
+    BOOST_TEST(count_events(t / "j", "fail") == 0u);  // a requeue, not a failure
+    // It cools down: the tasks run again and the job completes, with --retries 0.
+    agent.post("measured", R"({"measured": 15})");
+    BOOST_TEST(wait_exit(job) == 0, slurp(t / ".bg.err"));
+    auto s = summary(t / "j");
+    BOOST_TEST(s["committed"].get<int>() == 2);
+    BOOST_TEST(s["failed"].get<int>() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(out_of_bounds_targets_are_refused_and_nothing_changes) {
+    TempDir t;
+    write_grid(t / "grid.toml", 25);
+    HeatAgent agent(t.path, t / "grid.toml");
+    for (const char* body : {R"({"target": 200})", R"({"target": "NaN"})", R"({"target": 1e309})",
+                             R"({"nope": 1})", "not json", R"([20])"}) {
+        BOOST_TEST_CONTEXT(body) {
+            std::string code = sh_out("curl -s -o /dev/null -w '%{http_code}' -X POST -d " + quote(body) +
+                                      " " + quote(agent.url() + "/v1/heat/target"));
+            BOOST_TEST(code == "400");
+        }
+    }
+    std::string err = agent.post("target", R"({"target": 200})");
+    BOOST_TEST(err.find("outside its safety bounds 10-30 C") != std::string::npos, err);
+    BOOST_TEST(agent.heat()["target"].get<double>() == 20.0);
+    BOOST_TEST(agent.post("schedule", R"({"schedule": "daily 00:00-24:00 at 99; otherwise 20"})")
+                   .find("error") != std::string::npos);
+    BOOST_TEST(agent.heat()["schedule"].get<std::string>().empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
