@@ -1,7 +1,5 @@
 // hearth energy: who used how much energy, from a ledger file or from the
 // agents' HTTP APIs.
-#include <curl/curl.h>
-
 #include <ctime>
 #include <fstream>
 #include <iomanip>
@@ -16,6 +14,7 @@
 #include "core/error.hpp"
 #include "core/hostlist.hpp"
 #include "core/ledger.hpp"
+#include "http_client.hpp"
 
 namespace hearth {
 namespace {
@@ -36,24 +35,10 @@ std::int64_t parse_time(const std::string& text, const char* option) {
                       "': give a UTC date or time such as 2026-11-22 or 2026-11-22T06:00");
 }
 
-std::size_t collect(char* data, std::size_t size, std::size_t n, void* out) {
-    static_cast<std::string*>(out)->append(data, size * n);
-    return size * n;
-}
-
-std::string url_escape(CURL* c, const std::string& s) {
-    char* e = curl_easy_escape(c, s.c_str(), static_cast<int>(s.size()));
-    std::string r = e ? e : "";
-    curl_free(e);
-    return r;
-}
-
 std::vector<EnergyRow> query_agent(const std::string& base, const EnergyQuery& q) {
-    CURL* c = curl_easy_init();
-    if (!c) throw Error("libcurl could not start");
-    std::string url = base + "/v1/energy?by=" + url_escape(c, q.by);
+    std::string url = base + "/v1/energy?by=" + url_escape(q.by);
     auto add = [&](const char* k, const std::optional<std::string>& v) {
-        if (v) url += std::string("&") + k + "=" + url_escape(c, *v);
+        if (v) url += std::string("&") + k + "=" + url_escape(*v);
     };
     add("tenant", q.tenant);
     add("job", q.job);
@@ -61,19 +46,12 @@ std::vector<EnergyRow> query_agent(const std::string& base, const EnergyQuery& q
     add("node", q.node);
     if (q.since_ms) url += "&since_ms=" + std::to_string(*q.since_ms);
     if (q.until_ms) url += "&until_ms=" + std::to_string(*q.until_ms);
-    std::string body;
-    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    CURLcode rc = curl_easy_perform(c);
-    long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(c);
-    if (rc != CURLE_OK)
-        throw Error("cannot reach grid-agent at " + base + ": " + curl_easy_strerror(rc) +
+    HttpReply reply = http_request(url, std::nullopt, 10000);
+    if (!reply.answered())
+        throw Error("cannot reach grid-agent at " + base + ": " + reply.failure +
                     "; check the URL and that the agent listens there", ExitCode::no_grid);
+    const std::string& body = reply.body;
+    const long status = reply.status;
     nlohmann::json j;
     try {
         j = nlohmann::json::parse(body);
@@ -143,9 +121,7 @@ int cmd_energy(const EnergyArgs& a) {
         Ledger ledger(a.ledger, true);
         merge(ledger.query(q));
     } else {
-        curl_global_init(CURL_GLOBAL_DEFAULT);
         for (const auto& url : agents) merge(query_agent(url, q));
-        curl_global_cleanup();
     }
     std::uint64_t total = 0;
     bool any_estimated = false;

@@ -1,0 +1,58 @@
+#include "heat_api.hpp"
+
+#include "core/error.hpp"
+#include "http_client.hpp"
+
+namespace hearth {
+namespace {
+
+std::string trim_slash(std::string url) {
+    while (!url.empty() && url.back() == '/') url.pop_back();
+    return url;
+}
+
+nlohmann::json call(const std::string& agent, const std::string& path,
+                    const std::optional<std::string>& body, const std::string& doing) {
+    HttpReply r = http_request(trim_slash(agent) + path, body, k_heat_api_timeout_ms);
+    if (!r.answered())
+        throw Error("cannot reach grid-agent at " + agent + " to " + doing + ": " + r.failure +
+                        "; start the agent or fix the node's agent URL in the grid file",
+                    ExitCode::no_grid);
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(r.body);
+    } catch (const std::exception&) {
+        throw Error("the server at " + agent + " answered HTTP " + std::to_string(r.status) +
+                        " without JSON to " + doing +
+                        "; check that the URL names a grid-agent with heat control",
+                    ExitCode::no_grid);
+    }
+    std::string msg = j.is_object() && j.contains("error") && j["error"].is_string()
+                          ? j["error"].get<std::string>()
+                          : "HTTP " + std::to_string(r.status);
+    if (r.status == 400)
+        throw Error("grid-agent at " + agent + " refused to " + doing + ": " + msg,
+                    ExitCode::usage);
+    if (r.status == 404)
+        throw Error("grid-agent at " + agent +
+                        " has no heat API (HTTP 404); upgrade it to a grid-agent with heat control",
+                    ExitCode::no_grid);
+    if (r.status != 200 || !j.is_object())
+        throw Error(
+            "grid-agent at " + agent + " failed to " + doing + ": " + msg + "; see the agent's log",
+            ExitCode::no_grid);
+    return j;
+}
+
+}  // namespace
+
+nlohmann::json heat_get(const std::string& agent) {
+    return call(agent, "/v1/heat", std::nullopt, "read its heat state");
+}
+
+nlohmann::json heat_post(const std::string& agent, const std::string& what,
+                         const nlohmann::json& body) {
+    return call(agent, "/v1/heat/" + what, body.dump(), "set the " + what);
+}
+
+}  // namespace hearth

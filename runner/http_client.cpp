@@ -1,0 +1,71 @@
+#include "http_client.hpp"
+
+#include <curl/curl.h>
+
+#include <mutex>
+
+namespace hearth {
+namespace {
+
+std::size_t collect(char* data, std::size_t size, std::size_t n, void* out) {
+    static_cast<std::string*>(out)->append(data, size * n);
+    return size * n;
+}
+
+}  // namespace
+
+HttpReply http_request(const std::string& url, const std::optional<std::string>& json_body,
+                       long timeout_ms) {
+    // Once per process and never undone: callers may ask from several threads.
+    static std::once_flag once;
+    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+    HttpReply reply;
+    CURL* c = curl_easy_init();
+    if (!c) {
+        reply.failure = "libcurl could not start";
+        return reply;
+    }
+    curl_slist* headers = nullptr;
+    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &reply.body);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    // Agents are on the facility's own network: a proxy set for the web
+    // would only get in the way.
+    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    if (json_body) {
+        headers = curl_slist_append(headers, "Content-Type: application/json");
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, json_body->c_str());
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(json_body->size()));
+    }
+    CURLcode rc = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply.status);
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(c);
+    if (rc != CURLE_OK) {
+        reply.failure = curl_easy_strerror(rc);
+        reply.status = 0;
+    }
+    return reply;
+}
+
+std::string url_escape(const std::string& s) {
+    static const char hex[] = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char ch : s) {
+        if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+            ch == '-' || ch == '.' || ch == '_' || ch == '~') {
+            out += static_cast<char>(ch);
+        } else {
+            out += '%';
+            out += hex[ch >> 4];
+            out += hex[ch & 15];
+        }
+    }
+    return out;
+}
+
+}  // namespace hearth

@@ -1,0 +1,26 @@
+#pragma once
+// A small blocking HTTP client over libcurl, shared by the commands that talk
+// to grid-agents (hearth energy --agent, hearth heat). It reports a transport
+// failure as data, not an exception: each caller knows which agent it asked
+// and what the user should do about it.
+#include <optional>
+#include <string>
+
+namespace hearth {
+
+struct HttpReply {
+    long status = 0;  // the HTTP status; 0 when no answer came
+    std::string body;
+    std::string failure;  // "" when an HTTP answer came; else libcurl's reason
+    bool answered() const { return failure.empty(); }
+};
+
+// GET url, or POST json_body (Content-Type: application/json) when given.
+// timeout_ms bounds the whole exchange, connecting included.
+HttpReply http_request(const std::string& url, const std::optional<std::string>& json_body,
+                       long timeout_ms);
+
+// Percent-encodes everything but RFC 3986's unreserved characters.
+std::string url_escape(const std::string& s);
+
+}  // namespace hearth
