@@ -12,6 +12,7 @@
 
 #include "commands.hpp"
 #include "core/error.hpp"
+#include "core/grid.hpp"
 #include "core/hostlist.hpp"
 #include "core/ledger.hpp"
 #include "http_client.hpp"
@@ -96,6 +97,8 @@ int cmd_energy(const EnergyArgs& a) {
         throw usage_error("bad --by '" + q.by + "': use tenant, job, site, node or day");
 
     std::vector<std::string> agents = a.agents;
+    if (a.grid)
+        for (const auto& n : load_grid(*a.grid).nodes) agents.push_back(n.agent);
     if (a.hosts) {
         std::ifstream in(*a.hosts);
         if (!in)

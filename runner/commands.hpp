@@ -32,6 +32,7 @@ struct EnergyArgs {
     std::string ledger;  // default: HEARTH_LEDGER, else grid-agent's default
     std::vector<std::string> agents;  // agent base URLs: query them instead of a file
     std::optional<std::string> hosts;  // a hostfile: query http://HOST:9750 for each
+    std::optional<std::string> grid;   // a grid file: query the agent of each of its nodes
     std::optional<std::string> tenant, job, site, node, since, until;
     std::string by = "tenant";
     std::string format = "table";

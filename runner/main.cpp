@@ -102,6 +102,7 @@ int main(int argc, char** argv) {
     en->add_option("--ledger", energy.ledger, "ledger file (default HEARTH_LEDGER or /var/lib/hearth/ledger.db)");
     en->add_option("--agent", energy.agents, "query this grid-agent URL instead (repeatable)");
     en->add_option("--hosts", energy.hosts, "query the grid-agent of every host of this hostfile");
+    en->add_option("--grid", energy.grid, "query the grid-agent of every node of this grid file");
     en->add_option("--tenant", energy.tenant, "only this tenant");
     en->add_option("--job", energy.job, "only this job");
     en->add_option("--site", energy.site, "only this site");
