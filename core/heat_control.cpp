@@ -28,7 +28,7 @@ ControlDecision heat_control(ControllerState& s, const ControlInput& in,
         const double band = in.band > 0 ? in.band : 1.0;
         const double err = (in.target.value - t) / band;  // in bands, positive = too cold
         const double dt = std::max(0.0, in.dt_s);
-        if (t > in.max.value) {
+        if (t >= in.max.value) {
             d.mode = HeatMode::stop;
             d.fraction = 0;
         } else if (err > 1) {

@@ -5,7 +5,7 @@
 //   below target - band : open  (1.0: all slots, no cap)
 //   inside the band     : hold  (PI around a learnt holding fraction)
 //   above target + band : cut   (0.0: idle power only, no new tasks)
-//   above the site's max: stop  (running tasks are stopped and requeued)
+//   at the site's max:    stop  (running tasks are stopped and requeued)
 //   no trustworthy reading: safe mode (min power, or hold the last budget)
 // Room models fitted on real heaters err by 3-6 C open loop (FACTS.md), so
 // this uses feedback with a deadband and learns the holding power instead of

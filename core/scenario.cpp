@@ -91,10 +91,13 @@ Scenario parse_scenario(const std::string& text, const std::string& origin,
         for (auto& site : sc.grid.sites)
             if (site.kind != SiteKind::tank) site.thermal.outside = *sc.outside;
     }
+    if (!(sc.duration_s > 0)) throw usage_error(origin + ": duration must be positive, e.g. \"7d\"");
     if (sc.step_s < 1 || sc.step_s > 3600)
         throw usage_error(origin + ": step must be between 1s and 1h; 60s suits a week");
     if (sc.duration_s > 366.0 * 86400)
         throw usage_error(origin + ": duration over a year; simulate at most 366d");
+    if (t["job"] && !t["job"].as_array())
+        throw usage_error(origin + ": 'job' must be an array of tables; write each job as [[job]]");
     if (auto* jobs = t["job"].as_array()) {
         std::size_t i = 0;
         for (const auto& jn : *jobs) {
@@ -123,9 +126,14 @@ Scenario parse_scenario(const std::string& text, const std::string& origin,
             double every = 0;
             if ((*jt)["every"]) every = seconds_of(*(*jt)["every"].node(), where + " every");
             std::int64_t count = (*jt)["count"].value_or<std::int64_t>(every > 0 ? -1 : 1);
-            if (count == -1) count = static_cast<std::int64_t>(std::floor((sc.duration_s - j.arrival_s) / every)) + 1;
+            const bool count_given = static_cast<bool>((*jt)["count"]);
+            if (j.arrival_s >= sc.duration_s)
+                throw usage_error(where + ": arrives at or after the end of the run; make duration longer or arrival earlier");
+            // Arrivals strictly before the end: one at the end would never run.
+            if (count == -1) count = static_cast<std::int64_t>(std::ceil((sc.duration_s - j.arrival_s) / every));
             if (count < 1 || count > 100000)
-                throw usage_error(where + ": 'count' must be from 1 to 100000");
+                throw usage_error(where + (count_given ? ": 'count' must be from 1 to 100000"
+                                                       : ": 'every' gives over 100000 arrivals; use a longer 'every'"));
             if (count > 1 && every <= 0)
                 throw usage_error(where + ": 'count' above 1 needs 'every', e.g. every = \"24h\"");
             for (std::int64_t k = 0; k < count; ++k) {

@@ -19,7 +19,7 @@ const char* to_string(SimPolicy p) { return p == SimPolicy::heat_aware ? "heat-a
 SimPolicy parse_policy(const std::string& s) {
     if (s == "heat-aware") return SimPolicy::heat_aware;
     if (s == "unaware") return SimPolicy::unaware;
-    throw usage_error("unknown policy '" + s + "'; use heat-aware or unaware");
+    throw usage_error("unknown policy '" + s + "'; use heat-aware, unaware or both");
 }
 
 namespace {
@@ -50,6 +50,7 @@ struct NodeSim {
     std::uint32_t first_slot = 0;  // into the slot arrays
     double idle = 0, dyn = 0;      // W
     std::uint32_t busy = 0;
+    std::uint32_t busy_prio = 0;  // of which deadline or urgent work: never throttled
     std::uint32_t allowed = 0;
     std::uint32_t extra = 0;  // opened past the budget for deadlines
     double cap = 0;           // slots' worth of power the throttle lets through
@@ -180,6 +181,7 @@ SimResult simulate(const Scenario& sc, SimPolicy policy) {
                     slot_job[k] = -1;
                 }
                 n.busy = 0;
+                n.busy_prio = 0;
                 n.allowed = 0;
                 n.cap = 0;
             } else {
@@ -218,13 +220,20 @@ SimResult simulate(const Scenario& sc, SimPolicy policy) {
                                         sites[n.site].mode != HeatMode::stop};
                 if (caps[ni].usable) total += n.slots;
             }
+            // Work left: queued tasks, and what the running ones still need.
+            std::vector<double> left(jobs.size(), 0.0);
+            for (const auto& n : nodes) {
+                if (!n.busy_prio) continue;
+                for (std::uint32_t k = n.first_slot; k < n.first_slot + n.slots; ++k)
+                    if (slot_job[k] >= 0 && jobs[static_cast<std::size_t>(slot_job[k])].priority)
+                        left[static_cast<std::size_t>(slot_job[k])] += std::max(0.0, remaining[k]);
+            }
             std::uint64_t needed = 0;
             for (auto ji : prio) {
                 const auto& j = jobs[ji];
                 DeadlineNeed need;
                 need.task_s = j.def->task_s;
-                need.work_s = (static_cast<double>(j.queued) + 0.5 * static_cast<double>(j.running)) *
-                              j.def->task_s;
+                need.work_s = static_cast<double>(j.queued) * j.def->task_s + left[ji];
                 need.urgent = j.def->urgent;
                 need.time_left_s = j.deadline_abs > 0 ? j.deadline_abs - t : 0;
                 needed += slots_needed(need, total, nullptr);
@@ -248,6 +257,7 @@ SimResult simulate(const Scenario& sc, SimPolicy policy) {
                 slot_job[k] = static_cast<std::int32_t>(queue[q]);
                 remaining[k] = j.def->task_s;
                 ++n.busy;
+                if (j.priority) ++n.busy_prio;
             }
         };
         auto any_queued = [&](const std::vector<std::uint32_t>& q) {
@@ -275,29 +285,37 @@ SimResult simulate(const Scenario& sc, SimPolicy policy) {
             rotate = static_cast<std::uint32_t>((rotate + 1) % std::max<std::size_t>(1, nn));
         }
 
-        // 5. Run the step: throttled nodes progress slower and draw less.
+        // 5. Run the step: throttled work progresses slower and draws less;
+        // deadline and urgent work runs at full speed (it was let in past the
+        // budget on purpose), the rest shares what the budget leaves.
         for (auto& s : sites) s.free_allowed = 0;
         std::vector<double> site_power(sites.size(), 0.0);
         std::vector<double> site_override(sites.size(), 0.0);
         for (auto& n : nodes) {
-            const double cap_eff = std::min<double>(n.slots, n.cap + n.extra);
-            const double running = std::min<double>(n.busy, cap_eff);
-            const double rate = n.busy ? std::min(1.0, cap_eff / n.busy) : 0.0;
+            const double prio_run = n.busy_prio;
+            const double normal = n.busy - n.busy_prio;
+            const double normal_cap = std::max(0.0, std::min<double>(n.slots, n.cap) - prio_run);
+            const double normal_run = std::min(normal, normal_cap);
+            const double normal_rate = normal > 0 ? std::min(1.0, normal_cap / normal) : 0.0;
             const double per_slot = n.slots ? n.dyn / n.slots : 0.0;
+            const double running = prio_run + normal_run;
             site_power[n.site] += n.idle + per_slot * running;
-            site_override[n.site] += per_slot * (running - std::min<double>(n.busy, n.cap));
+            site_override[n.site] += per_slot * std::max(0.0, running - n.cap);
             if (n.allowed > n.busy) sites[n.site].free_allowed += n.allowed - n.busy;
-            if (!n.busy || rate <= 0) continue;
+            if (!n.busy) continue;
             for (std::uint32_t k = n.first_slot; k < n.first_slot + n.slots; ++k) {
                 if (slot_job[k] < 0) continue;
+                auto& j = jobs[static_cast<std::size_t>(slot_job[k])];
+                const double rate = j.priority ? 1.0 : normal_rate;
+                if (rate <= 0) continue;
                 remaining[k] -= dt * rate;
                 if (remaining[k] > 1e-9) continue;
-                auto& j = jobs[static_cast<std::size_t>(slot_job[k])];
                 --j.running;
                 ++j.done;
                 if (j.done == j.def->tasks) j.finish = t + dt + remaining[k] / rate;
                 slot_job[k] = -1;
                 --n.busy;
+                if (j.priority) --n.busy_prio;
             }
         }
 
@@ -331,7 +349,9 @@ SimResult simulate(const Scenario& sc, SimPolicy policy) {
                 s.err_ks += std::fabs(t1 - s.target) * dt;
                 s.settled_s += dt;
             }
-            if (t1 <= s.target + s.def->band) s.cooling = false;
+            // The cool-down after a target cut is exempt while the site is
+            // cooling; kept hot (not falling), it is overshoot again.
+            if (t1 <= s.target + s.def->band || t1 >= t0) s.cooling = false;
             if (!s.cooling && (s.settled || t1 > s.target)) s.overshoot = std::max(s.overshoot, t1 - s.target);
         }
         t += dt;

@@ -54,7 +54,14 @@ struct HeatArgs {
     bool json = false;
 };
 
+struct NodesArgs {
+    std::optional<std::string> grid;
+    std::vector<std::string> agents;
+    bool json = false;
+};
+
 int cmd_run(const RunArgs& args);
+int cmd_nodes(const NodesArgs& args);
 int cmd_sim(const SimArgs& args);
 int cmd_heat(const HeatArgs& args);
 int cmd_energy(const EnergyArgs& args);

@@ -112,6 +112,12 @@ int main(int argc, char** argv) {
     en->add_option("--by", energy.by, "group by tenant, job, site, node or day (default tenant)");
     en->add_option("--format", energy.format, "table, csv or json (default table)");
 
+    hearth::NodesArgs nodes;
+    auto* no = app.add_subcommand("nodes", "list the grid's nodes as their agents see them now");
+    no->add_option("--grid", nodes.grid, "grid file (hearth-grid(5)): ask the agent of each node");
+    no->add_option("--agent", nodes.agents, "also ask this grid-agent URL (repeatable)");
+    no->add_flag("--json", nodes.json, "one JSON object");
+
     hearth::SimArgs sim;
     auto* si = app.add_subcommand("sim", "run heat controllers and dispatch on a scenario in virtual time");
     si->add_option("scenario", sim.scenario, "scenario file (hearth-scenario(5))")->required();
@@ -168,6 +174,7 @@ int main(int argc, char** argv) {
         if (ca->parsed()) return hearth::cmd_cancel(job, wait);
         if (en->parsed()) return hearth::cmd_energy(energy);
         if (si->parsed()) return hearth::cmd_sim(sim);
+        if (no->parsed()) return hearth::cmd_nodes(nodes);
         if (he->parsed()) return hearth::cmd_heat(heat);
     } catch (const hearth::Error& e) {
         std::cerr << "hearth: " << e.what() << "\n";

@@ -186,4 +186,33 @@ BOOST_AUTO_TEST_CASE(out_of_bounds_targets_are_refused_and_nothing_changes) {
     BOOST_TEST(agent.heat()["schedule"].get<std::string>().empty());
 }
 
+BOOST_AUTO_TEST_CASE(nodes_lists_each_node_as_its_agent_sees_it) {
+    TempDir t;
+    write_grid(t / "grid.toml", 25);
+    HeatAgent agent(t.path, t / "grid.toml");
+    BOOST_TEST_REQUIRE(wait_for([&] { return agent.heat().value("mode", "") == "cut"; },
+                                std::chrono::seconds(5)));
+    // The same grid as a facility manager's copy, with the agents' addresses;
+    // n2's agent does not exist.
+    std::ofstream(t / "view.toml")
+        << "[[site]]\nname = \"lab\"\nkind = \"room\"\ntarget = 20\nmin = 10\nmax = 30\n"
+        << "[[node]]\nname = \"n1\"\nsite = \"lab\"\nslots = 2\nagent = \"" << agent.url() << "\"\n"
+        << "[[node]]\nname = \"n2\"\nsite = \"lab\"\nslots = 2\nagent = \"http://127.0.0.1:9\"\n";
+    auto r = run_hearth({"nodes", "--grid", "view.toml", "--json"}, t.path);
+    BOOST_TEST(r.code == 0, r.err);
+    auto j = nlohmann::json::parse(r.out);
+    BOOST_TEST_REQUIRE(j["nodes"].size() == 2u);
+    BOOST_TEST(j["nodes"][0]["state"] == "up");
+    BOOST_TEST(j["nodes"][0]["mode"] == "cut");
+    BOOST_TEST(j["nodes"][0]["slots_allowed"].get<int>() == 0);
+    BOOST_TEST(j["nodes"][1]["state"] == "unreachable");
+    auto table = run_hearth({"nodes", "--grid", "view.toml"}, t.path);
+    BOOST_TEST(table.out.find("unreachable") != std::string::npos, table.out);
+    auto none = run_hearth({"nodes", "--agent", "http://127.0.0.1:9"}, t.path);
+    BOOST_TEST(none.code == 3);
+    auto bad = run_hearth({"nodes"}, t.path);
+    BOOST_TEST(bad.code == 2);
+    BOOST_TEST(bad.err.find("--grid") != std::string::npos, bad.err);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
