@@ -30,15 +30,20 @@ std::uint64_t AppendFile::append(std::string_view data) {
 }
 
 void AppendFile::sync() {
+    const std::uint64_t durable = m_size - m_buffer.size();
     std::size_t done = 0;
     while (done < m_buffer.size()) {
         ssize_t n = ::write(m_fd, m_buffer.data() + done, m_buffer.size() - done);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
             int e = errno;
-            // Drop what reached the file partially from the buffer: a reader
-            // ignores a torn last line, and retrying would duplicate the head.
-            m_buffer.erase(0, done);
+            // Cut what reached the file partially (a full disk takes the head of
+            // a batch): no torn line is left for a later append to land behind,
+            // and the whole batch stays buffered for a retry. Shrinking a file
+            // works on a full disk; if it fails anyway, drop the written head
+            // so that a retry does not duplicate it (readers ignore a torn end).
+            if (done > 0 && ::ftruncate(m_fd, static_cast<off_t>(durable)) != 0)
+                m_buffer.erase(0, done);
             throw Error("cannot write " + m_path + ": " + std::strerror(e) +
                         (e == ENOSPC ? "; free space on that filesystem, then run 'hearth resume'"
                                      : ""));

@@ -165,7 +165,19 @@ void Dispatcher::on_completion(int rank, Completion& c) {
             // is the commit. A crash between the two reruns the task, whose
             // rerun rewrites its own files.
             for (const auto& f : c.outputs) {
-                write_file_atomic(m_dir.out() + "/" + f.path, f.data, f.mode);
+                try {
+                    write_file_atomic(m_dir.out() + "/" + f.path, f.data, f.mode);
+                } catch (const Error&) {
+                    // A full disk stops the job: first commit what completed
+                    // before, whose outputs are in place (logs first, as the
+                    // journal's lines point into them), if there is room.
+                    try {
+                        m_logs.sync();
+                        m_journal.sync();
+                    } catch (const Error&) {
+                    }
+                    throw;
+                }
                 m_owners[f.path] = c.task;
             }
         }

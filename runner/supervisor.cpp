@@ -5,11 +5,14 @@
 #include <sys/syscall.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -110,6 +113,31 @@ std::map<std::string, std::string> dead_hosts(const LaunchPlan& plan, const std:
         for (const auto& h : hosts)
             if (same_host(lost, h)) dead[h] = "mpirun lost communication with its daemon there";
     return dead;
+}
+
+// Whether the job directory's filesystem has no room left: less than a few
+// pages for this user (root may also use an ext4 volume's reserved blocks).
+bool job_dir_full(const JobDir& dir) {
+    struct statvfs v {};
+    if (::statvfs(dir.path.c_str(), &v) != 0) return false;
+    const auto blocks = ::geteuid() == 0 ? v.f_bfree : v.f_bavail;
+    return static_cast<unsigned long long>(blocks) * v.f_frsize < 64 * 1024;
+}
+
+bool says_no_space(const std::string& error) {
+    return error.find(std::strerror(ENOSPC)) != std::string::npos;
+}
+
+// One line with the problem and the fix, whichever write of the dispatcher
+// (an output, the log store, the journal) found the disk full. `cause` is
+// the dispatcher's error without its own advice, or empty when it could not
+// even journal one.
+std::string out_of_space(const JobDir& dir, std::string cause) {
+    cause = cause.substr(0, cause.find("; "));
+    if (cause.empty()) cause = std::strerror(ENOSPC);
+    return "the job directory " + dir.path + " is out of space (" + cause +
+           "); dispatching stopped with every committed task kept: free space on its " +
+           "filesystem, then 'hearth resume " + dir.path + "'";
 }
 
 class Reporter {
@@ -251,6 +279,7 @@ int supervise(const JobDir& dir, const SuperviseOptions& opt) {
     unsigned relaunches = 0;
     unsigned launched = 0;
     std::string failure;
+    ExitCode fail_code = ExitCode::no_grid;
     for (;;) {
         std::uint64_t committed_before = rep.state().committed.size();
         std::uint64_t launches_before = rep.launches();
@@ -284,6 +313,13 @@ int supervise(const JobDir& dir, const SuperviseOptions& opt) {
         tail.poll([&](const nlohmann::json& r) { rep.on_record(r); });
         rep.draw(true);
         if (rep.state().end) break;
+        // A dispatcher that found the disk full may not have had room to say
+        // so: relaunching into the same full disk would not help.
+        if (job_dir_full(dir)) {
+            failure = out_of_space(dir, "");
+            fail_code = ExitCode::internal;
+            break;
+        }
         bool started = rep.launches() > launches_before;
         bool progress = rep.state().committed.size() > committed_before;
         std::string why = WIFEXITED(status) ? "exited with status " + std::to_string(WEXITSTATUS(status))
@@ -367,9 +403,11 @@ int supervise(const JobDir& dir, const SuperviseOptions& opt) {
     std::string state = s.end ? s.end->value("state", "unknown") : "failed";
     int code = 0;
     if (state == "error" && failure.empty()) {
-        failure = "the dispatcher stopped: " + s.end->value("error", std::string("unknown error"));
+        const std::string error = s.end->value("error", std::string("unknown error"));
+        failure =
+            says_no_space(error) ? out_of_space(dir, error) : "the dispatcher stopped: " + error;
         code = static_cast<int>(ExitCode::internal);
-    } else if (!failure.empty()) code = static_cast<int>(ExitCode::no_grid);
+    } else if (!failure.empty()) code = static_cast<int>(fail_code);
     else if (state == "stalled") code = static_cast<int>(ExitCode::no_grid);
     else if (state == "cancelled" || !s.failed.empty() || s.committed.size() < total) code = 1;
 
@@ -400,10 +438,20 @@ int supervise(const JobDir& dir, const SuperviseOptions& opt) {
                               {"outputs", dir.out()}};
     if (!failure.empty()) summary["error"] = failure;
     {
+        // On a full disk a short write must not replace the last good summary.
         std::ofstream out(dir.summary() + ".tmp");
         out << summary.dump(2) << "\n";
+        out.close();
+        std::error_code ec;
+        if (out) {
+            fs::rename(dir.summary() + ".tmp", dir.summary(), ec);
+        } else {
+            fs::remove(dir.summary() + ".tmp", ec);
+            if (failure.empty())
+                std::cerr << "hearth: cannot write " << dir.summary() << " (is its disk full?); "
+                          << "'hearth status " << dir.path << "' shows the same from the journal\n";
+        }
     }
-    fs::rename(dir.summary() + ".tmp", dir.summary());
 
     if (opt.json) {
         nlohmann::json ev = summary;
