@@ -46,7 +46,7 @@ BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 include examples/risk-mc/build.mk
 .DEFAULT_GOAL := all
 
-.PHONY: bench-sim all deps build test test-unit test-integration test-asan demo bench bench-agent install man clean format
+.PHONY: bench-soak bench-sim all deps build test test-unit test-integration test-asan demo bench bench-agent install man clean format
 all: $(HEARTH) $(AGENT) $(UNIT) $(INTEG) $(BENCH_BIN) $(RISK_MC_BIN)
 build: all
 
@@ -116,6 +116,12 @@ bench: deps
 bench-agent: deps
 	@$(MAKE) --no-print-directory -j2 $(HEARTH) $(AGENT)
 	@bench/agent.sh $(BUILD)
+
+# Two tenants' 100,000 tasks on a 3-host test grid with hosts killed and
+# restored (root only; bench/README.md).
+bench-soak: deps
+	@$(MAKE) --no-print-directory -j2 $(HEARTH) $(AGENT)
+	@bench/soak.sh $(BUILD)
 
 # hearth sim on 1,000 sites and 10,000 nodes for a week (bench/README.md).
 bench-sim: deps
