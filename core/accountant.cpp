@@ -1,12 +1,38 @@
 #include "accountant.hpp"
 
 #include <algorithm>
+#include <sstream>
 
 #include "attribution.hpp"
 #include "error.hpp"
 #include "proc_cpu.hpp"
 
 namespace hearth {
+
+bool operator==(const TaskKey& a, const TaskKey& b) {
+    return a.tenant == b.tenant && a.job == b.job && a.task == b.task && a.attempt == b.attempt;
+}
+
+std::optional<std::uint64_t> process_start_ticks(const FsRoot& fs, pid_t pid) {
+    if (pid <= 0) return std::nullopt;
+    ReadResult r = fs.read("/proc/" + std::to_string(pid) + "/stat");
+    if (!r.text) return std::nullopt;
+    // The command name (field 2) may hold spaces and parentheses: count the
+    // fields from the last ')'. Field 3 is the first after it.
+    auto close = r.text->rfind(')');
+    if (close == std::string::npos) return std::nullopt;
+    std::istringstream in(r.text->substr(close + 1));
+    std::string field;
+    for (int i = 3; i <= 22; ++i)
+        if (!(in >> field)) return std::nullopt;
+    if (field.empty() || field.find_first_not_of("0123456789") != std::string::npos)
+        return std::nullopt;
+    try {
+        return std::stoull(field);
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
 
 Accountant::Accountant(EnergySource& source, std::shared_ptr<const FsRoot> fs,
                        std::shared_ptr<const Clock> clock, AccountantConfig cfg,
@@ -138,6 +164,7 @@ std::uint64_t Accountant::register_task(const Registration& r, IntervalRecord& c
     closed = close_interval(std::nullopt);
     Tracked t;
     t.reg = r;
+    if (t.reg.start_ticks == 0) t.reg.start_ticks = process_start_ticks(*m_fs, r.pid).value_or(0);
     t.since = m_last_time;
     if (auto c = tree_cpu_seconds(*m_fs, r.pid)) t.cpu_prev = *c;
     std::uint64_t id = m_next_id++;
@@ -158,6 +185,33 @@ TaskTotals Accountant::unregister_task(std::uint64_t id, std::optional<double> f
     if (m_cycles) m_cycles->detach(id);
     m_tasks.erase(id);
     return totals;
+}
+
+std::optional<std::uint64_t> Accountant::find_task(const TaskKey& key,
+                                                   std::optional<pid_t> pid) const {
+    for (const auto& [id, t] : m_tasks)
+        if (t.reg.key == key && (!pid || t.reg.pid == *pid)) return id;
+    return std::nullopt;
+}
+
+bool Accountant::adopt_task(const TaskView& saved) {
+    const Registration& r = saved.reg;
+    if (saved.id == 0 || m_tasks.count(saved.id) || r.key.tenant.empty() || r.pid <= 0 ||
+        r.cores == 0 || r.start_ticks == 0)
+        return false;
+    // A pid alone may name another process by now: the start time must match.
+    auto ticks = process_start_ticks(*m_fs, r.pid);
+    if (!ticks || *ticks != r.start_ticks) return false;
+    Tracked t;
+    t.reg = r;
+    t.totals = saved.totals;
+    t.since = m_clock->now();
+    if (auto c = tree_cpu_seconds(*m_fs, r.pid)) t.cpu_prev = *c;
+    if (m_cycles && m_cycles->attach(saved.id, r.pid))
+        t.cycles_prev = m_cycles->cycles(saved.id).value_or(0);
+    m_tasks.emplace(saved.id, std::move(t));
+    reserve_ids(saved.id + 1);
+    return true;
 }
 
 std::vector<TaskView> Accountant::tasks() const {

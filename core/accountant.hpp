@@ -6,6 +6,7 @@
 // ledger record; each task keeps a running total the worker gets back.
 #include <sys/types.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -35,11 +36,20 @@ struct TaskKey {
     std::uint32_t attempt = 1;
 };
 
+bool operator==(const TaskKey& a, const TaskKey& b);
+
 struct Registration {
     TaskKey key;
     pid_t pid = 0;
     unsigned cores = 1;
+    // The pid's start time (/proc/PID/stat field 22, clock ticks since boot),
+    // which tells the process apart from a later one given the same pid.
+    // 0: not known yet; register_task() reads it.
+    std::uint64_t start_ticks = 0;
 };
+
+// Field 22 of /proc/PID/stat; nullopt when the process is gone or the line unreadable.
+std::optional<std::uint64_t> process_start_ticks(const FsRoot& fs, pid_t pid);
 
 struct TaskTotals {
     Microjoules energy{};
@@ -72,6 +82,21 @@ public:
     TaskTotals unregister_task(std::uint64_t id, std::optional<double> final_cpu_s,
                                IntervalRecord& closed);
     bool has_task(std::uint64_t id) const { return m_tasks.count(id) != 0; }
+    // The task registered for this attempt (and this pid, when given).
+    std::optional<std::uint64_t> find_task(const TaskKey& key,
+                                           std::optional<pid_t> pid = std::nullopt) const;
+
+    // After an agent restart: takes back a task an earlier run registered,
+    // from what it saved (id, registration with start_ticks, totals charged
+    // so far). Only while its pid is still the same process (alive, same
+    // start time): false otherwise, and for a bad or taken id. Its CPU time
+    // is counted from now: what it used while no agent ran is in the gap the
+    // house pays. Closes no interval.
+    bool adopt_task(const TaskView& saved);
+    // The id the next registration gets; ids below `next` are never handed
+    // out again (a worker may still hold them from before a restart).
+    std::uint64_t next_id() const { return m_next_id; }
+    void reserve_ids(std::uint64_t next) { m_next_id = std::max(m_next_id, next); }
 
     std::vector<TaskView> tasks() const;
     Watts last_power() const { return m_last_power; }

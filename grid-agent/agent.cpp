@@ -105,11 +105,16 @@ Agent::Agent(AgentConfig cfg, std::shared_ptr<const FsRoot> fs, std::shared_ptr<
         m_choice.source->resume(*checkpoint, elapsed < 0 ? 0 : elapsed);
     }
     m_acct = std::make_unique<Accountant>(*m_choice.source, m_fs, m_clock, ac, m_cycles.get());
+    // Before any interval closes: the tasks' CPU and the node's are counted
+    // from the same moment.
+    restore_tasks();
     if (gap_since) {
         if (auto gap = m_acct->startup_gap(*gap_since)) {
             m_ledger->commit(*gap, {{"last_t1_ms", std::to_string(gap->t1_ms)},
                                     {"source", gap->source},
-                                    {"checkpoint", m_choice.source->checkpoint()}});
+                                    {"checkpoint", m_choice.source->checkpoint()},
+                                    {"tasks", tasks_state()}});
+            m_tasks_dirty = false;
             log_line("resumed the counters: " + std::to_string(gap->energy.value) +
                      " uJ used while no agent ran, charged to the house as a gap");
         }
@@ -129,6 +134,61 @@ Agent::~Agent() {
     if (m_listen_fd >= 0) ::close(m_listen_fd);
 }
 
+std::string Agent::tasks_state() const {
+    // No running totals: what the ledger charged an attempt is its total, so
+    // this changes only when a task comes or goes, not with every interval.
+    nlohmann::json tasks = nlohmann::json::array();
+    for (const auto& t : m_acct->tasks())
+        tasks.push_back({{"id", t.id},
+                         {"tenant", t.reg.key.tenant},
+                         {"job", t.reg.key.job},
+                         {"task", t.reg.key.task},
+                         {"attempt", t.reg.key.attempt},
+                         {"pid", t.reg.pid},
+                         {"cores", t.reg.cores},
+                         {"start_ticks", t.reg.start_ticks}});
+    return nlohmann::json{{"next_id", m_acct->next_id()}, {"tasks", tasks}}.dump();
+}
+
+void Agent::restore_tasks() {
+    // Each task's total so far is what the ledger charged its attempt: the
+    // last committed interval, no more (what it used since is in the startup
+    // gap, which the house pays).
+    auto saved = m_ledger->state("tasks");
+    if (!saved) return;
+    m_tasks_dirty = true;  // saved again with the next interval, without the dropped ones
+    std::string adopted, dropped;
+    try {
+        auto j = nlohmann::json::parse(*saved);
+        m_acct->reserve_ids(j.at("next_id").get<std::uint64_t>());
+        for (const auto& t : j.at("tasks")) {
+            TaskView v;
+            v.id = t.at("id").get<std::uint64_t>();
+            v.reg.key.tenant = t.at("tenant").get<std::string>();
+            v.reg.key.job = t.at("job").get<std::string>();
+            v.reg.key.task = t.at("task").get<std::int64_t>();
+            v.reg.key.attempt = t.at("attempt").get<std::uint32_t>();
+            v.reg.pid = t.at("pid").get<pid_t>();
+            v.reg.cores = t.at("cores").get<unsigned>();
+            v.reg.start_ticks = t.at("start_ticks").get<std::uint64_t>();
+            v.totals.energy =
+                m_ledger->task_energy(v.reg.key.job, v.reg.key.task, v.reg.key.attempt);
+            v.totals.estimated = m_choice.source->estimated();
+            std::string& list = m_acct->adopt_task(v) ? adopted : dropped;
+            list += (list.empty() ? "" : " ") + std::to_string(v.id);
+        }
+    } catch (const nlohmann::json::exception& e) {
+        log_line(std::string("warning: the saved task registrations are unreadable (") + e.what() +
+                 "); their tasks' energy from now on goes to the house");
+        return;
+    }
+    if (!adopted.empty())
+        log_line("re-adopted tasks registered before the restart, ids " + adopted);
+    if (!dropped.empty())
+        log_line("dropped tasks whose processes ended while no agent ran, ids " + dropped +
+                 "; their workers get what the ledger charged them");
+}
+
 void Agent::commit(const IntervalRecord& rec) {
     if (m_heat) m_heat->on_interval(rec.energy.value, static_cast<double>(rec.t1_ms - rec.t0_ms) / 1000.0);
     std::map<std::string, std::string> state{
@@ -136,7 +196,9 @@ void Agent::commit(const IntervalRecord& rec) {
         {"source", rec.source},
         {"checkpoint", m_choice.source->checkpoint()}};
     if (m_heat) state["heat"] = m_heat->checkpoint();
+    if (m_tasks_dirty) state["tasks"] = tasks_state();
     m_ledger->commit(rec, state);
+    m_tasks_dirty = false;
     m_node_uj += rec.energy.value;
     for (const auto& c : rec.charges) {
         std::string key = c.tenant.empty() ? "house" : c.tenant;
@@ -159,8 +221,12 @@ nlohmann::json Agent::handle_request(const nlohmann::json& req) {
             r.cores = req.value("cores", 1u);
             if (r.key.tenant.empty() || r.pid <= 0 || r.cores == 0)
                 throw usage_error("register needs a tenant, a pid > 0 and cores > 0");
+            // A worker sends again when it lost the reply (the agent was
+            // killed after committing): the same attempt keeps its id.
+            if (auto id = m_acct->find_task(r.key, r.pid)) return {{"ok", true}, {"id", *id}};
             IntervalRecord closed;
             std::uint64_t id = m_acct->register_task(r, closed);
+            m_tasks_dirty = true;
             commit(closed);
             return {{"ok", true}, {"id", id}};
         }
@@ -168,8 +234,30 @@ nlohmann::json Agent::handle_request(const nlohmann::json& req) {
             std::uint64_t id = req.at("id").get<std::uint64_t>();
             std::optional<double> cpu;
             if (req.contains("cpu_s")) cpu = req.at("cpu_s").get<double>();
+            if (req.contains("job")) {
+                // The worker names the attempt: ids do not outlive a lost
+                // ledger, and an attempt that is no longer registered (its
+                // unregister was committed but the reply lost, or it ended
+                // while no agent ran) gets what the ledger charged it, which
+                // is final.
+                TaskKey key;
+                key.tenant = req.at("tenant").get<std::string>();
+                key.job = req.at("job").get<std::string>();
+                key.task = req.at("task").get<std::int64_t>();
+                key.attempt = req.at("attempt").get<std::uint32_t>();
+                auto found = m_acct->find_task(key);
+                if (!found) {
+                    Microjoules e = m_ledger->task_energy(key.job, key.task, key.attempt);
+                    return {{"ok", true},
+                            {"energy_uj", e.value},
+                            {"estimated", m_choice.source->estimated()},
+                            {"from_ledger", true}};
+                }
+                id = *found;
+            }
             IntervalRecord closed;
             TaskTotals t = m_acct->unregister_task(id, cpu, closed);
+            m_tasks_dirty = true;
             commit(closed);
             return {{"ok", true}, {"energy_uj", t.energy.value}, {"estimated", t.estimated}};
         }

@@ -49,6 +49,11 @@ public:
 
 private:
     void commit(const IntervalRecord& rec);
+    // The registered tasks as saved in the ledger's state (key "tasks", with
+    // the interval of each register and unregister), and their re-adoption
+    // after a restart.
+    std::string tasks_state() const;
+    void restore_tasks();
     void heat_step(const IntervalRecord& rec);
     void serve_socket();
     void serve_connection(int fd);
@@ -65,6 +70,8 @@ private:
     std::unique_ptr<Ledger> m_ledger;
     std::map<std::string, std::uint64_t> m_tenant_uj;  // for /metrics, monotonic
     std::uint64_t m_node_uj = 0;
+    // The registered tasks changed since the ledger's state last saved them.
+    bool m_tasks_dirty = false;
     std::unique_ptr<HeatControl> m_heat;  // null without a grid file
     Clock::TimePoint m_next_control{};
 

@@ -51,7 +51,20 @@ struct Running {
     bool handed_back = false;  // stopped because the site passed its maximum
     bool overridden = false;   // started past the heat budget (deadline)
     std::optional<std::uint64_t> agent_id;  // registration with the node's grid-agent
+    bool agent_retry = false;               // the agent was unreachable: register later
 };
+
+// A finished attempt whose energy figure the agent could not give (it was
+// down): its completion waits for the agent to come back, up to a limit.
+struct AwaitingEnergy {
+    Completion c;
+    std::uint64_t agent_id = 0;
+    double cpu_s = 0;
+    Clock::time_point give_up;
+};
+// An agent restarted by an upgrade is back within seconds; past this the
+// attempt is reported without a figure (the summary counts attempts with one).
+constexpr auto k_energy_wait = std::chrono::seconds(10);
 
 class Worker {
 public:
@@ -78,12 +91,15 @@ private:
     unsigned target_backlog() const;
     unsigned capacity() const;
     void refresh_budget();
+    void register_with_agent(Running& r);
+    void retry_agent();
 
     MpiLink& m_link;
     std::string m_job_dir;
     JobConfig m_cfg;
     AgentClient m_agent;
     bool m_agent_noted = false;
+    std::vector<AwaitingEnergy> m_awaiting;
     Topology m_topo;
     std::unique_ptr<ScratchArea> m_scratch;
     std::vector<std::vector<unsigned>> m_plan;
@@ -231,15 +247,59 @@ void Worker::start_one(Queued q, unsigned slot) {
             g_groups[i] = r.child.pid;
             break;
         }
-    r.agent_id = m_agent.register_task(m_cfg.tenant, m_cfg.job, r.a.task, r.a.attempt,
-                                       r.child.pid, static_cast<unsigned>(m_plan[slot].size()));
+    register_with_agent(r);
+    m_slot_busy[slot] = true;
+    r.overridden = m_heat.known && m_running.size() >= m_heat.allowed;
+    m_running.emplace(r.child.pid, std::move(r));
+}
+
+void Worker::register_with_agent(Running& r) {
+    auto got = m_agent.register_task(m_cfg.tenant, m_cfg.job, r.a.task, r.a.attempt, r.child.pid,
+                                     static_cast<unsigned>(m_plan[r.slot].size()));
+    r.agent_retry = got.reply == AgentReply::unreachable;
+    if (got.reply == AgentReply::ok) r.agent_id = got.id;
     if (!r.agent_id && !m_agent_noted && !m_agent.why_not().empty()) {
         std::cerr << "hearth worker " << m_cfg.node << ": " << m_agent.why_not() << std::endl;
         m_agent_noted = true;
     }
-    m_slot_busy[slot] = true;
-    r.overridden = m_heat.known && m_running.size() >= m_heat.allowed;
-    m_running.emplace(r.child.pid, std::move(r));
+}
+
+// The agent was unreachable (restarting): register the tasks that started
+// meanwhile, and fetch the figures of attempts that ended meanwhile. The
+// client tries to connect at most once a second, so this costs nothing while
+// the agent is away.
+void Worker::retry_agent() {
+    for (auto& [pid, r] : m_running) {
+        if (!r.agent_retry) continue;
+        register_with_agent(r);
+        if (r.agent_retry) break;  // still away
+    }
+    if (m_awaiting.empty()) return;
+    const auto now = Clock::now();
+    bool reachable = true;
+    std::vector<AwaitingEnergy> still;
+    for (auto& w : m_awaiting) {
+        AgentReply reply = AgentReply::unreachable;
+        if (reachable) {
+            auto got = m_agent.unregister_task(w.agent_id, w.cpu_s, m_cfg.tenant, m_cfg.job,
+                                               w.c.task, w.c.attempt);
+            reply = got.reply;
+            if (reply == AgentReply::ok) {
+                w.c.energy_uj = got.energy.energy_uj;
+                w.c.energy_state =
+                    got.energy.estimated ? EnergyState::estimated : EnergyState::measured;
+            }
+        }
+        if (reply == AgentReply::unreachable) {
+            reachable = false;
+            if (now < w.give_up) {
+                still.push_back(std::move(w));
+                continue;
+            }
+        }
+        add_done(std::move(w.c));
+    }
+    m_awaiting = std::move(still);
 }
 
 void Worker::start_ready() {
@@ -327,14 +387,23 @@ void Worker::finalize(Running& r, const ExitInfo& e) {
     }
     c.log = read_capped(r.log, k_log_cap);
     m_scratch->release(r.dir);
-    if (r.agent_id) {
-        if (auto got = m_agent.unregister_task(*r.agent_id, e.cpu_s)) {
-            c.energy_uj = got->energy_uj;
-            c.energy_state = got->estimated ? EnergyState::estimated : EnergyState::measured;
-        }
-    }
     double d = static_cast<double>(c.wall_ms);
     m_mean_ms = m_mean_ms < 0 ? d : 0.8 * m_mean_ms + 0.2 * d;
+    if (r.agent_id) {
+        auto got = m_agent.unregister_task(*r.agent_id, e.cpu_s, m_cfg.tenant, m_cfg.job, c.task,
+                                           c.attempt);
+        if (got.reply == AgentReply::unreachable && !m_kill) {
+            // The ledger may hold charges for this attempt: wait for the
+            // agent, so that the job's total stays the ledger's.
+            m_awaiting.push_back(
+                AwaitingEnergy{std::move(c), *r.agent_id, e.cpu_s, Clock::now() + k_energy_wait});
+            return;
+        }
+        if (got.reply == AgentReply::ok) {
+            c.energy_uj = got.energy.energy_uj;
+            c.energy_state = got.energy.estimated ? EnergyState::estimated : EnergyState::measured;
+        }
+    }
     add_done(std::move(c));
 }
 
@@ -424,6 +493,7 @@ int Worker::run() {
         start_ready();
         std::size_t before = m_done.size();
         reap_finished();
+        retry_agent();
         enforce_timeouts();
         if (m_done.size() != before) active = true;
         maybe_report();
@@ -447,6 +517,8 @@ int Worker::run() {
         }
         m_backoff.grow();
     }
+    for (auto& w : m_awaiting) add_done(std::move(w.c));
+    m_awaiting.clear();
     // Completions of killed tasks are not needed: rank 0 has stopped counting.
     if (!m_kill && !m_done.empty()) {
         Report rep;
