@@ -480,6 +480,28 @@ void Agent::start_http() {
     m_http_thread = std::thread([this] { m_http->listen_after_bind(); });
 }
 
+void Agent::drop_dead_tasks() {
+    // A task whose process is gone without an unregister (its worker was
+    // killed: a relaunch after a lost host takes every rank down) would be
+    // charged a share of the node for ever. Once a second, drop those whose
+    // pid is no longer the process registered (gone, or reused); a late
+    // unregister still gets the attempt's figure from the ledger.
+    if (++m_liveness_tick % std::max(1, static_cast<int>(m_cfg.rate_hz)) != 0) return;
+    std::vector<std::uint64_t> dead;
+    for (const auto& t : m_acct->tasks()) {
+        if (t.reg.start_ticks == 0) continue;  // unknown at registration: cannot tell
+        auto now = process_start_ticks(*m_fs, t.reg.pid);
+        if (!now || *now != t.reg.start_ticks) dead.push_back(t.id);
+    }
+    for (auto id : dead) {
+        IntervalRecord closed;
+        m_acct->unregister_task(id, std::nullopt, closed);
+        m_tasks_dirty = true;
+        commit(closed);
+        log_line("task " + std::to_string(id) + " ended without being unregistered; dropped");
+    }
+}
+
 void Agent::run() {
     // The registration socket: local only, for this node's worker.
     std::filesystem::path sp(m_cfg.socket);
@@ -516,6 +538,7 @@ void Agent::run() {
         {
             std::lock_guard<std::mutex> lock(m_mu);
             commit(m_acct->sample());  // also the last interval, on stop
+            drop_dead_tasks();
             if (m_heat)
                 for (const auto& t : m_acct->tasks()) tasks.push_back(ThrottleTask{t.reg.pid, -1});
         }

@@ -49,6 +49,7 @@ public:
 
 private:
     void commit(const IntervalRecord& rec);
+    void drop_dead_tasks();  // m_mu held
     // The registered tasks as saved in the ledger's state (key "tasks", with
     // the interval of each register and unregister), and their re-adoption
     // after a restart.
@@ -72,6 +73,7 @@ private:
     std::uint64_t m_node_uj = 0;
     // The registered tasks changed since the ledger's state last saved them.
     bool m_tasks_dirty = false;
+    unsigned m_liveness_tick = 0;
     std::unique_ptr<HeatControl> m_heat;  // null without a grid file
     Clock::TimePoint m_next_control{};
 

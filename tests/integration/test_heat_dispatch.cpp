@@ -215,4 +215,28 @@ BOOST_AUTO_TEST_CASE(nodes_lists_each_node_as_its_agent_sees_it) {
     BOOST_TEST(bad.err.find("--grid") != std::string::npos, bad.err);
 }
 
+BOOST_AUTO_TEST_CASE(a_task_whose_process_died_unregistered_is_dropped) {
+    // A worker killed with its tasks (a relaunch after a lost host) never
+    // unregisters them: the agent must stop charging them.
+    TempDir t;
+    write_grid(t / "grid.toml", 15);
+    HeatAgent agent(t.path, t / "grid.toml");
+    pid_t child = -1;
+    std::vector<char*> argv = {const_cast<char*>("sleep"), const_cast<char*>("30"), nullptr};
+    BOOST_TEST_REQUIRE(::posix_spawnp(&child, "sleep", nullptr, nullptr, argv.data(), environ) == 0);
+    std::string reg = sh_out("printf '%s\\n' '{\"op\":\"register\",\"tenant\":\"t\",\"job\":\"j\",\"task\":0,"
+                             "\"attempt\":1,\"pid\":" + std::to_string(child) + ",\"cores\":1}' | "
+                             "python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); "
+                             "s.sendall(sys.stdin.buffer.read()); print(s.recv(4096).decode())' " + quote(agent.socket));
+    BOOST_TEST_REQUIRE(reg.find("\"ok\":true") != std::string::npos, reg);
+    auto tasks = [&] {
+        return nlohmann::json::parse(sh_out("curl -s " + quote(agent.url() + "/v1/node")))["tasks"].size();
+    };
+    BOOST_TEST(tasks() == 1u);
+    ::kill(child, SIGKILL);
+    wait_exit(child);
+    BOOST_TEST(wait_for([&] { return tasks() == 0u; }, std::chrono::seconds(10)));
+    BOOST_TEST(slurp(t / "agent.log").find("ended without being unregistered") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
