@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -28,6 +29,25 @@ namespace fs = std::filesystem;
 inline std::string hearth_bin() {
     const char* b = std::getenv("HEARTH_BIN");
     return fs::absolute(b && *b ? b : "build/bin/hearth").string();
+}
+
+inline std::string agent_bin() {
+    const char* b = std::getenv("GRID_AGENT_BIN");
+    if (b && *b) return fs::absolute(b).string();
+    return (fs::path(hearth_bin()).parent_path() / "grid-agent").string();
+}
+
+// Runs a shell command; its stdout, and its exit status in *code if given.
+inline std::string sh_out(const std::string& cmd, int* code = nullptr) {
+    std::string out;
+    FILE* p = ::popen(cmd.c_str(), "r");
+    if (!p) return out;
+    char buf[4096];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    int st = ::pclose(p);
+    if (code) *code = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+    return out;
 }
 
 inline std::string repo_root() {

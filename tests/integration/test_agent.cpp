@@ -12,21 +12,7 @@ using namespace hearth::test;
 
 namespace {
 
-std::string agent_bin() {
-    const char* b = std::getenv("GRID_AGENT_BIN");
-    return fs::absolute(b && *b ? b : "build/bin/grid-agent").string();
-}
 
-std::string sh_out(const std::string& cmd) {
-    std::string out;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (!p) return out;
-    char buf[4096];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    ::pclose(p);
-    return out;
-}
 
 // A RAPL package zone whose counter the test drives: 50 J wrap range, so a
 // minute at 50 W wraps it many times.

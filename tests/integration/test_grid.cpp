@@ -18,17 +18,6 @@ std::string grid_script() {
     return repo_root() + "/tests/grid/testgrid.sh";
 }
 
-std::string sh_out(const std::string& cmd, int* code = nullptr) {
-    std::string out;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (!p) return out;
-    char buf[4096];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    int st = ::pclose(p);
-    if (code) *code = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-    return out;
-}
 
 std::string trim(std::string s) {
     while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();

@@ -13,20 +13,7 @@ using namespace hearth::test;
 
 namespace {
 
-std::string agent_bin() {
-    return (fs::path(hearth_bin()).parent_path() / "grid-agent").string();
-}
 
-std::string sh_out(const std::string& cmd) {
-    std::string out;
-    if (FILE* p = ::popen(cmd.c_str(), "r")) {
-        char buf[4096];
-        std::size_t n;
-        while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-        ::pclose(p);
-    }
-    return out;
-}
 
 // A room at 25 C with a 20 C target: too warm, no heat wanted (budget 0).
 void write_grid(const fs::path& file, double measured) {

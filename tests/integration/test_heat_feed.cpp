@@ -16,20 +16,7 @@ using namespace hearth::test;
 
 namespace {
 
-std::string agent_bin() {
-    return (fs::path(hearth_bin()).parent_path() / "grid-agent").string();
-}
 
-std::string sh_out(const std::string& cmd) {
-    std::string out;
-    if (FILE* p = ::popen(cmd.c_str(), "r")) {
-        char buf[4096];
-        std::size_t n;
-        while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-        ::pclose(p);
-    }
-    return out;
-}
 
 // The feed: answers every GET with the file `body` of its directory, with the
 // Content-Type in the file `type`; 404 when there is no body. The port it
