@@ -8,6 +8,7 @@
 #include <regex>
 
 #include "harness.hpp"
+#include "heat_agent.hpp"
 
 using namespace hearth::test;
 
@@ -21,46 +22,6 @@ void write_grid(const fs::path& file, double measured) {
                         << "[site.source]\ntype = \"static\"\nmeasured = " << measured << "\n"
                         << "[[node]]\nname = \"n1\"\nsite = \"lab\"\nhost = \"localhost\"\nslots = 2\n";
 }
-
-struct HeatAgent {
-    pid_t pid = -1;
-    int port = 0;
-    fs::path dir;
-    std::string socket;
-    HeatAgent(const fs::path& d, const fs::path& grid) : dir(d) {
-        socket = (d / "agent.sock").string();
-        std::string cmd = "exec " + quote(agent_bin()) + " --node n1 --grid " + quote(grid.string()) +
-                          " --energy model --throttle slots --control 0.2 --listen 127.0.0.1:0" +
-                          " --socket " + quote(socket) + " --ledger " + quote((d / "ledger.db").string()) +
-                          " 2>>" + quote((d / "agent.log").string());
-        std::vector<char*> argv = {const_cast<char*>("/bin/sh"), const_cast<char*>("-c"), cmd.data(),
-                                   nullptr};
-        ::posix_spawn(&pid, "/bin/sh", nullptr, nullptr, argv.data(), environ);
-        std::regex re("http 127\\.0\\.0\\.1:([0-9]+)");
-        wait_for(
-            [&] {
-                std::smatch m;
-                std::string log = slurp(d / "agent.log");
-                if (std::regex_search(log, m, re)) port = std::stoi(m[1]);
-                return port > 0 && fs::exists(socket);
-            },
-            std::chrono::seconds(10));
-        BOOST_TEST_REQUIRE(port > 0, "grid-agent did not start: " + slurp(d / "agent.log"));
-        ::setenv("HEARTH_AGENT_SOCKET", socket.c_str(), 1);
-    }
-    ~HeatAgent() {
-        ::unsetenv("HEARTH_AGENT_SOCKET");
-        ::kill(pid, SIGTERM);
-        wait_exit(pid);
-    }
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(port); }
-    nlohmann::json heat() const {
-        return nlohmann::json::parse(sh_out("curl -s " + quote(url() + "/v1/heat")));
-    }
-    std::string post(const std::string& what, const std::string& body) const {
-        return sh_out("curl -s -X POST -d " + quote(body) + " " + quote(url() + "/v1/heat/" + what));
-    }
-};
 
 std::size_t count_events(const fs::path& job, const std::string& e) {
     std::size_t n = 0;

@@ -11,6 +11,7 @@
 #include <regex>
 
 #include "harness.hpp"
+#include "heat_agent.hpp"
 
 using namespace hearth::test;
 
@@ -106,55 +107,6 @@ void write_grid(const fs::path& file, const std::string& url) {
         << "poll_s = 0.5\nstale_after_s = 4\ntimeout_s = 1\n"
         << "[[node]]\nname = \"n1\"\nsite = \"lab\"\nhost = \"localhost\"\nslots = 2\n";
 }
-
-struct HeatAgent {
-    pid_t pid = -1;
-    int port = 0;
-    fs::path dir;
-    std::string socket;
-    HeatAgent(const fs::path& d, const fs::path& grid) : dir(d) {
-        socket = (d / "agent.sock").string();
-        std::string cmd =
-            "exec " + quote(agent_bin()) + " --node n1 --grid " + quote(grid.string()) +
-            " --energy model --throttle slots --control 0.2 --listen 127.0.0.1:0" + " --socket " +
-            quote(socket) + " --ledger " + quote((d / "ledger.db").string()) + " 2>>" +
-            quote((d / "agent.log").string());
-        std::vector<char*> argv = {const_cast<char*>("/bin/sh"), const_cast<char*>("-c"),
-                                   cmd.data(), nullptr};
-        ::posix_spawn(&pid, "/bin/sh", nullptr, nullptr, argv.data(), environ);
-        std::regex re("http 127\\.0\\.0\\.1:([0-9]+)");
-        wait_for(
-            [&] {
-                std::smatch m;
-                std::string log = slurp(d / "agent.log");
-                if (std::regex_search(log, m, re)) port = std::stoi(m[1]);
-                return port > 0 && fs::exists(socket);
-            },
-            std::chrono::seconds(10));
-        BOOST_TEST_REQUIRE(port > 0, "grid-agent did not start: " + slurp(d / "agent.log"));
-        ::setenv("HEARTH_AGENT_SOCKET", socket.c_str(), 1);
-    }
-    ~HeatAgent() {
-        ::unsetenv("HEARTH_AGENT_SOCKET");
-        ::kill(pid, SIGTERM);
-        wait_exit(pid);
-    }
-    HeatAgent(const HeatAgent&) = delete;
-    HeatAgent& operator=(const HeatAgent&) = delete;
-
-    nlohmann::json heat() const {
-        auto j = nlohmann::json::parse(
-            sh_out("curl -s " + quote("http://127.0.0.1:" + std::to_string(port) + "/v1/heat")),
-            nullptr, false);
-        return j.is_object() ? j : nlohmann::json::object();
-    }
-    // Waits until the agent's /v1/heat satisfies pred; the last answer is kept in `last`.
-    template <class Pred>
-    bool until(Pred pred, nlohmann::json& last,
-               std::chrono::seconds limit = std::chrono::seconds(15)) {
-        return wait_for([&] { return pred(last = heat()); }, limit);
-    }
-};
 
 std::string alarm_of(const nlohmann::json& h) {
     return h.contains("alarm") && h["alarm"].is_string() ? h["alarm"].get<std::string>() : "";

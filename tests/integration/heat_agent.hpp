@@ -1,0 +1,61 @@
+#pragma once
+// A real grid-agent with heat control for the integration tests: node n1 of
+// a grid file, the model energy source, slot-only throttling, a control step
+// every 0.2 s, on a free loopback port. The test's hearth runs use its socket.
+#include <regex>
+
+#include "harness.hpp"
+
+namespace hearth::test {
+
+struct HeatAgent {
+    pid_t pid = -1;
+    int port = 0;
+    fs::path dir;
+    std::string socket;
+    HeatAgent(const fs::path& d, const fs::path& grid) : dir(d) {
+        socket = (d / "agent.sock").string();
+        std::string cmd = "exec " + quote(agent_bin()) + " --node n1 --grid " + quote(grid.string()) +
+                          " --energy model --throttle slots --control 0.2 --listen 127.0.0.1:0" +
+                          " --socket " + quote(socket) + " --ledger " + quote((d / "ledger.db").string()) +
+                          " 2>>" + quote((d / "agent.log").string());
+        std::vector<char*> argv = {const_cast<char*>("/bin/sh"), const_cast<char*>("-c"), cmd.data(),
+                                   nullptr};
+        ::posix_spawn(&pid, "/bin/sh", nullptr, nullptr, argv.data(), environ);
+        std::regex re("http 127\\.0\\.0\\.1:([0-9]+)");
+        wait_for(
+            [&] {
+                std::smatch m;
+                std::string log = slurp(d / "agent.log");
+                if (std::regex_search(log, m, re)) port = std::stoi(m[1]);
+                return port > 0 && fs::exists(socket);
+            },
+            std::chrono::seconds(10));
+        BOOST_TEST_REQUIRE(port > 0, "grid-agent did not start: " + slurp(d / "agent.log"));
+        ::setenv("HEARTH_AGENT_SOCKET", socket.c_str(), 1);
+    }
+    ~HeatAgent() {
+        ::unsetenv("HEARTH_AGENT_SOCKET");
+        ::kill(pid, SIGTERM);
+        wait_exit(pid);
+    }
+    HeatAgent(const HeatAgent&) = delete;
+    HeatAgent& operator=(const HeatAgent&) = delete;
+
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(port); }
+    // GET /v1/heat; an empty object when the answer is not JSON.
+    nlohmann::json heat() const {
+        auto j = nlohmann::json::parse(sh_out("curl -s " + quote(url() + "/v1/heat")), nullptr, false);
+        return j.is_object() ? j : nlohmann::json::object();
+    }
+    std::string post(const std::string& what, const std::string& body) const {
+        return sh_out("curl -s -X POST -d " + quote(body) + " " + quote(url() + "/v1/heat/" + what));
+    }
+    // Waits until /v1/heat satisfies pred; the last answer is kept in `last`.
+    template <class Pred>
+    bool until(Pred pred, nlohmann::json& last, std::chrono::seconds limit = std::chrono::seconds(15)) {
+        return wait_for([&] { return pred(last = heat()); }, limit);
+    }
+};
+
+}  // namespace hearth::test
