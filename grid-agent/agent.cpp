@@ -534,18 +534,20 @@ void Agent::run() {
             std::unique_lock<std::mutex> lk(m_stop_mu);
             m_stop_cv.wait_until(lk, next, [this] { return m_stop.load(); });
         }
+        // The task list is only needed on control steps, not every sample.
+        const bool control_due = m_heat && !m_stop && m_clock->now() >= m_next_control;
         std::vector<ThrottleTask> tasks;
         {
             std::lock_guard<std::mutex> lock(m_mu);
             commit(m_acct->sample());  // also the last interval, on stop
             drop_dead_tasks();
-            if (m_heat)
+            if (control_due)
                 for (const auto& t : m_acct->tasks()) tasks.push_back(ThrottleTask{t.reg.pid, -1});
         }
         if (m_heat && !m_stop) {
             // Outside m_mu: an http heat feed may take its timeout to answer.
             auto now_tp = m_clock->now();
-            if (now_tp >= m_next_control) {
+            if (control_due) {
                 m_heat->control(m_cfg.control_s, tasks);
                 m_next_control = now_tp + std::chrono::duration_cast<Clock::Duration>(
                                               std::chrono::duration<double>(m_cfg.control_s));
