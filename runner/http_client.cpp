@@ -15,7 +15,7 @@ std::size_t collect(char* data, std::size_t size, std::size_t n, void* out) {
 }  // namespace
 
 HttpReply http_request(const std::string& url, const std::optional<std::string>& json_body,
-                       long timeout_ms) {
+                       long timeout_ms, const std::optional<std::string>& authorization) {
     // Once per process and never undone: callers may ask from several threads.
     static std::once_flag once;
     std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
@@ -35,12 +35,15 @@ HttpReply http_request(const std::string& url, const std::optional<std::string>&
     // Agents are on the facility's own network: a proxy set for the web
     // would only get in the way.
     curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    // A header value with a line break would smuggle in more headers.
+    if (authorization && authorization->find_first_of("\r\n") == std::string::npos)
+        headers = curl_slist_append(headers, ("Authorization: " + *authorization).c_str());
     if (json_body) {
         headers = curl_slist_append(headers, "Content-Type: application/json");
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, json_body->c_str());
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(json_body->size()));
     }
+    if (headers) curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     CURLcode rc = curl_easy_perform(c);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply.status);
     curl_slist_free_all(headers);

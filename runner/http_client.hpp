@@ -17,8 +17,11 @@ struct HttpReply {
 
 // GET url, or POST json_body (Content-Type: application/json) when given.
 // timeout_ms bounds the whole exchange, connecting included.
+// authorization: an Authorization header value to send as it is (hearth
+// dashboard passes its caller's on to the agents).
 HttpReply http_request(const std::string& url, const std::optional<std::string>& json_body,
-                       long timeout_ms);
+                       long timeout_ms,
+                       const std::optional<std::string>& authorization = std::nullopt);
 
 // Percent-encodes everything but RFC 3986's unreserved characters.
 std::string url_escape(const std::string& s);
