@@ -36,7 +36,8 @@ HttpReply http_request(const std::string& url, const std::optional<std::string>&
     // would only get in the way.
     curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
     // A header value with a line break would smuggle in more headers.
-    if (authorization && authorization->find_first_of("\r\n") == std::string::npos)
+    if (authorization && !authorization->empty() &&
+        authorization->find_first_of("\r\n") == std::string::npos)
         headers = curl_slist_append(headers, ("Authorization: " + *authorization).c_str());
     if (json_body) {
         headers = curl_slist_append(headers, "Content-Type: application/json");

@@ -18,7 +18,8 @@ struct HttpReply {
 // GET url, or POST json_body (Content-Type: application/json) when given.
 // timeout_ms bounds the whole exchange, connecting included.
 // authorization: an Authorization header value to send as it is (hearth
-// dashboard passes its caller's on to the agents).
+// dashboard passes its caller's on to the agents). Given, even empty, it
+// replaces any token the client would send by default: "" sends none.
 HttpReply http_request(const std::string& url, const std::optional<std::string>& json_body,
                        long timeout_ms,
                        const std::optional<std::string>& authorization = std::nullopt);
