@@ -41,13 +41,17 @@ AGENT := $(if $(AGENT_SRC),$(BUILD)/bin/grid-agent)
 UNIT := $(BUILD)/tests/unit_tests
 INTEG := $(BUILD)/tests/integration_tests
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+# The dashboard's page, where grid-agent and hearth dashboard look for it:
+# ../share/hearth/dashboard beside their executables.
+DASHBOARD_SRC := $(wildcard grid-agent/dashboard/*.html grid-agent/dashboard/*.js grid-agent/dashboard/*.css)
+DASHBOARD := $(patsubst grid-agent/dashboard/%,$(BUILD)/share/hearth/dashboard/%,$(DASHBOARD_SRC))
 
 # The bank-quant example's programs (QuantLib), built with everything else.
 include examples/risk-mc/build.mk
 .DEFAULT_GOAL := all
 
 .PHONY: bench-soak bench-sim all deps build test test-unit test-integration test-asan demo bench bench-agent install man clean format
-all: $(HEARTH) $(AGENT) $(UNIT) $(INTEG) $(BENCH_BIN) $(RISK_MC_BIN)
+all: $(HEARTH) $(AGENT) $(UNIT) $(INTEG) $(BENCH_BIN) $(RISK_MC_BIN) $(DASHBOARD)
 build: all
 
 deps:
@@ -58,6 +62,8 @@ $(BUILD)/obj/runner/%.o: CXXFLAGS += $(MPI_CFLAGS)
 HTTPLIB_CFLAGS := -DCPPHTTPLIB_OPENSSL_SUPPORT -DCPPHTTPLIB_ZLIB_SUPPORT -DCPPHTTPLIB_BROTLI_SUPPORT
 HTTPLIB_LIBS := -lcpp-httplib -lssl -lcrypto
 $(BUILD)/obj/grid-agent/%.o: CXXFLAGS += $(HTTPLIB_CFLAGS)
+# hearth dashboard serves the same page with the same library.
+$(BUILD)/obj/runner/%.o: CXXFLAGS += $(HTTPLIB_CFLAGS)
 $(BUILD)/obj/tests/%.o: CXXFLAGS += -DBOOST_TEST_DYN_LINK $(MPI_CFLAGS) $(HTTPLIB_CFLAGS)
 
 $(BUILD)/obj/%.o: %.cpp
@@ -70,7 +76,7 @@ $(LIBCORE): $(CORE_OBJ)
 
 $(HEARTH): $(RUNNER_OBJ) $(LIBCORE)
 	@mkdir -p $(dir $@)
-	$(CXX) $(LDFLAGS) -o $@ $^ $(MPI_LIBS) $(HWLOC_LIBS) $(CORE_LIBS)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(MPI_LIBS) $(HWLOC_LIBS) $(CORE_LIBS) $(HTTPLIB_LIBS) -lpthread
 
 $(BUILD)/bin/grid-agent: $(AGENT_OBJ) $(LIBCORE)
 	@mkdir -p $(dir $@)
@@ -84,15 +90,28 @@ $(INTEG): $(INTEG_OBJ) $(LIBCORE)
 	@mkdir -p $(dir $@)
 	$(CXX) $(LDFLAGS) -o $@ $^ -lboost_unit_test_framework $(CORE_LIBS)
 
+$(BUILD)/share/hearth/dashboard/%: grid-agent/dashboard/%
+	@mkdir -p $(dir $@)
+	cp $< $@
+
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	gcc -O2 -Wall -Wextra -Werror -o $@ $<
 
 # The README's test command: installs what is missing, builds, runs every
 # suite and ends with "N passed, N failed".
-test: deps
+test: deps browser-deps
 	@$(MAKE) --no-print-directory -j2 all
 	@tests/run.sh $(BUILD) unit integration
+
+# The dashboard's browser test drives Debian's chromium with playwright-core,
+# installed from the lockfile (npm's cache serves it offline once fetched).
+.PHONY: browser-deps
+browser-deps: tests/browser/node_modules/.package-lock.json
+tests/browser/node_modules/.package-lock.json: tests/browser/package-lock.json tests/browser/package.json
+	@if ! command -v npm >/dev/null; then echo "hearth: no npm here: the dashboard's browser test will be skipped" >&2; \
+	elif npm ci --prefix tests/browser --prefer-offline --no-audit --no-fund --loglevel=error; then touch $@; \
+	else echo "hearth: npm ci failed: the dashboard's browser test will be skipped" >&2; fi
 
 test-unit: all
 	@tests/run.sh $(BUILD) unit
@@ -141,6 +160,8 @@ install: $(HEARTH) $(AGENT)
 	  sed 's|/usr/local/bin|$(PREFIX)/bin|' grid-agent/systemd/grid-agent.service > $(DESTDIR)$(SYSTEMD_DIR)/grid-agent.service; \
 	  [ -e $(DESTDIR)/etc/hearth/grid-agent.toml ] || install -m 0644 grid-agent/systemd/grid-agent.toml $(DESTDIR)/etc/hearth/; fi
 	for p in $(MAN_PAGES); do s=$${p##*.}; install -m 0644 $$p $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
+	install -d $(DESTDIR)$(PREFIX)/share/hearth/dashboard
+	install -m 0644 $(DASHBOARD_SRC) $(DESTDIR)$(PREFIX)/share/hearth/dashboard/
 
 format:
 	clang-format -i $(CORE_SRC) $(RUNNER_SRC) $(UNIT_SRC) $(INTEG_SRC) $(wildcard core/*.hpp runner/*.hpp plugins/*/*.hpp tests/*/*.hpp)

@@ -3,7 +3,6 @@
 // the value is checked here first, then every agent must answer before any
 // is changed, and agents already changed are put back if a later one fails.
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -14,7 +13,6 @@
 #include <map>
 #include <set>
 #include <sstream>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -25,41 +23,12 @@
 #include "core/scenario.hpp"
 #include "core/schedule.hpp"
 #include "heat_api.hpp"
+#include "heat_change.hpp"
 
 namespace hearth {
 namespace {
 
 using nlohmann::json;
-
-// One agent asked: a node of the grid file, or a URL given with --agent.
-struct Asked {
-    std::string node;  // "" for an --agent URL outside the grid file
-    std::string site;  // from the grid file; else what the agent says
-    std::string agent;
-    json heat;          // the agent's answer (null when it did not answer)
-    std::string error;  // why it did not
-    bool answered() const { return error.empty(); }
-    std::string who() const { return node.empty() ? agent : node; }
-};
-
-// The agents in parallel: a dead one costs its timeout once, not once each.
-void ask_all(std::vector<Asked>& asked) {
-    std::atomic<std::size_t> next{0};
-    auto work = [&] {
-        for (std::size_t i; (i = next++) < asked.size();) {
-            try {
-                asked[i].heat = heat_get(asked[i].agent);
-            } catch (const std::exception& e) {
-                asked[i].error = e.what();
-            }
-        }
-    };
-    std::vector<std::thread> threads;
-    const std::size_t n = std::min<std::size_t>(16, asked.size());
-    for (std::size_t i = 1; i < n; ++i) threads.emplace_back(work);
-    work();
-    for (auto& t : threads) t.join();
-}
 
 bool has_heat(const Asked& a) {
     return a.answered() && a.heat.value("heat", false);
@@ -127,13 +96,6 @@ std::int64_t parse_until(const std::string& text, std::int64_t now_s) {
         throw usage_error("--until " + text + " (" + utc_text(*t) +
                           ") is in the past; give a later time");
     return *t;
-}
-
-const Site& known_site(const Grid& grid, const std::string& name, const std::string& file) {
-    if (const Site* s = grid.find_site(name)) return *s;
-    std::string names;
-    for (const auto& s : grid.sites) names += (names.empty() ? "" : ", ") + s.name;
-    throw usage_error("site '" + name + "' is not in " + file + "; its sites are: " + names);
 }
 
 // ---- show ------------------------------------------------------------------
@@ -275,11 +237,11 @@ int heat_show(const HeatArgs& a) {
     if (!a.grid.empty()) grid = load_grid(a.grid);
     std::vector<Asked> asked;
     if (grid)
-        for (const auto& n : grid->nodes) asked.push_back(Asked{n.name, n.site, n.agent, {}, {}});
+        for (const auto& n : grid->nodes) asked.push_back(Asked{n.name, n.site, n.agent, {}, {}, 0});
     for (const auto& url : a.agents) {
         bool dup =
             std::any_of(asked.begin(), asked.end(), [&](const Asked& x) { return x.agent == url; });
-        if (!dup) asked.push_back(Asked{"", "", url, {}, {}});
+        if (!dup) asked.push_back(Asked{"", "", url, {}, {}, 0});
     }
     if (asked.empty())
         throw usage_error("no agent to ask; give --grid FILE (hearth-grid(5)) or --agent URL");
@@ -318,93 +280,6 @@ int heat_show(const HeatArgs& a) {
 
 // ---- set, schedule, measured -----------------------------------------------
 
-// Puts an agent's target back as it was: its schedule (which also drops a
-// target set by hand), then that hand-set target if there was one.
-void restore_target(const std::string& agent, const json& before) {
-    json after = heat_post(agent, "schedule", {{"schedule", before.value("schedule", "")}});
-    const json& until = before.contains("target_until_unix") ? before["target_until_unix"] : json();
-    const bool timed = until.is_number_integer() && until.get<std::int64_t>() > now_unix();
-    std::optional<double> hand;
-    if (before.contains("override") && before["override"].is_number())
-        hand = before["override"].get<double>();
-    else if (timed || num_or(after, "target", NAN) != num_or(before, "target", NAN))
-        hand = num_or(before, "target", NAN);
-    if (!hand) return;
-    json body{{"target", *hand}};
-    if (timed) body["until_unix"] = until;
-    heat_post(agent, "target", body);
-}
-
-void restore(const std::string& what, const std::string& agent, const json& before) {
-    if (what == "measured") {
-        if (before.contains("measured") && before["measured"].is_number())
-            heat_post(agent, "measured", {{"measured", before["measured"]}});
-        return;
-    }
-    restore_target(agent, before);
-}
-
-// Sends body to POST /v1/heat/WHAT on every agent of the site, all or
-// nothing. Returns the nodes changed.
-std::vector<std::string> apply_to_site(const Grid& grid, const Site& site, const std::string& file,
-                                       const std::string& what, const json& body) {
-    std::vector<Asked> asked;
-    for (const auto& n : grid.nodes)
-        if (n.site == site.name) asked.push_back(Asked{n.name, n.site, n.agent, {}, {}});
-    if (asked.empty())
-        throw Error("site '" + site.name + "' has no node in " + file +
-                        "; add a [[node]] with site = \"" + site.name + "\"",
-                    ExitCode::no_grid);
-    // Every agent must answer before any is changed.
-    ask_all(asked);
-    const auto silent =
-        std::count_if(asked.begin(), asked.end(), [](const Asked& x) { return !x.answered(); });
-    for (const auto& x : asked) {
-        if (!x.answered())
-            throw Error("node " + x.node + ": " + x.error + "; nothing was changed" +
-                            (silent > 1 ? " (" + std::to_string(silent - 1) +
-                                              " more agents of the site did not answer either)"
-                                        : ""),
-                        ExitCode::no_grid);
-        if (!x.heat.value("heat", false))
-            throw Error("node " + x.node + ": grid-agent at " + x.agent +
-                            " has no heat control; start it with --grid " + file +
-                            "; nothing was changed",
-                        ExitCode::no_grid);
-        if (x.heat.value("site", site.name) != site.name)
-            throw Error("node " + x.node + ": grid-agent at " + x.agent + " heats site '" +
-                            x.heat.value("site", "") + "', not '" + site.name +
-                            "'; fix its --node or its grid file; nothing was changed",
-                        ExitCode::no_grid);
-    }
-    std::vector<std::string> done;
-    for (std::size_t i = 0; i < asked.size(); ++i) {
-        try {
-            heat_post(asked[i].agent, what, body);
-            done.push_back(asked[i].node);
-        } catch (const Error& e) {
-            std::string undone, failed;
-            for (std::size_t k = i; k-- > 0;) {
-                try {
-                    restore(what, asked[k].agent, asked[k].heat);
-                    undone += (undone.empty() ? "" : ", ") + asked[k].node;
-                } catch (const std::exception& u) {
-                    failed += (failed.empty() ? "" : "; ") + asked[k].node + " (" + u.what() + ")";
-                }
-            }
-            std::string msg = "node " + asked[i].node + ": " + e.what();
-            if (!failed.empty())
-                throw Error(msg + "; could NOT undo the change on " + failed +
-                                ": run hearth heat show and set the site again",
-                            ExitCode::internal);
-            throw Error(
-                msg + (undone.empty() ? "" : "; undone on " + undone) + "; nothing was changed",
-                e.code());
-        }
-    }
-    return done;
-}
-
 std::string joined(const std::vector<std::string>& v) {
     std::string s;
     for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
@@ -431,28 +306,18 @@ int heat_set(const HeatArgs& a) {
     }
     auto done = apply_to_site(grid, site, a.grid, "target", body);
     std::cout << "site " << site.name << ": target " << celsius_text(t) << until_text << " on "
-              << joined(done) << "\n";
+              << joined(done.nodes) << "\n";
     return 0;
 }
 
 int heat_schedule(const HeatArgs& a) {
     Grid grid = load_grid(a.grid);
     const Site& site = known_site(grid, a.site, a.grid);
-    std::string spec;
-    if (a.value != "" && a.value != "none") {
-        Schedule s;
-        try {
-            s = parse_schedule(a.value);
-        } catch (const Error& e) {
-            throw usage_error("site '" + site.name + "': " + e.what());
-        }
-        for (Celsius t : s.all_targets()) check_target(site, t.value);
-        spec = format_schedule(s);
-    }
+    const std::string spec = checked_schedule(site, a.value);
     auto done = apply_to_site(grid, site, a.grid, "schedule", {{"schedule", spec}});
     std::cout << "site " << site.name << ": "
               << (spec.empty() ? std::string("schedule cleared") : "schedule '" + spec + "'")
-              << " on " << joined(done) << "\n";
+              << " on " << joined(done.nodes) << "\n";
     return 0;
 }
 
@@ -469,7 +334,7 @@ int heat_measured(const HeatArgs& a) {
         throw usage_error("measured temperature '" + a.value +
                           "' is not plausible; give degrees C from -50 to 150");
     auto done = apply_to_site(grid, site, a.grid, "measured", {{"measured", t}});
-    std::cout << "site " << site.name << ": measured " << celsius_text(t) << " on " << joined(done)
+    std::cout << "site " << site.name << ": measured " << celsius_text(t) << " on " << joined(done.nodes)
               << "\n";
     return 0;
 }

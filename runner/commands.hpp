@@ -60,7 +60,15 @@ struct NodesArgs {
     bool json = false;
 };
 
+struct DashboardArgs {
+    std::string grid;                     // the grid file: its sites, nodes and agents
+    std::string listen = "127.0.0.1:9760";  // loopback only: no TLS
+    long timeout_ms = 4000;               // per agent request
+    std::string dashboard;                // the page's files ("" = next to the executable)
+};
+
 int cmd_run(const RunArgs& args);
+int cmd_dashboard(const DashboardArgs& args);
 int cmd_nodes(const NodesArgs& args);
 int cmd_sim(const SimArgs& args);
 int cmd_heat(const HeatArgs& args);

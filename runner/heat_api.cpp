@@ -12,8 +12,9 @@ std::string trim_slash(std::string url) {
 }
 
 nlohmann::json call(const std::string& agent, const std::string& path,
-                    const std::optional<std::string>& body, const std::string& doing) {
-    HttpReply r = http_request(trim_slash(agent) + path, body, k_heat_api_timeout_ms);
+                    const std::optional<std::string>& body, const std::string& doing,
+                    const std::optional<std::string>& authorization) {
+    HttpReply r = http_request(trim_slash(agent) + path, body, k_heat_api_timeout_ms, authorization);
     if (!r.answered())
         throw Error("cannot reach grid-agent at " + agent + " to " + doing + ": " + r.failure +
                         "; start the agent or fix the node's agent URL in the grid file",
@@ -31,8 +32,12 @@ nlohmann::json call(const std::string& agent, const std::string& path,
                           ? j["error"].get<std::string>()
                           : "HTTP " + std::to_string(r.status);
     if (r.status == 400)
-        throw Error("grid-agent at " + agent + " refused to " + doing + ": " + msg,
-                    ExitCode::usage);
+        throw AgentRefusal("grid-agent at " + agent + " refused to " + doing + ": " + msg,
+                           ExitCode::usage, r.status, msg);
+    if (r.status == 401 || r.status == 403)
+        throw AgentRefusal("grid-agent at " + agent + " refused to " + doing + ": " + msg +
+                               "; use a token whose role may do this (hearth-api(7))",
+                           ExitCode::usage, r.status, msg);
     if (r.status == 404)
         throw Error("grid-agent at " + agent +
                         " has no heat API (HTTP 404); upgrade it to a grid-agent with heat control",
@@ -46,13 +51,14 @@ nlohmann::json call(const std::string& agent, const std::string& path,
 
 }  // namespace
 
-nlohmann::json heat_get(const std::string& agent) {
-    return call(agent, "/v1/heat", std::nullopt, "read its heat state");
+nlohmann::json heat_get(const std::string& agent, const std::optional<std::string>& authorization) {
+    return call(agent, "/v1/heat", std::nullopt, "read its heat state", authorization);
 }
 
 nlohmann::json heat_post(const std::string& agent, const std::string& what,
-                         const nlohmann::json& body) {
-    return call(agent, "/v1/heat/" + what, body.dump(), "set the " + what);
+                         const nlohmann::json& body,
+                         const std::optional<std::string>& authorization) {
+    return call(agent, "/v1/heat/" + what, body.dump(), "set the " + what, authorization);
 }
 
 }  // namespace hearth

@@ -150,6 +150,14 @@ int main(int argc, char** argv) {
     hme->add_option("--grid", heat.grid, "grid file (hearth-grid(5))")->required();
     hme->callback([&] { heat.action = "measured"; });
 
+    hearth::DashboardArgs dashboard;
+    auto* da = app.add_subcommand("dashboard", "serve the web dashboard for every site and node of a grid file");
+    da->add_option("--grid", dashboard.grid, "grid file (hearth-grid(5)): ask the agents of its nodes")->required();
+    da->add_option("--listen", dashboard.listen, "loopback HOST:PORT to serve on (default 127.0.0.1:9760)");
+    da->add_option("--timeout-ms", dashboard.timeout_ms, "time allowed each agent request, ms (default 4000)");
+    da->add_option("--dashboard", dashboard.dashboard,
+                   "directory of the page's files (default ../share/hearth/dashboard beside hearth)");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -176,6 +184,7 @@ int main(int argc, char** argv) {
         if (si->parsed()) return hearth::cmd_sim(sim);
         if (no->parsed()) return hearth::cmd_nodes(nodes);
         if (he->parsed()) return hearth::cmd_heat(heat);
+        if (da->parsed()) return hearth::cmd_dashboard(dashboard);
     } catch (const hearth::Error& e) {
         std::cerr << "hearth: " << e.what() << "\n";
         return static_cast<int>(e.code());

@@ -1,0 +1,399 @@
+// The web dashboard (issue 8): two real grid-agents with tokens, of two
+// sites, and `hearth dashboard` over both. dashboard_api checks the
+// dashboard's API with curl; dashboard_browser drives the page in Debian's
+// chromium (tests/browser/dashboard.mjs, playwright-core) and skips, saying
+// why, where chromium or playwright-core is not installed.
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <boost/test/unit_test.hpp>
+#include <regex>
+
+#include "harness.hpp"
+
+using namespace hearth::test;
+using nlohmann::json;
+
+namespace {
+
+// The agents' grid: a small tank and a small room, simulated, so their
+// temperatures move while the test runs. agents: the nodes' agent URLs,
+// known once the agents listen (the agents themselves do not need them).
+std::string grid_text(const std::string& tank_agent = "", const std::string& room_agent = "") {
+    auto agent = [](const std::string& url) { return url.empty() ? "" : "agent = \"" + url + "\"\n"; };
+    return R"([[site]]
+name = "tank"
+kind = "tank"
+target = 60
+min = 50
+max = 70
+band = 1.0
+[site.source]
+type = "sim-tank"
+[site.thermal]
+volume_litres = 2
+loss_w_per_k = 3.0
+ambient = 15
+initial = 57
+
+[[site]]
+name = "room"
+kind = "room"
+target = 21
+min = 15
+max = 26
+band = 0.5
+[site.source]
+type = "sim-room"
+[site.thermal]
+capacity_j_per_k = 2e5
+resistance_k_per_w = 0.05
+outside = 5
+initial = 19
+
+[[node]]
+name = "n1"
+site = "tank"
+slots = 2
+idle_watts = 20
+max_watts = 100
+)" + agent(tank_agent) +
+           R"(
+[[node]]
+name = "r1"
+site = "room"
+slots = 2
+idle_watts = 20
+max_watts = 100
+)" + agent(room_agent);
+}
+
+// A grid-agent with a tokens file, a point of history every second.
+struct Agent {
+    pid_t pid = -1;
+    int port = 0;
+    fs::path dir;
+    std::string socket;
+    Agent(const fs::path& d, const std::string& node, const fs::path& grid, const fs::path& tokens)
+        : dir(d) {
+        fs::create_directories(d);
+        socket = (d / "agent.sock").string();
+        std::string cmd = "exec " + quote(agent_bin()) + " --node " + node + " --grid " +
+                          quote(grid.string()) +
+                          " --energy model --throttle slots --control 0.2 --history-step 1"
+                          " --listen 127.0.0.1:0 --tokens " +
+                          quote(tokens.string()) + " --socket " + quote(socket) + " --ledger " +
+                          quote((d / "ledger.db").string()) + " 2>>" +
+                          quote((d / "agent.log").string());
+        std::vector<char*> argv = {const_cast<char*>("/bin/sh"), const_cast<char*>("-c"),
+                                   cmd.data(), nullptr};
+        ::posix_spawn(&pid, "/bin/sh", nullptr, nullptr, argv.data(), environ);
+        std::regex re("http 127\\.0\\.0\\.1:([0-9]+)");
+        wait_for(
+            [&] {
+                std::smatch m;
+                std::string log = slurp(d / "agent.log");
+                if (std::regex_search(log, m, re)) port = std::stoi(m[1]);
+                return port > 0 && fs::exists(socket);
+            },
+            std::chrono::seconds(15));
+    }
+    ~Agent() { stop(); }
+    void stop() {
+        if (pid <= 0) return;
+        ::kill(pid, SIGTERM);
+        wait_exit(pid);
+        pid = -1;
+    }
+    Agent(const Agent&) = delete;
+    Agent& operator=(const Agent&) = delete;
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(port); }
+    std::string log() const { return slurp(dir / "agent.log"); }
+};
+
+struct Reply {
+    int status = 0;
+    json body;
+    std::string text;
+};
+
+// curl with a bearer token ("" sends none); POST when body is given.
+Reply call(const std::string& url, const std::string& token, const std::string& body = "") {
+    std::string cmd = "curl -s --max-time 20 -w '\\n%{http_code}'";
+    if (!token.empty()) cmd += " -H " + quote("Authorization: Bearer " + token);
+    if (!body.empty()) cmd += " -H 'Content-Type: application/json' -X POST -d " + quote(body);
+    std::string out = sh_out(cmd + " " + quote(url));
+    Reply r;
+    auto nl = out.rfind('\n');
+    if (nl == std::string::npos) return r;
+    r.status = std::atoi(out.c_str() + nl + 1);
+    r.text = out.substr(0, nl);
+    r.body = json::parse(r.text, nullptr, false);
+    return r;
+}
+
+// Registers a task of tenant `tenant` on the agent over its socket, lets it
+// be charged for a while and unregisters it: the tenant then has energy.
+bool charge_a_task(const Agent& a, const std::string& tenant, const std::string& job) {
+    pid_t task = -1;
+    std::vector<char*> argv = {const_cast<char*>("/bin/sleep"), const_cast<char*>("30"), nullptr};
+    if (::posix_spawn(&task, "/bin/sleep", nullptr, nullptr, argv.data(), environ) != 0) return false;
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, a.socket.c_str(), sizeof addr.sun_path - 1);
+    auto ask = [&](const json& req) {
+        std::string line = req.dump() + "\n";
+        if (::write(fd, line.data(), line.size()) < 0) return json();
+        std::string got;
+        char c;
+        while (::read(fd, &c, 1) == 1 && c != '\n') got += c;
+        return json::parse(got, nullptr, false);
+    };
+    bool ok = false;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+        json r = ask({{"op", "register"}, {"tenant", tenant}, {"job", job}, {"task", 0},
+                      {"attempt", 1}, {"pid", task}, {"cores", 1}});
+        if (r.is_object() && r.value("ok", false)) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+            json u = ask({{"op", "unregister"}, {"id", r["id"]}, {"cpu_s", 1.0}});
+            ok = u.is_object() && u.value("ok", false);
+        }
+    }
+    ::close(fd);
+    ::kill(task, SIGKILL);
+    wait_exit(task);
+    return ok;
+}
+
+std::string new_token(const fs::path& tokens, const std::string& role, const fs::path& cwd) {
+    Result r = run_hearth({"token", "new", "--role", role, "--tokens", tokens.string(), "--label",
+                           "dashboard test " + role},
+                          cwd);
+    std::smatch m;
+    static const std::regex re("hearth_[0-9a-f]{64}");
+    return r.code == 0 && std::regex_search(r.out, m, re) ? m.str() : "";
+}
+
+// Two agents of two sites with tokens, a tenant with energy on the tank
+// node, history on both, and `hearth dashboard` over them.
+struct Grid {
+    TempDir t;
+    std::string facility, tenant, operator_;
+    std::unique_ptr<Agent> tank, room;
+    pid_t dash = -1;
+    int dash_port = 0;
+
+    Grid() {
+        fs::path tokens = t / "tokens";
+        facility = new_token(tokens, "facility", t.path);
+        tenant = new_token(tokens, "tenant:bank", t.path);
+        operator_ = new_token(tokens, "operator", t.path);
+        BOOST_TEST_REQUIRE((!facility.empty() && !tenant.empty() && !operator_.empty()),
+                           "hearth token new failed: " << slurp(t / ".err"));
+        {
+            std::ofstream(t / "agents.toml") << grid_text();
+        }
+        tank = std::make_unique<Agent>(t / "n1", "n1", t / "agents.toml", tokens);
+        room = std::make_unique<Agent>(t / "r1", "r1", t / "agents.toml", tokens);
+        BOOST_TEST_REQUIRE(tank->port > 0, "grid-agent n1 did not start: " << tank->log());
+        BOOST_TEST_REQUIRE(room->port > 0, "grid-agent r1 did not start: " << room->log());
+        std::ofstream(t / "grid.toml") << grid_text(tank->url(), room->url());
+
+        BOOST_TEST_REQUIRE(charge_a_task(*tank, "bank", "risk"),
+                           "could not register a task with n1: " << tank->log());
+        bool charged = wait_for(
+            [&] {
+                Reply r = call(tank->url() + "/v1/energy?by=job", tenant);
+                return r.status == 200 && r.text.find("\"risk\"") != std::string::npos;
+            },
+            std::chrono::seconds(15));
+        BOOST_TEST_REQUIRE(charged, "the tenant's task was not charged: " << tank->log());
+        for (Agent* a : {tank.get(), room.get()}) {
+            bool history = wait_for(
+                [&] {
+                    Reply r = call(a->url() + "/v1/history", facility);
+                    return r.status == 200 && r.body.is_object() && r.body["points"].size() >= 2;
+                },
+                std::chrono::seconds(30));
+            BOOST_TEST_REQUIRE(history, "no history points from " << a->url() << ": " << a->log());
+        }
+
+        dash = start_hearth({"dashboard", "--grid", (t / "grid.toml").string(), "--listen",
+                             "127.0.0.1:0", "--timeout-ms", "3000"},
+                            t.path);
+        std::regex re("http://127\\.0\\.0\\.1:([0-9]+)/");
+        wait_for(
+            [&] {
+                std::smatch m;
+                std::string log = slurp(t / ".bg.err");
+                if (std::regex_search(log, m, re)) dash_port = std::stoi(m[1]);
+                return dash_port > 0;
+            },
+            std::chrono::seconds(10));
+        BOOST_TEST_REQUIRE(dash_port > 0, "hearth dashboard did not start: " << slurp(t / ".bg.err"));
+    }
+    ~Grid() {
+        if (dash > 0) {
+            ::kill(dash, SIGTERM);
+            wait_exit(dash);
+        }
+    }
+    std::string dash_url() const { return "http://127.0.0.1:" + std::to_string(dash_port); }
+};
+
+fs::path browser_dir() { return fs::path(repo_root()) / "tests" / "browser"; }
+
+boost::test_tools::assertion_result browser_possible(boost::unit_test::test_unit_id) {
+    std::string why;
+    if (!fs::exists("/usr/bin/chromium"))
+        why = "/usr/bin/chromium is not installed (tools/install-deps.sh installs it)";
+    else if (!fs::exists(browser_dir() / "node_modules" / "playwright-core" / "package.json"))
+        why = "tests/browser/node_modules/playwright-core is missing (make test runs npm ci for it)";
+    else if (sh_out("command -v node").empty())
+        why = "node is not installed";
+    boost::test_tools::assertion_result r(why.empty());
+    if (!why.empty()) r.message() << "no browser test: " << why;
+    return r;
+}
+
+fs::path artifacts() { return fs::path(hearth_bin()).parent_path().parent_path() / "test-artifacts"; }
+
+// Runs dashboard.mjs against url; returns its exit code, its output in *out.
+int run_browser(const std::string& url, int sites, const std::string& heat_urls,
+                const std::string& shot, const Grid& g, std::string* out) {
+    std::string env = "HEARTH_DASH_URL=" + quote(url) + " HEARTH_DASH_SITES=" + std::to_string(sites) +
+                      " HEARTH_DASH_SITE=tank HEARTH_DASH_HEAT_URLS=" + quote(heat_urls) +
+                      " HEARTH_DASH_TARGET=62.5 HEARTH_DASH_JOB=risk" +
+                      " HEARTH_TOKEN_FACILITY=" + quote(g.facility) +
+                      " HEARTH_TOKEN_TENANT=" + quote(g.tenant) +
+                      " HEARTH_ARTIFACTS=" + quote(artifacts().string()) +
+                      " HEARTH_DASH_SHOT=" + quote(shot) + " CHROMIUM=/usr/bin/chromium";
+    int code = -1;
+    *out = sh_out("cd " + quote(repo_root()) + " && " + env +
+                      " timeout -k 5 240 node tests/browser/dashboard.mjs 2>&1",
+                  &code);
+    return code;
+}
+
+void check_png(const fs::path& p) {
+    BOOST_TEST_REQUIRE(fs::exists(p), p.string() + " was not written");
+    const std::string png = slurp(p);
+    BOOST_TEST(png.size() > 1000u);
+    BOOST_TEST(png.compare(0, 8, std::string("\x89PNG\r\n\x1a\n", 8)) == 0, p.string() + " is not a PNG");
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(dashboard_api)
+
+BOOST_AUTO_TEST_CASE(hearth_dashboard_refuses_a_listen_address_off_loopback) {
+    TempDir t;
+    std::ofstream(t / "grid.toml") << grid_text("http://127.0.0.1:1", "http://127.0.0.1:2");
+    for (const char* listen : {"0.0.0.0:9760", "192.0.2.1:9760"}) {
+        Result r = run_hearth({"dashboard", "--grid", (t / "grid.toml").string(), "--listen", listen},
+                              t.path);
+        BOOST_TEST(r.code == 2, r.err);
+        BOOST_TEST(count_lines(r.err) == 1u, r.err);
+        BOOST_TEST(r.err.find("loopback") != std::string::npos, r.err);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(hearth_dashboard_passes_the_callers_token_on_and_merges_the_grid) {
+    Grid g;
+    const std::string d = g.dash_url();
+    // The page itself is open; the data is not.
+    Reply page = call(d + "/", "");
+    BOOST_TEST(page.status == 200);
+    BOOST_TEST(page.text.find("data-testid=\"token-form\"") != std::string::npos);
+    BOOST_TEST(call(d + "/app.js", "").status == 200);
+    BOOST_TEST(call(d + "/v1/grid", "").status == 401);
+    BOOST_TEST(call(d + "/v1/grid", "hearth_" + std::string(64, '0')).status == 401);
+    Reply tenant_grid = call(d + "/v1/grid", g.tenant);
+    BOOST_TEST(tenant_grid.status == 403, tenant_grid.text);
+    BOOST_TEST(tenant_grid.body.contains("error"));
+
+    Reply who = call(d + "/v1/whoami", g.tenant);
+    BOOST_TEST(who.status == 200, who.text);
+    BOOST_TEST(who.body.value("kind", "") == "tenant");
+    BOOST_TEST(who.body.value("tenant", "") == "bank");
+
+    Reply grid = call(d + "/v1/grid", g.facility);
+    BOOST_TEST_REQUIRE(grid.status == 200, grid.text);
+    BOOST_REQUIRE_EQUAL(grid.body["sites"].size(), 2u);
+    BOOST_TEST(grid.body["sites"][0]["site"] == "tank");
+    BOOST_TEST(grid.body["sites"][0]["heat"]["target"].get<double>() == 60.0);
+    BOOST_TEST(grid.body["sites"][0]["nodes"][0]["state"] == "up");
+    BOOST_TEST(grid.body["sites"][0]["nodes"][0]["agent"] == g.tank->url());
+    BOOST_TEST(grid.body["sites"][1]["site"] == "room");
+    BOOST_TEST(call(d + "/v1/grid", g.operator_).status == 200);
+
+    Reply hist = call(d + "/v1/history?site=tank", g.facility);
+    BOOST_TEST(hist.status == 200, hist.text);
+    BOOST_TEST(hist.body["points"].size() >= 2u, hist.text);
+    BOOST_TEST(hist.body["nodes"] == json::array({"n1"}));
+    BOOST_TEST(call(d + "/v1/history?site=nowhere", g.facility).status == 400);
+    BOOST_TEST(call(d + "/v1/history?site=tank", g.tenant).status == 403);
+
+    Reply energy = call(d + "/v1/energy?by=job", g.tenant);
+    BOOST_TEST(energy.status == 200, energy.text);
+    BOOST_TEST(energy.text.find("\"risk\"") != std::string::npos, energy.text);
+    BOOST_TEST(energy.body.value("answered", 0) == 2);
+    // A tenant may not ask for another tenant's energy, through the dashboard either.
+    BOOST_TEST(call(d + "/v1/energy?by=job&tenant=house", g.tenant).status == 403);
+
+    // Changes: refused for a tenant, out of bounds refused, in bounds on every agent.
+    Reply t403 = call(d + "/v1/heat/target", g.tenant, R"({"site":"tank","target":61})");
+    BOOST_TEST(t403.status == 403, t403.text);
+    Reply t400 = call(d + "/v1/heat/target", g.facility, R"({"site":"tank","target":200})");
+    BOOST_TEST(t400.status == 400, t400.text);
+    BOOST_TEST(t400.body.value("error", "").find("200") != std::string::npos, t400.text);
+    BOOST_TEST(call(g.tank->url() + "/v1/heat", g.facility).body["target"].get<double>() == 60.0);
+    Reply ok = call(d + "/v1/heat/target", g.facility, R"({"site":"tank","target":61.5})");
+    BOOST_TEST(ok.status == 200, ok.text);
+    BOOST_TEST(ok.body["nodes"] == json::array({"n1"}));
+    BOOST_TEST(call(g.tank->url() + "/v1/heat", g.facility).body["target"].get<double>() == 61.5);
+    Reply sched = call(d + "/v1/heat/schedule", g.facility,
+                       R"({"site":"room","schedule":"weekdays 07:00-19:00 at 22; otherwise 17"})");
+    BOOST_TEST(sched.status == 200, sched.text);
+    BOOST_TEST(call(g.room->url() + "/v1/heat", g.facility).body.value("schedule", "") != "");
+    Reply bad_sched = call(d + "/v1/heat/schedule", g.facility, R"({"site":"room","schedule":"always at 90"})");
+    BOOST_TEST(bad_sched.status == 400, bad_sched.text);
+    BOOST_TEST(call(d + "/v1/heat/target", g.facility, R"({"target":61})").status == 400);
+    BOOST_TEST(call(d + "/v1/heat/target", g.facility, R"({"site":"mars","target":61})").status == 400);
+
+    // A node that stops answering: its site shows it down, with an alarm.
+    g.room->stop();
+    Reply down = call(d + "/v1/grid", g.facility);
+    BOOST_TEST_REQUIRE(down.status == 200, down.text);
+    const json& room = down.body["sites"][1];
+    BOOST_TEST(room["nodes"][0]["state"] == "down");
+    BOOST_TEST(room["heat"].is_null());
+    BOOST_TEST(room["alarms"].dump().find("node r1: no answer") != std::string::npos, room.dump());
+    // ... and a change to it is refused with nothing changed.
+    BOOST_TEST(call(d + "/v1/heat/target", g.facility, R"({"site":"room","target":20})").status == 502);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(dashboard_browser, *boost::unit_test::precondition(browser_possible))
+
+BOOST_AUTO_TEST_CASE(a_manager_and_a_tenant_use_hearth_dashboard_over_two_sites) {
+    Grid g;
+    std::string out;
+    int code = run_browser(g.dash_url(), 2, g.tank->url(), "dashboard.png", g, &out);
+    BOOST_TEST_MESSAGE(out);
+    BOOST_TEST(code == 0, out);
+    check_png(artifacts() / "dashboard.png");
+}
+
+BOOST_AUTO_TEST_CASE(a_grid_agent_serves_the_dashboard_of_its_own_site) {
+    Grid g;
+    std::string out;
+    int code = run_browser(g.tank->url(), 1, g.tank->url(), "agent-dashboard.png", g, &out);
+    BOOST_TEST_MESSAGE(out);
+    BOOST_TEST(code == 0, out);
+    check_png(artifacts() / "agent-dashboard.png");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
