@@ -17,7 +17,7 @@ MPI_CFLAGS = -DOMPI_SKIP_MPICXX=1 $(patsubst -I%,-isystem %,$(shell mpicxx --sho
 MPI_LIBS = $(shell mpicxx --showme:link 2>/dev/null)
 HWLOC_LIBS = -lhwloc
 # What core/ and plugins/ need: SQLite (ledger), PAPI (energy/papi).
-CORE_LIBS = -lsqlite3 -lpapi -lcurl
+CORE_LIBS = -lsqlite3 -lpapi -lcurl -lcrypto
 
 CORE_SRC := $(wildcard core/*.cpp) $(wildcard plugins/*/*.cpp)
 RUNNER_SRC := $(wildcard runner/*.cpp)
@@ -50,7 +50,7 @@ DASHBOARD := $(patsubst grid-agent/dashboard/%,$(BUILD)/share/hearth/dashboard/%
 include examples/risk-mc/build.mk
 .DEFAULT_GOAL := all
 
-.PHONY: bench-soak bench-sim all deps build test test-unit test-integration test-asan demo bench bench-agent install man clean format
+.PHONY: fuzz fuzz-deps bench-soak bench-sim all deps build test test-unit test-integration test-asan demo bench bench-agent install man clean format
 all: $(HEARTH) $(AGENT) $(UNIT) $(INTEG) $(BENCH_BIN) $(RISK_MC_BIN) $(DASHBOARD)
 build: all
 
@@ -124,6 +124,43 @@ test-asan: deps
 	@$(MAKE) --no-print-directory -j2 BUILD=build-asan SAN=1 build-asan/tests/unit_tests
 	@tests/run.sh build-asan unit
 
+# libFuzzer targets (tests/fuzz/README.md): clang-14 with ASan+UBSan, in their
+# own object dir; each runs FUZZ_SECONDS on a scratch copy of its seed corpus.
+FUZZ_BUILD := build-fuzz
+FUZZ_CXX := clang++-14
+FUZZ_SECONDS ?= 30
+FUZZ_CXXFLAGS := -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer -Wall -Wextra -Werror -I. -MMD -MP
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.cpp)
+FUZZ_BIN := $(patsubst tests/fuzz/%.cpp,$(FUZZ_BUILD)/bin/%,$(FUZZ_SRC))
+# The parsers the targets drive and what they call (an archive: each target
+# links only the objects it needs).
+FUZZ_CORE_SRC := $(wildcard $(addprefix core/,frameset.cpp placeholder.cpp grid.cpp schedule.cpp \
+	scenario.cpp duration.cpp journal.cpp api_request.cpp auth.cpp))
+FUZZ_CORE_OBJ := $(patsubst %.cpp,$(FUZZ_BUILD)/obj/%.o,$(FUZZ_CORE_SRC))
+FUZZ_LIB := $(FUZZ_BUILD)/lib/libhearth-fuzz.a
+
+$(FUZZ_BUILD)/obj/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -c $< -o $@
+
+$(FUZZ_LIB): $(FUZZ_CORE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+# auth.cpp hashes tokens with OpenSSL's libcrypto.
+$(FUZZ_BIN): $(FUZZ_BUILD)/bin/%: $(FUZZ_BUILD)/obj/tests/fuzz/%.o $(FUZZ_LIB)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -o $@ $^ -lcrypto
+
+fuzz-deps:
+	@tools/install-deps.sh fuzz
+
+# Ends with "N passed, N failed, 0 skipped": one test a target, failed when it crashed.
+fuzz: fuzz-deps
+	@$(MAKE) --no-print-directory -j2 $(FUZZ_BIN)
+	@tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_BIN)
+
 demo: deps
 	@$(MAKE) --no-print-directory -j2 $(HEARTH) $(AGENT)
 	@examples/render-batch/demo.sh $(HEARTH)
@@ -167,7 +204,7 @@ format:
 	clang-format -i $(CORE_SRC) $(RUNNER_SRC) $(UNIT_SRC) $(INTEG_SRC) $(wildcard core/*.hpp runner/*.hpp plugins/*/*.hpp tests/*/*.hpp)
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 # Multi-host jobs on a test grid of network namespaces (tests/grid/testgrid.sh);
 # needs root and `ip netns`, and says why it skips where it cannot run.
@@ -176,4 +213,5 @@ test-grid: deps
 	@$(MAKE) --no-print-directory -j2 $(HEARTH) $(AGENT) $(INTEG)
 	@tests/run.sh $(BUILD) grid
 
+-include $(FUZZ_CORE_OBJ:.o=.d) $(patsubst $(FUZZ_BUILD)/bin/%,$(FUZZ_BUILD)/obj/tests/fuzz/%.d,$(FUZZ_BIN))
 -include $(CORE_OBJ:.o=.d) $(RUNNER_OBJ:.o=.d) $(AGENT_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(INTEG_OBJ:.o=.d)

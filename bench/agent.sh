@@ -165,7 +165,7 @@ start_agent() {
     mkdir -p "$dir"
     : >"$dir/agent.log"
     t0=$(now)
-    "$agent" --node bench --site bench --fsroot "$root" --rate "$rate" --listen 127.0.0.1:0 \
+    "$agent" --node bench --site bench --fsroot "$root" --rate "$rate" --listen 127.0.0.1:0 --no-auth \
         --socket "$dir/agent.sock" --ledger "$dir/ledger.db" >"$dir/agent.log" 2>&1 &
     agent_pid=$!
     track "$agent_pid"

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <array>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <limits>
@@ -18,7 +19,10 @@ namespace {
 // Written into the database header (PRAGMA application_id) so that a ledger
 // is told apart from any other SQLite file: 'HRTH'.
 constexpr int k_application_id = 0x48525448;
-// PRAGMA user_version: bumped whenever the schema below changes.
+// PRAGMA user_version: bumped whenever the schema below changes in a way an
+// older Hearth could not read. Adding a table (history) does not bump it: an
+// older agent ignores the table, and a newer one adds it to an existing ledger
+// on open (every statement of the schema is IF NOT EXISTS).
 constexpr int k_schema_version = 1;
 
 constexpr const char* k_schema = R"sql(
@@ -50,6 +54,16 @@ CREATE INDEX IF NOT EXISTS charges_interval ON charges(interval_id);
 CREATE INDEX IF NOT EXISTS charges_tenant ON charges(tenant);
 CREATE INDEX IF NOT EXISTS charges_job ON charges(job, task, attempt);
 CREATE INDEX IF NOT EXISTS intervals_t0 ON intervals(t0_ms);
+CREATE TABLE IF NOT EXISTS history(
+    res_s         INTEGER NOT NULL CHECK (res_s > 0),
+    t_ms          INTEGER NOT NULL,
+    power_w       REAL    NOT NULL,
+    temp_c        REAL    NULL,
+    target_c      REAL    NULL,
+    slots_allowed INTEGER NOT NULL,
+    slots         INTEGER NOT NULL,
+    PRIMARY KEY (res_s, t_ms)
+) WITHOUT ROWID;
 )sql";
 
 // What to do about a failure, by SQLite's primary result code: the user gets
@@ -143,6 +157,10 @@ public:
     void bind(int i, const std::string& v) {
         check(sqlite3_bind_text(m_stmt, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
     }
+    void bind(int i, double v) { check(sqlite3_bind_double(m_stmt, i, v)); }
+    void bind(int i, const std::optional<double>& v) {
+        check(v ? sqlite3_bind_double(m_stmt, i, *v) : sqlite3_bind_null(m_stmt, i));
+    }
     void bind(const char* name, std::int64_t v) { bind(index(name), v); }
     void bind(const char* name, const std::string& v) { bind(index(name), v); }
 
@@ -159,6 +177,10 @@ public:
     }
     std::int64_t int64(int col) const { return sqlite3_column_int64(m_stmt, col); }
     bool is_null(int col) const { return sqlite3_column_type(m_stmt, col) == SQLITE_NULL; }
+    double real(int col) const { return sqlite3_column_double(m_stmt, col); }
+    std::optional<double> opt_real(int col) const {
+        return is_null(col) ? std::nullopt : std::optional<double>(real(col));
+    }
     std::string text(int col) const {
         auto p = reinterpret_cast<const char*>(sqlite3_column_text(m_stmt, col));
         return p == nullptr ? std::string() : std::string(p, sqlite3_column_bytes(m_stmt, col));
@@ -328,14 +350,18 @@ Ledger::Ledger(const std::string& path, bool read_only) : m_path(path) {
         // power cut too, not only a crash of the agent.
         exec(m_db, path, "PRAGMA synchronous = FULL", "setting synchronous");
         exec(m_db, path, "PRAGMA foreign_keys = ON", "enabling foreign keys");
-        if (version < k_schema_version) {
+        // Also on a ledger that has a schema: it gets the tables added since
+        // (history) without touching what is there.
+        {
             exec(m_db, path, "BEGIN IMMEDIATE", "starting the schema transaction");
             try {
                 exec(m_db, path, k_schema, "creating the schema");
-                const std::string ids =
-                    "PRAGMA application_id = " + std::to_string(k_application_id) +
-                    "; PRAGMA user_version = " + std::to_string(k_schema_version);
-                exec(m_db, path, ids.c_str(), "writing the schema version");
+                if (version < k_schema_version) {
+                    const std::string ids =
+                        "PRAGMA application_id = " + std::to_string(k_application_id) +
+                        "; PRAGMA user_version = " + std::to_string(k_schema_version);
+                    exec(m_db, path, ids.c_str(), "writing the schema version");
+                }
                 exec(m_db, path, "COMMIT", "committing the schema");
             } catch (...) {
                 if (sqlite3_get_autocommit(m_db) == 0) {
@@ -500,6 +526,112 @@ std::vector<EnergyRow> Ledger::query(const EnergyQuery& q) const {
         rows.push_back(std::move(r));
     }
     return rows;
+}
+
+void Ledger::add_history(const std::vector<HistoryPoint>& pts, std::int64_t now_ms,
+                         const std::vector<HistoryRetention>& keep) {
+    if (sqlite3_db_readonly(m_db, "main") == 1) {
+        throw Error("ledger " + m_path + " was opened read-only and cannot take history " +
+                    "(a Hearth bug: please report it)");
+    }
+    // Refused before the transaction, so a bad point writes nothing.
+    for (const auto& p : pts) {
+        if (p.res_s <= 0 || !std::isfinite(p.power_w)) {
+            throw Error("ledger: history point at " + std::to_string(p.t_ms) + " ms (res_s " +
+                        std::to_string(p.res_s) + ", power " + std::to_string(p.power_w) +
+                        " W) is invalid; not written (a Hearth bug: please report it)");
+        }
+    }
+    // A NaN would be stored as NULL anyway; an infinity would be stored as is.
+    auto finite = [](const std::optional<double>& v) {
+        return v && std::isfinite(*v) ? v : std::nullopt;
+    };
+    Stmt(m_db, m_path, "BEGIN IMMEDIATE", true).run("starting a transaction");
+    try {
+        {
+            Stmt ins(m_db, m_path,
+                     "INSERT OR REPLACE INTO history(res_s, t_ms, power_w, temp_c, target_c, "
+                     "slots_allowed, slots) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                     true);
+            for (const auto& p : pts) {
+                ins.bind(1, std::int64_t{p.res_s});
+                ins.bind(2, p.t_ms);
+                ins.bind(3, p.power_w);
+                ins.bind(4, finite(p.temp_c));
+                ins.bind(5, finite(p.target_c));
+                ins.bind(6, std::int64_t{p.slots_allowed});
+                ins.bind(7, std::int64_t{p.slots});
+                ins.run("writing history");
+            }
+        }
+        {
+            Stmt del(m_db, m_path, "DELETE FROM history WHERE res_s = ?1 AND t_ms < ?2", true);
+            for (const auto& k : keep) {
+                del.bind(1, std::int64_t{k.res_s});
+                del.bind(2, now_ms - k.keep_ms);
+                del.run("pruning history");
+            }
+        }
+        Stmt(m_db, m_path, "COMMIT", true).run("committing history");
+    } catch (...) {
+        if (sqlite3_get_autocommit(m_db) == 0) {
+            sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+        }
+        throw;
+    }
+}
+
+std::vector<HistoryPoint> Ledger::history(int res_s, std::int64_t since_ms, std::int64_t until_ms,
+                                          std::size_t max_points) const {
+    if (res_s <= 0) {
+        throw usage_error("history: res_s=" + std::to_string(res_s) +
+                          " is not a positive number of seconds; use res_s=10 or res_s=60");
+    }
+    if (since_ms > until_ms) {
+        throw usage_error("history: since_ms=" + std::to_string(since_ms) +
+                          " is after until_ms=" + std::to_string(until_ms) +
+                          "; give since_ms <= until_ms");
+    }
+    // A reader may open the ledger of an agent older than the table; the
+    // writer always has it (created on open).
+    if (sqlite3_db_readonly(m_db, "main") == 1) {
+        Stmt t(m_db, m_path,
+               "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'history'", true);
+        if (!t.step("looking for the history table")) return {};
+    }
+    // One row more than allowed tells "too many" without counting them all.
+    const std::int64_t limit = max_points < static_cast<std::size_t>(
+                                                std::numeric_limits<std::int64_t>::max())
+                                   ? static_cast<std::int64_t>(max_points) + 1
+                                   : std::numeric_limits<std::int64_t>::max();
+    Stmt s(m_db, m_path,
+           "SELECT t_ms, power_w, temp_c, target_c, slots_allowed, slots FROM history "
+           "WHERE res_s = ?1 AND t_ms >= ?2 AND t_ms < ?3 ORDER BY t_ms LIMIT ?4",
+           true);
+    s.bind(1, std::int64_t{res_s});
+    s.bind(2, since_ms);
+    s.bind(3, until_ms);
+    s.bind(4, limit);
+    std::vector<HistoryPoint> pts;
+    while (s.step("reading history")) {
+        if (pts.size() == max_points) {
+            throw usage_error("history: more than " + std::to_string(max_points) +
+                              " points at res_s=" + std::to_string(res_s) + " between since_ms=" +
+                              std::to_string(since_ms) + " and until_ms=" +
+                              std::to_string(until_ms) + "; narrow since_ms/until_ms" +
+                              (res_s < 60 ? " or use res_s=60" : ""));
+        }
+        HistoryPoint p;
+        p.t_ms = s.int64(0);
+        p.res_s = res_s;
+        p.power_w = s.real(1);
+        p.temp_c = s.opt_real(2);
+        p.target_c = s.opt_real(3);
+        p.slots_allowed = static_cast<int>(s.int64(4));
+        p.slots = static_cast<int>(s.int64(5));
+        pts.push_back(p);
+    }
+    return pts;
 }
 
 }  // namespace hearth

@@ -10,12 +10,15 @@
 //     tenant '' and task -1 is the house account
 //   state(key PRIMARY KEY, value)   the agent's resume point, written in the
 //     same transaction as the interval it follows
+//   history(res_s, t_ms, power_w, temp_c, target_c, slots_allowed, slots)
+//     the dashboard's time series (core/history.hpp), pruned to its retention
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "history.hpp"
 #include "units.hpp"
 
 struct sqlite3;
@@ -71,6 +74,18 @@ public:
     Microjoules task_energy(const std::string& job, std::int64_t task, std::uint32_t attempt) const;
     Microjoules total_energy() const;   // sum of intervals
     Microjoules total_charged() const;  // sum of charges
+
+    // One transaction: writes the points (a point at the same res_s and t_ms
+    // replaces the one there) and deletes, for each tier in `keep`, the rows
+    // whose bucket starts before now_ms - keep_ms. Tiers not in `keep` are kept.
+    void add_history(const std::vector<HistoryPoint>& pts, std::int64_t now_ms,
+                     const std::vector<HistoryRetention>& keep = default_retention());
+    // The points of one resolution whose bucket starts in [since_ms, until_ms),
+    // ordered by t_ms. Throws usage_error when more than max_points would come
+    // back, or when res_s or the range make no sense. A ledger of an older agent
+    // without the table reads as empty.
+    std::vector<HistoryPoint> history(int res_s, std::int64_t since_ms, std::int64_t until_ms,
+                                      std::size_t max_points = 10000) const;
 
 private:
     sqlite3* m_db = nullptr;

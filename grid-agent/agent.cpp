@@ -12,8 +12,11 @@
 #include <iostream>
 #include <sstream>
 
+#include <pwd.h>
+
 #include <httplib.h>
 
+#include "core/api_request.hpp"
 #include "core/error.hpp"
 
 namespace hearth {
@@ -48,7 +51,18 @@ std::optional<std::int64_t> int_param(const httplib::Request& req, const char* n
 Agent::Agent(AgentConfig cfg, std::shared_ptr<const FsRoot> fs, std::shared_ptr<const Clock> clock,
              SourceChoice choice, std::shared_ptr<PapiApi> counters)
     : m_cfg(std::move(cfg)), m_fs(std::move(fs)), m_clock(std::move(clock)),
-      m_choice(std::move(choice)) {
+      m_choice(std::move(choice)),
+      m_history(m_cfg.history_step_s >= 60 ? std::vector<int>{60}
+                                           : std::vector<int>{static_cast<int>(m_cfg.history_step_s), 60}) {
+    if (!m_cfg.tokens.empty())
+        m_tokens = TokenTable::parse(read_secret_file(m_cfg.tokens, 0640), m_cfg.tokens);
+    m_worker_uid = ::geteuid();
+    if (!m_cfg.worker_user.empty()) {
+        const passwd* pw = ::getpwnam(m_cfg.worker_user.c_str());
+        if (!pw)
+            throw usage_error("no user '" + m_cfg.worker_user + "' on this machine; give --worker-user the user the workers run as");
+        m_worker_uid = pw->pw_uid;
+    }
     m_weights = "CPU time";
     if (counters) {
         std::string why = probe_papi_cycles(*counters);
@@ -98,6 +112,7 @@ Agent::Agent(AgentConfig cfg, std::shared_ptr<const FsRoot> fs, std::shared_ptr<
     auto last_source = m_ledger->state("source");
     if (m_heat)
         if (auto h = m_ledger->state("heat")) m_heat->restore(*h);
+    if (auto d = m_ledger->state("drained")) m_drained = *d == "1";
     std::optional<std::int64_t> gap_since;
     if (last_t1 && checkpoint && last_source && *last_source == m_choice.source->name()) {
         gap_since = std::stoll(*last_t1);
@@ -125,6 +140,8 @@ Agent::Agent(AgentConfig cfg, std::shared_ptr<const FsRoot> fs, std::shared_ptr<
     q.node = m_cfg.node;
     for (const auto& row : m_ledger->query(q)) m_tenant_uj[row.key] = row.energy.value;
     m_node_uj = m_ledger->total_energy().value;
+    m_metrics_tenant_uj = m_tenant_uj;
+    m_metrics_node_uj = m_node_uj;
 }
 
 Agent::~Agent() {
@@ -197,6 +214,7 @@ void Agent::commit(const IntervalRecord& rec) {
         {"checkpoint", m_choice.source->checkpoint()}};
     if (m_heat) state["heat"] = m_heat->checkpoint();
     if (m_tasks_dirty) state["tasks"] = tasks_state();
+    state["drained"] = m_drained ? "1" : "0";
     m_ledger->commit(rec, state);
     m_tasks_dirty = false;
     m_node_uj += rec.energy.value;
@@ -205,22 +223,95 @@ void Agent::commit(const IntervalRecord& rec) {
         m_tenant_uj[key] += c.static_part.value + c.dynamic_part.value;
     }
     for (const auto& w : m_acct->take_warnings()) log_line("warning: " + w);
+    metrics_tick(rec.t1_ms);
+    if (rec.kind == "sample") history_tick(rec);
 }
 
-nlohmann::json Agent::handle_request(const nlohmann::json& req) {
+void Agent::metrics_tick(std::int64_t now_ms) {
+    const auto interval_ms = static_cast<std::int64_t>(m_cfg.metrics_interval_s * 1000);
+    const std::int64_t slot = now_ms / interval_ms;
+    if (slot == m_metrics_slot) return;
+    // The mean over the interval that just ended; the first snapshot has no
+    // interval before it.
+    if (m_metrics_slot >= 0)
+        m_metrics_power_w = static_cast<double>(m_node_uj - m_metrics_node_uj) / 1e6 /
+                            (static_cast<double>(interval_ms) / 1000.0);
+    m_metrics_slot = slot;
+    m_metrics_tenant_uj = m_tenant_uj;
+    m_metrics_node_uj = m_node_uj;
+}
+
+void Agent::history_tick(const IntervalRecord& rec) {
+    const double dt = static_cast<double>(rec.t1_ms - rec.t0_ms) / 1000.0;
+    if (dt <= 0) return;
+    HistorySample s;
+    s.t_ms = rec.t1_ms;
+    s.power_w = static_cast<double>(rec.energy.value) / 1e6 / dt;
+    s.slots = static_cast<int>(m_acct->tasks().size());
+    if (m_heat) {
+        s.temp_c = m_heat->measured();
+        s.target_c = m_heat->target();
+        s.slots_allowed = static_cast<int>(m_heat->budget().slots);
+    }
+    if (m_drained) s.slots_allowed = 0;
+    auto closed = m_history.add(s);
+    if (closed.empty()) return;
+    // Its own small transaction, a few times a minute: a failed history write
+    // is logged and retried with the next point, and never holds up the
+    // energy ledger's commits.
+    m_history_pending.insert(m_history_pending.end(), closed.begin(), closed.end());
     try {
-        std::string op = req.at("op").get<std::string>();
-        std::lock_guard<std::mutex> lock(m_mu);
-        if (op == "register") {
+        const auto step_keep = std::int64_t{26} * 3600 * 1000;
+        std::vector<HistoryRetention> keep{{static_cast<int>(m_cfg.history_step_s), step_keep},
+                                           {60, std::int64_t{8} * 24 * 3600 * 1000}};
+        if (m_cfg.history_step_s >= 60) keep.erase(keep.begin());
+        m_ledger->add_history(m_history_pending, rec.t1_ms, keep);
+        m_history_pending.clear();
+    } catch (const std::exception& e) {
+        log_line(std::string("warning: history not saved (kept for the next try): ") + e.what());
+        if (m_history_pending.size() > 10000) m_history_pending.clear();
+    }
+}
+
+void Agent::check_peer(const Peer& peer, pid_t pid) const {
+    if (peer.uid != 0 && peer.uid != m_worker_uid)
+        throw usage_error("uid " + std::to_string(peer.uid) +
+                          " may not register tasks here: only the workers' user (uid " +
+                          std::to_string(m_worker_uid) + ", --worker-user) or root may");
+    if (peer.uid == 0 || pid <= 0) return;
+    // A task charged to a tenant must be the peer's own process: otherwise a
+    // local user could have someone else's work billed to a tenant of theirs.
+    auto st = m_fs->read("/proc/" + std::to_string(pid) + "/status");
+    if (!st.text) throw usage_error("pid " + std::to_string(pid) + " is not running; register a live task");
+    std::istringstream in(*st.text);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.rfind("Uid:", 0) != 0) continue;
+        std::istringstream words(line.substr(4));
+        long real = -1;
+        words >> real;
+        if (real != static_cast<long>(peer.uid))
+            throw usage_error("pid " + std::to_string(pid) + " belongs to uid " + std::to_string(real) +
+                              ", not to the registering uid " + std::to_string(peer.uid) +
+                              "; register only your own tasks");
+        return;
+    }
+    throw usage_error("cannot tell who owns pid " + std::to_string(pid) + "; register a live task");
+}
+
+nlohmann::json Agent::handle_request(const nlohmann::json& req, const Peer& peer) {
+    try {
+        SocketOp op = parse_socket_op(req.dump());
+        if (auto* reg = std::get_if<RegisterOp>(&op)) {
+            check_peer(peer, reg->pid);
+            std::lock_guard<std::mutex> lock(m_mu);
             Registration r;
-            r.key.tenant = req.at("tenant").get<std::string>();
-            r.key.job = req.at("job").get<std::string>();
-            r.key.task = req.at("task").get<std::int64_t>();
-            r.key.attempt = req.at("attempt").get<std::uint32_t>();
-            r.pid = req.at("pid").get<pid_t>();
-            r.cores = req.value("cores", 1u);
-            if (r.key.tenant.empty() || r.pid <= 0 || r.cores == 0)
-                throw usage_error("register needs a tenant, a pid > 0 and cores > 0");
+            r.key.tenant = reg->tenant;
+            r.key.job = reg->job;
+            r.key.task = reg->task;
+            r.key.attempt = reg->attempt;
+            r.pid = reg->pid;
+            r.cores = reg->cores;
             // A worker sends again when it lost the reply (the agent was
             // killed after committing): the same attempt keeps its id.
             if (auto id = m_acct->find_task(r.key, r.pid)) return {{"ok", true}, {"id", *id}};
@@ -230,21 +321,21 @@ nlohmann::json Agent::handle_request(const nlohmann::json& req) {
             commit(closed);
             return {{"ok", true}, {"id", id}};
         }
-        if (op == "unregister") {
-            std::uint64_t id = req.at("id").get<std::uint64_t>();
-            std::optional<double> cpu;
-            if (req.contains("cpu_s")) cpu = req.at("cpu_s").get<double>();
-            if (req.contains("job")) {
+        if (auto* un = std::get_if<UnregisterOp>(&op)) {
+            check_peer(peer, 0);
+            std::lock_guard<std::mutex> lock(m_mu);
+            std::uint64_t id = un->id;
+            if (un->attempt) {
                 // The worker names the attempt: ids do not outlive a lost
                 // ledger, and an attempt that is no longer registered (its
                 // unregister was committed but the reply lost, or it ended
                 // while no agent ran) gets what the ledger charged it, which
                 // is final.
                 TaskKey key;
-                key.tenant = req.at("tenant").get<std::string>();
-                key.job = req.at("job").get<std::string>();
-                key.task = req.at("task").get<std::int64_t>();
-                key.attempt = req.at("attempt").get<std::uint32_t>();
+                key.tenant = un->attempt->tenant;
+                key.job = un->attempt->job;
+                key.task = un->attempt->task;
+                key.attempt = un->attempt->attempt;
                 auto found = m_acct->find_task(key);
                 if (!found) {
                     Microjoules e = m_ledger->task_energy(key.job, key.task, key.attempt);
@@ -256,23 +347,23 @@ nlohmann::json Agent::handle_request(const nlohmann::json& req) {
                 id = *found;
             }
             IntervalRecord closed;
-            TaskTotals t = m_acct->unregister_task(id, cpu, closed);
+            TaskTotals t = m_acct->unregister_task(id, un->cpu_s, closed);
             m_tasks_dirty = true;
             commit(closed);
             return {{"ok", true}, {"energy_uj", t.energy.value}, {"estimated", t.estimated}};
         }
-        if (op == "ping") return {{"ok", true}, {"node", m_cfg.node}};
-        if (op == "budget") {
-            // The worker asks what it may run: without heat control, everything.
-            if (!m_heat) return {{"ok", true}, {"heat", false}};
-            HeatBudget b = m_heat->budget();
-            return {{"ok", true},   {"heat", true},        {"slots", b.slots},
-                    {"slots_total", b.slots_total}, {"mode", to_string(b.mode)},
-                    {"fraction", b.fraction}, {"waste", b.waste}};
-        }
-        throw usage_error("unknown op '" + op + "'; use register, unregister, budget or ping");
-    } catch (const nlohmann::json::exception& e) {
-        return {{"ok", false}, {"error", std::string("malformed request: ") + e.what()}};
+        if (std::holds_alternative<PingOp>(op)) return {{"ok", true}, {"node", m_cfg.node}};
+        // budget: what the worker may run. Without heat control, everything
+        // (unless an operator drained the node).
+        std::lock_guard<std::mutex> lock(m_mu);
+        if (m_drained)
+            return {{"ok", true}, {"heat", true}, {"slots", 0}, {"slots_total", 0},
+                    {"mode", "drain"}, {"fraction", 0.0}, {"waste", 0.0}};
+        if (!m_heat) return {{"ok", true}, {"heat", false}};
+        HeatBudget b = m_heat->budget();
+        return {{"ok", true},   {"heat", true},        {"slots", b.slots},
+                {"slots_total", b.slots_total}, {"mode", to_string(b.mode)},
+                {"fraction", b.fraction}, {"waste", b.waste}};
     } catch (const std::exception& e) {
         return {{"ok", false}, {"error", e.what()}};
     }
@@ -299,6 +390,7 @@ nlohmann::json Agent::node_json() {
             {"cores", m_acct->config().cores},
             {"idle_w", m_acct->config().idle.value},
             {"weights", m_weights},
+            {"drained", m_drained.load()},
             {"tasks", tasks}};
 }
 
@@ -314,34 +406,86 @@ nlohmann::json Agent::heat_json() {
     return j;
 }
 
-nlohmann::json Agent::heat_post(const std::string& what, const nlohmann::json& body) {
+nlohmann::json Agent::heat_post(const std::string& what, const std::string& body) {
     if (!m_heat)
         throw usage_error("this agent has no heat control; start it with --grid FILE naming its site");
-    auto number = [&](const char* key) {
-        if (!body.contains(key) || !body[key].is_number())
-            throw usage_error(std::string("'") + key + "' must be a number (degrees C)");
-        return body[key].get<double>();
-    };
-    if (what == "target") {
-        std::optional<std::int64_t> until;
-        if (body.contains("until_unix") && !body["until_unix"].is_null()) {
-            if (!body["until_unix"].is_number_integer())
-                throw usage_error("'until_unix' must be whole seconds since 1970");
-            until = body["until_unix"].get<std::int64_t>();
-        }
-        m_heat->set_target(number("target"), until);
+    HeatChange change = parse_heat_change(what, body, m_heat->site(), m_clock->unix_ms() / 1000);
+    if (auto* t = std::get_if<TargetChange>(&change)) {
+        m_heat->set_target(t->target, t->until_unix);
         char buf[64];
-        std::snprintf(buf, sizeof buf, "%.1f C", body["target"].get<double>());
+        std::snprintf(buf, sizeof buf, "%.1f C", t->target);
         log_line(std::string("heat target set to ") + buf);
-    } else if (what == "schedule") {
-        if (!body.contains("schedule") || !body["schedule"].is_string())
-            throw usage_error("'schedule' must be a string such as \"weekdays 06:00-22:00 at 60; otherwise 55\"");
-        m_heat->set_schedule(body["schedule"].get<std::string>());
-        log_line("heat schedule set to '" + body["schedule"].get<std::string>() + "'");
+    } else if (auto* sc = std::get_if<ScheduleChange>(&change)) {
+        m_heat->set_schedule(sc->schedule);
+        log_line("heat schedule set to '" + (sc->schedule.empty() ? "none" : sc->schedule) + "'");
     } else {
-        m_heat->set_measured(number("measured"));
+        m_heat->set_measured(std::get<MeasuredChange>(change).measured);
     }
     return heat_json();
+}
+
+nlohmann::json Agent::grid_json() {
+    nlohmann::json heat = heat_json();
+    nlohmann::json node = node_json();
+    const double power = node.value("power_w", 0.0);
+    nlohmann::json site{{"site", m_cfg.site},
+                        {"heat", heat.value("heat", false) ? heat : nlohmann::json()},
+                        {"power_w", power},
+                        {"today_kwh", heat.value("today_kwh", 0.0)},
+                        {"today_useful_kwh", heat.value("today_useful_kwh", 0.0)},
+                        {"alarms", nlohmann::json::array()}};
+    if (auto a = heat.find("alarm"); a != heat.end() && a->is_string() && !a->get<std::string>().empty())
+        site["alarms"].push_back(*a);
+    site["nodes"] = nlohmann::json::array(
+        {{{"node", m_cfg.node},
+          {"agent", ""},
+          {"state", m_drained ? "drained" : "up"},
+          {"power_w", power},
+          {"slots", heat.value("slots", 0)},
+          {"slots_allowed", heat.value("slots_allowed", 0)},
+          {"tasks", node["tasks"].size()}}});
+    return {{"sites", nlohmann::json::array({site})}};
+}
+
+nlohmann::json Agent::history_json(std::optional<std::int64_t> since_ms, std::optional<std::int64_t> until_ms,
+                                   std::optional<int> res_s) {
+    const std::int64_t now = m_clock->unix_ms();
+    const std::int64_t until = until_ms.value_or(now + 1);
+    const std::int64_t since = since_ms.value_or(until - std::int64_t{24} * 3600 * 1000);
+    if (since >= until) throw usage_error("since_ms must be before until_ms");
+    const int step = static_cast<int>(m_cfg.history_step_s);
+    int res = res_s.value_or(pick_resolution(since, until) == 10 ? step : 60);
+    if (res != step && res != 60)
+        throw usage_error("res_s must be " + std::to_string(step) + " or 60 (the resolutions kept)");
+    std::vector<HistoryPoint> points;
+    {
+        Ledger ro(m_cfg.ledger, true);
+        points = ro.history(res, since, until);
+    }
+    nlohmann::json arr = nlohmann::json::array();
+    auto opt = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); };
+    for (const auto& p : points)
+        arr.push_back({{"t_ms", p.t_ms},
+                       {"power_w", p.power_w},
+                       {"temp_c", opt(p.temp_c)},
+                       {"target_c", opt(p.target_c)},
+                       {"slots_allowed", p.slots_allowed},
+                       {"slots", p.slots}});
+    return {{"node", m_cfg.node}, {"site", m_cfg.site}, {"res_s", res}, {"points", arr}};
+}
+
+void Agent::set_drained(bool drained) {
+    std::lock_guard<std::mutex> lock(m_mu);
+    m_drained = drained;
+    log_line(drained ? "drained: no new tasks start here" : "undrained: tasks start here again");
+}
+
+std::optional<Role> Agent::caller(const httplib::Request& req) const {
+    if (!m_tokens) return Role{RoleKind::operator_, "", "no-auth"};
+    if (!req.has_header("Authorization")) return std::nullopt;
+    auto tok = bearer_token(req.get_header_value("Authorization"));
+    if (!tok) return std::nullopt;
+    return m_tokens->find(*tok);
 }
 
 std::string Agent::metrics_text() {
@@ -350,18 +494,18 @@ std::string Agent::metrics_text() {
     std::string labels = "site=\"" + prom_escape(m_cfg.site) + "\",node=\"" +
                          prom_escape(m_cfg.node) + "\"";
     o << "# HELP hearth_tenant_energy_joules_total Energy charged to each tenant on this node "
-         "(house: unreserved and background).\n"
+         "(house: unreserved and background), updated once a metrics interval.\n"
       << "# TYPE hearth_tenant_energy_joules_total counter\n";
-    for (const auto& [tenant, uj] : m_tenant_uj)
+    for (const auto& [tenant, uj] : m_metrics_tenant_uj)
         o << "hearth_tenant_energy_joules_total{tenant=\"" << prom_escape(tenant) << "\","
           << labels << "} " << static_cast<double>(uj) / 1e6 << "\n";
     o << "# HELP hearth_node_energy_joules_total Energy this node used, as measured.\n"
       << "# TYPE hearth_node_energy_joules_total counter\n"
-      << "hearth_node_energy_joules_total{" << labels << "} " << static_cast<double>(m_node_uj) / 1e6
+      << "hearth_node_energy_joules_total{" << labels << "} " << static_cast<double>(m_metrics_node_uj) / 1e6
       << "\n"
-      << "# HELP hearth_node_power_watts Mean power over the last interval.\n"
+      << "# HELP hearth_node_power_watts Mean power over the last metrics interval.\n"
       << "# TYPE hearth_node_power_watts gauge\n"
-      << "hearth_node_power_watts{" << labels << "} " << m_acct->last_power().value << "\n"
+      << "hearth_node_power_watts{" << labels << "} " << m_metrics_power_w << "\n"
       << "# HELP hearth_node_energy_estimated 1 when the figures come from a model, not a meter.\n"
       << "# TYPE hearth_node_energy_estimated gauge\n"
       << "hearth_node_energy_estimated{" << labels << ",source=\""
@@ -374,6 +518,16 @@ std::string Agent::metrics_text() {
 }
 
 void Agent::serve_connection(int fd) {
+    Peer peer;
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+        ::close(fd);  // no credentials, no service
+        return;
+    }
+    peer.pid = cred.pid;
+    peer.uid = cred.uid;
+    peer.gid = cred.gid;
     std::string buf;
     char chunk[4096];
     while (!m_stop) {
@@ -389,7 +543,7 @@ void Agent::serve_connection(int fd) {
             buf.erase(0, nl + 1);
             nlohmann::json reply;
             try {
-                reply = handle_request(nlohmann::json::parse(line));
+                reply = handle_request(nlohmann::json::parse(line), peer);
             } catch (const std::exception& e) {
                 reply = {{"ok", false}, {"error", std::string("not JSON: ") + e.what()}};
             }
@@ -412,26 +566,126 @@ void Agent::serve_socket() {
     for (auto& t : conns) t.join();
 }
 
+namespace {
+
+// Which policy route a request is (core/auth); nullopt: no such API route.
+std::optional<Route> route_of(const httplib::Request& req) {
+    const std::string& p = req.path;
+    const bool get = req.method == "GET" || req.method == "HEAD";
+    const bool post = req.method == "POST";
+    if (p == "/v1/health") return Route::health;
+    if (p == "/metrics") return Route::metrics;
+    if (p.rfind("/v1/", 0) != 0) return get ? std::optional<Route>(Route::dashboard) : std::nullopt;
+    if (get && p == "/v1/whoami") return Route::whoami;
+    if (get && p == "/v1/node") return Route::node;
+    if (get && p == "/v1/energy") return Route::energy;
+    if (get && (p == "/v1/heat" || p == "/v1/grid" || p == "/v1/history")) return Route::heat_read;
+    if (post && p.rfind("/v1/heat/", 0) == 0) return Route::heat_write;
+    if (post && p == "/v1/node/drain") return Route::drain;
+    return std::nullopt;
+}
+
+void json_reply(httplib::Response& res, const nlohmann::json& j, int status = 200) {
+    res.status = status;
+    res.set_content(j.dump(), "application/json");
+}
+
+void error_reply(httplib::Response& res, const Error& e) {
+    json_reply(res, {{"error", e.what()}}, e.code() == ExitCode::usage ? 400 : 500);
+}
+
+// The dashboard's files: the --dashboard directory, else next to the
+// executable (build/bin -> build/share, /usr/local/bin -> /usr/local/share).
+std::string dashboard_dir(const std::string& configured) {
+    if (!configured.empty()) return configured;
+    std::error_code ec;
+    auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (ec) return "";
+    auto dir = exe.parent_path().parent_path() / "share" / "hearth" / "dashboard";
+    return std::filesystem::is_directory(dir, ec) ? dir.string() : "";
+}
+
+}  // namespace
+
 void Agent::start_http() {
-    m_http = std::make_unique<httplib::Server>();
+    const bool tls = !m_cfg.tls_cert.empty();
+    if (tls) {
+        // Both files are read now, so a bad path fails the start, not the first request.
+        for (const auto& f : {m_cfg.tls_cert, m_cfg.tls_key})
+            if (::access(f.c_str(), R_OK) != 0)
+                throw usage_error("cannot read TLS file " + f + ": " + std::strerror(errno) +
+                                  "; check --tls-cert and --tls-key");
+        auto ssl = std::make_unique<httplib::SSLServer>(m_cfg.tls_cert.c_str(), m_cfg.tls_key.c_str());
+        if (!ssl->is_valid())
+            throw usage_error("TLS certificate " + m_cfg.tls_cert + " or key " + m_cfg.tls_key +
+                              " is not valid PEM, or they do not match; make them with openssl req -x509");
+        m_http = std::move(ssl);
+    } else {
+        m_http = std::make_unique<httplib::Server>();
+    }
     auto& s = *m_http;
-    auto json_reply = [](httplib::Response& res, const nlohmann::json& j, int status = 200) {
-        res.status = status;
-        res.set_content(j.dump(), "application/json");
-    };
-    s.Get("/v1/health", [this, json_reply](const httplib::Request&, httplib::Response& res) {
+    s.set_payload_max_length(k_max_body_bytes);
+    s.set_read_timeout(10, 0);
+    s.set_write_timeout(10, 0);
+    // Every refusal is a JSON body, httplib's own (413, 404) included.
+    s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+        if (!res.body.empty()) return;
+        std::string msg = res.status == 413 ? "request body over 64 KiB; send one small JSON object"
+                          : res.status == 404 ? "no such route; see hearth-api(7)"
+                                              : "request refused (HTTP " + std::to_string(res.status) + ")";
+        res.set_content(nlohmann::json{{"error", msg}}.dump(), "application/json");
+    });
+    // Authentication and the role check happen before any route runs.
+    s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+        auto route = route_of(req);
+        if (!route) {
+            json_reply(res, {{"error", "no such route: " + req.method + " " + req.path.substr(0, 100) +
+                                           "; see hearth-api(7)"}},
+                       404);
+            return httplib::Server::HandlerResponse::Handled;
+        }
+        const bool given = req.has_header("Authorization");
+        Decision d = authorize(given || !m_tokens, caller(req), *route, m_cfg.site, m_cfg.public_metrics);
+        if (!d.allowed()) {
+            if (d.status == 401) res.set_header("WWW-Authenticate", "Bearer realm=\"hearth\"");
+            json_reply(res, {{"error", d.error}}, d.status);
+            return httplib::Server::HandlerResponse::Handled;
+        }
+        return httplib::Server::HandlerResponse::Unhandled;
+    });
+    s.Get("/v1/health", [this](const httplib::Request&, httplib::Response& res) {
         json_reply(res, {{"ok", true}, {"node", m_cfg.node}, {"site", m_cfg.site}});
     });
-    s.Get("/v1/node", [this, json_reply](const httplib::Request&, httplib::Response& res) {
-        json_reply(res, node_json());
+    s.Get("/v1/whoami", [this](const httplib::Request& req, httplib::Response& res) {
+        Role r = *caller(req);
+        nlohmann::json j{{"role", to_string(r)}, {"auth", m_tokens.has_value()}, {"node", m_cfg.node},
+                         {"site", m_cfg.site}};
+        j["kind"] = r.kind == RoleKind::tenant ? "tenant" : r.kind == RoleKind::facility ? "facility" : "operator";
+        if (r.kind == RoleKind::tenant) j["tenant"] = r.scope;
+        if (r.kind == RoleKind::facility) j["scope"] = r.scope.empty() ? nlohmann::json() : nlohmann::json(r.scope);
+        json_reply(res, j);
     });
-    s.Get("/v1/energy", [this, json_reply](const httplib::Request& req, httplib::Response& res) {
+    s.Get("/v1/node", [this](const httplib::Request&, httplib::Response& res) { json_reply(res, node_json()); });
+    s.Get("/v1/energy", [this](const httplib::Request& req, httplib::Response& res) {
         try {
+            Role who = *caller(req);
             EnergyQuery q;
+            if (who.kind == RoleKind::tenant) {
+                // A tenant sees itself only, however the query is written.
+                std::vector<std::pair<std::string, std::string>> params(req.params.begin(), req.params.end());
+                Decision d = check_tenant_query(who, params);
+                if (!d.allowed()) return json_reply(res, {{"error", d.error}}, d.status);
+            }
+            for (const auto& [name, value] : req.params)
+                if (name != "tenant" && name != "job" && name != "site" && name != "node" && name != "since_ms" &&
+                    name != "until_ms" && name != "by")
+                    throw usage_error("unknown query parameter '" + name.substr(0, 64) +
+                                      "'; use tenant, job, site, node, since_ms, until_ms or by");
             if (req.has_param("tenant")) q.tenant = req.get_param_value("tenant");
             if (req.has_param("job")) q.job = req.get_param_value("job");
             if (req.has_param("site")) q.site = req.get_param_value("site");
             if (req.has_param("node")) q.node = req.get_param_value("node");
+            if (who.kind == RoleKind::tenant) q.tenant = who.scope;
             q.since_ms = int_param(req, "since_ms");
             q.until_ms = int_param(req, "until_ms");
             if (req.has_param("by")) q.by = req.get_param_value("by");
@@ -445,33 +699,59 @@ void Agent::start_http() {
                                 {"estimated", r.estimated}});
             json_reply(res, {{"node", m_cfg.node}, {"by", q.by}, {"rows", rows}});
         } catch (const Error& e) {
-            json_reply(res, {{"error", e.what()}}, e.code() == ExitCode::usage ? 400 : 500);
+            error_reply(res, e);
         }
     });
-    s.Get("/v1/heat", [this, json_reply](const httplib::Request&, httplib::Response& res) {
-        json_reply(res, heat_json());
+    s.Get("/v1/heat", [this](const httplib::Request&, httplib::Response& res) { json_reply(res, heat_json()); });
+    s.Get("/v1/grid", [this](const httplib::Request&, httplib::Response& res) { json_reply(res, grid_json()); });
+    s.Get("/v1/history", [this](const httplib::Request& req, httplib::Response& res) {
+        try {
+            std::optional<int> res_s;
+            if (auto r = int_param(req, "res_s")) {
+                if (*r < 1 || *r > 3600) throw usage_error("res_s must be between 1 and 3600");
+                res_s = static_cast<int>(*r);
+            }
+            if (req.has_param("site") && req.get_param_value("site") != m_cfg.site)
+                throw usage_error("this agent keeps the history of site '" + m_cfg.site + "' only");
+            json_reply(res, history_json(int_param(req, "since_ms"), int_param(req, "until_ms"), res_s));
+        } catch (const Error& e) {
+            error_reply(res, e);
+        }
     });
-    s.Post(R"(/v1/heat/(target|schedule|measured))",
-           [this, json_reply](const httplib::Request& req, httplib::Response& res) {
-               try {
-                   if (req.body.size() > 64 * 1024)
-                       throw usage_error("request body over 64 KiB; send one small JSON object");
-                   nlohmann::json body;
-                   try {
-                       body = nlohmann::json::parse(req.body);
-                   } catch (const std::exception&) {
-                       throw usage_error("the body is not JSON; send an object like {\"target\": 58}");
-                   }
-                   if (!body.is_object()) throw usage_error("the body must be a JSON object");
-                   json_reply(res, heat_post(req.matches[1], body));
-               } catch (const Error& e) {
-                   json_reply(res, {{"error", e.what()}}, e.code() == ExitCode::usage ? 400 : 500);
-               }
-           });
+    s.Post(R"(/v1/heat/(target|schedule|measured))", [this](const httplib::Request& req, httplib::Response& res) {
+        try {
+            json_reply(res, heat_post(req.matches[1], req.body));
+        } catch (const Error& e) {
+            error_reply(res, e);
+        }
+    });
+    s.Post("/v1/node/drain", [this](const httplib::Request& req, httplib::Response& res) {
+        try {
+            nlohmann::json body;
+            try {
+                body = nlohmann::json::parse(req.body);
+            } catch (const std::exception&) {
+                throw usage_error("the body is not JSON; send {\"drain\": true} or {\"drain\": false}");
+            }
+            if (!body.is_object() || body.size() != 1 || !body.contains("drain") || !body["drain"].is_boolean())
+                throw usage_error("send {\"drain\": true} or {\"drain\": false}");
+            set_drained(body["drain"].get<bool>());
+            json_reply(res, node_json());
+        } catch (const Error& e) {
+            error_reply(res, e);
+        }
+    });
     s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
         res.set_content(metrics_text(), "text/plain; version=0.0.4");
     });
+    if (std::string dir = dashboard_dir(m_cfg.dashboard); !dir.empty()) {
+        if (!s.set_mount_point("/", dir))
+            throw usage_error("dashboard directory " + dir + " does not exist; give --dashboard DIR");
+    }
     auto [host, port] = split_listen(m_cfg.listen);
+    if (!is_loopback_host(host) && !tls)
+        log_line("warning: serving plain HTTP on " + m_cfg.listen +
+                 " (--insecure-http): tokens and figures cross the network unencrypted");
     int bound = port == 0 ? s.bind_to_any_port(host) : (s.bind_to_port(host, port) ? port : -1);
     if (bound < 0)
         throw Error("cannot listen on " + m_cfg.listen + ": " + std::strerror(errno) +
@@ -516,6 +796,9 @@ void Agent::run() {
     if (::bind(m_listen_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
         ::listen(m_listen_fd, 16) != 0)
         throw Error("cannot listen on socket " + m_cfg.socket + ": " + std::strerror(errno));
+    // Any local user may connect (a budget or ping is harmless); who may
+    // register tasks is decided per request from the peer's credentials.
+    ::chmod(m_cfg.socket.c_str(), 0666);
     m_socket_thread = std::thread([this] { serve_socket(); });
     start_http();
     log_line(m_choice.summary);

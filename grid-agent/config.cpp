@@ -4,7 +4,7 @@
 
 #include <cmath>
 #include <set>
-#include <toml++/toml.h>
+#include "core/toml.hpp"
 
 #include "core/error.hpp"
 
@@ -22,13 +22,18 @@ void load_agent_config(const std::string& path, AgentConfig& cfg) {
     static const std::set<std::string> known = {"node",   "site",       "listen",   "socket",
                                                 "ledger", "rate_hz",    "energy",   "fsroot",
                                                 "idle_watts", "max_watts", "grid",
-                                                "throttle", "control_s"};
+                                                "throttle", "control_s", "tokens", "no_auth",
+                                                "tls_cert", "tls_key", "insecure_http",
+                                                "public_metrics", "metrics_interval_s",
+                                                "worker_user", "dashboard", "history_step_s"};
     for (const auto& [k, v] : t) {
         std::string key(k.str());
         if (!known.count(key))
             throw usage_error("config " + path + ": unknown key '" + key +
                               "'; valid keys: node site listen socket ledger rate_hz energy "
-                              "fsroot idle_watts max_watts grid throttle control_s");
+                              "fsroot idle_watts max_watts grid throttle control_s tokens no_auth tls_cert "
+                              "tls_key insecure_http public_metrics metrics_interval_s worker_user "
+                              "dashboard history_step_s");
     }
     auto str = [&](const char* key, std::string& out) {
         if (auto n = t[key]) {
@@ -44,6 +49,23 @@ void load_agent_config(const std::string& path, AgentConfig& cfg) {
             out = *v;
         }
     };
+    auto flag = [&](const char* key, bool& out) {
+        if (auto n = t[key]) {
+            auto v = n.value<bool>();
+            if (!v) throw usage_error("config " + path + ": '" + key + "' must be true or false");
+            out = *v;
+        }
+    };
+    str("tokens", cfg.tokens);
+    flag("no_auth", cfg.no_auth);
+    str("tls_cert", cfg.tls_cert);
+    str("tls_key", cfg.tls_key);
+    flag("insecure_http", cfg.insecure_http);
+    flag("public_metrics", cfg.public_metrics);
+    num("metrics_interval_s", cfg.metrics_interval_s);
+    str("worker_user", cfg.worker_user);
+    str("dashboard", cfg.dashboard);
+    num("history_step_s", cfg.history_step_s);
     str("node", cfg.node);
     str("site", cfg.site);
     str("listen", cfg.listen);
@@ -78,6 +100,10 @@ std::pair<std::string, int> split_listen(const std::string& listen) {
     return {host, port};
 }
 
+bool is_loopback_host(const std::string& host) {
+    return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
 namespace {
 
 bool safe(const std::string& s) {
@@ -90,7 +116,7 @@ bool safe(const std::string& s) {
 
 }  // namespace
 
-void finish_agent_config(AgentConfig& cfg) {
+void finish_agent_config(AgentConfig& cfg, bool serving) {
     if (cfg.node.empty()) {
         char name[256] = {};
         ::gethostname(name, sizeof name - 1);
@@ -109,7 +135,29 @@ void finish_agent_config(AgentConfig& cfg) {
     if (!std::isfinite(cfg.control_s) || cfg.control_s < 0.1 || cfg.control_s > 3600)
         throw usage_error("control step " + std::to_string(cfg.control_s) +
                           " s is out of range; use 0.1 to 3600 (default 10)");
-    split_listen(cfg.listen);
+    const std::string host = split_listen(cfg.listen).first;
+    if (!serving) return;  // --probe: no listener, no tokens needed
+    const bool tls = !cfg.tls_cert.empty() || !cfg.tls_key.empty();
+    if (tls && (cfg.tls_cert.empty() || cfg.tls_key.empty()))
+        throw usage_error("TLS needs both a certificate and its key; give --tls-cert FILE and --tls-key FILE");
+    if (!is_loopback_host(host) && !tls && !cfg.insecure_http)
+        throw usage_error("refusing to listen on " + cfg.listen +
+                          " without TLS: tokens would cross the network in clear; give --tls-cert and "
+                          "--tls-key, or --insecure-http on a network you trust");
+    if (cfg.tokens.empty() && !cfg.no_auth)
+        throw usage_error("no tokens file: give --tokens FILE (make tokens with 'hearth token new'), or "
+                          "--no-auth for a loopback-only test agent");
+    if (cfg.no_auth && !cfg.tokens.empty())
+        throw usage_error("--no-auth and --tokens contradict each other; drop one");
+    if (cfg.no_auth && !is_loopback_host(host))
+        throw usage_error("--no-auth is for loopback only; give --tokens FILE to listen on " + cfg.listen);
+    if (!std::isfinite(cfg.metrics_interval_s) || cfg.metrics_interval_s < 1 || cfg.metrics_interval_s > 3600)
+        throw usage_error("metrics interval " + std::to_string(cfg.metrics_interval_s) +
+                          " s is out of range; use 1 to 3600 (default 60; per-tenant figures much faster "
+                          "than a minute tell co-tenants what each other runs)");
+    if (!std::isfinite(cfg.history_step_s) || cfg.history_step_s < 1 || cfg.history_step_s > 60)
+        throw usage_error("history step " + std::to_string(cfg.history_step_s) +
+                          " s is out of range; use 1 to 60 (default 10)");
     if (cfg.ledger.empty()) throw usage_error("no ledger path; give --ledger FILE");
     if (cfg.socket.empty()) throw usage_error("no socket path; give --socket FILE");
 }

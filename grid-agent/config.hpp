@@ -18,14 +18,28 @@ struct AgentConfig {
     std::string grid;       // grid file: this node's site, slots and heat target ("" = no heat control)
     std::string throttle = "auto";  // auto | slots | cgroup | sigstop | powercap
     double control_s = 10;  // seconds between heat control steps
+    // Security (hearth-api(7) SECURITY, grid-agent(8)).
+    std::string tokens;          // tokens file (hashes and roles); required unless no_auth
+    bool no_auth = false;        // loopback only: every caller is an operator
+    std::string tls_cert, tls_key;  // PEM files: serve HTTPS
+    bool insecure_http = false;  // allow plain HTTP off loopback (warned)
+    bool public_metrics = false; // /metrics without a token
+    double metrics_interval_s = 60;  // per-tenant figures in /metrics change this often, no faster
+    std::string worker_user;     // who may register tasks on the socket ("" = the agent's own user)
+    std::string dashboard;       // the dashboard's static files ("" = next to the executable)
+    double history_step_s = 10;  // finest history resolution
 };
+
+// True for 127.0.0.0/8, ::1 and "localhost".
+bool is_loopback_host(const std::string& host);
 
 // Reads a TOML file into cfg (keys as in AgentConfig). Throws usage_error
 // naming the file, the key and the fix for unknown keys and bad values.
 void load_agent_config(const std::string& path, AgentConfig& cfg);
 // Checks ranges and formats after flags are applied; fills the defaults that
-// depend on the machine (node name).
-void finish_agent_config(AgentConfig& cfg);
+// depend on the machine (node name). serving: the agent will listen (the
+// security settings are checked); false for --probe.
+void finish_agent_config(AgentConfig& cfg, bool serving = true);
 // "127.0.0.1:9750" -> host, port. Throws usage_error.
 std::pair<std::string, int> split_listen(const std::string& listen);
 

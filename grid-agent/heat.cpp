@@ -203,6 +203,17 @@ void HeatControl::set_schedule(const std::string& spec) {
     m_target = target_now(m_clock->unix_ms() / 1000);
 }
 
+std::optional<double> HeatControl::measured() const {
+    std::lock_guard<std::mutex> lock(m_mu);
+    if (!m_reading.measured) return std::nullopt;
+    return m_reading.measured->value;
+}
+
+double HeatControl::target() const {
+    std::lock_guard<std::mutex> lock(m_mu);
+    return m_target;
+}
+
 void HeatControl::set_measured(double c) {
     if (!std::isfinite(c)) throw usage_error("measured temperature is not a number");
     m_source->set_measured(Celsius{c});

@@ -47,6 +47,10 @@ public:
     void tick();
 
     HeatBudget budget() const;
+    const Site& site() const { return m_site; }  // fixed after construction
+    // Temperature now (nullopt without a reading) and target now, for history.
+    std::optional<double> measured() const;
+    double target() const;
     nlohmann::json to_json(double power_w) const;
 
     // The facility manager's changes; usage_error (nothing changed) when refused.

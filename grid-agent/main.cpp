@@ -32,6 +32,16 @@ int main(int argc, char** argv) {
     app.add_option("--grid", cfg.grid, "grid file: take this node's site, slots and heat target from it");
     app.add_option("--throttle", cfg.throttle, "how to hold power down: auto, slots, cgroup, sigstop or powercap");
     app.add_option("--control", cfg.control_s, "seconds between heat control steps (default 10)");
+    app.add_option("--tokens", cfg.tokens, "tokens file: hashes and roles of the API's bearer tokens (mode 0640 or stricter)");
+    app.add_flag("--no-auth", cfg.no_auth, "loopback only: serve the API without tokens (tests, demos)");
+    app.add_option("--tls-cert", cfg.tls_cert, "PEM certificate: serve HTTPS");
+    app.add_option("--tls-key", cfg.tls_key, "PEM private key of --tls-cert");
+    app.add_flag("--insecure-http", cfg.insecure_http, "allow plain HTTP on a non-loopback address (warned)");
+    app.add_flag("--public-metrics", cfg.public_metrics, "serve /metrics without a token");
+    app.add_option("--metrics-interval", cfg.metrics_interval_s, "seconds between updates of /metrics' per-tenant figures (1-3600, default 60)");
+    app.add_option("--worker-user", cfg.worker_user, "the user whose workers may register tasks (default: the agent's own)");
+    app.add_option("--dashboard", cfg.dashboard, "directory of the dashboard's static files");
+    app.add_option("--history-step", cfg.history_step_s, "seconds between the finest history points (1-60, default 10)");
     app.add_flag("--probe", probe, "print which energy sources work here, and why not, then exit");
     app.set_version_flag("--version", "grid-agent 0.1");
     try {
@@ -63,8 +73,18 @@ int main(int argc, char** argv) {
             if (!given("--grid")) cfg.grid = from_file.grid;
             if (!given("--throttle")) cfg.throttle = from_file.throttle;
             if (!given("--control")) cfg.control_s = from_file.control_s;
+            if (!given("--tokens")) cfg.tokens = from_file.tokens;
+            if (!given("--no-auth")) cfg.no_auth = from_file.no_auth;
+            if (!given("--tls-cert")) cfg.tls_cert = from_file.tls_cert;
+            if (!given("--tls-key")) cfg.tls_key = from_file.tls_key;
+            if (!given("--insecure-http")) cfg.insecure_http = from_file.insecure_http;
+            if (!given("--public-metrics")) cfg.public_metrics = from_file.public_metrics;
+            if (!given("--metrics-interval")) cfg.metrics_interval_s = from_file.metrics_interval_s;
+            if (!given("--worker-user")) cfg.worker_user = from_file.worker_user;
+            if (!given("--dashboard")) cfg.dashboard = from_file.dashboard;
+            if (!given("--history-step")) cfg.history_step_s = from_file.history_step_s;
         }
-        finish_agent_config(cfg);
+        finish_agent_config(cfg, !probe);
         if (!cfg.grid.empty()) {
             // The grid file's powers describe this node: the model source uses them.
             Grid grid = load_grid(cfg.grid);

@@ -40,7 +40,7 @@ agent_pid=
 if [[ -x $agent_bin ]]; then
     mkdir -p "$job_dir.agent"
     agent_dir=$(cd "$job_dir.agent" && pwd)
-    "$agent_bin" --node demo --site studio-basement --listen 127.0.0.1:0 \
+    "$agent_bin" --node demo --site studio-basement --listen 127.0.0.1:0 --no-auth \
         --socket "$agent_dir/agent.sock" --ledger "$agent_dir/ledger.db" 2>"$agent_dir/agent.log" &
     agent_pid=$!
     trap '[[ -n $agent_pid ]] && kill "$agent_pid" 2>/dev/null; wait 2>/dev/null' EXIT

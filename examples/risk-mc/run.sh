@@ -136,7 +136,7 @@ if ((agent)); then
     [[ -x $(dirname "$hearth")/grid-agent ]] || die "--agent: no grid-agent next to $hearth; build it (make)"
     mkdir -p "$job_dir.agent"
     agent_dir=$(cd "$job_dir.agent" && pwd)
-    "$(dirname "$hearth")/grid-agent" --node "$(hostname -s)" --site risk-example --listen 127.0.0.1:0 \
+    "$(dirname "$hearth")/grid-agent" --node "$(hostname -s)" --site risk-example --listen 127.0.0.1:0 --no-auth \
         --socket "$agent_dir/agent.sock" --ledger "$agent_dir/ledger.db" 2>"$agent_dir/agent.log" &
     agent_pid=$!
     trap '[[ -n $agent_pid ]] && kill "$agent_pid" 2>/dev/null; wait 2>/dev/null' EXIT

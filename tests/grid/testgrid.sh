@@ -84,7 +84,9 @@ start_agent() {
     rm -f "$dir/agent.sock"
     # The model source: these VMs have no RAPL; it is labelled "estimated".
     # The node is named as the hostfile names it, like the job's journal does.
+    # A private test subnet: tokens are required, TLS is not (--insecure-http).
     ip netns exec "$ns" setsid "$agent_bin" --node "$addr" --listen "$addr:$agent_port" \
+        --tokens "$state/tokens" --insecure-http \
         --socket "$dir/agent.sock" --ledger "$dir/ledger.db" --energy model --rate 10 \
         </dev/null >>"$dir/agent.log" 2>&1 &
     echo $! >"$dir/agent.pid"
@@ -195,6 +197,13 @@ cmd_up() {
 
     if [ "$agents" = 1 ]; then
         echo "$agent_bin" >"$state/agent_bin"
+        # One operator token for the whole test grid, as `hearth token new`
+        # would write it: only its hash is in the tokens file.
+        local token
+        token=hearth_$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+        (umask 027 && printf 'sha256:%s operator testgrid\n' \
+            "$(printf %s "$token" | sha256sum | cut -d' ' -f1)" >"$state/tokens")
+        echo "export HEARTH_TOKEN='$token'" >>"$state/env"
         while read -r addr ns name veth; do
             start_agent "$state" "$ns" "$addr" "$name"
         done <"$state/hosts.map"

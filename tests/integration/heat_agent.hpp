@@ -13,10 +13,13 @@ struct HeatAgent {
     int port = 0;
     fs::path dir;
     std::string socket;
-    HeatAgent(const fs::path& d, const fs::path& grid) : dir(d) {
+    std::string scheme = "http";
+    // extra: the agent's security flags (a tokens file, TLS); --no-auth when none.
+    HeatAgent(const fs::path& d, const fs::path& grid, const std::string& extra = "--no-auth") : dir(d) {
+        if (extra.find("--tls-cert") != std::string::npos) scheme = "https";
         socket = (d / "agent.sock").string();
         std::string cmd = "exec " + quote(agent_bin()) + " --node n1 --grid " + quote(grid.string()) +
-                          " --energy model --throttle slots --control 0.2 --listen 127.0.0.1:0" +
+                          " --energy model --throttle slots --control 0.2 --listen 127.0.0.1:0 " + extra +
                           " --socket " + quote(socket) + " --ledger " + quote((d / "ledger.db").string()) +
                           " 2>>" + quote((d / "agent.log").string());
         std::vector<char*> argv = {const_cast<char*>("/bin/sh"), const_cast<char*>("-c"), cmd.data(),
@@ -42,7 +45,7 @@ struct HeatAgent {
     HeatAgent(const HeatAgent&) = delete;
     HeatAgent& operator=(const HeatAgent&) = delete;
 
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(port); }
+    std::string url() const { return scheme + "://127.0.0.1:" + std::to_string(port); }
     // GET /v1/heat; an empty object when the answer is not JSON.
     nlohmann::json heat() const {
         auto j = nlohmann::json::parse(sh_out("curl -s " + quote(url() + "/v1/heat")), nullptr, false);

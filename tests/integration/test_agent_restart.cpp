@@ -72,7 +72,7 @@ struct Agent {
         };
         std::size_t runs_before = ports().size();
         std::string cmd =
-            "exec " + quote(agent_bin()) + " --node n1 --site pool --listen 127.0.0.1:0 --rate 20" +
+            "exec " + quote(agent_bin()) + " --node n1 --site pool --listen 127.0.0.1:0 --no-auth --rate 20" +
             " --socket " + quote(socket) + " --ledger " + quote(ledger) + " --fsroot " +
             quote(fsroot.string()) + " --idle-watts 10" + " 2>>" + quote(log.string());
         std::vector<char*> argv = {const_cast<char*>("/bin/sh"), const_cast<char*>("-c"),

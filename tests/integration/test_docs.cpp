@@ -50,7 +50,7 @@ BOOST_AUTO_TEST_CASE(man_pages_lint_clean) {
     BOOST_TEST(pages >= 6);
     // Everything a user types or configures has its page.
     for (const char* page : {"hearth.1", "grid-agent.8", "hearth-grid.5", "hearth-scenario.5",
-                             "hearth-api.7", "hearth-ledger.5"})
+                             "hearth-api.7", "hearth-ledger.5", "hearth-tokens.5"})
         BOOST_TEST(fs::exists(fs::path(repo_root()) / "man" / page), page);
 }
 

@@ -97,7 +97,7 @@ struct Agent {
         fs::create_directories(dir);
         std::string log = (dir / "agent.log").string();
         std::string cmd = "exec " + quote(agent_bin()) + " --node " + node +
-                          " --listen 127.0.0.1:0 --socket " + quote((dir / "agent.sock").string()) +
+                          " --listen 127.0.0.1:0 --no-auth --socket " + quote((dir / "agent.sock").string()) +
                           " --ledger " + quote((dir / "ledger.db").string()) + " --fsroot " +
                           quote(fsroot.string()) + " --grid " + quote(grid.string()) +
                           " --throttle slots --control 0.2 --rate 10 --idle-watts 10 2>>" +

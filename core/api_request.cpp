@@ -1,0 +1,186 @@
+#include "api_request.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include <nlohmann/json.hpp>
+
+#include "error.hpp"
+#include "schedule.hpp"
+
+namespace hearth {
+namespace {
+
+using nlohmann::json;
+
+json parse_object(const std::string& text, const char* example) {
+    if (text.size() > k_max_body_bytes)
+        throw usage_error("request body over 64 KiB; send one small JSON object");
+    json j;
+    try {
+        j = json::parse(text);
+    } catch (const json::exception&) {
+        // NaN, Infinity and 1e309 land here too: none is a JSON number.
+        throw usage_error(std::string("the body is not valid JSON (numbers must be finite); send an object like ") + example);
+    }
+    if (!j.is_object()) throw usage_error(std::string("the body must be a JSON object like ") + example);
+    return j;
+}
+
+void only_keys(const json& j, std::initializer_list<const char*> keys) {
+    for (const auto& [k, v] : j.items()) {
+        bool known = false;
+        for (const char* want : keys) known = known || k == want;
+        if (!known) {
+            std::string list;
+            for (const char* want : keys) list += std::string(list.empty() ? "" : ", ") + want;
+            throw usage_error("unknown field '" + k.substr(0, 64) + "'; valid fields: " + list);
+        }
+    }
+}
+
+double finite_number(const json& j, const char* key, const char* what) {
+    if (!j.contains(key)) throw usage_error(std::string("missing '") + key + "' (" + what + ")");
+    const json& v = j.at(key);
+    if (!v.is_number()) throw usage_error(std::string("'") + key + "' must be a number (" + what + ")");
+    const double d = v.get<double>();
+    if (!std::isfinite(d)) throw usage_error(std::string("'") + key + "' must be finite (" + what + ")");
+    return d;
+}
+
+std::string safe_string(const json& j, const char* key, const char* what) {
+    // at() would throw nlohmann's out_of_range, not a usage error (tests/fuzz).
+    if (!j.contains(key)) throw usage_error(std::string("missing '") + key + "' (" + what + ")");
+    const json& v = j.at(key);
+    if (!v.is_string()) throw usage_error(std::string("'") + key + "' must be a string (" + what + ")");
+    std::string s = v.get<std::string>();
+    if (!is_safe_name(s))
+        throw usage_error(std::string("'") + key + "' must be 1-64 letters, digits, '.', '_' or '-' (" + what + ")");
+    return s;
+}
+
+std::optional<std::string> site_field(const json& j, const Site& site) {
+    if (!j.contains("site") || j["site"].is_null()) return std::nullopt;
+    std::string s = safe_string(j, "site", "the site to change");
+    if (s != site.name)
+        throw usage_error("this agent's site is '" + site.name + "', not '" + s +
+                          "'; send the change to an agent of that site");
+    return s;
+}
+
+template <class T>
+T whole(const json& j, const char* key, T lo, T hi, const char* what) {
+    if (!j.contains(key)) throw usage_error(std::string("missing '") + key + "' (" + what + ")");
+    const json& v = j.at(key);
+    if (!v.is_number_integer())
+        throw usage_error(std::string("'") + key + "' must be a whole number (" + what + ")");
+    // Compare as the widest type first: a huge unsigned must not wrap into range.
+    if (v.is_number_unsigned()) {
+        const auto u = v.get<std::uint64_t>();
+        // lo too: a pid or cores of 0 is unsigned (tests/fuzz), and kill(2) reads pid 0 as
+        // the agent's own process group.
+        if (u > static_cast<std::uint64_t>(hi) || (lo > 0 && u < static_cast<std::uint64_t>(lo)))
+            throw usage_error(std::string("'") + key + "' is out of range (" + what + ")");
+        return static_cast<T>(u);
+    }
+    // nlohmann keeps every non-negative integer as unsigned: this one is negative.
+    const auto s = v.get<std::int64_t>();
+    if (s < static_cast<std::int64_t>(lo))
+        throw usage_error(std::string("'") + key + "' is out of range (" + what + ")");
+    return static_cast<T>(s);
+}
+
+}  // namespace
+
+HeatChange parse_heat_change(const std::string& what, const std::string& body, const Site& site,
+                             std::int64_t now_unix) {
+    if (what == "target") {
+        json j = parse_object(body, "{\"target\": 58}");
+        only_keys(j, {"target", "until_unix", "site"});
+        TargetChange c;
+        c.site = site_field(j, site);
+        c.target = finite_number(j, "target", "degrees C");
+        check_target(site, c.target);
+        if (j.contains("until_unix") && !j["until_unix"].is_null()) {
+            c.until_unix = whole<std::int64_t>(j, "until_unix", 0, std::numeric_limits<std::int64_t>::max(),
+                                               "whole seconds since 1970");
+            if (*c.until_unix <= now_unix)
+                throw usage_error("'until_unix' is in the past; give a later time or none");
+        }
+        return c;
+    }
+    if (what == "schedule") {
+        json j = parse_object(body, "{\"schedule\": \"weekdays 06:00-22:00 at 60; otherwise 55\"}");
+        only_keys(j, {"schedule", "site"});
+        ScheduleChange c;
+        c.site = site_field(j, site);
+        if (!j.contains("schedule") || !j["schedule"].is_string())
+            throw usage_error("'schedule' must be a string such as \"weekdays 06:00-22:00 at 60; otherwise 55\" or \"none\"");
+        const std::string spec = j["schedule"].get<std::string>();
+        if (spec.size() > 4096) throw usage_error("'schedule' is over 4 KiB; a week fits in far less");
+        if (!spec.empty() && spec != "none") {
+            Schedule s = parse_schedule(spec);
+            for (Celsius t : s.all_targets()) check_target(site, t.value);
+            c.schedule = format_schedule(s);
+        }
+        return c;
+    }
+    if (what == "measured") {
+        json j = parse_object(body, "{\"measured\": 57.2}");
+        only_keys(j, {"measured", "site"});
+        MeasuredChange c;
+        c.site = site_field(j, site);
+        c.measured = finite_number(j, "measured", "degrees C");
+        if (c.measured < -50 || c.measured > 150)
+            throw usage_error("'measured' must be between -50 and 150 C; is the sensor reading right?");
+        return c;
+    }
+    throw usage_error("unknown heat change '" + what.substr(0, 32) + "'; use target, schedule or measured");
+}
+
+SocketOp parse_socket_op(const std::string& line) {
+    json j;
+    try {
+        j = json::parse(line);
+    } catch (const json::exception&) {
+        throw usage_error("not JSON: send one JSON object a line");
+    }
+    if (!j.is_object()) throw usage_error("send one JSON object a line");
+    if (!j.contains("op") || !j["op"].is_string()) throw usage_error("missing 'op'; use register, unregister, budget or ping");
+    const std::string op = j["op"].get<std::string>();
+    auto attempt_key = [&](RegisterOp& r) {
+        r.tenant = safe_string(j, "tenant", "the tenant");
+        r.job = safe_string(j, "job", "the job id");
+        r.task = whole<std::int64_t>(j, "task", 0, std::numeric_limits<std::int64_t>::max(), "task index");
+        r.attempt = whole<std::uint32_t>(j, "attempt", 0, std::numeric_limits<std::uint32_t>::max(), "attempt");
+    };
+    if (op == "register") {
+        RegisterOp r;
+        if (!j.contains("tenant") || !j.contains("job"))
+            throw usage_error("register needs tenant, job, task, attempt and pid");
+        attempt_key(r);
+        r.pid = whole<pid_t>(j, "pid", 1, std::numeric_limits<pid_t>::max(), "the task's pid");
+        if (j.contains("cores")) r.cores = whole<unsigned>(j, "cores", 1, 4096, "cores the task may use");
+        return r;
+    }
+    if (op == "unregister") {
+        UnregisterOp u;
+        if (j.contains("job")) {
+            RegisterOp r;
+            attempt_key(r);
+            u.attempt = r;
+        } else {
+            u.id = whole<std::uint64_t>(j, "id", 0, std::numeric_limits<std::uint64_t>::max(), "the registration id");
+        }
+        if (j.contains("cpu_s")) {
+            u.cpu_s = finite_number(j, "cpu_s", "CPU seconds");
+            if (*u.cpu_s < 0) throw usage_error("'cpu_s' must not be negative");
+        }
+        return u;
+    }
+    if (op == "budget") return BudgetOp{};
+    if (op == "ping") return PingOp{};
+    throw usage_error("unknown op '" + op.substr(0, 32) + "'; use register, unregister, budget or ping");
+}
+
+}  // namespace hearth

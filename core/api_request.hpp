@@ -1,0 +1,58 @@
+#pragma once
+// The grid-agent's request bodies, parsed and checked before anything acts on
+// them: the HTTP heat changes (POST /v1/heat/...) and the local socket's ops.
+// Pure functions over text, so the fuzzer drives exactly what the agent runs.
+// Every refusal is a usage_error naming the field and the fix.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <variant>
+
+#include "grid.hpp"
+
+namespace hearth {
+
+// Bodies larger than this are refused before parsing (413 on HTTP).
+constexpr std::size_t k_max_body_bytes = 64 * 1024;
+
+struct TargetChange {
+    double target = 0;                      // checked against the site's bounds
+    std::optional<std::int64_t> until_unix;  // > now
+    std::optional<std::string> site;         // when given, must be the agent's site
+};
+struct ScheduleChange {
+    std::string schedule;  // canonical text; "" = none
+    std::optional<std::string> site;
+};
+struct MeasuredChange {
+    double measured = 0;  // -50..150 C: a sensor's plausible range
+    std::optional<std::string> site;
+};
+using HeatChange = std::variant<TargetChange, ScheduleChange, MeasuredChange>;
+
+// what: "target", "schedule" or "measured"; body: the raw request body.
+// site: the site whose bounds apply; now_unix: for until_unix.
+HeatChange parse_heat_change(const std::string& what, const std::string& body, const Site& site,
+                             std::int64_t now_unix);
+
+// The worker's socket ops, one JSON object a line.
+struct RegisterOp {
+    std::string tenant, job;  // safe names (is_safe_name)
+    std::int64_t task = 0;
+    std::uint32_t attempt = 0;
+    pid_t pid = 0;
+    unsigned cores = 1;
+};
+struct UnregisterOp {
+    std::uint64_t id = 0;                 // used when no attempt is named
+    std::optional<double> cpu_s;          // finite, >= 0
+    std::optional<RegisterOp> attempt;    // tenant/job/task/attempt named (pid unused)
+};
+struct BudgetOp {};
+struct PingOp {};
+using SocketOp = std::variant<RegisterOp, UnregisterOp, BudgetOp, PingOp>;
+
+SocketOp parse_socket_op(const std::string& line);
+
+}  // namespace hearth
