@@ -15,6 +15,7 @@
 #include "core/grid.hpp"
 #include "core/hostlist.hpp"
 #include "core/ledger.hpp"
+#include "credentials.hpp"
 #include "http_client.hpp"
 
 namespace hearth {
@@ -60,9 +61,15 @@ std::vector<EnergyRow> query_agent(const std::string& base, const EnergyQuery& q
         throw Error("grid-agent at " + base + " did not answer JSON (HTTP " +
                     std::to_string(status) + ")", ExitCode::no_grid);
     }
-    if (status != 200)
-        throw Error("grid-agent at " + base + ": " + j.value("error", std::string("HTTP ") +
-                                                                        std::to_string(status)));
+    const std::string why = j.is_object() && j.contains("error") && j["error"].is_string()
+                                ? j["error"].get<std::string>()
+                                : "HTTP " + std::to_string(status);
+    if (status == 401 || status == 403)
+        throw usage_error(refusal_message(base, status, why,
+                                          q.tenant ? "a token of tenant '" + *q.tenant + "' or an operator token"
+                                                   : "a tenant or operator token",
+                                          client_credentials()));
+    if (status != 200) throw Error("grid-agent at " + base + ": " + why);
     std::vector<EnergyRow> rows;
     for (const auto& r : j.at("rows"))
         rows.push_back(EnergyRow{r.at("key").get<std::string>(),
@@ -124,6 +131,7 @@ int cmd_energy(const EnergyArgs& a) {
         Ledger ledger(a.ledger, true);
         merge(ledger.query(q));
     } else {
+        client_credentials();  // an unusable token file stops here, with exit 2
         for (const auto& url : agents) merge(query_agent(url, q));
     }
     std::uint64_t total = 0;

@@ -143,7 +143,10 @@ json site_json(const SiteView& v) {
     json nodes = json::array();
     for (const Asked* a : v.asked) {
         json n{{"node", a->node.empty() ? json() : json(a->node)}, {"agent", a->agent}};
-        if (!a->answered()) {
+        if (!a->answered() && a->refused) {
+            n["error"] = a->error;
+            alarm(a->who() + ": refused the token (HTTP " + std::to_string(a->refused) + ")");
+        } else if (!a->answered()) {
             n["error"] = a->error;
             unreachable += (unreachable.empty() ? "" : ", ") + a->who() + " (" + a->agent + ")";
         } else if (!a->heat.value("heat", false)) {
@@ -270,6 +273,14 @@ int heat_show(const HeatArgs& a) {
                   << "\n";
     else
         print_table(sites);
+    // A refused token is the caller's to fix (exit 2), named after the table.
+    const auto refused = std::count_if(asked.begin(), asked.end(),
+                                       [](const Asked& x) { return x.refused == 401 || x.refused == 403; });
+    for (const auto& x : asked)
+        if (x.refused == 401 || x.refused == 403)
+            throw usage_error(x.error + (refused > 1 ? " (and " + std::to_string(refused - 1) +
+                                                           " more agents)"
+                                                     : ""));
     if (answered == 0)
         throw Error("none of the " + std::to_string(asked.size()) +
                         " grid-agents answered; start them or fix their agent URLs (the "

@@ -9,6 +9,7 @@
 #include "commands.hpp"
 #include "core/error.hpp"
 #include "core/grid.hpp"
+#include "credentials.hpp"
 #include "http_client.hpp"
 
 namespace hearth {
@@ -19,10 +20,20 @@ struct Target {
     std::uint32_t slots = 0;
 };
 
-nlohmann::json ask(const std::string& url) {
-    HttpReply r = http_request(url, std::nullopt, 4000);
-    if (!r.answered()) throw Error(r.failure);
-    if (r.status != 200) throw Error("HTTP status " + std::to_string(r.status));
+nlohmann::json ask(const std::string& agent, const std::string& path) {
+    HttpReply r = http_request(agent + path, std::nullopt, 4000);
+    if (!r.answered()) throw Error(r.failure, ExitCode::no_grid);
+    if (r.status == 401 || r.status == 403) {
+        std::string why;
+        try {
+            auto j = nlohmann::json::parse(r.body);
+            if (j.is_object() && j.contains("error") && j["error"].is_string()) why = j["error"].get<std::string>();
+        } catch (const std::exception&) {
+        }
+        throw usage_error(refusal_message(agent, r.status, why, "a facility or operator token",
+                                          client_credentials()));
+    }
+    if (r.status != 200) throw Error("HTTP status " + std::to_string(r.status), ExitCode::no_grid);
     return nlohmann::json::parse(r.body);
 }
 
@@ -35,13 +46,15 @@ int cmd_nodes(const NodesArgs& a) {
     for (const auto& url : a.agents) targets.push_back({"", "", url, 0});
     if (targets.empty())
         throw usage_error("no nodes to show: give --grid FILE (hearth-grid(5)) or --agent URL");
+    client_credentials();  // an unusable token file stops here, with exit 2
     nlohmann::json rows = nlohmann::json::array();
     std::size_t up = 0;
+    std::vector<std::string> refusals;  // 401/403: the token, not the node, is at fault
     for (const auto& t : targets) {
         nlohmann::json row{{"node", t.name}, {"site", t.site}, {"agent", t.agent}};
         try {
-            auto node = ask(t.agent + "/v1/node");
-            auto heat = ask(t.agent + "/v1/heat");
+            auto node = ask(t.agent, "/v1/node");
+            auto heat = ask(t.agent, "/v1/heat");
             row["node"] = node.value("node", t.name);
             row["site"] = node.value("site", t.site);
             row["state"] = "up";
@@ -55,6 +68,11 @@ int cmd_nodes(const NodesArgs& a) {
             row["mode"] = controlled ? heat.value("mode", "") : "uncontrolled";
             row["alarm"] = controlled ? heat.value("alarm", "") : "";
             ++up;
+        } catch (const Error& e) {
+            const bool refused = e.code() == ExitCode::usage;
+            row["state"] = refused ? "refused" : "unreachable";
+            row["error"] = e.what();
+            if (refused) refusals.push_back(e.what());
         } catch (const std::exception& e) {
             row["state"] = "unreachable";
             row["error"] = e.what();
@@ -80,6 +98,12 @@ int cmd_nodes(const NodesArgs& a) {
                         ok ? std::to_string(r.value("tasks", 0u)).c_str() : "-", note.c_str());
         }
     }
+    // A refused token is the caller's to fix (exit 2), named after the table.
+    if (!refusals.empty())
+        throw usage_error(refusals.front() +
+                          (refusals.size() > 1
+                               ? " (and " + std::to_string(refusals.size() - 1) + " more agents)"
+                               : ""));
     // Every node unreachable: the grid cannot run anything (exit 3).
     return up == 0 ? static_cast<int>(ExitCode::no_grid) : 0;
 }

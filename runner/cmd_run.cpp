@@ -18,6 +18,7 @@
 #include "core/scenario.hpp"
 #include "core/hostlist.hpp"
 #include "core/placeholder.hpp"
+#include "core/safe_path.hpp"
 #include "job_items.hpp"
 #include "launch_plan.hpp"
 #include "supervisor.hpp"
@@ -27,13 +28,9 @@ namespace fs = std::filesystem;
 namespace hearth {
 namespace {
 
-bool safe_name(const std::string& s) {
-    if (s.empty() || s.size() > 64) return false;
-    for (char c : s)
-        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-'))
-            return false;
-    return s[0] != '.' && s[0] != '-';
-}
+// "YYYYmmdd-HHMMSS-xxxx", and a "-" after --name: the id must stay a safe
+// name (core/grid.hpp) of at most 64 characters, as the agents check it.
+constexpr std::size_t k_max_name = 64 - 21;
 
 std::string make_job_id() {
     auto now = std::chrono::system_clock::now();
@@ -131,13 +128,16 @@ JobSpec build_spec(const RunArgs& a) {
         if (const char* t = std::getenv("HEARTH_TENANT")) s.tenant = t;
     if (s.tenant.empty())
         throw usage_error("no tenant: say who pays with --tenant NAME (or set HEARTH_TENANT)");
-    if (!safe_name(s.tenant))
-        throw usage_error("bad tenant '" + s.tenant + "': use 1-64 letters, digits, '.', '_' or '-'");
+    // The tenant names ledger rows and is sent to the agents: a safe name only.
+    if (!is_safe_name(s.tenant))
+        throw usage_error("bad tenant '" + s.tenant + "': use 1-64 letters, digits, '.', '_' or " +
+                          "'-', not starting with '.' or '-'");
     if (s.tenant == "house")
         throw usage_error("tenant name 'house' is reserved for the energy nobody's tasks used; "
                           "choose another --tenant");
-    if (!a.name.empty() && !safe_name(a.name))
-        throw usage_error("bad --name '" + a.name + "': use 1-64 letters, digits, '.', '_' or '-'");
+    if (!a.name.empty() && (!is_safe_name(a.name) || a.name.size() > k_max_name))
+        throw usage_error("bad --name '" + a.name + "': use 1-" + std::to_string(k_max_name) +
+                          " letters, digits, '.', '_' or '-', not starting with '.' or '-'");
     int ways = (a.frames ? 1 : 0) + (a.seeds ? 1 : 0) + (a.count ? 1 : 0) + (a.items ? 1 : 0);
     if (ways != 1)
         throw usage_error(std::string(ways ? "more than one way to split" : "nothing to split") +
@@ -159,13 +159,10 @@ JobSpec build_spec(const RunArgs& a) {
     if (a.retries > 100) throw usage_error("--retries " + std::to_string(a.retries) + " is too many; use 0-100");
     s.retries = a.retries;
     if (a.timeout) s.timeout_ms = static_cast<std::uint64_t>(parse_duration(*a.timeout).count());
+    // Outputs are read only inside the task's scratch directory (see also
+    // ScratchArea::collect, which refuses symlinks the task made).
     for (const auto& g : a.collect) {
-        fs::path p(g);
-        bool dotdot = false;
-        for (const auto& part : p) dotdot = dotdot || part == "..";
-        if (g.empty() || p.is_absolute() || dotdot)
-            throw usage_error("bad --collect '" + g + "': give a pattern relative to the task's " +
-                              "scratch directory, without '..', e.g. 'frame*.png'");
+        check_relative_path(g, "--collect");
         s.collect.push_back(g);
     }
     std::set<std::string> names;
@@ -173,8 +170,14 @@ JobSpec build_spec(const RunArgs& a) {
         std::error_code ec;
         if (!fs::exists(p, ec))
             throw usage_error("--stage '" + p + "' does not exist; check the path");
+        // The input may be anywhere the user can read; in the scratch
+        // directory it is its last name, which must stay inside it.
         std::string base = fs::path(p).lexically_normal().filename().string();
         if (base.empty()) base = fs::absolute(p).lexically_normal().parent_path().filename().string();
+        if (!is_clean_relative_path(base))
+            throw usage_error("bad --stage '" + p + "': it would be named '" + base + "' in the " +
+                              "task's scratch directory, outside it or nothing; name the file or " +
+                              "directory itself, e.g. --stage ../inputs/scene.pov");
         if (!names.insert(base).second)
             throw usage_error("--stage: two inputs are named '" + base + "'; rename one");
         s.stage.push_back(base);

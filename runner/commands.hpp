@@ -67,7 +67,14 @@ struct DashboardArgs {
     std::string dashboard;                // the page's files ("" = next to the executable)
 };
 
+struct TokenArgs {
+    std::string role;    // tenant:NAME, facility, facility:SITE or operator
+    std::string tokens;  // the agents' tokens file (hearth-tokens(5))
+    std::string label;
+};
+
 int cmd_run(const RunArgs& args);
+int cmd_token(const TokenArgs& args);
 int cmd_dashboard(const DashboardArgs& args);
 int cmd_nodes(const NodesArgs& args);
 int cmd_sim(const SimArgs& args);

@@ -16,6 +16,7 @@
 #include "core/error.hpp"
 #include "core/journal.hpp"
 #include "core/placeholder.hpp"
+#include "core/safe_path.hpp"
 #include "job_dir.hpp"
 #include "job_items.hpp"
 #include "scratch.hpp"
@@ -45,13 +46,15 @@ std::map<int, RankInfo> load_launch(const JobDir& dir) {
 std::vector<FileBlob> load_staged(const JobDir& dir) {
     std::vector<FileBlob> blobs;
     if (!fs::exists(dir.stage())) return blobs;
+    // 'hearth run' copied regular files here (links resolved at submit); a
+    // symlink found now was planted since, and is not followed.
     for (const auto& e : fs::recursive_directory_iterator(dir.stage())) {
-        if (!e.is_regular_file()) continue;
+        if (e.symlink_status().type() != fs::file_type::regular) continue;
         FileBlob b;
         b.path = fs::relative(e.path(), dir.stage()).string();
-        b.mode = static_cast<std::uint32_t>(fs::status(e.path()).permissions()) & 0777;
-        std::ifstream in(e.path(), std::ios::binary);
-        b.data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        unsigned mode = 0644;
+        b.data = read_file_beneath(dir.stage(), b.path, &mode);
+        b.mode = mode;
         blobs.push_back(std::move(b));
     }
     return blobs;
@@ -150,6 +153,14 @@ void Dispatcher::on_completion(int rank, Completion& c) {
     bool permanent = false;
     if (c.status == AttemptStatus::ok && !m_state->is_committed(c.task)) {
         for (const auto& f : c.outputs) {
+            // A worker names outputs inside its scratch directory; anything
+            // else (a bug, a tampered node) must not write outside out/.
+            if (!is_clean_relative_path(f.path)) {
+                c.status = AttemptStatus::collect_failed;
+                c.reason = "output name '" + f.path + "' is not a plain relative path; refused";
+                permanent = true;
+                break;
+            }
             auto owner = m_owners.find(f.path);
             if (owner != m_owners.end() && owner->second != c.task) {
                 c.status = AttemptStatus::collect_failed;
@@ -166,7 +177,7 @@ void Dispatcher::on_completion(int rank, Completion& c) {
             // rerun rewrites its own files.
             for (const auto& f : c.outputs) {
                 try {
-                    write_file_atomic(m_dir.out() + "/" + f.path, f.data, f.mode);
+                    write_file_beneath(m_dir.out(), f.path, f.data, f.mode);
                 } catch (const Error&) {
                     // A full disk stops the job: first commit what completed
                     // before, whose outputs are in place (logs first, as the

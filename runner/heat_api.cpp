@@ -1,6 +1,7 @@
 #include "heat_api.hpp"
 
 #include "core/error.hpp"
+#include "credentials.hpp"
 #include "http_client.hpp"
 
 namespace hearth {
@@ -33,6 +34,13 @@ nlohmann::json call(const std::string& agent, const std::string& path,
                           : "HTTP " + std::to_string(r.status);
     if (r.status == 400)
         throw AgentRefusal("grid-agent at " + agent + " refused to " + doing + ": " + msg,
+                           ExitCode::usage, r.status, msg);
+    if ((r.status == 401 || r.status == 403) && !authorization)
+        // The user's own token (credentials.hpp): say where it came from.
+        throw AgentRefusal(refusal_message(agent, r.status, msg,
+                                           body ? "a facility token of the site or an operator token"
+                                                : "a facility or operator token",
+                                           client_credentials()),
                            ExitCode::usage, r.status, msg);
     if (r.status == 401 || r.status == 403)
         throw AgentRefusal("grid-agent at " + agent + " refused to " + doing + ": " + msg +

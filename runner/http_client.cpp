@@ -4,6 +4,8 @@
 
 #include <mutex>
 
+#include "credentials.hpp"
+
 namespace hearth {
 namespace {
 
@@ -19,6 +21,12 @@ HttpReply http_request(const std::string& url, const std::optional<std::string>&
     // Once per process and never undone: callers may ask from several threads.
     static std::once_flag once;
     std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+    // The user's token (hearth(1), ENVIRONMENT) unless the caller passes a
+    // header of its own. These throw usage_error on an unsafe token file or
+    // an unreadable CA; commands read them before their first request.
+    std::optional<std::string> auth = authorization;
+    if (!auth && client_credentials().token) auth = "Bearer " + *client_credentials().token;
+    const std::optional<std::string>& ca = client_cacert();
     HttpReply reply;
     CURL* c = curl_easy_init();
     if (!c) {
@@ -36,9 +44,19 @@ HttpReply http_request(const std::string& url, const std::optional<std::string>&
     // would only get in the way.
     curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
     // A header value with a line break would smuggle in more headers.
-    if (authorization && !authorization->empty() &&
-        authorization->find_first_of("\r\n") == std::string::npos)
-        headers = curl_slist_append(headers, ("Authorization: " + *authorization).c_str());
+    if (auth && !auth->empty() && auth->find_first_of("\r\n") == std::string::npos)
+        headers = curl_slist_append(headers, ("Authorization: " + *auth).c_str());
+    // https:// agents: verified, always; with HEARTH_CACERT against that CA
+    // alone, not the system's public ones.
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (ca) {
+        curl_easy_setopt(c, CURLOPT_CAINFO, ca->c_str());
+        curl_easy_setopt(c, CURLOPT_CAPATH, nullptr);
+    }
+    // Only http and https, and no redirects (the default): the token goes to
+    // the URL the user named and nowhere else.
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     if (json_body) {
         headers = curl_slist_append(headers, "Content-Type: application/json");
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, json_body->c_str());

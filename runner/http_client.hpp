@@ -20,6 +20,9 @@ struct HttpReply {
 // authorization: an Authorization header value to send as it is (hearth
 // dashboard passes its caller's on to the agents). Given, even empty, it
 // replaces any token the client would send by default: "" sends none.
+// By default the user's token is sent (credentials.hpp), and https:// is
+// verified against HEARTH_CACERT when set; those two throw usage_error when
+// the token file or the CA file is unusable, the one exception it throws.
 HttpReply http_request(const std::string& url, const std::optional<std::string>& json_body,
                        long timeout_ms,
                        const std::optional<std::string>& authorization = std::nullopt);

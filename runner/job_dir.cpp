@@ -8,6 +8,8 @@
 #include <fstream>
 
 #include "core/error.hpp"
+#include "core/grid.hpp"
+#include "core/safe_path.hpp"
 
 namespace hearth {
 
@@ -30,7 +32,20 @@ JobSpec load_spec(const JobDir& dir) {
     } catch (const std::exception& e) {
         throw Error(dir.spec() + " is not valid JSON (" + e.what() + ")");
     }
-    return job_from_json(j);
+    JobSpec spec = job_from_json(j);
+    // job.json is the user's file and may have been edited since 'hearth run'
+    // checked it: what becomes paths and agent parameters is checked again.
+    const std::string where = dir.spec() + ": ";
+    if (!is_safe_name(spec.tenant))
+        throw usage_error(where + "bad tenant '" + spec.tenant + "'; use letters, digits, '.', '_' or '-'");
+    if (spec.id.empty() || spec.id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                      "0123456789._-") != std::string::npos)
+        throw usage_error(where + "bad job id '" + spec.id + "'; use letters, digits, '.', '_' or '-'");
+    for (const auto& g : spec.collect) check_relative_path(g, where + "collect pattern");
+    for (const auto& n : spec.stage)
+        if (!is_clean_relative_path(n))
+            throw usage_error(where + "bad staged name '" + n + "'; give a plain name under stage/");
+    return spec;
 }
 
 bool job_is_running(const JobDir& dir) {

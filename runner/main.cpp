@@ -6,6 +6,7 @@
 
 #include "commands.hpp"
 #include "core/error.hpp"
+#include "credentials.hpp"
 
 namespace {
 
@@ -158,6 +159,15 @@ int main(int argc, char** argv) {
     da->add_option("--dashboard", dashboard.dashboard,
                    "directory of the page's files (default ../share/hearth/dashboard beside hearth)");
 
+    hearth::TokenArgs token;
+    auto* to = app.add_subcommand("token", "make API tokens for the grid-agents");
+    to->require_subcommand(1);
+    auto* tn = to->add_subcommand("new", "make a token, add its hash to a tokens file, print it once");
+    tn->add_option("--role", token.role, "tenant:NAME, facility, facility:SITE or operator")->required();
+    tn->add_option("--tokens", token.tokens, "the agents' tokens file (created with mode 0640)")
+        ->required();
+    tn->add_option("--label", token.label, "a note kept with the hash, e.g. who holds the token");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -183,7 +193,11 @@ int main(int argc, char** argv) {
         if (en->parsed()) return hearth::cmd_energy(energy);
         if (si->parsed()) return hearth::cmd_sim(sim);
         if (no->parsed()) return hearth::cmd_nodes(nodes);
-        if (he->parsed()) return hearth::cmd_heat(heat);
+        if (he->parsed()) {
+            hearth::client_credentials();  // an unusable token file: exit 2 before any request
+            return hearth::cmd_heat(heat);
+        }
+        if (tn->parsed()) return hearth::cmd_token(token);
         if (da->parsed()) return hearth::cmd_dashboard(dashboard);
     } catch (const hearth::Error& e) {
         std::cerr << "hearth: " << e.what() << "\n";

@@ -13,6 +13,7 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "core/safe_path.hpp"
 
 namespace fs = std::filesystem;
 
@@ -32,6 +33,9 @@ ScratchArea::~ScratchArea() {
 
 void ScratchArea::set_staged(const std::vector<FileBlob>& staged) {
     for (const auto& f : staged) {
+        // Names come from the dispatcher; a bad one must not write outside base/stage.
+        if (!is_clean_relative_path(f.path))
+            throw Error("refusing staged input '" + f.path + "': not a plain relative path");
         fs::path p = fs::path(m_base) / "stage" / f.path;
         fs::create_directories(p.parent_path());
         std::ofstream out(p, std::ios::binary | std::ios::trunc);
@@ -76,6 +80,8 @@ std::vector<FileBlob> ScratchArea::collect(const std::string& dir,
                                            const std::vector<std::string>& globs) {
     std::set<std::string> names;
     for (const auto& pattern : globs) {
+        // The job spec was checked at submit; this guards a spec edited since.
+        check_relative_path(pattern, "--collect");
         glob_t g{};
         std::string full = dir + "/" + pattern;
         int rc = ::glob(full.c_str(), GLOB_NOSORT, nullptr, &g);
@@ -84,9 +90,11 @@ std::vector<FileBlob> ScratchArea::collect(const std::string& dir,
             for (std::size_t i = 0; i < g.gl_pathc; ++i) {
                 std::string p = g.gl_pathv[i];
                 struct stat st {};
-                // lstat: a symlink is never followed out of the scratch directory.
-                if (::lstat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode))
-                    names.insert(p.substr(dir.size() + 1));
+                if (::lstat(p.c_str(), &st) != 0) continue;
+                // A directory matched by a broad glob is not an output; a
+                // symlink is refused below, whatever it points at.
+                if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
+                    names.insert(fs::path(p.substr(dir.size() + 1)).lexically_normal().string());
             }
         }
         globfree(&g);
@@ -95,13 +103,20 @@ std::vector<FileBlob> ScratchArea::collect(const std::string& dir,
     }
     std::vector<FileBlob> out;
     for (const auto& rel : names) {
-        std::ifstream in(dir + "/" + rel, std::ios::binary);
         FileBlob b;
         b.path = rel;
-        b.data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-        if (!in && !in.eof()) throw Error("cannot read output " + rel);
-        struct stat st {};
-        if (::stat((dir + "/" + rel).c_str(), &st) == 0) b.mode = st.st_mode & 0777;
+        try {
+            // No component is followed if it is a symlink: nothing outside
+            // the scratch directory is ever read, whatever the task planted.
+            unsigned mode = 0644;
+            b.data = read_file_beneath(dir, rel, &mode);
+            b.mode = mode;
+        } catch (const Error& e) {
+            throw Error(std::string("output ") + e.what() +
+                        ": not collected, as Hearth collects only regular files inside the "
+                        "task's scratch directory; have the task write the file itself, or "
+                        "narrow --collect");
+        }
         out.push_back(std::move(b));
     }
     return out;

@@ -7,6 +7,7 @@ pkgs=(g++ make pkg-config openmpi-bin libopenmpi-dev hwloc libhwloc-dev libpapi-
       libcurl4-openssl-dev libcli11-dev libboost-test-dev libsqlite3-dev sqlite3 nlohmann-json3-dev
       libcpp-httplib-dev libtomlplusplus-dev libspdlog-dev libquantlib0-dev povray parallel mandoc iproute2 procps curl util-linux
       chromium)
+pkgs+=(python3 openssl)  # the tests' fake HTTP(S) servers and their certificates
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
