@@ -723,7 +723,7 @@ BOOST_AUTO_TEST_CASE(schema_is_created_once_and_constrained) {
     { Ledger l(db); }
     { Ledger l(db); }  // reopening keeps what is there
     BOOST_TEST(shell(db, "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name") ==
-               "charges\nintervals\nstate");
+               "charges\nhistory\nintervals\nstate");
     BOOST_TEST(shell(db, "PRAGMA application_id") == std::to_string(0x48525448));
     // The CHECK constraints hold for writers other than Hearth too.
     BOOST_TEST(shell(db,
