@@ -460,7 +460,7 @@ nlohmann::json Agent::history_json(std::optional<std::int64_t> since_ms, std::op
     std::vector<HistoryPoint> points;
     {
         Ledger ro(m_cfg.ledger, true);
-        points = ro.history(res, since, until);
+        points = ro.history(res, since, until, 12000);  // 8 days of minutes: 11,520
     }
     nlohmann::json arr = nlohmann::json::array();
     auto opt = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); };

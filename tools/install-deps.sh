@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Hearth builds, tests and demos with. Idempotent:
 # only missing packages are installed, so a second run costs a dpkg query.
-# chromium: the dashboard's browser test (tests/browser, driven by playwright-core from npm).
+# `install-deps.sh fuzz` adds what `make fuzz` needs: clang-14 and its libFuzzer
+# and sanitizer runtimes (libclang_rt.fuzzer, asan, ubsan). chromium: the
+# dashboard's browser test (tests/browser, driven by playwright-core from npm).
 set -euo pipefail
 pkgs=(g++ make pkg-config openmpi-bin libopenmpi-dev hwloc libhwloc-dev libpapi-dev papi-tools
       libcurl4-openssl-dev libcli11-dev libboost-test-dev libsqlite3-dev sqlite3 nlohmann-json3-dev
-      libcpp-httplib-dev libtomlplusplus-dev libspdlog-dev libquantlib0-dev povray parallel mandoc iproute2 procps curl util-linux
+      libcpp-httplib-dev libtomlplusplus-dev libspdlog-dev libquantlib0-dev povray povray-includes parallel mandoc iproute2 procps curl util-linux
       chromium)
 pkgs+=(python3 openssl)  # the tests' fake HTTP(S) servers and their certificates
+[ "${1:-}" = fuzz ] && pkgs+=(clang-14 libfuzzer-14-dev libclang-rt-14-dev libssl-dev)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
