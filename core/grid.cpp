@@ -1,6 +1,5 @@
 #include "core/grid.hpp"
 
-#include <toml++/toml.h>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -12,6 +11,7 @@
 
 #include "core/error.hpp"
 #include "core/schedule.hpp"
+#include "core/toml.hpp"
 
 namespace hearth {
 
@@ -523,6 +523,8 @@ Grid parse_grid(const std::string& toml_text, const std::string& origin) {
         throw usage_error(origin + ":" + std::to_string(e.source().begin.line) +
                           ": TOML syntax error: " + std::string(e.description()) +
                           "; fix the syntax at that line");
+    } catch (const Error& e) {  // one of toml++'s own checks (core/toml.hpp)
+        throw usage_error(origin + ": " + e.what());
     }
     Scope top(origin, "", doc);
     top.check_keys({"gas_kgco2_per_kwh", "site", "node"});

@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <fstream>
+#include <limits>
+#include <stdexcept>
 
 #include "error.hpp"
 
@@ -13,34 +15,57 @@ std::int64_t unix_ms_now() {
         .count();
 }
 
+namespace {
+
+// An unsigned integer field of type T. nlohmann's get<T>() casts whatever
+// number is there: -1 becomes 2^64-1, 1.5 becomes 1, and a number too large
+// for any integer (parsed as a double) overflows the cast, which is undefined
+// behaviour (found by tests/fuzz). Anything but an unsigned integer in T's
+// range is corruption; throws std::domain_error, which read_journal reports
+// with its line.
+template <class T>
+T unsigned_field(const nlohmann::json& r, const char* key) {
+    const nlohmann::json& v = r.at(key);
+    constexpr std::uint64_t max = std::numeric_limits<T>::max();
+    // Integers built in memory may be signed; text parses to unsigned ones.
+    const bool whole =
+        v.is_number_unsigned() || (v.is_number_integer() && v.get<std::int64_t>() >= 0);
+    if (!whole || v.get<std::uint64_t>() > max)
+        throw std::domain_error(std::string("'") + key + "' is not a whole number from 0 to " +
+                                std::to_string(max));
+    return static_cast<T>(v.get<std::uint64_t>());
+}
+
+}  // namespace
+
 void apply_record(JournalState& s, const nlohmann::json& r) {
     const std::string e = r.at("e").get<std::string>();
     if ((e == "done" || e == "fail") && r.contains("uj")) {
-        s.energy_uj += r.at("uj").get<std::uint64_t>();
+        s.energy_uj += unsigned_field<std::uint64_t>(r, "uj");
         ++s.energy_attempts;
         if (r.value("est", false)) s.energy_estimated = true;
     }
     if (e == "done" && r.value("ovr", false)) {
         ++s.override_attempts;
-        s.override_uj += r.value("uj", std::uint64_t{0});
+        if (r.contains("uj")) s.override_uj += unsigned_field<std::uint64_t>(r, "uj");
     }
     if (e == "start") {
-        std::uint64_t t = r.at("t").get<std::uint64_t>();
-        std::uint32_t a = r.at("a").get<std::uint32_t>();
+        std::uint64_t t = unsigned_field<std::uint64_t>(r, "t");
+        std::uint32_t a = unsigned_field<std::uint32_t>(r, "a");
         s.running.insert(t);
         if (!s.committed.contains(t)) {
             auto& made = s.attempts[t];
             if (a > made) made = a;
         }
     } else if (e == "done") {
-        std::uint64_t t = r.at("t").get<std::uint64_t>();
+        std::uint64_t t = unsigned_field<std::uint64_t>(r, "t");
         s.running.erase(t);
         s.committed.insert(t);
         s.attempts.erase(t);
         s.failed.erase(t);
         for (const auto& name : r.at("out")) s.outputs[name.get<std::string>()] = t;
     } else if (e == "fail") {
-        std::uint64_t t = r.at("t").get<std::uint64_t>();
+        std::uint64_t t = unsigned_field<std::uint64_t>(r, "t");
         s.running.erase(t);
         if (r.value("final", false) && !s.committed.contains(t)) s.failed.insert(t);
     } else if (e == "launch") {
@@ -71,13 +96,17 @@ nlohmann::json parse_line(const std::string& line, const std::string& path, std:
     }
 }
 
-// A record that parses but lacks a field (or has one of the wrong type) is
-// corruption too, reported with its line.
+// A record that parses but lacks a field (or has one of the wrong type or
+// range) is corruption too, reported with its line. std::logic_error: the
+// fields' range checks (domain_error) and a task of 2^64-1, which no
+// IntervalSet holds (out_of_range).
 void apply_checked(JournalState& s, const nlohmann::json& r, const std::string& path,
                    std::uint64_t n) {
     try {
         apply_record(s, r);
     } catch (const nlohmann::json::exception& ex) {
+        throw corrupt(path, n, ex.what());
+    } catch (const std::logic_error& ex) {
         throw corrupt(path, n, ex.what());
     }
 }

@@ -7,10 +7,10 @@
 #include <fstream>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "core/duration.hpp"
 #include "core/error.hpp"
+#include "core/toml.hpp"
 
 namespace hearth {
 
@@ -35,10 +35,12 @@ std::int64_t parse_utc_time(const std::string& text) {
 
 namespace {
 
-double seconds_of(const toml::node& n, const std::string& where) {
+// zero_ok: for arrival only; every other duration must be positive, as
+// parse_duration says (a task_time of "0m" was accepted before: tests/fuzz).
+double seconds_of(const toml::node& n, const std::string& where, bool zero_ok = false) {
     if (auto v = n.value<std::string>()) {
         // An arrival may be at the very start: "0", "0s", "0h" ...
-        if (!v->empty() && (*v)[0] == '0' && v->find_first_not_of("0", 0) >= v->size() - 1 &&
+        if (zero_ok && !v->empty() && (*v)[0] == '0' && v->find_first_not_of("0", 0) >= v->size() - 1 &&
             (v->size() == 1 || std::string("smhd").find(v->back()) != std::string::npos))
             return 0;
         try {
@@ -69,6 +71,8 @@ Scenario parse_scenario(const std::string& text, const std::string& origin,
     } catch (const toml::parse_error& e) {
         throw usage_error(origin + ": " + std::string(e.description()) + " at line " +
                           std::to_string(e.source().begin.line) + "; fix the TOML syntax");
+    } catch (const Error& e) {  // one of toml++'s own checks (core/toml.hpp)
+        throw usage_error(origin + ": " + e.what());
     }
     check_keys(t, {"name", "description", "grid", "start", "duration", "step", "outside", "job"}, origin);
     Scenario sc;
@@ -114,7 +118,7 @@ Scenario parse_scenario(const std::string& text, const std::string& origin,
             j.tenant = (*jt)["tenant"].value_or(std::string("default"));
             if (!is_safe_name(j.name) || !is_safe_name(j.tenant))
                 throw usage_error(where + ": name and tenant must be 1-64 of [A-Za-z0-9._-]");
-            if ((*jt)["arrival"]) j.arrival_s = seconds_of(*(*jt)["arrival"].node(), where + " arrival");
+            if ((*jt)["arrival"]) j.arrival_s = seconds_of(*(*jt)["arrival"].node(), where + " arrival", true);
             auto tasks = (*jt)["tasks"].value<std::int64_t>();
             if (!tasks || *tasks < 1 || *tasks > 1'000'000'000)
                 throw usage_error(where + ": 'tasks' must be an integer from 1 to 1e9");

@@ -89,9 +89,13 @@ int day_index(const std::string& word) {
     return -1;
 }
 
+// Plain digits, never "1e+25" or "1e-05": the parser reads digits and one
+// '.' only, and canonical text must parse back. The shortest fixed form that
+// round-trips; 400 chars hold any double (DBL_MAX has 309 digits, the least
+// subnormal about 330 after "0.").
 std::string format_number(double v) {
-    char buf[64];
-    auto r = std::to_chars(buf, buf + sizeof buf, v);
+    char buf[400];
+    auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
     return std::string(buf, r.ptr);
 }
 

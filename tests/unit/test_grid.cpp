@@ -408,6 +408,31 @@ BOOST_AUTO_TEST_CASE(broken_fixtures_name_their_file) {
                           usage_mentioning("bad-syntax.toml:6: TOML syntax error"));
 }
 
+// Found by tests/fuzz (corpus/grid/table-header-nul): toml++ 3.3.0 asserted,
+// aborting the program, on a table header whose key starts with a character
+// no key can start with (core/toml.hpp).
+BOOST_AUTO_TEST_CASE(malformed_table_headers_are_syntax_errors_not_aborts) {
+    for (const std::string& text : {std::string("[\0", 2), std::string("[[[1]]]\n"),
+                                   std::string("[[=\n"), std::string("[[[]]\n")}) {
+        BOOST_TEST_CONTEXT("text: " << text) {
+            BOOST_CHECK_EXCEPTION(hearth::parse_grid(text, "grid.toml"), hearth::Error,
+                                  usage_mentioning("grid.toml:"));
+        }
+    }
+}
+
+// Found by tests/fuzz (corpus/grid/unicode-fcff): toml++ 3.3.0 reached
+// __builtin_unreachable() on U+FC7E-U+FEFE where whitespace may stand
+// (core/toml.hpp); make test-asan's UBSan stops on it.
+BOOST_AUTO_TEST_CASE(presentation_forms_where_whitespace_may_stand_are_syntax_errors) {
+    for (const std::string& text : {std::string("\xef\xb3\xbf"), std::string("a = 1\xef\xb9\xb0\n")}) {
+        BOOST_TEST_CONTEXT("text: " << text) {
+            BOOST_CHECK_EXCEPTION(hearth::parse_grid(text, "grid.toml"), hearth::Error,
+                                  usage_mentioning("grid.toml:1: TOML syntax error"));
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(unreadable_files_are_usage_errors) {
     hearth::test::TempDir dir;
     BOOST_CHECK_EXCEPTION(hearth::load_grid(dir.file("missing.toml")), hearth::Error,

@@ -294,6 +294,37 @@ BOOST_AUTO_TEST_CASE(record_missing_a_field_is_reported_as_corrupt) {
     BOOST_CHECK_EXCEPTION(hearth::read_journal(path), hearth::Error, corrupt_at(2));
 }
 
+// Found by tests/fuzz (corpus/journal/uj-past-uint64): a number too large for
+// any integer is parsed as a double, and get<std::uint64_t>() cast it with
+// undefined behaviour (make test-asan's UBSan stops on it); negative and
+// fractional numbers were silently cast, and task 2^64-1 escaped as
+// std::out_of_range. All are corruption now, reported with their line.
+BOOST_AUTO_TEST_CASE(numbers_out_of_a_field_range_are_reported_as_corrupt) {
+    for (const std::string bad :
+         {R"({"e":"done","t":1,"a":1,"out":[],"uj":184467440737095516152})",
+          R"({"e":"done","t":1,"a":1,"out":[],"uj":-5})",
+          R"({"e":"start","t":1e300,"a":1})", R"({"e":"start","t":2,"a":4294967296})",
+          R"({"e":"fail","t":1.5,"a":1})", R"({"e":"done","t":18446744073709551615,"a":1,"out":[]})",
+          R"({"e":"done","t":1,"a":1,"out":[],"ovr":true,"uj":1e20})"}) {
+        BOOST_TEST_CONTEXT(bad) {
+            TempDir dir;
+            const std::string path = dir.file("journal");
+            append(path, line(launch(1)) + bad + "\n" + line(launch(2)));
+            BOOST_CHECK_EXCEPTION(hearth::read_journal(path), hearth::Error, corrupt_at(2));
+        }
+    }
+    // The largest values are fine.
+    TempDir dir;
+    const std::string path = dir.file("journal");
+    append(path, R"({"e":"start","t":18446744073709551614,"a":4294967295})"
+                 "\n"
+                 R"({"e":"done","t":18446744073709551614,"a":1,"out":[],"uj":18446744073709551615})"
+                 "\n");
+    const JournalState s = hearth::read_journal(path);
+    BOOST_TEST(s.committed.contains(18446744073709551614ull));
+    BOOST_TEST(s.energy_uj == 18446744073709551615ull);
+}
+
 BOOST_AUTO_TEST_CASE(visit_sees_each_record_once_in_order) {
     TempDir dir;
     const std::string path = dir.file("journal");

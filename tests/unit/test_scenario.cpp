@@ -138,6 +138,28 @@ BOOST_AUTO_TEST_CASE(an_arrival_may_be_at_the_very_start) {
     }
 }
 
+// Found by tests/fuzz (corpus/scenario/zero-task-time): the arrival's "0"
+// was accepted for every duration, so a task took no time at all.
+BOOST_AUTO_TEST_CASE(only_an_arrival_may_be_zero) {
+    Dir d;
+    const std::string job = "[[job]]\ntasks = 1\ntask_time = \"1m\"\n";
+    for (const char* zero : {"0", "0s", "0m"}) {
+        BOOST_TEST_CONTEXT("zero: " << zero) {
+            const std::string z = std::string("\"") + zero + "\"\n";
+            BOOST_CHECK_EXCEPTION(d.parse(k_head + "[[job]]\ntasks = 1\ntask_time = " + z),
+                                  hearth::Error, usage_mentioning("job 1 task_time"));
+            BOOST_CHECK_EXCEPTION(d.parse(k_head + job + "deadline = " + z), hearth::Error,
+                                  usage_mentioning("job 1 deadline"));
+            BOOST_CHECK_EXCEPTION(d.parse(k_head + job + "every = " + z), hearth::Error,
+                                  usage_mentioning("job 1 every"));
+            BOOST_CHECK_EXCEPTION(d.parse(k_head + "step = " + z), hearth::Error,
+                                  usage_mentioning("step"));
+            BOOST_CHECK_EXCEPTION(d.parse("grid = \"grid.toml\"\nduration = " + z), hearth::Error,
+                                  usage_mentioning("duration"));
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(every_without_count_repeats_to_the_end) {
     Dir d;
     // 1d from 1h, every 6h: 1h 7h 13h 19h.

@@ -291,6 +291,24 @@ BOOST_AUTO_TEST_CASE(format_round_trips_every_day_set_and_exact_doubles) {
     }
 }
 
+// Found by tests/fuzz (corpus/schedule/huge-otherwise): the shortest form of
+// 2.2e25 or 1e-05 is scientific, which the parser refuses.
+BOOST_AUTO_TEST_CASE(format_round_trips_huge_and_tiny_temperatures) {
+    for (const char* spec :
+         {"otherwise 22222222222222222222222222", "otherwise 0.00001",
+          "06:00-07:00 at 0.000000000000000000001; otherwise - 1000000000000000000000"}) {
+        BOOST_TEST_CONTEXT("spec: " << spec) {
+            const Schedule s = hearth::parse_schedule(spec);
+            const std::string text = hearth::format_schedule(s);
+            BOOST_TEST((text.find("e+") == std::string::npos && text.find("e-") == std::string::npos),
+                       "canonical: " << text);
+            BOOST_TEST((hearth::parse_schedule(text) == s), "canonical: " << text);
+        }
+    }
+    BOOST_TEST(hearth::format_schedule(hearth::parse_schedule("otherwise 0.00001")) ==
+               "otherwise 0.00001");
+}
+
 BOOST_AUTO_TEST_CASE(minute_of_week_from_unix_time) {
     BOOST_TEST(hearth::minute_of_week(0) == at(thu, 0, 0));  // 1970-01-01 was a Thursday
     BOOST_TEST(hearth::minute_of_week(345600) == 0);         // Monday 1970-01-05 00:00

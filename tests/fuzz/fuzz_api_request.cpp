@@ -1,0 +1,90 @@
+// The grid-agent's request bodies through parse_heat_change (POST
+// /v1/heat/target, /schedule, /measured) and parse_socket_op (the worker's
+// socket), the functions the agent runs before acting on a request. Input:
+// the first byte picks target, schedule, measured or a socket line; the rest
+// is the body. What parses must be what the agent may act on: targets and
+// schedules within the site's bounds, plausible readings, safe names, a pid
+// that names one process.
+#include <cmath>
+#include <variant>
+
+#include "core/api_request.hpp"
+#include "core/schedule.hpp"
+#include "tests/fuzz/fuzz_support.hpp"
+
+using namespace hearth;
+
+namespace {
+
+constexpr std::int64_t k_now = 1799020800;  // 2027-01-04, a Monday
+
+const Site& site() {
+    static const Grid grid = parse_grid(R"(
+[[site]]
+name = "pool"
+kind = "room"
+target = 28
+min = 24
+max = 32
+[[node]]
+name = "pool-1"
+site = "pool"
+)",
+                                        "fuzz-grid.toml");
+    return grid.sites.at(0);
+}
+
+void check_site(const std::optional<std::string>& s) {
+    if (s) FUZZ_CHECK(*s == site().name);
+}
+
+void check(const HeatChange& change) {
+    const Site& s = site();
+    if (const auto* t = std::get_if<TargetChange>(&change)) {
+        check_site(t->site);
+        FUZZ_CHECK(std::isfinite(t->target) && s.min.value <= t->target && t->target <= s.max.value);
+        if (t->until_unix) FUZZ_CHECK(*t->until_unix > k_now);
+    } else if (const auto* c = std::get_if<ScheduleChange>(&change)) {
+        check_site(c->site);
+        if (c->schedule.empty()) return;
+        const Schedule sched = parse_schedule(c->schedule);
+        FUZZ_CHECK(format_schedule(sched) == c->schedule);
+        for (Celsius t : sched.all_targets()) FUZZ_CHECK(s.min <= t && t <= s.max);
+    } else if (const auto* m = std::get_if<MeasuredChange>(&change)) {
+        check_site(m->site);
+        FUZZ_CHECK(std::isfinite(m->measured) && m->measured >= -50 && m->measured <= 150);
+    }
+}
+
+void check_attempt(const RegisterOp& r) {
+    FUZZ_CHECK(is_safe_name(r.tenant) && is_safe_name(r.job));
+    FUZZ_CHECK(r.task >= 0);
+}
+
+void check(const SocketOp& op) {
+    if (const auto* r = std::get_if<RegisterOp>(&op)) {
+        check_attempt(*r);
+        // kill(2) reads 0 and negative pids as process groups.
+        FUZZ_CHECK(r->pid >= 1);
+        FUZZ_CHECK(r->cores >= 1 && r->cores <= 4096);
+    } else if (const auto* u = std::get_if<UnregisterOp>(&op)) {
+        if (u->attempt) check_attempt(*u->attempt);
+        if (u->cpu_s) FUZZ_CHECK(std::isfinite(*u->cpu_s) && *u->cpu_s >= 0);
+    }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    if (size == 0) return 0;
+    const std::string body = fuzz::text(data + 1, size - 1);
+    static const char* const k_what[] = {"target", "schedule", "measured"};
+    const unsigned pick = data[0] % 4;
+    if (pick < 3) {
+        if (auto c = fuzz::parsed([&] { return parse_heat_change(k_what[pick], body, site(), k_now); }))
+            check(*c);
+    } else {
+        if (auto op = fuzz::parsed([&] { return parse_socket_op(body); })) check(*op);
+    }
+    return 0;
+}
