@@ -112,4 +112,24 @@ BOOST_AUTO_TEST_CASE(unknown_job_for_status) {
     BOOST_TEST(count_lines(r.err) == 1u);
 }
 
+// A journal whose log index points past the end of the logs file (a
+// truncated logs file, or a hand edit): one line naming the damage, no huge
+// allocation, no crash.
+BOOST_AUTO_TEST_CASE(a_log_index_past_the_end_of_the_logs_is_reported) {
+    TempDir t;
+    Result r = run_hearth({"run", "--tenant", "t", "--count", "1", "--job-dir", "j", "--json", "--", "echo", "hi"},
+                          t.path);
+    BOOST_REQUIRE_EQUAL(r.code, 0);
+    std::string j = slurp(t / "j" / "journal");
+    auto at = j.find("\"log\":[0,");
+    BOOST_REQUIRE(at != std::string::npos);
+    auto end = j.find(']', at);
+    j.replace(at, end - at, "\"log\":[0,99999999999");
+    std::ofstream(t / "j" / "journal", std::ios::trunc) << j;
+    Result l = run_hearth({"logs", "j", "0"}, t.path);
+    BOOST_TEST(l.code == 4);
+    BOOST_TEST(l.err.find("damaged") != std::string::npos, l.err);
+    BOOST_TEST(count_lines(l.err) == 1u, l.err);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
