@@ -178,7 +178,8 @@ std::string unsafe_mode_reason(unsigned mode, unsigned max_mode) {
 }
 
 std::string read_secret_file(const std::string& path, unsigned max_mode) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    // O_NONBLOCK: a FIFO planted at the path must not hang the start.
+    int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         throw usage_error("cannot open " + path + ": " + std::strerror(errno) +
                           (errno == ELOOP ? " (it is a symlink; point at the file itself)" : "; check the path"));
@@ -186,6 +187,12 @@ std::string read_secret_file(const std::string& path, unsigned max_mode) {
     if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         ::close(fd);
         throw usage_error(path + " is not a regular file; give the token file itself");
+    }
+    // Whoever owns the file can rewrite it (and grant themselves any role).
+    if (st.st_uid != 0 && st.st_uid != ::geteuid()) {
+        ::close(fd);
+        throw usage_error("refusing " + path + ": it is owned by uid " + std::to_string(st.st_uid) +
+                          ", not by root or this user; run chown root " + path);
     }
     if (std::string why = unsafe_mode_reason(st.st_mode, max_mode); !why.empty()) {
         ::close(fd);

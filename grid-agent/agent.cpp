@@ -39,11 +39,19 @@ std::string prom_escape(const std::string& s) {
 
 std::optional<std::int64_t> int_param(const httplib::Request& req, const char* name) {
     if (!req.has_param(name)) return std::nullopt;
+    const std::string v = req.get_param_value(name);
+    // Whole digits only, and small enough that adding a day or a week to it
+    // cannot overflow (2^53: any time in milliseconds people use).
+    std::size_t used = 0;
+    long long n = 0;
     try {
-        return std::stoll(req.get_param_value(name));
+        n = std::stoll(v, &used);
     } catch (const std::exception&) {
-        throw usage_error(std::string("query parameter '") + name + "' must be a whole number");
+        used = 0;
     }
+    if (v.empty() || used != v.size() || n < 0 || n > (1LL << 53))
+        throw usage_error(std::string("query parameter '") + name + "' must be a whole number from 0 to 2^53");
+    return n;
 }
 
 }  // namespace
@@ -273,16 +281,22 @@ void Agent::history_tick(const IntervalRecord& rec) {
     }
 }
 
-void Agent::check_peer(const Peer& peer, pid_t pid) const {
+std::uint64_t Agent::check_peer(const Peer& peer, pid_t pid) const {
     if (peer.uid != 0 && peer.uid != m_worker_uid)
         throw usage_error("uid " + std::to_string(peer.uid) +
                           " may not register tasks here: only the workers' user (uid " +
                           std::to_string(m_worker_uid) + ", --worker-user) or root may");
-    if (peer.uid == 0 || pid <= 0) return;
+    if (peer.uid == 0 || pid <= 0) return 0;
     // A task charged to a tenant must be the peer's own process: otherwise a
     // local user could have someone else's work billed to a tenant of theirs.
+    // The start time read before and after the owner ties the owner to this
+    // very process, not to a later one that reused the pid; it is kept with
+    // the registration, so a reuse afterwards drops the task.
+    const auto before = process_start_ticks(*m_fs, pid);
     auto st = m_fs->read("/proc/" + std::to_string(pid) + "/status");
-    if (!st.text) throw usage_error("pid " + std::to_string(pid) + " is not running; register a live task");
+    const auto after = process_start_ticks(*m_fs, pid);
+    if (!st.text || !before || !after || *before != *after || *before == 0)
+        throw usage_error("pid " + std::to_string(pid) + " is not running; register a live task");
     std::istringstream in(*st.text);
     std::string line;
     while (std::getline(in, line)) {
@@ -294,7 +308,7 @@ void Agent::check_peer(const Peer& peer, pid_t pid) const {
             throw usage_error("pid " + std::to_string(pid) + " belongs to uid " + std::to_string(real) +
                               ", not to the registering uid " + std::to_string(peer.uid) +
                               "; register only your own tasks");
-        return;
+        return *before;
     }
     throw usage_error("cannot tell who owns pid " + std::to_string(pid) + "; register a live task");
 }
@@ -303,9 +317,10 @@ nlohmann::json Agent::handle_request(const nlohmann::json& req, const Peer& peer
     try {
         SocketOp op = parse_socket_op(req.dump());
         if (auto* reg = std::get_if<RegisterOp>(&op)) {
-            check_peer(peer, reg->pid);
+            const std::uint64_t verified_start = check_peer(peer, reg->pid);
             std::lock_guard<std::mutex> lock(m_mu);
             Registration r;
+            r.start_ticks = verified_start;  // 0 (root peer): the accountant reads it
             r.key.tenant = reg->tenant;
             r.key.job = reg->job;
             r.key.task = reg->task;
@@ -517,24 +532,21 @@ std::string Agent::metrics_text() {
     return o.str();
 }
 
-void Agent::serve_connection(int fd) {
-    Peer peer;
-    ucred cred{};
-    socklen_t len = sizeof cred;
-    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
-        ::close(fd);  // no credentials, no service
-        return;
-    }
-    peer.pid = cred.pid;
-    peer.uid = cred.uid;
-    peer.gid = cred.gid;
+void Agent::serve_connection(int fd, const Peer& peer) {
     std::string buf;
     char chunk[4096];
+    // A worker keeps its connection open between tasks; half a line left
+    // hanging for 30 s is not a worker.
+    auto last = std::chrono::steady_clock::now();
     while (!m_stop) {
         pollfd p{fd, POLLIN, 0};
-        if (::poll(&p, 1, 200) <= 0) continue;
+        if (::poll(&p, 1, 200) <= 0) {
+            if (!buf.empty() && std::chrono::steady_clock::now() - last > std::chrono::seconds(30)) break;
+            continue;
+        }
         ssize_t n = ::read(fd, chunk, sizeof chunk);
         if (n <= 0) break;
+        last = std::chrono::steady_clock::now();
         buf.append(chunk, static_cast<std::size_t>(n));
         if (buf.size() > (1 << 16)) break;  // no request is this long
         std::size_t nl;
@@ -555,15 +567,42 @@ void Agent::serve_connection(int fd) {
 }
 
 void Agent::serve_socket() {
-    std::vector<std::thread> conns;
+    // Threads are detached and counted: a connection that ends frees its
+    // thread at once. Peers other than root and the workers' user share a
+    // small cap, so no local user can exhaust threads or crowd out workers.
+    constexpr int k_max_other_conns = 16;
     while (!m_stop) {
         pollfd p{m_listen_fd, POLLIN, 0};
         if (::poll(&p, 1, 200) <= 0) continue;
         int fd = ::accept4(m_listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
         if (fd < 0) continue;
-        conns.emplace_back([this, fd] { serve_connection(fd); });
+        ucred cred{};
+        socklen_t len = sizeof cred;
+        if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+            ::close(fd);  // no credentials, no service
+            continue;
+        }
+        const bool trusted = cred.uid == 0 || cred.uid == m_worker_uid;
+        if (!trusted && m_other_conns.load() >= k_max_other_conns) {
+            ::close(fd);
+            continue;
+        }
+        Peer peer{cred.pid, cred.uid, cred.gid};
+        ++m_conns;
+        if (!trusted) ++m_other_conns;
+        try {
+            std::thread([this, fd, peer, trusted] {
+                serve_connection(fd, peer);
+                if (!trusted) --m_other_conns;
+                --m_conns;
+            }).detach();
+        } catch (const std::system_error&) {
+            ::close(fd);
+            if (!trusted) --m_other_conns;
+            --m_conns;
+        }
     }
-    for (auto& t : conns) t.join();
+    while (m_conns.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
 }
 
 namespace {
@@ -573,8 +612,10 @@ std::optional<Route> route_of(const httplib::Request& req) {
     const std::string& p = req.path;
     const bool get = req.method == "GET" || req.method == "HEAD";
     const bool post = req.method == "POST";
-    if (p == "/v1/health") return Route::health;
-    if (p == "/metrics") return Route::metrics;
+    // Open routes answer GET only: anything else is refused before httplib
+    // reads a body for it.
+    if (p == "/v1/health") return get ? std::optional<Route>(Route::health) : std::nullopt;
+    if (p == "/metrics") return get ? std::optional<Route>(Route::metrics) : std::nullopt;
     if (p.rfind("/v1/", 0) != 0) return get ? std::optional<Route>(Route::dashboard) : std::nullopt;
     if (get && p == "/v1/whoami") return Route::whoami;
     if (get && p == "/v1/node") return Route::node;
@@ -643,6 +684,20 @@ void Agent::start_http() {
                                            "; see hearth-api(7)"}},
                        404);
             return httplib::Server::HandlerResponse::Handled;
+        }
+        // Debian's httplib 0.11 does not apply the payload limit to chunked
+        // bodies; no client of this API sends one. And a POST must say it is
+        // JSON, which a cross-site form cannot without a CORS preflight.
+        if (req.has_header("Transfer-Encoding")) {
+            json_reply(res, {{"error", "chunked bodies are not accepted; send Content-Length"}}, 411);
+            return httplib::Server::HandlerResponse::Handled;
+        }
+        if (req.method == "POST") {
+            const std::string ct = req.get_header_value("Content-Type");
+            if (ct.rfind("application/json", 0) != 0) {
+                json_reply(res, {{"error", "send the body as Content-Type: application/json"}}, 415);
+                return httplib::Server::HandlerResponse::Handled;
+            }
         }
         const bool given = req.has_header("Authorization");
         Decision d = authorize(given || !m_tokens, caller(req), *route, m_cfg.site, m_cfg.public_metrics);

@@ -76,11 +76,12 @@ private:
     void restore_tasks();
     void heat_step(const IntervalRecord& rec);
     void serve_socket();
-    void serve_connection(int fd);
+    void serve_connection(int fd, const Peer& peer);
     void start_http();
     // Refuses (usage_error) a register/unregister from a peer other than the
     // worker's user or root, and a pid that peer does not own.
-    void check_peer(const Peer& peer, pid_t pid) const;
+    // Returns the verified process's start time (0 for a root peer).
+    std::uint64_t check_peer(const Peer& peer, pid_t pid) const;
     void metrics_tick(std::int64_t now_ms);  // m_mu held
     void history_tick(const IntervalRecord& rec);  // m_mu held
 
@@ -117,6 +118,7 @@ private:
     std::mutex m_stop_mu;
     std::condition_variable m_stop_cv;
     int m_listen_fd = -1;
+    std::atomic<int> m_conns{0}, m_other_conns{0};  // open socket connections
     std::thread m_socket_thread, m_http_thread;
     std::unique_ptr<httplib::Server> m_http;
     std::atomic<int> m_http_port{0};

@@ -52,7 +52,7 @@ struct HeatAgent {
         return j.is_object() ? j : nlohmann::json::object();
     }
     std::string post(const std::string& what, const std::string& body) const {
-        return sh_out("curl -s -X POST -d " + quote(body) + " " + quote(url() + "/v1/heat/" + what));
+        return sh_out("curl -s -H 'Content-Type: application/json' -X POST -d " + quote(body) + " " + quote(url() + "/v1/heat/" + what));
     }
     // Waits until /v1/heat satisfies pred; the last answer is kept in `last`.
     template <class Pred>

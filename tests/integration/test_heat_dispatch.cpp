@@ -121,7 +121,7 @@ BOOST_AUTO_TEST_CASE(out_of_bounds_targets_are_refused_and_nothing_changes) {
     for (const char* body : {R"({"target": 200})", R"({"target": "NaN"})", R"({"target": 1e309})",
                              R"({"nope": 1})", "not json", R"([20])"}) {
         BOOST_TEST_CONTEXT(body) {
-            std::string code = sh_out("curl -s -o /dev/null -w '%{http_code}' -X POST -d " + quote(body) +
+            std::string code = sh_out("curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -X POST -d " + quote(body) +
                                       " " + quote(agent.url() + "/v1/heat/target"));
             BOOST_TEST(code == "400");
         }

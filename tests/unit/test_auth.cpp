@@ -1,4 +1,5 @@
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
@@ -103,6 +104,12 @@ BOOST_AUTO_TEST_CASE(secret_files_are_read_only_when_private) {
     ::chmod(f.c_str(), 0644);
     BOOST_CHECK_EXCEPTION(read_secret_file(f.string(), 0600), Error, usage_mentioning("chmod 0600"));
     ::chmod(f.c_str(), 0600);
+    if (::geteuid() == 0) {
+        // A file someone else owns could be rewritten by them: refused.
+        BOOST_TEST_REQUIRE(::chown(f.c_str(), 65534, 65534) == 0);
+        BOOST_CHECK_EXCEPTION(read_secret_file(f.string(), 0600), Error, usage_mentioning("owned by uid 65534"));
+        BOOST_TEST_REQUIRE(::chown(f.c_str(), 0, 0) == 0);
+    }
     fs::create_symlink(f, dir / "link");
     BOOST_CHECK_EXCEPTION(read_secret_file((dir / "link").string(), 0600), Error, usage_mentioning("symlink"));
     BOOST_CHECK_EXCEPTION(read_secret_file((dir / "missing").string(), 0600), Error, usage_mentioning("cannot open"));
