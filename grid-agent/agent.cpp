@@ -18,6 +18,7 @@
 
 #include "core/api_request.hpp"
 #include "core/error.hpp"
+#include "core/json_server.hpp"
 
 namespace hearth {
 namespace {
@@ -636,14 +637,12 @@ void error_reply(httplib::Response& res, const Error& e) {
 }
 
 // The dashboard's files: the --dashboard directory, else next to the
-// executable (build/bin -> build/share, /usr/local/bin -> /usr/local/share).
+// executable when they are there ("" = serve the API alone).
 std::string dashboard_dir(const std::string& configured) {
     if (!configured.empty()) return configured;
     std::error_code ec;
-    auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-    if (ec) return "";
-    auto dir = exe.parent_path().parent_path() / "share" / "hearth" / "dashboard";
-    return std::filesystem::is_directory(dir, ec) ? dir.string() : "";
+    auto dir = installed_dashboard_dir();
+    return !dir.empty() && std::filesystem::is_directory(dir, ec) ? dir.string() : "";
 }
 
 }  // namespace
@@ -665,17 +664,7 @@ void Agent::start_http() {
         m_http = std::make_unique<httplib::Server>();
     }
     auto& s = *m_http;
-    s.set_payload_max_length(k_max_body_bytes);
-    s.set_read_timeout(10, 0);
-    s.set_write_timeout(10, 0);
-    // Every refusal is a JSON body, httplib's own (413, 404) included.
-    s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-        if (!res.body.empty()) return;
-        std::string msg = res.status == 413 ? "request body over 64 KiB; send one small JSON object"
-                          : res.status == 404 ? "no such route; see hearth-api(7)"
-                                              : "request refused (HTTP " + std::to_string(res.status) + ")";
-        res.set_content(nlohmann::json{{"error", msg}}.dump(), "application/json");
-    });
+    bound_json_server(s);
     // Authentication and the role check happen before any route runs.
     s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
         auto route = route_of(req);

@@ -22,6 +22,7 @@
 #include "core/api_request.hpp"
 #include "core/error.hpp"
 #include "core/grid.hpp"
+#include "core/json_server.hpp"
 #include "grid_view.hpp"
 #include "heat_api.hpp"
 #include "heat_change.hpp"
@@ -144,10 +145,8 @@ std::string dashboard_dir(const std::string& given) {
                               " has no index.html; give the directory of the dashboard's files");
         return given;
     }
-    std::error_code ec;
-    fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-    fs::path dir = exe.parent_path().parent_path() / "share" / "hearth" / "dashboard";
-    if (ec || !fs::is_regular_file(dir / "index.html"))
+    fs::path dir = installed_dashboard_dir();
+    if (dir.empty() || !fs::is_regular_file(dir / "index.html"))
         throw usage_error("no dashboard files in " + dir.string() +
                           "; run make (or make install), or give --dashboard DIR");
     return dir.string();
@@ -292,17 +291,7 @@ int cmd_dashboard(const DashboardArgs& a) {
     const std::string dir = dashboard_dir(a.dashboard);
     Dashboard dash(a);
     httplib::Server s;
-    s.set_payload_max_length(k_max_body_bytes);
-    s.set_read_timeout(10, 0);
-    s.set_write_timeout(10, 0);
-    s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-        if (!res.body.empty()) return;
-        std::string msg = res.status == 413   ? "request body over 64 KiB; send one small JSON object"
-                          : res.status == 404 ? "no such route; see hearth-api(7)"
-                                              : "request refused (HTTP " +
-                                                    std::to_string(res.status) + ")";
-        res.set_content(json{{"error", msg}}.dump(), "application/json");
-    });
+    bound_json_server(s);
     dash.routes(s);
     if (!s.set_mount_point("/", dir))
         throw usage_error("cannot serve the dashboard's files from " + dir + "; give --dashboard DIR");
