@@ -4,7 +4,11 @@ SHELL := /bin/bash
 BUILD ?= build
 PREFIX ?= /usr/local
 DESTDIR ?=
-CXX := g++
+# ccache, where installed, spares rebuilding what did not change (worktrees too).
+CCACHE := $(shell command -v ccache 2>/dev/null)
+CXX := $(if $(CCACHE),ccache g++,g++)
+export CCACHE_BASEDIR := $(CURDIR)/..
+export CCACHE_NOHASHDIR := true
 SAN ?=
 
 CXXFLAGS := -std=c++20 -O2 -g -Wall -Wextra -Werror -Wno-psabi -I. -MMD -MP

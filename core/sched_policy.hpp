@@ -1,0 +1,76 @@
+#pragma once
+// The grid's scheduling policy, pure: given the jobs waiting, the tenants'
+// shares and past usage, and the nodes' free and heat-allowed slots, which
+// job's tasks go to which node now. `hearth serve` calls it on every site's
+// request for work and `hearth sim` on every step, so the digital twin and
+// production cannot drift. No I/O, no clock: time comes in as now_s.
+//
+// Order (DESIGN.md, "a grid, not a job"):
+//  1. urgent jobs, then deadline jobs (earliest deadline first). They run in
+//     the heat-allowed slots first; only where the budgets cannot meet a
+//     deadline are extra slots opened past them, where least heat is wasted
+//     (core/heat_dispatch: slots_needed, plan_slots), and only as many as
+//     the deadline needs. Urgent work opens what its queued tasks can use.
+//  2. then weighted fair share between tenants: the next free slot goes to
+//     the tenant furthest below its share (running slots now, plus its
+//     usage decayed with a half-life, as Slurm's fair share does);
+//  3. within a tenant, higher job priority first, then arrival order.
+// Per-tenant max_running caps a tenant's running slots. Nodes are filled in
+// heat order (the sites that want heat most first).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/heat_dispatch.hpp"
+
+namespace hearth {
+
+struct PolicyTenant {
+    std::string name;
+    double share = 1;              // > 0; relative weight (grid file [[tenant]] share)
+    double usage_slot_s = 0;       // past usage in slot-seconds, decayed (decay_usage)
+    std::uint32_t max_running = 0; // 0 = no limit
+};
+
+struct PolicyJob {
+    std::uint32_t tenant = 0;     // index into PolicyInput::tenants
+    std::int32_t priority = 0;
+    std::uint64_t seq = 0;        // arrival order, unique
+    bool urgent = false;
+    double deadline_s = 0;        // absolute, on now_s's clock; 0 = none
+    std::uint64_t queued = 0;     // tasks waiting to start
+    std::uint32_t running = 0;    // tasks running now (counted against shares)
+    double task_s = 0;            // mean task time so far (0 = unknown: a guess of 60 s)
+    double remaining_s = 0;       // work left in running tasks (deadline planning)
+};
+
+struct PolicyNode {
+    NodeCapacity cap;          // slots, heat-allowed slots, waste, usable
+    std::uint32_t busy = 0;    // tasks running there now, every job's
+    bool open = true;          // may receive grants now (the site asking; sim: all)
+};
+
+struct PolicyInput {
+    double now_s = 0;
+    bool heat_aware = true;  // false: ignore budgets, fill nodes in rotation (sim's baseline)
+    std::uint32_t rotate = 0;  // unaware: the node to start from
+    std::vector<PolicyTenant> tenants;
+    std::vector<PolicyJob> jobs;
+    std::vector<PolicyNode> nodes;
+};
+
+struct Grant {
+    std::uint32_t job = 0;   // index into PolicyInput::jobs
+    std::uint32_t node = 0;  // index into PolicyInput::nodes
+    std::uint32_t count = 0;
+    bool overridden = false;  // slots opened past the node's heat budget
+};
+
+// Grants for the open nodes' free slots. Deterministic: same input, same output.
+std::vector<Grant> schedule(const PolicyInput& in);
+
+// Usage after dt_s seconds of exponential decay with the given half-life
+// (half_life_s <= 0: no decay).
+double decay_usage(double usage, double dt_s, double half_life_s);
+
+}  // namespace hearth

@@ -1,0 +1,104 @@
+#pragma once
+// What a site (`hearth site`, its rank 0) and the scheduler (`hearth serve`)
+// say to each other: POST /v1/sites/NAME/work, the only call, made by the
+// site (pull: the scheduler never reaches a site). The request carries the
+// site's nodes and their heat budgets, the results of finished attempts, the
+// attempts it still holds and those it lost; the reply carries new attempts
+// and a lease. A result is acknowledged by the 200 reply to the request that
+// carried it: until then the site keeps it (on disk) and sends it again, and
+// the scheduler commits each attempt at most once.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/jobs_api.hpp"
+#include "core/protocol.hpp"
+
+namespace hearth {
+
+inline constexpr std::size_t k_max_work_body = 64 * 1024 * 1024;  // logs travel inline
+
+struct AttemptKey {
+    std::string job;
+    std::uint64_t task = 0;
+    std::uint32_t attempt = 1;
+    auto operator<=>(const AttemptKey&) const = default;
+};
+
+struct AttemptResult {
+    AttemptKey key;
+    std::string node;
+    AttemptStatus status = AttemptStatus::ok;  // core/protocol.hpp
+    std::int32_t exit_code = 0;
+    std::uint64_t wall_ms = 0;
+    std::string reason;
+    std::string log;                // capped by the worker (1 MiB)
+    std::vector<BlobRef> outputs;   // already uploaded: PUT /v1/blobs/SHA256
+    EnergyState energy_state = EnergyState::unknown;
+    std::uint64_t energy_uj = 0;
+    bool overridden = false;
+};
+
+struct NodeReport {
+    std::string node;      // the grid file's node name
+    std::string host;
+    std::uint32_t slots = 0;    // task slots (cores / cores per task)
+    std::uint32_t running = 0;  // attempts running there now, every job's
+    std::uint32_t want = 0;     // attempts the site would start there now
+    HeatReport heat;            // known=false: no agent with heat control
+    bool up = true;
+};
+
+struct WorkRequest {
+    std::string site;
+    std::string run;  // this incarnation of the site's mpirun (changes on relaunch)
+    std::vector<NodeReport> nodes;
+    std::vector<AttemptResult> results;
+    std::vector<AttemptKey> held;  // attempts queued or running at the site now
+    std::vector<AttemptKey> lost;  // attempts that died with a node: requeue, not a failure
+};
+
+// A job's settings a worker needs, sent with the first attempt of that job
+// a site receives (and again whenever the site asks with `run` changed).
+struct JobRuntime {
+    std::string job;
+    std::string tenant;
+    std::uint64_t timeout_ms = 0;
+    std::vector<std::string> collect;
+    std::vector<BlobRef> stage;  // the site fetches each blob once: GET /v1/blobs/SHA256
+    bool urgent = false;
+};
+
+struct TaskGrant {
+    AttemptKey key;
+    std::string node;  // where the policy placed it
+    std::vector<std::string> argv;
+    bool overridden = false;  // past the node's heat budget (deadline, urgent)
+};
+
+struct WorkReply {
+    std::int64_t lease_ms = 0;  // ask again well within this, or what the site holds is requeued
+    std::vector<JobRuntime> jobs;
+    std::vector<TaskGrant> tasks;
+    std::vector<AttemptKey> cancel;  // stop these (their job was cancelled or is done)
+    std::uint32_t acked = 0;         // results of the request now recorded
+};
+
+nlohmann::json to_json(const AttemptKey&);
+AttemptKey attempt_key_from_json(const nlohmann::json&);
+nlohmann::json to_json(const AttemptResult&);
+AttemptResult attempt_result_from_json(const nlohmann::json&);
+nlohmann::json to_json(const NodeReport&);
+NodeReport node_report_from_json(const nlohmann::json&);
+nlohmann::json to_json(const WorkRequest&);
+WorkRequest work_request_from_json(const nlohmann::json&);
+nlohmann::json to_json(const JobRuntime&);
+JobRuntime job_runtime_from_json(const nlohmann::json&);
+nlohmann::json to_json(const TaskGrant&);
+TaskGrant task_grant_from_json(const nlohmann::json&);
+nlohmann::json to_json(const WorkReply&);
+WorkReply work_reply_from_json(const nlohmann::json&);
+
+}  // namespace hearth
