@@ -100,7 +100,9 @@ struct OutputInfo {
 };
 
 nlohmann::json to_json(const BlobRef&);
-BlobRef blob_ref_from_json(const nlohmann::json&);  // usage_error naming the field
+// nested: name may be a relative path (collected outputs); otherwise a plain
+// file name (staged inputs). usage_error naming the field.
+BlobRef blob_ref_from_json(const nlohmann::json&, bool nested = false);
 nlohmann::json to_json(const JobSubmit&);
 JobSubmit job_submit_from_json(const nlohmann::json&);
 nlohmann::json to_json(const JobInfo&);

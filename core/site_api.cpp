@@ -1,0 +1,200 @@
+#include "core/site_api.hpp"
+
+#include "core/error.hpp"
+#include "core/json_fields.hpp"
+
+namespace hearth {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr std::size_t k_max_list = 1 << 20;  // attempts in one request or reply
+constexpr std::size_t k_max_log = 4 << 20;
+
+template <class T, class F>
+json array_of(const std::vector<T>& v, F&& f) {
+    json a = json::array();
+    for (const auto& x : v) a.push_back(f(x));
+    return a;
+}
+
+AttemptStatus parse_status(std::uint64_t v) {
+    if (v > static_cast<std::uint64_t>(AttemptStatus::cancelled))
+        throw usage_error("'status' must be an attempt status from 0 to 6 (hearth-api(7))");
+    return static_cast<AttemptStatus>(v);
+}
+
+}  // namespace
+
+json to_json(const AttemptKey& k) { return {{"job", k.job}, {"task", k.task}, {"attempt", k.attempt}}; }
+
+AttemptKey attempt_key_from_json(const json& j) {
+    JsonFields f(j, "attempt");
+    AttemptKey k;
+    k.job = f.name("job");
+    k.task = f.u64("task", 0, std::uint64_t{1} << 62);
+    k.attempt = static_cast<std::uint32_t>(f.u64("attempt", 1, 1u << 20));
+    f.done();
+    return k;
+}
+
+json to_json(const AttemptResult& r) {
+    json j = to_json(r.key);
+    j["node"] = r.node;
+    j["status"] = static_cast<int>(r.status);
+    j["exit"] = r.exit_code;
+    j["wall_ms"] = r.wall_ms;
+    j["reason"] = r.reason;
+    j["log"] = r.log;
+    j["outputs"] = array_of(r.outputs, [](const BlobRef& b) { return to_json(b); });
+    j["energy_state"] = static_cast<int>(r.energy_state);
+    j["energy_uj"] = r.energy_uj;
+    j["overridden"] = r.overridden;
+    return j;
+}
+
+AttemptResult attempt_result_from_json(const json& j) {
+    JsonFields f(j, "attempt result");
+    AttemptResult r;
+    r.key.job = f.name("job");
+    r.key.task = f.u64("task", 0, std::uint64_t{1} << 62);
+    r.key.attempt = static_cast<std::uint32_t>(f.u64("attempt", 1, 1u << 20));
+    r.node = f.str("node", "");
+    r.status = parse_status(f.u64("status", 0, 255));
+    r.exit_code = static_cast<std::int32_t>(f.i64("exit", INT32_MIN, INT32_MAX, 0));
+    r.wall_ms = f.u64("wall_ms", 0, std::uint64_t{1} << 50, 0);
+    r.reason = f.str("reason", "");
+    r.log = f.str("log", "");
+    if (r.log.size() > k_max_log) throw usage_error("'log' of an attempt result is over 4 MiB");
+    for (const auto& o : f.objects("outputs", 1 << 16)) r.outputs.push_back(blob_ref_from_json(o, true));
+    const auto es = f.u64("energy_state", 0, 2, 0);
+    r.energy_state = static_cast<EnergyState>(es);
+    r.energy_uj = f.u64("energy_uj", 0, UINT64_MAX, 0);
+    r.overridden = f.flag("overridden", false);
+    f.done();
+    return r;
+}
+
+json to_json(const NodeReport& n) {
+    return {{"node", n.node},
+            {"host", n.host},
+            {"slots", n.slots},
+            {"running", n.running},
+            {"want", n.want},
+            {"up", n.up},
+            {"heat", {{"known", n.heat.known},
+                      {"allowed", n.heat.allowed},
+                      {"slots", n.heat.slots},
+                      {"waste_mk", n.heat.waste_mk}}}};
+}
+
+NodeReport node_report_from_json(const json& j) {
+    JsonFields f(j, "node report");
+    NodeReport n;
+    n.node = f.name("node");
+    n.host = f.str("host", "");
+    n.slots = static_cast<std::uint32_t>(f.u64("slots", 0, 1 << 16));
+    n.running = static_cast<std::uint32_t>(f.u64("running", 0, 1 << 20, 0));
+    n.want = static_cast<std::uint32_t>(f.u64("want", 0, 1 << 20, 0));
+    n.up = f.flag("up", true);
+    if (f.has("heat")) {
+        JsonFields h(f.raw("heat"), "node report's heat");
+        n.heat.known = h.flag("known", false);
+        n.heat.allowed = static_cast<std::uint32_t>(h.u64("allowed", 0, 1 << 16, 0));
+        n.heat.slots = static_cast<std::uint32_t>(h.u64("slots", 0, 1 << 16, 0));
+        n.heat.waste_mk = h.i64("waste_mk", -1'000'000'000, 1'000'000'000, 0);
+        h.done();
+    }
+    f.done();
+    return n;
+}
+
+json to_json(const WorkRequest& r) {
+    return {{"site", r.site},
+            {"run", r.run},
+            {"nodes", array_of(r.nodes, [](const NodeReport& n) { return to_json(n); })},
+            {"results", array_of(r.results, [](const AttemptResult& x) { return to_json(x); })},
+            {"held", array_of(r.held, [](const AttemptKey& k) { return to_json(k); })},
+            {"lost", array_of(r.lost, [](const AttemptKey& k) { return to_json(k); })}};
+}
+
+WorkRequest work_request_from_json(const json& j) {
+    JsonFields f(j, "work request");
+    WorkRequest r;
+    r.site = f.name("site");
+    r.run = f.str("run", "");
+    if (r.run.size() > 128) throw usage_error("'run' of the work request is over 128 bytes");
+    for (const auto& n : f.objects("nodes", 1 << 16)) r.nodes.push_back(node_report_from_json(n));
+    for (const auto& x : f.objects("results", k_max_list)) r.results.push_back(attempt_result_from_json(x));
+    for (const auto& k : f.objects("held", k_max_list)) r.held.push_back(attempt_key_from_json(k));
+    for (const auto& k : f.objects("lost", k_max_list)) r.lost.push_back(attempt_key_from_json(k));
+    f.done();
+    return r;
+}
+
+json to_json(const JobRuntime& r) {
+    return {{"job", r.job},
+            {"tenant", r.tenant},
+            {"timeout_ms", r.timeout_ms},
+            {"collect", r.collect},
+            {"stage", array_of(r.stage, [](const BlobRef& b) { return to_json(b); })},
+            {"urgent", r.urgent}};
+}
+
+JobRuntime job_runtime_from_json(const json& j) {
+    JsonFields f(j, "job settings");
+    JobRuntime r;
+    r.job = f.name("job");
+    r.tenant = f.name("tenant");
+    r.timeout_ms = f.u64("timeout_ms", 0, std::uint64_t{1} << 50, 0);
+    r.collect = f.strs("collect", k_max_collect, 4096);
+    for (const auto& b : f.objects("stage", k_max_staged)) r.stage.push_back(blob_ref_from_json(b));
+    r.urgent = f.flag("urgent", false);
+    f.done();
+    return r;
+}
+
+json to_json(const TaskGrant& g) {
+    json j = to_json(g.key);
+    j["node"] = g.node;
+    j["argv"] = g.argv;
+    j["overridden"] = g.overridden;
+    return j;
+}
+
+TaskGrant task_grant_from_json(const json& j) {
+    JsonFields f(j, "task grant");
+    TaskGrant g;
+    g.key.job = f.name("job");
+    g.key.task = f.u64("task", 0, std::uint64_t{1} << 62);
+    g.key.attempt = static_cast<std::uint32_t>(f.u64("attempt", 1, 1u << 20));
+    g.node = f.name("node");
+    g.argv = f.strs("argv", k_max_command_words, k_max_word_bytes);
+    if (g.argv.empty()) throw usage_error("'argv' of a task grant is empty");
+    g.overridden = f.flag("overridden", false);
+    f.done();
+    return g;
+}
+
+json to_json(const WorkReply& r) {
+    return {{"lease_ms", r.lease_ms},
+            {"jobs", array_of(r.jobs, [](const JobRuntime& x) { return to_json(x); })},
+            {"tasks", array_of(r.tasks, [](const TaskGrant& g) { return to_json(g); })},
+            {"cancel", array_of(r.cancel, [](const AttemptKey& k) { return to_json(k); })},
+            {"acked", r.acked}};
+}
+
+WorkReply work_reply_from_json(const json& j) {
+    JsonFields f(j, "work reply");
+    WorkReply r;
+    r.lease_ms = f.i64("lease_ms", 0, std::int64_t{1} << 40);
+    for (const auto& x : f.objects("jobs", 1 << 16)) r.jobs.push_back(job_runtime_from_json(x));
+    for (const auto& x : f.objects("tasks", k_max_list)) r.tasks.push_back(task_grant_from_json(x));
+    for (const auto& x : f.objects("cancel", k_max_list)) r.cancel.push_back(attempt_key_from_json(x));
+    r.acked = static_cast<std::uint32_t>(f.u64("acked", 0, UINT32_MAX, 0));
+    f.done();
+    return r;
+}
+
+}  // namespace hearth

@@ -1,0 +1,225 @@
+// The scheduler's wire messages (core/jobs_api, core/site_api): every field
+// survives a round trip, and hostile or malformed bodies are refused with a
+// usage error naming the field.
+#include <boost/test/unit_test.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "core/jobs_api.hpp"
+#include "core/json_fields.hpp"
+#include "core/site_api.hpp"
+#include "support.hpp"
+
+using namespace hearth;
+using hearth::test::usage_mentioning;
+using json = nlohmann::json;
+
+namespace {
+
+const std::string k_sha(64, 'a');
+
+JobSubmit full_submit() {
+    JobSubmit s;
+    s.tenant = "bank";
+    s.name = "var-eod";
+    s.split = SplitKind::seeds;
+    s.split_text = "0-9999";
+    s.chunk = 10;
+    s.command = {"./risk", "{first}", "{last}", "with space", ""};
+    s.retries = 5;
+    s.timeout_ms = 90000;
+    s.stage = {BlobRef{"book.csv", k_sha, 0600, 1234}};
+    s.collect = {"part_*.csv"};
+    s.deadline_ms = 1'900'000'000'000;
+    s.urgent = true;
+    s.priority = -7;
+    return s;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(wire_api)
+
+BOOST_AUTO_TEST_CASE(job_submit_round_trips) {
+    const JobSubmit a = full_submit();
+    const JobSubmit b = job_submit_from_json(json::parse(to_json(a).dump()));
+    BOOST_TEST(b.tenant == a.tenant);
+    BOOST_TEST(b.name == a.name);
+    BOOST_TEST(static_cast<int>(b.split) == static_cast<int>(a.split));
+    BOOST_TEST(b.split_text == a.split_text);
+    BOOST_TEST(b.chunk == a.chunk);
+    BOOST_TEST(b.command == a.command);
+    BOOST_TEST(b.retries == a.retries);
+    BOOST_TEST(b.timeout_ms == a.timeout_ms);
+    BOOST_TEST_REQUIRE(b.stage.size() == 1u);
+    BOOST_TEST(b.stage[0].name == "book.csv");
+    BOOST_TEST(b.stage[0].mode == 0600u);
+    BOOST_TEST(b.stage[0].size == 1234u);
+    BOOST_TEST(b.collect == a.collect);
+    BOOST_TEST(b.deadline_ms == a.deadline_ms);
+    BOOST_TEST(b.urgent);
+    BOOST_TEST(b.priority == -7);
+}
+
+BOOST_AUTO_TEST_CASE(job_submit_refusals_name_the_field) {
+    auto refused = [](json j, const std::string& needle) {
+        BOOST_TEST_INFO("body: " << j.dump());
+        BOOST_CHECK_EXCEPTION(job_submit_from_json(j), Error, usage_mentioning(needle));
+    };
+    json ok = to_json(full_submit());
+    json j = ok;
+    j["priority"] = 5000;
+    refused(j, "'priority'");
+    j = ok;
+    j["chunk"] = 0;
+    refused(j, "'chunk'");
+    j = ok;
+    j["chunk"] = -1;
+    refused(j, "'chunk'");
+    j = ok;
+    j["retries"] = 1.5;
+    refused(j, "'retries'");
+    j = ok;
+    j["tenant"] = "../etc";
+    refused(j, "'tenant'");
+    j = ok;
+    j["split"] = "lines";
+    refused(j, "'split'");
+    j = ok;
+    j["command"] = json::array();
+    refused(j, "'command'");
+    j = ok;
+    j["command"] = {1, 2};
+    refused(j, "'command'");
+    j = ok;
+    j["surprise"] = true;
+    refused(j, "unknown field 'surprise'");
+    j = ok;
+    j["stage"][0]["name"] = "../x";
+    refused(j, "'name'");
+    j = ok;
+    j["stage"][0]["sha256"] = "ABC";
+    refused(j, "'sha256'");
+    j = ok;
+    j["split"] = "items";
+    refused(j, "items_sha256");
+    j = ok;
+    j["deadline_ms"] = "tomorrow";
+    refused(j, "'deadline_ms'");
+    BOOST_CHECK_EXCEPTION(job_submit_from_json(json::array()), Error, usage_mentioning("JSON object"));
+}
+
+BOOST_AUTO_TEST_CASE(json_bodies_are_bounded_and_finite) {
+    BOOST_CHECK_EXCEPTION(parse_json_object(std::string(2000, ' '), "job", 1000), Error,
+                          usage_mentioning("over 1000 bytes"));
+    BOOST_CHECK_EXCEPTION(parse_json_object("{\"x\": NaN}", "job", 1000), Error,
+                          usage_mentioning("not valid JSON"));
+    BOOST_CHECK_EXCEPTION(parse_json_object("[1]", "job", 1000), Error, usage_mentioning("JSON object"));
+    BOOST_TEST(parse_json_object("{\"x\":1}", "job", 1000).at("x") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(job_info_round_trips_and_keeps_state_names) {
+    JobInfo i;
+    i.id = "j-20261206-ab12";
+    i.tenant = "studio";
+    i.name = "shot-12";
+    i.state = JobState::cancelled;
+    i.total = 100;
+    i.committed = 40;
+    i.failed = 2;
+    i.running = 4;
+    i.energy_uj = 123456789;
+    i.energy_estimated = true;
+    const json j = to_json(i);
+    BOOST_TEST(j.at("state") == "cancelled");
+    const JobInfo b = job_info_from_json(j);
+    BOOST_TEST(b.id == i.id);
+    BOOST_TEST(to_string(b.state) == std::string("cancelled"));
+    BOOST_TEST(b.committed == 40u);
+    BOOST_TEST(b.energy_uj == 123456789u);
+    BOOST_TEST(b.energy_estimated);
+    for (auto s : {"queued", "running", "finished", "failed", "cancelled"})
+        BOOST_TEST(to_string(parse_job_state(s)) == std::string(s));
+    BOOST_CHECK_EXCEPTION(parse_job_state("done"), Error, usage_mentioning("queued, running"));
+}
+
+BOOST_AUTO_TEST_CASE(work_request_round_trips) {
+    WorkRequest r;
+    r.site = "pool";
+    r.run = "run-3";
+    NodeReport n;
+    n.node = "pool-n1";
+    n.host = "198.18.0.2";
+    n.slots = 2;
+    n.running = 1;
+    n.want = 1;
+    n.heat = HeatReport{true, 1, 2, -1500};
+    r.nodes.push_back(n);
+    AttemptResult x;
+    x.key = AttemptKey{"j1", 7, 2};
+    x.node = "pool-n1";
+    x.status = AttemptStatus::timed_out;
+    x.exit_code = 9;
+    x.wall_ms = 1500;
+    x.reason = "timed out";
+    x.log = std::string("line\n\0binary", 12);
+    x.outputs = {BlobRef{"out/frame_0007.png", k_sha, 0644, 10}};
+    x.energy_state = EnergyState::measured;
+    x.energy_uj = 42;
+    x.overridden = true;
+    r.results.push_back(x);
+    r.held = {AttemptKey{"j1", 8, 1}};
+    r.lost = {AttemptKey{"j2", 0, 1}};
+    const WorkRequest b = work_request_from_json(json::parse(to_json(r).dump()));
+    BOOST_TEST(b.site == "pool");
+    BOOST_TEST(b.run == "run-3");
+    BOOST_TEST_REQUIRE(b.nodes.size() == 1u);
+    BOOST_TEST(b.nodes[0].heat.known);
+    BOOST_TEST(b.nodes[0].heat.waste_mk == -1500);
+    BOOST_TEST_REQUIRE(b.results.size() == 1u);
+    BOOST_TEST((b.results[0].key == x.key));
+    BOOST_TEST(static_cast<int>(b.results[0].status) == static_cast<int>(AttemptStatus::timed_out));
+    BOOST_TEST(b.results[0].log == x.log);
+    BOOST_TEST(b.results[0].outputs.at(0).name == "out/frame_0007.png");
+    BOOST_TEST(b.results[0].energy_uj == 42u);
+    BOOST_TEST(b.results[0].overridden);
+    BOOST_TEST((b.held.at(0) == AttemptKey{"j1", 8, 1}));
+    BOOST_TEST((b.lost.at(0) == AttemptKey{"j2", 0, 1}));
+}
+
+BOOST_AUTO_TEST_CASE(work_request_refusals) {
+    const json ok = json::parse(R"({"site": "pool", "results": [{"job": "j1", "task": 1, "attempt": 1, "status": 0}]})");
+    BOOST_TEST(work_request_from_json(ok).results.size() == 1u);
+    json j = ok;
+    j["results"][0]["status"] = 99;
+    BOOST_CHECK_EXCEPTION(work_request_from_json(j), Error, usage_mentioning("'status'"));
+    j = ok;
+    j["results"][0]["outputs"] = json::array({json{{"name", "../../etc/passwd"}, {"sha256", k_sha}}});
+    BOOST_CHECK_EXCEPTION(work_request_from_json(j), Error, usage_mentioning("'name'"));
+    j = ok;
+    j["results"][0]["attempt"] = 0;
+    BOOST_CHECK_EXCEPTION(work_request_from_json(j), Error, usage_mentioning("'attempt'"));
+    j = ok;
+    j["site"] = "";
+    BOOST_CHECK_EXCEPTION(work_request_from_json(j), Error, usage_mentioning("'site'"));
+}
+
+BOOST_AUTO_TEST_CASE(work_reply_round_trips) {
+    WorkReply r;
+    r.lease_ms = 60000;
+    r.jobs = {JobRuntime{"j1", "bank", 5000, {"*.csv"}, {BlobRef{"in.txt", k_sha, 0644, 3}}, true}};
+    r.tasks = {TaskGrant{AttemptKey{"j1", 3, 1}, "pool-n1", {"./risk", "30", "39"}, true}};
+    r.cancel = {AttemptKey{"j0", 1, 4}};
+    r.acked = 12;
+    const WorkReply b = work_reply_from_json(json::parse(to_json(r).dump()));
+    BOOST_TEST(b.lease_ms == 60000);
+    BOOST_TEST(b.jobs.at(0).tenant == "bank");
+    BOOST_TEST(b.jobs.at(0).urgent);
+    BOOST_TEST(b.jobs.at(0).stage.at(0).name == "in.txt");
+    BOOST_TEST(b.tasks.at(0).argv == (std::vector<std::string>{"./risk", "30", "39"}));
+    BOOST_TEST(b.tasks.at(0).overridden);
+    BOOST_TEST((b.cancel.at(0) == AttemptKey{"j0", 1, 4}));
+    BOOST_TEST(b.acked == 12u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
