@@ -176,8 +176,11 @@ std::uint64_t deadline_slots(const PolicyJob& j, double now_s, std::uint64_t usa
     return slots_needed(need, usable_slots, nullptr);
 }
 
-// 1. Urgent work, then deadlines, earliest first: the budgets' free slots
-// first, then past the budgets only what the deadline still lacks.
+// 1. Urgent work, then deadlines, earliest first, each as many slots as it
+// needs now: the budgets' free slots first, then past the budgets what the
+// deadline still lacks. Only the need goes first: a far deadline does not
+// jump the fair-share queue, and urgent work does not fill sites that want
+// no heat. Their other tasks queue in fair share like any job's.
 void grant_deadline_work(const PolicyInput& in, Round& round) {
     std::vector<std::uint32_t> order;
     for (std::size_t i = 0; i < in.jobs.size(); ++i)
@@ -195,12 +198,11 @@ void grant_deadline_work(const PolicyInput& in, Round& round) {
     });
     for (std::uint32_t ji : order) {
         const auto& j = in.jobs[ji];
-        std::uint64_t want = std::min<std::uint64_t>(j.queued, round.headroom(j.tenant));
-        want -= round.take_free(ji, want);
-        if (want == 0 || !in.heat_aware) continue;
-        const std::uint64_t has = std::uint64_t{j.running} + round.job_granted(ji);
         const std::uint64_t needed = deadline_slots(j, in.now_s, round.usable_slots());
-        if (needed > has) round.open_extra(ji, std::min(want, needed - has));
+        if (needed <= j.running) continue;
+        std::uint64_t want = std::min<std::uint64_t>({j.queued, round.headroom(j.tenant), needed - j.running});
+        want -= round.take_free(ji, want);
+        if (want > 0 && in.heat_aware) round.open_extra(ji, want);
     }
 }
 
@@ -221,10 +223,11 @@ public:
         std::uint64_t running = 0;
         for (std::size_t i = 0; i < in.jobs.size(); ++i) {
             const auto& j = in.jobs[i];
-            running += j.running + round.job_granted(static_cast<std::uint32_t>(i));
-            if (is_deadline_work(j) || j.queued == 0) continue;
+            const std::uint32_t granted = round.job_granted(static_cast<std::uint32_t>(i));
+            running += j.running + granted;
+            if (j.queued <= granted) continue;
             m_jobs[j.tenant].push_back(static_cast<std::uint32_t>(i));
-            m_queued[j.tenant] += j.queued;
+            m_queued[j.tenant] += j.queued - granted;
         }
         double usage_total = 0;
         for (const auto& t : in.tenants) usage_total += std::max(0.0, t.usage_slot_s);

@@ -243,8 +243,9 @@ BOOST_AUTO_TEST_CASE(urgent_then_deadline_work_goes_before_fair_share) {
     PolicyInput in;
     in.now_s = 1000;
     in.tenants = {tenant("batch", 100), tenant("bank")};
-    in.jobs = {job(0, 0, 10, 1000), deadline_job(1, 1, 2, 60, 1e6),
-               deadline_job(1, 2, 3, 60, 5e5), urgent_job(1, 3, 2)};
+    // Tasks of 600 s due in 650 and 700 s: one slot per task, now.
+    in.jobs = {job(0, 0, 10, 1000), deadline_job(1, 1, 2, 600, 1700),
+               deadline_job(1, 2, 3, 600, 1650), urgent_job(1, 3, 2)};
     in.nodes = {node(8, 8)};
     const auto g = run(in);
     BOOST_TEST(granted_to_job(g, 3) == 2u);  // urgent first
@@ -257,6 +258,28 @@ BOOST_AUTO_TEST_CASE(urgent_then_deadline_work_goes_before_fair_share) {
     const auto one = run(in);
     BOOST_TEST_REQUIRE(one.size() == 1u);
     BOOST_TEST(one[0].job == 3u);
+    // Two slots: the earliest deadline before the later one.
+    in.jobs[3].queued = 0;
+    in.nodes = {node(2, 2)};
+    const auto two = run(in);
+    BOOST_TEST(granted_to_job(two, 2) == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_far_deadline_does_not_jump_the_fair_share_queue) {
+    PolicyInput in;
+    in.tenants = {tenant("bank"), tenant("studio")};
+    // 100 tasks of 60 s due in a year need one slot now; the rest of the
+    // job competes in fair share like any other.
+    in.jobs = {deadline_job(0, 0, 100, 60, 365 * 86400.0), job(1, 1, 100)};
+    in.nodes = {node(10, 10)};
+    const auto g = run(in);
+    BOOST_TEST(granted_to_job(g, 0) == 5u);
+    BOOST_TEST(granted_to_job(g, 1) == 5u);
+    // Due soon, it needs (and gets) more than its share: 100 x 60 x 1.1 / 900 = 7.3 -> 8.
+    in.jobs[0].deadline_s = 900;
+    const auto soon = run(in);
+    BOOST_TEST(granted_to_job(soon, 0) == 8u);
+    BOOST_TEST(granted_to_job(soon, 1) == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(a_deadline_within_the_budgets_opens_nothing) {
