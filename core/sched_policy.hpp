@@ -6,17 +6,26 @@
 // production cannot drift. No I/O, no clock: time comes in as now_s.
 //
 // Order (DESIGN.md, "a grid, not a job"):
-//  1. urgent jobs, then deadline jobs (earliest deadline first). They run in
-//     the heat-allowed slots first; only where the budgets cannot meet a
-//     deadline are extra slots opened past them, where least heat is wasted
-//     (core/heat_dispatch: slots_needed, plan_slots), and only as many as
-//     the deadline needs. Urgent work opens what its queued tasks can use.
+//  1. urgent jobs, then deadline jobs (earliest deadline first), each for
+//     the concurrent slots its deadline needs now (core/heat_dispatch's
+//     slots_needed, less what it already runs). They take the heat-allowed
+//     slots first; only where the budgets cannot meet a deadline are extra
+//     slots opened past them, where least heat is wasted (plan_slots), and
+//     only as many as the deadline lacks. Urgent work without a deadline
+//     needs what its queued tasks can use. The rest of their tasks queue in
+//     fair share like any job's, so a far deadline cannot jump the queue.
 //  2. then weighted fair share between tenants: the next free slot goes to
-//     the tenant furthest below its share (running slots now, plus its
-//     usage decayed with a half-life, as Slurm's fair share does);
-//  3. within a tenant, higher job priority first, then arrival order.
-// Per-tenant max_running caps a tenant's running slots. Nodes are filled in
-// heat order (the sites that want heat most first).
+//     the tenant with the lowest load / share, where load = the slots it
+//     holds (running + granted in this call) + its decayed usage as a
+//     fraction of every tenant's, times the slots in play (running + free).
+//     As Slurm's fair share: usage normalised by share; ties to the lower
+//     tenant index. Granted in chunks (a heap over tenants), not slot by slot;
+//  3. within a tenant, higher job priority first, then arrival order (seq).
+// Per-tenant max_running caps a tenant's running + granted slots, deadline
+// work included. Free slots of an open, usable node: heat-aware,
+// min(allowed, slots) - busy; unaware, slots - busy. Nodes are filled in
+// heat_order (lowest waste: the sites that want heat most first); unaware,
+// in rotation from `rotate`, every budget ignored and nothing overridden.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -59,18 +68,21 @@ struct PolicyInput {
     std::vector<PolicyNode> nodes;
 };
 
+// One per (job, node) with count > 0.
 struct Grant {
     std::uint32_t job = 0;   // index into PolicyInput::jobs
     std::uint32_t node = 0;  // index into PolicyInput::nodes
     std::uint32_t count = 0;
-    bool overridden = false;  // slots opened past the node's heat budget
+    bool overridden = false;  // some of them opened past the node's heat budget
 };
 
-// Grants for the open nodes' free slots. Deterministic: same input, same output.
+// Grants for the open nodes' free slots. Deterministic: same input, same
+// output. Throws Error (internal) on a job whose tenant index is out of
+// range or a share that is not finite and above 0: the caller's bug.
 std::vector<Grant> schedule(const PolicyInput& in);
 
-// Usage after dt_s seconds of exponential decay with the given half-life
-// (half_life_s <= 0: no decay).
+// Usage after dt_s seconds of exponential decay with the given half-life:
+// usage * 2^(-dt_s / half_life_s); half_life_s <= 0 or dt_s <= 0: unchanged.
 double decay_usage(double usage, double dt_s, double half_life_s);
 
 }  // namespace hearth
