@@ -5,7 +5,6 @@
 #include <limits>
 #include <queue>
 #include <string>
-#include <unordered_map>
 
 #include "core/error.hpp"
 
@@ -60,10 +59,11 @@ public:
             m_free_total += m_free[i];
             m_spare_total += m_spare[i];
         }
-        m_order = in.heat_aware ? heat_order(caps()) : rotation();
+        m_order = in.heat_aware ? heat_ordered_free() : rotation();
         m_held.assign(in.tenants.size(), 0);
         for (const auto& j : in.jobs) m_held[j.tenant] += j.running;
         m_job_granted.assign(in.jobs.size(), 0);
+        m_last_on_node.assign(n, -1);
     }
 
     std::uint64_t free_total() const { return m_free_total; }
@@ -97,56 +97,80 @@ public:
     }
 
     // Opens up to `count` slots past the heat budgets, least waste first
-    // (heat_dispatch's plan_slots over what is physically free).
+    // (heat_dispatch's plan_slots over the nodes with slots physically free
+    // past their budgets; none of their budgeted slots is left by now).
     std::uint64_t open_extra(std::uint32_t job, std::uint64_t count) {
         if (count == 0 || m_spare_total == 0) return 0;
-        std::vector<NodeCapacity> spare = caps();
-        for (std::size_t i = 0; i < spare.size(); ++i) {
-            spare[i].slots = m_spare[i] + m_free[i];
-            spare[i].allowed = m_free[i];
-            spare[i].usable = spare[i].usable && m_in.nodes[i].open;
+        std::vector<std::uint32_t> index;
+        std::vector<NodeCapacity> spare;
+        for (std::size_t i = 0; i < m_spare.size(); ++i) {
+            if (m_spare[i] == 0) continue;
+            index.push_back(static_cast<std::uint32_t>(i));
+            NodeCapacity c = m_in.nodes[i].cap;
+            c.slots = m_spare[i];
+            c.allowed = 0;
+            spare.push_back(c);
         }
-        const std::uint64_t budgeted_free = m_free_total;
         const auto plan = plan_slots(
-            static_cast<std::uint32_t>(std::min<std::uint64_t>(count + budgeted_free, 4'000'000'000)),
-            spare);
+            static_cast<std::uint32_t>(std::min<std::uint64_t>(count, m_spare_total)), spare);
         std::uint64_t given = 0;
-        for (std::size_t i = 0; i < plan.extra.size(); ++i) {
-            const std::uint32_t add = std::min(plan.extra[i], m_spare[i]);
+        for (std::size_t k = 0; k < plan.extra.size(); ++k) {
+            const std::uint32_t i = index[k];
+            const std::uint32_t add = std::min(plan.extra[k], m_spare[i]);
             if (add == 0) continue;
             m_spare[i] -= add;
             m_spare_total -= add;
-            grant(job, static_cast<std::uint32_t>(i), add, true);
+            grant(job, i, add, true);
             given += add;
         }
         return given;
     }
 
+    // One grant per (job, node), in the order they were first made.
     std::vector<Grant> take_grants() { return std::move(m_grants); }
 
 private:
-    std::vector<NodeCapacity> caps() const {
-        std::vector<NodeCapacity> c;
-        c.reserve(m_in.nodes.size());
-        for (const auto& n : m_in.nodes) c.push_back(n.cap);
-        return c;
+    // The nodes with free slots in heat_order. Only those: on a busy grid a
+    // call sees a few nodes with free slots among thousands, and sorting
+    // them all on every site request would dominate.
+    std::vector<std::uint32_t> heat_ordered_free() const {
+        std::vector<std::uint32_t> index;
+        std::vector<NodeCapacity> free_caps;
+        for (std::size_t i = 0; i < m_free.size(); ++i) {
+            if (m_free[i] == 0) continue;
+            index.push_back(static_cast<std::uint32_t>(i));
+            free_caps.push_back(m_in.nodes[i].cap);
+        }
+        std::vector<std::uint32_t> order = heat_order(free_caps);
+        for (auto& k : order) k = index[k];
+        return order;
     }
 
     // The heat-unaware baseline: every node in turn from `rotate`, so that
     // successive calls do not always load the first nodes of the file.
     std::vector<std::uint32_t> rotation() const {
         const std::size_t n = m_in.nodes.size();
-        std::vector<std::uint32_t> order(n);
-        for (std::size_t k = 0; k < n; ++k)
-            order[k] = static_cast<std::uint32_t>((k + (n ? m_in.rotate % n : 0)) % n);
+        std::vector<std::uint32_t> order;
+        for (std::size_t k = 0; k < n; ++k) {
+            const auto i = static_cast<std::uint32_t>((k + m_in.rotate % n) % n);
+            if (m_free[i] > 0) order.push_back(i);
+        }
         return order;
     }
 
+    // Merges with the job's grant on that node, found through the node's
+    // own few grants (a chain through m_prev_on_node), not a map.
     void grant(std::uint32_t job, std::uint32_t node, std::uint64_t count, bool overridden) {
-        const std::uint64_t key = (std::uint64_t{job} << 32) | node;
-        auto [it, fresh] = m_index.try_emplace(key, m_grants.size());
-        if (fresh) m_grants.push_back(Grant{job, node, 0, false});
-        Grant& g = m_grants[it->second];
+        std::int64_t at = m_last_on_node[node];
+        while (at >= 0 && m_grants[static_cast<std::size_t>(at)].job != job)
+            at = m_prev_on_node[static_cast<std::size_t>(at)];
+        if (at < 0) {
+            at = static_cast<std::int64_t>(m_grants.size());
+            m_grants.push_back(Grant{job, node, 0, false});
+            m_prev_on_node.push_back(m_last_on_node[node]);
+            m_last_on_node[node] = at;
+        }
+        Grant& g = m_grants[static_cast<std::size_t>(at)];
         g.count += static_cast<std::uint32_t>(count);
         g.overridden = g.overridden || overridden;
         m_held[m_in.jobs[job].tenant] += count;
@@ -162,7 +186,8 @@ private:
     std::vector<std::uint64_t> m_held;   // per tenant: running + granted
     std::vector<std::uint32_t> m_job_granted;
     std::vector<Grant> m_grants;
-    std::unordered_map<std::uint64_t, std::size_t> m_index;  // (job, node) -> m_grants
+    std::vector<std::int64_t> m_last_on_node;  // per node: its latest grant, -1 = none
+    std::vector<std::int64_t> m_prev_on_node;  // per grant: the node's grant before it
 };
 
 // The concurrent slots a deadline job needs now to finish in time. Urgent

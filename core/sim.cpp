@@ -149,9 +149,10 @@ SimResult simulate(const Scenario& sc, SimPolicy policy) {
     std::vector<std::uint32_t> active;  // arrived jobs with tasks queued or running
     std::vector<double> left(jobs.size(), 0.0);  // per job: work left in its running tasks
 
-    // The policy's view of this step: its job indices are positions in `active`.
-    auto policy_input = [&](double now, bool heat_aware, std::uint32_t rot) {
-        PolicyInput in;
+    // The policy's view of this step: its job indices are positions in
+    // `active`. Refilled in place each step, not reallocated.
+    PolicyInput in;
+    auto fill_policy_input = [&](double now, bool heat_aware, std::uint32_t rot) {
         in.now_s = now;
         in.heat_aware = heat_aware;
         in.rotate = rot;
@@ -165,7 +166,7 @@ SimResult simulate(const Scenario& sc, SimPolicy policy) {
                 if (slot_job[k] >= 0 && jobs[static_cast<std::size_t>(slot_job[k])].priority)
                     left[static_cast<std::size_t>(slot_job[k])] += std::max(0.0, remaining[k]);
         }
-        in.jobs.reserve(active.size());
+        in.jobs.clear();
         for (auto ji : active) {
             const auto& j = jobs[ji];
             PolicyJob pj;
@@ -180,7 +181,7 @@ SimResult simulate(const Scenario& sc, SimPolicy policy) {
             pj.remaining_s = left[ji];
             in.jobs.push_back(pj);
         }
-        in.nodes.reserve(nodes.size());
+        in.nodes.clear();
         for (const auto& n : nodes) {
             PolicyNode pn;
             pn.cap = NodeCapacity{n.slots, n.allowed, site_waste[n.site],
@@ -188,7 +189,6 @@ SimResult simulate(const Scenario& sc, SimPolicy policy) {
             pn.busy = n.busy;
             in.nodes.push_back(pn);
         }
-        return in;
     };
 
     double t = 0;
@@ -266,7 +266,7 @@ SimResult simulate(const Scenario& sc, SimPolicy policy) {
         bool queued_work = false;
         for (auto ji : active) queued_work = queued_work || jobs[ji].queued > 0;
         if (queued_work) {
-            const PolicyInput in = policy_input(t, aware, rotate);
+            fill_policy_input(t, aware, rotate);
             for (const auto& g : schedule(in)) {
                 const std::uint32_t ji = active[g.job];
                 auto& j = jobs[ji];
