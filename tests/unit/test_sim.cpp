@@ -407,4 +407,43 @@ BOOST_AUTO_TEST_CASE(json_and_table_report_every_metric) {
         BOOST_TEST(table.find(needle) != std::string::npos, needle);
 }
 
+BOOST_AUTO_TEST_CASE(tenants_share_the_slots_by_their_shares) {
+    // One cold site, 4 slots, two tenants with more work than the run.
+    const std::string grid = room("cold", 20, 5) + node("n", "cold", 4, 0, 100);
+    const std::string tenants =
+        "[[tenant]]\nname = \"bank\"\nshare = 3\n[[tenant]]\nname = \"studio\"\n";
+    const std::string jobs = job("risk", 1000, "10m", "tenant = \"bank\"\n") +
+                             job("render", 1000, "10m", "tenant = \"studio\"\n");
+    const SimResult r = simulate(scenario(grid, "10h", jobs, tenants), SimPolicy::heat_aware);
+    BOOST_TEST_REQUIRE(r.jobs.size() == 2u);
+    // 4 slots x 60 waves = 240 tasks: 3 to 1.
+    BOOST_TEST(r.jobs[0].done + r.jobs[1].done == 240u);
+    BOOST_TEST(r.jobs[0].done == 180u);
+    BOOST_TEST(r.jobs[1].done == 60u);
+    // Without a table, equal shares.
+    const SimResult eq = simulate(scenario(grid, "10h", jobs), SimPolicy::heat_aware);
+    BOOST_TEST(eq.jobs[0].done == 120u);
+    BOOST_TEST(eq.jobs[1].done == 120u);
+    // max_running caps the bank.
+    const SimResult capped = simulate(
+        scenario(grid, "10h", jobs,
+                 "[[tenant]]\nname = \"bank\"\nshare = 3\nmax_running = 1\n"
+                 "[[tenant]]\nname = \"studio\"\n"),
+        SimPolicy::heat_aware);
+    BOOST_TEST(capped.jobs[0].done == 60u);
+    BOOST_TEST(capped.jobs[1].done == 180u);
+}
+
+BOOST_AUTO_TEST_CASE(a_higher_priority_job_of_a_tenant_runs_first) {
+    const std::string grid = room("cold", 20, 5) + node("n", "cold", 1, 0, 100);
+    const SimResult r = simulate(
+        scenario(grid, "2h",
+                 job("first", 3, "10m") + job("urgent-ish", 2, "10m", "arrival = \"5m\"\npriority = 5\n")),
+        SimPolicy::heat_aware);
+    BOOST_TEST_REQUIRE(r.jobs.size() == 2u);
+    // The running task finishes at 10 min; then the priority job's two.
+    BOOST_TEST(r.jobs[1].finish_s == 1800.0);
+    BOOST_TEST(r.jobs[0].finish_s == 3000.0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
