@@ -11,6 +11,7 @@
 #include "core/heat_dispatch.hpp"
 #include "core/sched_policy.hpp"
 #include "core/schedule.hpp"
+#include "core/slot_fraction.hpp"
 #include "core/thermal.hpp"
 
 namespace hearth {
@@ -250,7 +251,7 @@ SimResult simulate(const Scenario& sc, SimPolicy policy) {
                 n.cap = 0;
             } else {
                 n.cap = s.fraction * n.slots;
-                n.allowed = static_cast<std::uint32_t>(std::ceil(n.cap - 1e-9));
+                n.allowed = slots_for_fraction(s.fraction, n.slots);
             }
         }
 
