@@ -291,7 +291,7 @@ SimResult simulate(const Scenario& sc, SimPolicy policy) {
         }
         for (auto ji : active) usage[jobs[ji].tenant] += static_cast<double>(jobs[ji].running) * dt;
 
-        // 5. Run the step: throttled work progresses slower and draws less;
+        // 3. Run the step: throttled work progresses slower and draws less;
         // deadline and urgent work runs at full speed (it was let in past the
         // budget on purpose), the rest shares what the budget leaves.
         for (auto& s : sites) s.free_allowed = 0;
@@ -325,7 +325,7 @@ SimResult simulate(const Scenario& sc, SimPolicy policy) {
             }
         }
 
-        // 6. The sites' temperatures move; account the heat.
+        // 4. The sites' temperatures move; account the heat.
         for (std::size_t si = 0; si < sites.size(); ++si) {
             auto& s = sites[si];
             const double t0 = s.t;

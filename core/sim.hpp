@@ -1,7 +1,8 @@
 #pragma once
-// `hearth sim`: the real heat controller and dispatch policy run against
-// simulated sites (core/thermal), nodes and job arrivals in virtual time: no
-// sleeping, no processes. Facility managers try a schedule here before
+// `hearth sim`: the real heat controller and scheduling policy (one call of
+// core/sched_policy's schedule() a step, the function `hearth serve` calls)
+// run against simulated sites (core/thermal), nodes, tenants and job
+// arrivals in virtual time: no sleeping, no processes. Facility managers try a schedule here before
 // applying it; the benchmark measures heat-aware against unaware dispatch.
 #include <cstdint>
 #include <string>
