@@ -186,6 +186,15 @@ if [[ -n ${median_s[hearth_in_job]:-} && -n ${median_s[floor]:-} ]]; then
     printf '%-18s %10.2f x   (in-job throughput ratio, launch excluded)\n' "hearth in-job/floor" \
         "$(awk -v h="${median_s[hearth_in_job]}" -v p="${median_s[floor]}" 'BEGIN { print p / h }')"
 fi
+# Spawn cost on these machines moves 4x between days, so the ratio alone
+# misleads: the time each task costs beyond the floor's is the runner's own.
+for run in hearth hearth_in_job; do
+    if [[ -n ${median_s[$run]:-} && -n ${median_s[floor]:-} ]]; then
+        printf '%-18s %10.3f ms  (overhead per task beyond the fork/exec floor%s)\n' "${run//_/ }" \
+            "$(awk -v h="${median_s[$run]}" -v f="${median_s[floor]}" -v n="$TASKS" \
+                'BEGIN { print (h - f) * 1000 / n }')" "$([[ $run == hearth ]] && echo ", launch included")"
+    fi
+done
 echo
 
 echo "Dispatcher memory: one job of $BIG_TASKS tasks of \`true\`, $SLOTS slots"
