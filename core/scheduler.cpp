@@ -156,12 +156,28 @@ struct Scheduler::Impl {
 
     // The job in the cache, loaded from the database when absent (it stays
     // until evict()). Null when no such job exists.
-    SchedJob* load_job(const std::string& id) {
+    SchedJob* load_job(const std::string& id, bool with_tasks = true) {
         auto it = jobs.find(id);
         if (it != jobs.end()) return it->second.get();
         auto row = store.job(id);
         if (!row) return nullptr;
-        return jobs.emplace(id, build(*row)).first->second.get();
+        SchedJob* j = jobs.emplace(id, build(*row)).first->second.get();
+        if (with_tasks) restore_tasks(*j);
+        return j;
+    }
+
+    // The tasks off the cursor's path that wait again (a task marked running
+    // whose attempt is no longer out waits too).
+    void restore_tasks(SchedJob& j) {
+        const std::string& id = j.row.id;
+        for (const TaskRow& t : store.task_rows(id, 0, k_no_end)) {
+            bool waiting = t.state == TaskRowState::queued;
+            if (t.state == TaskRowState::running) {
+                auto it = running.lower_bound(AttemptKey{id, t.task, 0});
+                waiting = it == running.end() || it->first.job != id || it->first.task != t.task;
+            }
+            if (waiting) j.requeue(t.task, Requeued{t.attempts, t.failures});
+        }
     }
 
     void load() {
@@ -179,9 +195,8 @@ struct Scheduler::Impl {
         // they, and what they hold may still be delivered.
         for (const SiteRow& s : store.sites())
             sites[s.name] = SiteState{s.run, std::max(s.lease_expires_ms, now + settings.lease_ms), {}, {}};
-        std::set<std::pair<std::string, std::uint64_t>> out;
         for (const AttemptRow& a : store.running_attempts()) {
-            SchedJob* j = load_job(a.key.job);
+            SchedJob* j = load_job(a.key.job, false);
             if (j == nullptr) continue;  // an attempt of no job: nothing to run it for
             std::uint32_t failures = 0;
             if (a.key.attempt > 1)
@@ -191,16 +206,8 @@ struct Scheduler::Impl {
             if (fresh) it->second.lease_expires_ms = now + settings.lease_ms;
             it->second.running.insert(a.key);
             ++j->running;
-            out.emplace(a.key.job, a.key.task);
         }
-        for (auto& [id, j] : jobs) {
-            for (const TaskRow& t : store.task_rows(id, 0, k_no_end)) {
-                // A task marked running whose attempt is gone waits again.
-                const bool waiting = t.state == TaskRowState::queued ||
-                                     (t.state == TaskRowState::running && !out.count({id, t.task}));
-                if (waiting) j->requeue(t.task, Requeued{t.attempts, t.failures});
-            }
-        }
+        for (auto& [id, j] : jobs) restore_tasks(*j);
         for (const UsageRow& u : store.usage()) usage[u.tenant] = Usage{u.usage_slot_s, u.updated_ms};
     }
 
