@@ -390,6 +390,10 @@ SchedStore::SchedStore(const std::string& path) : m(std::make_unique<Impl>()) {
                 throw Error("queue " + path + ": SQLite cannot use WAL mode there (no shared "
                             "memory on that filesystem, e.g. NFS); put --state on a local disk");
         }
+        // Keep -wal and -shm when the server stops, so that `sqlite3 -readonly`
+        // can read the queue as a user who may not write the state directory.
+        int persist = 1;
+        sqlite3_file_control(m->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
         // FULL: every commit syncs the WAL, so what a reply confirmed survives
         // a power cut as well as a crash.
         m->exec("PRAGMA synchronous = FULL", "setting synchronous");
