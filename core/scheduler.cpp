@@ -621,16 +621,21 @@ struct Scheduler::Impl {
                 on_result(site, res, now);
                 ++reply.acked;
             }
-            if (relaunched) {
-                // A new run of the site holds only what it says it holds.
-                std::set<AttemptKey> kept(r.held.begin(), r.held.end());
-                for (const AttemptResult& res : r.results) kept.insert(res.key);
-                const std::set<AttemptKey> out = st.running;
-                for (const AttemptKey& k : out) {
-                    auto it = running.find(k);
-                    if (!kept.count(k) && it != running.end() && it->second.run != r.run)
-                        drop_attempt(it, AttemptState::lost, "lost when the site relaunched", now);
-                }
+            // The site holds only what it says it holds: an attempt it was
+            // granted but neither holds nor reports died with a relaunch, or
+            // never arrived (the reply granting it was lost on the way).
+            // Requeuing one the site does have costs a rerun, never a second
+            // commit.
+            std::set<AttemptKey> kept(r.held.begin(), r.held.end());
+            for (const AttemptResult& res : r.results) kept.insert(res.key);
+            const std::set<AttemptKey> granted = st.running;
+            for (const AttemptKey& k : granted) {
+                if (kept.count(k)) continue;
+                if (auto it = running.find(k); it != running.end())
+                    drop_attempt(it, AttemptState::lost,
+                                 relaunched ? "lost when the site relaunched"
+                                            : "not held by the site (the reply granting it was lost)",
+                                 now);
             }
             reply.cancel = cancels(site, r);
             grant(site, r, reply, now);

@@ -10,7 +10,9 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
+#include <set>
 #include <optional>
 #include <string>
 #include <vector>
@@ -109,7 +111,18 @@ struct Fixture {
         r.nodes = {n};
         return r;
     }
-    WorkReply work(const WorkRequest& r) { return s->work(r.site, r); }
+    // What each site holds, as a site would track it: granted attempts until
+    // it reports them. Requests say so (held) unless the test sets held itself.
+    std::map<std::string, std::set<AttemptKey>> holding;
+    WorkReply work(WorkRequest r, bool auto_held = true) {
+        std::set<AttemptKey>& h = holding[r.site];
+        for (const AttemptResult& res : r.results) h.erase(res.key);
+        for (const AttemptKey& k : r.lost) h.erase(k);
+        if (auto_held && r.held.empty()) r.held.assign(h.begin(), h.end());
+        WorkReply reply = s->work(r.site, r);
+        for (const TaskGrant& t : reply.tasks) h.insert(t.key);
+        return reply;
+    }
 
     std::int64_t rows(const std::string& table) const {
         sqlite3* db = nullptr;
@@ -570,6 +583,23 @@ BOOST_AUTO_TEST_CASE(cancel_tells_the_site_to_stop) {
     BOOST_TEST(r.tasks[0].key.task == 0u);
     BOOST_TEST(r.tasks[0].key.attempt == 2u);
     BOOST_TEST(f.rows("tasks WHERE failures = 0") == 2);
+}
+
+BOOST_AUTO_TEST_CASE(attempts_a_site_does_not_hold_are_requeued_without_a_retry) {
+    Fixture f;
+    const JobInfo j = f.s->submit(k_bank, count_job("2", 0));
+    WorkReply r = f.work(f.ask("pool", 2));
+    BOOST_TEST_REQUIRE(r.tasks.size() == 2u);
+    // The reply never reached the site: its next request holds nothing.
+    WorkRequest next = f.ask("pool", 0);
+    f.work(next, false);
+    BOOST_TEST(f.s->job(k_bank, j.id).running == 0u);
+    BOOST_TEST(f.rows("attempts WHERE state = 'lost'") == 2);
+    next.nodes[0].want = 2;
+    r = f.work(next, false);
+    BOOST_TEST_REQUIRE(r.tasks.size() == 2u);
+    BOOST_TEST(r.tasks[0].key.attempt == 2u);
+    BOOST_TEST(to_string(f.s->job(k_bank, j.id).state) == "running");  // retries = 0, yet not failed
 }
 
 BOOST_AUTO_TEST_CASE(sites_are_checked) {
