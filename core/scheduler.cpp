@@ -122,6 +122,7 @@ struct Scheduler::Impl {
           settings(s),
           blobs((make_state_dir(dir), dir)),
           store(dir + "/queue.db") {
+        if (!policy) throw Error("the scheduler was given no policy (a Hearth bug: please report it)");
         load();
     }
 

@@ -554,6 +554,28 @@ BOOST_AUTO_TEST_CASE(outputs_and_logs_round_trip) {
     BOOST_TEST(status_of([&] { f.s->task_log(k_bank, j.id, 5, std::nullopt); }) == 404);
 }
 
+BOOST_AUTO_TEST_CASE(an_items_file_from_the_content_store_splits_by_line) {
+    Fixture f;
+    const std::string items = "alpha\n\nbeta\r\ngamma\n";
+    const std::string sha = ContentStore::address_of(items);
+    JobSubmit j;
+    j.split = SplitKind::items;
+    j.split_text = "items";
+    j.items_sha256 = sha;
+    j.chunk = 2;
+    j.command = {"echo", "{items}"};
+    BOOST_CHECK_EXCEPTION(f.s->submit(k_bank, j), Error, usage_mentioning("upload it first"));
+    BOOST_TEST(f.rows("jobs") == 0);
+    f.s->put_blob(sha, items);
+    const JobInfo info = f.s->submit(k_bank, j);
+    BOOST_TEST(info.total == 2u);
+    f.open();  // the items are read back from the content store
+    const WorkReply r = f.work(f.ask("pool", 2));
+    BOOST_TEST_REQUIRE(r.tasks.size() == 2u);
+    BOOST_TEST(r.tasks[0].argv.at(1) == "alpha,beta");
+    BOOST_TEST(r.tasks[1].argv.at(1) == "gamma");
+}
+
 BOOST_AUTO_TEST_CASE(cancel_tells_the_site_to_stop) {
     Fixture f;
     const JobInfo j = f.s->submit(k_bank, count_job("4"));
