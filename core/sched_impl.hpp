@@ -62,6 +62,8 @@ struct Scheduler::Impl {
     std::uint64_t last_seq = 0;
     std::set<std::string> dirty_jobs, dirty_tenants, dirty_sites;
 
+    // ---- core/scheduler.cpp: memory and database, roles, clients' changes
+
     std::unique_ptr<SchedJob> build(const JobRow& row);
     // The job in the cache, loaded from the database when absent (it stays
     // until evict()). Null when no such job exists.
@@ -100,6 +102,13 @@ struct Scheduler::Impl {
     // The job's row if the caller may see it; otherwise 404, as if absent.
     JobRow visible(const Role& who, const std::string& id);
     JobInfo info(const JobRow& row);
+    JobInfo submit(const Role& who, const JobSubmit& given);
+    std::vector<JobInfo> list(const Role& who, const JobFilter& f);
+    JobInfo cancel(const Role& who, const std::string& id);
+    JobInfo resume(const Role& who, const std::string& id);
+
+    // ---- core/sched_dispatch.cpp: sites
+
     void charge(const std::string& tenant, double slot_s, std::int64_t now);
     void requeue(SchedJob& j, std::uint64_t task, Requeued r);
     // The task of an attempt that ended without committing it: it waits
@@ -131,17 +140,15 @@ struct Scheduler::Impl {
     std::vector<AttemptKey> cancels(const std::string& site, const WorkRequest& r);
     WorkReply work(const std::string& site, const WorkRequest& r);
     void tick();
-    JobInfo submit(const Role& who, const JobSubmit& given);
-    std::vector<JobInfo> list(const Role& who, const JobFilter& f);
-    JobInfo cancel(const Role& who, const std::string& id);
-    JobInfo resume(const Role& who, const std::string& id);
+
+    // ---- core/sched_reads.cpp: clients' reads
+
     // A temporary view of a job for reads: the cached one, or one built from
     // the database that is not kept.
     struct JobView {
         SchedJob* job = nullptr;
         std::unique_ptr<SchedJob> owned;
     };
-
     JobView view(const JobRow& row);
     std::vector<TaskInfo> task_list(const Role& who, const std::string& id, std::uint64_t from,
                                     std::size_t limit);
