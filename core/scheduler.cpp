@@ -273,13 +273,14 @@ std::vector<JobInfo> Scheduler::Impl::list(const Role& who, const JobFilter& f) 
 }
 
 JobInfo Scheduler::Impl::cancel(const Role& who, const std::string& id) {
-    visible(who, id);
+    // Refused before the transaction: a refusal then costs no reload.
+    const JobRow row = visible(who, id);
+    if (row.state == JobState::finished || row.state == JobState::failed)
+        throw conflict_error("job " + id + " is already " + to_string(row.state) +
+                             "; there is nothing to cancel");
     const std::int64_t now = clock.unix_ms();
     return in_transaction([&] {
         SchedJob& j = *load_job(id);
-        if (j.row.state == JobState::finished || j.row.state == JobState::failed)
-            throw conflict_error("job " + id + " is already " + to_string(j.row.state) +
-                                 "; there is nothing to cancel");
         if (j.row.state != JobState::cancelled) {
             j.row.state = JobState::cancelled;
             j.row.finished_ms = now;
@@ -290,12 +291,11 @@ JobInfo Scheduler::Impl::cancel(const Role& who, const std::string& id) {
 }
 
 JobInfo Scheduler::Impl::resume(const Role& who, const std::string& id) {
-    visible(who, id);
+    if (visible(who, id).state == JobState::finished)
+        throw conflict_error("job " + id + " finished with every task done; there is nothing to resume");
     const std::int64_t now = clock.unix_ms();
     return in_transaction([&] {
         SchedJob& j = *load_job(id);
-        if (j.row.state == JobState::finished)
-            throw conflict_error("job " + id + " finished with every task done; there is nothing to resume");
         // Failed tasks get a fresh set of retries.
         for (const TaskRow& t : store.task_rows(id, 0, k_no_end))
             if (t.state == TaskRowState::failed) requeue(j, t.task, Requeued{t.attempts, 0});
@@ -309,6 +309,7 @@ JobInfo Scheduler::Impl::resume(const Role& who, const std::string& id) {
         return info(j.row);
     });
 }
+
 Scheduler::Scheduler(const std::string& state_dir, Grid grid, const Clock& clock, PolicyFn policy,
                      SchedulerSettings settings)
     : m(std::make_unique<Impl>(state_dir, std::move(grid), clock, std::move(policy), settings)) {}
