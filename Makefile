@@ -29,6 +29,7 @@ AGENT_SRC := $(wildcard grid-agent/*.cpp)
 UNIT_SRC := $(wildcard tests/unit/*.cpp)
 INTEG_SRC := $(wildcard tests/integration/*.cpp)
 BENCH_SRC := $(wildcard bench/*.c)
+BENCH_CXX_SRC := $(wildcard bench/*.cpp)
 
 obj = $(patsubst %.cpp,$(BUILD)/obj/%.o,$(1))
 CORE_OBJ := $(call obj,$(CORE_SRC))
@@ -44,7 +45,7 @@ HEARTH := $(BUILD)/bin/hearth
 AGENT := $(if $(AGENT_SRC),$(BUILD)/bin/grid-agent)
 UNIT := $(BUILD)/tests/unit_tests
 INTEG := $(BUILD)/tests/integration_tests
-BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC)) $(patsubst bench/%.cpp,$(BUILD)/bench/%,$(BENCH_CXX_SRC))
 # The dashboard's page, where grid-agent and hearth dashboard look for it:
 # ../share/hearth/dashboard beside their executables.
 DASHBOARD_SRC := $(wildcard grid-agent/dashboard/*.html grid-agent/dashboard/*.js grid-agent/dashboard/*.css)
@@ -54,7 +55,7 @@ DASHBOARD := $(patsubst grid-agent/dashboard/%,$(BUILD)/share/hearth/dashboard/%
 include examples/risk-mc/build.mk
 .DEFAULT_GOAL := all
 
-.PHONY: fuzz fuzz-deps bench-soak bench-sim all deps build test test-unit test-integration test-asan demo bench bench-agent install man clean format
+.PHONY: fuzz fuzz-deps bench-soak bench-sched bench-sim all deps build test test-unit test-integration test-asan demo bench bench-agent install man clean format
 all: $(HEARTH) $(AGENT) $(UNIT) $(INTEG) $(BENCH_BIN) $(RISK_MC_BIN) $(DASHBOARD)
 build: all
 
@@ -101,6 +102,11 @@ $(BUILD)/share/hearth/dashboard/%: grid-agent/dashboard/%
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	gcc -O2 -Wall -Wextra -Werror -o $@ $<
+
+# C++ benchmarks drive core/ in-process (bench/sched_dispatch.cpp).
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(CORE_LIBS) -lpthread
 
 # The README's test command: installs what is missing, builds, runs every
 # suite and ends with "N passed, N failed".
@@ -182,6 +188,12 @@ bench-agent: deps
 bench-soak: deps
 	@$(MAKE) --no-print-directory -j2 $(HEARTH) $(AGENT)
 	@bench/soak.sh $(BUILD)
+
+# The scheduler's dispatch path against the sqlite3 shell, and 10^9 queued
+# tasks' memory and submit latency (bench/README.md).
+bench-sched: deps
+	@$(MAKE) --no-print-directory -j2 $(BUILD)/bench/sched_dispatch
+	@bench/sched.sh $(BUILD)
 
 # hearth sim on 1,000 sites and 10,000 nodes for a week (bench/README.md).
 bench-sim: deps

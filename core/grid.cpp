@@ -65,6 +65,15 @@ const TenantSpec* Grid::find_tenant(const std::string& name) const {
     return nullptr;
 }
 
+// Tenant names are also token subjects and database keys: lower case only,
+// so that "Bank" and "bank" are never two tenants.
+bool is_tenant_name(const std::string& s) {
+    if (s.empty() || s.size() > 64) return false;
+    for (char c : s)
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return false;
+    return true;
+}
+
 namespace {
 
 // Numbers in messages as people write them: 55, 60.5, nan.
@@ -496,15 +505,6 @@ GridNode read_node(const std::string& origin, const toml::table& t, std::size_t 
                "'max_watts' " + num(node.max.value) + " W is not above 'idle_watts' " +
                    num(node.idle.value) + " W; set max_watts to the node's full-load power");
     return node;
-}
-
-// Tenant names are also token subjects and database keys: lower case only,
-// so that "Bank" and "bank" are never two tenants.
-bool is_tenant_name(const std::string& s) {
-    if (s.empty() || s.size() > 64) return false;
-    for (char c : s)
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return false;
-    return true;
 }
 
 // A Unix user name as useradd(8) takes it; never root: a tenant's tasks do

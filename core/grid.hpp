@@ -115,6 +115,8 @@ std::vector<TenantSpec> parse_tenant_table(const std::string& toml_text, const s
 // Names become file names, URL parts and SQL parameters: [A-Za-z0-9._-],
 // 1-64 characters, not starting with '.' or '-'.
 bool is_safe_name(const std::string& s);
+// A tenant's name: 1-64 of a-z, 0-9, '_' and '-'.
+bool is_tenant_name(const std::string& s);
 
 // Refuses (usage_error naming the site, its bounds and the fix) a target
 // that is not finite or is outside the site's [min, max].

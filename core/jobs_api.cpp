@@ -89,11 +89,15 @@ BlobRef blob_ref_from_json(const json& j, bool nested) {
 json to_json(const JobSubmit& s) {
     json stage = json::array();
     for (const auto& b : s.stage) stage.push_back(to_json(b));
-    json j = {{"tenant", s.tenant},      {"name", s.name},           {"split", to_string(s.split)},
+    json j = {{"split", to_string(s.split)},
               {"split_text", s.split_text}, {"chunk", s.chunk},     {"command", s.command},
               {"retries", s.retries},    {"timeout_ms", s.timeout_ms}, {"stage", stage},
               {"collect", s.collect},    {"deadline_ms", s.deadline_ms}, {"urgent", s.urgent},
               {"priority", s.priority}};
+    // Empty means "not given" (the token's tenant, no label): left out, as
+    // the reader refuses an empty name.
+    if (!s.tenant.empty()) j["tenant"] = s.tenant;
+    if (!s.name.empty()) j["name"] = s.name;
     if (!s.items_sha256.empty()) j["items_sha256"] = s.items_sha256;
     return j;
 }

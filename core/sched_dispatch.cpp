@@ -25,7 +25,7 @@ AttemptState ended_state(AttemptStatus s) {
 void Scheduler::Impl::charge(const std::string& tenant, double slot_s, std::int64_t now) {
     Usage& u = usage[tenant];
     const double dt_s = static_cast<double>(now - u.updated_ms) / 1000.0;
-    u.slot_s = decayed_usage(u.slot_s, dt_s, settings.usage_half_life_s) + std::max(0.0, slot_s);
+    u.slot_s = decay_usage(u.slot_s, dt_s, settings.usage_half_life_s) + std::max(0.0, slot_s);
     u.updated_ms = now;
     dirty_tenants.insert(tenant);
 }
@@ -203,7 +203,7 @@ void Scheduler::Impl::grant(const std::string& site, const WorkRequest& r, WorkR
             const Usage u = usage.count(j.row.tenant) ? usage.at(j.row.tenant) : Usage{};
             in.tenants.push_back(PolicyTenant{
                 j.row.tenant, terms.share,
-                decayed_usage(u.slot_s, static_cast<double>(now - u.updated_ms) / 1000.0, settings.usage_half_life_s),
+                decay_usage(u.slot_s, static_cast<double>(now - u.updated_ms) / 1000.0, settings.usage_half_life_s),
                 terms.max_running});
         }
         PolicyJob p;

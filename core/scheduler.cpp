@@ -30,12 +30,6 @@ std::string job_id(std::uint64_t seq) {
 
 // The submission as stored and as the wire reader checks it. The writer
 // emits "name": "" for no label, which the reader refuses: leave it out.
-nlohmann::json submit_json(const JobSubmit& s) {
-    nlohmann::json j = to_json(s);
-    if (s.name.empty()) j.erase("name");
-    return j;
-}
-
 void make_state_dir(const std::string& dir) {
     std::error_code ec;
     const auto parent = std::filesystem::path(dir).parent_path();
@@ -212,12 +206,18 @@ JobInfo Scheduler::Impl::submit(const Role& who, const JobSubmit& given) {
     } else if (s.tenant.empty()) {
         throw usage_error("'tenant' is missing: an operator submits on a tenant's behalf; name the tenant");
     }
-    if (!tenant_terms(grid, s.tenant))
-        throw usage_error("unknown tenant '" + s.tenant.substr(0, 64) +
-                          "': a tenant's name is 1-64 of a-z, 0-9, '_' and '-'");
+    if (!tenant_terms(grid, s.tenant)) {
+        if (!is_tenant_name(s.tenant) || grid.tenants.empty())
+            throw usage_error("unknown tenant '" + s.tenant.substr(0, 64) +
+                              "': a tenant's name is 1-64 of a-z, 0-9, '_' and '-'");
+        std::string known;
+        for (const auto& t : grid.tenants) known += (known.empty() ? "" : ", ") + t.name;
+        throw usage_error("unknown tenant '" + s.tenant + "': the grid's tenants are " + known +
+                          "; use one of them or add a [[tenant]] to the grid file");
+    }
     // The wire reader is the one definition of a valid submission:
     // ranges, sizes, names (core/jobs_api).
-    const nlohmann::json spec_json = submit_json(s);
+    const nlohmann::json spec_json = to_json(s);
     s = job_submit_from_json(spec_json);
     const std::string spec_text = spec_json.dump();
     if (spec_text.size() > k_max_spec_bytes)

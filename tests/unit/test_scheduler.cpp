@@ -82,6 +82,7 @@ struct Fixture {
     TempDir dir;
     ManualClock clock;
     SchedulerSettings settings;
+    Grid grid = test_grid();
     std::optional<PolicyInput> last_input;
     bool policy_fails = false;
     std::unique_ptr<Scheduler> s;
@@ -93,7 +94,7 @@ struct Fixture {
     }
     void open() {
         s.reset();
-        s = std::make_unique<Scheduler>(state(), test_grid(), clock, [this](const PolicyInput& in) {
+        s = std::make_unique<Scheduler>(state(), grid, clock, [this](const PolicyInput& in) {
             last_input = in;
             if (policy_fails) throw Error("the policy failed");
             return fifo(in);
@@ -295,6 +296,23 @@ BOOST_AUTO_TEST_CASE(bad_input_queues_nothing) {
     BOOST_TEST(f.rows("jobs") == 0);
     // The next good job still gets the first id.
     BOOST_TEST(f.s->submit(k_bank, count_job("1")).id == "j-000001");
+}
+
+BOOST_AUTO_TEST_CASE(the_grid_tenant_table_decides_who_submits_and_their_terms) {
+    Fixture f;
+    f.grid.tenants = {TenantSpec{"bank", 3, 1, ""}, TenantSpec{"studio", 1, 0, ""}};
+    f.open();
+    JobSubmit stranger = count_job("2");
+    stranger.tenant = "lab";
+    BOOST_CHECK_EXCEPTION(f.s->submit(k_operator, stranger), Error, usage_mentioning("bank, studio"));
+    BOOST_TEST(f.rows("jobs") == 0);
+    f.s->submit(k_bank, count_job("4"));
+    f.work(f.ask("pool", 2));
+    BOOST_TEST_REQUIRE(f.last_input.has_value());
+    BOOST_TEST_REQUIRE(f.last_input->tenants.size() == 1u);
+    BOOST_TEST(f.last_input->tenants[0].name == "bank");
+    BOOST_TEST(f.last_input->tenants[0].share == 3.0);
+    BOOST_TEST(f.last_input->tenants[0].max_running == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(each_task_commits_exactly_once) {
