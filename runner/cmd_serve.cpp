@@ -36,16 +36,16 @@ void check_args(const ServeArgs& a, const std::string& host) {
     const bool tls = !a.tls_cert.empty() || !a.tls_key.empty();
     if (tls && (a.tls_cert.empty() || a.tls_key.empty()))
         throw usage_error("give both --tls-cert and --tls-key, or neither");
-    if (!is_loopback_host(host) && !tls && !a.insecure_http)
-        throw usage_error("refusing to listen on " + a.listen +
-                          " without TLS: tokens would cross the network in clear; give --tls-cert and "
-                          "--tls-key, or --insecure-http on a network you trust");
     if (a.tokens.empty() && !a.no_auth)
         throw usage_error("no tokens file: give --tokens FILE (make tokens with 'hearth token new'), or "
                           "--no-auth for a loopback-only test scheduler");
     if (a.no_auth && !a.tokens.empty()) throw usage_error("--no-auth and --tokens contradict each other; drop one");
     if (a.no_auth && !is_loopback_host(host))
         throw usage_error("--no-auth is for loopback only; give --tokens FILE to listen on " + a.listen);
+    if (!is_loopback_host(host) && !tls && !a.insecure_http)
+        throw usage_error("refusing to listen on " + a.listen +
+                          " without TLS: tokens would cross the network in clear; give --tls-cert and "
+                          "--tls-key, or --insecure-http on a network you trust");
 }
 
 std::unique_ptr<httplib::Server> make_server(const ServeArgs& a) {

@@ -28,7 +28,11 @@ ServerClient client_of(const std::optional<std::string>& flag) {
 JobInfo submit(const RunArgs& a, const ServerClient& server) {
     check_submit_args(a);  // exit 2 before any upload
     const JobSubmit s = build_submit(a, server);
-    return job_info_from_json(server.post("/v1/jobs", to_json(s)));
+    nlohmann::json body = to_json(s);
+    // Absent, not "": a tenant's token then speaks for its own tenant.
+    if (s.tenant.empty()) body.erase("tenant");
+    if (s.name.empty()) body.erase("name");
+    return job_info_from_json(server.post("/v1/jobs", body));
 }
 
 ProgressCounts counts(const JobInfo& j) {
