@@ -1,6 +1,7 @@
 #include "blob_sink.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -25,7 +26,9 @@ BlobSink::BlobSink(std::string final_path, std::string sha256, std::uint64_t max
       m_digest(std::make_unique<Digest>()) {
     namespace fs = std::filesystem;
     const fs::path dir = fs::path(m_final).parent_path();
-    fs::create_directories(dir);
+    // The store's fan-out directory (blobs/ab), private as the store makes it.
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+        throw Error("cannot create " + dir.string() + ": " + std::strerror(errno) + "; is the state directory writable?");
     // Beside the final name (same filesystem: the rename is atomic), and
     // unique per upload: two clients sending the same blob do not collide.
     std::random_device rd;

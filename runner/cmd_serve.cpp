@@ -81,7 +81,7 @@ int cmd_serve(const ServeArgs& a) {
     SystemClock clock;
     Scheduler sched(a.state, std::move(grid), clock, PolicyFn(schedule));
     std::mutex mu;  // the Scheduler is not thread-safe: every call holds it
-    ServeApi api(sched, mu, std::move(tokens));
+    ServeApi api(sched, mu, std::move(tokens), a.state);
     auto server = make_server(a);
     api.install(*server);
 

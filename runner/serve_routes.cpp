@@ -133,8 +133,9 @@ json list_json(const auto& items) {
 
 }  // namespace
 
-ServeApi::ServeApi(Scheduler& scheduler, std::mutex& mu, std::optional<TokenTable> tokens)
-    : m_sched(scheduler), m_mu(mu), m_tokens(std::move(tokens)) {}
+ServeApi::ServeApi(Scheduler& scheduler, std::mutex& mu, std::optional<TokenTable> tokens,
+                   std::string state_dir)
+    : m_sched(scheduler), m_mu(mu), m_tokens(std::move(tokens)), m_state_dir(std::move(state_dir)) {}
 
 std::optional<Role> ServeApi::caller(const httplib::Request& req) const {
     if (!m_tokens) return Role{RoleKind::operator_, "", "no-auth"};
@@ -337,13 +338,16 @@ void ServeApi::install(httplib::Server& s) {
                   const std::string sha = req.matches[1];
                   if (!req.has_header("Content-Length"))
                       return error_reply(res, 411, "send Content-Length with the upload");
-                  std::string path;
                   bool have = false;
                   {
                       std::lock_guard lock(m_mu);
                       have = m_sched.has_blob(sha);
-                      path = m_sched.blob_path(sha);
                   }
+                  // Streamed to where the content store keeps it
+                  // (STATE/blobs/ab/SHA, core/content_store.hpp, hearth-queue(5))
+                  // outside the lock: Scheduler::put_blob would need the whole
+                  // upload in memory.
+                  const std::string path = m_state_dir + "/blobs/" + sha.substr(0, 2) + "/" + sha;
                   // Read (and drop) the body even when the blob is there already:
                   // the connection stays usable for the client's next request.
                   std::optional<BlobSink> sink;

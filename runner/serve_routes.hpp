@@ -31,7 +31,8 @@ inline constexpr int k_max_event_streams = 16;
 class ServeApi {
 public:
     // tokens: nullopt with --no-auth (every caller is an operator).
-    ServeApi(Scheduler& scheduler, std::mutex& mu, std::optional<TokenTable> tokens);
+    // state_dir: the Scheduler's; uploads stream into its content store.
+    ServeApi(Scheduler& scheduler, std::mutex& mu, std::optional<TokenTable> tokens, std::string state_dir);
     // Installs the pre-routing check and the routes on s.
     void install(httplib::Server& s);
     // Ends the event streams (before the server stops: they hold its threads).
@@ -43,6 +44,7 @@ private:
     Scheduler& m_sched;
     std::mutex& m_mu;
     std::optional<TokenTable> m_tokens;
+    std::string m_state_dir;
     std::atomic<bool> m_stopping{false};
     std::atomic<int> m_streams{0};
     std::mutex m_wake_mu;
