@@ -7,6 +7,7 @@
 
 #include "commands.hpp"
 #include "core/error.hpp"
+#include "core/grid.hpp"
 #include "core/progress.hpp"
 #include "http_client.hpp"
 #include "server_client.hpp"
@@ -85,6 +86,8 @@ int remote_resume(const std::string& url, const std::string& job) {
 int cmd_fetch(const std::string& job, const std::optional<std::string>& flag, const std::optional<std::string>& out) {
     auto url = server_url(flag);
     if (!url) throw usage_error("no scheduler: give --server URL or set HEARTH_SERVER");
+    // The id names a directory here: it must be a plain name.
+    if (!is_safe_name(job)) throw usage_error("bad job id '" + job + "': give the id hearth submit printed");
     const ServerClient server(*url);
     const std::string dir = out ? *out : job + "/out";
     const std::size_t n = fetch_outputs(server, job, dir);

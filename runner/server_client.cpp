@@ -2,9 +2,12 @@
 
 #include <sys/stat.h>
 
+#include <openssl/evp.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 
 #include "core/auth.hpp"
 #include "core/error.hpp"
@@ -53,11 +56,24 @@ nlohmann::json as_json(const HttpReply& r, const std::string& url) {
     return j;
 }
 
+// Read in pieces: an input or output may be far larger than memory allows.
 std::string file_sha256(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw usage_error("cannot read " + path + "; check the path");
-    std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    return to_hex(sha256(data));
+    std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+    if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1)
+        throw Error("SHA-256 failed in OpenSSL's libcrypto; is the library intact?");
+    std::vector<char> buf(1 << 20);
+    while (in) {
+        in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+        EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<std::size_t>(in.gcount()));
+    }
+    if (in.bad()) throw Error("cannot read " + path + " to the end");
+    Sha256 h{};
+    unsigned len = 0;
+    if (EVP_DigestFinal_ex(ctx.get(), h.data(), &len) != 1 || len != h.size())
+        throw Error("SHA-256 failed in OpenSSL's libcrypto; is the library intact?");
+    return to_hex(h);
 }
 
 }  // namespace

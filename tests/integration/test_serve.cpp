@@ -463,4 +463,40 @@ BOOST_AUTO_TEST_CASE(a_sigkilled_scheduler_restarts_with_its_jobs_and_committed_
     BOOST_TEST(s->kill(SIGTERM) == 0, s->log());
 }
 
+BOOST_AUTO_TEST_CASE(run_with_a_server_follows_the_job_and_downloads_its_outputs) {
+    TempDir t;
+    Grid g(t);
+    Serve s(t, t / "state");
+    const std::string op = g.token["operator"];
+    fs::create_directories(t / "runner");
+    // hearth run in the background, as a user would leave it following the job.
+    ::setenv("HEARTH_TOKEN", g.token["tenant:bank"].c_str(), 1);
+    ::setenv("HEARTH_SERVER", s.url().c_str(), 1);
+    const pid_t run = start_hearth({"run", "--count", "3", "--collect", "out*.bin", "--", "render", "{item}"},
+                                   t / "runner");
+    ::unsetenv("HEARTH_TOKEN");
+    ::unsetenv("HEARTH_SERVER");
+    std::string id;
+    BOOST_TEST_REQUIRE(wait_for(
+        [&] {
+            Reply r = http(t, "GET", s.url() + "/v1/jobs", op);
+            if (r.code != 200 || r.json().at("jobs").empty()) return false;
+            id = r.json().at("jobs")[0].value("id", "");
+            return true;
+        },
+        std::chrono::seconds(30)));
+    FakeSite site(t, g.token["site:home"]);
+    const hearth::JobInfo end = run_to_end(t, site, s.url(), id, op);
+    BOOST_TEST(to_string(end.state) == std::string("finished"));
+    BOOST_TEST(wait_exit(run) == 0, slurp(t / "runner" / ".bg.err"));
+    // JSON Lines on stdout (not a terminal): the start and the end.
+    const auto events = json_lines(slurp(t / "runner" / ".bg.out"));
+    BOOST_TEST_REQUIRE(events.size() >= 2u);
+    BOOST_TEST(events.front().value("job", "") == id);
+    BOOST_TEST(events.back().value("state", "") == "finished");
+    BOOST_TEST(events.back().value("outputs", 0) == 3);
+    for (const auto& [name, data] : site.outputs)
+        BOOST_TEST((slurp(t / "runner" / id / "out" / name) == data), name);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
