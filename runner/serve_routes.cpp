@@ -1,27 +1,19 @@
 #include "serve_routes.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <httplib.h>
-
-#include <chrono>
-#include <cstring>
-#include <filesystem>
-#include <iostream>
-#include <set>
 
 #include <nlohmann/json.hpp>
 
-#include "blob_sink.hpp"
 #include "core/api_request.hpp"
 #include "core/error.hpp"
 #include "core/json_server.hpp"
+#include "serve_http.hpp"
 
 namespace hearth {
-namespace {
 
-using nlohmann::json;
+using namespace serve_http;
+
+namespace {
 
 // What the pre-routing check needs to know of a request before its body is
 // read: its role route, the site it names, and how large its body may be.
@@ -70,65 +62,6 @@ std::optional<RouteInfo> route_of(const httplib::Request& req) {
     if (s[1] == "sites" && n == 4 && s[3] == "work" && post)
         return RouteInfo{ServeRoute::site_work, s[2], k_max_work_body};
     return std::nullopt;
-}
-
-void json_reply(httplib::Response& res, const json& j, int status = 200) {
-    res.status = status;
-    res.set_content(j.dump(), "application/json");
-}
-
-void error_reply(httplib::Response& res, int status, const std::string& msg) {
-    json_reply(res, {{"error", msg}}, status);
-    if (status == 401) res.set_header("WWW-Authenticate", "Bearer realm=\"hearth\"");
-}
-
-json parse_body(const std::string& body, const char* what) {
-    json j = json::parse(body, nullptr, false);
-    if (j.is_discarded() || !j.is_object())
-        throw usage_error(std::string("the body is not a JSON object; send ") + what + " (hearth-api(7))");
-    return j;
-}
-
-// A whole number query parameter within [0, max], or fallback when absent.
-std::uint64_t uint_param(const httplib::Request& req, const char* name, std::uint64_t fallback,
-                         std::uint64_t max) {
-    if (!req.has_param(name)) return fallback;
-    const std::string v = req.get_param_value(name);
-    std::uint64_t n = 0;
-    bool ok = !v.empty() && v.size() <= 19;
-    for (char c : v) {
-        ok = ok && c >= '0' && c <= '9';
-        if (ok) n = n * 10 + static_cast<std::uint64_t>(c - '0');
-    }
-    if (!ok || n > max)
-        throw usage_error(std::string("query parameter '") + name + "' must be a whole number from 0 to " +
-                          std::to_string(max));
-    return n;
-}
-
-void only_params(const httplib::Request& req, std::initializer_list<const char*> names) {
-    std::set<std::string> seen;
-    for (const auto& [name, value] : req.params) {
-        bool known = false;
-        for (const char* n : names) known = known || name == n;
-        if (!known) {
-            std::string list;
-            for (const char* n : names) list += std::string(list.empty() ? "" : ", ") + n;
-            throw usage_error("unknown query parameter '" + name.substr(0, 64) + "'; use " +
-                              (list.empty() ? std::string("none") : list));
-        }
-        // A server reading the first and a proxy the last would disagree.
-        if (!seen.insert(name).second)
-            throw usage_error("query parameter '" + name + "' given twice; give each at most once");
-    }
-}
-
-std::string path_part(const httplib::Request& req, std::size_t i) { return req.matches[i].str(); }
-
-json list_json(const auto& items) {
-    json a = json::array();
-    for (const auto& i : items) a.push_back(to_json(i));
-    return a;
 }
 
 }  // namespace
@@ -195,20 +128,6 @@ void ServeApi::install(httplib::Server& s) {
         }
         return H::Unhandled;
     });
-
-    // Every route: the scheduler's errors carry their own status.
-    auto guarded = [](auto body) {
-        return [body](const httplib::Request& req, httplib::Response& res) {
-            try {
-                body(req, res);
-            } catch (const Error& e) {
-                error_reply(res, e.http_status(), e.what());
-            } catch (const std::exception& e) {
-                std::cerr << "hearth serve: " << req.method << " " << req.path << ": " << e.what() << std::endl;
-                error_reply(res, 500, std::string("internal error: ") + e.what());
-            }
-        };
-    };
 
     s.Get("/v1/health", [](const httplib::Request&, httplib::Response& res) {
         json_reply(res, {{"ok", true}, {"scheduler", true}});
@@ -282,129 +201,8 @@ void ServeApi::install(httplib::Server& s) {
               std::lock_guard lock(m_mu);
               json_reply(res, {{"outputs", list_json(m_sched.outputs(*caller(req), path_part(req, 1)))}});
           }));
-    s.Get(R"(/v1/jobs/([^/]+)/events)", guarded([this](const httplib::Request& req, httplib::Response& res) {
-              only_params(req, {});
-              const Role who = *caller(req);
-              const std::string id = path_part(req, 1);
-              {
-                  // Refused (404, 403) as a plain JSON error, before the stream starts.
-                  std::lock_guard lock(m_mu);
-                  m_sched.job(who, id);
-              }
-              if (++m_streams > k_max_event_streams) {
-                  --m_streams;
-                  return error_reply(res, 503, "too many event streams open; poll GET /v1/jobs/" + id + " instead");
-              }
-              res.set_header("Cache-Control", "no-cache");
-              auto last = std::make_shared<std::string>();
-              auto quiet_since = std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
-              res.set_chunked_content_provider(
-                  "text/event-stream",
-                  [this, who, id, last, quiet_since](std::size_t, httplib::DataSink& sink) {
-                      std::string text;
-                      bool final = false;
-                      try {
-                          std::lock_guard lock(m_mu);
-                          const JobInfo j = m_sched.job(who, id);
-                          const std::string now = to_json(j).dump();
-                          final = is_final(j.state);
-                          if (now != *last) text = "event: job\ndata: " + now + "\n\n";
-                          *last = now;
-                      } catch (const std::exception& e) {
-                          text = "event: error\ndata: " + json{{"error", e.what()}}.dump() + "\n\n";
-                          final = true;
-                      }
-                      const auto now = std::chrono::steady_clock::now();
-                      // A comment now and then: proxies and clients see the stream is alive.
-                      if (text.empty() && now - *quiet_since > std::chrono::seconds(15)) text = ": alive\n\n";
-                      if (!text.empty()) {
-                          *quiet_since = now;
-                          if (!sink.write(text.data(), text.size())) return false;
-                      }
-                      if (final || m_stopping) {
-                          sink.done();
-                          return true;
-                      }
-                      std::unique_lock lk(m_wake_mu);
-                      m_wake.wait_for(lk, std::chrono::milliseconds(500), [this] { return m_stopping.load(); });
-                      return true;
-                  },
-                  [this](bool) { --m_streams; });
-          }));
-
-    s.Put(R"(/v1/blobs/([0-9a-f]{64}))",
-          [this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
-              try {
-                  const std::string sha = req.matches[1];
-                  if (!req.has_header("Content-Length"))
-                      return error_reply(res, 411, "send Content-Length with the upload");
-                  bool have = false;
-                  {
-                      std::lock_guard lock(m_mu);
-                      have = m_sched.has_blob(sha);
-                  }
-                  // Streamed to where the content store keeps it
-                  // (STATE/blobs/ab/SHA, core/content_store.hpp, hearth-queue(5))
-                  // outside the lock: Scheduler::put_blob would need the whole
-                  // upload in memory.
-                  const std::string path = m_state_dir + "/blobs/" + sha.substr(0, 2) + "/" + sha;
-                  // Read (and drop) the body even when the blob is there already:
-                  // the connection stays usable for the client's next request.
-                  std::optional<BlobSink> sink;
-                  if (!have) sink.emplace(path, sha, k_max_blob_bytes);
-                  std::string failure;
-                  reader([&](const char* data, std::size_t n) {
-                      if (!sink) return true;
-                      try {
-                          sink->write(data, n);
-                          return true;
-                      } catch (const std::exception& e) {
-                          failure = e.what();
-                          return false;
-                      }
-                  });
-                  if (!failure.empty()) throw usage_error(failure);
-                  if (sink) {
-                      sink->commit();
-                      std::lock_guard lock(m_mu);
-                      if (!m_sched.has_blob(sha))
-                          throw Error("the content store does not see blob " + sha + " at " + path);
-                  }
-                  json_reply(res, {{"sha256", sha}, {"stored", !have}}, have ? 200 : 201);
-              } catch (const Error& e) {
-                  error_reply(res, e.http_status(), e.what());
-              } catch (const std::exception& e) {
-                  error_reply(res, 500, std::string("internal error: ") + e.what());
-              }
-          });
-    s.Put(R"(/v1/blobs/(.*))", [](const httplib::Request&, httplib::Response& res, const httplib::ContentReader&) {
-        error_reply(res, 400, "a blob is named by its SHA-256: 64 lowercase hex digits (sha256sum FILE)");
-    });
-    s.Get(R"(/v1/blobs/([^/]*))", guarded([this](const httplib::Request& req, httplib::Response& res) {
-              const std::string sha = req.matches[1];
-              if (!is_sha256_hex(sha))
-                  throw usage_error("a blob is named by its SHA-256: 64 lowercase hex digits (sha256sum FILE)");
-              std::string path;
-              {
-                  std::lock_guard lock(m_mu);
-                  if (!m_sched.has_blob(sha)) throw not_found_error("no blob " + sha + "; upload it with PUT first");
-                  path = m_sched.blob_path(sha);
-              }
-              // Streamed from the file: a large output never sits in memory whole.
-              const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-              if (fd < 0) throw Error("cannot open blob " + path + ": " + std::strerror(errno));
-              const auto size = static_cast<std::size_t>(std::filesystem::file_size(path));
-              res.set_content_provider(
-                  size, "application/octet-stream",
-                  [fd](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
-                      char buf[64 * 1024];
-                      const ssize_t n = ::pread(fd, buf, std::min(length, sizeof buf), static_cast<off_t>(offset));
-                      if (n <= 0) return false;
-                      return sink.write(buf, static_cast<std::size_t>(n));
-                  },
-                  [fd](bool) { ::close(fd); });
-          }));
-
+    install_event_route(s);
+    install_blob_routes(s);
     s.Post(R"(/v1/sites/([^/]+)/work)", guarded([this](const httplib::Request& req, httplib::Response& res) {
                only_params(req, {});
                const std::string site = req.matches[1];

@@ -40,6 +40,8 @@ public:
 
 private:
     std::optional<Role> caller(const httplib::Request& req) const;
+    void install_event_route(httplib::Server& s);  // serve_events.cpp
+    void install_blob_routes(httplib::Server& s);  // serve_blobs.cpp
 
     Scheduler& m_sched;
     std::mutex& m_mu;
