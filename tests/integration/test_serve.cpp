@@ -291,7 +291,17 @@ BOOST_AUTO_TEST_CASE(tenants_see_their_own_jobs_operators_all_facilities_none) {
         BOOST_TEST(http(t, "GET", s.url() + path, "").code == 401, path);
         BOOST_TEST(http(t, "GET", s.url() + path, op).code == 200, path);
     }
+    BOOST_TEST(http(t, "GET", s.url() + "/v1/jobs/" + id + "/events", studio).code == 404);
     BOOST_TEST(http(t, "GET", s.url() + "/v1/jobs?tenant=bank", studio).code == 403);
+    // Blobs: tenants and sites move them, a facility does not.
+    std::ofstream(t / "blob") << "some input";
+    const std::string blob_url = s.url() + "/v1/blobs/" + sha256_of("some input");
+    BOOST_TEST(http(t, "PUT", blob_url, fac, std::nullopt, t / "blob").code == 403);
+    BOOST_TEST(http(t, "PUT", blob_url, bank, std::nullopt, t / "blob").code == 201);
+    BOOST_TEST(http(t, "PUT", blob_url, site, std::nullopt, t / "blob").code == 200);  // there already
+    BOOST_TEST(http(t, "GET", blob_url, fac).code == 403);
+    BOOST_TEST(http(t, "GET", blob_url, "").code == 401);
+    BOOST_TEST(http(t, "GET", blob_url, site).body == "some input");
     BOOST_TEST(http(t, "GET", s.url() + "/v1/jobs", fac).code == 403);
     Reply steal = http(t, "POST", s.url() + "/v1/jobs/" + id + "/cancel", studio, "{}");
     BOOST_TEST(steal.code == 404, steal.body);
@@ -497,6 +507,58 @@ BOOST_AUTO_TEST_CASE(run_with_a_server_follows_the_job_and_downloads_its_outputs
     BOOST_TEST(events.back().value("outputs", 0) == 3);
     for (const auto& [name, data] : site.outputs)
         BOOST_TEST((slurp(t / "runner" / id / "out" / name) == data), name);
+}
+
+BOOST_AUTO_TEST_CASE(over_tls_the_clients_verify_the_scheduler_against_their_ca) {
+    TempDir t;
+    Grid g(t);
+    const std::string d = quote(t.path.string());
+    std::ofstream(t / "srv.ext") << "subjectAltName=IP:127.0.0.1\n";
+    int code = 0;
+    sh_out("cd " + d +
+               " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+               " -keyout ca.key -out ca.pem -days 2 -subj /CN=hearth-test-ca"
+               " -addext basicConstraints=critical,CA:TRUE -addext keyUsage=keyCertSign,cRLSign"
+               " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+               " -keyout srv.key -out srv.csr -subj /CN=127.0.0.1"
+               " && openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial"
+               " -out srv.pem -days 2 -extfile srv.ext >openssl.log 2>&1",
+           &code);
+    BOOST_TEST_REQUIRE(code == 0, slurp(t / "openssl.log"));
+    fs::create_directories(t / "serve");
+    const pid_t pid = start_hearth({"serve", "--grid", (t / "grid.toml").string(), "--state", (t / "state").string(),
+                                    "--listen", "127.0.0.1:0", "--tokens", (t / "tokens").string(), "--tls-cert",
+                                    (t / "srv.pem").string(), "--tls-key", (t / "srv.key").string()},
+                                   t / "serve");
+    std::string port;
+    const bool up = wait_for(
+        [&] {
+            const std::string err = slurp(t / "serve" / ".bg.err");
+            const auto at = err.find("listening on port ");
+            if (at == std::string::npos) return false;
+            port = err.substr(at + 18, err.find('\n', at) - at - 18);
+            return true;
+        },
+        std::chrono::seconds(30));
+    BOOST_TEST_REQUIRE(up, slurp(t / "serve" / ".bg.err"));
+    const std::string url = "https://127.0.0.1:" + port;
+    fs::create_directories(t / "client" / "home");
+    const std::string env = "env -u HEARTH_TOKEN_FILE -u HEARTH_TENANT HOME=" + quote((t / "client" / "home").string()) +
+                            " HEARTH_TOKEN=" + quote(g.token["tenant:bank"]);
+    // Verified against the CA: the job goes in.
+    Result ok = run_hearth({"submit", "--server", url, "--count", "2", "--", "echo", "{item}"}, t / "client",
+                           env + " HEARTH_CACERT=" + quote((t / "ca.pem").string()));
+    BOOST_TEST(ok.code == 0, ok.err);
+    // Without the CA the certificate is not trusted: nothing is sent.
+    Result no_ca = run_hearth({"jobs", "--server", url}, t / "client", env + " HEARTH_CACERT=");
+    BOOST_TEST(no_ca.code == 4, no_ca.err);
+    BOOST_TEST(no_ca.err.find("cannot reach the scheduler") != std::string::npos, no_ca.err);
+    Result list = run_hearth({"jobs", "--server", url, "--json"}, t / "client",
+                             env + " HEARTH_CACERT=" + quote((t / "ca.pem").string()));
+    BOOST_TEST_REQUIRE(list.code == 0, list.err);
+    BOOST_TEST(nlohmann::json::parse(list.out).at("jobs").size() == 1u, list.out);
+    ::kill(pid, SIGTERM);
+    BOOST_TEST(wait_exit(pid) == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
