@@ -1,6 +1,7 @@
 #pragma once
 // A small blocking HTTP client over libcurl, shared by the commands that talk
-// to grid-agents (hearth energy --agent, hearth heat). It reports a transport
+// to grid-agents (hearth energy --agent, hearth heat) and to the scheduler
+// (hearth submit, jobs, fetch, ...). It reports a transport
 // failure as data, not an exception: each caller knows which agent it asked
 // and what the user should do about it.
 #include <optional>
@@ -26,6 +27,16 @@ struct HttpReply {
 HttpReply http_request(const std::string& url, const std::optional<std::string>& json_body,
                        long timeout_ms,
                        const std::optional<std::string>& authorization = std::nullopt);
+
+// Streams the file at path as the body of a PUT (application/octet-stream),
+// with the same token, CA and timeout rules as http_request. Throws
+// usage_error when the file cannot be read.
+HttpReply http_put_file(const std::string& url, const std::string& path, long timeout_ms);
+
+// GETs url into the file at path (created or truncated) when the answer is
+// 200; any other answer's body is in the reply, as http_request gives it.
+// Throws Error when the file cannot be written.
+HttpReply http_get_file(const std::string& url, const std::string& path, long timeout_ms);
 
 // Percent-encodes everything but RFC 3986's unreserved characters.
 std::string url_escape(const std::string& s);
