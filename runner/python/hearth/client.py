@@ -45,6 +45,9 @@ def _from_json(cls, obj: Dict[str, Any]):
     """A record from the server's JSON object; fields this client does not
     know yet (a newer server) are kept in ``extra``."""
     known = {f.name for f in fields(cls)} - {"extra"}
+    if cls is Task and "exit" in obj:  # the wire's name of exit_code
+        obj = dict(obj)
+        obj["exit_code"] = obj.pop("exit")
     rec = cls(**{k: v for k, v in obj.items() if k in known})
     rec.extra = {k: v for k, v in obj.items() if k not in known}
     return rec
