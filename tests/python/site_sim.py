@@ -47,6 +47,8 @@ class SiteSim:
         self.estimated = estimated
         self.workdir = workdir or tempfile.mkdtemp(prefix="hearth-site-")
         self.runtimes = {}
+        # A new incarnation: the scheduler sends the settings of every job again.
+        self.run = "sim-" + os.urandom(6).hex()
         self.results = []
         self.ran = []  # (job, task, attempt) of every attempt run
         self._stop = threading.Event()
@@ -57,7 +59,7 @@ class SiteSim:
     # and their results go with the next exchange.
     def ask(self, want=None):
         want = self.slots if want is None else want
-        body = {"site": self.site, "run": "sim-1",
+        body = {"site": self.site, "run": self.run,
                 "nodes": [{"node": self.node, "host": "localhost", "slots": self.slots, "want": want}],
                 "results": self.results, "held": [], "lost": []}
         with _req(self.server, self.token, "POST", f"/v1/sites/{self.site}/work", json.dumps(body).encode(),
