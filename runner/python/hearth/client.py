@@ -145,7 +145,7 @@ class Energy:
 
     def __str__(self) -> str:
         est = " (estimated)" if self.estimated else ""
-        return f"{self.joules:.1f} J{est}, {self.kwh:.6f} kWh"
+        return f"{self.joules:.1f} J{est} = {self.kwh:.3g} kWh"
 
 
 # ---------------------------------------------------------------- credentials
