@@ -182,6 +182,13 @@ class ClientTest(unittest.TestCase):
         outs = self.bank.outputs(job.id)
         self.assertEqual(sorted(o.sha256 for o in outs), sorted(sha(data + str(i).encode()) for i in range(1, 6)))
 
+        # A finished job can be neither cancelled nor resumed: 409.
+        for act in (self.bank.resume, self.bank.cancel):
+            with self.assertRaises(Conflict) as cm:
+                act(job.id)
+            self.assertEqual(cm.exception.status, 409)
+            self.assertIn(job.id, cm.exception.reason)
+
         e = self.bank.energy(job.id)
         self.assertEqual(e.energy_uj, 3 * 2_500_000)
         self.assertTrue(e.estimated)
@@ -297,7 +304,7 @@ class ClientTest(unittest.TestCase):
             anon.jobs()
         self.assertIn("no token was sent", cm.exception.reason)
 
-    def test_state_conflict_or_bad_state(self):
+    def test_bad_state_filter_is_a_400(self):
         with self.assertRaises(BadRequest) as cm:
             self.bank.jobs(state="sleeping")
         self.assertIn("sleeping", cm.exception.reason)
