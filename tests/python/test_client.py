@@ -59,7 +59,7 @@ ROLES = ["tenant:bank", "tenant:studio", "operator", "site:home"]
 class Server:
     """`hearth serve` on 127.0.0.1, a free port, killed at the end."""
 
-    def __init__(self, d):
+    def __init__(self, d, extra=(), scheme="http"):
         self.dir = d
         with open(os.path.join(d, "grid.toml"), "w") as f:
             f.write(GRID)
@@ -71,7 +71,7 @@ class Server:
         self.err = open(os.path.join(d, "serve.err"), "w+")
         self.proc = subprocess.Popen([HEARTH, "serve", "--grid", os.path.join(d, "grid.toml"), "--state",
                                       os.path.join(d, "state"), "--listen", "127.0.0.1:0", "--tokens",
-                                      os.path.join(d, "tokens")], cwd=d, stderr=self.err,
+                                      os.path.join(d, "tokens"), *extra], cwd=d, stderr=self.err,
                                      stdout=subprocess.DEVNULL)
         port = None
         for _ in range(300):
@@ -86,7 +86,7 @@ class Server:
         if not port:
             self.stop()
             raise RuntimeError("hearth serve did not start: " + open(self.err.name).read())
-        self.url = "http://127.0.0.1:" + port
+        self.url = f"{scheme}://127.0.0.1:" + port
 
     def client(self, role, **kw):
         return Client(self.url, token=self.token[role], **kw)
@@ -362,6 +362,49 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(c.whoami()["tenant"], "bank")
         with self.assertRaises(UsageError):
             Client("ftp://example")
+
+
+class TlsTest(unittest.TestCase):
+    """Over https the client verifies the scheduler against HEARTH_CACERT or
+    cacert=, as the CLI does; without the CA nothing is sent."""
+
+    def test_https_with_the_ca(self):
+        if not shutil.which("openssl"):
+            self.skipTest("no openssl to make test certificates")
+        d = tempfile.mkdtemp(prefix="hearth-pytls-")
+        self.addCleanup(shutil.rmtree, d, True)
+        with open(os.path.join(d, "srv.ext"), "w") as f:
+            f.write("subjectAltName=IP:127.0.0.1\n")
+        subprocess.run(
+            "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+            " -keyout ca.key -out ca.pem -days 2 -subj /CN=hearth-test-ca"
+            " -addext basicConstraints=critical,CA:TRUE -addext keyUsage=keyCertSign,cRLSign"
+            " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+            " -keyout srv.key -out srv.csr -subj /CN=127.0.0.1"
+            " && openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial"
+            " -out srv.pem -days 2 -extfile srv.ext", shell=True, cwd=d, check=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        srv = Server(d, ["--tls-cert", os.path.join(d, "srv.pem"), "--tls-key", os.path.join(d, "srv.key")],
+                     scheme="https")
+        self.addCleanup(srv.stop)
+        ca = os.path.join(d, "ca.pem")
+        c = srv.client("tenant:bank", cacert=ca)
+        job = c.submit(["echo", "{item}"], count=2)
+        self.assertEqual([j.id for j in c.jobs()], [job.id])
+        old = os.environ.get("HEARTH_CACERT")
+        os.environ["HEARTH_CACERT"] = ca
+        try:
+            self.assertEqual(srv.client("tenant:bank").job(job.id).total, 2)
+        finally:
+            if old is None:
+                del os.environ["HEARTH_CACERT"]
+            else:
+                os.environ["HEARTH_CACERT"] = old
+        with self.assertRaises(Unreachable) as cm:
+            Client(srv.url, token=srv.token["tenant:bank"], cacert=None).jobs()
+        self.assertIn("CERTIFICATE_VERIFY_FAILED", cm.exception.reason)
+        with self.assertRaises(UsageError):
+            Client(srv.url, token="x", cacert=os.path.join(d, "missing.pem"))
 
 
 class RiskDriverTest(unittest.TestCase):

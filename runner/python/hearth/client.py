@@ -369,6 +369,14 @@ class Client:
         except (socket.timeout, ConnectionError, ssl.SSLError, OSError) as e:
             raise Unreachable(f"the scheduler does not answer ({e})", None, method, url) from None
 
+    def _read(self, r, method: str, path: str, size: int = -1) -> bytes:
+        # A connection that breaks or stalls mid-answer is no answer.
+        try:
+            return r.read(size)
+        except (socket.timeout, ConnectionError, ssl.SSLError, OSError) as e:
+            raise Unreachable(f"the scheduler stopped answering mid-reply ({e})", None, method,
+                              self.server + path) from None
+
     def _json(self, method: str, path: str, obj: Any = None) -> Any:
         body = None
         headers = {"Accept": "application/json"}
@@ -376,7 +384,7 @@ class Client:
             body = json.dumps(obj).encode()
             headers["Content-Type"] = "application/json"
         with self._open(method, path, body, headers) as r:
-            data = r.read()
+            data = self._read(r, method, path)
         try:
             return json.loads(data)
         except ValueError:
@@ -568,7 +576,7 @@ class Client:
         if attempt is not None:
             path += f"?attempt={int(attempt)}"
         with self._open("GET", path) as r:
-            return r.read().decode("utf-8", "replace")
+            return self._read(r, "GET", path).decode("utf-8", "replace")
 
     def outputs(self, job_id: Union[str, Job]) -> List[Output]:
         """``GET /v1/jobs/ID/outputs``: the files the job's tasks collected."""
@@ -614,7 +622,7 @@ class Client:
             with os.fdopen(fd, "wb") as f:
                 with self._open("GET", "/v1/blobs/" + o.sha256,
                                 timeout=max(self.timeout, 60.0 + o.size / 1e6)) as r:
-                    for block in iter(lambda: r.read(_CHUNK), b""):
+                    for block in iter(lambda: self._read(r, "GET", "/v1/blobs/" + o.sha256, _CHUNK), b""):
                         h.update(block)
                         n += len(block)
                         f.write(block)
