@@ -369,10 +369,10 @@ class Client:
         except (socket.timeout, ConnectionError, ssl.SSLError, OSError) as e:
             raise Unreachable(f"the scheduler does not answer ({e})", None, method, url) from None
 
-    def _read(self, r, method: str, path: str, size: int = -1) -> bytes:
+    def _read(self, r, method: str, path: str, size: Optional[int] = None) -> bytes:
         # A connection that breaks or stalls mid-answer is no answer.
         try:
-            return r.read(size)
+            return r.read() if size is None else r.read(size)
         except (socket.timeout, ConnectionError, ssl.SSLError, OSError) as e:
             raise Unreachable(f"the scheduler stopped answering mid-reply ({e})", None, method,
                               self.server + path) from None
