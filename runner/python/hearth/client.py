@@ -323,9 +323,10 @@ class Client:
         self.token = _checked_token(token, "token") if token else load_token()
         self.tenant = tenant if tenant is not None else os.environ.get("HEARTH_TENANT") or None
         self.timeout = timeout
+        origin = "cacert=" if cacert else "HEARTH_CACERT="
         cacert = cacert or os.environ.get("HEARTH_CACERT") or None
-        if cacert and not os.path.isfile(cacert):
-            raise UsageError(f"HEARTH_CACERT={cacert}: cannot read it; give the PEM file of the CA "
+        if cacert and not (os.path.isfile(cacert) and os.access(cacert, os.R_OK)):
+            raise UsageError(f"{origin}{cacert}: cannot read it; give the PEM file of the CA "
                              "that signed the scheduler's certificate")
         self.cacert = cacert
         handlers: List[Any] = [_NoRedirect()]
