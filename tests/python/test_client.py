@@ -288,6 +288,11 @@ class ClientTest(unittest.TestCase):
             c.jobs()
         self.assertEqual(cm.exception.status, 401)
         self.assertTrue(cm.exception.reason)
+        # Also when a large staged file is on its way as the server refuses.
+        with open(self.path("big.bin"), "wb") as f:
+            f.write(os.urandom(8 << 20))
+        with self.assertRaises(Unauthorized):
+            c.submit(["true"], count=1, stage=[self.path("big.bin")])
         env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTH_TOKEN")}
         env["HOME"] = self.path("empty-home")
         env.pop("XDG_CONFIG_HOME", None)
