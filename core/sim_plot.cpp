@@ -1,0 +1,313 @@
+#include "core/sim_plot.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+
+#include "core/error.hpp"
+
+namespace hearth {
+
+namespace {
+
+// The figure: A4's width at 150 dpi; each site a row a third of A4 high.
+constexpr double k_width_px = 1240;
+constexpr double k_title_px = 70;
+constexpr double k_row_px = 560;
+// Within a row: the site's title and key, the temperature panel, a gap, the
+// power panel, its time labels.
+constexpr double k_head_px = 48, k_temp_px = 260, k_gap_px = 14, k_power_px = 150;
+constexpr double k_left_px = 90, k_right_px = 84;
+
+constexpr const char* k_aware_colour = "#c0392b";
+constexpr const char* k_unaware_colour = "#2166ac";
+
+bool ends_with_ci(const std::string& s, const std::string& suffix) {
+    if (s.size() < suffix.size()) return false;
+    for (std::size_t i = 0; i < suffix.size(); ++i) {
+        char c = s[s.size() - suffix.size() + i];
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        if (c != suffix[i]) return false;
+    }
+    return true;
+}
+
+std::string fmt(const char* f, double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, f, v);
+    return buf;
+}
+
+// A gnuplot double-quoted string (the terminal is noenhanced, so ^ _ { }
+// in names print as they are).
+std::string quoted(const std::string& s) {
+    std::string out = "\"";
+    for (char c : s) {
+        if (c == '\\' || c == '"') out += '\\';
+        if (c == '\n' || c == '\r') c = ' ';
+        out += c;
+    }
+    return out + "\"";
+}
+
+std::string utc_text(std::int64_t unix_s, const char* format) {
+    const std::time_t t = static_cast<std::time_t>(unix_s);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[64];
+    std::strftime(buf, sizeof buf, format, &tm);
+    return buf;
+}
+
+const char* colour(SimPolicy p) { return p == SimPolicy::heat_aware ? k_aware_colour : k_unaware_colour; }
+// Dashed for unaware, so that the two read apart in grey print too.
+const char* dash(SimPolicy p) { return p == SimPolicy::heat_aware ? "dt 1" : "dt (8,5)"; }
+
+struct TimeTics {
+    double step_s;
+    const char* format;
+    int minor;
+};
+
+// Major time tics at most 8 a panel, on round local (UTC) hours or days.
+TimeTics time_tics(double duration_s) {
+    static const std::array<TimeTics, 10> k_tics{{{3600, "%a %H:%M", 4},
+                                                  {2 * 3600, "%a %H:%M", 2},
+                                                  {3 * 3600, "%a %H:%M", 3},
+                                                  {6 * 3600, "%a %H:%M", 6},
+                                                  {12 * 3600, "%a %d %b %H:%M", 2},
+                                                  {86400, "%a %d %b", 4},
+                                                  {2 * 86400, "%a %d %b", 2},
+                                                  {7 * 86400, "%d %b", 7},
+                                                  {14 * 86400, "%d %b", 2},
+                                                  {28 * 86400, "%d %b", 4}}};
+    for (const auto& t : k_tics)
+        if (duration_s / t.step_s <= 8) return t;
+    return {std::ceil(duration_s / 8 / 86400) * 86400, "%d %b", 1};
+}
+
+struct Range {
+    double lo = 1e300, hi = -1e300;
+    void add(double v) {
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+    }
+};
+
+}  // namespace
+
+PlotFormat plot_format(const std::string& path) {
+    if (ends_with_ci(path, ".svg")) return PlotFormat::svg;
+    if (ends_with_ci(path, ".png")) return PlotFormat::png;
+    throw usage_error("--plot '" + path + "': the file name must end in .svg or .png (the format to draw)");
+}
+
+std::vector<std::size_t> plot_sites(const Grid& g, const std::vector<std::string>& named) {
+    std::vector<std::size_t> out;
+    if (named.empty()) {
+        for (std::size_t i = 0; i < g.sites.size() && i < k_plot_default_sites; ++i) out.push_back(i);
+        return out;
+    }
+    if (named.size() > k_plot_max_sites)
+        throw usage_error("--plot-site names " + std::to_string(named.size()) + " sites; a plot draws at most " +
+                          std::to_string(k_plot_max_sites) + ", make one plot per group");
+    for (const auto& name : named) {
+        std::size_t i = 0;
+        while (i < g.sites.size() && g.sites[i].name != name) ++i;
+        if (i == g.sites.size())
+            throw usage_error("--plot-site '" + name + "' is not a site of the scenario's grid; name one of its [[site]]s");
+        if (std::find(out.begin(), out.end(), i) == out.end()) out.push_back(i);
+    }
+    return out;
+}
+
+SimTrace plot_trace(const Scenario& sc, const std::vector<std::size_t>& sites) {
+    static const std::array<double, 13> k_round_s{60,   120,   300,   600,   900,   1200, 1800,
+                                                  3600, 7200, 10800, 21600, 43200, 86400};
+    const double want = sc.duration_s / 1000;
+    double interval = k_round_s.back();
+    for (double s : k_round_s)
+        if (s >= want) {
+            interval = s;
+            break;
+        }
+    SimTrace t;
+    t.sites = sites;
+    t.every_steps = static_cast<std::uint32_t>(std::max(1.0, std::round(interval / sc.step_s)));
+    return t;
+}
+
+// The data file: one block per site and run (site-major: block
+// site * runs + run), then one block of the jobs; blocks are separated by
+// two blank lines, gnuplot's `index`. Columns of a site block:
+//   1 unix_s  2 hours  3 temp_c  4 target_c  5 band_low_c  6 band_high_c
+//   7 power_kw (mean over the interval ending at the row)  8 override_kw
+//   9 starved_h (since the start)
+// of the jobs block: 1 arrival unix_s  2 urgent or deadline (0/1)
+//   3 deadline unix_s (-1: none)
+PlotInput sim_plot(const Scenario& sc, const std::vector<SimResult>& runs, PlotFormat format) {
+    if (runs.empty() || runs.size() > 2) throw Error("hearth sim --plot: one or two runs to draw; this is a bug");
+    const std::size_t n_sites = runs[0].series.size();
+    for (const auto& r : runs)
+        if (r.series.size() != n_sites)
+            throw Error("hearth sim --plot: the runs traced different sites; this is a bug");
+    const auto start = static_cast<double>(sc.start_unix);
+    const double end = start + runs[0].simulated_s;
+
+    PlotInput out;
+    std::string& d = out.data;
+    char row[256];
+    d += "# hearth sim --plot data: scenario " + sc.name + ", start " +
+         utc_text(sc.start_unix, "%Y-%m-%dT%H:%M:%SZ") + "\n";
+    std::vector<Range> temp_range(n_sites);
+    std::vector<double> power_max(n_sites, 0), starved_max(n_sites, 0);
+    std::vector<bool> has_override(n_sites, false);
+    for (std::size_t k = 0; k < n_sites; ++k) {
+        const Site& site = sc.grid.sites.at(runs[0].series[k].site);
+        for (const auto& r : runs) {
+            d += "# site " + site.name + ", policy " + to_string(r.policy) + ", band " +
+                 fmt("%g", site.band) + " K\n";
+            d += "# unix_s\thours\ttemp_c\ttarget_c\tband_low_c\tband_high_c\tpower_kw\toverride_kw\tstarved_h\n";
+            for (const auto& p : r.series[k].samples) {
+                std::snprintf(row, sizeof row, "%.0f\t%.6f\t%.4f\t%.4f\t%.4f\t%.4f\t%.6f\t%.6f\t%.6f\n",
+                              start + p.t_s, p.t_s / 3600, p.temp_c, p.target_c, p.target_c - site.band,
+                              p.target_c + site.band, p.power_w / 1000, p.override_w / 1000, p.starved_h);
+                d += row;
+                temp_range[k].add(p.temp_c);
+                temp_range[k].add(p.target_c - site.band);
+                temp_range[k].add(p.target_c + site.band);
+                power_max[k] = std::max(power_max[k], p.power_w / 1000);
+                starved_max[k] = std::max(starved_max[k], p.starved_h);
+                has_override[k] = has_override[k] || p.override_w > 0;
+            }
+            d += "\n\n";
+        }
+    }
+    d += "# jobs\n# arrival_unix_s\turgent_or_deadline\tdeadline_unix_s\n";
+    bool any_job = false, any_priority = false, any_deadline = false;
+    for (const auto& j : runs[0].jobs) {
+        const bool priority = j.urgent || j.deadline_s > 0;
+        std::snprintf(row, sizeof row, "%.0f\t%d\t%.0f\n", start + j.arrival_s, priority ? 1 : 0,
+                      j.deadline_s > 0 ? start + j.deadline_s : -1.0);
+        d += row;
+        (priority ? any_priority : any_job) = true;
+        any_deadline = any_deadline || j.deadline_s > 0;
+    }
+    const std::size_t jobs_index = n_sites * runs.size();
+
+    // The script.
+    const std::size_t cols = n_sites <= 3 ? 1 : 2;
+    const std::size_t rows = std::max<std::size_t>(1, (n_sites + cols - 1) / cols);
+    const double height_px = k_title_px + static_cast<double>(rows) * k_row_px;
+    auto sx = [&](double px) { return fmt("%.5f", px / k_width_px); };
+    auto sy = [&](double px_from_top) { return fmt("%.5f", 1 - px_from_top / height_px); };
+    const TimeTics tics = time_tics(runs[0].simulated_s);
+    // Major tics on round UTC hours, or midnights for a day or more.
+    const double tic_unit = std::min(tics.step_s, 86400.0);
+    const double first_tic = std::ceil(start / tic_unit) * tic_unit;
+
+    std::string& s = out.script;
+    s += "# hearth sim --plot: drawn by gnuplot from " + std::string(k_plot_data_name) + "\n";
+    s += "set encoding utf8\n";
+    const std::string size = fmt("%.0f", k_width_px) + "," + fmt("%.0f", height_px);
+    if (format == PlotFormat::svg)
+        s += "set terminal svg size " + size + " font \"sans,13\" noenhanced background \"white\"\n";
+    else
+        s += "set terminal pngcairo size " + size + " font \"sans,11\" noenhanced background \"white\"\n";
+    s += "set output " + quoted(k_plot_output_name) + "\n";
+    s += "set datafile separator \"\\t\"\n";
+    s += "set xdata time\nset timefmt \"%s\"\n";
+    s += "set xrange [" + fmt("%.0f", start) + ":" + fmt("%.0f", end) + "]\n";
+    s += "set xtics " + fmt("%.0f", first_tic) + "," + fmt("%.0f", tics.step_s) + " nomirror\n";
+    s += "set mxtics " + std::to_string(tics.minor) + "\n";
+    s += "set grid xtics mxtics ytics lc rgb \"#dddddd\" lw 1 dt 1, lc rgb \"#eeeeee\" lw 1 dt 1\n";
+    s += "set key top left horizontal opaque box lc rgb \"#cccccc\" samplen 2.5 spacing 1.1 width 1\n";
+    std::string title = "hearth sim " + sc.name + ": ";
+    for (std::size_t i = 0; i < runs.size(); ++i) title += (i ? " (solid) vs " : "") + std::string(to_string(runs[i].policy));
+    if (runs.size() == 2) title += " (dashed)";
+    title += ", " + utc_text(sc.start_unix, "%a %d %b %Y %H:%M") + " to " +
+             utc_text(static_cast<std::int64_t>(end), "%a %d %b %Y %H:%M") + " UTC (the scenario's clock)";
+    s += "set multiplot title " + quoted(title) + " font \",15\"\n";
+
+    for (std::size_t k = 0; k < n_sites; ++k) {
+        const Site& site = sc.grid.sites.at(runs[0].series[k].site);
+        const double left = static_cast<double>(k % cols) * k_width_px / static_cast<double>(cols);
+        const double right = left + k_width_px / static_cast<double>(cols);
+        const double top = k_title_px + static_cast<double>(k / cols) * k_row_px + k_head_px;
+        const bool bottom_row = k / cols == rows - 1 || k + cols >= n_sites;
+        // Room above the data for the key.
+        Range tr = temp_range[k];
+        const double span = std::max(1.0, tr.hi - tr.lo);
+        const double y_lo = std::floor(tr.lo - 0.08 * span), y_hi = std::ceil(tr.hi + 0.35 * span);
+        const double mark_y = y_lo + 0.05 * (y_hi - y_lo);
+
+        s += "\n# site " + site.name + "\n";
+        s += "set lmargin at screen " + sx(left + k_left_px) + "\nset rmargin at screen " +
+             sx(right - k_right_px) + "\n";
+        s += "set tmargin at screen " + sy(top) + "\nset bmargin at screen " + sy(top + k_temp_px) + "\n";
+        std::string head = site.name + " (" + to_string(site.kind) + "): target " + fmt("%g", site.target.value) +
+                           " °C ± " + fmt("%g", site.band);
+        if (!site.schedule.empty()) head += ", schedule \"" + site.schedule + "\"";
+        s += "set title " + quoted(head) + " font \",13\"\n";
+        s += "set format x \"\"\nunset xlabel\n";
+        s += "set ylabel \"temperature, °C\"\nset ytics nomirror\nunset y2tics\nunset y2label\n";
+        s += "set yrange [" + fmt("%g", y_lo) + ":" + fmt("%g", y_hi) + "]\n";
+        const std::string first = std::to_string(k * runs.size());
+        s += "plot " + quoted(k_plot_data_name) + " index " + first +
+             " using 1:5:6 with filledcurves fc rgb \"#b8e186\" fs solid 0.45 noborder title \"target ± band\", \\\n";
+        s += "  '' index " + first + " using 1:4 with fsteps lc rgb \"#1a7f37\" lw 1.5 dt (4,4) title \"target\"";
+        for (std::size_t p = 0; p < runs.size(); ++p)
+            s += ", \\\n  '' index " + std::to_string(k * runs.size() + p) + " using 1:3 with lines lc rgb \"" +
+                 colour(runs[p].policy) + "\" lw 2 " + dash(runs[p].policy) + " title " +
+                 quoted(std::string(to_string(runs[p].policy))) + "";
+        const std::string mark = fmt("%g", mark_y);
+        if (any_job)
+            s += ", \\\n  '' index " + std::to_string(jobs_index) + " using 1:($2 > 0 ? 1/0 : " + mark +
+                 ") with points pt 9 ps 1.3 lc rgb \"#555555\" title \"job arrives\"";
+        if (any_priority)
+            s += ", \\\n  '' index " + std::to_string(jobs_index) + " using 1:($2 > 0 ? " + mark +
+                 " : 1/0) with points pt 9 ps 1.6 lc rgb \"#d6604d\" title \"urgent/deadline job arrives\"";
+        if (any_deadline)
+            s += ", \\\n  '' index " + std::to_string(jobs_index) + " using ($3 > 0 ? $3 : 1/0):(" + mark +
+                 ") with points pt 11 ps 1.6 lc rgb \"#d6604d\" title \"its deadline\"";
+        s += "\n";
+
+        // Power (left axis) and starved hours (right axis).
+        s += "set tmargin at screen " + sy(top + k_temp_px + k_gap_px) + "\nset bmargin at screen " +
+             sy(top + k_temp_px + k_gap_px + k_power_px) + "\n";
+        s += "unset title\nset format x " + quoted(tics.format) + "\n";
+        if (bottom_row) s += "set xlabel \"UTC\"\n";
+        s += "set ylabel \"power, kW\"\nset y2label \"starved, h\"\nset y2tics\n";
+        s += "set yrange [0:" + fmt("%g", std::max(0.1, power_max[k] * 1.6)) + "]\n";
+        s += "set y2range [0:" + fmt("%g", std::max(1.0, std::ceil(starved_max[k] * 1.6))) + "]\n";
+        std::string plot;
+        for (std::size_t p = 0; p < runs.size(); ++p) {
+            const std::string idx = std::to_string(k * runs.size() + p);
+            if (has_override[k] && runs[p].policy == SimPolicy::heat_aware)
+                plot += std::string(plot.empty() ? "" : ", \\\n  ") + quoted(k_plot_data_name) + " index " + idx +
+                        " using 1:8 with fillsteps fc rgb \"#fdb863\" fs solid 0.8 noborder title \"deadline override kW\"";
+        }
+        for (std::size_t p = 0; p < runs.size(); ++p) {
+            const std::string idx = std::to_string(k * runs.size() + p);
+            const std::string name = to_string(runs[p].policy);
+            plot += std::string(plot.empty() ? "" : ", \\\n  ") + quoted(k_plot_data_name) + " index " + idx +
+                    " using 1:7 with fsteps lc rgb \"" + colour(runs[p].policy) + "\" lw 1.2 " +
+                    dash(runs[p].policy) + " title " + quoted("kW " + name);
+        }
+        for (std::size_t p = 0; p < runs.size(); ++p) {
+            const std::string idx = std::to_string(k * runs.size() + p);
+            const std::string name = to_string(runs[p].policy);
+            plot += ", \\\n  " + quoted(k_plot_data_name) + " index " + idx +
+                    " using 1:9 axes x1y2 with lines lc rgb \"#777777\" lw 2.5 " + dash(runs[p].policy) +
+                    " title " + quoted("starved h " + name);
+        }
+        s += "plot " + plot + "\n";
+        s += "unset xlabel\n";
+    }
+    s += "unset multiplot\nset output\n";
+    return out;
+}
+
+}  // namespace hearth
