@@ -14,7 +14,7 @@ namespace {
 
 // The figure: A4's width at 150 dpi; each site a row a third of A4 high.
 constexpr double k_width_px = 1240;
-constexpr double k_title_px = 70;
+constexpr double k_title_px = 80;
 constexpr double k_row_px = 560;
 // Within a row: the site's title and key, the temperature panel, a gap, the
 // power panel, its time labels.
@@ -46,8 +46,11 @@ std::string quoted(const std::string& s) {
     std::string out = "\"";
     for (char c : s) {
         if (c == '\\' || c == '"') out += '\\';
-        if (c == '\n' || c == '\r') c = ' ';
-        out += c;
+        if (c == '\n') {
+            out += "\\n";  // gnuplot's escape: a line break in a title
+            continue;
+        }
+        out += c == '\r' ? ' ' : c;
     }
     return out + "\"";
 }
@@ -86,6 +89,15 @@ TimeTics time_tics(double duration_s) {
     for (const auto& t : k_tics)
         if (duration_s / t.step_s <= 8) return t;
     return {std::ceil(duration_s / 8 / 86400) * 86400, "%d %b", 1};
+}
+
+// A round tic step giving about four tics up to max (1, 2, 2.5 or 5 x 10^k).
+double nice_step(double max) {
+    const double raw = std::max(max, 1e-9) / 4;
+    const double mag = std::pow(10.0, std::floor(std::log10(raw)));
+    for (double m : {1.0, 2.0, 2.5, 5.0})
+        if (m * mag >= raw) return m * mag;
+    return 10 * mag;
 }
 
 struct Range {
@@ -217,19 +229,24 @@ PlotInput sim_plot(const Scenario& sc, const std::vector<SimResult>& runs, PlotF
     else
         s += "set terminal pngcairo size " + size + " font \"sans,11\" noenhanced background \"white\"\n";
     s += "set output " + quoted(k_plot_output_name) + "\n";
+    // gnuplot's svg terminal draws points about twice as large as pngcairo's.
+    const std::string marker = format == PlotFormat::svg ? "0.7" : "1.4";
+    // ... and its titles in the base font's size: larger there to stand out.
+    const std::string head_font = format == PlotFormat::svg ? ",16" : ",13";
     s += "set datafile separator \"\\t\"\n";
     s += "set xdata time\nset timefmt \"%s\"\n";
     s += "set xrange [" + fmt("%.0f", start) + ":" + fmt("%.0f", end) + "]\n";
     s += "set xtics " + fmt("%.0f", first_tic) + "," + fmt("%.0f", tics.step_s) + " nomirror\n";
     s += "set mxtics " + std::to_string(tics.minor) + "\n";
     s += "set grid xtics mxtics ytics lc rgb \"#dddddd\" lw 1 dt 1, lc rgb \"#eeeeee\" lw 1 dt 1\n";
-    s += "set key top left horizontal opaque box lc rgb \"#cccccc\" samplen 2.5 spacing 1.1 width 1\n";
+    s += "set key top left horizontal Left reverse opaque box lc rgb \"#cccccc\" samplen 2.5 spacing 1.1 width 1\n";
     std::string title = "hearth sim " + sc.name + ": ";
     for (std::size_t i = 0; i < runs.size(); ++i) title += (i ? " (solid) vs " : "") + std::string(to_string(runs[i].policy));
     if (runs.size() == 2) title += " (dashed)";
-    title += ", " + utc_text(sc.start_unix, "%a %d %b %Y %H:%M") + " to " +
-             utc_text(static_cast<std::int64_t>(end), "%a %d %b %Y %H:%M") + " UTC (the scenario's clock)";
-    s += "set multiplot title " + quoted(title) + " font \",15\"\n";
+    // The scenario runs its schedules in UTC: UTC is its local time.
+    title += "\n" + utc_text(sc.start_unix, "%a %d %b %Y %H:%M") + " to " +
+             utc_text(static_cast<std::int64_t>(end), "%a %d %b %Y %H:%M") + " UTC, the scenario's clock";
+    s += "set multiplot title " + quoted(title) + " font \",14\"\n";
 
     for (std::size_t k = 0; k < n_sites; ++k) {
         const Site& site = sc.grid.sites.at(runs[0].series[k].site);
@@ -250,9 +267,9 @@ PlotInput sim_plot(const Scenario& sc, const std::vector<SimResult>& runs, PlotF
         std::string head = site.name + " (" + to_string(site.kind) + "): target " + fmt("%g", site.target.value) +
                            " °C ± " + fmt("%g", site.band);
         if (!site.schedule.empty()) head += ", schedule \"" + site.schedule + "\"";
-        s += "set title " + quoted(head) + " font \",13\"\n";
+        s += "set title " + quoted(head) + " font " + quoted(head_font) + "\n";
         s += "set format x \"\"\nunset xlabel\n";
-        s += "set ylabel \"temperature, °C\"\nset ytics nomirror\nunset y2tics\nunset y2label\n";
+        s += "set ylabel \"temperature, °C\"\nset ytics autofreq nomirror\nunset y2tics\nunset y2label\n";
         s += "set yrange [" + fmt("%g", y_lo) + ":" + fmt("%g", y_hi) + "]\n";
         const std::string first = std::to_string(k * runs.size());
         s += "plot " + quoted(k_plot_data_name) + " index " + first +
@@ -262,16 +279,19 @@ PlotInput sim_plot(const Scenario& sc, const std::vector<SimResult>& runs, PlotF
             s += ", \\\n  '' index " + std::to_string(k * runs.size() + p) + " using 1:3 with lines lc rgb \"" +
                  colour(runs[p].policy) + "\" lw 2 " + dash(runs[p].policy) + " title " +
                  quoted(std::string(to_string(runs[p].policy))) + "";
-        const std::string mark = fmt("%g", mark_y);
+        // Arrivals as a rug of ticks along the bottom (an hourly job would
+        // make a wall of symbols); urgent and deadline work as triangles.
+        const std::string mark = fmt("%g", mark_y), base = fmt("%g", y_lo);
+        const std::string jobs = std::to_string(jobs_index);
         if (any_job)
-            s += ", \\\n  '' index " + std::to_string(jobs_index) + " using 1:($2 > 0 ? 1/0 : " + mark +
-                 ") with points pt 9 ps 1.3 lc rgb \"#555555\" title \"job arrives\"";
+            s += ", \\\n  '' index " + jobs + " using 1:($2 > 0 ? 1/0 : " + base + "):(0):(" +
+                 fmt("%g", mark_y - y_lo) + ") with vectors nohead lc rgb \"#555555\" lw 1.5 title \"job arrives\"";
         if (any_priority)
-            s += ", \\\n  '' index " + std::to_string(jobs_index) + " using 1:($2 > 0 ? " + mark +
-                 " : 1/0) with points pt 9 ps 1.6 lc rgb \"#d6604d\" title \"urgent/deadline job arrives\"";
+            s += ", \\\n  '' index " + jobs + " using 1:($2 > 0 ? " + mark + " : 1/0) with points pt 9 ps " +
+                 marker + " lc rgb \"#d6604d\" title \"urgent/deadline job arrives\"";
         if (any_deadline)
-            s += ", \\\n  '' index " + std::to_string(jobs_index) + " using ($3 > 0 ? $3 : 1/0):(" + mark +
-                 ") with points pt 11 ps 1.6 lc rgb \"#d6604d\" title \"its deadline\"";
+            s += ", \\\n  '' index " + jobs + " using ($3 > 0 ? $3 : 1/0):(" + mark + ") with points pt 11 ps " +
+                 marker + " lc rgb \"#d6604d\" title \"its deadline\"";
         s += "\n";
 
         // Power (left axis) and starved hours (right axis).
@@ -279,9 +299,10 @@ PlotInput sim_plot(const Scenario& sc, const std::vector<SimResult>& runs, PlotF
              sy(top + k_temp_px + k_gap_px + k_power_px) + "\n";
         s += "unset title\nset format x " + quoted(tics.format) + "\n";
         if (bottom_row) s += "set xlabel \"UTC\"\n";
-        s += "set ylabel \"power, kW\"\nset y2label \"starved, h\"\nset y2tics\n";
-        s += "set yrange [0:" + fmt("%g", std::max(0.1, power_max[k] * 1.6)) + "]\n";
-        s += "set y2range [0:" + fmt("%g", std::max(1.0, std::ceil(starved_max[k] * 1.6))) + "]\n";
+        s += "set ylabel \"power, kW\"\nset y2label \"starved, h\"\n";
+        const double p_top = std::max(0.1, power_max[k] * 1.6), s_top = std::max(1.0, starved_max[k] * 1.6);
+        s += "set yrange [0:" + fmt("%g", p_top) + "]\nset ytics 0," + fmt("%g", nice_step(p_top)) + "\n";
+        s += "set y2range [0:" + fmt("%g", s_top) + "]\nset y2tics 0," + fmt("%g", nice_step(s_top)) + "\n";
         std::string plot;
         for (std::size_t p = 0; p < runs.size(); ++p) {
             const std::string idx = std::to_string(k * runs.size() + p);
