@@ -14,11 +14,12 @@ namespace {
 
 // The figure: A4's width at 150 dpi; each site a row a third of A4 high.
 constexpr double k_width_px = 1240;
-constexpr double k_title_px = 80;
+constexpr double k_title_px = 130;  // the title, two lines, and the legend
+constexpr double k_legend_px = 62;
 constexpr double k_row_px = 560;
 // Within a row: the site's title and key, the temperature panel, a gap, the
 // power panel, its time labels.
-constexpr double k_head_px = 48, k_temp_px = 260, k_gap_px = 14, k_power_px = 150;
+constexpr double k_head_px = 56, k_temp_px = 252, k_gap_px = 14, k_power_px = 150;
 constexpr double k_left_px = 90, k_right_px = 84;
 
 constexpr const char* k_aware_colour = "#c0392b";
@@ -108,6 +109,132 @@ struct Range {
     }
 };
 
+struct SiteStats {
+    Range temp;
+    double power_max_kw = 0, starved_max_h = 0;
+    bool has_override = false;
+};
+
+// What every part of the script shares.
+struct Figure {
+    const std::vector<SimResult>* runs = nullptr;
+    std::size_t cols = 1, rows = 1;
+    double height_px = 0;
+    std::string marker, head_font, time_format;
+    std::size_t jobs_index = 0;
+    bool any_job = false, any_priority = false, any_deadline = false, any_override = false;
+    std::string sx(double px) const { return fmt("%.5f", px / k_width_px); }
+    std::string sy(double px_from_top) const { return fmt("%.5f", 1 - px_from_top / height_px); }
+};
+
+constexpr const char* k_band_style = "fc rgb \"#b8e186\" fs solid 0.45 noborder";
+constexpr const char* k_target_style = "lc rgb \"#1a7f37\" lw 1.5 dt (4,4)";
+constexpr const char* k_arrival_style = "lc rgb \"#762a83\" lw 2";
+constexpr const char* k_urgent_colour = "lc rgb \"#d6604d\"";
+constexpr const char* k_override_style = "fc rgb \"#fdb863\" fs solid 0.8 noborder";
+constexpr const char* k_starved_style = "lc rgb \"#777777\" lw 2.5";
+
+// One site's row: its temperature panel above its power panel.
+std::string site_script(const Figure& f, std::size_t k, const Site& site, const SiteStats& st) {
+    const auto& runs = *f.runs;
+    const std::string data = quoted(k_plot_data_name);
+    const double left = static_cast<double>(k % f.cols) * k_width_px / static_cast<double>(f.cols);
+    const double right = left + k_width_px / static_cast<double>(f.cols);
+    const double top = k_title_px + static_cast<double>(k / f.cols) * k_row_px + k_head_px;
+    const bool bottom_row = k / f.cols == f.rows - 1;
+    const double span = std::max(1.0, st.temp.hi - st.temp.lo);
+    const double y_lo = std::floor(st.temp.lo - 0.1 * span), y_hi = std::ceil(st.temp.hi + 0.05 * span);
+    const double mark_y = y_lo + 0.05 * (y_hi - y_lo);
+    auto block = [&](std::size_t run) { return std::to_string(k * runs.size() + run); };
+
+    std::string s = "\n# site " + site.name + "\n";
+    s += "set lmargin at screen " + f.sx(left + k_left_px) + "\nset rmargin at screen " + f.sx(right - k_right_px) +
+         "\n";
+    s += "set tmargin at screen " + f.sy(top) + "\nset bmargin at screen " + f.sy(top + k_temp_px) + "\n";
+    std::string head = site.name + " (" + to_string(site.kind) + "): target " + fmt("%g", site.target.value) +
+                       " °C ± " + fmt("%g", site.band);
+    // Half a page wide, a schedule goes on a line of its own.
+    if (!site.schedule.empty()) head += (f.cols > 1 ? "\nschedule \"" : ", schedule \"") + site.schedule + "\"";
+    s += "set title " + quoted(head) + " font " + quoted(f.head_font) + "\n";
+    s += "set format x \"\"\nunset xlabel\n";
+    s += "set ylabel \"temperature, °C\"\nset ytics autofreq nomirror\nunset y2tics\nunset y2label\n";
+    s += "set yrange [" + fmt("%g", y_lo) + ":" + fmt("%g", y_hi) + "]\n";
+    s += "plot " + data + " index " + block(0) + " using 1:5:6 with filledcurves " + k_band_style + ", \\\n";
+    s += "  '' index " + block(0) + " using 1:4 with fsteps " + k_target_style;
+    for (std::size_t p = 0; p < runs.size(); ++p)
+        s += ", \\\n  '' index " + block(p) + " using 1:3 with lines lc rgb \"" + colour(runs[p].policy) +
+             "\" lw 2 " + dash(runs[p].policy);
+    // Arrivals as a rug of ticks along the bottom (an hourly job would
+    // make a wall of symbols); urgent and deadline work as triangles.
+    const std::string mark = fmt("%g", mark_y), base = fmt("%g", y_lo);
+    const std::string jobs = std::to_string(f.jobs_index);
+    if (f.any_job)
+        s += ", \\\n  '' index " + jobs + " using 1:($2 > 0 ? 1/0 : " + base + "):(0):(" + fmt("%g", mark_y - y_lo) +
+             ") with vectors nohead " + k_arrival_style;
+    if (f.any_priority)
+        s += ", \\\n  '' index " + jobs + " using 1:($2 > 0 ? " + mark + " : 1/0) with points pt 9 ps " + f.marker +
+             " " + k_urgent_colour;
+    if (f.any_deadline)
+        s += ", \\\n  '' index " + jobs + " using ($3 > 0 ? $3 : 1/0):(" + mark + ") with points pt 11 ps " +
+             f.marker + " " + k_urgent_colour;
+    s += "\n";
+
+    // Power (left axis) and starved hours (right axis).
+    s += "set tmargin at screen " + f.sy(top + k_temp_px + k_gap_px) + "\nset bmargin at screen " +
+         f.sy(top + k_temp_px + k_gap_px + k_power_px) + "\n";
+    s += "unset title\nset format x " + quoted(f.time_format) + "\n";
+    if (bottom_row) s += "set xlabel \"UTC\"\n";
+    s += "set ylabel \"power, kW\"\nset y2label \"starved, h\"\n";
+    const double p_top = std::max(0.1, st.power_max_kw * 1.1), s_top = std::max(1.0, st.starved_max_h * 1.1);
+    s += "set yrange [0:" + fmt("%g", p_top) + "]\nset ytics 0," + fmt("%g", nice_step(p_top)) + "\n";
+    s += "set y2range [0:" + fmt("%g", s_top) + "]\nset y2tics 0," + fmt("%g", nice_step(s_top)) + "\n";
+    std::string plot;
+    auto add = [&](const std::string& clause) { plot += (plot.empty() ? "" : ", \\\n  ") + clause; };
+    for (std::size_t p = 0; p < runs.size(); ++p)
+        if (st.has_override && runs[p].policy == SimPolicy::heat_aware)
+            add(data + " index " + block(p) + " using 1:8 with fillsteps " + k_override_style);
+    for (std::size_t p = 0; p < runs.size(); ++p)
+        add(data + " index " + block(p) + " using 1:7 with fsteps lc rgb \"" + colour(runs[p].policy) +
+            "\" lw 1.2 " + dash(runs[p].policy));
+    for (std::size_t p = 0; p < runs.size(); ++p)
+        add(data + " index " + block(p) + " using 1:9 axes x1y2 with lines " + k_starved_style + " " +
+            dash(runs[p].policy));
+    s += "plot " + plot + "\nunset xlabel\n";
+    return s;
+}
+
+// One legend for the figure, under its title: the same styles in every
+// panel, so no panel's key hides its data. Drawn as a plot of nothing in
+// the header's band.
+std::string legend_script(const Figure& f) {
+    const auto& runs = *f.runs;
+    std::string s = "\n# the legend\n";
+    s += "set lmargin at screen 0.03\nset rmargin at screen 0.97\n";
+    s += "set tmargin at screen " + f.sy(k_title_px - k_legend_px) + "\nset bmargin at screen " + f.sy(k_title_px - 4) +
+         "\n";
+    s += "unset title\nunset border\nunset xtics\nunset mxtics\nunset ytics\nunset y2tics\nunset grid\n";
+    s += "unset xlabel\nunset ylabel\nunset y2label\nset yrange [0:1]\n";
+    s += "set key center center horizontal Left reverse samplen 2.5 spacing 1.1 width 1 maxrows 2\n";
+    std::string plot;
+    auto add = [&](const std::string& clause) { plot += (plot.empty() ? "" : ", \\\n  ") + clause; };
+    for (const auto& r : runs)
+        add(std::string("NaN with lines lc rgb \"") + colour(r.policy) + "\" lw 2 " + dash(r.policy) + " title " +
+            quoted(std::string(to_string(r.policy)) + " (°C; kW below)"));
+    add(std::string("NaN with lines ") + k_target_style + " title \"target\"");
+    add(std::string("NaN with filledcurves y1=0 ") + k_band_style + " title \"target ± band\"");
+    add(std::string("NaN with lines ") + k_starved_style + " title \"starved, h (right axis)\"");
+    if (f.any_override)
+        add(std::string("NaN with filledcurves y1=0 ") + k_override_style + " title \"deadline override, kW\"");
+    // A tick, as the rug along the panels' bottom shows them.
+    if (f.any_job) add(std::string("NaN with points pt \"|\" ") + k_arrival_style + " title \"job arrives\"");
+    if (f.any_priority)
+        add("NaN with points pt 9 ps " + f.marker + " " + k_urgent_colour + " title \"urgent/deadline job arrives\"");
+    if (f.any_deadline)
+        add("NaN with points pt 11 ps " + f.marker + " " + k_urgent_colour + " title \"its deadline\"");
+    s += "plot " + plot + "\n";
+    return s;
+}
+
 }  // namespace
 
 PlotFormat plot_format(const std::string& path) {
@@ -173,9 +300,7 @@ PlotInput sim_plot(const Scenario& sc, const std::vector<SimResult>& runs, PlotF
     char row[256];
     d += "# hearth sim --plot data: scenario " + sc.name + ", start " +
          utc_text(sc.start_unix, "%Y-%m-%dT%H:%M:%SZ") + "\n";
-    std::vector<Range> temp_range(n_sites);
-    std::vector<double> power_max(n_sites, 0), starved_max(n_sites, 0);
-    std::vector<bool> has_override(n_sites, false);
+    std::vector<SiteStats> stats(n_sites);
     for (std::size_t k = 0; k < n_sites; ++k) {
         const Site& site = sc.grid.sites.at(runs[0].series[k].site);
         for (const auto& r : runs) {
@@ -187,12 +312,13 @@ PlotInput sim_plot(const Scenario& sc, const std::vector<SimResult>& runs, PlotF
                               start + p.t_s, p.t_s / 3600, p.temp_c, p.target_c, p.target_c - site.band,
                               p.target_c + site.band, p.power_w / 1000, p.override_w / 1000, p.starved_h);
                 d += row;
-                temp_range[k].add(p.temp_c);
-                temp_range[k].add(p.target_c - site.band);
-                temp_range[k].add(p.target_c + site.band);
-                power_max[k] = std::max(power_max[k], p.power_w / 1000);
-                starved_max[k] = std::max(starved_max[k], p.starved_h);
-                has_override[k] = has_override[k] || p.override_w > 0;
+                auto& st = stats[k];
+                st.temp.add(p.temp_c);
+                st.temp.add(p.target_c - site.band);
+                st.temp.add(p.target_c + site.band);
+                st.power_max_kw = std::max(st.power_max_kw, p.power_w / 1000);
+                st.starved_max_h = std::max(st.starved_max_h, p.starved_h);
+                st.has_override = st.has_override || p.override_w > 0;
             }
             d += "\n\n";
         }
@@ -210,36 +336,45 @@ PlotInput sim_plot(const Scenario& sc, const std::vector<SimResult>& runs, PlotF
     const std::size_t jobs_index = n_sites * runs.size();
 
     // The script.
-    const std::size_t cols = n_sites <= 3 ? 1 : 2;
-    const std::size_t rows = std::max<std::size_t>(1, (n_sites + cols - 1) / cols);
-    const double height_px = k_title_px + static_cast<double>(rows) * k_row_px;
-    auto sx = [&](double px) { return fmt("%.5f", px / k_width_px); };
-    auto sy = [&](double px_from_top) { return fmt("%.5f", 1 - px_from_top / height_px); };
-    const TimeTics tics = time_tics(runs[0].simulated_s);
-    // Major tics on round UTC hours, or midnights for a day or more.
-    const double tic_unit = std::min(tics.step_s, 86400.0);
-    const double first_tic = std::ceil(start / tic_unit) * tic_unit;
+    Figure f;
+    f.runs = &runs;
+    f.cols = n_sites <= 3 ? 1 : 2;
+    f.rows = std::max<std::size_t>(1, (n_sites + f.cols - 1) / f.cols);
+    f.height_px = k_title_px + static_cast<double>(f.rows) * k_row_px;
+    f.marker = format == PlotFormat::svg ? "0.7" : "1.4";
+    f.head_font = format == PlotFormat::svg ? ",16" : ",13";
+    f.jobs_index = jobs_index;
+    f.any_job = any_job;
+    f.any_priority = any_priority;
+    f.any_deadline = any_deadline;
+    for (std::size_t k = 0; k < n_sites; ++k) f.any_override = f.any_override || stats[k].has_override;
 
     std::string& s = out.script;
     s += "# hearth sim --plot: drawn by gnuplot from " + std::string(k_plot_data_name) + "\n";
     s += "set encoding utf8\n";
-    const std::string size = fmt("%.0f", k_width_px) + "," + fmt("%.0f", height_px);
+    const std::string size = fmt("%.0f", k_width_px) + "," + fmt("%.0f", f.height_px);
     if (format == PlotFormat::svg)
         s += "set terminal svg size " + size + " font \"sans,13\" noenhanced background \"white\"\n";
     else
         s += "set terminal pngcairo size " + size + " font \"sans,11\" noenhanced background \"white\"\n";
     s += "set output " + quoted(k_plot_output_name) + "\n";
-    // gnuplot's svg terminal draws points about twice as large as pngcairo's.
-    const std::string marker = format == PlotFormat::svg ? "0.7" : "1.4";
-    // ... and its titles in the base font's size: larger there to stand out.
-    const std::string head_font = format == PlotFormat::svg ? ",16" : ",13";
     s += "set datafile separator \"\\t\"\n";
     s += "set xdata time\nset timefmt \"%s\"\n";
     s += "set xrange [" + fmt("%.0f", start) + ":" + fmt("%.0f", end) + "]\n";
-    s += "set xtics " + fmt("%.0f", first_tic) + "," + fmt("%.0f", tics.step_s) + " nomirror\n";
+    // Major tics on round UTC hours, or midnights for a day or more.
+    const TimeTics tics = time_tics(runs[0].simulated_s);
+    const double tic_unit = std::min(tics.step_s, 86400.0);
+    s += "set xtics " + fmt("%.0f", std::ceil(start / tic_unit) * tic_unit) + "," + fmt("%.0f", tics.step_s) +
+         " nomirror\n";
     s += "set mxtics " + std::to_string(tics.minor) + "\n";
+    // Half a page wide, a label's date goes under its day.
+    f.time_format = tics.format;
+    if (f.cols > 1) {
+        const auto space = f.time_format.find(' ');
+        if (space != std::string::npos) f.time_format[space] = '\n';
+    }
     s += "set grid xtics mxtics ytics lc rgb \"#dddddd\" lw 1 dt 1, lc rgb \"#eeeeee\" lw 1 dt 1\n";
-    s += "set key top left horizontal Left reverse opaque box lc rgb \"#cccccc\" samplen 2.5 spacing 1.1 width 1\n";
+    s += "unset key\n";
     std::string title = "hearth sim " + sc.name + ": ";
     for (std::size_t i = 0; i < runs.size(); ++i) title += (i ? " (solid) vs " : "") + std::string(to_string(runs[i].policy));
     if (runs.size() == 2) title += " (dashed)";
@@ -247,86 +382,9 @@ PlotInput sim_plot(const Scenario& sc, const std::vector<SimResult>& runs, PlotF
     title += "\n" + utc_text(sc.start_unix, "%a %d %b %Y %H:%M") + " to " +
              utc_text(static_cast<std::int64_t>(end), "%a %d %b %Y %H:%M") + " UTC, the scenario's clock";
     s += "set multiplot title " + quoted(title) + " font \",14\"\n";
-
-    for (std::size_t k = 0; k < n_sites; ++k) {
-        const Site& site = sc.grid.sites.at(runs[0].series[k].site);
-        const double left = static_cast<double>(k % cols) * k_width_px / static_cast<double>(cols);
-        const double right = left + k_width_px / static_cast<double>(cols);
-        const double top = k_title_px + static_cast<double>(k / cols) * k_row_px + k_head_px;
-        const bool bottom_row = k / cols == rows - 1 || k + cols >= n_sites;
-        // Room above the data for the key.
-        Range tr = temp_range[k];
-        const double span = std::max(1.0, tr.hi - tr.lo);
-        const double y_lo = std::floor(tr.lo - 0.08 * span), y_hi = std::ceil(tr.hi + 0.35 * span);
-        const double mark_y = y_lo + 0.05 * (y_hi - y_lo);
-
-        s += "\n# site " + site.name + "\n";
-        s += "set lmargin at screen " + sx(left + k_left_px) + "\nset rmargin at screen " +
-             sx(right - k_right_px) + "\n";
-        s += "set tmargin at screen " + sy(top) + "\nset bmargin at screen " + sy(top + k_temp_px) + "\n";
-        std::string head = site.name + " (" + to_string(site.kind) + "): target " + fmt("%g", site.target.value) +
-                           " °C ± " + fmt("%g", site.band);
-        if (!site.schedule.empty()) head += ", schedule \"" + site.schedule + "\"";
-        s += "set title " + quoted(head) + " font " + quoted(head_font) + "\n";
-        s += "set format x \"\"\nunset xlabel\n";
-        s += "set ylabel \"temperature, °C\"\nset ytics autofreq nomirror\nunset y2tics\nunset y2label\n";
-        s += "set yrange [" + fmt("%g", y_lo) + ":" + fmt("%g", y_hi) + "]\n";
-        const std::string first = std::to_string(k * runs.size());
-        s += "plot " + quoted(k_plot_data_name) + " index " + first +
-             " using 1:5:6 with filledcurves fc rgb \"#b8e186\" fs solid 0.45 noborder title \"target ± band\", \\\n";
-        s += "  '' index " + first + " using 1:4 with fsteps lc rgb \"#1a7f37\" lw 1.5 dt (4,4) title \"target\"";
-        for (std::size_t p = 0; p < runs.size(); ++p)
-            s += ", \\\n  '' index " + std::to_string(k * runs.size() + p) + " using 1:3 with lines lc rgb \"" +
-                 colour(runs[p].policy) + "\" lw 2 " + dash(runs[p].policy) + " title " +
-                 quoted(std::string(to_string(runs[p].policy))) + "";
-        // Arrivals as a rug of ticks along the bottom (an hourly job would
-        // make a wall of symbols); urgent and deadline work as triangles.
-        const std::string mark = fmt("%g", mark_y), base = fmt("%g", y_lo);
-        const std::string jobs = std::to_string(jobs_index);
-        if (any_job)
-            s += ", \\\n  '' index " + jobs + " using 1:($2 > 0 ? 1/0 : " + base + "):(0):(" +
-                 fmt("%g", mark_y - y_lo) + ") with vectors nohead lc rgb \"#555555\" lw 1.5 title \"job arrives\"";
-        if (any_priority)
-            s += ", \\\n  '' index " + jobs + " using 1:($2 > 0 ? " + mark + " : 1/0) with points pt 9 ps " +
-                 marker + " lc rgb \"#d6604d\" title \"urgent/deadline job arrives\"";
-        if (any_deadline)
-            s += ", \\\n  '' index " + jobs + " using ($3 > 0 ? $3 : 1/0):(" + mark + ") with points pt 11 ps " +
-                 marker + " lc rgb \"#d6604d\" title \"its deadline\"";
-        s += "\n";
-
-        // Power (left axis) and starved hours (right axis).
-        s += "set tmargin at screen " + sy(top + k_temp_px + k_gap_px) + "\nset bmargin at screen " +
-             sy(top + k_temp_px + k_gap_px + k_power_px) + "\n";
-        s += "unset title\nset format x " + quoted(tics.format) + "\n";
-        if (bottom_row) s += "set xlabel \"UTC\"\n";
-        s += "set ylabel \"power, kW\"\nset y2label \"starved, h\"\n";
-        const double p_top = std::max(0.1, power_max[k] * 1.6), s_top = std::max(1.0, starved_max[k] * 1.6);
-        s += "set yrange [0:" + fmt("%g", p_top) + "]\nset ytics 0," + fmt("%g", nice_step(p_top)) + "\n";
-        s += "set y2range [0:" + fmt("%g", s_top) + "]\nset y2tics 0," + fmt("%g", nice_step(s_top)) + "\n";
-        std::string plot;
-        for (std::size_t p = 0; p < runs.size(); ++p) {
-            const std::string idx = std::to_string(k * runs.size() + p);
-            if (has_override[k] && runs[p].policy == SimPolicy::heat_aware)
-                plot += std::string(plot.empty() ? "" : ", \\\n  ") + quoted(k_plot_data_name) + " index " + idx +
-                        " using 1:8 with fillsteps fc rgb \"#fdb863\" fs solid 0.8 noborder title \"deadline override kW\"";
-        }
-        for (std::size_t p = 0; p < runs.size(); ++p) {
-            const std::string idx = std::to_string(k * runs.size() + p);
-            const std::string name = to_string(runs[p].policy);
-            plot += std::string(plot.empty() ? "" : ", \\\n  ") + quoted(k_plot_data_name) + " index " + idx +
-                    " using 1:7 with fsteps lc rgb \"" + colour(runs[p].policy) + "\" lw 1.2 " +
-                    dash(runs[p].policy) + " title " + quoted("kW " + name);
-        }
-        for (std::size_t p = 0; p < runs.size(); ++p) {
-            const std::string idx = std::to_string(k * runs.size() + p);
-            const std::string name = to_string(runs[p].policy);
-            plot += ", \\\n  " + quoted(k_plot_data_name) + " index " + idx +
-                    " using 1:9 axes x1y2 with lines lc rgb \"#777777\" lw 2.5 " + dash(runs[p].policy) +
-                    " title " + quoted("starved h " + name);
-        }
-        s += "plot " + plot + "\n";
-        s += "unset xlabel\n";
-    }
+    for (std::size_t k = 0; k < n_sites; ++k)
+        s += site_script(f, k, sc.grid.sites.at(runs[0].series[k].site), stats[k]);
+    s += legend_script(f);
     s += "unset multiplot\nset output\n";
     return out;
 }

@@ -117,9 +117,9 @@ BOOST_AUTO_TEST_CASE(an_svg_plot_is_valid_xml_and_draws_the_simulated_data) {
         "python3 -c 'import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); "
         "print(r.tag, r.get(\"width\"), r.get(\"height\"))' " + quote((t / "week.svg").string()), &code);
     BOOST_TEST(code == 0, root);
-    BOOST_TEST(root == "{http://www.w3.org/2000/svg}svg 1240 1760\n");
+    BOOST_TEST(root == "{http://www.w3.org/2000/svg}svg 1240 1810\n");
     for (const char* needle : {"home-tank (tank)", "pool-hall (room)", "office (room)", "heat-aware", "unaware",
-                               "target ± band", "deadline override kW", "starved, h", "power, kW",
+                               "target ± band", "deadline override, kW", "starved, h", "power, kW",
                                "temperature, °C", "UTC", "Mon 05 Apr"})
         BOOST_TEST(svg.find(needle) != std::string::npos, needle);
     BOOST_TEST(!fs::exists(t / ".week.svg.hearth-tmp"));
@@ -134,7 +134,7 @@ BOOST_AUTO_TEST_CASE(a_png_plot_has_the_signature_and_a_page_sized_image) {
     BOOST_TEST(png.compare(0, 8, std::string("\x89PNG\r\n\x1a\n", 8)) == 0);
     BOOST_TEST(png.compare(12, 4, "IHDR") == 0);
     BOOST_TEST(be32(png, 16) == 1240u);  // A4's width at 150 dpi
-    BOOST_TEST(be32(png, 20) == 640u);   // one site: a third of a page and the title
+    BOOST_TEST(be32(png, 20) == 690u);   // one site: a third of a page, the title and legend
     BOOST_TEST(png_image_chunks(png).find("IEND") != std::string::npos);
 }
 

@@ -191,11 +191,15 @@ BOOST_AUTO_TEST_CASE(the_script_draws_every_block_with_its_legend) {
     for (const char* needle :
          {"index 0 using 1:3 ", "index 1 using 1:3 ", "index 0 using 1:5:6 ", "index 0 using 1:7 ",
           "index 1 using 1:7 ", "index 0 using 1:8 ", "index 0 using 1:9 axes x1y2", "index 2 using 1:",
-          "title \"heat-aware\"", "title \"unaware\"", "title \"target ± band\"", "title \"job arrives\"",
-          "title \"urgent/deadline job arrives\"", "title \"its deadline\"", "title \"deadline override kW\"",
+          "title \"heat-aware (°C; kW below)\"", "title \"unaware (°C; kW below)\"", "title \"target\"",
+          "title \"target ± band\"", "title \"job arrives\"", "title \"urgent/deadline job arrives\"",
+          "title \"its deadline\"", "title \"deadline override, kW\"", "title \"starved, h (right axis)\"",
           "ylabel \"temperature, °C\"", "ylabel \"power, kW\"", "y2label \"starved, h\""})
         BOOST_TEST(has(s, needle), needle);
     BOOST_TEST(!has(s, "index 3"));
+    // One legend for the figure, none in the panels to hide their data.
+    BOOST_TEST(has(s, "unset key"));
+    BOOST_TEST(s.find("\nset key") > s.find("# the legend"));
     BOOST_TEST(has(s, "unset multiplot"));
 }
 
@@ -211,14 +215,15 @@ BOOST_AUTO_TEST_CASE(one_run_draws_one_curve_and_no_override_it_did_not_make) {
 }
 
 BOOST_AUTO_TEST_CASE(a_site_row_is_a_third_of_a_page_and_two_columns_past_three_sites) {
+    // Below a header of 130 pixels (title and legend), 560 a row.
     Scenario sc = two_site_scenario();
     SimResult r = result(SimPolicy::heat_aware, 60, 0);
-    BOOST_TEST(has(hearth::sim_plot(sc, {r}, PlotFormat::png).script, "size 1240,640 "));
+    BOOST_TEST(has(hearth::sim_plot(sc, {r}, PlotFormat::png).script, "size 1240,690 "));
     for (int i = 0; i < 4; ++i) sc.grid.sites.push_back(site("extra" + std::to_string(i), 20, 1));
     for (std::size_t i = 2; i <= 5; ++i) r.series.push_back({i, r.series[0].samples});
     BOOST_TEST(r.series.size() == 5u);
     // Five sites: two columns, three rows.
-    BOOST_TEST(has(hearth::sim_plot(sc, {r}, PlotFormat::png).script, "size 1240,1760 "));
+    BOOST_TEST(has(hearth::sim_plot(sc, {r}, PlotFormat::png).script, "size 1240,1810 "));
 }
 
 BOOST_AUTO_TEST_CASE(runs_that_traced_different_sites_are_a_bug) {
