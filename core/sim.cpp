@@ -156,14 +156,12 @@ SimResult simulate(const Scenario& sc, SimPolicy policy, const SimTrace& trace) 
     // Tracing (--plot): each traced site's energy since its last sample.
     const bool tracing = !trace.sites.empty();
     const std::uint32_t trace_every = std::max<std::uint32_t>(1, trace.every_steps);
-    std::vector<std::int32_t> trace_of(sites.size(), -1);
     std::vector<double> trace_j(trace.sites.size(), 0.0), trace_override_j(trace.sites.size(), 0.0);
     double trace_s = 0;
     std::uint32_t trace_steps = 0;
     for (std::size_t k = 0; k < trace.sites.size(); ++k) {
         const std::size_t si = trace.sites[k];
         if (si >= sites.size()) throw Error("hearth sim: traced site " + std::to_string(si) + " is not in the grid; this is a bug");
-        trace_of[si] = static_cast<std::int32_t>(k);
         SimSample first;
         first.temp_c = sites[si].t;
         first.target_c = target_at(sites[si], minute_of_week(sc.start_unix));
@@ -379,13 +377,14 @@ SimResult simulate(const Scenario& sc, SimPolicy policy, const SimTrace& trace) 
             // cooling; kept hot (not falling), it is overshoot again.
             if (t1 <= s.target + s.def->band || t1 >= t0) s.cooling = false;
             if (!s.cooling && (s.settled || t1 > s.target)) s.overshoot = std::max(s.overshoot, t1 - s.target);
-            if (tracing && trace_of[si] >= 0) {
-                trace_j[static_cast<std::size_t>(trace_of[si])] += e;
-                trace_override_j[static_cast<std::size_t>(trace_of[si])] += site_override[si] * dt;
-            }
         }
         t += dt;
+        // Outside the sites' loop: without a trace, the loop is as it was.
         if (tracing) {
+            for (std::size_t k = 0; k < trace.sites.size(); ++k) {
+                trace_j[k] += site_power[trace.sites[k]] * dt;
+                trace_override_j[k] += site_override[trace.sites[k]] * dt;
+            }
             trace_s += dt;
             if (++trace_steps % trace_every == 0 || t >= sc.duration_s - 1e-9) {
                 for (std::size_t k = 0; k < trace.sites.size(); ++k) {

@@ -129,7 +129,7 @@ struct Figure {
 
 constexpr const char* k_band_style = "fc rgb \"#b8e186\" fs solid 0.45 noborder";
 constexpr const char* k_target_style = "lc rgb \"#1a7f37\" lw 1.5 dt (4,4)";
-constexpr const char* k_arrival_style = "lc rgb \"#762a83\" lw 2";
+constexpr const char* k_arrival_style = "lc rgb \"#762a83\" lw 1";  // thin: dense arrivals read as density
 constexpr const char* k_urgent_colour = "lc rgb \"#d6604d\"";
 constexpr const char* k_override_style = "fc rgb \"#fdb863\" fs solid 0.8 noborder";
 constexpr const char* k_starved_style = "lc rgb \"#777777\" lw 2.5";
