@@ -147,6 +147,19 @@ BOOST_AUTO_TEST_CASE(the_table_says_where_the_plot_went) {
     BOOST_TEST(!fs::exists(t / "plot.tsv"));  // only with --plot-data
 }
 
+BOOST_AUTO_TEST_CASE(plot_site_takes_one_site_each_before_or_after_the_scenario) {
+    TempDir t;
+    const Result r = run_hearth({"sim", "--plot-site", "office", "--plot-site", "pool-hall", scenario_path("urgent"),
+                                 "--plot", "two.svg"},
+                                t.path);
+    BOOST_TEST_REQUIRE(r.code == 0, r.err);
+    BOOST_TEST(r.out.find("plot: two.svg (2 of 3 sites)") != std::string::npos, r.out);
+    const std::string svg = slurp(t / "two.svg");
+    // In the order given.
+    BOOST_TEST(svg.find("office (room)") < svg.find("pool-hall (room)"));
+    BOOST_TEST(svg.find("home-tank") == std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(bad_plot_options_are_refused_before_the_simulation) {
     const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
         {{"--plot", "week.pdf"}, "must end in .svg or .png"},
