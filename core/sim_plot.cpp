@@ -17,7 +17,7 @@ constexpr double k_width_px = 1240;
 constexpr double k_title_px = 130;  // the title, two lines, and the legend
 constexpr double k_legend_px = 62;
 constexpr double k_row_px = 560;
-// Within a row: the site's title and key, the temperature panel, a gap, the
+// Within a row: the site's title, the temperature panel, a gap, the
 // power panel, its time labels.
 constexpr double k_head_px = 56, k_temp_px = 252, k_gap_px = 14, k_power_px = 150;
 constexpr double k_left_px = 90, k_right_px = 84;
@@ -235,6 +235,59 @@ std::string legend_script(const Figure& f) {
     return s;
 }
 
+// The data file: one block per site and run (site-major: block
+// site * runs + run), then one block of the jobs; blocks are separated by
+// two blank lines, gnuplot's `index`. Columns of a site block:
+//   1 unix_s  2 hours  3 temp_c  4 target_c  5 band_low_c  6 band_high_c
+//   7 power_kw (mean over the interval ending at the row)  8 override_kw
+//   9 starved_h (since the start)
+// of the jobs block: 1 arrival unix_s  2 urgent or deadline (0/1)
+//   3 deadline unix_s (-1: none)
+// Fills each site's ranges and which job marks f needs.
+std::string data_text(const Scenario& sc, const std::vector<SimResult>& runs, std::vector<SiteStats>& stats,
+                      Figure& f) {
+    const auto start = static_cast<double>(sc.start_unix);
+    std::string d;
+    char row[256];
+    // A scenario's name is any string: kept to one comment line.
+    std::string name = sc.name;
+    std::replace_if(name.begin(), name.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+    d += "# hearth sim --plot data: scenario " + name + ", start " +
+         utc_text(sc.start_unix, "%Y-%m-%dT%H:%M:%SZ") + "\n";
+    for (std::size_t k = 0; k < stats.size(); ++k) {
+        const Site& site = sc.grid.sites.at(runs[0].series[k].site);
+        for (const auto& r : runs) {
+            d += "# site " + site.name + ", policy " + to_string(r.policy) + ", band " +
+                 fmt("%g", site.band) + " K\n";
+            d += "# unix_s\thours\ttemp_c\ttarget_c\tband_low_c\tband_high_c\tpower_kw\toverride_kw\tstarved_h\n";
+            for (const auto& p : r.series[k].samples) {
+                std::snprintf(row, sizeof row, "%.0f\t%.6f\t%.4f\t%.4f\t%.4f\t%.4f\t%.6f\t%.6f\t%.6f\n",
+                              start + p.t_s, p.t_s / 3600, p.temp_c, p.target_c, p.target_c - site.band,
+                              p.target_c + site.band, p.power_w / 1000, p.override_w / 1000, p.starved_h);
+                d += row;
+                auto& st = stats[k];
+                st.temp.add(p.temp_c);
+                st.temp.add(p.target_c - site.band);
+                st.temp.add(p.target_c + site.band);
+                st.power_max_kw = std::max(st.power_max_kw, p.power_w / 1000);
+                st.starved_max_h = std::max(st.starved_max_h, p.starved_h);
+                st.has_override = st.has_override || p.override_w > 0;
+            }
+            d += "\n\n";
+        }
+    }
+    d += "# jobs\n# arrival_unix_s\turgent_or_deadline\tdeadline_unix_s\n";
+    for (const auto& j : runs[0].jobs) {
+        const bool priority = j.urgent || j.deadline_s > 0;
+        std::snprintf(row, sizeof row, "%.0f\t%d\t%.0f\n", start + j.arrival_s, priority ? 1 : 0,
+                      j.deadline_s > 0 ? start + j.deadline_s : -1.0);
+        d += row;
+        (priority ? f.any_priority : f.any_job) = true;
+        f.any_deadline = f.any_deadline || j.deadline_s > 0;
+    }
+    return d;
+}
+
 }  // namespace
 
 PlotFormat plot_format(const std::string& path) {
@@ -278,14 +331,6 @@ SimTrace plot_trace(const Scenario& sc, const std::vector<std::size_t>& sites) {
     return t;
 }
 
-// The data file: one block per site and run (site-major: block
-// site * runs + run), then one block of the jobs; blocks are separated by
-// two blank lines, gnuplot's `index`. Columns of a site block:
-//   1 unix_s  2 hours  3 temp_c  4 target_c  5 band_low_c  6 band_high_c
-//   7 power_kw (mean over the interval ending at the row)  8 override_kw
-//   9 starved_h (since the start)
-// of the jobs block: 1 arrival unix_s  2 urgent or deadline (0/1)
-//   3 deadline unix_s (-1: none)
 PlotInput sim_plot(const Scenario& sc, const std::vector<SimResult>& runs, PlotFormat format) {
     if (runs.empty() || runs.size() > 2) throw Error("hearth sim --plot: one or two runs to draw; this is a bug");
     const std::size_t n_sites = runs[0].series.size();
@@ -296,57 +341,18 @@ PlotInput sim_plot(const Scenario& sc, const std::vector<SimResult>& runs, PlotF
     const double end = start + runs[0].simulated_s;
 
     PlotInput out;
-    std::string& d = out.data;
-    char row[256];
-    d += "# hearth sim --plot data: scenario " + sc.name + ", start " +
-         utc_text(sc.start_unix, "%Y-%m-%dT%H:%M:%SZ") + "\n";
     std::vector<SiteStats> stats(n_sites);
-    for (std::size_t k = 0; k < n_sites; ++k) {
-        const Site& site = sc.grid.sites.at(runs[0].series[k].site);
-        for (const auto& r : runs) {
-            d += "# site " + site.name + ", policy " + to_string(r.policy) + ", band " +
-                 fmt("%g", site.band) + " K\n";
-            d += "# unix_s\thours\ttemp_c\ttarget_c\tband_low_c\tband_high_c\tpower_kw\toverride_kw\tstarved_h\n";
-            for (const auto& p : r.series[k].samples) {
-                std::snprintf(row, sizeof row, "%.0f\t%.6f\t%.4f\t%.4f\t%.4f\t%.4f\t%.6f\t%.6f\t%.6f\n",
-                              start + p.t_s, p.t_s / 3600, p.temp_c, p.target_c, p.target_c - site.band,
-                              p.target_c + site.band, p.power_w / 1000, p.override_w / 1000, p.starved_h);
-                d += row;
-                auto& st = stats[k];
-                st.temp.add(p.temp_c);
-                st.temp.add(p.target_c - site.band);
-                st.temp.add(p.target_c + site.band);
-                st.power_max_kw = std::max(st.power_max_kw, p.power_w / 1000);
-                st.starved_max_h = std::max(st.starved_max_h, p.starved_h);
-                st.has_override = st.has_override || p.override_w > 0;
-            }
-            d += "\n\n";
-        }
-    }
-    d += "# jobs\n# arrival_unix_s\turgent_or_deadline\tdeadline_unix_s\n";
-    bool any_job = false, any_priority = false, any_deadline = false;
-    for (const auto& j : runs[0].jobs) {
-        const bool priority = j.urgent || j.deadline_s > 0;
-        std::snprintf(row, sizeof row, "%.0f\t%d\t%.0f\n", start + j.arrival_s, priority ? 1 : 0,
-                      j.deadline_s > 0 ? start + j.deadline_s : -1.0);
-        d += row;
-        (priority ? any_priority : any_job) = true;
-        any_deadline = any_deadline || j.deadline_s > 0;
-    }
-    const std::size_t jobs_index = n_sites * runs.size();
+    Figure f;
+    out.data = data_text(sc, runs, stats, f);
 
     // The script.
-    Figure f;
     f.runs = &runs;
     f.cols = n_sites <= 3 ? 1 : 2;
     f.rows = std::max<std::size_t>(1, (n_sites + f.cols - 1) / f.cols);
     f.height_px = k_title_px + static_cast<double>(f.rows) * k_row_px;
     f.marker = format == PlotFormat::svg ? "0.7" : "1.4";
     f.head_font = format == PlotFormat::svg ? ",16" : ",13";
-    f.jobs_index = jobs_index;
-    f.any_job = any_job;
-    f.any_priority = any_priority;
-    f.any_deadline = any_deadline;
+    f.jobs_index = n_sites * runs.size();
     for (std::size_t k = 0; k < n_sites; ++k) f.any_override = f.any_override || stats[k].has_override;
 
     std::string& s = out.script;

@@ -214,6 +214,15 @@ BOOST_AUTO_TEST_CASE(one_run_draws_one_curve_and_no_override_it_did_not_make) {
     BOOST_TEST(has(in.script, "index 1 using"));  // the jobs
 }
 
+BOOST_AUTO_TEST_CASE(a_scenario_name_on_two_lines_stays_a_comment_and_a_title) {
+    Scenario sc = two_site_scenario();
+    sc.name = "week\n1 2 3";
+    const auto in = hearth::sim_plot(sc, {result(SimPolicy::heat_aware, 60, 0)}, PlotFormat::svg);
+    BOOST_TEST(has(in.data, "# hearth sim --plot data: scenario week 1 2 3, start 2027-01-04T00:00:00Z\n"));
+    BOOST_TEST(blocks(in.data)[0].size() == 3u);
+    BOOST_TEST(has(in.script, "title \"hearth sim week\\n1 2 3: heat-aware\\n"));
+}
+
 BOOST_AUTO_TEST_CASE(a_site_row_is_a_third_of_a_page_and_two_columns_past_three_sites) {
     // Below a header of 130 pixels (title and legend), 560 a row.
     Scenario sc = two_site_scenario();
