@@ -19,6 +19,7 @@
 #include "core/api_request.hpp"
 #include "core/error.hpp"
 #include "core/json_server.hpp"
+#include "core/proc_stat.hpp"
 
 namespace hearth {
 namespace {
@@ -100,13 +101,8 @@ Agent::Agent(AgentConfig cfg, std::shared_ptr<const FsRoot> fs, std::shared_ptr<
     std::filesystem::path lp(m_cfg.ledger);
     if (lp.has_parent_path()) std::filesystem::create_directories(lp.parent_path());
     m_ledger = std::make_unique<Ledger>(m_cfg.ledger);
-    unsigned cores = 0;
-    if (auto st = m_fs->read("/proc/stat"); st.text) {
-        std::istringstream in(*st.text);
-        std::string line;
-        while (std::getline(in, line))
-            if (line.rfind("cpu", 0) == 0 && line.size() > 3 && std::isdigit(static_cast<unsigned char>(line[3]))) ++cores;
-    }
+    const auto stat = read_proc_stat(*m_fs);
+    const unsigned cores = stat ? stat->cores : 0;
     AccountantConfig ac;
     ac.node = m_cfg.node;
     ac.site = m_cfg.site;

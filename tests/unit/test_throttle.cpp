@@ -24,6 +24,7 @@
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "core/proc_stat.hpp"
 #include "plugins/throttle/actuator.hpp"
 #include "tests/unit/support.hpp"
 
@@ -78,16 +79,10 @@ bool eventually(const std::function<bool()>& done) {
     return true;
 }
 
-// /proc/PID/stat field 3 (after the command name) and field 5 (pgrp).
+// The state and process group of a live process ('?' and 0 when gone).
 std::pair<char, pid_t> proc_stat(pid_t pid) {
-    std::string stat = slurp("/proc/" + std::to_string(pid) + "/stat");
-    auto close = stat.rfind(')');
-    if (close == std::string::npos) return {'?', 0};
-    std::istringstream rest(stat.substr(close + 1));
-    char state = '?';
-    long long ppid = 0, pgrp = 0;
-    rest >> state >> ppid >> pgrp;
-    return {state, static_cast<pid_t>(pgrp)};
+    auto st = hearth::parse_pid_stat(slurp("/proc/" + std::to_string(pid) + "/stat"));
+    return st ? std::pair<char, pid_t>{st->state, st->pgrp} : std::pair<char, pid_t>{'?', 0};
 }
 
 char state_of(pid_t pid) {
