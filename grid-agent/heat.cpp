@@ -5,20 +5,9 @@
 #include <ctime>
 
 #include "core/error.hpp"
+#include "core/utc_time.hpp"
 
 namespace hearth {
-namespace {
-
-std::string utc_day(std::int64_t unix_s) {
-    std::time_t t = static_cast<std::time_t>(unix_s);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[16];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-    return buf;
-}
-
-}  // namespace
 
 HeatControl::HeatControl(Site site, GridNode node, std::unique_ptr<HeatSource> source,
                          std::vector<std::unique_ptr<Actuator>> actuators,
@@ -45,7 +34,7 @@ HeatControl::~HeatControl() {
 }
 
 void HeatControl::roll_periods(std::int64_t unix_s) {
-    const std::string day = utc_day(unix_s);
+    const std::string day = format_utc_date(unix_s);
     const std::string month = day.substr(0, 7);
     if (day != m_day) {
         m_day = day;
