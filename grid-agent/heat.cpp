@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "core/error.hpp"
+#include "core/slot_fraction.hpp"
 #include "core/utc_time.hpp"
 
 namespace hearth {
@@ -14,7 +15,6 @@ HeatControl::HeatControl(Site site, GridNode node, std::unique_ptr<HeatSource> s
                          std::vector<std::string> notes, std::shared_ptr<const Clock> clock)
     : m_site(std::move(site)), m_node(std::move(node)), m_source(std::move(source)),
       m_actuators(std::move(actuators)), m_notes(std::move(notes)), m_clock(std::move(clock)) {
-    m_continuous = !m_actuators.empty();
     if (!m_site.schedule.empty()) {
         m_schedule = parse_schedule(m_site.schedule);
         m_schedule_text = format_schedule(*m_schedule);
@@ -123,13 +123,7 @@ HeatBudget HeatControl::budget() const {
     b.slots_total = m_node.slots;
     b.mode = m_decision.mode;
     b.fraction = m_decision.mode == HeatMode::stop ? 0.0 : m_decision.fraction;
-    if (m_decision.mode == HeatMode::stop)
-        b.slots = 0;
-    else if (m_continuous)
-        b.slots = static_cast<std::uint32_t>(
-            std::min<double>(m_node.slots, std::ceil(b.fraction * m_node.slots - 1e-9)));
-    else
-        b.slots = slots_for_fraction(b.fraction, m_node.slots);
+    b.slots = m_decision.mode == HeatMode::stop ? 0 : slots_for_fraction(b.fraction, m_node.slots);
     const double bottom = m_target - m_site.band;
     b.waste = m_reading.measured ? m_reading.measured->value - bottom : m_site.band * 2;
     return b;

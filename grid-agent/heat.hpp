@@ -74,7 +74,6 @@ private:
     std::vector<std::unique_ptr<Actuator>> m_actuators;
     std::vector<std::string> m_notes;  // actuators not used, and why
     std::shared_ptr<const Clock> m_clock;
-    bool m_continuous = false;
 
     ControllerState m_state;
     ControlDecision m_decision{HeatMode::open, 1.0};

@@ -39,11 +39,6 @@ public:
     virtual std::string state() const = 0;
 };
 
-// Slots a worker may fill for a fraction of the dynamic range: each slot is
-// worth an equal share; 0 -> 0 slots, any positive fraction -> at least one
-// slot only if fraction * slots >= 0.5 (rounded to nearest).
-std::uint32_t slots_for_fraction(double fraction, std::uint32_t slots);
-
 // With PAPI counts, memory-bound tasks (low IPC) lose least when slowed:
 // returns the tasks ordered best-to-throttle first (lowest IPC; unknown IPC
 // after known ones; ties by pgid for determinism).

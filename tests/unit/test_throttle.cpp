@@ -209,23 +209,6 @@ BOOST_AUTO_TEST_SUITE(throttle)
 
 // ---- policy ----------------------------------------------------------------
 
-BOOST_AUTO_TEST_CASE(slots_round_to_the_nearest_and_stay_in_range) {
-    using hearth::slots_for_fraction;
-    BOOST_TEST(slots_for_fraction(0.0, 8) == 0u);
-    BOOST_TEST(slots_for_fraction(1.0, 8) == 8u);
-    BOOST_TEST(slots_for_fraction(0.5, 8) == 4u);
-    BOOST_TEST(slots_for_fraction(0.06, 8) == 0u);    // 0.48 slot
-    BOOST_TEST(slots_for_fraction(0.0625, 8) == 1u);  // half a slot rounds up
-    BOOST_TEST(slots_for_fraction(0.3, 3) == 1u);
-    BOOST_TEST(slots_for_fraction(0.7, 3) == 2u);
-    BOOST_TEST(slots_for_fraction(1.5, 8) == 8u);
-    BOOST_TEST(slots_for_fraction(-0.2, 8) == 0u);
-    BOOST_TEST(slots_for_fraction(std::nan(""), 8) == 0u);
-    BOOST_TEST(slots_for_fraction(std::numeric_limits<double>::infinity(), 8) == 8u);
-    BOOST_TEST(slots_for_fraction(0.5, 0) == 0u);
-    BOOST_TEST(slots_for_fraction(1.0, 4'000'000'000u) == 4'000'000'000u);
-}
-
 BOOST_AUTO_TEST_CASE(throttle_order_puts_low_ipc_first_and_unknown_last) {
     std::vector<ThrottleTask> tasks = {{30, -1}, {10, 1.5}, {20, 0.4},
                                        {5, -1},  {40, 0.4}, {50, std::nan("")}};
