@@ -20,6 +20,8 @@
 #include "core/error.hpp"
 #include "core/json_server.hpp"
 #include "core/proc_stat.hpp"
+#include "plugins/heat/source.hpp"
+#include "plugins/throttle/select.hpp"
 
 namespace hearth {
 namespace {
@@ -94,7 +96,7 @@ Agent::Agent(AgentConfig cfg, std::shared_ptr<const FsRoot> fs, std::shared_ptr<
         m_cfg.site = site->name;
         unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
         std::vector<std::string> notes;
-        auto acts = make_actuators(m_cfg.throttle, m_cfg.fsroot, *gn, cpus, m_clock, notes);
+        auto acts = make_actuators(m_cfg.throttle, {m_cfg.fsroot, *gn, cpus, m_clock}, notes);
         m_heat = std::make_unique<HeatControl>(*site, *gn, make_heat_source(*site, m_clock),
                                                std::move(acts), notes, m_clock);
     }

@@ -13,8 +13,12 @@ namespace hearth {
 HeatControl::HeatControl(Site site, GridNode node, std::unique_ptr<HeatSource> source,
                          std::vector<std::unique_ptr<Actuator>> actuators,
                          std::vector<std::string> notes, std::shared_ptr<const Clock> clock)
-    : m_site(std::move(site)), m_node(std::move(node)), m_source(std::move(source)),
-      m_actuators(std::move(actuators)), m_notes(std::move(notes)), m_clock(std::move(clock)) {
+    : m_site(std::move(site)),
+      m_node(std::move(node)),
+      m_source(std::move(source)),
+      m_actuators(std::move(actuators)),
+      m_notes(std::move(notes)),
+      m_clock(std::move(clock)) {
     if (!m_site.schedule.empty()) {
         m_schedule = parse_schedule(m_site.schedule);
         m_schedule_text = format_schedule(*m_schedule);
@@ -253,45 +257,6 @@ void HeatControl::restore(const std::string& text) {
         }
     }
     m_target = target_now(m_clock->unix_ms() / 1000);
-}
-
-std::vector<std::unique_ptr<Actuator>> make_actuators(const std::string& setting,
-                                                      const std::string& fsroot, const GridNode& node,
-                                                      unsigned cpus, std::shared_ptr<const Clock> clock,
-                                                      std::vector<std::string>& notes) {
-    std::vector<std::unique_ptr<Actuator>> out;
-    if (setting == "slots") return out;
-    auto try_make = [&](const std::string& name) -> std::unique_ptr<Actuator> {
-        std::unique_ptr<Actuator> a;
-        try {
-            if (name == "powercap") a = make_powercap_actuator(fsroot, node.idle, node.max);
-            if (name == "cgroup") a = make_cgroup_actuator(fsroot, cpus, "hearth-" + node.name);
-            if (name == "sigstop") a = make_sigstop_actuator(clock);
-        } catch (const Error& e) {
-            notes.push_back(name + ": " + e.what());
-            return nullptr;
-        }
-        if (!a) return nullptr;
-        if (auto why = a->unavailable()) {
-            notes.push_back(name + ": " + *why);
-            return nullptr;
-        }
-        return a;
-    };
-    if (setting == "auto") {
-        for (const char* n : {"powercap", "cgroup", "sigstop"})
-            if (auto a = try_make(n)) {
-                out.push_back(std::move(a));
-                break;
-            }
-        return out;
-    }
-    if (setting != "cgroup" && setting != "sigstop" && setting != "powercap")
-        throw usage_error("unknown throttle '" + setting + "'; use auto, slots, cgroup, sigstop or powercap");
-    auto a = try_make(setting);
-    if (!a) throw usage_error("throttle '" + setting + "' cannot run here: " + notes.back());
-    out.push_back(std::move(a));
-    return out;
 }
 
 }  // namespace hearth

@@ -7,10 +7,12 @@
 #include <thread>
 
 #include "agent.hpp"
-#include "core/grid.hpp"
 #include "config.hpp"
 #include "core/error.hpp"
+#include "core/grid.hpp"
 #include "plugins/energy/papi_api.hpp"
+#include "plugins/energy/select.hpp"
+#include "plugins/throttle/select.hpp"
 
 int main(int argc, char** argv) {
     using namespace hearth;
@@ -25,12 +27,13 @@ int main(int argc, char** argv) {
     app.add_option("--socket", cfg.socket, "Unix socket for task registration");
     app.add_option("--ledger", cfg.ledger, "SQLite ledger file");
     app.add_option("--rate", cfg.rate_hz, "samples per second (default 10)");
-    app.add_option("--energy", cfg.energy, "energy source: auto, powercap, papi or model");
+    app.add_option("--energy", cfg.energy, "energy source: " + joined_names(energy_source_names()));
     app.add_option("--fsroot", cfg.fsroot, "read /sys and /proc under this directory");
     app.add_option("--idle-watts", cfg.idle_watts, "the node's idle power (model and static share)");
     app.add_option("--max-watts", cfg.max_watts, "the node's maximum power (model)");
     app.add_option("--grid", cfg.grid, "grid file: take this node's site, slots and heat target from it");
-    app.add_option("--throttle", cfg.throttle, "how to hold power down: auto, slots, cgroup, sigstop or powercap");
+    app.add_option("--throttle", cfg.throttle,
+                   "how to hold power down: " + joined_names(throttle_names()));
     app.add_option("--control", cfg.control_s, "seconds between heat control steps (default 10)");
     app.add_option("--tokens", cfg.tokens, "tokens file: hashes and roles of the API's bearer tokens (mode 0640 or stricter)");
     app.add_flag("--no-auth", cfg.no_auth, "loopback only: serve the API without tokens (tests, demos)");
