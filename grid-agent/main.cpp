@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <iostream>
 #include <thread>
 
@@ -88,10 +89,13 @@ int main(int argc, char** argv) {
             if (!given("--history-step")) cfg.history_step_s = from_file.history_step_s;
         }
         finish_agent_config(cfg, !probe);
+        GridNode node;
+        node.name = cfg.node;
         if (!cfg.grid.empty()) {
             // The grid file's powers describe this node: the model source uses them.
             Grid grid = load_grid(cfg.grid);
             if (const GridNode* gn = grid.find_node(cfg.node)) {
+                node = *gn;
                 if (cfg.idle_watts == 0) cfg.idle_watts = gn->idle.value;
                 if (cfg.max_watts == 0) cfg.max_watts = gn->max.value;
             }
@@ -101,10 +105,15 @@ int main(int argc, char** argv) {
         ModelParams mp{Watts{cfg.idle_watts}, Watts{cfg.max_watts}};
         if (probe) {
             SourceChoice c = choose_energy_source("auto", fs, clock, make_real_papi(), mp);
-            for (const auto& p : c.table)
-                std::cout << (p.available ? "available    " : "unavailable  ") << p.source
+            const auto print = [](const ProbeResult& p, const std::string& kind) {
+                std::cout << (p.available ? "available    " : "unavailable  ") << kind << p.source
                           << ": " << p.detail << "\n";
+            };
+            for (const auto& p : c.table) print(p, "");
             std::cout << c.summary << "\n";
+            const unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
+            for (const auto& p : probe_actuators({cfg.fsroot, node, cpus, clock}))
+                print(p, "throttle/");
             return 0;
         }
         // Signals are taken by one thread with sigwait, so stop() runs as

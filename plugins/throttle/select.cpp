@@ -47,6 +47,21 @@ std::vector<std::string> throttle_names() {
     return throttle_actuators().names({"auto", "slots"});
 }
 
+std::vector<ProbeResult> probe_actuators(const ThrottleContext& ctx) {
+    std::vector<ProbeResult> out;
+    for (const auto& p : throttle_actuators().plugins()) {
+        std::vector<std::string> why;
+        // Built and dropped: an actuator acts only in apply() (powercap's
+        // constructor writes back the limit in force), so probing changes
+        // nothing on the node.
+        if (auto a = try_make(p, ctx, why))
+            out.push_back({p.name, true, a->state()});
+        else
+            out.push_back({p.name, false, why.back().substr(p.name.size() + 2)});
+    }
+    return out;
+}
+
 std::vector<std::unique_ptr<Actuator>> make_actuators(const std::string& setting,
                                                       const ThrottleContext& ctx,
                                                       std::vector<std::string>& notes) {

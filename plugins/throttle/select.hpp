@@ -27,6 +27,10 @@ const ThrottleRegistry& throttle_actuators();
 // "auto", "slots" and the actuators' names, for --help and errors.
 std::vector<std::string> throttle_names();
 
+// For `grid-agent --probe`: every registered actuator, whether it can run
+// here, and what it would hold (or why not).
+std::vector<ProbeResult> probe_actuators(const ThrottleContext& ctx);
+
 // Builds the actuators `setting` names; notes receives why the others were
 // not used. usage_error for an unknown name or a named one that cannot run.
 std::vector<std::unique_ptr<Actuator>> make_actuators(const std::string& setting,

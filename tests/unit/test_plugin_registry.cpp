@@ -4,10 +4,13 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.hpp"
+#include "core/grid.hpp"
 #include "core/plugin_registry.hpp"
 #include "plugins/energy/select.hpp"
 #include "plugins/heat/source.hpp"
 #include "plugins/throttle/select.hpp"
+#include "tests/unit/support.hpp"
 
 namespace {
 
@@ -68,6 +71,23 @@ BOOST_AUTO_TEST_CASE(the_registries_of_the_plugin_kinds) {
     BOOST_TEST(hearth::heat_sources().names() == (Names{"static", "http", "sim-tank", "sim-room"}),
                boost::test_tools::per_element());
     BOOST_TEST(hearth::heat_sources().auto_order().empty());
+}
+
+// grid-agent --probe: every actuator, in priority order, with its reason.
+BOOST_AUTO_TEST_CASE(the_throttle_probe_names_every_actuator) {
+    hearth::test::TempDir root;  // no powercap zones, no cgroup tree
+    hearth::GridNode node;
+    node.name = "n1";
+    const auto probes = hearth::probe_actuators(
+        {root.path().string(), node, 2, std::make_shared<hearth::ManualClock>()});
+    BOOST_REQUIRE(probes.size() == 3u);
+    BOOST_TEST(probes[0].source == "powercap");
+    BOOST_TEST(!probes[0].available);
+    BOOST_TEST(probes[0].detail.find("no writable RAPL power limit") != std::string::npos,
+               probes[0].detail);
+    BOOST_TEST(probes[1].source == "cgroup");
+    BOOST_TEST(probes[2].source == "sigstop");
+    BOOST_TEST(probes[2].available);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
