@@ -222,6 +222,16 @@ format-check:
 	  *) printf '%s\n' "$$out"; echo "format-check: run 'git clang-format $(FORMAT_BASE)' to format them" >&2; exit 1;; \
 	esac
 
+# The layering of ../shared/DESIGN.md: core/ includes nothing of plugins/,
+# runner/ or grid-agent/ (plugin contracts live in core/); plugins/ nothing
+# of runner/ or grid-agent/.
+.PHONY: layers-check
+layers-check:
+	@bad=$$(grep -nE '^#include "(plugins|runner|grid-agent)/' core/*.cpp core/*.hpp; \
+	        grep -nE '^#include "(runner|grid-agent)/' plugins/*/*.cpp plugins/*/*.hpp); \
+	if [ -n "$$bad" ]; then printf '%s\n' "$$bad"; echo "layers-check: core/ and plugins/ must not include the programs (see ../shared/DESIGN.md)" >&2; exit 1; fi; \
+	echo "layers-check: core/ depends on no plugin or program; plugins/ on no program"
+
 clean:
 	rm -rf build build-asan build-fuzz
 
