@@ -5,17 +5,12 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 
 namespace hearth {
 namespace {
 
 constexpr const char* k_examples = "e.g. 30s, 5m, 1h30m";
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
 
 bool is_digit(char c) {
     return c >= '0' && c <= '9';
@@ -41,7 +36,7 @@ std::chrono::milliseconds parse_duration(std::string_view text) {
         return usage_error("bad duration '" + std::string(text) + "': " + problem +
                            "; write a positive number with a unit (ms, s, m, h, d), " + k_examples);
     };
-    const std::string_view t = trim(text);
+    const std::string_view t = trim_view(text, " \t");
     if (t.empty()) throw fail("it is empty");
     if (t.front() == '-') throw fail("it is negative");
 

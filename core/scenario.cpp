@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "core/jobs_api.hpp"
 #include "core/toml.hpp"
+#include "core/utc_time.hpp"
 
 namespace hearth {
 
@@ -87,7 +88,7 @@ Scenario parse_scenario(const std::string& text, const std::string& origin,
     std::filesystem::path gp(*grid);
     if (gp.is_relative()) gp = std::filesystem::path(base_dir) / gp;
     sc.grid = load_grid(gp.string());
-    sc.start_unix = parse_utc_time(t["start"].value_or(std::string("2027-01-04")));
+    sc.start_unix = parse_utc_seconds(t["start"].value_or(std::string("2027-01-04")));
     if (!t["duration"]) throw usage_error(origin + ": 'duration' is required; add duration = \"7d\"");
     sc.duration_s = seconds_of(*t["duration"].node(), origin + ": duration");
     if (t["step"]) sc.step_s = seconds_of(*t["step"].node(), origin + ": step");
