@@ -74,7 +74,7 @@ export function taskTerms(split, first, last) {
 function workText(j) {
   const [, many] = unitOf(j.split);
   const what = j.split === "count" ? j.split_text + " items" : j.split === "items" ? "items file" : many + " " + j.split_text;
-  return what + (j.chunk > 1 ? ", " + j.chunk + " a task" : "");
+  return what + (j.chunk > 1 ? " in tasks of " + j.chunk : "");
 }
 
 function when(ms) {
@@ -248,13 +248,15 @@ function renderJob() {
   $("job-facts").replaceChildren(
     state,
     fact("Tenant", j.tenant),
-    fact("Progress", progressText(j), "job-detail-progress"),
     fact("Work", workText(j)),
     fact("Submitted", when(j.submitted_ms)),
-    fact("Running for", took(j)),
+    fact(FINAL.has(j.state) ? "Ran for" : "Running for", took(j)),
     fact("Energy", (kwh === 0 ? "0" : Number(kwh.toPrecision(3)).toString()) + " kWh" + (j.energy_estimated ? " (estimated)" : "")),
     ...(j.deadline_ms > 0 ? [fact("Deadline", when(j.deadline_ms))] : []));
-  $("job-bar").replaceChildren(progressBar(j));
+  // Cancelling stops a site's attempts when that site next asks for work.
+  const stopping = j.state === "cancelled" && j.running > 0 ? " (being stopped at their sites)" : "";
+  $("job-bar").replaceChildren(progressBar(j),
+    el("span", { "data-testid": "job-detail-progress", text: progressText(j) + stopping }));
   $("job-command").textContent = (j.command || []).join(" ");
   // Whoever sees a job may cancel it (its tenant, or an operator); the
   // scheduler decides, and its refusal is shown.
@@ -267,7 +269,7 @@ function renderTasks(tasks) {
   const [, many] = unitOf(j.split);
   $("tasks-unit").textContent = many[0].toUpperCase() + many.slice(1);
   const to = Math.min(j.total, from + PAGE);
-  $("tasks-range").textContent = j.total ? `tasks ${from + 1}-${to} of ${j.total}` : "no tasks";
+  $("tasks-range").textContent = j.total ? `${from + 1}-${to} of ${j.total}` : "none";
   $("tasks-prev").disabled = from === 0;
   $("tasks-next").disabled = to >= j.total;
   $("tasks-pager").hidden = j.total <= PAGE;
@@ -276,7 +278,8 @@ function renderTasks(tasks) {
   for (const t of tasks) {
     const terms = taskTerms(j.split, t.first, t.last);
     const where = t.node ? (t.site ? t.site + " / " : "") + t.node : "\u2013";
-    const outcome = t.state === "failed" || t.reason ? (t.reason || "exit " + t.exit_code) : t.state === "done" ? "exit " + t.exit_code : "";
+    // The API's "exit" is the last attempt's; a reason says more when there is one.
+    const outcome = t.reason || (t.attempts && t.state !== "running" && isNum(t.exit) && t.exit !== 0 ? "exit " + t.exit : "");
     const log = el("button", { type: "button", "data-testid": "task-log-button", text: "Log" });
     log.disabled = !t.attempts;
     log.title = t.attempts ? "the output of its last attempt" : "not started yet";

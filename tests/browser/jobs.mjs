@@ -4,7 +4,7 @@
 // scheduler's own API. Run by tests/integration/test_jobs_view.cpp, which
 // sets the scene: the bank's job of frames 1-8 in chunks of 2, frames 1-2
 // done, 3-4 failed (exit 3), 5-6 running, 7-8 waiting; the studio's job
-// queued. Every input comes from the environment:
+// queued, 250 tasks of a count. Every input comes from the environment:
 //   HEARTH_JOBS_URL        the scheduler (it serves the page at /)
 //   HEARTH_JOBS_JOB        the bank's job; HEARTH_JOBS_OTHER the studio's
 //   HEARTH_TOKEN_TENANT, HEARTH_TOKEN_OTHER (the studio), HEARTH_TOKEN_OPERATOR,
@@ -121,6 +121,20 @@ try {
   await sp.reload();
   await sp.getByTestId("page-error").waitFor();
   check(!(await sp.getByTestId("job-detail").isVisible()), "another tenant's job does not open by its address");
+  // Its own job of 250 tasks, a page of 100 at a time.
+  await sp.locator(`[data-testid=job-row][data-job="${other}"]`).click();
+  await sp.getByTestId("task-row").first().waitFor();
+  const firstPage = await sp.getByTestId("task-terms").first().textContent();
+  check(await sp.getByTestId("tasks-range").textContent() === "1-100 of 250", "the first page of tasks is 1-100 of 250",
+        await sp.getByTestId("tasks-range").textContent());
+  check(await sp.getByTestId("tasks-prev").isDisabled(), "the first page has no previous one");
+  await sp.getByTestId("tasks-next").click();
+  await sp.waitForFunction(() => document.querySelector("[data-testid=tasks-range]").textContent === "101-200 of 250")
+    .catch(() => {});
+  const secondPage = await sp.getByTestId("task-terms").first().textContent();
+  check(await sp.locator("[data-testid=task-row]").count() === 100 && secondPage !== firstPage,
+        "Next shows tasks 101-200", `${firstPage} then ${secondPage}`);
+  check(/^items? \d+/.test(secondPage), "a count job's tasks are named by item", secondPage);
 
   // ---- the bank: its job, its tasks in frames, a log, cancel ----
   const page = await newPage(browser, 1000);
@@ -141,6 +155,8 @@ try {
   check(tasks.length === 4, "the job's four tasks are listed", shown);
   check(tasks[0]?.terms === "frames 1-2" && tasks[0]?.state === "done", "frames 1-2 are done", shown);
   check(tasks[1]?.terms === "frames 3-4" && tasks[1]?.state === "failed", "frames 3-4 failed", shown);
+  const reason = await page.locator("[data-testid=task-row]").nth(1).locator("td").nth(5).textContent();
+  check(reason === "exit status 3", "the failed task shows its reason", reason);
   // The site said it holds frames 5-6; its lease (60 s) may lapse before here.
   check(tasks[2]?.terms === "frames 5-6" && ["running", "waiting"].includes(tasks[2]?.state), "frames 5-6 run (or wait again)", shown);
   check(tasks[3]?.terms === "frames 7-8" && tasks[3]?.state === "waiting", "frames 7-8 wait", shown);

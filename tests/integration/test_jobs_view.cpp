@@ -93,7 +93,7 @@ struct Scene {
         // Said held at once, so the task stays running for the lease (60 s).
         held = third.tasks[0].key;
         ask(0, {});
-        studio_job = submit("tenant:studio", {"--count", "3", "--", "echo", "{item}"});
+        studio_job = submit("tenant:studio", {"--count", "250", "--", "echo", "{item}"});
     }
     ~Scene() {
         if (pid > 0) {
