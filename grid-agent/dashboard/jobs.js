@@ -20,6 +20,7 @@ let openJob = null;   // the id whose detail is shown
 let job = null;       // its last GET /v1/jobs/ID
 let from = 0;         // the first task of the page shown
 let logTask = null;   // the task whose log is shown
+let logSeen = "";     // its state and attempts when fetched: fetched again when they change
 let busy = false;     // a refresh is under way: the timer skips a turn
 
 const $ = (id) => document.getElementById(id);
@@ -116,6 +117,8 @@ function setJobError(text) {
 
 // ---- the list --------------------------------------------------------------
 
+// listError: a job that would not open, said above the list until another opens.
+let listError = "";
 async function refreshList() {
   last = Date.now();
   const r = await ctx.api("v1/jobs");
@@ -133,7 +136,7 @@ async function refreshList() {
     ctx.showError("jobs: " + ctx.errorText(r));
     return;
   }
-  ctx.showError("");
+  ctx.showError(listError);
   const jobs = (Array.isArray(r.json.jobs) ? r.json.jobs : []).slice()
     .sort((a, b) => (b.submitted_ms || 0) - (a.submitted_ms || 0));
   $("jobs-refreshed").textContent = "updated " + new Date().toLocaleTimeString();
@@ -193,12 +196,15 @@ function renderOverview(jobs) {
     tb.append(el("tr", { "data-testid": "tenant-row" }, el("td", { text: name }), el("td", { class: "num", text: String(t.jobs) }),
       el("td", { class: "num", text: String(t.active) }), el("td", { class: "num", text: String(t.running) })));
   table.append(tb);
-  box.replaceChildren(el("h3", { text: "Overview" }), facts, table);
+  // GET /v1/jobs answers at most 1000 (its default limit): say so when hit.
+  const capped = jobs.length >= 1000 ? [el("p", { class: "hint", text: "counts of the newest 1000 jobs" })] : [];
+  box.replaceChildren(el("h3", { text: "Overview" }), facts, table, ...capped);
 }
 
 // ---- one job ---------------------------------------------------------------
 
 async function openDetail(id) {
+  listError = "";
   openJob = id;
   job = null;
   from = 0;
@@ -209,7 +215,8 @@ async function openDetail(id) {
   await refreshDetail();
 }
 
-function closeDetail() {
+function closeDetail(error = "") {
+  listError = error;
   openJob = null;
   history.replaceState(null, "", location.pathname + location.search);
   $("job-detail").hidden = true;
@@ -224,8 +231,7 @@ async function refreshDetail() {
   if (id !== openJob) return;  // closed or another opened meanwhile
   if (jr.status !== 200) {
     // 404: gone, or another tenant's (the scheduler does not say which).
-    ctx.showError("job " + id + ": " + ctx.errorText(jr));
-    closeDetail();
+    closeDetail("job " + id + ": " + ctx.errorText(jr));
     return;
   }
   ctx.showError("");
@@ -233,9 +239,13 @@ async function refreshDetail() {
   $("jobs-list").hidden = true;
   $("job-detail").hidden = false;
   renderJob();
-  if (tr.status === 200) renderTasks(Array.isArray(tr.json.tasks) ? tr.json.tasks : []);
+  const tasks = tr.status === 200 && Array.isArray(tr.json.tasks) ? tr.json.tasks : [];
+  if (tr.status === 200) renderTasks(tasks);
   else setJobError("tasks: " + ctx.errorText(tr));
-  if (logTask !== null && !FINAL.has(job.state)) await showLog(logTask, false);
+  // A log arrives with its attempt's result (up to 1 MiB): fetched again
+  // only when the task's state or attempts changed, not every poll.
+  const shown = tasks.find((t) => t.task === logTask);
+  if (shown && seen(shown) !== logSeen) await showLog(logTask, false);
 }
 
 function renderJob() {
@@ -284,7 +294,7 @@ function renderTasks(tasks) {
     log.disabled = !t.attempts;
     log.title = t.attempts ? "the output of its last attempt" : "not started yet";
     log.addEventListener("click", () => showLog(t.task, true));
-    body.append(el("tr", { "data-testid": "task-row", "data-task": String(t.task), "data-state": t.state },
+    body.append(el("tr", { "data-testid": "task-row", "data-task": String(t.task), "data-state": t.state, "data-seen": seen(t) },
       el("td", { "data-testid": "task-terms", text: terms }),
       el("td", { class: "state-" + t.state, "data-testid": "task-state", text: t.state }),
       el("td", { class: "num", text: String(t.attempts) }),
@@ -296,8 +306,12 @@ function renderTasks(tasks) {
 }
 
 // GET .../tasks/N/log is text, not JSON.
+const seen = (t) => t.state + "/" + t.attempts;
+
 async function showLog(task, scroll) {
   logTask = task;
+  const row = document.querySelector(`[data-testid=task-row][data-task="${task}"]`);
+  logSeen = row ? row.dataset.seen : "";
   const id = openJob;
   const headers = {};
   if (ctx.token()) headers["Authorization"] = "Bearer " + ctx.token();
@@ -313,8 +327,8 @@ async function showLog(task, scroll) {
     text = "cannot reach the server (" + e.message + ")";
   }
   if (id !== openJob || logTask !== task) return;
-  const row = (job && document.querySelector(`[data-testid=task-row][data-task="${task}"] [data-testid=task-terms]`));
-  $("task-log-title").textContent = "Log of " + (row ? row.textContent : "task " + task);
+  const terms = row && row.querySelector("[data-testid=task-terms]");
+  $("task-log-title").textContent = "Log of " + (terms ? terms.textContent : "task " + task);
   const pre = $("task-log");
   pre.textContent = ok ? (text || "(empty)") : "no log: " + text;
   pre.className = ok ? "" : "error";
@@ -333,7 +347,7 @@ async function act(what) {
   await refreshDetail();
 }
 
-$("jobs-back").addEventListener("click", closeDetail);
+$("jobs-back").addEventListener("click", () => closeDetail());
 $("job-cancel").addEventListener("click", () => act("cancel"));
 $("job-resume").addEventListener("click", () => act("resume"));
 $("task-log-close").addEventListener("click", () => { logTask = null; $("task-log-box").hidden = true; });

@@ -8,7 +8,9 @@
 //   HEARTH_JOBS_URL        the scheduler (it serves the page at /)
 //   HEARTH_JOBS_JOB        the bank's job; HEARTH_JOBS_OTHER the studio's
 //   HEARTH_TOKEN_TENANT, HEARTH_TOKEN_OTHER (the studio), HEARTH_TOKEN_OPERATOR,
-//   HEARTH_TOKEN_FACILITY
+//   HEARTH_TOKEN_FACILITY, HEARTH_TOKEN_SITE
+//   HEARTH_JOBS_SITE_WORK  the site's request returning frames 5-6 done
+//                          (POST /v1/sites/home/work with HEARTH_TOKEN_SITE)
 //   HEARTH_ARTIFACTS       where the screenshots go (jobs-*.png)
 //   CHROMIUM               the browser (default /usr/bin/chromium)
 // Prints one line a check ("ok - ..." or "not ok - ...") and exits 1 when
@@ -33,6 +35,8 @@ const tenant = env("HEARTH_TOKEN_TENANT");
 const studio = env("HEARTH_TOKEN_OTHER");
 const operator = env("HEARTH_TOKEN_OPERATOR");
 const facility = env("HEARTH_TOKEN_FACILITY");
+const siteWork = env("HEARTH_JOBS_SITE_WORK");
+const siteToken = env("HEARTH_TOKEN_SITE");
 const artifacts = env("HEARTH_ARTIFACTS");
 const executablePath = env("CHROMIUM", "/usr/bin/chromium");
 const shot = (name) => join(artifacts, `jobs-${name}.png`);
@@ -121,6 +125,9 @@ try {
   await sp.reload();
   await sp.getByTestId("page-error").waitFor();
   check(!(await sp.getByTestId("job-detail").isVisible()), "another tenant's job does not open by its address");
+  await sp.locator(`[data-testid=job-row][data-job="${other}"]`).waitFor();
+  const said = await sp.getByTestId("page-error").textContent();
+  check(said.includes(job) && (await rowIds(sp)).join() === other, "the page says so above the tenant's own jobs", said);
   // Its own job of 250 tasks, a page of 100 at a time.
   await sp.locator(`[data-testid=job-row][data-job="${other}"]`).click();
   await sp.getByTestId("task-row").first().waitFor();
@@ -173,6 +180,17 @@ try {
   check(await page.locator("[data-testid=task-row]").last().getByTestId("task-log-button").isDisabled(),
         "a task not started has no log to open");
   await page.screenshot({ path: shot("detail"), fullPage: true });
+
+  // The site returns frames 5-6 done: the open page follows, unreloaded.
+  const work = await fetch(`${base}v1/sites/home/work`, { method: "POST", body: siteWork,
+    headers: { Authorization: "Bearer " + siteToken, "Content-Type": "application/json" } });
+  check(work.status === 200, "the site's result is accepted", String(work.status));
+  await page.waitForFunction(() => document.querySelectorAll("[data-testid=task-row]")[2]?.dataset.state === "done")
+    .catch(() => {});
+  check(await page.locator("[data-testid=task-row]").nth(2).getAttribute("data-state") === "done",
+        "the open page shows frames 5-6 done without a reload");
+  const live = await page.getByTestId("job-detail-progress").textContent();
+  check(/^2 \/ 4 done/.test(live), "and the job's progress with it", live);
 
   await page.getByTestId("job-cancel").click();
   await page.waitForFunction(() => document.querySelector("[data-testid=job-detail-state]")?.textContent.startsWith("cancelled"))

@@ -2,7 +2,8 @@
 // with a tokens file serves the page at / beside /v1/jobs; a job of frames
 // 1-8 in chunks of 2 is submitted with `hearth submit`, and the test, as the
 // site `home` would, takes three of its tasks with POST /v1/sites/home/work
-// and returns one done and one failed, keeping the third running.
+// and returns one done and one failed, keeping the third running (the
+// browser script returns it done while the page is open).
 // jobs_view_api checks the page's files with curl; jobs_view_browser drives
 // it in Debian's chromium (tests/browser/jobs.mjs) and skips, saying why,
 // where chromium, node or playwright-core is missing.
@@ -128,7 +129,15 @@ struct Scene {
         return r;
     }
 
-    hearth::WorkReply ask(std::uint32_t want, std::vector<hearth::AttemptResult> results) {
+    // The site's next request, which returns frames 5-6 done: the browser
+    // script sends it while the page is open, to see the page follow.
+    std::string finish_body() const {
+        hearth::WorkRequest req = request(0);
+        req.results.push_back(result(*held, true));
+        return to_json(req).dump();
+    }
+
+    hearth::WorkRequest request(std::uint32_t want) const {
         hearth::WorkRequest req;
         req.site = "home";
         req.run = "run-1";
@@ -138,6 +147,11 @@ struct Scene {
         n.slots = 4;
         n.want = want;
         req.nodes.push_back(n);
+        return req;
+    }
+
+    hearth::WorkReply ask(std::uint32_t want, std::vector<hearth::AttemptResult> results) {
+        hearth::WorkRequest req = request(want);
         req.results = std::move(results);
         if (held) req.held.push_back(*held);
         std::string body;
@@ -202,7 +216,8 @@ BOOST_AUTO_TEST_CASE(tenants_operators_and_a_facility_use_the_jobs_view_of_heart
     Scene s;
     const std::string env =
         "HEARTH_JOBS_URL=" + quote(s.url) + " HEARTH_JOBS_JOB=" + quote(s.job) +
-        " HEARTH_JOBS_OTHER=" + quote(s.studio_job) + " HEARTH_TOKEN_TENANT=" + quote(s.token["tenant:bank"]) +
+        " HEARTH_JOBS_OTHER=" + quote(s.studio_job) + " HEARTH_JOBS_SITE_WORK=" + quote(s.finish_body()) +
+        " HEARTH_TOKEN_SITE=" + quote(s.token["site:home"]) + " HEARTH_TOKEN_TENANT=" + quote(s.token["tenant:bank"]) +
         " HEARTH_TOKEN_OTHER=" + quote(s.token["tenant:studio"]) + " HEARTH_TOKEN_OPERATOR=" +
         quote(s.token["operator"]) + " HEARTH_TOKEN_FACILITY=" + quote(s.token["facility"]) +
         " HEARTH_ARTIFACTS=" + quote(artifacts().string()) + " CHROMIUM=/usr/bin/chromium";
