@@ -291,8 +291,10 @@ function renderTasks(tasks) {
     // The API's "exit" is the last attempt's; a reason says more when there is one.
     const outcome = t.reason || (t.attempts && t.state !== "running" && isNum(t.exit) && t.exit !== 0 ? "exit " + t.exit : "");
     const log = el("button", { type: "button", "data-testid": "task-log-button", text: "Log" });
-    log.disabled = !t.attempts;
-    log.title = t.attempts ? "the output of its last attempt" : "not started yet";
+    // A log comes back with its attempt's result: none while it runs.
+    log.disabled = !t.attempts || t.state === "running";
+    log.title = !t.attempts ? "not started yet" : t.state === "running" ? "its log comes back when it ends"
+      : "the output of its last attempt";
     log.addEventListener("click", () => showLog(t.task, true));
     body.append(el("tr", { "data-testid": "task-row", "data-task": String(t.task), "data-state": t.state, "data-seen": seen(t) },
       el("td", { "data-testid": "task-terms", text: terms }),
