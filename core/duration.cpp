@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "core/text.hpp"
+#include "core/utc_time.hpp"
 
 namespace hearth {
 namespace {
@@ -82,6 +83,16 @@ std::chrono::milliseconds parse_duration(std::string_view text) {
     }
     if (total <= 0) throw fail("it must be greater than zero");
     return std::chrono::milliseconds(total);
+}
+
+std::int64_t parse_deadline_ms(std::string_view text, std::int64_t now_ms) {
+    const std::int64_t at = text.find('-') != std::string_view::npos
+                                ? parse_utc_ms(text)
+                                : now_ms + parse_duration(text).count();
+    if (at <= now_ms)
+        throw usage_error("--deadline " + std::string(text) +
+                          " is in the past; give a later time or a duration such as 6h");
+    return at;
 }
 
 }  // namespace hearth

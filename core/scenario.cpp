@@ -16,25 +16,6 @@
 
 namespace hearth {
 
-std::int64_t parse_utc_time(const std::string& text) {
-    std::tm tm{};
-    int y, mo, d, h = 0, mi = 0, s = 0;
-    char tail = 0;
-    int n = std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &s, &tail);
-    const bool date_only = n == 3 && text.size() == 10;
-    if (!(date_only || (n == 7 && tail == 'Z' && text.size() == 20)) || mo < 1 || mo > 12 ||
-        d < 1 || d > 31 || h > 23 || mi > 59 || s > 59)
-        throw usage_error("'" + text +
-                          "' is not a UTC time; write 2027-01-04 or 2027-01-04T06:00:00Z");
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = s;
-    return static_cast<std::int64_t>(timegm(&tm));
-}
-
 namespace {
 
 // zero_ok: for arrival only; every other duration must be positive, as

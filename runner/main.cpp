@@ -123,7 +123,7 @@ int main(int argc, char** argv) {
     en->add_option("--job", energy.job, "only this job");
     en->add_option("--site", energy.site, "only this site");
     en->add_option("--node", energy.node, "only this node");
-    en->add_option("--since", energy.since, "from this UTC time (2026-11-22 or 2026-11-22T06:00)");
+    en->add_option("--since", energy.since, "from this UTC time (2026-11-22, 2026-11-22T06:00:00Z, an offset such as +01:00)");
     en->add_option("--until", energy.until, "until this UTC time");
     en->add_option("--by", energy.by, "group by tenant, job, site, node or day (default tenant)");
     en->add_option("--format", energy.format, "table, csv or json (default table)");
