@@ -2,7 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/text.hpp"
-#include "plugins/split/lines.hpp"
+#include "core/line_items.hpp"
 
 namespace hearth {
 
