@@ -1,11 +1,11 @@
 #include "accountant.hpp"
 
 #include <algorithm>
-#include <sstream>
 
 #include "attribution.hpp"
 #include "error.hpp"
 #include "proc_cpu.hpp"
+#include "proc_stat.hpp"
 
 namespace hearth {
 
@@ -14,24 +14,8 @@ bool operator==(const TaskKey& a, const TaskKey& b) {
 }
 
 std::optional<std::uint64_t> process_start_ticks(const FsRoot& fs, pid_t pid) {
-    if (pid <= 0) return std::nullopt;
-    ReadResult r = fs.read("/proc/" + std::to_string(pid) + "/stat");
-    if (!r.text) return std::nullopt;
-    // The command name (field 2) may hold spaces and parentheses: count the
-    // fields from the last ')'. Field 3 is the first after it.
-    auto close = r.text->rfind(')');
-    if (close == std::string::npos) return std::nullopt;
-    std::istringstream in(r.text->substr(close + 1));
-    std::string field;
-    for (int i = 3; i <= 22; ++i)
-        if (!(in >> field)) return std::nullopt;
-    if (field.empty() || field.find_first_not_of("0123456789") != std::string::npos)
-        return std::nullopt;
-    try {
-        return std::stoull(field);
-    } catch (const std::exception&) {
-        return std::nullopt;
-    }
+    auto st = read_pid_stat(fs, pid);
+    return st ? st->start_ticks : std::nullopt;
 }
 
 Accountant::Accountant(EnergySource& source, std::shared_ptr<const FsRoot> fs,

@@ -16,10 +16,10 @@
 
 #include "clock.hpp"
 #include "cycle_meter.hpp"
+#include "energy_source.hpp"
 #include "fsroot.hpp"
 #include "ledger.hpp"
 #include "proc_cpu.hpp"
-#include "plugins/energy/source.hpp"
 #include "units.hpp"
 
 namespace hearth {

@@ -5,17 +5,13 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "core/text.hpp"
+#include "core/utc_time.hpp"
 
 namespace hearth {
 namespace {
 
 constexpr const char* k_examples = "e.g. 30s, 5m, 1h30m";
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
 
 bool is_digit(char c) {
     return c >= '0' && c <= '9';
@@ -41,7 +37,7 @@ std::chrono::milliseconds parse_duration(std::string_view text) {
         return usage_error("bad duration '" + std::string(text) + "': " + problem +
                            "; write a positive number with a unit (ms, s, m, h, d), " + k_examples);
     };
-    const std::string_view t = trim(text);
+    const std::string_view t = trim_view(text, " \t");
     if (t.empty()) throw fail("it is empty");
     if (t.front() == '-') throw fail("it is negative");
 
@@ -87,6 +83,16 @@ std::chrono::milliseconds parse_duration(std::string_view text) {
     }
     if (total <= 0) throw fail("it must be greater than zero");
     return std::chrono::milliseconds(total);
+}
+
+std::int64_t parse_deadline_ms(std::string_view text, std::int64_t now_ms) {
+    const std::int64_t at = text.find('-') != std::string_view::npos
+                                ? parse_utc_ms(text)
+                                : now_ms + parse_duration(text).count();
+    if (at <= now_ms)
+        throw usage_error("--deadline " + std::string(text) +
+                          " is in the past; give a later time or a duration such as 6h");
+    return at;
 }
 
 }  // namespace hearth

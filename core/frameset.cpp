@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 
 namespace hearth {
 namespace {
@@ -14,15 +15,6 @@ namespace {
 // 2^62 leaves headroom so that first + k*step and prefix sums never overflow int64/uint64.
 constexpr std::int64_t k_max_frame = std::int64_t{1} << 62;
 constexpr const char* k_syntax_hint = "write parts as N, A-B or A-BxS (e.g. 1-10,15,20-40x2)";
-
-std::string_view trim(std::string_view s) {
-    const auto is_space = [](char c) {
-        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-    };
-    while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-    while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-    return s;
-}
 
 // Why a piece of text is not a frame number; nullopt when it is one.
 enum class NumberError { empty, not_digits, too_big };
@@ -199,7 +191,7 @@ void check_no_overlap(const std::vector<ParsedPart>& parts, std::string_view who
 }  // namespace
 
 FrameSet FrameSet::parse(std::string_view text) {
-    const std::string_view whole = trim(text);
+    const std::string_view whole = trim_view(text);
     if (whole.empty()) {
         throw usage_error("bad frame set '" + std::string(text) +
                           "': it is empty; give frames such as 1-240 or 1-10,15,20-40x2");
@@ -211,7 +203,7 @@ FrameSet FrameSet::parse(std::string_view text) {
         const auto comma = whole.find(',', start);
         const std::string_view raw =
             whole.substr(start, comma == std::string_view::npos ? whole.npos : comma - start);
-        const std::string_view part = trim(raw);
+        const std::string_view part = trim_view(raw);
         if (part.empty()) {
             throw usage_error("bad frame set '" + std::string(whole) + "': part " +
                               std::to_string(number) +
@@ -266,7 +258,7 @@ std::string FrameSet::to_string() const {
 }
 
 FrameSet parse_seed_range(std::string_view text) {
-    const std::string_view t = trim(text);
+    const std::string_view t = trim_view(text);
     const auto fail = [&](const std::string& problem) {
         return usage_error("bad --seeds '" + std::string(text) + "': " + problem +
                            "; write --seeds A-B with 0 <= A <= B, e.g. --seeds 1-1000");

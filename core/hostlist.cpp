@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 
 namespace hearth {
 namespace {
@@ -16,11 +17,8 @@ bool is_space(char c) {
     return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
 }
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-    while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-    return s;
-}
+// Not '\n': a line break inside an expression is an error, not padding.
+constexpr std::string_view k_pad = " \t\r\v\f";
 
 std::vector<std::string_view> split_words(std::string_view s) {
     std::vector<std::string_view> words;
@@ -149,7 +147,7 @@ std::vector<HostEntry> parse_hostfile(std::string_view text, std::string_view fi
         };
         const auto hash = line.find('#');
         if (hash != std::string_view::npos) line = line.substr(0, hash);
-        const auto words = split_words(trim(line));
+        const auto words = split_words(trim_view(line, k_pad));
         if (words.empty()) continue;
 
         HostEntry entry;
@@ -214,7 +212,7 @@ std::vector<std::string> expand_slurm_hostlist(std::string_view text) {
     std::size_t start = 0;
     for (std::size_t i = 0; i <= text.size(); ++i) {
         if (i == text.size() || (text[i] == ',' && depth == 0)) {
-            exprs.push_back(trim(text.substr(start, i - start)));
+            exprs.push_back(trim_view(text.substr(start, i - start), k_pad));
             start = i + 1;
             continue;
         }
@@ -231,8 +229,8 @@ std::vector<std::string> expand_slurm_hostlist(std::string_view text) {
     std::vector<std::string> hosts;
     for (std::string_view expr : exprs) {
         if (expr.empty()) {
-            throw fail(text.empty() || trim(text).empty() ? "it is empty"
-                                                          : "it has an empty entry");
+            throw fail(text.empty() || trim_view(text, k_pad).empty() ? "it is empty"
+                                                                      : "it has an empty entry");
         }
         const std::size_t before = hosts.size();
         expand_one(expr, text, "", hosts);

@@ -40,7 +40,4 @@ struct NodeCpu {
 };
 std::optional<NodeCpu> node_cpu_seconds(const FsRoot& fs, ProcFiles* files = nullptr);
 
-// Parses utime+stime+cutime+cstime (in clock ticks) from a /proc/PID/stat line.
-std::optional<unsigned long long> parse_stat_ticks(const std::string& stat_line);
-
 }  // namespace hearth

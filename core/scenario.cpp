@@ -12,27 +12,9 @@
 #include "core/error.hpp"
 #include "core/jobs_api.hpp"
 #include "core/toml.hpp"
+#include "core/utc_time.hpp"
 
 namespace hearth {
-
-std::int64_t parse_utc_time(const std::string& text) {
-    std::tm tm{};
-    int y, mo, d, h = 0, mi = 0, s = 0;
-    char tail = 0;
-    int n = std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &s, &tail);
-    const bool date_only = n == 3 && text.size() == 10;
-    if (!(date_only || (n == 7 && tail == 'Z' && text.size() == 20)) || mo < 1 || mo > 12 ||
-        d < 1 || d > 31 || h > 23 || mi > 59 || s > 59)
-        throw usage_error("'" + text +
-                          "' is not a UTC time; write 2027-01-04 or 2027-01-04T06:00:00Z");
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = s;
-    return static_cast<std::int64_t>(timegm(&tm));
-}
 
 namespace {
 
@@ -87,7 +69,7 @@ Scenario parse_scenario(const std::string& text, const std::string& origin,
     std::filesystem::path gp(*grid);
     if (gp.is_relative()) gp = std::filesystem::path(base_dir) / gp;
     sc.grid = load_grid(gp.string());
-    sc.start_unix = parse_utc_time(t["start"].value_or(std::string("2027-01-04")));
+    sc.start_unix = parse_utc_seconds(t["start"].value_or(std::string("2027-01-04")));
     if (!t["duration"]) throw usage_error(origin + ": 'duration' is required; add duration = \"7d\"");
     sc.duration_s = seconds_of(*t["duration"].node(), origin + ": duration");
     if (t["step"]) sc.step_s = seconds_of(*t["step"].node(), origin + ": step");

@@ -44,7 +44,5 @@ Scenario parse_scenario(const std::string& toml_text, const std::string& origin,
                         const std::string& base_dir);
 Scenario load_scenario(const std::string& path);
 
-// "2027-01-04T00:00:00Z" or "2027-01-04" (UTC) -> Unix seconds; usage_error otherwise.
-std::int64_t parse_utc_time(const std::string& text);
 
 }  // namespace hearth

@@ -2,7 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/frameset.hpp"
-#include "plugins/split/lines.hpp"
+#include "core/line_items.hpp"
 
 namespace hearth {
 

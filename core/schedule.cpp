@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 
 namespace hearth {
 
@@ -33,13 +34,6 @@ const char* const k_temp_form = "write degrees C like 60, 60.5 or 60C";
 
 std::string quoted(std::string_view s) {
     return "'" + std::string(s) + "'";
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
 }
 
 bool is_letter(char c) {
@@ -72,13 +66,6 @@ std::vector<std::string> tokenize(std::string_view rule) {
         }
     }
     return out;
-}
-
-std::string trim(std::string_view s) {
-    std::size_t b = 0, e = s.size();
-    while (b < e && is_space(s[b])) ++b;
-    while (e > b && is_space(s[e - 1])) --e;
-    return std::string(s.substr(b, e - b));
 }
 
 // The day of the week (0 = Monday) a word names, or -1.
@@ -269,13 +256,13 @@ std::optional<int> parse_clock_time(std::string_view text) {
 }
 
 Schedule parse_schedule(const std::string& spec) {
-    if (trim(spec).empty()) fail("empty; write e.g. 'weekdays 06:00-22:00 at 60; otherwise 55'");
+    if (trimmed(spec).empty()) fail("empty; write e.g. 'weekdays 06:00-22:00 at 60; otherwise 55'");
     Schedule s;
     bool have_otherwise = false;
     std::size_t begin = 0;
     for (;;) {
         const std::size_t semi = spec.find(';', begin);
-        const std::string rule = trim(std::string_view(spec).substr(
+        const std::string rule = trimmed(std::string_view(spec).substr(
             begin, semi == std::string::npos ? std::string::npos : semi - begin));
         if (rule.empty())
             fail("empty rule (two ';' in a row, or a ';' at either end); remove the extra ';'");

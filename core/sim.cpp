@@ -70,7 +70,7 @@ struct JobSim {
 
 }  // namespace
 
-SimResult simulate(const Scenario& sc, SimPolicy policy) {
+SimResult simulate(const Scenario& sc, SimPolicy policy, const SimTrace& trace) {
     const Grid& g = sc.grid;
     const bool aware = policy == SimPolicy::heat_aware;
     std::vector<SiteSim> sites(g.sites.size());
@@ -149,6 +149,24 @@ SimResult simulate(const Scenario& sc, SimPolicy policy) {
     std::uint32_t rotate = 0;
     std::vector<std::uint32_t> active;  // arrived jobs with tasks queued or running
     std::vector<double> left(jobs.size(), 0.0);  // per job: work left in its running tasks
+    auto target_at = [&](const SiteSim& s, int mow) {
+        return s.scheduled ? s.schedule.target_at(mow).value : s.def->target.value;
+    };
+
+    // Tracing (--plot): each traced site's energy since its last sample.
+    const bool tracing = !trace.sites.empty();
+    const std::uint32_t trace_every = std::max<std::uint32_t>(1, trace.every_steps);
+    std::vector<double> trace_j(trace.sites.size(), 0.0), trace_override_j(trace.sites.size(), 0.0);
+    double trace_s = 0;
+    std::uint32_t trace_steps = 0;
+    for (std::size_t k = 0; k < trace.sites.size(); ++k) {
+        const std::size_t si = trace.sites[k];
+        if (si >= sites.size()) throw Error("hearth sim: traced site " + std::to_string(si) + " is not in the grid; this is a bug");
+        SimSample first;
+        first.temp_c = sites[si].t;
+        first.target_c = target_at(sites[si], minute_of_week(sc.start_unix));
+        r.series.push_back(SiteSeries{si, {first}});
+    }
 
     // The policy's view of this step: its job indices are positions in
     // `active`. Refilled in place each step, not reallocated.
@@ -209,7 +227,7 @@ SimResult simulate(const Scenario& sc, SimPolicy policy) {
 
         // 1. Each site's controller sets its nodes' budgets.
         for (auto& s : sites) {
-            const double target = s.scheduled ? s.schedule.target_at(mow).value : s.def->target.value;
+            const double target = target_at(s, mow);
             if (target != s.target) {
                 s.settled = false;
                 if (target < s.target) s.cooling = true;
@@ -361,6 +379,29 @@ SimResult simulate(const Scenario& sc, SimPolicy policy) {
             if (!s.cooling && (s.settled || t1 > s.target)) s.overshoot = std::max(s.overshoot, t1 - s.target);
         }
         t += dt;
+        // Outside the sites' loop: without a trace, the loop is as it was.
+        if (tracing) {
+            for (std::size_t k = 0; k < trace.sites.size(); ++k) {
+                trace_j[k] += site_power[trace.sites[k]] * dt;
+                trace_override_j[k] += site_override[trace.sites[k]] * dt;
+            }
+            trace_s += dt;
+            if (++trace_steps % trace_every == 0 || t >= sc.duration_s - 1e-9) {
+                for (std::size_t k = 0; k < trace.sites.size(); ++k) {
+                    const auto& s = sites[trace.sites[k]];
+                    SimSample p;
+                    p.t_s = t;
+                    p.temp_c = s.t;
+                    p.target_c = s.target;
+                    p.power_w = trace_j[k] / trace_s;
+                    p.override_w = trace_override_j[k] / trace_s;
+                    p.starved_h = s.starved_s / 3600;
+                    r.series[k].samples.push_back(p);
+                    trace_j[k] = trace_override_j[k] = 0;
+                }
+                trace_s = 0;
+            }
+        }
     }
 
     r.simulated_s = t;

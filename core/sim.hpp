@@ -4,6 +4,7 @@
 // run against simulated sites (core/thermal), nodes, tenants and job
 // arrivals in virtual time: no sleeping, no processes. Facility managers try a schedule here before
 // applying it; the benchmark measures heat-aware against unaware dispatch.
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -39,6 +40,30 @@ struct JobResult {
     bool feasible = true;   // the whole grid, all slots from arrival, could meet it
 };
 
+// A traced site's state, sampled for `hearth sim --plot`: temperatures at
+// the sample's instant, powers as means over the interval that ends there
+// (so that they integrate to the result's kWh), starved hours cumulative.
+struct SimSample {
+    double t_s = 0;        // from the scenario start
+    double temp_c = 0;
+    double target_c = 0;
+    double power_w = 0;     // the site's nodes, mean over the interval
+    double override_w = 0;  // of which slots opened past the heat budget for deadlines
+    double starved_h = 0;   // since the start
+};
+
+struct SiteSeries {
+    std::size_t site = 0;  // into the grid's sites
+    std::vector<SimSample> samples;  // the first at t = 0 (its powers 0: no interval yet)
+};
+
+// Which sites simulate() samples, every how many steps. Empty by default:
+// tracing costs nothing unless asked for (bench-sim runs without it).
+struct SimTrace {
+    std::vector<std::size_t> sites;  // into the grid's sites
+    std::uint32_t every_steps = 1;
+};
+
 struct SimResult {
     std::string scenario;
     SimPolicy policy = SimPolicy::heat_aware;
@@ -61,9 +86,10 @@ struct SimResult {
     double override_kwh = 0;        // energy of slots opened past the heat budget for deadlines
     double override_wasted_kwh = 0; // ... of which delivered where heat was not wanted
     double gas_co2_kg = 0;          // CO2 of the gas the useful heat displaced
+    std::vector<SiteSeries> series;  // one per SimTrace site, in its order
 };
 
-SimResult simulate(const Scenario& sc, SimPolicy policy);
+SimResult simulate(const Scenario& sc, SimPolicy policy, const SimTrace& trace = {});
 
 // Human table and JSON (stable key order) of a result.
 std::string format_sim_table(const SimResult& r);

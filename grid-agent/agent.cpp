@@ -19,6 +19,9 @@
 #include "core/api_request.hpp"
 #include "core/error.hpp"
 #include "core/json_server.hpp"
+#include "core/proc_stat.hpp"
+#include "plugins/heat/source.hpp"
+#include "plugins/throttle/select.hpp"
 
 namespace hearth {
 namespace {
@@ -93,20 +96,15 @@ Agent::Agent(AgentConfig cfg, std::shared_ptr<const FsRoot> fs, std::shared_ptr<
         m_cfg.site = site->name;
         unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
         std::vector<std::string> notes;
-        auto acts = make_actuators(m_cfg.throttle, m_cfg.fsroot, *gn, cpus, m_clock, notes);
+        auto acts = make_actuators(m_cfg.throttle, {m_cfg.fsroot, *gn, cpus, m_clock}, notes);
         m_heat = std::make_unique<HeatControl>(*site, *gn, make_heat_source(*site, m_clock),
                                                std::move(acts), notes, m_clock);
     }
     std::filesystem::path lp(m_cfg.ledger);
     if (lp.has_parent_path()) std::filesystem::create_directories(lp.parent_path());
     m_ledger = std::make_unique<Ledger>(m_cfg.ledger);
-    unsigned cores = 0;
-    if (auto st = m_fs->read("/proc/stat"); st.text) {
-        std::istringstream in(*st.text);
-        std::string line;
-        while (std::getline(in, line))
-            if (line.rfind("cpu", 0) == 0 && line.size() > 3 && std::isdigit(static_cast<unsigned char>(line[3]))) ++cores;
-    }
+    const auto stat = read_proc_stat(*m_fs);
+    const unsigned cores = stat ? stat->cores : 0;
     AccountantConfig ac;
     ac.node = m_cfg.node;
     ac.site = m_cfg.site;

@@ -5,27 +5,20 @@
 #include <ctime>
 
 #include "core/error.hpp"
+#include "core/slot_fraction.hpp"
+#include "core/utc_time.hpp"
 
 namespace hearth {
-namespace {
-
-std::string utc_day(std::int64_t unix_s) {
-    std::time_t t = static_cast<std::time_t>(unix_s);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[16];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-    return buf;
-}
-
-}  // namespace
 
 HeatControl::HeatControl(Site site, GridNode node, std::unique_ptr<HeatSource> source,
                          std::vector<std::unique_ptr<Actuator>> actuators,
                          std::vector<std::string> notes, std::shared_ptr<const Clock> clock)
-    : m_site(std::move(site)), m_node(std::move(node)), m_source(std::move(source)),
-      m_actuators(std::move(actuators)), m_notes(std::move(notes)), m_clock(std::move(clock)) {
-    m_continuous = !m_actuators.empty();
+    : m_site(std::move(site)),
+      m_node(std::move(node)),
+      m_source(std::move(source)),
+      m_actuators(std::move(actuators)),
+      m_notes(std::move(notes)),
+      m_clock(std::move(clock)) {
     if (!m_site.schedule.empty()) {
         m_schedule = parse_schedule(m_site.schedule);
         m_schedule_text = format_schedule(*m_schedule);
@@ -45,7 +38,7 @@ HeatControl::~HeatControl() {
 }
 
 void HeatControl::roll_periods(std::int64_t unix_s) {
-    const std::string day = utc_day(unix_s);
+    const std::string day = format_utc_date(unix_s);
     const std::string month = day.substr(0, 7);
     if (day != m_day) {
         m_day = day;
@@ -134,13 +127,7 @@ HeatBudget HeatControl::budget() const {
     b.slots_total = m_node.slots;
     b.mode = m_decision.mode;
     b.fraction = m_decision.mode == HeatMode::stop ? 0.0 : m_decision.fraction;
-    if (m_decision.mode == HeatMode::stop)
-        b.slots = 0;
-    else if (m_continuous)
-        b.slots = static_cast<std::uint32_t>(
-            std::min<double>(m_node.slots, std::ceil(b.fraction * m_node.slots - 1e-9)));
-    else
-        b.slots = slots_for_fraction(b.fraction, m_node.slots);
+    b.slots = m_decision.mode == HeatMode::stop ? 0 : slots_for_fraction(b.fraction, m_node.slots);
     const double bottom = m_target - m_site.band;
     b.waste = m_reading.measured ? m_reading.measured->value - bottom : m_site.band * 2;
     return b;
@@ -270,45 +257,6 @@ void HeatControl::restore(const std::string& text) {
         }
     }
     m_target = target_now(m_clock->unix_ms() / 1000);
-}
-
-std::vector<std::unique_ptr<Actuator>> make_actuators(const std::string& setting,
-                                                      const std::string& fsroot, const GridNode& node,
-                                                      unsigned cpus, std::shared_ptr<const Clock> clock,
-                                                      std::vector<std::string>& notes) {
-    std::vector<std::unique_ptr<Actuator>> out;
-    if (setting == "slots") return out;
-    auto try_make = [&](const std::string& name) -> std::unique_ptr<Actuator> {
-        std::unique_ptr<Actuator> a;
-        try {
-            if (name == "powercap") a = make_powercap_actuator(fsroot, node.idle, node.max);
-            if (name == "cgroup") a = make_cgroup_actuator(fsroot, cpus, "hearth-" + node.name);
-            if (name == "sigstop") a = make_sigstop_actuator(clock);
-        } catch (const Error& e) {
-            notes.push_back(name + ": " + e.what());
-            return nullptr;
-        }
-        if (!a) return nullptr;
-        if (auto why = a->unavailable()) {
-            notes.push_back(name + ": " + *why);
-            return nullptr;
-        }
-        return a;
-    };
-    if (setting == "auto") {
-        for (const char* n : {"powercap", "cgroup", "sigstop"})
-            if (auto a = try_make(n)) {
-                out.push_back(std::move(a));
-                break;
-            }
-        return out;
-    }
-    if (setting != "cgroup" && setting != "sigstop" && setting != "powercap")
-        throw usage_error("unknown throttle '" + setting + "'; use auto, slots, cgroup, sigstop or powercap");
-    auto a = try_make(setting);
-    if (!a) throw usage_error("throttle '" + setting + "' cannot run here: " + notes.back());
-    out.push_back(std::move(a));
-    return out;
 }
 
 }  // namespace hearth

@@ -12,12 +12,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/actuator.hpp"
 #include "core/clock.hpp"
 #include "core/grid.hpp"
 #include "core/heat_control.hpp"
+#include "core/heat_source.hpp"
 #include "core/schedule.hpp"
-#include "plugins/heat/source.hpp"
-#include "plugins/throttle/actuator.hpp"
 
 namespace hearth {
 
@@ -74,7 +74,6 @@ private:
     std::vector<std::unique_ptr<Actuator>> m_actuators;
     std::vector<std::string> m_notes;  // actuators not used, and why
     std::shared_ptr<const Clock> m_clock;
-    bool m_continuous = false;
 
     ControllerState m_state;
     ControlDecision m_decision{HeatMode::open, 1.0};
@@ -88,14 +87,5 @@ private:
     std::string m_day, m_month;  // "2026-11-22", "2026-11"
     double m_day_j = 0, m_day_useful_j = 0, m_month_j = 0, m_month_useful_j = 0;
 };
-
-// Builds the actuators a `throttle` setting names: "slots" (none beyond the
-// slot count), "cgroup", "sigstop", "powercap", or "auto" (powercap when
-// writable, then cgroup, else sigstop). notes receives why the others were
-// not used. usage_error for an unknown name or a named one that cannot run.
-std::vector<std::unique_ptr<Actuator>> make_actuators(const std::string& setting,
-                                                      const std::string& fsroot, const GridNode& node,
-                                                      unsigned cpus, std::shared_ptr<const Clock> clock,
-                                                      std::vector<std::string>& notes);
 
 }  // namespace hearth

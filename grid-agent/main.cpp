@@ -3,14 +3,17 @@
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <iostream>
 #include <thread>
 
 #include "agent.hpp"
-#include "core/grid.hpp"
 #include "config.hpp"
 #include "core/error.hpp"
+#include "core/grid.hpp"
 #include "plugins/energy/papi_api.hpp"
+#include "plugins/energy/select.hpp"
+#include "plugins/throttle/select.hpp"
 
 int main(int argc, char** argv) {
     using namespace hearth;
@@ -25,12 +28,13 @@ int main(int argc, char** argv) {
     app.add_option("--socket", cfg.socket, "Unix socket for task registration");
     app.add_option("--ledger", cfg.ledger, "SQLite ledger file");
     app.add_option("--rate", cfg.rate_hz, "samples per second (default 10)");
-    app.add_option("--energy", cfg.energy, "energy source: auto, powercap, papi or model");
+    app.add_option("--energy", cfg.energy, "energy source: " + joined_names(energy_source_names()));
     app.add_option("--fsroot", cfg.fsroot, "read /sys and /proc under this directory");
     app.add_option("--idle-watts", cfg.idle_watts, "the node's idle power (model and static share)");
     app.add_option("--max-watts", cfg.max_watts, "the node's maximum power (model)");
     app.add_option("--grid", cfg.grid, "grid file: take this node's site, slots and heat target from it");
-    app.add_option("--throttle", cfg.throttle, "how to hold power down: auto, slots, cgroup, sigstop or powercap");
+    app.add_option("--throttle", cfg.throttle,
+                   "how to hold power down: " + joined_names(throttle_names()));
     app.add_option("--control", cfg.control_s, "seconds between heat control steps (default 10)");
     app.add_option("--tokens", cfg.tokens, "tokens file: hashes and roles of the API's bearer tokens (mode 0640 or stricter)");
     app.add_flag("--no-auth", cfg.no_auth, "loopback only: serve the API without tokens (tests, demos)");
@@ -85,10 +89,13 @@ int main(int argc, char** argv) {
             if (!given("--history-step")) cfg.history_step_s = from_file.history_step_s;
         }
         finish_agent_config(cfg, !probe);
+        GridNode node;
+        node.name = cfg.node;
         if (!cfg.grid.empty()) {
             // The grid file's powers describe this node: the model source uses them.
             Grid grid = load_grid(cfg.grid);
             if (const GridNode* gn = grid.find_node(cfg.node)) {
+                node = *gn;
                 if (cfg.idle_watts == 0) cfg.idle_watts = gn->idle.value;
                 if (cfg.max_watts == 0) cfg.max_watts = gn->max.value;
             }
@@ -98,10 +105,15 @@ int main(int argc, char** argv) {
         ModelParams mp{Watts{cfg.idle_watts}, Watts{cfg.max_watts}};
         if (probe) {
             SourceChoice c = choose_energy_source("auto", fs, clock, make_real_papi(), mp);
-            for (const auto& p : c.table)
-                std::cout << (p.available ? "available    " : "unavailable  ") << p.source
+            const auto print = [](const ProbeResult& p, const std::string& kind) {
+                std::cout << (p.available ? "available    " : "unavailable  ") << kind << p.source
                           << ": " << p.detail << "\n";
+            };
+            for (const auto& p : c.table) print(p, "");
             std::cout << c.summary << "\n";
+            const unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
+            for (const auto& p : probe_actuators({cfg.fsroot, node, cpus, clock}))
+                print(p, "throttle/");
             return 0;
         }
         // Signals are taken by one thread with sigwait, so stop() runs as

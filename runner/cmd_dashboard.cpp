@@ -23,6 +23,7 @@
 #include "core/error.hpp"
 #include "core/grid.hpp"
 #include "core/json_server.hpp"
+#include "core/text.hpp"
 #include "grid_view.hpp"
 #include "heat_api.hpp"
 #include "heat_change.hpp"
@@ -38,11 +39,6 @@ struct Call {
     std::string node, agent, path;
 };
 
-std::string trim_slash(std::string url) {
-    while (!url.empty() && url.back() == '/') url.pop_back();
-    return url;
-}
-
 // The caller's Authorization header, to pass on; "" (send none) without one,
 // so that no token of this process's environment is ever sent in its place.
 std::string authorization_of(const httplib::Request& req) {
@@ -55,7 +51,8 @@ AgentAnswer fetch(const Call& c, const std::string& auth, long timeout_ms) {
     a.agent = c.agent;
     HttpReply r;
     try {
-        r = http_request(trim_slash(c.agent) + c.path, std::nullopt, timeout_ms, auth);
+        r = http_request(std::string(trim_end(c.agent, "/")) + c.path, std::nullopt, timeout_ms,
+                         auth);
     } catch (const std::exception& e) {  // an unusable HEARTH_CACERT, say
         a.failure = e.what();
         return a;

@@ -1,6 +1,5 @@
 // hearth energy: who used how much energy, from a ledger file or from the
 // agents' HTTP APIs.
-#include <ctime>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -15,26 +14,20 @@
 #include "core/grid.hpp"
 #include "core/hostlist.hpp"
 #include "core/ledger.hpp"
+#include "core/utc_time.hpp"
 #include "credentials.hpp"
 #include "http_client.hpp"
 
 namespace hearth {
 namespace {
 
-// "2026-11-22", "2026-11-22T06:00", "2026-11-22 06:00:30" (UTC), or a whole
-// number of milliseconds since the epoch.
+// The agents' APIs count time in milliseconds, so a bare number is one.
 std::int64_t parse_time(const std::string& text, const char* option) {
-    if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos)
-        return std::stoll(text);
-    std::tm tm{};
-    for (const char* fmt : {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M",
-                            "%Y-%m-%d %H:%M", "%Y-%m-%d"}) {
-        tm = std::tm{};
-        const char* end = strptime(text.c_str(), fmt, &tm);
-        if (end && *end == '\0') return static_cast<std::int64_t>(timegm(&tm)) * 1000;
+    try {
+        return parse_utc_ms(text, EpochNumbers::milliseconds);
+    } catch (const Error& e) {
+        throw usage_error(std::string("bad ") + option + ": " + e.what());
     }
-    throw usage_error(std::string("bad ") + option + " '" + text +
-                      "': give a UTC date or time such as 2026-11-22 or 2026-11-22T06:00");
 }
 
 std::vector<EnergyRow> query_agent(const std::string& base, const EnergyQuery& q) {

@@ -20,8 +20,8 @@
 #include "core/duration.hpp"
 #include "core/error.hpp"
 #include "core/grid.hpp"
-#include "core/scenario.hpp"
 #include "core/schedule.hpp"
+#include "core/utc_time.hpp"
 #include "heat_api.hpp"
 #include "heat_change.hpp"
 
@@ -43,15 +43,6 @@ std::string fixed(double v, int decimals) {
     std::ostringstream o;
     o << std::fixed << std::setprecision(decimals) << v;
     return o.str();
-}
-
-std::string utc_text(std::int64_t unix_s) {
-    std::time_t t = static_cast<std::time_t>(unix_s);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
 }
 
 std::int64_t now_unix() {
@@ -82,18 +73,14 @@ std::int64_t parse_until(const std::string& text, std::int64_t now_s) {
         t = now_s + (ms + 999) / 1000;
     } catch (const Error&) {
     }
-    if (!t) {
-        try {
-            t = parse_utc_time(text);
-        } catch (const Error&) {
-        }
-    }
+    if (!t)
+        if (auto ms = try_parse_utc_ms(text)) t = *ms / 1000;
     if (!t)
         throw usage_error("bad --until '" + text +
                           "': give a duration from now such as 2h or 1h30m, or a UTC time such "
                           "as 2026-11-22T18:00:00Z");
     if (*t <= now_s)
-        throw usage_error("--until " + text + " (" + utc_text(*t) +
+        throw usage_error("--until " + text + " (" + format_utc(*t) +
                           ") is in the past; give a later time");
     return *t;
 }
@@ -313,7 +300,7 @@ int heat_set(const HeatArgs& a) {
     if (a.until) {
         const std::int64_t until = parse_until(*a.until, now_unix());
         body["until_unix"] = until;
-        until_text = " until " + utc_text(until);
+        until_text = " until " + format_utc(until);
     }
     auto done = apply_to_site(grid, site, a.grid, "target", body);
     std::cout << "site " << site.name << ": target " << celsius_text(t) << until_text << " on "

@@ -189,16 +189,7 @@ JobSpec build_spec(const RunArgs& a) {
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
     s.urgent = a.urgent;
-    if (a.deadline) {
-        const std::string& d = *a.deadline;
-        if (d.find('-') != std::string::npos) {
-            s.deadline_ms = parse_utc_time(d) * 1000;
-            if (s.deadline_ms <= s.submitted_ms)
-                throw usage_error("--deadline " + d + " is in the past; give a later time or a duration such as 6h");
-        } else {
-            s.deadline_ms = s.submitted_ms + parse_duration(d).count();
-        }
-    }
+    if (a.deadline) s.deadline_ms = parse_deadline_ms(*a.deadline, s.submitted_ms);
     s.submit_cwd = fs::current_path().string();
     CommandTemplate tmpl = CommandTemplate::parse(s.command, s.chunk);
     bool remote = false;

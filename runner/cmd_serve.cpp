@@ -11,6 +11,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -19,6 +20,7 @@
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/grid.hpp"
+#include "core/json_server.hpp"
 #include "core/listen.hpp"
 #include "core/sched_policy.hpp"
 #include "core/scheduler.hpp"
@@ -84,6 +86,12 @@ int cmd_serve(const ServeArgs& a) {
     ServeApi api(sched, mu, std::move(tokens), a.state);
     auto server = make_server(a);
     api.install(*server);
+    // The dashboard's page at /, so that it and /v1/jobs share an origin (no
+    // CORS, the token never leaves it); the API alone when it is not installed.
+    const std::filesystem::path page = installed_dashboard_dir();
+    std::error_code no_page;
+    if (!page.empty() && std::filesystem::is_regular_file(page / "index.html", no_page))
+        server->set_mount_point("/", page.string());
 
     const int bound = port == 0 ? server->bind_to_any_port(host) : (server->bind_to_port(host, port) ? port : -1);
     if (bound < 0)

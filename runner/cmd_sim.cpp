@@ -1,6 +1,6 @@
 // `hearth sim`: a scenario through the real controllers and dispatch policy
 // in virtual time; `--policy both` runs heat-aware and unaware on the same
-// scenario and prints how they compare.
+// scenario and prints how they compare; `--plot` draws the runs.
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -8,6 +8,8 @@
 #include "commands.hpp"
 #include "core/error.hpp"
 #include "core/sim.hpp"
+#include "core/sim_plot.hpp"
+#include "runner/gnuplot_run.hpp"
 
 namespace hearth {
 
@@ -17,11 +19,24 @@ int cmd_sim(const SimArgs& args) {
         policies = {SimPolicy::heat_aware, SimPolicy::unaware};
     else
         policies = {parse_policy(args.policy)};
+    // Every --plot problem before the simulation runs: a typo costs nothing.
+    std::string gnuplot;
+    if (args.plot.empty() && (!args.plot_sites.empty() || !args.plot_data.empty()))
+        throw usage_error(std::string(args.plot_data.empty() ? "--plot-site" : "--plot-data") +
+                          " draws nothing without --plot FILE.svg or FILE.png; add one");
+    if (!args.plot.empty()) {
+        plot_format(args.plot);
+        check_plot_path(args.plot, "--plot");
+        if (!args.plot_data.empty()) check_plot_path(args.plot_data, "--plot-data");
+        gnuplot = find_gnuplot();
+    }
     const Scenario sc = load_scenario(args.scenario);
+    const SimTrace trace =
+        args.plot.empty() ? SimTrace{} : plot_trace(sc, plot_sites(sc.grid, args.plot_sites));
     std::vector<SimResult> results;
     for (auto p : policies) {
         const auto t0 = std::chrono::steady_clock::now();
-        results.push_back(simulate(sc, p));
+        results.push_back(simulate(sc, p, trace));
         const double wall =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         if (args.json) {
@@ -42,6 +57,13 @@ int cmd_sim(const SimArgs& args) {
         if (a.makespan_s > 0 && u.makespan_s > 0)
             std::printf(", makespan ratio %.3f", a.makespan_s / u.makespan_s);
         std::printf("\n");
+    }
+    if (!args.plot.empty()) {
+        std::fflush(stdout);
+        gnuplot_draw(gnuplot, sim_plot(sc, results, plot_format(args.plot)), args.plot, args.plot_data);
+        if (!args.json)
+            std::printf("plot: %s (%zu of %zu sites)\n", args.plot.c_str(), trace.sites.size(),
+                        sc.grid.sites.size());
     }
     return 0;
 }

@@ -60,6 +60,9 @@ struct SimArgs {
     std::string scenario;
     std::string policy = "heat-aware";
     bool json = false;
+    std::string plot;                     // "" or FILE.svg / FILE.png (runner/cmd_sim.cpp)
+    std::vector<std::string> plot_sites;  // --plot-site, repeatable
+    std::string plot_data;                // "" or where to keep the plot's data file
 };
 
 struct HeatArgs {

@@ -10,16 +10,10 @@
 
 #include "core/auth.hpp"
 #include "core/error.hpp"
+#include "core/text.hpp"
 
 namespace hearth {
 namespace {
-
-std::string trimmed(const std::string& s) {
-    const char* space = " \t\r\n";
-    auto b = s.find_first_not_of(space);
-    if (b == std::string::npos) return "";
-    return s.substr(b, s.find_last_not_of(space) - b + 1);
-}
 
 // The agents read "Bearer TOKEN" as one word of visible ASCII (core/auth.hpp
 // bearer_token); anything else would be refused there, or, with a line

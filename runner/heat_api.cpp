@@ -1,21 +1,18 @@
 #include "heat_api.hpp"
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 #include "credentials.hpp"
 #include "http_client.hpp"
 
 namespace hearth {
 namespace {
 
-std::string trim_slash(std::string url) {
-    while (!url.empty() && url.back() == '/') url.pop_back();
-    return url;
-}
-
 nlohmann::json call(const std::string& agent, const std::string& path,
                     const std::optional<std::string>& body, const std::string& doing,
                     const std::optional<std::string>& authorization) {
-    HttpReply r = http_request(trim_slash(agent) + path, body, k_heat_api_timeout_ms, authorization);
+    HttpReply r = http_request(std::string(trim_end(agent, "/")) + path, body,
+                               k_heat_api_timeout_ms, authorization);
     if (!r.answered())
         throw Error("cannot reach grid-agent at " + agent + " to " + doing + ": " + r.failure +
                         "; start the agent or fix the node's agent URL in the grid file",

@@ -1,7 +1,8 @@
 #include "job_items.hpp"
 
 #include "core/error.hpp"
-#include "plugins/split/lines.hpp"
+#include "core/text.hpp"
+#include "core/line_items.hpp"
 
 namespace hearth {
 
@@ -12,15 +13,11 @@ std::unique_ptr<ItemSource> make_item_source(const JobSpec& spec, const std::str
         case SplitKind::seeds:
             return std::make_unique<NumberItems>(parse_seed_range(spec.split_text));
         case SplitKind::count: {
-            std::uint64_t n = 0;
-            try {
-                std::size_t used = 0;
-                n = std::stoull(spec.split_text, &used);
-                if (used != spec.split_text.size()) throw std::invalid_argument("junk");
-            } catch (const std::exception&) {
+            const auto count = parse_u64(spec.split_text);
+            if (!count)
                 throw usage_error("bad --count '" + spec.split_text +
                                   "': give a whole number of items, e.g. --count 1000");
-            }
+            const std::uint64_t n = *count;
             if (n == 0 || n > (std::uint64_t{1} << 62))
                 throw usage_error("bad --count '" + spec.split_text +
                                   "': it must be between 1 and 2^62");

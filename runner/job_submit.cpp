@@ -78,13 +78,7 @@ JobSubmit build_submit(const RunArgs& a, const ServerClient& server) {
     s.collect = a.collect;
     s.urgent = a.urgent;
     s.priority = a.priority;
-    if (a.deadline) {
-        const std::string& d = *a.deadline;
-        const std::int64_t now = now_ms();
-        s.deadline_ms = d.find('-') != std::string::npos ? parse_utc_time(d) * 1000 : now + parse_duration(d).count();
-        if (s.deadline_ms <= now)
-            throw usage_error("--deadline " + d + " is in the past; give a later time or a duration such as 6h");
-    }
+    if (a.deadline) s.deadline_ms = parse_deadline_ms(*a.deadline, now_ms());
     // Every name is checked before the first byte is sent.
     std::set<std::string> names;
     std::vector<std::pair<std::string, std::string>> stage;  // path, name in the scratch directory

@@ -123,7 +123,7 @@ int main(int argc, char** argv) {
     en->add_option("--job", energy.job, "only this job");
     en->add_option("--site", energy.site, "only this site");
     en->add_option("--node", energy.node, "only this node");
-    en->add_option("--since", energy.since, "from this UTC time (2026-11-22 or 2026-11-22T06:00)");
+    en->add_option("--since", energy.since, "from this UTC time (2026-11-22, 2026-11-22T06:00:00Z, an offset such as +01:00)");
     en->add_option("--until", energy.until, "until this UTC time");
     en->add_option("--by", energy.by, "group by tenant, job, site, node or day (default tenant)");
     en->add_option("--format", energy.format, "table, csv or json (default table)");
@@ -139,6 +139,10 @@ int main(int argc, char** argv) {
     si->add_option("scenario", sim.scenario, "scenario file (hearth-scenario(5))")->required();
     si->add_option("--policy", sim.policy, "heat-aware, unaware, or both to compare (default heat-aware)");
     si->add_flag("--json", sim.json, "one JSON object per policy");
+    si->add_option("--plot", sim.plot, "also draw each site's temperature, power and starved hours to FILE.svg or FILE.png");
+    si->add_option("--plot-site", sim.plot_sites, "draw this site (repeatable, at most 12; default the grid's first 6)")
+        ->allow_extra_args(false);  // one site a --plot-site: the scenario after it stays the scenario
+    si->add_option("--plot-data", sim.plot_data, "also write the plot's data (tab-separated) to this file");
 
     hearth::HeatArgs heat;
     auto* he = app.add_subcommand("heat", "show and set the sites' heat targets through their agents");

@@ -93,6 +93,12 @@ void ServeApi::install(httplib::Server& s) {
     s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
         using H = httplib::Server::HandlerResponse;
         auto route = route_of(req);
+        // The dashboard's page (cmd_serve mounts its files at /) is open, as
+        // on the agents: it holds no data and asks /v1 with the user's token.
+        // A file that is not there is the library's 404, JSON as every other.
+        if (!route && (req.method == "GET" || req.method == "HEAD") && req.path.rfind("/v1/", 0) != 0 &&
+            req.path != "/v1")
+            return H::Unhandled;
         if (!route) {
             error_reply(res, 404, "no such route: " + req.method + " " + req.path.substr(0, 100) +
                                       "; see hearth-api(7)");

@@ -8,7 +8,7 @@ set -euo pipefail
 pkgs=(g++ make pkg-config openmpi-bin libopenmpi-dev hwloc libhwloc-dev libpapi-dev papi-tools
       libcurl4-openssl-dev libcli11-dev libboost-test-dev libsqlite3-dev sqlite3 nlohmann-json3-dev
       libcpp-httplib-dev libtomlplusplus-dev libspdlog-dev libquantlib0-dev povray povray-includes parallel mandoc iproute2 procps curl util-linux
-      chromium)
+      chromium gnuplot-nox)
 pkgs+=(python3 openssl)  # the tests' fake HTTP(S) servers and their certificates
 [ "${1:-}" = fuzz ] && pkgs+=(clang-14 libfuzzer-14-dev libclang-rt-14-dev libssl-dev)
 missing=()

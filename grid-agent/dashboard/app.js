@@ -3,7 +3,10 @@
 // with the bearer token pasted in the token box. No library and nothing
 // fetched from elsewhere: it must work on a plant-room network with no
 // internet. Every value from the server is put in with textContent, never
-// parsed as HTML.
+// parsed as HTML. Served by `hearth serve`, it shows that scheduler's jobs
+// instead (jobs.js).
+
+import { startJobs, stopJobs } from "./jobs.js";
 
 const TOKEN_KEY = "hearth.token";
 const REFRESH_MS = 10000;
@@ -113,14 +116,18 @@ function setFormMessage(error, done) {
 async function start() {
   clearInterval(timer);
   timer = null;
+  stopJobs();
   for (const id of ["overview", "site-detail", "tenant-view"]) $(id).hidden = true;
   me = null;
   grid = null;
+  // Open on every server: a scheduler says so, and has jobs, not sites.
+  const health = await api("v1/health");
+  const scheduler = health.status === 200 && health.json.scheduler === true;
   const r = await api("v1/whoami");
   if (r.status === 401) {
     $("whoami").textContent = "";
     showError(token() ? "The token was refused (" + errorText(r) + "); paste another."
-                      : "Paste your Hearth token above to see the grid.");
+                      : "Paste your Hearth token above to see the " + (scheduler ? "jobs." : "grid."));
     $("token-input").focus();
     return;
   }
@@ -131,7 +138,9 @@ async function start() {
   showError("");
   me = r.json;
   $("whoami").textContent = "signed in as " + (me.role || me.kind) + (me.auth === false ? " (server without tokens)" : "");
-  if (me.kind === "tenant") {
+  if (scheduler) {
+    await startJobs({ api, token, el, errorText, showError, me });
+  } else if (me.kind === "tenant") {
     $("tenant-name").textContent = me.tenant || me.role;
     $("tenant-view").hidden = false;
     await refreshTenant();

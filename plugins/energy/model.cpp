@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <optional>
-#include <sstream>
-#include <system_error>
 
 #include "core/error.hpp"
+#include "core/proc_stat.hpp"
+#include "core/text.hpp"
 
 namespace hearth {
 namespace {
@@ -17,45 +17,6 @@ constexpr double k_idle_base_w = 10;
 constexpr double k_idle_per_core_w = 2;
 constexpr double k_dynamic_per_core_w = 10;
 
-struct CpuTicks {
-    std::uint64_t busy = 0;
-    std::uint64_t total = 0;
-    unsigned cores = 0;
-};
-
-// The aggregate "cpu" line: guest time is already inside user, so it is not
-// added again.
-std::optional<CpuTicks> parse_proc_stat(const std::string& text) {
-    std::istringstream in(text);
-    std::string line;
-    std::optional<CpuTicks> out;
-    unsigned cores = 0;
-    while (std::getline(in, line)) {
-        if (line.rfind("cpu", 0) != 0) continue;
-        std::istringstream ls(line);
-        std::string label;
-        ls >> label;
-        if (label != "cpu") {
-            ++cores;
-            continue;
-        }
-        std::uint64_t v[8] = {};
-        for (auto& x : v)
-            if (!(ls >> x)) return std::nullopt;
-        CpuTicks t;
-        const std::uint64_t idle = v[3] + v[4];
-        t.busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
-        t.total = t.busy + idle;
-        out = t;
-    }
-    if (out) out->cores = cores;
-    return out;
-}
-
-std::string errno_text(int e) {
-    return std::error_code(e, std::generic_category()).message();
-}
-
 std::string watts(Watts w) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.4g W", w.value);
@@ -64,11 +25,11 @@ std::string watts(Watts w) {
 
 // The probe's reason when /proc/stat cannot be used, "" when it can.
 std::string proc_stat_problem(const FsRoot& fs, std::optional<CpuTicks>& ticks) {
-    ReadResult r = fs.read("/proc/stat");
-    if (!r.text) return "cannot read /proc/stat: " + errno_text(r.error) + "; is /proc mounted?";
-    ticks = parse_proc_stat(*r.text);
-    if (!ticks) return "/proc/stat has no aggregate \"cpu\" line; is /proc mounted?";
-    return "";
+    int err = 0;
+    ticks = read_proc_stat(fs, &err);
+    if (ticks) return "";
+    if (err) return "cannot read /proc/stat: " + errno_text(err) + "; is /proc mounted?";
+    return "/proc/stat has no aggregate \"cpu\" line; is /proc mounted?";
 }
 
 }  // namespace
@@ -112,14 +73,14 @@ EnergyReading ModelSource::read() {
     EnergyReading out;
     out.estimated = true;
     const auto now = m_clock->now();
-    ReadResult r = m_fs->read("/proc/stat");
-    std::optional<CpuTicks> t = r.text ? parse_proc_stat(*r.text) : std::nullopt;
+    int err = 0;
+    std::optional<CpuTicks> t = read_proc_stat(*m_fs, &err);
     if (!t) {
         // State untouched: the next good read spans this interval at its
         // average utilisation.
         out.warnings.push_back(
             "model: /proc/stat " +
-            (r.text ? std::string("has no \"cpu\" line") : "read failed: " + errno_text(r.error)) +
+            (err ? "read failed: " + errno_text(err) : std::string("has no \"cpu\" line")) +
             "; skipped this interval");
         out.total = Microjoules{static_cast<std::uint64_t>(m_total_uj)};
         return out;

@@ -5,8 +5,8 @@
 #include <memory>
 
 #include "core/clock.hpp"
+#include "core/energy_source.hpp"
 #include "core/fsroot.hpp"
-#include "source.hpp"
 
 namespace hearth {
 

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 
 namespace hearth {
 namespace {
@@ -25,11 +26,6 @@ constexpr EnergyEvent k_events[] = {
 const char* k_fix =
     "PAPI energy needs a PAPI built with the rapl or powercap component, on hardware with RAPL "
     "readable by this user";
-
-std::string trimmed(std::string s) {
-    while (!s.empty() && (s.back() == '.' || s.back() == ' ' || s.back() == '\n')) s.pop_back();
-    return s;
-}
 
 struct Found {
     ProbeResult probe;
@@ -53,7 +49,7 @@ Found find_energy_event(PapiApi& api) {
         if (c == components.end()) continue;
         any_component = true;
         if (c->disabled) {
-            std::string why = trimmed(c->reason);
+            std::string why(trim_end(c->reason, ". \n"));
             reasons.push_back(std::string(e.component) + " component disabled" +
                               (why.empty() ? "" : ": " + why));
             continue;

@@ -6,8 +6,8 @@
 #include <memory>
 
 #include "core/clock.hpp"
+#include "core/energy_source.hpp"
 #include "papi_api.hpp"
-#include "source.hpp"
 
 namespace hearth {
 

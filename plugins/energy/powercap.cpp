@@ -2,13 +2,12 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <cstdio>
 #include <optional>
-#include <system_error>
 
 #include "core/energy_counter.hpp"
 #include "core/error.hpp"
+#include "core/text.hpp"
 
 namespace hearth {
 namespace {
@@ -45,25 +44,6 @@ Watts default_max_power(Domain d) {
 // that figure alone, real full-load intervals would be rejected as glitches.
 Watts check_power(const PowercapZone& z) {
     return Watts{std::max(z.max_power.value, default_max_power(domain_of(z.name)).value)};
-}
-
-std::string errno_text(int e) {
-    return std::error_code(e, std::generic_category()).message();
-}
-
-std::string trimmed(const std::string& s) {
-    auto b = s.find_first_not_of(" \t\r\n");
-    if (b == std::string::npos) return "";
-    auto e = s.find_last_not_of(" \t\r\n");
-    return s.substr(b, e - b + 1);
-}
-
-std::optional<std::uint64_t> parse_u64(const std::string& text) {
-    std::string t = trimmed(text);
-    std::uint64_t v = 0;
-    auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-    if (t.empty() || ec != std::errc{} || p != t.data() + t.size()) return std::nullopt;
-    return v;
 }
 
 std::optional<std::uint64_t> read_u64(const FsRoot& fs, const std::string& abs) {

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "core/energy_source.hpp"
 #include "core/fsroot.hpp"
-#include "source.hpp"
 
 namespace hearth {
 

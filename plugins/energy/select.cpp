@@ -1,7 +1,5 @@
 #include "select.hpp"
 
-#include <algorithm>
-#include <array>
 #include <cstdio>
 
 #include "core/error.hpp"
@@ -10,8 +8,6 @@
 
 namespace hearth {
 namespace {
-
-constexpr std::array<const char*, 3> k_order = {"powercap", "papi", "model"};
 
 std::string watts(Watts w) {
     char buf[32];
@@ -23,28 +19,61 @@ std::string model_detail(const ModelParams& p) {
     return "estimated from CPU utilisation: idle " + watts(p.idle) + ", max " + watts(p.max);
 }
 
+// What the summary says of the chosen source: the zones it reads, or what
+// its probe found.
+std::string chosen_detail(const EnergySource& source, const ProbeResult& probe) {
+    const auto* pc = dynamic_cast<const PowercapSource*>(&source);
+    if (!pc) return probe.detail;
+    std::string zones;
+    for (const auto& z : pc->zones()) zones += (zones.empty() ? "" : ", ") + z.name;
+    return zones;
+}
+
 }  // namespace
+
+const EnergyRegistry& energy_sources() {
+    static const EnergyRegistry registry(
+        "energy source",
+        {{"powercap", 3, [](const EnergyContext& c) { return probe_powercap(*c.fs); },
+          [](const EnergyContext& c) { return std::make_unique<PowercapSource>(c.fs, c.clock); }},
+         {"papi", 2,
+          [](const EnergyContext& c) {
+              return c.papi ? probe_papi(*c.papi)
+                            : ProbeResult{"papi", false, "Hearth was built without PAPI"};
+          },
+          [](const EnergyContext& c) {
+              return std::make_unique<PapiSource>(std::move(c.papi), c.clock);
+          }},
+         {"model", 1,
+          [](const EnergyContext& c) {
+              // The figures the estimate will use (the configured ones, not
+              // the defaults probe_model knows about).
+              ProbeResult p = probe_model(*c.fs);
+              if (p.available)
+                  p.detail = model_detail(ModelSource(c.fs, c.clock, c.model).params());
+              return p;
+          },
+          [](const EnergyContext& c) {
+              return std::make_unique<ModelSource>(c.fs, c.clock, c.model);
+          }}});
+    return registry;
+}
+
+std::vector<std::string> energy_source_names() {
+    return energy_sources().names({"auto"});
+}
 
 SourceChoice choose_energy_source(const std::string& wanted, std::shared_ptr<const FsRoot> fs,
                                   std::shared_ptr<const Clock> clock, std::unique_ptr<PapiApi> papi,
                                   ModelParams model) {
-    if (wanted != "auto" && std::find(k_order.begin(), k_order.end(), wanted) == k_order.end())
-        throw usage_error("unknown energy source '" + wanted +
-                          "': valid names are auto, powercap, papi, model");
+    const EnergyRegistry& sources = energy_sources();
+    if (wanted != "auto" && !sources.find(wanted))
+        throw usage_error("unknown energy source '" + wanted + "': valid names are " +
+                          joined_names(energy_source_names(), ", "));
 
+    const EnergyContext ctx{std::move(fs), std::move(clock), papi, model};
     SourceChoice c;
-    c.table.push_back(probe_powercap(*fs));
-    c.table.push_back(papi ? probe_papi(*papi)
-                           : ProbeResult{"papi", false, "Hearth was built without PAPI"});
-    c.table.push_back(probe_model(*fs));
-
-    // Built now so the table says which figures the estimate will use (the
-    // configured ones, not the defaults probe_model knows about).
-    std::unique_ptr<ModelSource> model_source;
-    if (c.table[2].available) {
-        model_source = std::make_unique<ModelSource>(fs, clock, model);
-        c.table[2].detail = model_detail(model_source->params());
-    }
+    for (const auto& p : sources.plugins()) c.table.push_back(p.probe(ctx));
 
     std::size_t pick = c.table.size();
     for (std::size_t i = 0; i < c.table.size(); ++i) {
@@ -67,21 +96,9 @@ SourceChoice choose_energy_source(const std::string& wanted, std::shared_ptr<con
                                           : "; use --energy auto" + others));
     }
 
-    std::string chosen_detail;
-    if (pick == 0) {
-        auto pc = std::make_unique<PowercapSource>(fs, clock);
-        for (const auto& z : pc->zones())
-            chosen_detail += (chosen_detail.empty() ? "" : ", ") + z.name;
-        c.source = std::move(pc);
-    } else if (pick == 1) {
-        chosen_detail = c.table[1].detail;
-        c.source = std::make_unique<PapiSource>(std::move(papi), clock);
-    } else {
-        chosen_detail = c.table[2].detail;
-        c.source = std::move(model_source);
-    }
-
-    c.summary = "energy source: " + c.table[pick].source + " (" + chosen_detail + ")";
+    c.source = sources.plugins()[pick].make(ctx);
+    c.summary = "energy source: " + c.table[pick].source + " (" +
+                chosen_detail(*c.source, c.table[pick]) + ")";
     for (std::size_t i = 0; i < c.table.size(); ++i) {
         if (i == pick) continue;
         const auto& p = c.table[i];

@@ -1,18 +1,33 @@
 #pragma once
-// `auto` energy source selection: probe every source, take the best available
-// (powercap, then papi, then model), and say in one line which and why not
-// the others.
+// `auto` energy source selection: probe every source in the registry, take
+// the best available (powercap, then papi, then model), and say in one line
+// which and why not the others.
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "core/clock.hpp"
+#include "core/energy_source.hpp"
 #include "core/fsroot.hpp"
+#include "core/plugin_registry.hpp"
 #include "model.hpp"
 #include "papi_api.hpp"
-#include "source.hpp"
 
 namespace hearth {
+
+// What the energy sources are probed and built with. papi: null when
+// Hearth runs without PAPI; the papi source takes it over when chosen.
+struct EnergyContext {
+    std::shared_ptr<const FsRoot> fs;
+    std::shared_ptr<const Clock> clock;
+    std::unique_ptr<PapiApi>& papi;
+    ModelParams model;
+};
+using EnergyRegistry = PluginRegistry<EnergySource, EnergyContext>;
+const EnergyRegistry& energy_sources();
+
+// "auto" and the sources' names, for --help and errors.
+std::vector<std::string> energy_source_names();
 
 struct SourceChoice {
     std::unique_ptr<EnergySource> source;
@@ -20,8 +35,8 @@ struct SourceChoice {
     std::string summary;             // "energy source: powercap (2 zones); papi: ...; model: ..."
 };
 
-// wanted: "auto", "powercap", "papi" or "model". A named source that is not
-// available is an Error naming why, not a silent fallback.
+// wanted: "auto" or a source's name. A named source that is not available
+// is an Error naming why, not a silent fallback.
 SourceChoice choose_energy_source(const std::string& wanted, std::shared_ptr<const FsRoot> fs,
                                   std::shared_ptr<const Clock> clock,
                                   std::unique_ptr<PapiApi> papi, ModelParams model);

@@ -1,48 +1,15 @@
 #pragma once
-// The throttle plugin contract ("throttle/slots", "throttle/cgroup",
-// "throttle/sigstop", "throttle/powercap"): the agent's controller turns a
-// site's heat deficit into a power budget, expressed to actuators as a
-// fraction of the node's dynamic power range (0 = idle only, 1 = no limit).
-// Each actuator says in one line why it cannot run on this node (PAPI's
-// disabled_reason habit), and the agent uses the ones that can.
-#include <sys/types.h>
-
+// The throttle actuators (the contract is core/actuator.hpp) and the order
+// they slow tasks in.
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/actuator.hpp"
 #include "core/clock.hpp"
 #include "core/units.hpp"
 
 namespace hearth {
-
-struct ThrottleTask {
-    pid_t pgid = 0;          // the task's process group (the worker makes one per task)
-    double ipc = -1;         // instructions per cycle where PAPI counts, else -1
-};
-
-class Actuator {
-public:
-    virtual ~Actuator() = default;
-    virtual std::string name() const = 0;
-    // nullopt when usable; else why not and how to fix it, in one line.
-    virtual std::optional<std::string> unavailable() const = 0;
-    // fraction in [0, 1] of the dynamic power the node may use; the tasks
-    // running now. Called on every control step (and when tasks change).
-    virtual void apply(double fraction, const std::vector<ThrottleTask>& tasks) = 0;
-    // For duty cycling: called often (every ~100 ms) between control steps.
-    virtual void tick(Clock::TimePoint /*now*/) {}
-    // Undo everything (resume stopped tasks, lift quotas and limits).
-    virtual void release() = 0;
-    // What is in force now, for /v1/node and logs ("quota 45% of 2 CPUs").
-    virtual std::string state() const = 0;
-};
-
-// Slots a worker may fill for a fraction of the dynamic range: each slot is
-// worth an equal share; 0 -> 0 slots, any positive fraction -> at least one
-// slot only if fraction * slots >= 0.5 (rounded to nearest).
-std::uint32_t slots_for_fraction(double fraction, std::uint32_t slots);
 
 // With PAPI counts, memory-bound tasks (low IPC) lose least when slowed:
 // returns the tasks ordered best-to-throttle first (lowest IPC; unknown IPC

@@ -13,17 +13,16 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/proc_stat.hpp"
+#include "core/text.hpp"
 #include "plugins/throttle/actuator.hpp"
 #include "plugins/throttle/files.hpp"
 
 namespace hearth {
 namespace {
 
-using throttle::errno_text;
 using throttle::exists;
-using throttle::parse_ll;
 using throttle::read_text;
-using throttle::trimmed;
 using throttle::write_text;
 
 constexpr long long k_period_us = 100000;
@@ -54,14 +53,9 @@ std::map<pid_t, std::vector<pid_t>> processes_by_group(const std::string& proc,
             continue;
         auto stat = read_text(proc + "/" + name + "/stat");
         if (!stat) continue;  // exited while we looked
-        auto close = stat->rfind(')');
-        if (close == std::string::npos) continue;
-        std::istringstream rest(stat->substr(close + 1));
-        std::string state;
-        long long ppid = 0, pgrp = 0;
-        if (!(rest >> state >> ppid >> pgrp)) continue;
-        if (groups.count(static_cast<pid_t>(pgrp)))
-            out[static_cast<pid_t>(pgrp)].push_back(static_cast<pid_t>(std::stoll(name)));
+        auto st = parse_pid_stat(*stat);
+        if (st && groups.count(st->pgrp))
+            out[st->pgrp].push_back(static_cast<pid_t>(std::stoll(name)));
     }
     ::closedir(d);
     return out;
@@ -122,12 +116,12 @@ public:
             std::string q, p;
             in >> q >> p;
             if (q == "max") return none;
-            quota = parse_ll(q).value_or(-1);
-            period = parse_ll(p).value_or(k_period_us);
+            quota = parse_i64(q).value_or(-1);
+            period = parse_i64(p).value_or(k_period_us);
         } else {
-            quota = parse_ll(*text).value_or(-1);
+            quota = parse_i64(*text).value_or(-1);
             if (auto p = read_text(m_child + "/cpu.cfs_period_us")) {
-                period = parse_ll(*p).value_or(k_period_us);
+                period = parse_i64(*p).value_or(k_period_us);
             }
         }
         if (quota < 0 || period <= 0) return none;

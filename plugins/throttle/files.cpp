@@ -5,14 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
-#include <system_error>
 
 namespace hearth::throttle {
-
-std::string errno_text(int e) {
-    return std::error_code(e, std::generic_category()).message();
-}
 
 std::optional<std::string> read_text(const std::string& path, int* err) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -52,21 +46,6 @@ int write_text(const std::string& path, const std::string& text, bool append) {
     if (n >= 0 && static_cast<std::size_t>(n) != text.size()) e = EIO;
     if (::close(fd) != 0 && e == 0) e = errno;
     return e;
-}
-
-std::string trimmed(const std::string& s) {
-    auto b = s.find_first_not_of(" \t\r\n");
-    if (b == std::string::npos) return "";
-    auto e = s.find_last_not_of(" \t\r\n");
-    return s.substr(b, e - b + 1);
-}
-
-std::optional<long long> parse_ll(const std::string& text) {
-    std::string t = trimmed(text);
-    long long v = 0;
-    auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-    if (t.empty() || ec != std::errc{} || p != t.data() + t.size()) return std::nullopt;
-    return v;
 }
 
 bool exists(const std::string& path) {

@@ -7,8 +7,6 @@
 
 namespace hearth::throttle {
 
-std::string errno_text(int e);
-
 // The file's contents, or nullopt with *err set to the errno.
 std::optional<std::string> read_text(const std::string& path, int* err = nullptr);
 
@@ -16,9 +14,6 @@ std::optional<std::string> read_text(const std::string& path, int* err = nullptr
 // Creates the file when missing (fake trees in tests are plain directories).
 // append: for cgroup.procs, where each write adds a process. Returns 0 or errno.
 int write_text(const std::string& path, const std::string& text, bool append = false);
-
-std::string trimmed(const std::string& s);
-std::optional<long long> parse_ll(const std::string& text);
 
 bool exists(const std::string& path);
 

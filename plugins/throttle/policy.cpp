@@ -1,16 +1,8 @@
 #include <algorithm>
-#include <cmath>
 
 #include "plugins/throttle/actuator.hpp"
 
 namespace hearth {
-
-std::uint32_t slots_for_fraction(double fraction, std::uint32_t slots) {
-    if (std::isnan(fraction) || fraction <= 0) return 0;
-    // Clamp before rounding: fraction * slots may be huge or infinite.
-    double want = std::round(std::min(fraction, 1.0) * static_cast<double>(slots));
-    return static_cast<std::uint32_t>(std::clamp(want, 0.0, static_cast<double>(slots)));
-}
 
 std::vector<ThrottleTask> throttle_order(std::vector<ThrottleTask> tasks) {
     // NaN counts as unknown, like a negative IPC.

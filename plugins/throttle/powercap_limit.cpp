@@ -7,17 +7,15 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 #include "plugins/throttle/actuator.hpp"
 #include "plugins/throttle/files.hpp"
 
 namespace hearth {
 namespace {
 
-using throttle::errno_text;
 using throttle::exists;
-using throttle::parse_ll;
 using throttle::read_text;
-using throttle::trimmed;
 using throttle::write_text;
 
 const std::string k_other = "use the cgroup or sigstop actuator";
@@ -125,7 +123,7 @@ public:
         if (m_unavailable) return "powercap unavailable";
         long long sum = 0;
         for (const auto& z : m_zones) {
-            auto v = parse_ll(read_text(z.limit_file).value_or(""));
+            auto v = parse_i64(read_text(z.limit_file).value_or(""));
             if (!v) return "powercap limit unreadable (" + z.limit_file + ")";
             sum += *v;
         }
@@ -150,15 +148,15 @@ private:
             if (z.name.rfind("package-", 0) != 0) continue;  // psys, or not a package
             auto limit = long_term_limit(z.dir);
             if (!limit) continue;  // AMD: energy counters, no limits
-            auto original = parse_ll(read_text(*limit).value_or(""));
+            auto original = parse_i64(read_text(*limit).value_or(""));
             if (!original) continue;
             z.limit_file = *limit;
             z.original_uw = *original;
             const std::string max_file =
                 limit->substr(0, limit->size() - std::string("power_limit_uw").size()) +
                 "max_power_uw";
-            z.max_uw = parse_ll(read_text(max_file).value_or("")).value_or(0);
-            z.original_enabled = parse_ll(read_text(z.dir + "/enabled").value_or(""));
+            z.max_uw = parse_i64(read_text(max_file).value_or("")).value_or(0);
+            z.original_enabled = parse_i64(read_text(z.dir + "/enabled").value_or(""));
             m_zones.push_back(z);
         }
     }

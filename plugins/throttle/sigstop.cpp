@@ -10,6 +10,7 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 #include "plugins/throttle/actuator.hpp"
 #include "plugins/throttle/files.hpp"
 
@@ -143,7 +144,7 @@ private:
             return;
         }
         throw Error("throttle/sigstop: cannot " + std::string(sig == SIGSTOP ? "stop" : "resume") +
-                    " process group " + std::to_string(pgid) + ": " + throttle::errno_text(e) +
+                    " process group " + std::to_string(pgid) + ": " + errno_text(e) +
                     "; run grid-agent as the tasks' user or as root");
     }
 

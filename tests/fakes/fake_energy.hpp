@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "plugins/energy/source.hpp"
+#include "core/energy_source.hpp"
 
 namespace hearth::test {
 

@@ -83,4 +83,19 @@ BOOST_AUTO_TEST_CASE(bad_durations) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(a_deadline_is_a_utc_time_or_a_duration_from_now) {
+    const std::int64_t now = 1'799'020'800'000;  // 2027-01-04T00:00:00Z
+    BOOST_TEST(hearth::parse_deadline_ms("6h", now) == now + 6 * 3'600'000);
+    BOOST_TEST(hearth::parse_deadline_ms("2027-01-04T06:00:00Z", now) == now + 6 * 3'600'000);
+    BOOST_TEST(hearth::parse_deadline_ms("2027-01-04T07:00:00+01:00", now) == now + 6 * 3'600'000);
+    BOOST_CHECK_EXCEPTION(hearth::parse_deadline_ms("2027-01-03", now), hearth::Error,
+                          usage_mentioning("in the past"));
+    BOOST_CHECK_EXCEPTION(hearth::parse_deadline_ms("2027-01-04", now), hearth::Error,
+                          usage_mentioning("in the past"));
+    BOOST_CHECK_EXCEPTION(hearth::parse_deadline_ms("2027-13-04", now), hearth::Error,
+                          usage_mentioning("is not a UTC time"));
+    BOOST_CHECK_EXCEPTION(hearth::parse_deadline_ms("soon", now), hearth::Error,
+                          usage_mentioning("'soon'"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

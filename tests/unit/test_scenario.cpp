@@ -283,19 +283,6 @@ BOOST_AUTO_TEST_CASE(a_missing_scenario_file_names_the_path) {
                           usage_mentioning("cannot read scenario /nonexistent/sc.toml"));
 }
 
-BOOST_AUTO_TEST_CASE(utc_times) {
-    BOOST_TEST(hearth::parse_utc_time("2027-01-04") == 1799020800);
-    BOOST_TEST(hearth::parse_utc_time("2027-01-04T00:00:00Z") == 1799020800);
-    BOOST_TEST(hearth::parse_utc_time("2027-01-04T06:30:15Z") == 1799044215);
-    BOOST_TEST(hearth::parse_utc_time("2024-02-29") == 1709164800);
-    for (const char* bad :
-         {"", "2027-01-04T06:30:15", "2027-01-04T06:30:15+01:00", "2027-13-01", "2027-01-32",
-          "2027-01-04T24:00:00Z", "2027-01-04 06:30:15Z", "04/01/2027", "2027-01-04x"}) {
-        BOOST_CHECK_EXCEPTION(hearth::parse_utc_time(bad), hearth::Error,
-                              usage_mentioning("is not a UTC time"));
-    }
-}
-
 BOOST_AUTO_TEST_CASE(jobs_carry_a_tenant_and_a_priority_and_a_scenario_may_set_shares) {
     Dir d;
     const Scenario sc = d.parse(k_head +

@@ -15,7 +15,7 @@
 #include "core/error.hpp"
 #include "core/frameset.hpp"
 #include "core/split.hpp"
-#include "plugins/split/lines.hpp"
+#include "core/line_items.hpp"
 
 using hearth::ChunkPlan;
 using hearth::FrameSet;

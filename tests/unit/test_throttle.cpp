@@ -24,6 +24,7 @@
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "core/proc_stat.hpp"
 #include "plugins/throttle/actuator.hpp"
 #include "tests/unit/support.hpp"
 
@@ -78,16 +79,10 @@ bool eventually(const std::function<bool()>& done) {
     return true;
 }
 
-// /proc/PID/stat field 3 (after the command name) and field 5 (pgrp).
+// The state and process group of a live process ('?' and 0 when gone).
 std::pair<char, pid_t> proc_stat(pid_t pid) {
-    std::string stat = slurp("/proc/" + std::to_string(pid) + "/stat");
-    auto close = stat.rfind(')');
-    if (close == std::string::npos) return {'?', 0};
-    std::istringstream rest(stat.substr(close + 1));
-    char state = '?';
-    long long ppid = 0, pgrp = 0;
-    rest >> state >> ppid >> pgrp;
-    return {state, static_cast<pid_t>(pgrp)};
+    auto st = hearth::parse_pid_stat(slurp("/proc/" + std::to_string(pid) + "/stat"));
+    return st ? std::pair<char, pid_t>{st->state, st->pgrp} : std::pair<char, pid_t>{'?', 0};
 }
 
 char state_of(pid_t pid) {
@@ -213,23 +208,6 @@ void add_zone(const fs::path& dir, const std::string& name, long long limit_uw,
 BOOST_AUTO_TEST_SUITE(throttle)
 
 // ---- policy ----------------------------------------------------------------
-
-BOOST_AUTO_TEST_CASE(slots_round_to_the_nearest_and_stay_in_range) {
-    using hearth::slots_for_fraction;
-    BOOST_TEST(slots_for_fraction(0.0, 8) == 0u);
-    BOOST_TEST(slots_for_fraction(1.0, 8) == 8u);
-    BOOST_TEST(slots_for_fraction(0.5, 8) == 4u);
-    BOOST_TEST(slots_for_fraction(0.06, 8) == 0u);    // 0.48 slot
-    BOOST_TEST(slots_for_fraction(0.0625, 8) == 1u);  // half a slot rounds up
-    BOOST_TEST(slots_for_fraction(0.3, 3) == 1u);
-    BOOST_TEST(slots_for_fraction(0.7, 3) == 2u);
-    BOOST_TEST(slots_for_fraction(1.5, 8) == 8u);
-    BOOST_TEST(slots_for_fraction(-0.2, 8) == 0u);
-    BOOST_TEST(slots_for_fraction(std::nan(""), 8) == 0u);
-    BOOST_TEST(slots_for_fraction(std::numeric_limits<double>::infinity(), 8) == 8u);
-    BOOST_TEST(slots_for_fraction(0.5, 0) == 0u);
-    BOOST_TEST(slots_for_fraction(1.0, 4'000'000'000u) == 4'000'000'000u);
-}
 
 BOOST_AUTO_TEST_CASE(throttle_order_puts_low_ipc_first_and_unknown_last) {
     std::vector<ThrottleTask> tasks = {{30, -1}, {10, 1.5}, {20, 0.4},

@@ -1,4 +1,4 @@
-#include "plugins/split/lines.hpp"
+#include "core/line_items.hpp"
 
 #include <cerrno>
 #include <cstring>

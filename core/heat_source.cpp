@@ -1,4 +1,4 @@
-#include "plugins/heat/source.hpp"
+#include "core/heat_source.hpp"
 
 #include "core/error.hpp"
 

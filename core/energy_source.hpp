@@ -1,26 +1,23 @@
 #pragma once
-// Contract of an energy source ("energy/<name>" plugins): where a node's
-// energy comes from. A source either reads a monotonic 64-bit energy total or
-// says in one line why it cannot (PAPI's disabled_reason habit), so `auto`
-// can pick the best one and `grid-agent --probe` can print the table.
+// Contract of an energy source, implemented by the plugins/energy/ sources
+// (powercap, papi, model): where a node's energy comes from. In core/ so
+// that the accountant, which consumes it, depends on no plugin. A source
+// either reads a monotonic 64-bit energy total or says in one line why it
+// cannot (PAPI's disabled_reason habit), so `auto` can pick the best one and
+// `grid-agent --probe` can print the table.
 #include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "core/plugin_registry.hpp"
 #include "core/units.hpp"
 
 namespace hearth {
 
-struct ProbeResult {
-    std::string source;     // "powercap", "papi", "model"
-    bool available = false;
-    std::string detail;     // what it found (zones, events) or why not, with the fix
-};
-
 struct EnergyReading {
-    Microjoules total{};        // monotonic since the source was opened
-    bool estimated = false;     // a model, not a meter
+    Microjoules total{};                // monotonic since the source was opened
+    bool estimated = false;             // a model, not a meter
     std::vector<std::string> warnings;  // one line each: a wrap glitch, a failed read...
 };
 
