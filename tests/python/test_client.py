@@ -237,6 +237,19 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(r.state, "queued")
         self.bank.cancel(job.id)
 
+    def test_deadline_and_timeout_forms(self):
+        import datetime as dt
+        now = time.time()
+        t2099 = int(dt.datetime(2099, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc).timestamp())
+        cases = [("2h", now + 7200), (dt.timedelta(minutes=90), now + 5400),
+                 ("2099-01-02T03:04:05Z", t2099), ("2099-01-02 03:04:05+01:00", t2099 - 3600),
+                 (dt.datetime(2099, 1, 2, 3, 4, 5), t2099), (t2099, t2099)]
+        for given, want_s in cases:
+            j = self.bank.submit(["true"], count=1, deadline=given, timeout=90, urgent=True)
+            self.addCleanup(self.bank.cancel, j.id)
+            self.assertLess(abs(j.deadline_ms / 1000 - want_s), 60, given)
+            self.assertTrue(j.urgent)
+
     def test_wait_times_out_with_the_job_going_on(self):
         job = self.studio.submit(["true"], count=3)
         with self.assertRaises(TimeoutError):
