@@ -10,18 +10,15 @@ Run by the integration test python_client (tests/integration/test_python_client.
 """
 
 import hashlib
-import io
 import os
 import shutil
 import signal
 import socket
-import stat
 import subprocess
 import sys
 import tempfile
 import time
 import unittest
-from contextlib import redirect_stdout
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.environ.get("HEARTH_ROOT") or os.path.join(HERE, "..", ".."))
