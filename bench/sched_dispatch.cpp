@@ -10,18 +10,30 @@
 //     rows, in the same transactions, for the sqlite3 shell to insert (the
 //     peer, timed by bench/sched.sh).
 //
+//   sched_dispatch http URL TASKS SITES NODES SLOTS PEER_SQL
+//     The same through a running `hearth serve --no-auth` at URL (its grid
+//     names site0..site{SITES-1}): every request a real HTTP round trip on
+//     loopback with its JSON (libcurl, one connection a site).
+//
 //   sched_dispatch scale STATE_DIR JOBS TASKS_PER_JOB
 //     JOBS jobs submitted one by one (two tenants): each submit's latency
 //     (p50, p99, max), then the process's peak RSS, then one site request
 //     with every job queued (the policy over all of them).
 //
 // Output: `key value` lines that bench/sched.sh reads.
+#include <curl/curl.h>
 #include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <atomic>
 #include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+#include <functional>
+#include <memory>
 #include <iostream>
 #include <map>
 #include <string>
@@ -29,6 +41,7 @@
 
 #include "core/error.hpp"
 #include "core/scheduler.hpp"
+#include "core/site_api.hpp"
 
 namespace {
 
@@ -85,17 +98,22 @@ std::string sql_text(const std::string& s) {
     return out + "'";
 }
 
-int dispatch(const std::string& dir, std::uint64_t tasks, unsigned sites, unsigned nodes,
-             unsigned slots, const std::string& peer_sql) {
+// Where requests go: the scheduler in this process, or one over HTTP.
+struct Backend {
+    std::function<std::string(const hearth::JobSubmit&)> submit;  // the job's id
+    std::function<WorkReply(const WorkRequest&)> work;
+    std::function<hearth::JobInfo(const std::string&)> job;
+};
+
+int dispatch_loop(Backend& b, const Grid& grid, std::uint64_t tasks, unsigned sites, unsigned nodes,
+                  unsigned slots, const std::string& peer_sql) {
     hearth::SystemClock clock;
-    Grid grid = make_grid(sites, nodes, slots);
-    Scheduler sched(dir, grid, clock, hearth::schedule);
     hearth::JobSubmit sub;
     sub.tenant = "bench";
     sub.split = hearth::SplitKind::count;
     sub.split_text = std::to_string(tasks);
     sub.command = {"true"};
-    const std::string job = sched.submit(operator_role(), sub).id;
+    const std::string job = b.submit(sub);
 
     std::ofstream sql(peer_sql);
     sql << "PRAGMA journal_mode=WAL;\nPRAGMA synchronous=FULL;\n"
@@ -104,69 +122,160 @@ int dispatch(const std::string& dir, std::uint64_t tasks, unsigned sites, unsign
            " PRIMARY KEY(job, task, attempt));\n"
            "CREATE TABLE commits(job TEXT, task INTEGER, attempt INTEGER, PRIMARY KEY(job, task));\n";
 
-    // Per site: what it holds, by node.
-    std::vector<std::vector<hearth::TaskGrant>> held(sites);
-    std::uint64_t granted = 0, committed = 0, requests = 0;
+    // One thread a site, as sites are separate machines: each holds what it
+    // was granted and reports it finished in its next request.
+    std::mutex sql_mu;
+    std::atomic<std::uint64_t> granted{0}, committed{0}, requests{0};
+    std::atomic<bool> failed{false};
     const auto t0 = Steady::now();
-    const std::string run = "bench-run";
-    while (committed < tasks) {
-        bool progress = false;
-        for (unsigned s = 0; s < sites; ++s) {
-            WorkRequest req;
-            req.site = grid.sites[s].name;
-            req.run = run;
-            for (unsigned n = 0; n < nodes; ++n) {
-                NodeReport nr;
-                nr.node = grid.nodes[s * nodes + n].name;
-                nr.host = nr.node;
-                nr.slots = slots;
-                nr.running = 0;  // everything held finished: it is all in `results`
-                nr.want = slots;
-                req.nodes.push_back(nr);
+    auto site_loop = [&](unsigned s) {
+        try {
+            std::vector<hearth::TaskGrant> held;
+            while (committed.load() < tasks && !failed.load()) {
+                WorkRequest req;
+                req.site = grid.sites[s].name;
+                req.run = "bench-run";
+                for (unsigned n = 0; n < nodes; ++n) {
+                    NodeReport nr;
+                    nr.node = grid.nodes[s * nodes + n].name;
+                    nr.host = nr.node;
+                    nr.slots = slots;
+                    nr.running = 0;  // everything held finished: it is all in `results`
+                    nr.want = slots;
+                    req.nodes.push_back(nr);
+                }
+                for (const auto& g : held) {
+                    AttemptResult r;
+                    r.key = g.key;
+                    r.node = g.node;
+                    r.wall_ms = 1;
+                    req.results.push_back(r);
+                }
+                const std::int64_t now_ms = clock.unix_ms();
+                WorkReply rep = b.work(req);
+                ++requests;
+                committed += rep.acked;
+                granted += rep.tasks.size();
+                {
+                    // The peer: the same rows in one transaction per request.
+                    std::ostringstream tx;
+                    tx << "BEGIN;\n";
+                    for (const auto& r : req.results)
+                        tx << "UPDATE attempts SET state='ok', ended_ms=" << now_ms << ", exit_code=0"
+                           << " WHERE job=" << sql_text(r.key.job) << " AND task=" << r.key.task
+                           << " AND attempt=" << r.key.attempt << ";\n"
+                           << "INSERT INTO commits VALUES(" << sql_text(r.key.job) << "," << r.key.task
+                           << "," << r.key.attempt << ");\n";
+                    for (const auto& g : rep.tasks)
+                        tx << "INSERT INTO attempts VALUES(" << sql_text(g.key.job) << "," << g.key.task
+                           << "," << g.key.attempt << "," << sql_text(req.site) << ","
+                           << sql_text(g.node) << ",'running'," << now_ms << ",NULL,NULL);\n";
+                    tx << "COMMIT;\n";
+                    std::lock_guard lock(sql_mu);
+                    sql << tx.str();
+                }
+                held = std::move(rep.tasks);
+                // Nothing granted, nothing held: the other sites hold the rest.
+                if (held.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                if (seconds_since(t0) > 600) throw hearth::Error("no end after 600 s");
             }
-            for (const auto& g : held[s]) {
-                AttemptResult r;
-                r.key = g.key;
-                r.node = g.node;
-                r.wall_ms = 1;
-                req.results.push_back(r);
-            }
-            const std::int64_t now_ms = clock.unix_ms();
-            WorkReply rep = sched.work(req.site, req);
-            ++requests;
-            committed += rep.acked;
-            // The peer: the same rows in one transaction per request.
-            sql << "BEGIN;\n";
-            for (const auto& r : req.results) {
-                sql << "UPDATE attempts SET state='ok', ended_ms=" << now_ms << ", exit_code=0"
-                    << " WHERE job=" << sql_text(r.key.job) << " AND task=" << r.key.task
-                    << " AND attempt=" << r.key.attempt << ";\n"
-                    << "INSERT INTO commits VALUES(" << sql_text(r.key.job) << "," << r.key.task
-                    << "," << r.key.attempt << ");\n";
-            }
-            for (const auto& g : rep.tasks)
-                sql << "INSERT INTO attempts VALUES(" << sql_text(g.key.job) << "," << g.key.task
-                    << "," << g.key.attempt << "," << sql_text(req.site) << ","
-                    << sql_text(g.node) << ",'running'," << now_ms << ",NULL,NULL);\n";
-            sql << "COMMIT;\n";
-            granted += rep.tasks.size();
-            progress = progress || !rep.tasks.empty() || !req.results.empty();
-            held[s] = std::move(rep.tasks);
+        } catch (const std::exception& e) {
+            std::cerr << "sched_dispatch: " << grid.sites[s].name << ": " << e.what() << "\n";
+            failed = true;
         }
-        if (!progress) {
-            std::cerr << "sched_dispatch: no progress with " << committed << " of " << tasks
-                      << " committed\n";
-            return 1;
-        }
-    }
+    };
+    std::vector<std::thread> threads;
+    for (unsigned s = 0; s < sites; ++s) threads.emplace_back(site_loop, s);
+    for (auto& t : threads) t.join();
+    if (failed) return 1;
     const double secs = seconds_since(t0);
-    const auto info = sched.job(operator_role(), job);
-    std::cout << "tasks " << tasks << "\nrequests " << requests << "\ngranted " << granted
-              << "\ncommitted " << committed << "\njob_state " << hearth::to_string(info.state)
+    const auto info = b.job(job);
+    std::cout << "tasks " << tasks << "\nrequests " << requests.load() << "\ngranted " << granted.load()
+              << "\ncommitted " << committed.load() << "\njob_state " << hearth::to_string(info.state)
               << "\njob_committed " << info.committed << "\nseconds " << secs
-              << "\nassignments_per_s " << granted / secs << "\npeak_rss_kb " << peak_rss_kb()
+              << "\nassignments_per_s " << static_cast<double>(granted.load()) / secs << "\npeak_rss_kb " << peak_rss_kb()
               << "\n";
     return info.committed == tasks ? 0 : 1;
+}
+
+int dispatch(const std::string& dir, std::uint64_t tasks, unsigned sites, unsigned nodes,
+             unsigned slots, const std::string& peer_sql) {
+    hearth::SystemClock clock;
+    const Grid grid = make_grid(sites, nodes, slots);
+    Scheduler sched(dir, grid, clock, hearth::schedule);
+    Backend b;
+    b.submit = [&](const hearth::JobSubmit& s) { return sched.submit(operator_role(), s).id; };
+    std::mutex mu;  // as hearth serve: one call at a time
+    b.work = [&](const WorkRequest& r) {
+        std::lock_guard lock(mu);
+        return sched.work(r.site, r);
+    };
+    b.job = [&](const std::string& id) { return sched.job(operator_role(), id); };
+    return dispatch_loop(b, grid, tasks, sites, nodes, slots, peer_sql);
+}
+
+// One libcurl handle a site (keep-alive), as a site's dispatcher holds one.
+class HttpLink {
+public:
+    explicit HttpLink(std::string base) : m_base(std::move(base)), m_curl(curl_easy_init(), curl_easy_cleanup) {
+        if (!m_curl) throw hearth::Error("curl_easy_init failed");
+    }
+    nlohmann::json call(const char* method, const std::string& path, const nlohmann::json* body) {
+        CURL* c = m_curl.get();
+        std::string out, in = body ? body->dump() : std::string();
+        curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
+        headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
+        curl_easy_setopt(c, CURLOPT_URL, (m_base + path).c_str());
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+        if (body) {
+            curl_easy_setopt(c, CURLOPT_POSTFIELDS, in.c_str());
+            curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(in.size()));
+            curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+        } else {
+            curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, nullptr);
+            curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+        }
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, +[](char* p, size_t sz, size_t n, void* u) {
+            static_cast<std::string*>(u)->append(p, sz * n);
+            return sz * n;
+        });
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+        const CURLcode rc = curl_easy_perform(c);
+        curl_slist_free_all(headers);
+        long status = 0;
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        if (rc != CURLE_OK) throw hearth::Error(m_base + path + ": " + curl_easy_strerror(rc));
+        if (status / 100 != 2)
+            throw hearth::Error(m_base + path + ": HTTP " + std::to_string(status) + " " + out);
+        return nlohmann::json::parse(out);
+    }
+
+private:
+    std::string m_base;
+    std::unique_ptr<CURL, void (*)(CURL*)> m_curl;
+};
+
+int dispatch_http(const std::string& url, std::uint64_t tasks, unsigned sites, unsigned nodes,
+                  unsigned slots, const std::string& peer_sql) {
+    const Grid grid = make_grid(sites, nodes, slots);
+    HttpLink client(url);
+    std::vector<std::unique_ptr<HttpLink>> links;
+    for (unsigned s = 0; s < sites; ++s) links.push_back(std::make_unique<HttpLink>(url));
+    std::map<std::string, HttpLink*> by_site;
+    for (unsigned s = 0; s < sites; ++s) by_site[grid.sites[s].name] = links[s].get();
+    Backend b;
+    b.submit = [&](const hearth::JobSubmit& s) {
+        const nlohmann::json body = hearth::to_json(s);
+        return hearth::job_info_from_json(client.call("POST", "/v1/jobs", &body)).id;
+    };
+    b.work = [&](const WorkRequest& r) {
+        const nlohmann::json body = hearth::to_json(r);
+        return hearth::work_reply_from_json(by_site.at(r.site)->call("POST", "/v1/sites/" + r.site + "/work", &body));
+    };
+    b.job = [&](const std::string& id) {
+        return hearth::job_info_from_json(client.call("GET", "/v1/jobs/" + id, nullptr));
+    };
+    return dispatch_loop(b, grid, tasks, sites, nodes, slots, peer_sql);
 }
 
 int scale(const std::string& dir, unsigned jobs, std::uint64_t per_job) {
@@ -218,9 +327,13 @@ int main(int argc, char** argv) {
         if (a.size() == 7 && a[0] == "dispatch")
             return dispatch(a[1], std::stoull(a[2]), std::stoul(a[3]), std::stoul(a[4]),
                             std::stoul(a[5]), a[6]);
+        if (a.size() == 7 && a[0] == "http")
+            return dispatch_http(a[1], std::stoull(a[2]), std::stoul(a[3]), std::stoul(a[4]),
+                                 std::stoul(a[5]), a[6]);
         if (a.size() == 4 && a[0] == "scale")
             return scale(a[1], std::stoul(a[2]), std::stoull(a[3]));
         std::cerr << "usage: sched_dispatch dispatch DIR TASKS SITES NODES SLOTS PEER_SQL\n"
+                     "       sched_dispatch http URL TASKS SITES NODES SLOTS PEER_SQL\n"
                      "       sched_dispatch scale DIR JOBS TASKS_PER_JOB\n";
         return 2;
     } catch (const std::exception& e) {
