@@ -286,7 +286,9 @@ SimResult simulate(const Scenario& sc, SimPolicy policy, const SimTrace& trace) 
         for (auto ji : active) queued_work = queued_work || jobs[ji].queued > 0;
         if (queued_work) {
             fill_policy_input(t, aware, rotate);
-            for (const auto& g : schedule(in)) {
+            const std::vector<Grant> grants = schedule(in);
+            if (trace.on_decision) trace.on_decision(in, grants);
+            for (const auto& g : grants) {
                 const std::uint32_t ji = active[g.job];
                 auto& j = jobs[ji];
                 auto& n = nodes[g.node];

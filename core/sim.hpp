@@ -6,10 +6,12 @@
 // applying it; the benchmark measures heat-aware against unaware dispatch.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "core/scenario.hpp"
+#include "core/sched_policy.hpp"
 
 namespace hearth {
 
@@ -62,6 +64,9 @@ struct SiteSeries {
 struct SimTrace {
     std::vector<std::size_t> sites;  // into the grid's sites
     std::uint32_t every_steps = 1;
+    // Each call of the policy, its input and its grants: how a test holds
+    // the simulator's decisions against `hearth serve`'s on the same queue.
+    std::function<void(const PolicyInput&, const std::vector<Grant>&)> on_decision;
 };
 
 struct SimResult {
