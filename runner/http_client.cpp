@@ -18,6 +18,19 @@ std::size_t collect(char* data, std::size_t size, std::size_t n, void* out) {
 
 HttpReply http_request(const std::string& url, const std::optional<std::string>& json_body,
                        long timeout_ms, const std::optional<std::string>& authorization) {
+    HttpCall call;
+    call.method = json_body ? "POST" : "GET";
+    call.url = url;
+    call.body = json_body;
+    call.timeout_ms = timeout_ms;
+    call.authorization = authorization;
+    return http_call(call);
+}
+
+HttpReply http_call(const HttpCall& call) {
+    const std::string& url = call.url;
+    const long timeout_ms = call.timeout_ms;
+    const std::optional<std::string>& authorization = call.authorization;
     // Once per process and never undone: callers may ask from several threads.
     static std::once_flag once;
     std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
@@ -57,11 +70,13 @@ HttpReply http_request(const std::string& url, const std::optional<std::string>&
     // Only http and https, and no redirects (the default): the token goes to
     // the URL the user named and nowhere else.
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    if (json_body) {
-        headers = curl_slist_append(headers, "Content-Type: application/json");
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, json_body->c_str());
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(json_body->size()));
+    if (call.body) {
+        headers = curl_slist_append(headers, ("Content-Type: " + call.content_type).c_str());
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, call.body->data());
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(call.body->size()));
     }
+    if (call.method != "GET" && call.method != "POST")
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, call.method.c_str());
     if (headers) curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     CURLcode rc = curl_easy_perform(c);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply.status);

@@ -27,6 +27,18 @@ HttpReply http_request(const std::string& url, const std::optional<std::string>&
                        long timeout_ms,
                        const std::optional<std::string>& authorization = std::nullopt);
 
+// Any method and body (a site's PUT of an output's bytes, its GET of a staged
+// input), with the same defaults as http_request.
+struct HttpCall {
+    std::string method = "GET";
+    std::string url;
+    std::optional<std::string> body;
+    std::string content_type = "application/json";
+    long timeout_ms = 5000;
+    std::optional<std::string> authorization;  // as http_request's
+};
+HttpReply http_call(const HttpCall& call);
+
 // Percent-encodes everything but RFC 3986's unreserved characters.
 std::string url_escape(const std::string& s);
 
