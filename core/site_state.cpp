@@ -119,8 +119,9 @@ std::string held_to_text(const std::string& run, const std::vector<AttemptKey>& 
 std::vector<AttemptKey> held_from_text(const std::string& text) {
     std::vector<AttemptKey> v;
     try {
-        for (const auto& k : nlohmann::json::parse(text).at("held"))
-            v.push_back(attempt_key_from_json(k));
+        // Named: a range-for over parse(text).at(...) would walk a destroyed temporary.
+        const nlohmann::json j = nlohmann::json::parse(text);
+        for (const auto& k : j.at("held")) v.push_back(attempt_key_from_json(k));
     } catch (const std::exception&) {
         return {};
     }

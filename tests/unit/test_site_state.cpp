@@ -102,7 +102,8 @@ BOOST_AUTO_TEST_CASE(lost_is_what_was_held_minus_what_finished) {
 
 BOOST_AUTO_TEST_CASE(held_file_round_trips_and_garbage_reads_as_nothing) {
     std::vector<AttemptKey> held = {key("a", 0), key("b", 7, 2)};
-    auto got = held_from_text(held_to_text("run-1", held));
+    const std::string text = held_to_text("run-1", held);
+    auto got = held_from_text(text);
     BOOST_TEST_REQUIRE(got.size() == 2u);
     BOOST_TEST((got[1] == key("b", 7, 2)));
     BOOST_TEST(held_from_text("").empty());
