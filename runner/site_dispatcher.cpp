@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -362,7 +363,10 @@ int SiteDispatcher::run() {
     // tell the scheduler, which requeues it without counting a failure.
     std::set<AttemptKey> finished;
     for (const auto& r : m_buffer.oldest(UINT64_MAX)) finished.insert(r.key);
-    m_lost = lost_attempts(held_from_text(read_all(m_dir.held())), finished);
+    const auto held_before = held_from_text(read_all(m_dir.held()));
+    m_lost = lost_attempts(held_before, finished);
+    if (std::getenv("HEARTH_SITE_DEBUG"))
+        say("previous run held " + std::to_string(held_before.size()) + ": " + read_all(m_dir.held()));
     save_held();
     write_file_atomic(m_dir.run(), m_run + "\n", 0644);
     say("run " + m_run + " up with " + std::to_string(m_link.size() - 1) + " node" +
@@ -392,9 +396,10 @@ int SiteDispatcher::run() {
         }
     }
     // Stopping: running attempts die with the workers; held.json names them,
-    // so the next run reports them lost. Results already kept stay kept.
-    for (int r = 1; r < m_link.size(); ++r) m_link.send(r, Tag::stop, encode(Stop{true}));
+    // so the next run reports them lost (saved first: a send to a dead rank
+    // may end this process). Results already kept stay kept.
     save_held();
+    for (int r = 1; r < m_link.size(); ++r) m_link.send(r, Tag::stop, encode(Stop{true}));
     m_link.drain_sends();
     say("stopped");
     return 0;
