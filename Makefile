@@ -196,6 +196,8 @@ SYSTEMD_DIR ?= /lib/systemd/system
 install: $(HEARTH) $(AGENT)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7 $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0755 $(HEARTH) $(DESTDIR)$(PREFIX)/bin/hearth
+	install -d $(DESTDIR)$(SYSTEMD_DIR)
+	sed 's|/usr/local/bin|$(PREFIX)/bin|' grid-agent/systemd/hearth-serve.service > $(DESTDIR)$(SYSTEMD_DIR)/hearth-serve.service
 	if [ -n "$(AGENT)" ]; then install -m 0755 $(AGENT) $(DESTDIR)$(PREFIX)/bin/grid-agent; \
 	  install -d $(DESTDIR)$(SYSTEMD_DIR) $(DESTDIR)/etc/hearth; \
 	  sed 's|/usr/local/bin|$(PREFIX)/bin|' grid-agent/systemd/grid-agent.service > $(DESTDIR)$(SYSTEMD_DIR)/grid-agent.service; \

@@ -20,7 +20,7 @@
 namespace hearth {
 namespace {
 
-const char* k_role_forms = "tenant:NAME, facility, facility:SITE or operator";
+const char* k_role_forms = "tenant:NAME, facility, facility:SITE, operator or site:NAME";
 
 bool hex_digit(char c, unsigned& v) {
     if (c >= '0' && c <= '9') v = static_cast<unsigned>(c - '0');
@@ -53,6 +53,10 @@ Role parse_role(const std::string& text) {
             throw usage_error("bad role '" + text + "': write facility for every site or facility:SITE for one");
     } else if (kind == "operator" && colon == std::string::npos) {
         r.kind = RoleKind::operator_;
+    } else if (kind == "site") {
+        r.kind = RoleKind::site;
+        if (colon == std::string::npos || !is_safe_name(scope))
+            throw usage_error("bad role '" + text + "': a site role names the site, as site:NAME (the grid file's site name)");
     } else {
         throw usage_error("bad role '" + text + "'; use " + k_role_forms);
     }
@@ -65,6 +69,17 @@ std::string to_string(const Role& role) {
     case RoleKind::tenant: return "tenant:" + role.scope;
     case RoleKind::facility: return role.scope.empty() ? "facility" : "facility:" + role.scope;
     case RoleKind::operator_: return "operator";
+    case RoleKind::site: return "site:" + role.scope;
+    }
+    return "?";
+}
+
+const char* to_string(RoleKind kind) {
+    switch (kind) {
+    case RoleKind::tenant: return "tenant";
+    case RoleKind::facility: return "facility";
+    case RoleKind::operator_: return "operator";
+    case RoleKind::site: return "site";
     }
     return "?";
 }
@@ -257,6 +272,55 @@ Decision authorize(bool token_given, const std::optional<Role>& who, Route route
         if (!r.scope.empty() && r.scope != site)
             return refuse("manage site '" + site + "' (it is scoped to site '" + r.scope + "')");
         return {};
+    case RoleKind::site:
+        // A site dispatcher's token is for the scheduler, not the agents.
+        if (route == Route::whoami) return {};
+        return refuse("use a grid-agent's API (a site token is for hearth serve only)");
+    }
+    return {403, "unknown role"};
+}
+
+Decision authorize_serve(bool token_given, const std::optional<Role>& who, ServeRoute route,
+                         const std::string& site) {
+    if (route == ServeRoute::health) return {};
+    if (!token_given)
+        return {401, "no token: send 'Authorization: Bearer TOKEN' (HEARTH_TOKEN for hearth)"};
+    if (!who) return {401, "the token is not valid here; ask the operator for a token of this scheduler"};
+    const Role& r = *who;
+    auto refuse = [&](const std::string& what) {
+        return Decision{403, "role " + to_string(r) + " may not " + what};
+    };
+    if (route == ServeRoute::whoami || r.kind == RoleKind::operator_) return {};
+    switch (r.kind) {
+    case RoleKind::tenant:
+        if (route == ServeRoute::site_work) return refuse("ask for a site's work (a site:NAME token can)");
+        return {};
+    case RoleKind::facility:
+        // Facilities manage heat at the agents; jobs and their data are the tenants'.
+        if (route == ServeRoute::site_work) return refuse("ask for a site's work (a site:NAME token can)");
+        return refuse("see jobs or their files (a tenant token sees its own, an operator token all)");
+    case RoleKind::site:
+        if (route == ServeRoute::blob_read || route == ServeRoute::blob_write) return {};
+        if (route == ServeRoute::jobs) return refuse("see jobs (a tenant token sees its own, an operator token all)");
+        if (r.scope != site)
+            return refuse("ask for site '" + site + "'s work (it is site '" + r.scope + "')");
+        return {};
+    case RoleKind::operator_: return {};
+    }
+    return {403, "unknown role"};
+}
+
+Decision job_access(const Role& who, const std::string& job_tenant, const std::string& job_id) {
+    switch (who.kind) {
+    case RoleKind::operator_: return {};
+    case RoleKind::tenant:
+        if (who.scope == job_tenant) return {};
+        // The same answer as for a job that does not exist: another tenant's
+        // ids are not confirmed.
+        return {404, "no job '" + job_id + "'; 'hearth jobs' lists yours"};
+    case RoleKind::facility:
+    case RoleKind::site:
+        return {403, "role " + to_string(who) + " may not see jobs (a tenant token sees its own, an operator token all)"};
     }
     return {403, "unknown role"};
 }

@@ -4,7 +4,7 @@
 //
 // Tokens file (hearth-tokens(5)): one token a line,
 //   sha256:<64 hex digits>  ROLE  [LABEL]
-// ROLE is tenant:NAME, facility, facility:SITE or operator; '#' starts a
+// ROLE is tenant:NAME, facility, facility:SITE, operator or site:NAME; '#' starts a
 // comment. Only hashes are stored: the tokens are 256-bit random secrets, so a
 // plain SHA-256 is as good as a slow password hash here, and a stolen file
 // gives no usable token.
@@ -16,19 +16,23 @@
 
 namespace hearth {
 
-enum class RoleKind { tenant, facility, operator_ };
+// site: a `hearth site` dispatcher's token; it asks the scheduler for its
+// own site's work and moves blobs, nothing else.
+enum class RoleKind { tenant, facility, operator_, site };
 
 struct Role {
     RoleKind kind = RoleKind::tenant;
-    // tenant: the tenant's name; facility: the one site it may manage ("" = all sites).
+    // tenant: the tenant's name; facility: the one site it may manage ("" = all
+    // sites); site: the site whose work it may ask for.
     std::string scope;
     std::string label;  // the tokens file's label, for logs ("" when none)
 };
 
-// "tenant:bank", "facility", "facility:poolroom", "operator". Throws
+// "tenant:bank", "facility", "facility:poolroom", "operator", "site:poolroom". Throws
 // usage_error naming the text and the valid forms.
 Role parse_role(const std::string& text);
 std::string to_string(const Role& role);
+const char* to_string(RoleKind kind);  // "tenant", "facility", "operator", "site"
 
 using Sha256 = std::array<unsigned char, 32>;
 Sha256 sha256(std::string_view data);
@@ -103,5 +107,25 @@ Decision authorize(bool token_given, const std::optional<Role>& who, Route route
 // params: the (name, value) pairs as received, in order.
 Decision check_tenant_query(const Role& who,
                             const std::vector<std::pair<std::string, std::string>>& params);
+
+// The scheduler's (hearth serve) routes as the policy sees them.
+enum class ServeRoute {
+    health,      // GET /v1/health: open
+    whoami,      // GET /v1/whoami: any valid token
+    jobs,        // /v1/jobs...: tenants (their own jobs) and operators
+    blob_read,   // GET /v1/blobs/SHA: tenants, operators, sites
+    blob_write,  // PUT /v1/blobs/SHA: tenants (inputs), sites (outputs), operators
+    site_work,   // POST /v1/sites/NAME/work: that site's token, or an operator
+};
+
+// token_given and who as for authorize(); site: NAME of /v1/sites/NAME/work.
+Decision authorize_serve(bool token_given, const std::optional<Role>& who, ServeRoute route,
+                         const std::string& site = "");
+
+// Whether `who` may see and act on a job of job_tenant: a tenant its own
+// jobs only (404 for another's, as if absent: ids tell nothing), an operator
+// every job, a facility or site token none (403). The scheduler applies it
+// to every job it answers about.
+Decision job_access(const Role& who, const std::string& job_tenant, const std::string& job_id);
 
 }  // namespace hearth

@@ -59,6 +59,12 @@ const GridNode* Grid::find_node(const std::string& name) const {
     return nullptr;
 }
 
+const TenantSpec* Grid::find_tenant(const std::string& name) const {
+    for (const auto& t : tenants)
+        if (t.name == name) return &t;
+    return nullptr;
+}
+
 namespace {
 
 // Numbers in messages as people write them: 55, 60.5, nan.
@@ -492,6 +498,61 @@ GridNode read_node(const std::string& origin, const toml::table& t, std::size_t 
     return node;
 }
 
+// Tenant names are also token subjects and database keys: lower case only,
+// so that "Bank" and "bank" are never two tenants.
+bool is_tenant_name(const std::string& s) {
+    if (s.empty() || s.size() > 64) return false;
+    for (char c : s)
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return false;
+    return true;
+}
+
+// A Unix user name as useradd(8) takes it; never root: a tenant's tasks do
+// not run with every right on the node.
+bool is_unix_user(const std::string& s) {
+    if (s.empty() || s.size() > 32 || s == "root") return false;
+    if (!((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_')) return false;
+    for (char c : s)
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return false;
+    return true;
+}
+
+TenantSpec read_tenant(const std::string& origin, const toml::table& t, std::size_t index) {
+    Scope s(origin, "tenant #" + std::to_string(index + 1), t);
+    TenantSpec tenant;
+    tenant.name = s.required_string("name", "name = \"bank\" to name it");
+    if (!is_tenant_name(tenant.name))
+        s.fail(s.get("name"), "tenant name '" + tenant.name +
+                                  "' is not allowed; use 1-64 lower-case letters, digits, '_' or '-'");
+    s.set_where("tenant '" + tenant.name + "'");
+    s.check_keys({"name", "share", "max_running", "user"});
+    if (auto v = s.finite("share")) {
+        if (!(*v > 0 && *v <= k_max_tenant_share))
+            s.fail(s.get("share"), "'share' " + num(*v) +
+                                       " is out of range; give the tenant's relative weight, above 0 "
+                                       "and at most 1e6 (e.g. 2 for twice an equal share)");
+        tenant.share = *v;
+    }
+    if (const toml::node* n = s.get("max_running")) {
+        if (!n->is_integer())
+            s.fail(n, std::string("'max_running' must be a whole number, not ") + type_name(*n));
+        const std::int64_t v = n->as_integer()->get();
+        if (v < 0 || v > 1'000'000'000)
+            s.fail(n, "'max_running' " + std::to_string(v) +
+                          " is out of range; give the most slots the tenant may hold at once, "
+                          "0 for no limit, up to 1e9");
+        tenant.max_running = static_cast<std::uint32_t>(v);
+    }
+    if (auto user = s.string("user")) {
+        if (!is_unix_user(*user))
+            s.fail(s.get("user"), "'user' '" + *user +
+                                      "' is not a Unix user a tenant's tasks may run as; give a "
+                                      "user name such as hearth-bank (not root)");
+        tenant.user = *user;
+    }
+    return tenant;
+}
+
 // The [[site]] or [[node]] entries, refusing a single [site] table and the like.
 const toml::array* entries(const Scope& top, const char* key) {
     const toml::node* n = top.get(key);
@@ -500,6 +561,20 @@ const toml::array* entries(const Scope& top, const char* key) {
         top.fail(n, "'" + std::string(key) + "' must be [[" + key + "]] entries, not " +
                         type_name(*n) + "; write each as a [[" + key + "]] section");
     return n->as_array();
+}
+
+std::vector<TenantSpec> read_tenants(const std::string& origin, const Scope& top);
+
+toml::table parse_document(const std::string& toml_text, const std::string& origin) {
+    try {
+        return toml::parse(toml_text, origin);
+    } catch (const toml::parse_error& e) {
+        throw usage_error(origin + ":" + std::to_string(e.source().begin.line) +
+                          ": TOML syntax error: " + std::string(e.description()) +
+                          "; fix the syntax at that line");
+    } catch (const Error& e) {  // one of toml++'s own checks (core/toml.hpp)
+        throw usage_error(origin + ": " + e.what());
+    }
 }
 
 }  // namespace
@@ -516,18 +591,9 @@ void check_target(const Site& site, double celsius) {
 }
 
 Grid parse_grid(const std::string& toml_text, const std::string& origin) {
-    toml::table doc;
-    try {
-        doc = toml::parse(toml_text, origin);
-    } catch (const toml::parse_error& e) {
-        throw usage_error(origin + ":" + std::to_string(e.source().begin.line) +
-                          ": TOML syntax error: " + std::string(e.description()) +
-                          "; fix the syntax at that line");
-    } catch (const Error& e) {  // one of toml++'s own checks (core/toml.hpp)
-        throw usage_error(origin + ": " + e.what());
-    }
+    const toml::table doc = parse_document(toml_text, origin);
     Scope top(origin, "", doc);
-    top.check_keys({"gas_kgco2_per_kwh", "site", "node"});
+    top.check_keys({"gas_kgco2_per_kwh", "site", "node", "tenant"});
 
     Grid grid;
     if (auto v = top.positive("gas_kgco2_per_kwh", true, "kg CO2e per kWh of gas heat"))
@@ -564,7 +630,35 @@ Grid parse_grid(const std::string& toml_text, const std::string& origin) {
     }
     if (grid.nodes.empty())
         top.fail(nullptr, "no nodes; describe at least one [[node]] (see hearth-grid(5))");
+    grid.tenants = read_tenants(origin, top);
     return grid;
+}
+
+namespace {
+
+std::vector<TenantSpec> read_tenants(const std::string& origin, const Scope& top) {
+    std::vector<TenantSpec> tenants;
+    std::set<std::string> names;
+    if (const toml::array* entries_ = entries(top, "tenant")) {
+        for (std::size_t i = 0; i < entries_->size(); ++i) {
+            const toml::table& t = *entries_->get(i)->as_table();
+            TenantSpec tenant = read_tenant(origin, t, i);
+            if (!names.insert(tenant.name).second)
+                Scope(origin, "", t)
+                    .fail(t.get("name"), "tenant '" + tenant.name +
+                                             "' is defined twice; give each "
+                                             "[[tenant]] its own name");
+            tenants.push_back(std::move(tenant));
+        }
+    }
+    return tenants;
+}
+
+}  // namespace
+
+std::vector<TenantSpec> parse_tenant_table(const std::string& toml_text, const std::string& origin) {
+    const toml::table doc = parse_document(toml_text, origin);
+    return read_tenants(origin, Scope(origin, "", doc));
 }
 
 Grid load_grid(const std::string& path) {

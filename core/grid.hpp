@@ -1,7 +1,7 @@
 #pragma once
 // The grid file (TOML, hearth-grid(5)): the sites with their heat targets,
-// safety bounds, heat source and thermal parameters, and the nodes with
-// their site, host, slots and agent. Parsing is pure (text in, Grid out) and
+// safety bounds, heat source and thermal parameters, the nodes with their
+// site, host, slots and agent, and the tenants with their shares. Parsing is pure (text in, Grid out) and
 // validates everything before anything is used: a bad file is refused as a
 // whole with one line naming the file, the entry, the key and the fix.
 #include <cstdint>
@@ -82,17 +82,35 @@ struct GridNode {
     Watts max{120};
 };
 
+// A tenant of the shared grid ([[tenant]]): its weight in the scheduler's
+// fair share (core/sched_policy) and its limits.
+struct TenantSpec {
+    std::string name;              // [a-z0-9_-], 1-64
+    double share = 1;              // (0, 1e6]: relative weight
+    std::uint32_t max_running = 0; // slots at once; 0 = no limit
+    std::string user;              // "" or the Unix user its tasks run as on shared nodes
+};
+
+inline constexpr double k_max_tenant_share = 1e6;
+
 struct Grid {
     std::vector<Site> sites;
     std::vector<GridNode> nodes;
+    std::vector<TenantSpec> tenants;  // empty: no table, every tenant an equal share
     double gas_kgco2_per_kwh = 0.2;  // carbon of the gas heat a kWh delivered displaces
     const Site* find_site(const std::string& name) const;  // null when unknown
     const GridNode* find_node(const std::string& name) const;
+    const TenantSpec* find_tenant(const std::string& name) const;
 };
 
 // origin names the text in messages (usually the file path).
 Grid parse_grid(const std::string& toml_text, const std::string& origin);
 Grid load_grid(const std::string& path);  // usage_error if unreadable
+
+// The [[tenant]] entries of a TOML document, checked as the grid file's are
+// (file:line, the fix); its other keys are ignored. A `hearth sim` scenario
+// may carry its own tenant table with this.
+std::vector<TenantSpec> parse_tenant_table(const std::string& toml_text, const std::string& origin);
 
 // Names become file names, URL parts and SQL parameters: [A-Za-z0-9._-],
 // 1-64 characters, not starting with '.' or '-'.

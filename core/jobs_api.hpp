@@ -35,6 +35,9 @@ inline constexpr std::size_t k_max_word_bytes = 64 * 1024;
 inline constexpr std::size_t k_max_staged = 256;
 inline constexpr std::size_t k_max_collect = 64;
 inline constexpr std::int32_t k_min_priority = -1000, k_max_priority = 1000;
+// A whole submission as JSON (command, stage, collect together): the
+// scheduler keeps every queued job's spec in memory.
+inline constexpr std::size_t k_max_spec_bytes = 1024 * 1024;
 
 // POST /v1/jobs
 struct JobSubmit {

@@ -10,6 +10,7 @@
 
 #include "core/duration.hpp"
 #include "core/error.hpp"
+#include "core/jobs_api.hpp"
 #include "core/toml.hpp"
 
 namespace hearth {
@@ -74,7 +75,10 @@ Scenario parse_scenario(const std::string& text, const std::string& origin,
     } catch (const Error& e) {  // one of toml++'s own checks (core/toml.hpp)
         throw usage_error(origin + ": " + e.what());
     }
-    check_keys(t, {"name", "description", "grid", "start", "duration", "step", "outside", "job"}, origin);
+    check_keys(t,
+               {"name", "description", "grid", "start", "duration", "step", "outside", "job",
+                "tenant", "usage_half_life"},
+               origin);
     Scenario sc;
     sc.name = t["name"].value_or(std::string());
     sc.description = t["description"].value_or(std::string());
@@ -95,6 +99,9 @@ Scenario parse_scenario(const std::string& text, const std::string& origin,
         for (auto& site : sc.grid.sites)
             if (site.kind != SiteKind::tank) site.thermal.outside = *sc.outside;
     }
+    if (t["usage_half_life"])
+        sc.usage_half_life_s = seconds_of(*t["usage_half_life"].node(), origin + ": usage_half_life");
+    if (t["tenant"]) sc.grid.tenants = parse_tenant_table(text, origin);
     if (!(sc.duration_s > 0)) throw usage_error(origin + ": duration must be positive, e.g. \"7d\"");
     if (sc.step_s < 1 || sc.step_s > 3600)
         throw usage_error(origin + ": step must be between 1s and 1h; 60s suits a week");
@@ -111,13 +118,28 @@ Scenario parse_scenario(const std::string& text, const std::string& origin,
             if (!jt) throw usage_error(where + " must be a table ([[job]])");
             check_keys(*jt,
                        {"name", "tenant", "arrival", "tasks", "task_time", "deadline", "urgent",
-                        "every", "count"},
+                        "every", "count", "priority"},
                        where);
             SimJob j;
             j.name = (*jt)["name"].value_or("job" + std::to_string(i));
             j.tenant = (*jt)["tenant"].value_or(std::string("default"));
             if (!is_safe_name(j.name) || !is_safe_name(j.tenant))
                 throw usage_error(where + ": name and tenant must be 1-64 of [A-Za-z0-9._-]");
+            if (!sc.grid.tenants.empty() && !sc.grid.find_tenant(j.tenant)) {
+                std::string names;
+                for (const auto& tn : sc.grid.tenants) names += (names.empty() ? "" : ", ") + tn.name;
+                throw usage_error(where + ": tenant '" + j.tenant +
+                                  "' is not in the tenant table; name one of " + names +
+                                  " or add a [[tenant]] for it");
+            }
+            if (const auto* pn = (*jt)["priority"].node()) {
+                const auto v = pn->value<std::int64_t>();
+                if (!pn->is_integer() || !v || *v < k_min_priority || *v > k_max_priority)
+                    throw usage_error(where + ": 'priority' must be a whole number from " +
+                                      std::to_string(k_min_priority) + " to " +
+                                      std::to_string(k_max_priority) + " (higher runs first)");
+                j.priority = static_cast<std::int32_t>(*v);
+            }
             if ((*jt)["arrival"]) j.arrival_s = seconds_of(*(*jt)["arrival"].node(), where + " arrival", true);
             auto tasks = (*jt)["tasks"].value<std::int64_t>();
             if (!tasks || *tasks < 1 || *tasks > 1'000'000'000)

@@ -19,11 +19,14 @@ struct SimJob {
     double task_s = 0;      // time a task takes on one unthrottled slot
     double deadline_s = 0;  // after arrival; 0 = none
     bool urgent = false;
+    std::int32_t priority = 0;  // within its tenant: higher first
 };
 
 struct Scenario {
     std::string name;
     std::string description;
+    // Its [[tenant]] table is the scenario's own when it has one (try shares
+    // before setting them); when non-empty, every job's tenant is in it.
     Grid grid;
     std::int64_t start_unix = 0;  // UTC; schedules are evaluated in UTC
     double duration_s = 0;
@@ -31,6 +34,8 @@ struct Scenario {
     // The weather: replaces every room's and loop's outside temperature (a
     // grid file describes the sites; the scenario says what week it is).
     std::optional<Celsius> outside;
+    // Fair-share usage decays with this half-life, as `hearth serve`'s does.
+    double usage_half_life_s = 7 * 86400.0;
     std::vector<SimJob> jobs;  // recurring entries already expanded, by arrival
 };
 

@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "core/heat_control.hpp"
 #include "core/heat_dispatch.hpp"
+#include "core/sched_policy.hpp"
 #include "core/schedule.hpp"
 #include "core/thermal.hpp"
 
@@ -52,12 +53,12 @@ struct NodeSim {
     std::uint32_t busy = 0;
     std::uint32_t busy_prio = 0;  // of which deadline or urgent work: never throttled
     std::uint32_t allowed = 0;
-    std::uint32_t extra = 0;  // opened past the budget for deadlines
     double cap = 0;           // slots' worth of power the throttle lets through
 };
 
 struct JobSim {
     const SimJob* def = nullptr;
+    std::uint32_t tenant = 0;  // into the policy's tenants
     bool arrived = false;
     bool priority = false;  // urgent or with a deadline
     double deadline_abs = 0;
@@ -102,10 +103,32 @@ SimResult simulate(const Scenario& sc, SimPolicy policy) {
     std::vector<double> remaining(slot_count, 0);
     std::vector<std::int32_t> slot_job(slot_count, -1);
 
+    // Tenants: the table's, in its order; without one, every tenant named
+    // by a job, an equal share each. Usage decays as the scheduler's does.
+    std::vector<PolicyTenant> tenants;
+    for (const auto& spec : g.tenants) {
+        PolicyTenant pt;
+        pt.name = spec.name;
+        pt.share = spec.share;
+        pt.max_running = spec.max_running;
+        tenants.push_back(pt);
+    }
+    auto tenant_index = [&](const std::string& name) {
+        for (std::size_t k = 0; k < tenants.size(); ++k)
+            if (tenants[k].name == name) return static_cast<std::uint32_t>(k);
+        if (!g.tenants.empty())
+            throw usage_error("job tenant '" + name + "' is not in the tenant table; add a [[tenant]] for it");
+        PolicyTenant pt;
+        pt.name = name;
+        tenants.push_back(pt);
+        return static_cast<std::uint32_t>(tenants.size() - 1);
+    };
+
     std::vector<JobSim> jobs(sc.jobs.size());
     for (std::size_t i = 0; i < jobs.size(); ++i) {
         auto& j = jobs[i];
         j.def = &sc.jobs[i];
+        j.tenant = tenant_index(j.def->tenant);
         j.priority = j.def->urgent || j.def->deadline_s > 0;
         j.deadline_abs = j.def->deadline_s > 0 ? j.def->arrival_s + j.def->deadline_s : 0;
         if (j.def->deadline_s > 0) {
@@ -116,16 +139,57 @@ SimResult simulate(const Scenario& sc, SimPolicy policy) {
         }
     }
 
+    std::vector<double> usage(tenants.size(), 0.0);  // slot-seconds, decayed
     SimResult r;
     r.scenario = sc.name;
     r.policy = policy;
     std::size_t next_arrival = 0;
-    std::vector<std::uint32_t> prio, normal;  // job indices with queued tasks
-    std::vector<NodeCapacity> caps;
-    std::vector<std::uint32_t> site_order(sites.size());
-    std::iota(site_order.begin(), site_order.end(), 0u);
     std::vector<double> site_waste(sites.size(), 0);
     std::uint32_t rotate = 0;
+    std::vector<std::uint32_t> active;  // arrived jobs with tasks queued or running
+    std::vector<double> left(jobs.size(), 0.0);  // per job: work left in its running tasks
+
+    // The policy's view of this step: its job indices are positions in `active`.
+    auto policy_input = [&](double now, bool heat_aware, std::uint32_t rot) {
+        PolicyInput in;
+        in.now_s = now;
+        in.heat_aware = heat_aware;
+        in.rotate = rot;
+        in.tenants = tenants;
+        for (std::size_t k = 0; k < tenants.size(); ++k) in.tenants[k].usage_slot_s = usage[k];
+        // Deadline planning counts the work left in running tasks.
+        for (auto ji : active) left[ji] = 0;
+        for (const auto& n : nodes) {
+            if (!n.busy_prio) continue;
+            for (std::uint32_t k = n.first_slot; k < n.first_slot + n.slots; ++k)
+                if (slot_job[k] >= 0 && jobs[static_cast<std::size_t>(slot_job[k])].priority)
+                    left[static_cast<std::size_t>(slot_job[k])] += std::max(0.0, remaining[k]);
+        }
+        in.jobs.reserve(active.size());
+        for (auto ji : active) {
+            const auto& j = jobs[ji];
+            PolicyJob pj;
+            pj.tenant = j.tenant;
+            pj.priority = j.def->priority;
+            pj.seq = ji;
+            pj.urgent = j.def->urgent;
+            pj.deadline_s = j.deadline_abs;
+            pj.queued = j.queued;
+            pj.running = static_cast<std::uint32_t>(j.running);
+            pj.task_s = j.def->task_s;
+            pj.remaining_s = left[ji];
+            in.jobs.push_back(pj);
+        }
+        in.nodes.reserve(nodes.size());
+        for (const auto& n : nodes) {
+            PolicyNode pn;
+            pn.cap = NodeCapacity{n.slots, n.allowed, site_waste[n.site],
+                                  sites[n.site].mode != HeatMode::stop};
+            pn.busy = n.busy;
+            in.nodes.push_back(pn);
+        }
+        return in;
+    };
 
     double t = 0;
     while (t < sc.duration_s - 1e-9) {
@@ -139,6 +203,7 @@ SimResult simulate(const Scenario& sc, SimPolicy policy) {
             auto& j = jobs[next_arrival++];
             j.arrived = true;
             j.queued = j.def->tasks;
+            active.push_back(static_cast<std::uint32_t>(next_arrival - 1));
         }
 
         // 1. Each site's controller sets its nodes' budgets.
@@ -169,7 +234,6 @@ SimResult simulate(const Scenario& sc, SimPolicy policy) {
         for (std::size_t ni = 0; ni < nodes.size(); ++ni) {
             auto& n = nodes[ni];
             const auto& s = sites[n.site];
-            n.extra = 0;
             if (s.mode == HeatMode::stop) {
                 // Past the hard maximum: hand the tasks back, without penalty.
                 for (std::uint32_t k = n.first_slot; k < n.first_slot + n.slots; ++k) {
@@ -190,100 +254,41 @@ SimResult simulate(const Scenario& sc, SimPolicy policy) {
             }
         }
 
-        // 2. Work queues: deadline and urgent work first (earliest deadline).
-        prio.clear();
-        normal.clear();
-        for (std::size_t i = 0; i < next_arrival; ++i) {
-            auto& j = jobs[i];
-            if (j.queued == 0 && j.running == 0) continue;
-            (j.priority ? prio : normal).push_back(static_cast<std::uint32_t>(i));
-        }
-        std::stable_sort(prio.begin(), prio.end(), [&](std::uint32_t a, std::uint32_t b) {
-            const auto& ja = jobs[a];
-            const auto& jb = jobs[b];
-            if (ja.def->urgent != jb.def->urgent) return ja.def->urgent;
-            const double da = ja.deadline_abs > 0 ? ja.deadline_abs : 1e300;
-            const double db = jb.deadline_abs > 0 ? jb.deadline_abs : 1e300;
-            return da < db;
-        });
-
+        // 2. The grid's scheduling policy decides, as `hearth serve` does:
+        // deadline and urgent work first (past the budgets only as far as a
+        // deadline needs), then fair share between tenants.
         for (std::size_t si = 0; si < sites.size(); ++si)
             site_waste[si] = sites[si].t - (sites[si].target - sites[si].def->band);
-
-        // 3. Deadlines the budgets cannot meet open extra slots where least is wasted.
-        if (aware && !prio.empty()) {
-            caps.resize(nodes.size());
-            std::uint64_t total = 0;
-            for (std::size_t ni = 0; ni < nodes.size(); ++ni) {
-                const auto& n = nodes[ni];
-                caps[ni] = NodeCapacity{n.slots, n.allowed, site_waste[n.site],
-                                        sites[n.site].mode != HeatMode::stop};
-                if (caps[ni].usable) total += n.slots;
-            }
-            // Work left: queued tasks, and what the running ones still need.
-            std::vector<double> left(jobs.size(), 0.0);
-            for (const auto& n : nodes) {
-                if (!n.busy_prio) continue;
-                for (std::uint32_t k = n.first_slot; k < n.first_slot + n.slots; ++k)
-                    if (slot_job[k] >= 0 && jobs[static_cast<std::size_t>(slot_job[k])].priority)
-                        left[static_cast<std::size_t>(slot_job[k])] += std::max(0.0, remaining[k]);
-            }
-            std::uint64_t needed = 0;
-            for (auto ji : prio) {
-                const auto& j = jobs[ji];
-                DeadlineNeed need;
-                need.task_s = j.def->task_s;
-                need.work_s = static_cast<double>(j.queued) * j.def->task_s + left[ji];
-                need.urgent = j.def->urgent;
-                need.time_left_s = j.deadline_abs > 0 ? j.deadline_abs - t : 0;
-                needed += slots_needed(need, total, nullptr);
-            }
-            const auto plan = plan_slots(static_cast<std::uint32_t>(std::min<std::uint64_t>(needed, total)), caps);
-            for (std::size_t ni = 0; ni < nodes.size(); ++ni) nodes[ni].extra = plan.extra[ni];
-        }
-
-        // 4. Dispatch into free slots: nodes of the sites that want heat most
-        // first (heat-aware), or round the grid (unaware).
-        auto fill = [&](NodeSim& n, std::uint32_t limit, std::vector<std::uint32_t>& queue) {
-            if (n.busy >= limit) return;
-            std::size_t q = 0;
-            for (std::uint32_t k = n.first_slot; k < n.first_slot + n.slots && n.busy < limit; ++k) {
-                if (slot_job[k] >= 0) continue;
-                while (q < queue.size() && jobs[queue[q]].queued == 0) ++q;
-                if (q == queue.size()) return;
-                auto& j = jobs[queue[q]];
-                --j.queued;
-                ++j.running;
-                slot_job[k] = static_cast<std::int32_t>(queue[q]);
-                remaining[k] = j.def->task_s;
-                ++n.busy;
-                if (j.priority) ++n.busy_prio;
-            }
-        };
-        auto any_queued = [&](const std::vector<std::uint32_t>& q) {
-            for (auto ji : q)
-                if (jobs[ji].queued) return true;
-            return false;
-        };
-        const bool prio_work = any_queued(prio), normal_work = any_queued(normal);
-        if (aware) {
-            std::stable_sort(site_order.begin(), site_order.end(),
-                             [&](std::uint32_t a, std::uint32_t b) { return site_waste[a] < site_waste[b]; });
-            for (auto si : site_order)
-                for (auto ni : sites[si].nodes) {
-                    auto& n = nodes[ni];
-                    if (prio_work) fill(n, std::min(n.slots, n.allowed + n.extra), prio);
-                    if (normal_work) fill(n, n.allowed, normal);
+        for (auto& u : usage) u = decay_usage(u, dt, sc.usage_half_life_s);
+        active.erase(std::remove_if(active.begin(), active.end(),
+                                    [&](std::uint32_t ji) { return !jobs[ji].queued && !jobs[ji].running; }),
+                     active.end());
+        bool queued_work = false;
+        for (auto ji : active) queued_work = queued_work || jobs[ji].queued > 0;
+        if (queued_work) {
+            const PolicyInput in = policy_input(t, aware, rotate);
+            for (const auto& g : schedule(in)) {
+                const std::uint32_t ji = active[g.job];
+                auto& j = jobs[ji];
+                auto& n = nodes[g.node];
+                if (g.count > j.queued || n.busy + g.count > n.slots)
+                    throw Error("hearth sim: the policy granted more than was queued or free; this is a bug");
+                std::uint32_t to_place = g.count;
+                for (std::uint32_t k = n.first_slot; to_place > 0; ++k) {
+                    if (slot_job[k] >= 0) continue;
+                    slot_job[k] = static_cast<std::int32_t>(ji);
+                    remaining[k] = j.def->task_s;
+                    --to_place;
                 }
-        } else if (prio_work || normal_work) {
-            const std::size_t nn = nodes.size();
-            for (std::size_t k = 0; k < nn; ++k) {
-                auto& n = nodes[(k + rotate) % nn];
-                if (prio_work) fill(n, n.slots, prio);
-                if (normal_work) fill(n, n.slots, normal);
+                j.queued -= g.count;
+                j.running += g.count;
+                n.busy += g.count;
+                if (j.priority) n.busy_prio += g.count;
             }
-            rotate = static_cast<std::uint32_t>((rotate + 1) % std::max<std::size_t>(1, nn));
+            if (!aware)
+                rotate = static_cast<std::uint32_t>((rotate + 1) % std::max<std::size_t>(1, nodes.size()));
         }
+        for (auto ji : active) usage[jobs[ji].tenant] += static_cast<double>(jobs[ji].running) * dt;
 
         // 5. Run the step: throttled work progresses slower and draws less;
         // deadline and urgent work runs at full speed (it was let in past the

@@ -704,7 +704,7 @@ void Agent::start_http() {
         Role r = *caller(req);
         nlohmann::json j{{"role", to_string(r)}, {"auth", m_tokens.has_value()}, {"node", m_cfg.node},
                          {"site", m_cfg.site}};
-        j["kind"] = r.kind == RoleKind::tenant ? "tenant" : r.kind == RoleKind::facility ? "facility" : "operator";
+        j["kind"] = to_string(r.kind);
         if (r.kind == RoleKind::tenant) j["tenant"] = r.scope;
         if (r.kind == RoleKind::facility) j["scope"] = r.scope.empty() ? nlohmann::json() : nlohmann::json(r.scope);
         json_reply(res, j);

@@ -2,6 +2,8 @@
 // grid-agent's settings: a TOML file (--config) overridden by flags.
 #include <string>
 
+#include "core/listen.hpp"
+
 namespace hearth {
 
 struct AgentConfig {
@@ -30,8 +32,6 @@ struct AgentConfig {
     double history_step_s = 10;  // finest history resolution
 };
 
-// True for 127.0.0.0/8, ::1 and "localhost".
-bool is_loopback_host(const std::string& host);
 
 // Reads a TOML file into cfg (keys as in AgentConfig). Throws usage_error
 // naming the file, the key and the fix for unknown keys and bad values.
@@ -40,7 +40,5 @@ void load_agent_config(const std::string& path, AgentConfig& cfg);
 // depend on the machine (node name). serving: the agent will listen (the
 // security settings are checked); false for --probe.
 void finish_agent_config(AgentConfig& cfg, bool serving = true);
-// "127.0.0.1:9750" -> host, port. Throws usage_error.
-std::pair<std::string, int> split_listen(const std::string& listen);
 
 }  // namespace hearth

@@ -21,6 +21,7 @@
 #include "core/safe_path.hpp"
 #include "job_items.hpp"
 #include "launch_plan.hpp"
+#include "server_client.hpp"
 #include "supervisor.hpp"
 
 namespace fs = std::filesystem;
@@ -253,6 +254,9 @@ JobDir create_job_dir(JobSpec& spec, const RunArgs& a) {
 }  // namespace
 
 int cmd_run(const RunArgs& a) {
+    if (auto server = server_url(a.server)) return cmd_run_remote(a, *server);
+    if (a.out) throw usage_error("--out is for a job run through a server (--server); here outputs go to JOBDIR/out");
+    if (a.priority != 0) throw usage_error("--priority orders jobs at a server (--server); a job run here is alone");
     JobSpec spec = build_spec(a);
     // Check the split before anything is written (errors name the user's file).
     make_item_source(spec, a.items ? *a.items : "");

@@ -23,9 +23,27 @@ struct RunArgs {
     std::vector<std::string> stage, collect;
     std::optional<std::string> job_dir;
     std::string name;
+    std::int32_t priority = 0;           // with a server: among the tenant's own jobs
+    std::optional<std::string> server;   // the scheduler (or HEARTH_SERVER)
+    std::optional<std::string> out;      // run --server: where outputs go (./JOBID/out)
     bool json = false;
     bool quiet = false;
     std::vector<std::string> command;
+};
+
+struct JobsArgs {
+    std::optional<std::string> tenant, state, server;
+    bool json = false;
+};
+
+struct ServeArgs {
+    std::string grid;
+    std::string state;                      // queue.db and the content store
+    std::string listen = "127.0.0.1:9770";  // agents 9750, dashboard 9760, scheduler 9770
+    std::string tokens;
+    std::string tls_cert, tls_key;
+    bool insecure_http = false;
+    bool no_auth = false;
 };
 
 struct EnergyArgs {
@@ -96,5 +114,18 @@ int cmd_status(const std::string& job, bool json);
 int cmd_logs(const std::string& job, std::uint64_t task, std::optional<std::uint32_t> attempt);
 int cmd_cancel(const std::string& job, bool wait);
 int cmd_worker(int argc, char** argv, const std::string& job_dir);
+
+// The scheduler and its clients (hearth-api(7)).
+int cmd_serve(const ServeArgs& args);
+int cmd_submit(const RunArgs& args);
+int cmd_run_remote(const RunArgs& args, const std::string& server);
+int cmd_jobs(const JobsArgs& args);
+int cmd_fetch(const std::string& job, const std::optional<std::string>& server,
+              const std::optional<std::string>& out);
+int remote_status(const std::string& server, const std::string& job, bool json);
+int remote_logs(const std::string& server, const std::string& job, std::uint64_t task,
+                std::optional<std::uint32_t> attempt);
+int remote_cancel(const std::string& server, const std::string& job, bool wait);
+int remote_resume(const std::string& server, const std::string& job);
 
 }  // namespace hearth

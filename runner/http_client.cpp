@@ -2,8 +2,12 @@
 
 #include <curl/curl.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <mutex>
 
+#include "core/error.hpp"
 #include "credentials.hpp"
 
 namespace hearth {
@@ -14,23 +18,32 @@ std::size_t collect(char* data, std::size_t size, std::size_t n, void* out) {
     return size * n;
 }
 
-}  // namespace
+// A download: the body goes to the file on a 200, into the reply otherwise
+// (an error's JSON), decided on the first bytes once the status is known.
+struct Download {
+    CURL* curl = nullptr;
+    std::FILE* file = nullptr;
+    std::string* body = nullptr;
+    bool failed = false;
+};
 
-HttpReply http_request(const std::string& url, const std::optional<std::string>& json_body,
-                       long timeout_ms, const std::optional<std::string>& authorization) {
-    HttpCall call;
-    call.method = json_body ? "POST" : "GET";
-    call.url = url;
-    call.body = json_body;
-    call.timeout_ms = timeout_ms;
-    call.authorization = authorization;
-    return http_call(call);
+std::size_t to_file(char* data, std::size_t size, std::size_t n, void* out) {
+    auto* d = static_cast<Download*>(out);
+    long status = 0;
+    curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status != 200) return collect(data, size, n, d->body);
+    if (std::fwrite(data, size, n, d->file) != n) {
+        d->failed = true;
+        return 0;  // stops the transfer
+    }
+    return size * n;
 }
 
-HttpReply http_call(const HttpCall& call) {
-    const std::string& url = call.url;
-    const long timeout_ms = call.timeout_ms;
-    const std::optional<std::string>& authorization = call.authorization;
+// One exchange. setup adds what differs (body, sink) to the handle and the
+// header list.
+template <class Setup>
+HttpReply perform(const std::string& url, long timeout_ms, const std::optional<std::string>& authorization,
+                  Setup setup) {
     // Once per process and never undone: callers may ask from several threads.
     static std::once_flag once;
     std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
@@ -70,16 +83,7 @@ HttpReply http_call(const HttpCall& call) {
     // Only http and https, and no redirects (the default): the token goes to
     // the URL the user named and nowhere else.
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    if (call.body) {
-        headers = curl_slist_append(headers, ("Content-Type: " + call.content_type).c_str());
-        // No "Expect: 100-continue" round trip before a large body: one
-        // request, one answer (and servers that ignore it do not stall us).
-        headers = curl_slist_append(headers, "Expect:");
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, call.body->data());
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(call.body->size()));
-    }
-    if (call.method != "GET" && call.method != "POST")
-        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, call.method.c_str());
+    setup(c, headers, reply);
     if (headers) curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     CURLcode rc = curl_easy_perform(c);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply.status);
@@ -90,6 +94,52 @@ HttpReply http_call(const HttpCall& call) {
         reply.status = 0;
     }
     return reply;
+}
+
+}  // namespace
+
+HttpReply http_request(const std::string& url, const std::optional<std::string>& json_body,
+                       long timeout_ms, const std::optional<std::string>& authorization) {
+    return perform(url, timeout_ms, authorization, [&](CURL* c, curl_slist*& headers, HttpReply&) {
+        if (!json_body) return;
+        headers = curl_slist_append(headers, "Content-Type: application/json");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, json_body->c_str());
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(json_body->size()));
+    });
+}
+
+HttpReply http_put_file(const std::string& url, const std::string& path, long timeout_ms) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) throw usage_error("cannot read " + path + ": " + std::strerror(errno) + "; check the path");
+    std::fseek(f, 0, SEEK_END);
+    const long size = std::ftell(f);
+    std::fseek(f, 0, SEEK_SET);
+    HttpReply r = perform(url, timeout_ms, std::nullopt, [&](CURL* c, curl_slist*& headers, HttpReply&) {
+        headers = curl_slist_append(headers, "Content-Type: application/octet-stream");
+        // No "Expect: 100-continue" round trip: the server answers once, after the body.
+        headers = curl_slist_append(headers, "Expect:");
+        curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(c, CURLOPT_READDATA, f);
+        curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
+    });
+    std::fclose(f);
+    return r;
+}
+
+HttpReply http_get_file(const std::string& url, const std::string& path, long timeout_ms) {
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    if (!f) throw Error("cannot write " + path + ": " + std::strerror(errno));
+    Download d;
+    d.file = f;
+    HttpReply r = perform(url, timeout_ms, std::nullopt, [&](CURL* c, curl_slist*&, HttpReply& reply) {
+        d.curl = c;
+        d.body = &reply.body;
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, to_file);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &d);
+    });
+    const bool closed = std::fclose(f) == 0;
+    if (d.failed || !closed) throw Error("cannot write " + path + ": " + std::strerror(errno) + "; is the disk full?");
+    return r;
 }
 
 std::string url_escape(const std::string& s) {

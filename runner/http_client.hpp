@@ -1,6 +1,7 @@
 #pragma once
 // A small blocking HTTP client over libcurl, shared by the commands that talk
-// to grid-agents (hearth energy --agent, hearth heat). It reports a transport
+// to grid-agents (hearth energy --agent, hearth heat) and to the scheduler
+// (hearth submit, jobs, fetch, ...). It reports a transport
 // failure as data, not an exception: each caller knows which agent it asked
 // and what the user should do about it.
 #include <optional>
@@ -27,17 +28,15 @@ HttpReply http_request(const std::string& url, const std::optional<std::string>&
                        long timeout_ms,
                        const std::optional<std::string>& authorization = std::nullopt);
 
-// Any method and body (a site's PUT of an output's bytes, its GET of a staged
-// input), with the same defaults as http_request.
-struct HttpCall {
-    std::string method = "GET";
-    std::string url;
-    std::optional<std::string> body;
-    std::string content_type = "application/json";
-    long timeout_ms = 5000;
-    std::optional<std::string> authorization;  // as http_request's
-};
-HttpReply http_call(const HttpCall& call);
+// Streams the file at path as the body of a PUT (application/octet-stream),
+// with the same token, CA and timeout rules as http_request. Throws
+// usage_error when the file cannot be read.
+HttpReply http_put_file(const std::string& url, const std::string& path, long timeout_ms);
+
+// GETs url into the file at path (created or truncated) when the answer is
+// 200; any other answer's body is in the reply, as http_request gives it.
+// Throws Error when the file cannot be written.
+HttpReply http_get_file(const std::string& url, const std::string& path, long timeout_ms);
 
 // Percent-encodes everything but RFC 3986's unreserved characters.
 std::string url_escape(const std::string& s);

@@ -7,6 +7,8 @@
 #include "commands.hpp"
 #include "core/error.hpp"
 #include "credentials.hpp"
+#include "run_options.hpp"
+#include "server_client.hpp"
 
 namespace {
 
@@ -43,54 +45,67 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", "hearth 0.1");
 
     hearth::RunArgs run;
-    auto* r = app.add_subcommand("run", "split a job into tasks and run them across the grid");
-    r->add_option("--tenant", run.tenant, "who pays for the job (or HEARTH_TENANT)");
-    r->add_option("--frames", run.frames, "frame set, e.g. 1-240 or 1-10,15,20-40x2");
-    r->add_option("--seeds", run.seeds, "seed range A-B");
-    r->add_option("--count", run.count, "N items: 0..N-1");
-    r->add_option("--items", run.items, "file with one item a line");
-    r->add_option("--chunk", run.chunk, "items per task (default 1)");
-    r->add_option("--hosts", run.hosts, "Open MPI hostfile of the nodes to use");
-    r->add_option("--grid", run.grid, "grid file (hearth-grid(5)): run on its nodes");
-    r->add_option("--deadline", run.deadline,
-                  "finish by then, past heat budgets if needed: a duration (6h) or UTC time");
-    r->add_flag("--urgent", run.urgent, "ignore heat budgets: use every slot now");
-    r->add_option("--slots", run.slots, "tasks at once per node (default: its cores)");
-    r->add_option("--workers-per-host", run.workers_per_host,
-                  "worker ranks per host, each a separate node (default 1)");
-    r->add_option("--retries", run.retries, "retries of a failed task (default 2)");
-    r->add_option("--timeout", run.timeout, "time limit per task attempt, e.g. 30s, 5m, 1h30m");
-    r->add_option("--stage", run.stage, "copy this input into every task's scratch directory")
-        ->take_all();
-    r->add_option("--collect", run.collect, "bring files matching this glob back to JOBDIR/out/")
-        ->take_all();
-    r->add_option("--job-dir", run.job_dir, "job directory (default ./hearth-jobs/JOB-ID)");
-    r->add_option("--name", run.name, "a label for the job, used in its id");
-    add_output_flags(r, run.json, run.quiet);
-    r->add_option("command", run.command, "the command, after --, with {placeholders}")
-        ->expected(-1);
-
     std::string job;
     bool json = false, quiet = false, wait = false;
     std::uint64_t task = 0;
     std::optional<std::uint32_t> attempt;
 
+    auto* r = app.add_subcommand("run", "split a job into tasks and run them across the grid");
+    hearth::add_job_options(r, run);
+    hearth::add_local_options(r, run);
+    r->add_option("--out", run.out, "with a server: where the outputs go (default ./JOBID/out)");
+    add_output_flags(r, run.json, run.quiet);
+
+    hearth::RunArgs submit;
+    auto* sub = app.add_subcommand("submit", "send a job to the scheduler, print its id and return");
+    hearth::add_job_options(sub, submit);
+    sub->add_flag("--json", submit.json, "print the job as one JSON object, not its id alone");
+
+    hearth::JobsArgs jobs;
+    auto* jo = app.add_subcommand("jobs", "list the jobs the scheduler holds that your token may see");
+    jo->add_option("--tenant", jobs.tenant, "only this tenant's (an operator's choice)");
+    jo->add_option("--state", jobs.state, "only jobs in this state: queued, running, finished, failed, cancelled");
+    jo->add_option("--server", jobs.server, "the scheduler's URL (or HEARTH_SERVER)");
+    jo->add_flag("--json", jobs.json, "one JSON object");
+
+    std::optional<std::string> server, out;
+    auto* fe = app.add_subcommand("fetch", "download a job's outputs from the scheduler, byte for byte");
+    fe->add_option("job", job, "job id")->required();
+    fe->add_option("--out", out, "where they go (default ./JOBID/out)");
+    fe->add_option("--server", server, "the scheduler's URL (or HEARTH_SERVER)");
+
+    hearth::ServeArgs serve;
+    auto* sv = app.add_subcommand("serve", "run the grid's scheduler: the queue of every tenant's jobs and its REST API");
+    sv->add_option("--grid", serve.grid, "grid file (hearth-grid(5)): the sites, nodes and tenants")->required();
+    sv->add_option("--state", serve.state, "state directory: the queue (SQLite) and the content store")->required();
+    sv->add_option("--listen", serve.listen, "HOST:PORT to serve on (default 127.0.0.1:9770)");
+    sv->add_option("--tokens", serve.tokens, "tokens file (hearth-tokens(5)), mode 0640 or stricter");
+    sv->add_option("--tls-cert", serve.tls_cert, "PEM certificate: serve HTTPS");
+    sv->add_option("--tls-key", serve.tls_key, "PEM private key of --tls-cert");
+    sv->add_flag("--insecure-http", serve.insecure_http, "allow plain HTTP on a non-loopback address (warned)");
+    sv->add_flag("--no-auth", serve.no_auth, "loopback only: serve without tokens (tests, demos)");
+
+
     auto* res = app.add_subcommand("resume", "run what a job has not committed yet");
     res->add_option("job", job, "job directory or id")->required();
     add_output_flags(res, json, quiet);
+    res->add_option("--server", server, "the scheduler's URL (or HEARTH_SERVER): resume the job there");
 
     auto* st = app.add_subcommand("status", "show where a job stands");
     st->add_option("job", job, "job directory or id")->required();
     st->add_flag("--json", json, "one JSON object");
+    st->add_option("--server", server, "the scheduler's URL (or HEARTH_SERVER): ask it");
 
     auto* lg = app.add_subcommand("logs", "print a task's output (stdout and stderr)");
     lg->add_option("job", job, "job directory or id")->required();
     lg->add_option("task", task, "task index")->required();
     lg->add_option("--attempt", attempt, "only this attempt");
+    lg->add_option("--server", server, "the scheduler's URL (or HEARTH_SERVER): ask it");
 
     auto* ca = app.add_subcommand("cancel", "stop a running job (resume continues it)");
     ca->add_option("job", job, "job directory or id")->required();
     ca->add_flag("--wait", wait, "wait until the job has stopped");
+    ca->add_option("--server", server, "the scheduler's URL (or HEARTH_SERVER): cancel the job there");
 
     // Words after "--" are the task's command and reach it untouched: CLI11
     // would otherwise read a word such as "[" as the start of a list.
@@ -173,7 +188,7 @@ int main(int argc, char** argv) {
     auto* to = app.add_subcommand("token", "make API tokens for the grid-agents");
     to->require_subcommand(1);
     auto* tn = to->add_subcommand("new", "make a token, add its hash to a tokens file, print it once");
-    tn->add_option("--role", token.role, "tenant:NAME, facility, facility:SITE or operator")->required();
+    tn->add_option("--role", token.role, "tenant:NAME, facility, facility:SITE, operator or site:NAME")->required();
     tn->add_option("--tokens", token.tokens, "the agents' tokens file (created with mode 0640)")
         ->required();
     tn->add_option("--label", token.label, "a note kept with the hash, e.g. who holds the token");
@@ -209,10 +224,20 @@ int main(int argc, char** argv) {
             if (has_dashes) run.command.insert(run.command.end(), after_dashes.begin(), after_dashes.end());
             return hearth::cmd_run(run);
         }
-        if (res->parsed()) return hearth::cmd_resume(job, json, quiet);
-        if (st->parsed()) return hearth::cmd_status(job, json);
-        if (lg->parsed()) return hearth::cmd_logs(job, task, attempt);
-        if (ca->parsed()) return hearth::cmd_cancel(job, wait);
+        if (sub->parsed()) {
+            if (has_dashes) submit.command.insert(submit.command.end(), after_dashes.begin(), after_dashes.end());
+            return hearth::cmd_submit(submit);
+        }
+        // With a server (--server or HEARTH_SERVER) these ask it; without, they
+        // work on local job directories as before.
+        const auto remote = hearth::server_url(server);
+        if (res->parsed()) return remote ? hearth::remote_resume(*remote, job) : hearth::cmd_resume(job, json, quiet);
+        if (st->parsed()) return remote ? hearth::remote_status(*remote, job, json) : hearth::cmd_status(job, json);
+        if (lg->parsed()) return remote ? hearth::remote_logs(*remote, job, task, attempt) : hearth::cmd_logs(job, task, attempt);
+        if (ca->parsed()) return remote ? hearth::remote_cancel(*remote, job, wait) : hearth::cmd_cancel(job, wait);
+        if (jo->parsed()) return hearth::cmd_jobs(jobs);
+        if (fe->parsed()) return hearth::cmd_fetch(job, server, out);
+        if (sv->parsed()) return hearth::cmd_serve(serve);
         if (en->parsed()) return hearth::cmd_energy(energy);
         if (si->parsed()) return hearth::cmd_sim(sim);
         if (no->parsed()) return hearth::cmd_nodes(nodes);

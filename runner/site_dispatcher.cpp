@@ -184,14 +184,13 @@ std::vector<AttemptResult> SiteDispatcher::uploaded_results() {
     for (auto& r : m_buffer.oldest(k_results_per_request)) {
         for (const auto& b : r.outputs) {
             if (m_uploaded.count(b.sha256)) continue;
-            std::string data = read_all(m_dir.blob(b.sha256));
-            if (sha256_hex(data) != b.sha256) {
+            if (!fs::exists(m_dir.blob(b.sha256))) {
                 // Lost from the site's disk: the attempt's outputs are gone.
                 say("output " + b.name + " of " + r.key.job + " task " + std::to_string(r.key.task) +
                     " is missing from " + m_dir.blob(b.sha256));
                 continue;
             }
-            std::string why = m_server.put_blob(b.sha256, data);
+            std::string why = m_server.put_blob(b.sha256, m_dir.blob(b.sha256));
             if (!why.empty()) {
                 if (!m_link_down) say("cannot upload an output (" + why + "); will retry");
                 return ready;
@@ -255,10 +254,9 @@ const std::string* SiteDispatcher::staged_bytes(const BlobRef& b, std::string& w
     // Fetched once per site: the cache serves every later job and node.
     std::string data = read_all(m_dir.cached(b.sha256));
     if (data.size() != b.size || sha256_hex(data) != b.sha256) {
-        auto got = m_server.get_blob(b.sha256, why);
-        if (!got) return nullptr;
-        data = std::move(*got);
-        write_file_atomic(m_dir.cached(b.sha256), data, 0600);
+        why = m_server.get_blob(b.sha256, m_dir.cached(b.sha256));
+        if (!why.empty()) return nullptr;
+        data = read_all(m_dir.cached(b.sha256));
     }
     return &m_staged.emplace(b.sha256, std::move(data)).first->second;
 }

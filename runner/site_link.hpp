@@ -21,10 +21,12 @@ public:
         std::string failure;  // why not, when no reply
     };
     Answer work(const WorkRequest& req);
-    // "" when stored (or already there); otherwise why not.
-    std::string put_blob(const std::string& sha256, const std::string& data);
-    // The bytes, checked against their hash; nullopt with why otherwise.
-    std::optional<std::string> get_blob(const std::string& sha256, std::string& why);
+    // Streams the file at path (whose bytes hash to sha256) to the content
+    // store. "" when stored (or already there); otherwise why not.
+    std::string put_blob(const std::string& sha256, const std::string& path);
+    // Fetches a blob into path (atomically: a temp name, checked against its
+    // hash, renamed). "" when done; otherwise why not.
+    std::string get_blob(const std::string& sha256, const std::string& path);
 
 private:
     std::string m_server;

@@ -17,12 +17,14 @@ namespace fs = std::filesystem;
 BOOST_AUTO_TEST_SUITE(auth)
 
 BOOST_AUTO_TEST_CASE(roles_parse_and_print_back) {
-    for (const char* text : {"tenant:bank", "facility", "facility:pool-room", "operator"})
+    for (const char* text : {"tenant:bank", "facility", "facility:pool-room", "operator", "site:pool-room"})
         BOOST_TEST(to_string(parse_role(text)) == text);
     BOOST_TEST((parse_role("tenant:bank").kind == RoleKind::tenant));
     BOOST_TEST(parse_role("facility").scope.empty());
+    BOOST_TEST((parse_role("site:pool").kind == RoleKind::site));
+    BOOST_TEST(parse_role("site:pool").scope == "pool");
     for (const char* bad : {"", "tenant", "tenant:", "tenant:../x", "root", "operator:x", "facility:a b",
-                            "Tenant:bank"})
+                            "Tenant:bank", "site", "site:", "site:../pool"})
         BOOST_CHECK_EXCEPTION(parse_role(bad), Error, usage_mentioning("role"));
 }
 
@@ -145,6 +147,54 @@ BOOST_AUTO_TEST_CASE(the_policy_table) {
         BOOST_TEST(status(bank, r) == 403);
     BOOST_TEST(authorize(false, std::nullopt, Route::metrics, "lab", true).status == 200);
     BOOST_TEST(authorize(true, bank, Route::heat_write, "lab").error.find("tenant:bank") != std::string::npos);
+    // A site dispatcher's token is for the scheduler: at an agent it is itself, and no more.
+    const Role site = parse_role("site:lab");
+    BOOST_TEST(status(site, Route::whoami) == 200);
+    for (Route r : {Route::node, Route::energy, Route::heat_read, Route::heat_write, Route::metrics, Route::drain})
+        BOOST_TEST(status(site, r) == 403);
+}
+
+BOOST_AUTO_TEST_CASE(the_schedulers_policy_table) {
+    const Role op = parse_role("operator"), fac = parse_role("facility"), bank = parse_role("tenant:bank"),
+               pool = parse_role("site:pool"), lab = parse_role("site:lab");
+    auto status = [](const std::optional<Role>& who, ServeRoute r, const std::string& site = "pool") {
+        return authorize_serve(true, who, r, site).status;
+    };
+    BOOST_TEST(authorize_serve(false, std::nullopt, ServeRoute::health).status == 200);
+    for (ServeRoute r : {ServeRoute::whoami, ServeRoute::jobs, ServeRoute::blob_read, ServeRoute::site_work}) {
+        BOOST_TEST(authorize_serve(false, std::nullopt, r, "pool").status == 401);
+        BOOST_TEST(status(std::nullopt, r) == 401);
+    }
+    for (ServeRoute r : {ServeRoute::whoami, ServeRoute::jobs, ServeRoute::blob_read, ServeRoute::blob_write,
+                         ServeRoute::site_work})
+        BOOST_TEST(status(op, r) == 200);
+    // Tenants: jobs and blobs, never a site's work.
+    for (ServeRoute r : {ServeRoute::whoami, ServeRoute::jobs, ServeRoute::blob_read, ServeRoute::blob_write})
+        BOOST_TEST(status(bank, r) == 200);
+    BOOST_TEST(status(bank, ServeRoute::site_work) == 403);
+    // Facilities: who they are, no jobs, no files, no work.
+    BOOST_TEST(status(fac, ServeRoute::whoami) == 200);
+    for (ServeRoute r : {ServeRoute::jobs, ServeRoute::blob_read, ServeRoute::blob_write, ServeRoute::site_work})
+        BOOST_TEST(status(fac, r) == 403);
+    // A site: its own work and the blobs its tasks read and write, no jobs,
+    // and not another site's work.
+    for (ServeRoute r : {ServeRoute::blob_read, ServeRoute::blob_write, ServeRoute::site_work})
+        BOOST_TEST(status(pool, r) == 200);
+    BOOST_TEST(status(pool, ServeRoute::jobs) == 403);
+    BOOST_TEST(status(lab, ServeRoute::site_work) == 403);
+    BOOST_TEST(authorize_serve(true, lab, ServeRoute::site_work, "pool").error.find("site:lab") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(job_access_is_own_jobs_for_tenants_all_for_operators_none_for_others) {
+    BOOST_TEST(job_access(parse_role("tenant:bank"), "bank", "j1").allowed());
+    BOOST_TEST(job_access(parse_role("operator"), "bank", "j1").allowed());
+    const Decision other = job_access(parse_role("tenant:studio"), "bank", "j1");
+    BOOST_TEST(other.status == 404);
+    // Nothing in the refusal says the job exists or whose it is.
+    BOOST_TEST(other.error.find("bank") == std::string::npos);
+    BOOST_TEST(job_access(parse_role("facility"), "bank", "j1").status == 403);
+    BOOST_TEST(job_access(parse_role("facility:pool"), "bank", "j1").status == 403);
+    BOOST_TEST(job_access(parse_role("site:pool"), "bank", "j1").status == 403);
 }
 
 BOOST_AUTO_TEST_CASE(a_tenant_query_names_no_one_else_and_repeats_nothing) {

@@ -1,11 +1,13 @@
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/error.hpp"
@@ -443,6 +445,74 @@ BOOST_AUTO_TEST_CASE(unreadable_files_are_usage_errors) {
     std::ofstream(path) << grid_with("band = 2");
     const Grid g = hearth::load_grid(path);
     BOOST_TEST(g.sites.at(0).band == 2);
+}
+
+BOOST_AUTO_TEST_CASE(tenant_table_reads_shares_limits_and_users) {
+    const Grid g = parse(grid_with("") +
+                         "[[tenant]]\nname = \"bank\"\nshare = 2.5\nmax_running = 12\n"
+                         "user = \"hearth-bank\"\n"
+                         "[[tenant]]\nname = \"studio_2\"\n");
+    BOOST_TEST_REQUIRE(g.tenants.size() == 2u);
+    BOOST_TEST(g.tenants[0].name == "bank");
+    BOOST_TEST(g.tenants[0].share == 2.5);
+    BOOST_TEST(g.tenants[0].max_running == 12u);
+    BOOST_TEST(g.tenants[0].user == "hearth-bank");
+    BOOST_TEST(g.tenants[1].name == "studio_2");
+    BOOST_TEST(g.tenants[1].share == 1.0);  // defaults: an equal share, no limit, no user
+    BOOST_TEST(g.tenants[1].max_running == 0u);
+    BOOST_TEST(g.tenants[1].user.empty());
+    BOOST_TEST(g.find_tenant("bank") == &g.tenants[0]);
+    BOOST_TEST(g.find_tenant("nobody") == nullptr);
+    // No table: no tenants (the scheduler gives every tenant an equal share).
+    BOOST_TEST(parse(grid_with("")).tenants.empty());
+    // An integer share and the bounds themselves are accepted.
+    const Grid b = parse(grid_with("") + "[[tenant]]\nname = \"a\"\nshare = 1000000\n" +
+                         "[[tenant]]\nname = \"b\"\nshare = 1e-6\nmax_running = 0\n");
+    BOOST_TEST(b.tenants.at(0).share == 1e6);
+    BOOST_TEST(b.tenants.at(1).share == 1e-6);
+}
+
+BOOST_AUTO_TEST_CASE(a_malformed_tenant_table_is_refused_with_its_line_and_fix) {
+    const std::string base = grid_with("");
+    const auto first = static_cast<int>(std::count(base.begin(), base.end(), '\n')) + 1;
+    auto line = [&](int k) { return "grid.toml:" + std::to_string(first + k) + ": "; };
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"[[tenant]]\nshare = 2\n", line(0) + "tenant #1: missing 'name'; add name = \"bank\""},
+        {"[[tenant]]\nname = \"\"\n", line(1) + "tenant #1: tenant name '' is not allowed"},
+        {"[[tenant]]\nname = \"Bank\"\n", "tenant name 'Bank' is not allowed; use 1-64 lower-case"},
+        {"[[tenant]]\nname = \"a.b\"\n", "tenant name 'a.b' is not allowed"},
+        {"[[tenant]]\nname = \"bank\"\nshare = 0\n",
+         line(2) + "tenant 'bank': 'share' 0 is out of range; give the tenant's relative weight"},
+        {"[[tenant]]\nname = \"bank\"\nshare = -1\n", "'share' -1 is out of range"},
+        {"[[tenant]]\nname = \"bank\"\nshare = 2e6\n", "'share' 2e+06 is out of range"},
+        {"[[tenant]]\nname = \"bank\"\nshare = nan\n", "'share' is nan; give a finite number"},
+        {"[[tenant]]\nname = \"bank\"\nshare = \"2\"\n", "'share' must be a number, not a string"},
+        {"[[tenant]]\nname = \"bank\"\nmax_running = -1\n",
+         line(2) + "tenant 'bank': 'max_running' -1 is out of range; give the most slots"},
+        {"[[tenant]]\nname = \"bank\"\nmax_running = 2.5\n", "'max_running' must be a whole number"},
+        {"[[tenant]]\nname = \"bank\"\nuser = \"root\"\n", "'user' 'root' is not a Unix user"},
+        {"[[tenant]]\nname = \"bank\"\nuser = \"Bad User\"\n", "'user' 'Bad User' is not a Unix user"},
+        {"[[tenant]]\nname = \"bank\"\nshares = 2\n",
+         line(2) + "tenant 'bank': unknown key 'shares'; valid keys: name share max_running user"},
+        {"[[tenant]]\nname = \"bank\"\n[[tenant]]\nname = \"bank\"\n",
+         line(3) + "tenant 'bank' is defined twice; give each [[tenant]] its own name"},
+        {"[tenant]\nname = \"bank\"\n", "'tenant' must be [[tenant]] entries, not a table"},
+    };
+    for (const auto& [text, needle] : cases) {
+        BOOST_TEST_CONTEXT(text) {
+            BOOST_CHECK_EXCEPTION(parse(base + text), hearth::Error, usage_mentioning(needle));
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_tenant_table_alone_is_read_from_any_document) {
+    const auto t = hearth::parse_tenant_table(
+        "name = \"scenario\"\n[[tenant]]\nname = \"bank\"\nshare = 3\n", "s.toml");
+    BOOST_TEST_REQUIRE(t.size() == 1u);
+    BOOST_TEST(t[0].share == 3.0);
+    BOOST_TEST(hearth::parse_tenant_table("name = \"x\"\n", "s.toml").empty());
+    BOOST_CHECK_EXCEPTION(hearth::parse_tenant_table("[[tenant]]\nname = \"b\"\nshare = 0\n", "s.toml"),
+                          hearth::Error, usage_mentioning("s.toml:3: tenant 'b': 'share' 0"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -251,7 +251,14 @@ BOOST_AUTO_TEST_CASE(bad_scenarios_are_refused_with_the_fix) {
         {k_head + job + "count = 3\n", "'count' above 1 needs 'every'"},
         {k_head + job + "every = \"1h\"\ncount = 0\n", "'count' must be from 1 to 100000"},
         {k_head + job + "every = \"1h\"\ncount = 100001\n", "'count' must be from 1 to 100000"},
-        {k_head + job + "priority = 1\n", "job 1: unknown key 'priority'"},
+        {k_head + job + "weight = 1\n", "job 1: unknown key 'weight'"},
+        {k_head + job + "priority = 1001\n", "job 1: 'priority' must be a whole number from -1000 to 1000"},
+        {k_head + job + "priority = 1.5\n", "job 1: 'priority' must be a whole number"},
+        {k_head + job + "priority = \"high\"\n", "job 1: 'priority' must be a whole number"},
+        {k_head + "usage_half_life = \"never\"\n", "usage_half_life"},
+        {k_head + "[[tenant]]\nname = \"bank\"\n" + job,
+         "job 1: tenant 'default' is not in the tenant table; name one of bank or add a [[tenant]]"},
+        {k_head + "[[tenant]]\nname = \"bank\"\nshare = 0\n", "sc.toml:5: tenant 'bank': 'share' 0"},
         {k_head + job + "name = \"../etc\"\n", "name and tenant must be"},
         {k_head + job + "tenant = \"a b\"\n", "name and tenant must be"},
         {k_head + job + job + "deadline = \"tomorrow\"\n", "job 2 deadline"},
@@ -267,7 +274,7 @@ BOOST_AUTO_TEST_CASE(an_unknown_key_message_lists_the_valid_ones) {
     Dir d;
     BOOST_CHECK_EXCEPTION(
         d.parse(k_head + "[[job]]\ntasks = 1\ntask_time = \"1m\"\ncont = 2\n"), hearth::Error,
-        usage_mentioning("valid keys: arrival count deadline every name task_time "
+        usage_mentioning("valid keys: arrival count deadline every name priority task_time "
                          "tasks tenant urgent"));
 }
 
@@ -287,6 +294,29 @@ BOOST_AUTO_TEST_CASE(utc_times) {
         BOOST_CHECK_EXCEPTION(hearth::parse_utc_time(bad), hearth::Error,
                               usage_mentioning("is not a UTC time"));
     }
+}
+
+BOOST_AUTO_TEST_CASE(jobs_carry_a_tenant_and_a_priority_and_a_scenario_may_set_shares) {
+    Dir d;
+    const Scenario sc = d.parse(k_head +
+                                "usage_half_life = \"2h\"\n"
+                                "[[tenant]]\nname = \"bank\"\nshare = 3\nmax_running = 5\n"
+                                "[[tenant]]\nname = \"studio\"\n"
+                                "[[job]]\ntenant = \"bank\"\ntasks = 1\ntask_time = \"1m\"\npriority = -7\n"
+                                "[[job]]\ntenant = \"studio\"\ntasks = 1\ntask_time = \"1m\"\n");
+    BOOST_TEST(sc.usage_half_life_s == 7200.0);
+    BOOST_TEST_REQUIRE(sc.grid.tenants.size() == 2u);
+    BOOST_TEST(sc.grid.tenants[0].name == "bank");
+    BOOST_TEST(sc.grid.tenants[0].share == 3.0);
+    BOOST_TEST(sc.grid.tenants[0].max_running == 5u);
+    BOOST_TEST_REQUIRE(sc.jobs.size() == 2u);
+    BOOST_TEST(sc.jobs[0].tenant == "bank");
+    BOOST_TEST(sc.jobs[0].priority == -7);
+    BOOST_TEST(sc.jobs[1].priority == 0);
+    // Without a table: no tenants, any tenant name, a week's half-life.
+    const Scenario plain = d.parse(k_head + "[[job]]\ntenant = \"Anyone\"\ntasks = 1\ntask_time = \"1m\"\n");
+    BOOST_TEST(plain.grid.tenants.empty());
+    BOOST_TEST(plain.usage_half_life_s == 7 * 86400.0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,18 @@
+#pragma once
+// A JobSubmit (core/jobs_api) from the options of `hearth run`: what
+// `hearth submit` and `hearth run --server` send. What the client can check
+// is checked before anything is uploaded (exit 2, nothing sent); staged
+// inputs and the items file then go to the content store, and the
+// scheduler checks the rest (a 400 naming the field).
+#include "commands.hpp"
+#include "core/jobs_api.hpp"
+#include "server_client.hpp"
+
+namespace hearth {
+
+// Checks a, and refuses the options that place a job on local nodes.
+void check_submit_args(const RunArgs& a);
+// Uploads a's inputs through server and returns the submission.
+JobSubmit build_submit(const RunArgs& a, const ServerClient& server);
+
+}  // namespace hearth

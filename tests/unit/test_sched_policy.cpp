@@ -1,0 +1,541 @@
+#include <boost/test/unit_test.hpp>
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/sched_policy.hpp"
+
+using hearth::Grant;
+using hearth::PolicyInput;
+using hearth::PolicyJob;
+using hearth::PolicyNode;
+using hearth::PolicyTenant;
+
+namespace {
+
+PolicyNode node(std::uint32_t slots, std::uint32_t allowed, double waste = 0,
+                std::uint32_t busy = 0) {
+    PolicyNode n;
+    n.cap.slots = slots;
+    n.cap.allowed = allowed;
+    n.cap.waste = waste;
+    n.busy = busy;
+    return n;
+}
+
+PolicyTenant tenant(const std::string& name, double share = 1, std::uint32_t max_running = 0) {
+    PolicyTenant t;
+    t.name = name;
+    t.share = share;
+    t.max_running = max_running;
+    return t;
+}
+
+PolicyJob job(std::uint32_t tenant, std::uint64_t seq, std::uint64_t queued,
+              std::int32_t priority = 0) {
+    PolicyJob j;
+    j.tenant = tenant;
+    j.seq = seq;
+    j.queued = queued;
+    j.priority = priority;
+    return j;
+}
+
+PolicyJob deadline_job(std::uint32_t tenant, std::uint64_t seq, std::uint64_t queued,
+                       double task_s, double deadline_s) {
+    PolicyJob j = job(tenant, seq, queued);
+    j.task_s = task_s;
+    j.deadline_s = deadline_s;
+    return j;
+}
+
+PolicyJob urgent_job(std::uint32_t tenant, std::uint64_t seq, std::uint64_t queued) {
+    PolicyJob j = job(tenant, seq, queued);
+    j.urgent = true;
+    return j;
+}
+
+std::uint64_t granted_to_job(const std::vector<Grant>& g, std::uint32_t job) {
+    std::uint64_t n = 0;
+    for (const auto& x : g)
+        if (x.job == job) n += x.count;
+    return n;
+}
+
+std::uint64_t granted_on_node(const std::vector<Grant>& g, std::uint32_t node,
+                              bool overridden_only = false) {
+    std::uint64_t n = 0;
+    for (const auto& x : g)
+        if (x.node == node && (!overridden_only || x.overridden)) n += x.count;
+    return n;
+}
+
+std::uint64_t total(const std::vector<Grant>& g) {
+    std::uint64_t n = 0;
+    for (const auto& x : g) n += x.count;
+    return n;
+}
+
+// What every answer must satisfy, whatever the input.
+void check_invariants(const PolicyInput& in, const std::vector<Grant>& g) {
+    std::set<std::pair<std::uint32_t, std::uint32_t>> seen;
+    std::vector<std::uint64_t> per_node(in.nodes.size()), per_job(in.jobs.size());
+    for (const auto& x : g) {
+        BOOST_TEST_REQUIRE(x.job < in.jobs.size());
+        BOOST_TEST_REQUIRE(x.node < in.nodes.size());
+        BOOST_TEST(x.count > 0u);
+        BOOST_TEST(seen.insert({x.job, x.node}).second);  // merged per (job, node)
+        per_node[x.node] += x.count;
+        per_job[x.job] += x.count;
+    }
+    for (std::size_t i = 0; i < in.nodes.size(); ++i) {
+        const auto& n = in.nodes[i];
+        BOOST_TEST_INFO("node " << i);
+        if (!n.open || !n.cap.usable) BOOST_TEST(per_node[i] == 0u);
+        BOOST_TEST(per_node[i] + n.busy <= std::max<std::uint64_t>(n.cap.slots, n.busy));
+        if (per_node[i] > 0) BOOST_TEST(per_node[i] + n.busy <= n.cap.slots);
+    }
+    for (std::size_t j = 0; j < in.jobs.size(); ++j) {
+        BOOST_TEST_INFO("job " << j);
+        BOOST_TEST(per_job[j] <= in.jobs[j].queued);
+    }
+}
+
+std::vector<Grant> run(const PolicyInput& in) {
+    auto g = hearth::schedule(in);
+    check_invariants(in, g);
+    return g;
+}
+
+// Rounds of scheduling with tasks finishing: a task of job j runs in the
+// round it starts and task_rounds[j] - 1 more; usage decays and accrues as a scheduler's would.
+struct Rounds {
+    PolicyInput in;
+    std::vector<std::uint32_t> task_rounds;  // per job
+    double half_life_s = 0;
+    std::vector<double> slot_time;  // per tenant
+    std::vector<std::uint64_t> done;  // per job
+    struct Task {
+        std::uint32_t job, node;
+        std::uint64_t ends;
+    };
+    std::vector<Task> running;
+    std::uint64_t round = 0;
+
+    void step() {
+        ++round;
+        in.now_s = static_cast<double>(round);
+        for (auto& t : in.tenants) t.usage_slot_s = hearth::decay_usage(t.usage_slot_s, 1, half_life_s);
+        const auto grants = run(in);
+        for (const auto& g : grants) {
+            in.jobs[g.job].queued -= g.count;
+            in.jobs[g.job].running += g.count;
+            in.nodes[g.node].busy += g.count;
+            for (std::uint32_t k = 0; k < g.count; ++k)
+                running.push_back({g.job, g.node, round + task_rounds[g.job] - 1});
+        }
+        slot_time.resize(in.tenants.size());
+        done.resize(in.jobs.size());
+        for (const auto& t : running) {
+            slot_time[in.jobs[t.job].tenant] += 1;
+            in.tenants[in.jobs[t.job].tenant].usage_slot_s += 1;
+        }
+        std::vector<Task> still;
+        for (const auto& t : running) {
+            if (t.ends > round) {
+                still.push_back(t);
+                continue;
+            }
+            --in.jobs[t.job].running;
+            --in.nodes[t.node].busy;
+            ++done[t.job];
+        }
+        running.swap(still);
+    }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(sched_policy)
+
+BOOST_AUTO_TEST_CASE(decay_halves_usage_at_the_half_life) {
+    BOOST_TEST(hearth::decay_usage(100, 3600, 3600) == 50.0, boost::test_tools::tolerance(1e-12));
+    BOOST_TEST(hearth::decay_usage(100, 7200, 3600) == 25.0, boost::test_tools::tolerance(1e-12));
+    BOOST_TEST(hearth::decay_usage(100, 0, 3600) == 100.0);
+    BOOST_TEST(hearth::decay_usage(100, 3600, 0) == 100.0);   // no half-life: no decay
+    BOOST_TEST(hearth::decay_usage(100, 3600, -1) == 100.0);
+    BOOST_TEST(hearth::decay_usage(100, -50, 3600) == 100.0);  // a clock stepping back
+}
+
+BOOST_AUTO_TEST_CASE(free_slots_are_the_budget_less_the_busy_ones) {
+    PolicyInput in;
+    in.tenants = {tenant("a")};
+    in.jobs = {job(0, 0, 100)};
+    in.nodes = {node(8, 5, 0, 2), node(4, 9, 0, 1), node(4, 1, 0, 3)};
+    auto g = run(in);
+    BOOST_TEST(granted_on_node(g, 0) == 3u);  // min(5, 8) - 2
+    BOOST_TEST(granted_on_node(g, 1) == 3u);  // allowed above slots: the slots count
+    BOOST_TEST(granted_on_node(g, 2) == 0u);  // busy past its budget: none, never negative
+    for (const auto& x : g) BOOST_TEST(!x.overridden);
+
+    in.heat_aware = false;  // the budgets ignored: every physical slot
+    g = run(in);
+    BOOST_TEST(granted_on_node(g, 0) == 6u);
+    BOOST_TEST(granted_on_node(g, 1) == 3u);
+    BOOST_TEST(granted_on_node(g, 2) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(closed_and_unusable_nodes_get_nothing) {
+    PolicyInput in;
+    in.tenants = {tenant("a")};
+    in.jobs = {job(0, 0, 100), urgent_job(0, 1, 100)};
+    in.nodes = {node(4, 4), node(4, 4), node(4, 0)};
+    in.nodes[0].open = false;
+    in.nodes[1].cap.usable = false;
+    for (bool aware : {true, false}) {
+        in.heat_aware = aware;
+        const auto g = run(in);
+        BOOST_TEST(granted_on_node(g, 0) == 0u);
+        BOOST_TEST(granted_on_node(g, 1) == 0u);
+        BOOST_TEST(granted_on_node(g, 2) == 4u);  // the urgent job opens the open one
+    }
+}
+
+BOOST_AUTO_TEST_CASE(nodes_fill_in_heat_order) {
+    PolicyInput in;
+    in.tenants = {tenant("a")};
+    in.jobs = {job(0, 0, 5)};
+    in.nodes = {node(2, 2, 2.0), node(2, 2, -3.0), node(2, 2, 0.5)};
+    const auto g = run(in);
+    BOOST_TEST(granted_on_node(g, 1) == 2u);  // wants heat most
+    BOOST_TEST(granted_on_node(g, 2) == 2u);
+    BOOST_TEST(granted_on_node(g, 0) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(heat_unaware_dispatch_fills_nodes_in_rotation) {
+    PolicyInput in;
+    in.heat_aware = false;
+    in.rotate = 1;
+    in.tenants = {tenant("a")};
+    in.jobs = {job(0, 0, 3)};
+    in.nodes = {node(2, 0, -9.0), node(2, 0, 5.0), node(2, 0, 1.0)};
+    auto g = run(in);
+    BOOST_TEST(granted_on_node(g, 1) == 2u);
+    BOOST_TEST(granted_on_node(g, 2) == 1u);
+    BOOST_TEST(granted_on_node(g, 0) == 0u);
+    in.rotate = 5;  // wraps: starts at node 2
+    g = run(in);
+    BOOST_TEST(granted_on_node(g, 2) == 2u);
+    BOOST_TEST(granted_on_node(g, 0) == 1u);
+    // A deadline the grid cannot meet opens nothing: there is no budget to pass.
+    in.jobs = {deadline_job(0, 0, 100, 600, 600)};
+    g = run(in);
+    BOOST_TEST(total(g) == 6u);
+    for (const auto& x : g) BOOST_TEST(!x.overridden);
+}
+
+BOOST_AUTO_TEST_CASE(urgent_then_deadline_work_goes_before_fair_share) {
+    PolicyInput in;
+    in.now_s = 1000;
+    in.tenants = {tenant("batch", 100), tenant("bank")};
+    in.jobs = {job(0, 0, 10, 1000), deadline_job(1, 1, 2, 60, 1e6),
+               deadline_job(1, 2, 3, 60, 5e5), urgent_job(1, 3, 2)};
+    in.nodes = {node(8, 8)};
+    const auto g = run(in);
+    BOOST_TEST(granted_to_job(g, 3) == 2u);  // urgent first
+    BOOST_TEST(granted_to_job(g, 2) == 3u);  // then the earliest deadline
+    BOOST_TEST(granted_to_job(g, 1) == 2u);
+    BOOST_TEST(granted_to_job(g, 0) == 1u);  // fair share gets what is left
+    for (const auto& x : g) BOOST_TEST(!x.overridden);  // all within the budget
+    // One slot: the urgent job takes it.
+    in.nodes = {node(1, 1)};
+    const auto one = run(in);
+    BOOST_TEST_REQUIRE(one.size() == 1u);
+    BOOST_TEST(one[0].job == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(a_deadline_within_the_budgets_opens_nothing) {
+    PolicyInput in;
+    in.tenants = {tenant("bank")};
+    // 10 tasks of 60 s due in 1 h: one slot is plenty.
+    in.jobs = {deadline_job(0, 0, 10, 60, 3600)};
+    in.nodes = {node(8, 2, -1.0), node(8, 0, -5.0)};
+    const auto g = run(in);
+    BOOST_TEST(total(g) == 2u);  // every budgeted slot, none past a budget
+    BOOST_TEST(granted_on_node(g, 0) == 2u);
+    for (const auto& x : g) BOOST_TEST(!x.overridden);
+}
+
+BOOST_AUTO_TEST_CASE(a_deadline_the_budgets_cannot_meet_opens_least_waste_slots) {
+    PolicyInput in;
+    in.now_s = 100;
+    in.tenants = {tenant("bank")};
+    // 20 tasks of 600 s due in 1800 s: ceil(12000 x 1.1 / 1800) = 8 slots.
+    in.jobs = {deadline_job(0, 0, 20, 600, 1900)};
+    in.nodes = {node(4, 0, 5.0), node(4, 0, 1.0), node(4, 1, -1.0)};
+    const auto g = run(in);
+    BOOST_TEST(total(g) == 8u);
+    BOOST_TEST(granted_on_node(g, 2) == 4u);  // its budgeted slot and 3 past it
+    BOOST_TEST(granted_on_node(g, 1) == 4u);  // then the next least waste
+    BOOST_TEST(granted_on_node(g, 0) == 0u);  // the warmest site is spared
+    BOOST_TEST(granted_on_node(g, 1, true) == 4u);
+    BOOST_TEST(granted_on_node(g, 2, true) == 4u);  // merged: one grant, marked
+
+    // Tasks already running count towards what the deadline needs.
+    in.jobs[0].running = 6;
+    in.jobs[0].remaining_s = 6 * 300;
+    in.jobs[0].queued = 14;
+    // (14 x 600 + 1800) x 1.1 / 1800 = 6.23 -> 7 slots: 1 more.
+    const auto more = run(in);
+    BOOST_TEST(total(more) == 1u);
+    BOOST_TEST(granted_on_node(more, 2) == 1u);
+    BOOST_TEST(!more.at(0).overridden);  // the budgeted slot suffices
+}
+
+BOOST_AUTO_TEST_CASE(a_deadline_with_no_task_time_yet_guesses_a_minute) {
+    PolicyInput in;
+    in.tenants = {tenant("bank")};
+    // 100 tasks of (a guessed) 60 s in 1000 s: ceil(6000 x 1.1 / 1000) = 7.
+    in.jobs = {deadline_job(0, 0, 100, 0, 1000)};
+    in.nodes = {node(16, 0)};
+    const auto g = run(in);
+    BOOST_TEST(total(g) == 7u);
+}
+
+BOOST_AUTO_TEST_CASE(urgent_work_opens_only_the_slots_it_can_use) {
+    PolicyInput in;
+    in.tenants = {tenant("bank")};
+    in.jobs = {urgent_job(0, 0, 3)};
+    in.nodes = {node(8, 0, 4.0), node(8, 0, -2.0), node(8, 0, 1.0)};
+    auto g = run(in);
+    BOOST_TEST(total(g) == 3u);  // its 3 tasks, not the grid's 24 slots
+    BOOST_TEST(granted_on_node(g, 1, true) == 3u);
+    // An urgent job with a deadline opens what the deadline needs: 100 tasks
+    // of 60 s in 3000 s, ceil(6000 x 1.1 / 3000) = 3 slots.
+    in.jobs = {urgent_job(0, 0, 100)};
+    in.jobs[0].task_s = 60;
+    in.jobs[0].deadline_s = 3000;
+    g = run(in);
+    BOOST_TEST(total(g) == 3u);
+    BOOST_TEST(granted_on_node(g, 1, true) == 3u);
+    // Without a deadline it opens what its tasks can use, least waste first.
+    in.jobs[0].deadline_s = 0;
+    g = run(in);
+    BOOST_TEST(total(g) == 24u);
+}
+
+BOOST_AUTO_TEST_CASE(max_running_caps_a_tenant) {
+    PolicyInput in;
+    in.tenants = {tenant("capped", 10, 3), tenant("other")};
+    in.jobs = {job(0, 0, 100), job(1, 1, 100)};
+    in.jobs[0].running = 1;
+    in.nodes = {node(16, 16)};
+    auto g = run(in);
+    BOOST_TEST(granted_to_job(g, 0) == 2u);  // 1 running + 2 = 3
+    BOOST_TEST(granted_to_job(g, 1) == 14u);
+    // Deadline work counts and is capped too.
+    in.jobs = {urgent_job(0, 0, 100), job(0, 1, 100), job(1, 2, 5)};
+    g = run(in);
+    BOOST_TEST(granted_to_job(g, 0) == 3u);
+    BOOST_TEST(granted_to_job(g, 1) == 0u);
+    BOOST_TEST(granted_to_job(g, 2) == 5u);
+    // At the cap already: nothing.
+    in.jobs = {job(0, 0, 100)};
+    in.jobs[0].running = 3;
+    BOOST_TEST(run(in).empty());
+}
+
+BOOST_AUTO_TEST_CASE(equal_shares_split_the_slots_evenly) {
+    PolicyInput in;
+    in.tenants = {tenant("a"), tenant("b"), tenant("c")};
+    in.jobs = {job(0, 0, 100), job(1, 1, 100), job(2, 2, 2)};
+    in.nodes = {node(10, 10), node(10, 10)};
+    const auto g = run(in);
+    BOOST_TEST(granted_to_job(g, 2) == 2u);  // all it has
+    BOOST_TEST(granted_to_job(g, 0) == 9u);
+    BOOST_TEST(granted_to_job(g, 1) == 9u);
+}
+
+BOOST_AUTO_TEST_CASE(shares_weigh_the_slots_and_ties_go_to_the_lower_index) {
+    PolicyInput in;
+    in.tenants = {tenant("a", 3), tenant("b", 1)};
+    in.jobs = {job(0, 0, 100), job(1, 1, 100)};
+    in.nodes = {node(16, 16)};
+    auto g = run(in);
+    BOOST_TEST(granted_to_job(g, 0) == 12u);
+    BOOST_TEST(granted_to_job(g, 1) == 4u);
+    // One slot, equal loads: tenant 0.
+    in.tenants = {tenant("a"), tenant("b")};
+    in.nodes = {node(1, 1)};
+    g = run(in);
+    BOOST_TEST_REQUIRE(g.size() == 1u);
+    BOOST_TEST(g[0].job == 0u);
+    // A tenant already holding slots is behind one that holds none.
+    in.jobs[0].running = 2;
+    in.nodes = {node(3, 3, 0, 2)};
+    g = run(in);
+    BOOST_TEST_REQUIRE(g.size() == 1u);
+    BOOST_TEST(g[0].job == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(past_usage_lowers_a_tenants_turn) {
+    PolicyInput in;
+    in.tenants = {tenant("heavy"), tenant("light")};
+    in.tenants[0].usage_slot_s = 9000;
+    in.tenants[1].usage_slot_s = 1000;
+    in.jobs = {job(0, 0, 100), job(1, 1, 100)};
+    in.nodes = {node(20, 20)};
+    const auto g = run(in);
+    // In slots: usage fractions 0.9 and 0.1 of 20 in play = 18 and 2; the
+    // 20 free slots even the loads out at 20 each.
+    BOOST_TEST(granted_to_job(g, 0) == 2u);
+    BOOST_TEST(granted_to_job(g, 1) == 18u);
+}
+
+BOOST_AUTO_TEST_CASE(within_a_tenant_higher_priority_then_arrival) {
+    PolicyInput in;
+    in.tenants = {tenant("a")};
+    in.jobs = {job(0, 5, 2, 0), job(0, 9, 2, 7), job(0, 7, 2, 0), job(0, 8, 2, 7)};
+    in.nodes = {node(5, 5)};
+    const auto g = run(in);
+    BOOST_TEST(granted_to_job(g, 3) == 2u);  // priority 7, seq 8
+    BOOST_TEST(granted_to_job(g, 1) == 2u);  // priority 7, seq 9
+    BOOST_TEST(granted_to_job(g, 0) == 1u);  // priority 0, seq 5
+    BOOST_TEST(granted_to_job(g, 2) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(fair_share_converges_to_the_shares) {
+    Rounds r;
+    r.in.tenants = {tenant("bank", 3), tenant("studio", 1)};
+    r.in.jobs = {job(0, 0, 1'000'000), job(1, 1, 1'000'000)};
+    r.in.nodes = {node(16, 16, -1), node(8, 8, 0), node(16, 16, 1)};
+    r.task_rounds = {3, 7};  // tasks of different lengths
+    r.half_life_s = 200;
+    for (int i = 0; i < 3000; ++i) r.step();
+    const double bank = r.slot_time[0] / (r.slot_time[0] + r.slot_time[1]);
+    BOOST_TEST(bank == 0.75, boost::test_tools::tolerance(0.03));
+    BOOST_TEST(r.slot_time[0] + r.slot_time[1] >= 0.95 * 40 * 3000);  // the grid kept busy
+}
+
+BOOST_AUTO_TEST_CASE(a_tenant_that_ran_alone_yields_when_another_arrives) {
+    Rounds r;
+    r.in.tenants = {tenant("early"), tenant("late")};
+    r.in.jobs = {job(0, 0, 1'000'000), job(1, 1, 0)};
+    r.in.nodes = {node(10, 10)};
+    r.task_rounds = {2, 2};
+    r.half_life_s = 100;
+    for (int i = 0; i < 100; ++i) r.step();
+    BOOST_TEST(r.slot_time[1] == 0.0);
+    r.in.jobs[1].queued = 1'000'000;
+    const double early0 = r.slot_time[0];
+    for (int i = 0; i < 100; ++i) r.step();
+    // The newcomer gets more than half while the early tenant's usage decays.
+    BOOST_TEST(r.slot_time[1] > r.slot_time[0] - early0);
+}
+
+BOOST_AUTO_TEST_CASE(a_tiny_share_is_not_starved) {
+    Rounds r;
+    r.in.tenants = {tenant("big", 1000), tenant("tiny", 1)};
+    r.in.jobs = {job(0, 0, 1'000'000), job(1, 1, 1'000'000)};
+    r.in.nodes = {node(8, 8)};
+    r.task_rounds = {1, 1};
+    r.half_life_s = 50;
+    for (int i = 0; i < 200; ++i) r.step();
+    const double tiny_early = r.slot_time[1];
+    for (int i = 0; i < 200; ++i) r.step();
+    BOOST_TEST(r.slot_time[1] > tiny_early);  // still getting slots, not only at the start
+    BOOST_TEST(r.done[1] > 1u);
+    BOOST_TEST(r.slot_time[0] > 100 * r.slot_time[1]);  // still far below the big share
+}
+
+BOOST_AUTO_TEST_CASE(a_low_priority_job_runs_when_the_higher_ones_drain) {
+    Rounds r;
+    r.in.tenants = {tenant("a")};
+    r.in.jobs = {job(0, 0, 20, -5), job(0, 1, 30, 5)};
+    r.in.nodes = {node(4, 4)};
+    r.task_rounds = {1, 1};
+    for (int i = 0; i < 7; ++i) r.step();
+    BOOST_TEST(r.done[0] == 0u);  // 28 slots went to the priority-5 job
+    BOOST_TEST(r.done[1] == 28u);
+    for (int i = 0; i < 6; ++i) r.step();
+    BOOST_TEST(r.done[1] == 30u);
+    BOOST_TEST(r.done[0] == 20u);  // 2 + 4 x 4 + 2
+}
+
+BOOST_AUTO_TEST_CASE(the_same_input_gives_the_same_grants) {
+    PolicyInput in;
+    in.now_s = 5000;
+    for (int t = 0; t < 7; ++t) in.tenants.push_back(tenant("t" + std::to_string(t), 1 + t % 3, t == 2 ? 5 : 0));
+    for (std::uint32_t i = 0; i < 300; ++i) {
+        PolicyJob j = job(i % 7, 1000 - i, 1 + (i * 37) % 50, static_cast<std::int32_t>(i % 4));
+        j.running = i % 3;
+        if (i % 41 == 0) j.deadline_s = 6000 + i;
+        if (i % 97 == 0) j.urgent = true;
+        j.task_s = 30 + i % 90;
+        in.jobs.push_back(j);
+    }
+    for (std::uint32_t i = 0; i < 60; ++i)
+        in.nodes.push_back(node(1 + i % 9, i % 5, static_cast<double>(i % 11) - 5, i % 3));
+    for (auto& t : in.tenants) t.usage_slot_s = 100.0 * static_cast<double>(t.name.size() + t.max_running);
+    const auto a = run(in);
+    const auto b = run(in);
+    BOOST_TEST_REQUIRE(a.size() == b.size());
+    BOOST_TEST(!a.empty());
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        BOOST_TEST_INFO("grant " << i);
+        BOOST_TEST(a[i].job == b[i].job);
+        BOOST_TEST(a[i].node == b[i].node);
+        BOOST_TEST(a[i].count == b[i].count);
+        BOOST_TEST(a[i].overridden == b[i].overridden);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_large_grid_is_filled_in_one_call) {
+    // 10,000 nodes and 5,000 jobs of 50 tenants: every free slot given, none twice.
+    PolicyInput in;
+    for (int t = 0; t < 50; ++t) in.tenants.push_back(tenant("t" + std::to_string(t), 1 + t % 4));
+    for (std::uint32_t i = 0; i < 5000; ++i) in.jobs.push_back(job(i % 50, i, 10 + i % 30));
+    std::uint64_t free = 0;
+    for (std::uint32_t i = 0; i < 10000; ++i) {
+        in.nodes.push_back(node(8, i % 9, static_cast<double>(i % 13), i % 2));
+        free += std::min(i % 9, 8u) > i % 2 ? std::min(i % 9, 8u) - i % 2 : 0;
+    }
+    const auto g = run(in);
+    BOOST_TEST(total(g) == free);
+    // Shares 1 to 4, every tenant asking for more than its share: tenant 3
+    // (share 4) gets four times what tenant 0 (share 1) gets, within a slot.
+    std::vector<double> per_tenant(50);
+    for (const auto& x : g) per_tenant[in.jobs[x.job].tenant] += x.count;
+    BOOST_TEST(per_tenant[0] > 100);
+    BOOST_TEST(per_tenant[3] == 4 * per_tenant[0], boost::test_tools::tolerance(4.0 / per_tenant[3]));
+}
+
+BOOST_AUTO_TEST_CASE(a_job_naming_no_tenant_is_refused) {
+    PolicyInput in;
+    in.tenants = {tenant("a")};
+    in.jobs = {job(1, 0, 1)};
+    in.nodes = {node(1, 1)};
+    BOOST_CHECK_THROW(hearth::schedule(in), hearth::Error);
+    in.jobs = {job(0, 0, 1)};
+    in.tenants[0].share = 0;
+    BOOST_CHECK_THROW(hearth::schedule(in), hearth::Error);
+}
+
+BOOST_AUTO_TEST_CASE(nothing_queued_nothing_granted) {
+    PolicyInput in;
+    in.tenants = {tenant("a"), tenant("b")};
+    in.jobs = {job(0, 0, 0), job(1, 1, 0)};
+    in.jobs[0].running = 3;
+    in.nodes = {node(8, 8, 0, 3)};
+    BOOST_TEST(run(in).empty());
+    in.jobs.clear();
+    in.nodes.clear();
+    BOOST_TEST(run(in).empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
