@@ -35,7 +35,7 @@ void ResultBuffer::load() {
             j = nlohmann::json::parse(line);
             if (j.contains("r")) {
                 AttemptResult r = attempt_result_from_json(j.at("r"));
-                if (!holds(r.key)) {
+                if (m_keys.insert(r.key).second) {
                     m_live.push_back(Entry{std::move(r), line.size() + 1});
                     m_live_bytes += line.size() + 1;
                 }
@@ -45,6 +45,7 @@ void ResultBuffer::load() {
                 std::erase_if(m_live, [&](const Entry& e) {
                     if (!gone.count(e.result.key)) return false;
                     m_live_bytes -= e.bytes;
+                    m_keys.erase(e.result.key);
                     return true;
                 });
             }
@@ -85,6 +86,7 @@ void ResultBuffer::add(const AttemptResult& r) {
     if (holds(r.key)) return;
     std::string line = dump_json(nlohmann::json{{"r", to_json(r)}}) + "\n";
     append_line(line);
+    m_keys.insert(r.key);
     m_live.push_back(Entry{r, line.size()});
     m_live_bytes += line.size();
 }
@@ -106,6 +108,7 @@ void ResultBuffer::ack(const std::vector<AttemptKey>& keys) {
     std::erase_if(m_live, [&](const Entry& e) {
         if (!gone.count(e.result.key)) return false;
         m_live_bytes -= e.bytes;
+        m_keys.erase(e.result.key);
         return true;
     });
     if (m_live.size() == before) return;
@@ -131,10 +134,7 @@ void ResultBuffer::compact() {
     m_live_bytes = all.size();
 }
 
-bool ResultBuffer::holds(const AttemptKey& k) const {
-    return std::any_of(m_live.begin(), m_live.end(),
-                       [&](const Entry& e) { return e.result.key == k; });
-}
+bool ResultBuffer::holds(const AttemptKey& k) const { return m_keys.count(k) != 0; }
 
 std::vector<std::string> ResultBuffer::blobs() const {
     std::set<std::string> s;

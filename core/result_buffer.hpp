@@ -12,6 +12,7 @@
 // when most of it is dead.
 #include <cstddef>
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,7 @@ private:
     std::string m_path;
     std::uint64_t m_max_bytes;
     std::vector<Entry> m_live;  // oldest first
+    std::set<AttemptKey> m_keys;  // of m_live: holds() in log time, however long the link is down
     std::uint64_t m_live_bytes = 0;
     std::uint64_t m_file_bytes = 0;
 };
