@@ -36,6 +36,7 @@ public:
     void ack(const std::vector<AttemptKey>& keys);
 
     bool holds(const AttemptKey& k) const;
+    const std::set<AttemptKey>& keys() const { return m_keys; }
     std::size_t size() const { return m_live.size(); }
     std::uint64_t live_bytes() const { return m_live_bytes; }
     std::uint64_t file_bytes() const { return m_file_bytes; }

@@ -211,7 +211,14 @@ void SiteDispatcher::exchange() {
     const bool uploads_ok = results.size() == m_buffer.oldest(k_results_per_request).size();
     req.results = results;
     req.nodes = m_state.nodes(!m_buffer.full());
+    // Held: what runs or waits here, and what finished but is not reported
+    // in this request (its upload waits): the scheduler requeues as lost an
+    // attempt the site neither holds nor reports.
     req.held = m_state.held();
+    std::set<AttemptKey> reported;
+    for (const auto& r : results) reported.insert(r.key);
+    for (const auto& k : m_buffer.keys())
+        if (!reported.count(k)) req.held.push_back(k);
     req.lost = m_lost;
     m_last_request = Clock::now();
     SiteLink::Answer a = m_server.work(req);
