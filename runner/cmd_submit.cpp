@@ -64,7 +64,9 @@ int cmd_run_remote(const RunArgs& a, const std::string& url) {
                                     {"server", server.url()}}
                          .dump()
                   << std::endl;
-    if (!a.quiet) std::cerr << "hearth: job " << j.id << " queued at " << server.url() << ": " << j.total << " tasks\n";
+    if (!a.quiet)
+        std::cerr << "hearth: job " << j.id << " queued at " << server.url() << ": " << j.total
+                  << " tasks (interrupting this only stops following; the job carries on)\n";
     // Polled, not streamed: a dropped connection costs one poll, not the follow.
     const auto start = std::chrono::steady_clock::now();
     const std::uint64_t done_before = j.committed;
