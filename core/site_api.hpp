@@ -46,7 +46,7 @@ struct NodeReport {
     std::string host;
     std::uint32_t slots = 0;    // task slots (cores / cores per task)
     std::uint32_t running = 0;  // attempts running there now, every job's
-    std::uint32_t want = 0;     // attempts the site would start there now
+    std::uint32_t want = 0;     // attempts the site would start there now (the most granted there; 0: none)
     HeatReport heat;            // known=false: no agent with heat control
     bool up = true;
 };
@@ -56,7 +56,11 @@ struct WorkRequest {
     std::string run;  // this incarnation of the site's mpirun (changes on relaunch)
     std::vector<NodeReport> nodes;
     std::vector<AttemptResult> results;
-    std::vector<AttemptKey> held;  // attempts queued or running at the site now
+    // Attempts queued or running at the site now, and finished ones whose
+    // result this request does not carry: an attempt granted to the site that
+    // is neither held nor reported is requeued as lost (the reply granting it
+    // never arrived, or the site relaunched without it).
+    std::vector<AttemptKey> held;
     std::vector<AttemptKey> lost;  // attempts that died with a node: requeue, not a failure
 };
 

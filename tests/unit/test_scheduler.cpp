@@ -83,6 +83,7 @@ struct Fixture {
     ManualClock clock;
     SchedulerSettings settings;
     std::optional<PolicyInput> last_input;
+    bool policy_fails = false;
     std::unique_ptr<Scheduler> s;
 
     Fixture() {
@@ -94,6 +95,7 @@ struct Fixture {
         s.reset();
         s = std::make_unique<Scheduler>(state(), test_grid(), clock, [this](const PolicyInput& in) {
             last_input = in;
+            if (policy_fails) throw Error("the policy failed");
             return fifo(in);
         }, settings);
     }
@@ -554,6 +556,28 @@ BOOST_AUTO_TEST_CASE(outputs_and_logs_round_trip) {
     BOOST_TEST(status_of([&] { f.s->task_log(k_bank, j.id, 5, std::nullopt); }) == 404);
 }
 
+BOOST_AUTO_TEST_CASE(an_items_file_from_the_content_store_splits_by_line) {
+    Fixture f;
+    const std::string items = "alpha\n\nbeta\r\ngamma\n";
+    const std::string sha = ContentStore::address_of(items);
+    JobSubmit j;
+    j.split = SplitKind::items;
+    j.split_text = "items";
+    j.items_sha256 = sha;
+    j.chunk = 2;
+    j.command = {"echo", "{items}"};
+    BOOST_CHECK_EXCEPTION(f.s->submit(k_bank, j), Error, usage_mentioning("upload it first"));
+    BOOST_TEST(f.rows("jobs") == 0);
+    f.s->put_blob(sha, items);
+    const JobInfo info = f.s->submit(k_bank, j);
+    BOOST_TEST(info.total == 2u);
+    f.open();  // the items are read back from the content store
+    const WorkReply r = f.work(f.ask("pool", 2));
+    BOOST_TEST_REQUIRE(r.tasks.size() == 2u);
+    BOOST_TEST(r.tasks[0].argv.at(1) == "alpha,beta");
+    BOOST_TEST(r.tasks[1].argv.at(1) == "gamma");
+}
+
 BOOST_AUTO_TEST_CASE(cancel_tells_the_site_to_stop) {
     Fixture f;
     const JobInfo j = f.s->submit(k_bank, count_job("4"));
@@ -600,6 +624,31 @@ BOOST_AUTO_TEST_CASE(attempts_a_site_does_not_hold_are_requeued_without_a_retry)
     BOOST_TEST_REQUIRE(r.tasks.size() == 2u);
     BOOST_TEST(r.tasks[0].key.attempt == 2u);
     BOOST_TEST(to_string(f.s->job(k_bank, j.id).state) == "running");  // retries = 0, yet not failed
+}
+
+BOOST_AUTO_TEST_CASE(a_request_that_fails_changes_nothing) {
+    Fixture f;
+    const JobInfo j = f.s->submit(k_bank, count_job("3"));
+    const WorkReply r = f.work(f.ask("pool", 2));
+    BOOST_TEST_REQUIRE(r.tasks.size() == 2u);
+    WorkRequest next = f.ask("pool", 1);
+    next.held = {r.tasks[1].key};
+    next.results = {ok(r.tasks[0].key)};
+    f.policy_fails = true;
+    BOOST_CHECK_THROW(f.s->work("pool", next), Error);
+    // Not acknowledged, so not recorded: the site sends it again.
+    JobInfo info = f.s->job(k_bank, j.id);
+    BOOST_TEST(info.committed == 0u);
+    BOOST_TEST(info.running == 2u);
+    BOOST_TEST(f.rows("commits") == 0);
+    f.policy_fails = false;
+    const WorkReply again = f.s->work("pool", next);
+    BOOST_TEST(again.acked == 1u);
+    BOOST_TEST_REQUIRE(again.tasks.size() == 1u);
+    BOOST_TEST(again.tasks[0].key.task == 2u);
+    info = f.s->job(k_bank, j.id);
+    BOOST_TEST(info.committed == 1u);
+    BOOST_TEST(info.running == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(sites_are_checked) {
