@@ -18,15 +18,18 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <set>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include "commands.hpp"
 #include "core/error.hpp"
 #include "core/grid.hpp"
 #include "core/hostlist.hpp"
+#include "core/site_state.hpp"
 #include "core/journal.hpp"
 #include "credentials.hpp"
 #include "launch_plan.hpp"
@@ -106,14 +109,15 @@ std::string new_run_id(const std::string& site, unsigned launch) {
     return o.str();
 }
 
-// Waits for mpirun to end, or for a stop signal (then stops it and waits).
-int wait_mpirun(pid_t pid) {
+// Waits for mpirun to end, or for a stop signal or restart() saying so (then
+// stops it and waits).
+int wait_mpirun(pid_t pid, const std::function<bool()>& restart) {
     int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
     int status = 0;
     bool forwarded = false;
     for (;;) {
         if (::waitpid(pid, &status, WNOHANG) == pid) break;
-        if (g_signals > 0 && !forwarded) {
+        if (!forwarded && (g_signals > 0 || restart())) {
             // mpirun passes SIGTERM to every rank: the dispatcher saves what it holds.
             ::kill(pid, SIGTERM);
             forwarded = true;
@@ -128,6 +132,40 @@ int wait_mpirun(pid_t pid) {
     if (pidfd >= 0) ::close(pidfd);
     return status;
 }
+
+// Hosts found dead come back (a reboot, a link restored): every half minute
+// the down ones are probed, and those that answer rejoin with a relaunch, but
+// only while the site holds no attempt, so that no running task is cut short.
+class Rejoin {
+public:
+    Rejoin(const SiteDir& dir, std::set<std::string>& down) : m_dir(dir), m_down(down) {}
+    bool due() {
+        if (m_down.empty()) return false;
+        const auto now = std::chrono::steady_clock::now();
+        if (now < m_next) return false;
+        m_next = now + std::chrono::seconds(30);
+        if (!held_from_text(read_text(m_dir.held())).empty()) return false;
+        std::vector<std::string> hosts(m_down.begin(), m_down.end());
+        auto dead = probe_hosts(hosts, std::chrono::seconds(5));
+        if (!dead) return false;  // no launch agent to ask (Slurm): they stay out
+        m_back.clear();
+        for (const auto& h : hosts)
+            if (!dead->count(h)) m_back.insert(h);
+        return !m_back.empty();
+    }
+    void start() { m_next = std::chrono::steady_clock::now() + std::chrono::seconds(30); }
+    // After the relaunch they asked for: the hosts back are up again.
+    std::set<std::string> take_back() {
+        for (const auto& h : m_back) m_down.erase(h);
+        return std::exchange(m_back, {});
+    }
+
+private:
+    const SiteDir& m_dir;
+    std::set<std::string>& m_down;
+    std::set<std::string> m_back;
+    std::chrono::steady_clock::time_point m_next{};
+};
 
 }  // namespace
 
@@ -180,6 +218,7 @@ int cmd_site(const SiteArgs& a) {
     JobSpec spec;
     for (const auto& n : nodes) spec.nodes.push_back(n.spec);
     std::set<std::string> down;
+    Rejoin rejoin(dir, down);
     unsigned launch = 0;
     unsigned quick_failures = 0;
     const std::string exe = self_exe();
@@ -194,8 +233,15 @@ int cmd_site(const SiteArgs& a) {
         std::cerr << "hearth site " << a.site << ": launching run " << run << " on "
                   << plan.workers.size() << " node" << (plan.workers.size() == 1 ? "" : "s") << "\n";
         pid_t pid = launch_mpirun(argv, dir.mpirun_log());
-        int status = wait_mpirun(pid);
+        rejoin.start();
+        bool rejoining = false;
+        int status = wait_mpirun(pid, [&] { return rejoining = rejoin.due(); });
         if (g_signals > 0) break;
+        if (rejoining) {
+            for (const auto& h : rejoin.take_back())
+                std::cerr << "hearth site " << a.site << ": host " << h << " answers again; relaunching with it\n";
+            continue;
+        }
         const bool started = read_text(dir.run()) == run + "\n";
         const std::string said = read_from(dir.mpirun_log(), offset);
         std::string why = WIFEXITED(status) ? "exited with status " + std::to_string(WEXITSTATUS(status))
