@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <memory>
 #include <iostream>
 #include <map>
 #include <set>
@@ -84,8 +86,25 @@ private:
     void on_report(int rank, const std::string& data);
     AttemptResult to_result(int rank, Completion& c);
     bool request_due(Clock::time_point now) const;
-    void exchange();
-    std::vector<AttemptResult> uploaded_results();
+    struct Outcome {
+        std::vector<AttemptResult> sent;  // results the request carried, in order
+        bool uploads_ok = true;
+        std::string upload_failure;
+        std::vector<std::string> notes;
+        SiteLink::Answer answer;
+    };
+    // What the request thread gets: copies, and the link and the set of
+    // uploaded blobs, which only it touches while it runs.
+    struct Exchange {
+        SiteDir dir;
+        SiteLink* link = nullptr;
+        std::set<std::string>* uploaded = nullptr;
+        WorkRequest req;
+        std::vector<AttemptResult> candidates;
+        Outcome run();
+    };
+    void start_exchange();
+    void finish_exchange(Outcome o);
     void apply(const WorkReply& reply);
     bool send_job(int rank, const std::string& job, std::string& why);
     const std::string* staged_bytes(const BlobRef& b, std::string& why);
@@ -106,7 +125,8 @@ private:
     std::map<std::string, JobRuntime> m_jobs;     // every job's settings the scheduler sent
     std::map<std::string, std::string> m_staged;  // sha256 -> bytes, for jobs being sent
     std::map<std::string, Clock::time_point> m_job_seen;
-    std::set<std::string> m_uploaded;  // blobs the content store has
+    std::set<std::string> m_uploaded;  // blobs the content store has (the request thread's)
+    std::future<Outcome> m_inflight;   // the request under way, if any
     milliseconds m_heartbeat = k_default_heartbeat;
     milliseconds m_retry = k_retry_min;
     Clock::time_point m_last_request{};
@@ -177,51 +197,68 @@ bool SiteDispatcher::request_due(Clock::time_point now) const {
     return since >= m_heartbeat;
 }
 
-// The results to send now: the oldest, as far as their outputs are in the
-// content store (uploaded here first, each blob once).
-std::vector<AttemptResult> SiteDispatcher::uploaded_results() {
-    std::vector<AttemptResult> ready;
-    for (auto& r : m_buffer.oldest(k_results_per_request)) {
+// One request, made on a thread of its own so that the MPI loop goes on
+// (workers report, their results are kept) however slow the link is: the
+// outputs of the oldest results are uploaded first (each blob once), then the
+// request carries the results whose outputs are all in the content store;
+// the others are listed as held and wait for the next request.
+SiteDispatcher::Outcome SiteDispatcher::Exchange::run() {
+    Outcome o;
+    for (auto& r : candidates) {
+        bool ok = true;
         for (const auto& b : r.outputs) {
-            if (m_uploaded.count(b.sha256)) continue;
-            if (!fs::exists(m_dir.blob(b.sha256))) {
-                // Lost from the site's disk: the attempt's outputs are gone.
-                say("output " + b.name + " of " + r.key.job + " task " + std::to_string(r.key.task) +
-                    " is missing from " + m_dir.blob(b.sha256));
+            if (uploaded->count(b.sha256)) continue;
+            if (!fs::exists(dir.blob(b.sha256))) {
+                // Lost from the site's disk: the result goes without it.
+                o.notes.push_back("output " + b.name + " of " + r.key.job + " task " +
+                                  std::to_string(r.key.task) + " is missing from " + dir.blob(b.sha256));
                 continue;
             }
-            std::string why = m_server.put_blob(b.sha256, m_dir.blob(b.sha256));
+            std::string why = link->put_blob(b.sha256, dir.blob(b.sha256));
             if (!why.empty()) {
-                if (!m_link_down) say("cannot upload an output (" + why + "); will retry");
-                return ready;
+                o.upload_failure = why;
+                ok = false;
+                break;
             }
-            m_uploaded.insert(b.sha256);
+            uploaded->insert(b.sha256);
         }
-        ready.push_back(std::move(r));
+        if (!ok) break;
+        o.sent.push_back(r);
     }
-    return ready;
+    o.uploads_ok = o.sent.size() == candidates.size();
+    for (std::size_t i = o.sent.size(); i < candidates.size(); ++i) req.held.push_back(candidates[i].key);
+    req.results = o.sent;
+    o.answer = link->work(req);
+    return o;
 }
 
-void SiteDispatcher::exchange() {
-    WorkRequest req;
-    req.site = m_settings.site;
-    req.run = m_run;
-    std::vector<AttemptResult> results = uploaded_results();
-    // Some outputs could not be uploaded: their results wait, and the next try backs off.
-    const bool uploads_ok = results.size() == m_buffer.oldest(k_results_per_request).size();
-    req.results = results;
-    req.nodes = m_state.nodes(!m_buffer.full());
-    // Held: what runs or waits here, and what finished but is not reported
-    // in this request (its upload waits): the scheduler requeues as lost an
-    // attempt the site neither holds nor reports.
-    req.held = m_state.held();
-    std::set<AttemptKey> reported;
-    for (const auto& r : results) reported.insert(r.key);
+void SiteDispatcher::start_exchange() {
+    auto x = std::make_shared<Exchange>();
+    x->dir = m_dir;
+    x->link = &m_server;
+    x->uploaded = &m_uploaded;
+    x->req.site = m_settings.site;
+    x->req.run = m_run;
+    x->req.nodes = m_state.nodes(!m_buffer.full());
+    x->candidates = m_buffer.oldest(k_results_per_request);
+    // Held: what runs or waits here, and what finished but is not among this
+    // request's candidates: the scheduler requeues as lost an attempt the
+    // site neither holds nor reports. (Candidates not sent are added by run().)
+    x->req.held = m_state.held();
+    std::set<AttemptKey> candidate;
+    for (const auto& r : x->candidates) candidate.insert(r.key);
     for (const auto& k : m_buffer.keys())
-        if (!reported.count(k)) req.held.push_back(k);
-    req.lost = m_lost;
+        if (!candidate.count(k)) x->req.held.push_back(k);
+    x->req.lost = m_lost;
     m_last_request = Clock::now();
-    SiteLink::Answer a = m_server.work(req);
+    m_inflight = std::async(std::launch::async, [x] { return x->run(); });
+}
+
+void SiteDispatcher::finish_exchange(Outcome o) {
+    for (const auto& n : o.notes) say(n);
+    if (!o.upload_failure.empty() && !m_link_down)
+        say("cannot upload an output (" + o.upload_failure + "); will retry");
+    SiteLink::Answer& a = o.answer;
     if (!a.reply) {
         if (!m_link_down)
             say("no answer from the scheduler at " + m_settings.server + " (" + a.failure +
@@ -234,15 +271,16 @@ void SiteDispatcher::exchange() {
     if (m_link_down) say("the scheduler answers again; delivering " + std::to_string(m_buffer.size()) + " results");
     m_link_down = false;
     m_retry = k_retry_min;
-    m_next_try = uploads_ok ? Clock::time_point{} : Clock::now() + k_retry_min;
+    // Some outputs could not be uploaded: their results wait, and the next try backs off.
+    m_next_try = o.uploads_ok ? Clock::time_point{} : Clock::now() + k_retry_min;
     const WorkReply& reply = *a.reply;
     std::vector<AttemptKey> acked;
-    for (std::size_t i = 0; i < results.size() && i < reply.acked; ++i) acked.push_back(results[i].key);
+    for (std::size_t i = 0; i < o.sent.size() && i < reply.acked; ++i) acked.push_back(o.sent[i].key);
     m_buffer.ack(acked);
     // Outputs of acknowledged results are in the content store for good.
     std::set<std::string> live;
-    for (const auto& s : m_buffer.blobs()) live.insert(s);
-    for (const auto& r : results)
+    for (const auto& sha : m_buffer.blobs()) live.insert(sha);
+    for (const auto& r : o.sent)
         for (const auto& b : r.outputs)
             if (!live.count(b.sha256)) {
                 std::error_code ec;
@@ -387,10 +425,12 @@ int SiteDispatcher::run() {
             if (m->tag == Tag::hello) on_hello(m->source, m->data);
             else if (m->tag == Tag::report) on_report(m->source, m->data);
         }
-        if (request_due(Clock::now())) {
-            exchange();
+        if (m_inflight.valid() &&
+            m_inflight.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+            finish_exchange(m_inflight.get());
             active = true;
         }
+        if (!m_inflight.valid() && request_due(Clock::now())) start_exchange();
         forget_idle_jobs();
         m_link.sends_pending();
         if (active) {
@@ -405,6 +445,9 @@ int SiteDispatcher::run() {
     // may end this process). Results already kept stay kept.
     save_held();
     for (int r = 1; r < m_link.size(); ++r) m_link.send(r, Tag::stop, encode(Stop{true}));
+    // A request under way ends within its timeout; what it carried stays in
+    // the buffer (acknowledged or not, it is sent again: committed once).
+    if (m_inflight.valid()) m_inflight.wait();
     m_link.drain_sends();
     say("stopped");
     return 0;

@@ -34,8 +34,14 @@ public:
                 return;
             }
             std::lock_guard<std::mutex> lock(m_mu);
-            WorkReply reply = work(work_request_from_json(nlohmann::json::parse(rq.body)));
-            rs.set_content(to_json(reply).dump(), "application/json");
+            try {
+                WorkReply reply = work(work_request_from_json(nlohmann::json::parse(rq.body)));
+                rs.set_content(to_json(reply).dump(), "application/json");
+            } catch (const std::exception& e) {
+                // The site shows the reason: a request this fake cannot read is a bug there.
+                rs.status = 400;
+                rs.set_content(nlohmann::json{{"error", e.what()}}.dump(), "application/json");
+            }
         });
         m_server.Put(R"(/v1/blobs/([0-9a-f]{64}))", [this](const httplib::Request& rq, httplib::Response& rs) {
             if (down || hex_sha(rq.body) != rq.matches[1].str()) {
