@@ -93,7 +93,7 @@ $(UNIT): $(UNIT_OBJ) $(RUNNER_LIB_OBJ) $(AGENT_LIB_OBJ) $(LIBCORE)
 
 $(INTEG): $(INTEG_OBJ) $(LIBCORE)
 	@mkdir -p $(dir $@)
-	$(CXX) $(LDFLAGS) -o $@ $^ -lboost_unit_test_framework $(CORE_LIBS)
+	$(CXX) $(LDFLAGS) -o $@ $^ -lboost_unit_test_framework $(CORE_LIBS) $(HTTPLIB_LIBS) -lpthread
 
 $(BUILD)/share/hearth/dashboard/%: grid-agent/dashboard/%
 	@mkdir -p $(dir $@)

@@ -53,12 +53,26 @@ Hello decode_hello(const std::string& buf) {
     return h;
 }
 
+std::string encode(const NodeConfig& c) {
+    WireWriter w;
+    w.str(c.node);
+    w.u32(c.slots);
+    return std::move(w.buffer());
+}
+
+NodeConfig decode_node_config(const std::string& buf) {
+    WireReader r(buf);
+    NodeConfig c;
+    c.node = r.str();
+    c.slots = r.u32();
+    finish(r);
+    return c;
+}
+
 std::string encode(const JobConfig& c) {
     WireWriter w;
     w.str(c.job);
     w.str(c.tenant);
-    w.str(c.node);
-    w.u32(c.slots);
     w.u64(c.timeout_ms);
     w.strings(c.collect);
     put(w, c.staged);
@@ -66,13 +80,11 @@ std::string encode(const JobConfig& c) {
     return std::move(w.buffer());
 }
 
-JobConfig decode_config(const std::string& buf) {
+JobConfig decode_job_config(const std::string& buf) {
     WireReader r(buf);
     JobConfig c;
     c.job = r.str();
     c.tenant = r.str();
-    c.node = r.str();
-    c.slots = r.u32();
     c.timeout_ms = r.u64();
     c.collect = r.strings();
     c.staged = get_blobs(r);
@@ -97,6 +109,7 @@ std::string encode(const Report& rep) {
         w.u8(static_cast<std::uint8_t>(c.energy_state));
         w.u64(c.energy_uj);
         w.u8(c.overridden ? 1 : 0);
+        w.str(c.job);
     }
     w.u8(rep.heat.known ? 1 : 0);
     w.u32(rep.heat.allowed);
@@ -129,6 +142,7 @@ Report decode_report(const std::string& buf) {
         c.energy_state = static_cast<EnergyState>(e);
         c.energy_uj = r.u64();
         c.overridden = r.u8() != 0;
+        c.job = r.str();
         rep.completions.push_back(std::move(c));
     }
     rep.heat.known = r.u8() != 0;
@@ -146,6 +160,8 @@ std::string encode(const std::vector<Assignment>& tasks) {
         w.u64(a.task);
         w.u32(a.attempt);
         w.strings(a.argv);
+        w.str(a.job);
+        w.u8(a.overridden ? 1 : 0);
     }
     return std::move(w.buffer());
 }
@@ -159,10 +175,52 @@ std::vector<Assignment> decode_tasks(const std::string& buf) {
         a.task = r.u64();
         a.attempt = r.u32();
         a.argv = r.strings();
+        a.job = r.str();
+        a.overridden = r.u8() != 0;
         v.push_back(std::move(a));
     }
     finish(r);
     return v;
+}
+
+std::string encode(const std::vector<AttemptRef>& attempts) {
+    WireWriter w;
+    w.u32(static_cast<std::uint32_t>(attempts.size()));
+    for (const auto& a : attempts) {
+        w.str(a.job);
+        w.u64(a.task);
+        w.u32(a.attempt);
+    }
+    return std::move(w.buffer());
+}
+
+std::vector<AttemptRef> decode_cancel(const std::string& buf) {
+    WireReader r(buf);
+    std::uint32_t n = r.u32();
+    std::vector<AttemptRef> v;
+    for (std::uint32_t i = 0; i < n; ++i) {
+        AttemptRef a;
+        a.job = r.str();
+        a.task = r.u64();
+        a.attempt = r.u32();
+        v.push_back(std::move(a));
+    }
+    finish(r);
+    return v;
+}
+
+std::string encode(const Forget& f) {
+    WireWriter w;
+    w.str(f.job);
+    return std::move(w.buffer());
+}
+
+Forget decode_forget(const std::string& buf) {
+    WireReader r(buf);
+    Forget f;
+    f.job = r.str();
+    finish(r);
+    return f;
 }
 
 std::string encode(const Stop& s) {

@@ -1,7 +1,10 @@
 #pragma once
 // The messages of the dispatcher (rank 0) and workers (ranks >= 1). All
 // point-to-point; a worker asks for work when it has room, so no collective
-// or broadcast sits on the control path.
+// or broadcast sits on the control path. One worker runs the tasks of any
+// number of jobs (`hearth run`: one; `hearth site`: every tenant's): the node's
+// settings come once (config), each job's settings before its first task on
+// that node (job), and every task and completion names its job.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -10,11 +13,14 @@ namespace hearth {
 
 enum class Tag : int {
     hello = 1,   // worker -> dispatcher: ready, with its capacity
-    config = 2,  // dispatcher -> worker: job settings and staged files
+    config = 2,  // dispatcher -> worker: the node's settings (NodeConfig), once
     report = 3,  // worker -> dispatcher: completions and how many tasks it wants
     tasks = 4,   // dispatcher -> worker: a batch of task attempts
     stop = 5,    // dispatcher -> worker: no more work (kill running tasks if set)
     override_slots = 6,  // dispatcher -> worker: slots to fill past the heat budget (deadlines)
+    job = 7,     // dispatcher -> worker: a job's settings and staged files, before its first task
+    cancel = 8,  // dispatcher -> worker: stop these attempts (completions say cancelled)
+    forget = 9,  // dispatcher -> worker: no more tasks of this job here: drop its settings and files
 };
 
 struct Hello {
@@ -28,11 +34,16 @@ struct FileBlob {
     std::string data;
 };
 
+// The node's own settings: its slots are spent once across every job.
+struct NodeConfig {
+    std::string node;         // the name the dispatcher gives this worker
+    std::uint32_t slots = 0;  // 0: one per core
+};
+
+// One job's settings, as the worker keeps them in its table of jobs.
 struct JobConfig {
     std::string job;
     std::string tenant;
-    std::string node;            // the name the dispatcher gives this worker
-    std::uint32_t slots = 0;     // 0: one per core
     std::uint64_t timeout_ms = 0;  // 0: none
     std::vector<std::string> collect;
     std::vector<FileBlob> staged;
@@ -43,6 +54,19 @@ struct Assignment {
     std::uint64_t task = 0;
     std::uint32_t attempt = 1;
     std::vector<std::string> argv;
+    std::string job;          // its JobConfig reached the worker first
+    bool overridden = false;  // the scheduler placed it past the heat budget: start it anyway
+};
+
+// One attempt of one job, as cancel messages name it.
+struct AttemptRef {
+    std::string job;
+    std::uint64_t task = 0;
+    std::uint32_t attempt = 1;
+};
+
+struct Forget {
+    std::string job;
 };
 
 enum class AttemptStatus : std::uint8_t {
@@ -58,6 +82,7 @@ enum class AttemptStatus : std::uint8_t {
 enum class EnergyState : std::uint8_t { unknown = 0, measured = 1, estimated = 2 };
 
 struct Completion {
+    std::string job;
     std::uint64_t task = 0;
     std::uint32_t attempt = 1;
     AttemptStatus status = AttemptStatus::ok;
@@ -96,7 +121,10 @@ struct Stop {
 };
 
 std::string encode(const Hello&);
+std::string encode(const NodeConfig&);
 std::string encode(const JobConfig&);
+std::string encode(const std::vector<AttemptRef>&);  // Tag::cancel
+std::string encode(const Forget&);
 std::string encode(const Report&);
 std::string encode(const std::vector<Assignment>&);
 std::string encode(const Stop&);
@@ -104,7 +132,10 @@ std::string encode(const Override&);
 Override decode_override(const std::string&);
 
 Hello decode_hello(const std::string&);
-JobConfig decode_config(const std::string&);
+NodeConfig decode_node_config(const std::string&);
+JobConfig decode_job_config(const std::string&);
+std::vector<AttemptRef> decode_cancel(const std::string&);
+Forget decode_forget(const std::string&);
 Report decode_report(const std::string&);
 std::vector<Assignment> decode_tasks(const std::string&);
 Stop decode_stop(const std::string&);

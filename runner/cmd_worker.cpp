@@ -16,7 +16,7 @@ namespace hearth {
 int cmd_worker(int argc, char** argv, const std::string& job_dir) {
     MpiLink link(&argc, &argv);
     try {
-        int rc = link.rank() == 0 ? run_dispatcher(link, job_dir) : run_worker(link, job_dir);
+        int rc = link.rank() == 0 ? run_dispatcher(link, job_dir) : run_worker(link);
         if (std::getenv("HEARTH_RUSAGE")) {
             rusage ru{};
             ::getrusage(RUSAGE_SELF, &ru);

@@ -94,7 +94,18 @@ struct TokenArgs {
     std::string label;
 };
 
+struct SiteArgs {
+    std::string grid;    // the grid file: the site and its nodes
+    std::string site;
+    std::string server;  // http(s)://HOST:PORT of hearth serve
+    std::optional<std::string> token_file, cacert, state, hostfile;
+    long timeout_ms = 10000;           // per request to the scheduler
+    std::uint64_t max_buffer_mb = 256;  // results kept while the link is down
+};
+
 int cmd_run(const RunArgs& args);
+int cmd_site(const SiteArgs& args);
+int cmd_site_rank(int argc, char** argv, const std::string& state_dir, const std::string& run);
 int cmd_token(const TokenArgs& args);
 int cmd_dashboard(const DashboardArgs& args);
 int cmd_nodes(const NodesArgs& args);

@@ -115,21 +115,24 @@ void Dispatcher::lock_job() {
 void Dispatcher::on_hello(int rank, const std::string& data) {
     Hello h = decode_hello(data);
     m_said_hello[rank] = true;
+    NodeConfig node;
+    node.node = node_of(rank);
+    node.slots = m_spec.slots;
+    auto it = m_ranks.find(rank);
+    if (it != m_ranks.end() && it->second.slots) node.slots = it->second.slots;
+    // The worker is the site's kind, that runs any number of jobs: here one.
     JobConfig cfg;
     cfg.job = m_spec.id;
     cfg.tenant = m_spec.tenant;
-    cfg.node = node_of(rank);
-    cfg.slots = m_spec.slots;
-    auto it = m_ranks.find(rank);
-    if (it != m_ranks.end() && it->second.slots) cfg.slots = it->second.slots;
     cfg.timeout_ms = m_spec.timeout_ms;
     cfg.collect = m_spec.collect;
     cfg.staged = m_staged;
     cfg.urgent = m_spec.urgent;
-    std::uint32_t slots = cfg.slots ? cfg.slots : h.cores;
-    m_link.send(rank, Tag::config, encode(cfg));
+    std::uint32_t slots = node.slots ? node.slots : h.cores;
+    m_link.send(rank, Tag::config, encode(node));
+    m_link.send(rank, Tag::job, encode(cfg));
     m_state->add_worker(rank);
-    nlohmann::json rec = {{"e", "node"}, {"n", cfg.node}, {"host", h.host}, {"state", "up"},
+    nlohmann::json rec = {{"e", "node"}, {"n", node.node}, {"host", h.host}, {"state", "up"},
                           {"slots", slots}, {"cores", h.cores}, {"ts", unix_ms_now()}};
     m_journal.append(rec.dump() + "\n");
 }
@@ -248,7 +251,7 @@ void Dispatcher::assign() {
             v.attempt = a.attempt;
             v.tenant = m_spec.tenant;
             v.job = m_spec.id;
-            batch.push_back(Assignment{a.task, a.attempt, m_template.expand(v)});
+            batch.push_back(Assignment{a.task, a.attempt, m_template.expand(v), m_spec.id, false});
             nlohmann::json rec = {{"e", "start"}, {"t", a.task},         {"a", a.attempt},
                                   {"n", node_of(rank)}, {"ts", unix_ms_now()}};
             m_journal.append(rec.dump() + "\n");

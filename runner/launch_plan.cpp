@@ -82,6 +82,11 @@ void write_launch_files(const JobDir& dir, const LaunchPlan& plan) {
 
 std::vector<std::string> mpirun_argv(const JobDir& dir, const LaunchPlan& plan,
                                      const std::string& exe) {
+    return mpirun_argv(dir, plan, std::vector<std::string>{exe, "worker", dir.path});
+}
+
+std::vector<std::string> mpirun_argv(const JobDir& dir, const LaunchPlan& plan,
+                                     const std::vector<std::string>& program) {
     std::vector<std::string> a = {"mpirun",    "--hostfile", dir.file("mpi-hosts"),
                                   "-np",       std::to_string(plan.np()),
                                   "--map-by",  "slot",       "--bind-to", "none"};
@@ -104,7 +109,7 @@ std::vector<std::string> mpirun_argv(const JobDir& dir, const LaunchPlan& plan,
         a.insert(a.end(),
                  {"--mca", "oob_tcp_keepalive_time", "1", "--mca", "oob_tcp_keepalive_intvl", "1",
                   "--mca", "oob_tcp_keepalive_probes", "3"});
-    a.insert(a.end(), {exe, "worker", dir.path});
+    a.insert(a.end(), program.begin(), program.end());
     return a;
 }
 

@@ -34,8 +34,12 @@ LaunchPlan plan_launch(const JobSpec& spec, const std::set<std::string>& down = 
 // The plan's hosts other than this one, each once, in rank order.
 std::vector<std::string> remote_hosts(const LaunchPlan& plan);
 void write_launch_files(const JobDir& dir, const LaunchPlan& plan);
+// mpirun's command line for `hearth worker DIR` (hearth run) ...
 std::vector<std::string> mpirun_argv(const JobDir& dir, const LaunchPlan& plan,
                                      const std::string& exe);
+// ... or for any program (hearth site: `hearth site-rank STATE RUN`).
+std::vector<std::string> mpirun_argv(const JobDir& dir, const LaunchPlan& plan,
+                                     const std::vector<std::string>& program);
 std::uint64_t total_tasks(const JobSpec& spec, const JobDir& dir);
 
 // Asks each host to run `true` the way mpirun starts its daemons there (its

@@ -30,6 +30,16 @@ int main(int argc, char** argv) {
         }
     }
 
+    // `hearth site`'s MPI program (hidden): hearth site-rank STATE_DIR RUN.
+    if (argc >= 4 && std::string(argv[1]) == "site-rank") {
+        try {
+            return hearth::cmd_site_rank(argc, argv, argv[2], argv[3]);
+        } catch (const std::exception& e) {
+            std::cerr << "hearth site-rank: " << e.what() << "\n";
+            return 4;
+        }
+    }
+
     CLI::App app{"hearth: a thermally-aware MPI job runner for in-house grids"};
     app.require_subcommand(1);
     app.set_version_flag("--version", "hearth 0.1");
@@ -187,6 +197,19 @@ int main(int argc, char** argv) {
         ->required();
     tn->add_option("--label", token.label, "a note kept with the hash, e.g. who holds the token");
 
+    hearth::SiteArgs site;
+    auto* sit = app.add_subcommand("site", "run a site: one long-lived mpirun over its nodes, pulling work from hearth serve");
+    sit->add_option("--grid", site.grid, "grid file (hearth-grid(5)): the site and its nodes")->required();
+    sit->add_option("--site", site.site, "the site's name in the grid file")->required();
+    sit->add_option("--server", site.server, "the scheduler, http(s)://HOST:PORT (hearth serve)")->required();
+    sit->add_option("--token-file", site.token_file, "the site's bearer token (a file, mode 0600)");
+    sit->add_option("--cacert", site.cacert, "PEM file of the CA that signs the scheduler's certificate");
+    sit->add_option("--state", site.state, "state directory (default ./hearth-site-SITE)");
+    sit->add_option("--hostfile", site.hostfile, "Open MPI hostfile: these nodes instead of the grid file's");
+    sit->add_option("--timeout-ms", site.timeout_ms, "time allowed each request to the scheduler, ms (default 10000)");
+    sit->add_option("--max-buffer-mb", site.max_buffer_mb,
+                    "results kept on disk while the scheduler is unreachable before taking no new work (default 256)");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -228,6 +251,7 @@ int main(int argc, char** argv) {
         }
         if (tn->parsed()) return hearth::cmd_token(token);
         if (da->parsed()) return hearth::cmd_dashboard(dashboard);
+        if (sit->parsed()) return hearth::cmd_site(site);
     } catch (const hearth::Error& e) {
         std::cerr << "hearth: " << e.what() << "\n";
         return static_cast<int>(e.code());

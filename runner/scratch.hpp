@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/atomic_file.hpp"  // write_file_atomic, used with the scratch area's outputs
 #include "core/protocol.hpp"
 
 namespace hearth {
@@ -43,7 +44,5 @@ private:
 
 // Reads a file, keeping head and tail when it is larger than cap bytes.
 std::string read_capped(const std::string& path, std::size_t cap);
-// Writes data to path atomically (temp name in the same directory, fsync, rename).
-void write_file_atomic(const std::string& path, const std::string& data, unsigned mode);
 
 }  // namespace hearth

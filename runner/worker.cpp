@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <deque>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/safe_path.hpp"
 #include "core/slot_plan.hpp"
 #include "scratch.hpp"
 #include "agent_client.hpp"
@@ -40,7 +42,7 @@ void on_term(int sig) {
 }
 
 struct Running {
-    Assignment a;
+    Assignment a;  // a.job names its entry in the worker's table of jobs
     unsigned slot = 0;
     Child child;
     Clock::time_point start;
@@ -49,6 +51,7 @@ struct Running {
     std::string log;
     bool timed_out = false;
     bool handed_back = false;  // stopped because the site passed its maximum
+    bool cancelled = false;    // stopped by the dispatcher (Tag::cancel)
     bool overridden = false;   // started past the heat budget (deadline)
     std::optional<std::uint64_t> agent_id;  // registration with the node's grid-agent
     bool agent_retry = false;               // the agent was unreachable: register later
@@ -58,6 +61,7 @@ struct Running {
 // down): its completion waits for the agent to come back, up to a limit.
 struct AwaitingEnergy {
     Completion c;
+    std::string tenant;
     std::uint64_t agent_id = 0;
     double cpu_s = 0;
     Clock::time_point give_up;
@@ -66,17 +70,35 @@ struct AwaitingEnergy {
 // attempt is reported without a figure (the summary counts attempts with one).
 constexpr auto k_energy_wait = std::chrono::seconds(10);
 
+// A job this worker runs tasks of: its settings, and its own scratch area
+// (its staged inputs written once on this node). Every job shares the node's
+// slots, cores and heat budget.
+struct JobEntry {
+    JobConfig cfg;
+    std::unique_ptr<ScratchArea> scratch;
+    std::size_t active = 0;  // its attempts queued or running here
+    bool forget = false;     // the dispatcher is done with it: drop when idle
+};
+
 class Worker {
 public:
-    Worker(MpiLink& link, const std::string& job_dir) : m_link(link), m_job_dir(job_dir) {}
+    explicit Worker(MpiLink& link) : m_link(link) {}
+    ~Worker();
     int run();
 
 private:
     void receive_config();
+    void on_job(const std::string& data);
+    void on_tasks(const std::string& data);
+    void on_cancel(const std::string& data);
+    void on_stop(const std::string& data);
+    void settle(const std::string& job);  // an attempt of job ended: drop a forgotten idle job
+    JobEntry& job_of(const Assignment& a);
     struct Queued {
         Assignment a;
         std::string dir;  // scratch directory, made ahead of time when known
     };
+    bool may_start(const Assignment& a) const;
     void start_ready();
     void start_one(Queued q, unsigned slot);
     void prepare_ahead();
@@ -95,13 +117,13 @@ private:
     void retry_agent();
 
     MpiLink& m_link;
-    std::string m_job_dir;
-    JobConfig m_cfg;
+    NodeConfig m_node;
+    std::string m_base;  // this worker's scratch root: one directory per job under it
+    std::map<std::string, JobEntry> m_jobs;
     AgentClient m_agent;
     bool m_agent_noted = false;
     std::vector<AwaitingEnergy> m_awaiting;
     Topology m_topo;
-    std::unique_ptr<ScratchArea> m_scratch;
     std::vector<std::vector<unsigned>> m_plan;
     std::vector<bool> m_slot_busy;
     std::vector<unsigned> m_slot_turn;
@@ -122,10 +144,40 @@ private:
     Backoff m_backoff{20, 2000};
 };
 
+// Slots the heat budget lets this node fill now, across every job.
 unsigned Worker::capacity() const {
     const unsigned slots = static_cast<unsigned>(m_plan.size());
-    if (!m_heat.known || m_cfg.urgent) return slots;
+    if (!m_heat.known) return slots;
     return std::min(slots, m_heat.allowed + m_extra);
+}
+
+// Urgent jobs and attempts the scheduler placed past the budget take any
+// free slot; the rest only what the heat budget allows.
+bool Worker::may_start(const Assignment& a) const {
+    if (m_running.size() < capacity() || a.overridden) return true;
+    auto it = m_jobs.find(a.job);
+    return it != m_jobs.end() && it->second.cfg.urgent;
+}
+
+Worker::~Worker() {
+    m_jobs.clear();  // each scratch area removes its directory
+    std::error_code ec;
+    if (!m_base.empty()) std::filesystem::remove_all(m_base, ec);
+}
+
+JobEntry& Worker::job_of(const Assignment& a) {
+    auto it = m_jobs.find(a.job);
+    if (it == m_jobs.end())
+        throw Error("task " + std::to_string(a.task) + " of job '" + a.job +
+                    "' came before the job's settings");
+    return it->second;
+}
+
+void Worker::settle(const std::string& job) {
+    auto it = m_jobs.find(job);
+    if (it == m_jobs.end()) return;
+    if (it->second.active > 0) --it->second.active;
+    if (it->second.forget && it->second.active == 0) m_jobs.erase(it);
 }
 
 void Worker::refresh_budget() {
@@ -146,17 +198,25 @@ void Worker::refresh_budget() {
     m_heat = h;
     if (capacity() == 0 && !m_queue.empty()) {
         // No heat wanted here now: tasks waiting in this worker's queue go
-        // back to rank 0, for nodes whose sites want heat.
+        // back to rank 0, for nodes whose sites want heat (urgent and
+        // overridden ones stay: they run whatever the budget).
+        std::deque<Queued> keep;
         for (auto& q : m_queue) {
-            if (!q.dir.empty()) m_scratch->release(q.dir);
+            if (may_start(q.a)) {
+                keep.push_back(std::move(q));
+                continue;
+            }
+            if (!q.dir.empty()) job_of(q.a).scratch->release(q.dir);
             Completion c;
+            c.job = q.a.job;
             c.task = q.a.task;
             c.attempt = q.a.attempt;
             c.status = AttemptStatus::cancelled;
             c.reason = "handed back: the site wants no heat now";
+            settle(c.job);
             add_done(std::move(c));
         }
-        m_queue.clear();
+        m_queue = std::move(keep);
     }
     if (b->stop) {
         // Past the site's hard maximum: stop everything and hand it back to
@@ -191,7 +251,7 @@ void Worker::receive_config() {
     for (;;) {
         if (auto m = m_link.poll()) {
             if (m->tag == Tag::config) {
-                m_cfg = decode_config(m->data);
+                m_node = decode_node_config(m->data);
                 break;
             }
             if (m->tag == Tag::stop) {
@@ -202,17 +262,83 @@ void Worker::receive_config() {
         wait.sleep();
         wait.grow();
     }
-    unsigned slots = m_cfg.slots ? m_cfg.slots : h.cores;
+    unsigned slots = m_node.slots ? m_node.slots : h.cores;
     m_plan = plan_slots(h.cores, slots);
     m_topo.prepare_slots(m_plan);
     m_slot_busy.assign(slots, false);
     m_slot_turn.assign(slots, 0);
     const char* tmp = std::getenv("TMPDIR");
-    std::string base = std::string(tmp && *tmp ? tmp : "/tmp") + "/hearth-" + m_cfg.job + "-r" +
-                       std::to_string(m_link.rank()) + "-" + std::to_string(::getpid());
-    m_scratch = std::make_unique<ScratchArea>(base);
-    m_scratch->set_staged(m_cfg.staged);
-    m_cfg.staged.clear();
+    m_base = std::string(tmp && *tmp ? tmp : "/tmp") + "/hearth-w" +
+             std::to_string(m_link.rank()) + "-" + std::to_string(::getpid());
+}
+
+void Worker::on_job(const std::string& data) {
+    JobConfig cfg = decode_job_config(data);
+    auto it = m_jobs.find(cfg.job);
+    if (it != m_jobs.end()) {
+        // Sent again (a dispatcher that lost track): keep the files written.
+        it->second.forget = false;
+        cfg.staged.clear();
+        it->second.cfg = std::move(cfg);
+        return;
+    }
+    // Job ids become directory names: refuse one that would leave the base.
+    if (!is_clean_relative_path(cfg.job) || cfg.job.find('/') != std::string::npos)
+        throw Error("refusing job id '" + cfg.job + "': not a plain name");
+    JobEntry e;
+    e.scratch = std::make_unique<ScratchArea>(m_base + "/" + cfg.job);
+    e.scratch->set_staged(cfg.staged);
+    cfg.staged.clear();
+    e.cfg = std::move(cfg);
+    std::string id = e.cfg.job;
+    m_jobs.emplace(std::move(id), std::move(e));
+}
+
+void Worker::on_tasks(const std::string& data) {
+    auto batch = decode_tasks(data);
+    m_requested -= static_cast<std::uint32_t>(batch.size() > m_requested ? m_requested : batch.size());
+    for (auto& a : batch) {
+        ++job_of(a).active;
+        m_queue.push_back(Queued{std::move(a), {}});
+    }
+}
+
+void Worker::on_cancel(const std::string& data) {
+    for (const auto& ref : decode_cancel(data)) {
+        for (auto& [pid, r] : m_running)
+            if (r.a.job == ref.job && r.a.task == ref.task && r.a.attempt == ref.attempt &&
+                !r.cancelled) {
+                r.cancelled = true;
+                kill_group(pid, SIGKILL);
+            }
+        for (auto it = m_queue.begin(); it != m_queue.end();) {
+            if (it->a.job != ref.job || it->a.task != ref.task || it->a.attempt != ref.attempt) {
+                ++it;
+                continue;
+            }
+            if (!it->dir.empty()) job_of(it->a).scratch->release(it->dir);
+            Completion c;
+            c.job = it->a.job;
+            c.task = it->a.task;
+            c.attempt = it->a.attempt;
+            c.status = AttemptStatus::cancelled;
+            c.reason = "cancelled";
+            it = m_queue.erase(it);
+            settle(c.job);
+            add_done(std::move(c));
+        }
+    }
+}
+
+void Worker::on_stop(const std::string& data) {
+    m_stopping = true;
+    m_kill = decode_stop(data).kill_running;
+    for (auto& q : m_queue) {
+        if (!q.dir.empty()) job_of(q.a).scratch->release(q.dir);
+        settle(q.a.job);
+    }
+    m_queue.clear();
+    if (m_kill) kill_all();
 }
 
 void Worker::start_one(Queued q, unsigned slot) {
@@ -221,10 +347,11 @@ void Worker::start_one(Queued q, unsigned slot) {
     r.dir = std::move(q.dir);
     r.slot = slot;
     r.start = Clock::now();
-    if (m_cfg.timeout_ms) r.deadline = r.start + std::chrono::milliseconds(m_cfg.timeout_ms);
-    r.log = m_scratch->log_path(slot, m_slot_turn[slot]++);
+    JobEntry& job = job_of(r.a);
+    if (job.cfg.timeout_ms) r.deadline = r.start + std::chrono::milliseconds(job.cfg.timeout_ms);
+    r.log = job.scratch->log_path(slot, m_slot_turn[slot]++);
     try {
-        if (r.dir.empty()) r.dir = m_scratch->acquire();
+        if (r.dir.empty()) r.dir = job.scratch->acquire();
         // The task inherits the spawning thread's binding at creation. The
         // worker stays bound to the last slot it spawned for: it mostly
         // sleeps, and unbinding would cost a system call per task.
@@ -232,13 +359,15 @@ void Worker::start_one(Queued q, unsigned slot) {
         r.child = spawn_task(SpawnRequest{r.a.argv, r.dir, r.log});
     } catch (const Error& e) {
         Completion c;
+        c.job = r.a.job;
         c.task = r.a.task;
         c.attempt = r.a.attempt;
         c.status = AttemptStatus::spawn_failed;
         c.exit_code = 127;
         c.reason = e.what();
         c.log = read_capped(r.log, k_log_cap);
-        if (!r.dir.empty()) m_scratch->release(r.dir);
+        if (!r.dir.empty()) job.scratch->release(r.dir);
+        settle(c.job);
         add_done(std::move(c));
         return;
     }
@@ -249,17 +378,18 @@ void Worker::start_one(Queued q, unsigned slot) {
         }
     register_with_agent(r);
     m_slot_busy[slot] = true;
-    r.overridden = m_heat.known && m_running.size() >= m_heat.allowed;
+    r.overridden = r.a.overridden || (m_heat.known && m_running.size() >= m_heat.allowed);
     m_running.emplace(r.child.pid, std::move(r));
 }
 
 void Worker::register_with_agent(Running& r) {
-    auto got = m_agent.register_task(m_cfg.tenant, m_cfg.job, r.a.task, r.a.attempt, r.child.pid,
+    const JobConfig& cfg = job_of(r.a).cfg;
+    auto got = m_agent.register_task(cfg.tenant, cfg.job, r.a.task, r.a.attempt, r.child.pid,
                                      static_cast<unsigned>(m_plan[r.slot].size()));
     r.agent_retry = got.reply == AgentReply::unreachable;
     if (got.reply == AgentReply::ok) r.agent_id = got.id;
     if (!r.agent_id && !m_agent_noted && !m_agent.why_not().empty()) {
-        std::cerr << "hearth worker " << m_cfg.node << ": " << m_agent.why_not() << std::endl;
+        std::cerr << "hearth worker " << m_node.node << ": " << m_agent.why_not() << std::endl;
         m_agent_noted = true;
     }
 }
@@ -281,8 +411,8 @@ void Worker::retry_agent() {
     for (auto& w : m_awaiting) {
         AgentReply reply = AgentReply::unreachable;
         if (reachable) {
-            auto got = m_agent.unregister_task(w.agent_id, w.cpu_s, m_cfg.tenant, m_cfg.job,
-                                               w.c.task, w.c.attempt);
+            auto got = m_agent.unregister_task(w.agent_id, w.cpu_s, w.tenant, w.c.job, w.c.task,
+                                               w.c.attempt);
             reply = got.reply;
             if (reply == AgentReply::ok) {
                 w.c.energy_uj = got.energy.energy_uj;
@@ -303,12 +433,15 @@ void Worker::retry_agent() {
 }
 
 void Worker::start_ready() {
-    const unsigned cap = capacity();
     for (unsigned s = 0; s < m_slot_busy.size() && !m_queue.empty(); ++s) {
-        if (m_running.size() >= cap) break;  // the heat budget is full
         if (m_slot_busy[s]) continue;
-        Queued q = std::move(m_queue.front());
-        m_queue.pop_front();
+        // In arrival order, the first the heat budget lets start (urgent and
+        // overridden attempts pass a full budget).
+        auto it = std::find_if(m_queue.begin(), m_queue.end(),
+                               [&](const Queued& q) { return may_start(q.a); });
+        if (it == m_queue.end()) break;  // the heat budget is full
+        Queued q = std::move(*it);
+        m_queue.erase(it);
         start_one(std::move(q), s);
     }
 }
@@ -321,7 +454,7 @@ void Worker::prepare_ahead() {
         Queued& q = m_queue[i];
         if (!q.dir.empty()) continue;
         try {
-            q.dir = m_scratch->acquire();
+            q.dir = job_of(q.a).scratch->acquire();
         } catch (const Error&) {
             // start_one tries again and reports the error as the attempt's failure.
         }
@@ -352,14 +485,16 @@ void Worker::finalize(Running& r, const ExitInfo& e) {
         if (g_groups[i] == r.child.pid) g_groups[i] = 0;
     // The group may still hold the task's own children: they die with it.
     kill_group(r.child.pid, SIGKILL);
+    JobEntry& job = job_of(r.a);
     Completion c;
+    c.job = r.a.job;
     c.task = r.a.task;
     c.attempt = r.a.attempt;
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - r.start);
     c.wall_ms = static_cast<std::uint64_t>(ms.count());
     c.exit_code = e.code;
     c.overridden = r.overridden;
-    if (m_kill) {
+    if (m_kill || r.cancelled) {
         c.status = AttemptStatus::cancelled;
         c.reason = "cancelled";
     } else if (r.handed_back) {
@@ -367,16 +502,16 @@ void Worker::finalize(Running& r, const ExitInfo& e) {
         c.reason = "handed back: the site passed its maximum temperature";
     } else if (r.timed_out) {
         c.status = AttemptStatus::timed_out;
-        c.reason = "timed out after " + std::to_string(m_cfg.timeout_ms) + " ms (--timeout)";
+        c.reason = "timed out after " + std::to_string(job.cfg.timeout_ms) + " ms (--timeout)";
     } else if (e.signalled) {
         c.status = AttemptStatus::signalled;
         c.reason = std::string("killed by signal ") + ::strsignal(e.code);
     } else if (e.code != 0) {
         c.status = AttemptStatus::exited;
         c.reason = "exited with status " + std::to_string(e.code);
-    } else if (!m_cfg.collect.empty()) {
+    } else if (!job.cfg.collect.empty()) {
         try {
-            c.outputs = m_scratch->collect(r.dir, m_cfg.collect);
+            c.outputs = job.scratch->collect(r.dir, job.cfg.collect);
         } catch (const Error& err) {
             c.status = AttemptStatus::collect_failed;
             c.reason = err.what();
@@ -386,17 +521,18 @@ void Worker::finalize(Running& r, const ExitInfo& e) {
         }
     }
     c.log = read_capped(r.log, k_log_cap);
-    m_scratch->release(r.dir);
+    job.scratch->release(r.dir);
+    const std::string tenant = job.cfg.tenant;
+    settle(c.job);  // may drop the job's entry: `job` is not used below
     double d = static_cast<double>(c.wall_ms);
     m_mean_ms = m_mean_ms < 0 ? d : 0.8 * m_mean_ms + 0.2 * d;
     if (r.agent_id) {
-        auto got = m_agent.unregister_task(*r.agent_id, e.cpu_s, m_cfg.tenant, m_cfg.job, c.task,
-                                           c.attempt);
+        auto got = m_agent.unregister_task(*r.agent_id, e.cpu_s, tenant, c.job, c.task, c.attempt);
         if (got.reply == AgentReply::unreachable && !m_kill) {
             // The ledger may hold charges for this attempt: wait for the
             // agent, so that the job's total stays the ledger's.
-            m_awaiting.push_back(
-                AwaitingEnergy{std::move(c), *r.agent_id, e.cpu_s, Clock::now() + k_energy_wait});
+            m_awaiting.push_back(AwaitingEnergy{std::move(c), tenant, *r.agent_id, e.cpu_s,
+                                                Clock::now() + k_energy_wait});
             return;
         }
         if (got.reply == AgentReply::ok) {
@@ -474,19 +610,21 @@ int Worker::run() {
         while (auto m = m_link.poll()) {
             active = true;
             if (m->tag == Tag::tasks) {
-                auto batch = decode_tasks(m->data);
-                m_requested -= static_cast<std::uint32_t>(
-                    batch.size() > m_requested ? m_requested : batch.size());
-                for (auto& a : batch) m_queue.push_back(Queued{std::move(a), {}});
+                on_tasks(m->data);
+            } else if (m->tag == Tag::job) {
+                on_job(m->data);
+            } else if (m->tag == Tag::cancel) {
+                on_cancel(m->data);
+            } else if (m->tag == Tag::forget) {
+                auto it = m_jobs.find(decode_forget(m->data).job);
+                if (it != m_jobs.end()) {
+                    it->second.forget = true;
+                    if (it->second.active == 0) m_jobs.erase(it);
+                }
             } else if (m->tag == Tag::override_slots) {
                 m_extra = decode_override(m->data).extra;
             } else if (m->tag == Tag::stop) {
-                m_stopping = true;
-                m_kill = decode_stop(m->data).kill_running;
-                for (auto& q : m_queue)
-                    if (!q.dir.empty()) m_scratch->release(q.dir);
-                m_queue.clear();
-                if (m_kill) kill_all();
+                on_stop(m->data);
             }
         }
         refresh_budget();
@@ -531,13 +669,13 @@ int Worker::run() {
 
 }  // namespace
 
-int run_worker(MpiLink& link, const std::string& job_dir) {
+int run_worker(MpiLink& link) {
     struct sigaction sa {};
     sa.sa_handler = on_term;
     sigemptyset(&sa.sa_mask);
     ::sigaction(SIGTERM, &sa, nullptr);
     ::sigaction(SIGINT, &sa, nullptr);
-    Worker w(link, job_dir);
+    Worker w(link);
     return w.run();
 }
 

@@ -34,8 +34,7 @@ void check_blobs(const std::vector<FileBlob>& got, const std::vector<FileBlob>& 
 JobConfig sample_config() {
     JobConfig c;
     c.job = "j-20240611-abcd";
-    c.node = "node07";
-    c.slots = 12;
+    c.tenant = "studio";
     c.timeout_ms = std::numeric_limits<std::uint64_t>::max();
     c.collect = {"*.png", "", "out/**/frame_????.exr"};
     c.staged = {FileBlob{"scene.blend", 0644, std::string("\0\0BLENDER\0v2\xff\xfe", 14)},
@@ -48,6 +47,7 @@ Report sample_report() {
     Report r;
     r.want = 7;
     Completion ok;
+    ok.job = "j-bank-1";
     ok.task = 123456789012345ull;
     ok.attempt = 1;
     ok.status = AttemptStatus::ok;
@@ -56,6 +56,7 @@ Report sample_report() {
     ok.outputs = {FileBlob{"frame_0001.png", 0644, std::string("\x89PNG\r\n\x1a\n\0\0", 10)},
                   FileBlob{"frame_0001.txt", 0600, "done\n"}};
     Completion bad;
+    bad.job = std::string("j\0two", 5);
     bad.task = 2;
     bad.attempt = 3;
     bad.status = AttemptStatus::signalled;
@@ -78,9 +79,16 @@ Report sample_report() {
 }
 
 std::vector<Assignment> sample_tasks() {
-    return {Assignment{0, 1, {"render", "-f", "1", "-o", "out/frame_0001.png"}},
-            Assignment{std::numeric_limits<std::uint64_t>::max(), 9, {}},
-            Assignment{42, 2, {"", "with space", std::string("nul\0inside", 10), "é"}}};
+    return {Assignment{0, 1, {"render", "-f", "1", "-o", "out/frame_0001.png"}, "j-studio", false},
+            Assignment{std::numeric_limits<std::uint64_t>::max(), 9, {}, "", true},
+            Assignment{42, 2, {"", "with space", std::string("nul\0inside", 10), "é"}, "j-bank",
+                       false}};
+}
+
+std::vector<AttemptRef> sample_cancel() {
+    return {AttemptRef{"j-studio", 3, 1}, AttemptRef{"", 0, 0},
+            AttemptRef{"j-bank", std::numeric_limits<std::uint64_t>::max(),
+                       std::numeric_limits<std::uint32_t>::max()}};
 }
 
 // Decoders by name, to run the same checks on each.
@@ -93,7 +101,11 @@ struct Codec {
 std::vector<Codec> codecs() {
     return {
         {"hello", encode(Hello{"host-a", 64}), [](const std::string& b) { decode_hello(b); }},
-        {"config", encode(sample_config()), [](const std::string& b) { decode_config(b); }},
+        {"config", encode(NodeConfig{"node07", 12}),
+         [](const std::string& b) { decode_node_config(b); }},
+        {"job", encode(sample_config()), [](const std::string& b) { decode_job_config(b); }},
+        {"cancel", encode(sample_cancel()), [](const std::string& b) { decode_cancel(b); }},
+        {"forget", encode(Forget{"j-studio"}), [](const std::string& b) { decode_forget(b); }},
         {"report", encode(sample_report()), [](const std::string& b) { decode_report(b); }},
         {"tasks", encode(sample_tasks()), [](const std::string& b) { decode_tasks(b); }},
         {"stop", encode(Stop{true}), [](const std::string& b) { decode_stop(b); }},
@@ -166,12 +178,20 @@ BOOST_AUTO_TEST_CASE(hello_round_trips) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(node_config_round_trips) {
+    for (const NodeConfig& n : {NodeConfig{"node07", 12}, NodeConfig{"", 0},
+                                NodeConfig{"pool#2", std::numeric_limits<std::uint32_t>::max()}}) {
+        const NodeConfig got = decode_node_config(encode(n));
+        BOOST_TEST(got.node == n.node);
+        BOOST_TEST(got.slots == n.slots);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(job_config_round_trips_with_binary_staged_files) {
     const JobConfig c = sample_config();
-    const JobConfig got = decode_config(encode(c));
+    const JobConfig got = decode_job_config(encode(c));
     BOOST_TEST(got.job == c.job);
-    BOOST_TEST(got.node == c.node);
-    BOOST_TEST(got.slots == c.slots);
+    BOOST_TEST(got.tenant == c.tenant);
     BOOST_TEST(got.timeout_ms == c.timeout_ms);
     BOOST_TEST(got.collect == c.collect, boost::test_tools::per_element());
     check_blobs(got.staged, c.staged);
@@ -180,10 +200,9 @@ BOOST_AUTO_TEST_CASE(job_config_round_trips_with_binary_staged_files) {
 }
 
 BOOST_AUTO_TEST_CASE(empty_job_config_round_trips) {
-    const JobConfig got = decode_config(encode(JobConfig{}));
+    const JobConfig got = decode_job_config(encode(JobConfig{}));
     BOOST_TEST(got.job.empty());
-    BOOST_TEST(got.node.empty());
-    BOOST_TEST(got.slots == 0u);
+    BOOST_TEST(got.tenant.empty());
     BOOST_TEST(got.timeout_ms == 0u);
     BOOST_TEST(got.collect.empty());
     BOOST_TEST(got.staged.empty());
@@ -198,6 +217,7 @@ BOOST_AUTO_TEST_CASE(report_round_trips_with_outputs_and_logs) {
         BOOST_TEST_CONTEXT("completion " << i) {
             const Completion& a = got.completions[i];
             const Completion& b = r.completions[i];
+            BOOST_TEST(a.job == b.job);
             BOOST_TEST(a.task == b.task);
             BOOST_TEST(a.attempt == b.attempt);
             BOOST_TEST((a.status == b.status));
@@ -221,9 +241,9 @@ BOOST_AUTO_TEST_CASE(override_and_urgent_config_round_trip) {
     JobConfig c;
     c.job = "j";
     c.urgent = true;
-    BOOST_TEST(decode_config(encode(c)).urgent);
+    BOOST_TEST(decode_job_config(encode(c)).urgent);
     c.urgent = false;
-    BOOST_TEST(!decode_config(encode(c)).urgent);
+    BOOST_TEST(!decode_job_config(encode(c)).urgent);
 }
 
 BOOST_AUTO_TEST_CASE(report_round_trips_every_status) {
@@ -250,8 +270,23 @@ BOOST_AUTO_TEST_CASE(assignments_round_trip) {
         BOOST_TEST(got[i].task == tasks[i].task);
         BOOST_TEST(got[i].attempt == tasks[i].attempt);
         BOOST_TEST(got[i].argv == tasks[i].argv, boost::test_tools::per_element());
+        BOOST_TEST(got[i].job == tasks[i].job);
+        BOOST_TEST(got[i].overridden == tasks[i].overridden);
     }
     BOOST_TEST(decode_tasks(encode(std::vector<Assignment>{})).empty());
+}
+
+BOOST_AUTO_TEST_CASE(cancel_and_forget_round_trip) {
+    const auto refs = sample_cancel();
+    const auto got = decode_cancel(encode(refs));
+    BOOST_TEST_REQUIRE(got.size() == refs.size());
+    for (std::size_t i = 0; i < refs.size(); ++i) {
+        BOOST_TEST(got[i].job == refs[i].job);
+        BOOST_TEST(got[i].task == refs[i].task);
+        BOOST_TEST(got[i].attempt == refs[i].attempt);
+    }
+    BOOST_TEST(decode_cancel(encode(std::vector<AttemptRef>{})).empty());
+    BOOST_TEST(decode_forget(encode(Forget{"j-1"})).job == "j-1");
 }
 
 BOOST_AUTO_TEST_CASE(stop_round_trips) {

@@ -1,0 +1,131 @@
+#include "core/site_state.hpp"
+
+#include <algorithm>
+
+namespace hearth {
+
+void SiteState::add_node(int rank, const std::string& node, const std::string& host,
+                         std::uint32_t slots) {
+    Node& n = m_nodes[rank];
+    n.name = node;
+    n.host = host;
+    n.slots = slots;
+}
+
+std::string SiteState::node_of(int rank) const {
+    auto it = m_nodes.find(rank);
+    return it != m_nodes.end() ? it->second.name : "rank" + std::to_string(rank);
+}
+
+void SiteState::on_report(int rank, std::uint32_t more, const HeatReport& heat) {
+    auto it = m_nodes.find(rank);
+    if (it == m_nodes.end()) return;
+    it->second.want += more;
+    if (heat.known || it->second.heat.known) it->second.heat = heat;
+}
+
+SiteState::Placement SiteState::place(const std::vector<TaskGrant>& grants) {
+    Placement p;
+    std::map<std::string, int> by_name;
+    for (const auto& [rank, n] : m_nodes) by_name.emplace(n.name, rank);
+    for (const auto& g : grants) {
+        if (m_held.count(g.key)) continue;  // granted twice: already running here
+        auto it = by_name.find(g.node);
+        if (it == by_name.end()) {
+            p.unplaced.push_back(g.key);
+            continue;
+        }
+        Node& n = m_nodes[it->second];
+        n.want = n.want > 0 ? n.want - 1 : 0;
+        m_held.emplace(g.key, it->second);
+        p.by_rank[it->second].push_back(g);
+    }
+    return p;
+}
+
+bool SiteState::release(const AttemptKey& key) { return m_held.erase(key) > 0; }
+
+int SiteState::rank_of(const AttemptKey& key) const {
+    auto it = m_held.find(key);
+    return it != m_held.end() ? it->second : -1;
+}
+
+bool SiteState::job_sent(int rank, const std::string& job) const {
+    auto it = m_nodes.find(rank);
+    return it != m_nodes.end() && it->second.jobs.count(job);
+}
+
+void SiteState::mark_job_sent(int rank, const std::string& job) {
+    auto it = m_nodes.find(rank);
+    if (it != m_nodes.end()) it->second.jobs.insert(job);
+}
+
+std::vector<std::string> SiteState::idle_jobs(int rank) const {
+    auto it = m_nodes.find(rank);
+    if (it == m_nodes.end()) return {};
+    std::set<std::string> busy;
+    for (const auto& [key, r] : m_held)
+        if (r == rank) busy.insert(key.job);
+    std::vector<std::string> idle;
+    for (const auto& j : it->second.jobs)
+        if (!busy.count(j)) idle.push_back(j);
+    return idle;
+}
+
+void SiteState::forget_job(int rank, const std::string& job) {
+    auto it = m_nodes.find(rank);
+    if (it != m_nodes.end()) it->second.jobs.erase(job);
+}
+
+std::vector<AttemptKey> SiteState::held() const {
+    std::vector<AttemptKey> v;
+    v.reserve(m_held.size());
+    for (const auto& [k, r] : m_held) v.push_back(k);
+    return v;
+}
+
+std::vector<NodeReport> SiteState::nodes(bool take_work) const {
+    std::map<int, std::uint32_t> running;
+    for (const auto& [k, r] : m_held) ++running[r];
+    std::vector<NodeReport> v;
+    for (const auto& [rank, n] : m_nodes) {
+        NodeReport r;
+        r.node = n.name;
+        r.host = n.host;
+        r.slots = n.slots;
+        r.running = running[rank];
+        r.want = take_work ? n.want : 0;
+        r.heat = n.heat;
+        r.up = true;
+        v.push_back(std::move(r));
+    }
+    return v;
+}
+
+std::vector<AttemptKey> lost_attempts(const std::vector<AttemptKey>& held_before,
+                                      const std::set<AttemptKey>& finished) {
+    std::vector<AttemptKey> lost;
+    for (const auto& k : held_before)
+        if (!finished.count(k)) lost.push_back(k);
+    return lost;
+}
+
+std::string held_to_text(const std::string& run, const std::vector<AttemptKey>& held) {
+    nlohmann::json a = nlohmann::json::array();
+    for (const auto& k : held) a.push_back(to_json(k));
+    return nlohmann::json{{"run", run}, {"held", a}}.dump() + "\n";
+}
+
+std::vector<AttemptKey> held_from_text(const std::string& text) {
+    std::vector<AttemptKey> v;
+    try {
+        // Named: a range-for over parse(text).at(...) would walk a destroyed temporary.
+        const nlohmann::json j = nlohmann::json::parse(text);
+        for (const auto& k : j.at("held")) v.push_back(attempt_key_from_json(k));
+    } catch (const std::exception&) {
+        return {};
+    }
+    return v;
+}
+
+}  // namespace hearth
