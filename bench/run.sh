@@ -9,7 +9,11 @@
 # (c) the fork/exec floor: $BUILD_DIR/bench/spawn_floor 2000 2 true
 # Each is timed by wall clock (date +%s.%N before and after: start to exit), run 3
 # times, and the median is reported as tasks/s, with hearth/floor and
-# hearth/parallel. Then (d) one 100,000-task job of `true` reports the
+# hearth/parallel. (a') the same job through the shared grid's path: a
+# `hearth serve` and a `hearth site` of one node with 2 slots on loopback,
+# already up (as a grid is), and `hearth run --server URL --count 2000 --
+# true` timed from submit to the job's end (the scheduler's queue, HTTP, the
+# site's dispatcher and worker). Then (d) one 100,000-task job of `true` reports the
 # dispatcher's peak RSS from its summary.json against the 64 MB target.
 #
 # Exits 1 if a run failed or its summary does not add up; a missed target is
@@ -32,6 +36,7 @@ build=$1
 hearth=$build/bin/hearth
 floor=$build/bench/spawn_floor
 [[ -x $hearth ]] || { echo "$prog: $hearth not found: build it first (make)" >&2; exit 1; }
+hearth=$(realpath "$hearth")  # the grid's runs start in their own directory
 [[ -x $floor ]] || { echo "$prog: $floor not found: build it first (make $floor)" >&2; exit 1; }
 command -v parallel >/dev/null 2>&1 || { echo "$prog: GNU parallel is not installed (apt-get install parallel)" >&2; exit 1; }
 command -v python3 >/dev/null 2>&1 || { echo "$prog: python3 is needed to read summary.json" >&2; exit 1; }
@@ -39,6 +44,7 @@ command -v python3 >/dev/null 2>&1 || { echo "$prog: python3 is needed to read s
 work=$(mktemp -d "${TMPDIR:-/tmp}/hearth-bench.XXXXXX")
 keep_work=0
 cleanup() {
+    stop_grid
     if ((keep_work)); then
         echo "$prog: logs kept in $work" >&2
     else
@@ -93,6 +99,46 @@ run_hearth() { # RUN_ID N
     check_summary "$dir" "$2" || return 1
     echo "$t0 $t1" | awk '{ printf "%.6f\n", $2 - $1 }'
 }
+# The shared grid (a'): one scheduler and one site, started once.
+grid_url=
+serve_pid=
+site_pid=
+start_grid() {
+    local port=$((20000 + RANDOM % 20000))
+    mkdir -p "$work/grid"
+    printf '[[site]]\nname = "bench"\nkind = "tank"\ntarget = 60\n[[node]]\nname = "local"\nsite = "bench"\nhost = "localhost"\nslots = %d\n' \
+        "$SLOTS" >"$work/grid/grid.toml"
+    "$hearth" serve --grid "$work/grid/grid.toml" --state "$work/grid/state" --listen "127.0.0.1:$port" --no-auth \
+        >"$work/grid/serve.log" 2>&1 &
+    serve_pid=$!
+    grid_url=http://127.0.0.1:$port
+    for _ in $(seq 100); do
+        curl -sf "$grid_url/v1/health" >/dev/null && break
+        sleep 0.1
+    done
+    (cd "$work/grid" && exec "$hearth" site --grid grid.toml --site bench --server "$grid_url") >"$work/grid/site.log" 2>&1 &
+    site_pid=$!
+}
+stop_grid() {
+    [[ -n $site_pid ]] && kill "$site_pid" 2>/dev/null && wait "$site_pid" 2>/dev/null
+    [[ -n $serve_pid ]] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
+    site_pid= serve_pid=
+    return 0
+}
+run_hearth_grid() { # RUN_ID N
+    local log=$work/hearth-grid-$1.log t0 t1
+    t0=$(now)
+    if ! (cd "$work/grid" && "$hearth" run --server "$grid_url" --tenant bench --count "$2" -- true) >"$log" 2>&1; then
+        fail "hearth run --server ($2 tasks) exited non-zero; log: $log"
+        return 1
+    fi
+    t1=$(now)
+    if ! grep -q "\"done\":$2,.*\"state\":\"finished\"" "$log"; then
+        fail "hearth run --server: the job did not finish with $2 tasks done; log: $log"
+        return 1
+    fi
+    echo "$t0 $t1" | awk '{ printf "%.6f\n", $2 - $1 }'
+}
 run_parallel() { # RUN_ID N
     local log=$work/parallel-$1.log t0 t1
     local -a args
@@ -134,7 +180,10 @@ echo
 
 declare -A median_s=()
 in_job=()
-for peer in hearth parallel floor; do
+start_grid
+# The site's first mpirun launch is not the job's cost: one warm-up job.
+run_hearth_grid warmup 10 >/dev/null || failed_run
+for peer in hearth hearth_grid parallel floor; do
     times=()
     for ((i = 1; i <= REPEATS; i++)); do
         if t=$("run_$peer" "$i" "$TASKS"); then
@@ -153,12 +202,13 @@ done
 label() {
     case $1 in
     hearth) echo "hearth" ;;
+    hearth_grid) echo "hearth serve+site" ;;
     parallel) echo "GNU Parallel" ;;
     floor) echo "fork/exec floor" ;;
     esac
 }
 printf '%-18s %12s %14s\n' "runner" "median wall" "throughput"
-for peer in hearth parallel floor; do
+for peer in hearth hearth_grid parallel floor; do
     if [[ -n ${median_s[$peer]:-} ]]; then
         s=${median_s[$peer]}
         printf '%-18s %10.3f s %8.0f tasks/s\n' "$(label "$peer")" "$s" "$(awk -v n="$TASKS" -v s="$s" 'BEGIN { print n / s }')"
@@ -174,13 +224,15 @@ if ((${#in_job[@]} == REPEATS)); then
 fi
 echo
 # Ratios of throughput (tasks/s): hearth / peer.
-for peer in floor parallel; do
-    if [[ -n ${median_s[hearth]:-} && -n ${median_s[$peer]:-} ]]; then
-        printf '%-18s %10.2f x   (throughput ratio)\n' "hearth/$peer" \
-            "$(awk -v h="${median_s[hearth]}" -v p="${median_s[$peer]}" 'BEGIN { print p / h }')"
-    else
-        printf '%-18s %12s\n' "hearth/$peer" "n/a"
-    fi
+for h in hearth hearth_grid; do
+    for peer in floor parallel; do
+        if [[ -n ${median_s[$h]:-} && -n ${median_s[$peer]:-} ]]; then
+            printf '%-18s %10.2f x   (throughput ratio)\n' "${h/_grid/ grid}/$peer" \
+                "$(awk -v h="${median_s[$h]}" -v p="${median_s[$peer]}" 'BEGIN { print p / h }')"
+        else
+            printf '%-18s %12s\n' "${h/_grid/ grid}/$peer" "n/a"
+        fi
+    done
 done
 if [[ -n ${median_s[hearth_in_job]:-} && -n ${median_s[floor]:-} ]]; then
     printf '%-18s %10.2f x   (in-job throughput ratio, launch excluded)\n' "hearth in-job/floor" \
@@ -188,11 +240,11 @@ if [[ -n ${median_s[hearth_in_job]:-} && -n ${median_s[floor]:-} ]]; then
 fi
 # Spawn cost on these machines moves 4x between days, so the ratio alone
 # misleads: the time each task costs beyond the floor's is the runner's own.
-for run in hearth hearth_in_job; do
+for run in hearth hearth_in_job hearth_grid; do
     if [[ -n ${median_s[$run]:-} && -n ${median_s[floor]:-} ]]; then
         printf '%-18s %10.3f ms  (overhead per task beyond the fork/exec floor%s)\n' "${run//_/ }" \
             "$(awk -v h="${median_s[$run]}" -v f="${median_s[floor]}" -v n="$TASKS" \
-                'BEGIN { print (h - f) * 1000 / n }')" "$([[ $run == hearth ]] && echo ", launch included")"
+                'BEGIN { print (h - f) * 1000 / n }')" "$(case $run in hearth) echo ", launch included" ;; hearth_grid) echo ", serve+site already up" ;; esac)"
     fi
 done
 echo
