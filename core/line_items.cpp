@@ -6,6 +6,8 @@
 #include <stdexcept>
 
 #include "core/error.hpp"
+#include "core/frameset.hpp"
+#include "core/text.hpp"
 
 namespace hearth {
 namespace {
@@ -77,6 +79,25 @@ std::string LineItems::item(std::uint64_t i) {
         if (line.empty()) continue;
         if (m_cursor_item++ == i) return line;
     }
+}
+
+std::unique_ptr<ItemSource> make_items(SplitKind kind, const std::string& split_text,
+                                       const std::string& items_path) {
+    switch (kind) {
+        case SplitKind::frames: return std::make_unique<NumberItems>(FrameSet::parse(split_text));
+        case SplitKind::seeds: return std::make_unique<NumberItems>(parse_seed_range(split_text));
+        case SplitKind::count: {
+            const auto n = parse_u64(split_text);
+            if (!n)
+                throw usage_error("bad count '" + split_text.substr(0, 64) +
+                                  "' (--count): give a whole number of items, e.g. --count 1000");
+            if (*n == 0 || *n > (std::uint64_t{1} << 62))
+                throw usage_error("bad count '" + split_text + "' (--count): it must be between 1 and 2^62");
+            return std::make_unique<NumberItems>(FrameSet::range(0, static_cast<std::int64_t>(*n - 1)));
+        }
+        case SplitKind::items: return std::make_unique<LineItems>(items_path);
+    }
+    throw Error("unknown split kind (a Hearth bug: please report it)");
 }
 
 }  // namespace hearth

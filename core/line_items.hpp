@@ -5,9 +5,11 @@
 // can be read again (retries, resume) without rereading the whole file.
 #include <cstdint>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "core/jobspec.hpp"
 #include "core/split.hpp"
 
 namespace hearth {
@@ -28,5 +30,11 @@ private:
     std::uint64_t m_cursor_item = 0;     // item the stream is positioned at
     bool m_cursor_valid = false;
 };
+
+// The items a job's split names: frames "1-240", seeds "0-999", a count
+// "1000" (items 0..999) or the lines of an items file. The one rule for
+// `hearth run` and the scheduler; usage_error naming the text and the fix.
+std::unique_ptr<ItemSource> make_items(SplitKind kind, const std::string& split_text,
+                                       const std::string& items_path);
 
 }  // namespace hearth

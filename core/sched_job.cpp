@@ -7,30 +7,7 @@
 namespace hearth {
 
 std::unique_ptr<ItemSource> make_submit_items(const JobSubmit& s, const std::string& items_path) {
-    switch (s.split) {
-        case SplitKind::frames:
-            return std::make_unique<NumberItems>(FrameSet::parse(s.split_text));
-        case SplitKind::seeds:
-            return std::make_unique<NumberItems>(parse_seed_range(s.split_text));
-        case SplitKind::count: {
-            // The same rule as `hearth run --count` (runner/job_items.cpp).
-            std::uint64_t n = 0;
-            std::size_t used = 0;
-            try {
-                n = std::stoull(s.split_text, &used);
-            } catch (const std::exception&) {
-                used = 0;
-            }
-            if (used == 0 || used != s.split_text.size() || s.split_text[0] == '-')
-                throw usage_error("bad count '" + s.split_text.substr(0, 64) +
-                                  "': give a whole number of items, e.g. 1000");
-            if (n == 0 || n > (std::uint64_t{1} << 62))
-                throw usage_error("bad count '" + s.split_text + "': it must be between 1 and 2^62");
-            return std::make_unique<NumberItems>(FrameSet::range(0, static_cast<std::int64_t>(n - 1)));
-        }
-        case SplitKind::items: return std::make_unique<LineItems>(items_path);
-    }
-    throw Error("unknown split kind (a Hearth bug: please report it)");
+    return make_items(s.split, s.split_text, items_path);
 }
 
 SchedJob::SchedJob(JobRow r, JobSubmit spec, std::unique_ptr<ItemSource> items)
