@@ -13,7 +13,8 @@ namespace fs = std::filesystem;
 
 namespace hearth {
 
-void write_file_atomic(const std::string& path, const std::string& data, unsigned mode) {
+void write_file_atomic(const std::string& path, const std::string& data, unsigned mode,
+                       Durability durability) {
     fs::path p(path);
     if (p.has_parent_path()) fs::create_directories(p.parent_path());
     std::string tmp = (p.parent_path() / ("." + p.filename().string() + ".hearth-tmp")).string();
@@ -31,7 +32,7 @@ void write_file_atomic(const std::string& path, const std::string& data, unsigne
         }
         done += static_cast<std::size_t>(n);
     }
-    if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    if ((durability == Durability::synced && ::fsync(fd) != 0) || ::close(fd) != 0) {
         ::unlink(tmp.c_str());
         throw Error("cannot sync " + tmp + ": " + std::strerror(errno));
     }

@@ -5,7 +5,13 @@
 
 namespace hearth {
 
+enum class Durability {
+    synced,        // fsync before the rename: survives a power cut
+    process_crash  // no fsync: survives the process's death, not the machine's
+};
+
 // Writes data to path atomically; throws Error naming the file and errno.
-void write_file_atomic(const std::string& path, const std::string& data, unsigned mode);
+void write_file_atomic(const std::string& path, const std::string& data, unsigned mode,
+                       Durability durability = Durability::synced);
 
 }  // namespace hearth

@@ -1,8 +1,10 @@
 #pragma once
 // The results of finished attempts that the scheduler has not acknowledged
 // yet, kept by a site's dispatcher in an append-only file under its state
-// directory: a dropped link, a dead mpirun or a crash of the site loses none
-// of them, and they are sent again until a reply acknowledges them. Bounded:
+// directory: a dropped link, a dead mpirun or a crash of the site's
+// processes loses none of them, and they are sent again until a reply
+// acknowledges them (a power cut may lose the newest, not synced: their
+// attempts lapse and run again, committed once). Bounded:
 // past max_bytes the site takes no new work (full()) but still keeps every
 // result its running attempts produce; nothing committed is ever dropped.
 //

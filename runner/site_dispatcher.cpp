@@ -392,7 +392,9 @@ void SiteDispatcher::forget_idle_jobs() {
 }
 
 void SiteDispatcher::save_held() {
-    write_file_atomic(m_dir.held(), held_to_text(m_run, m_state.held()), 0600);
+    // Rewritten on every exchange; after a power cut the lease requeues what
+    // it would have named, so it needs no fsync.
+    write_file_atomic(m_dir.held(), held_to_text(m_run, m_state.held()), 0600, Durability::process_crash);
 }
 
 int SiteDispatcher::run() {

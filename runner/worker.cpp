@@ -570,7 +570,11 @@ void Worker::maybe_report() {
     // Ask at once when a slot may soon find the queue empty; otherwise batch
     // completions for a few milliseconds: fewer messages and journal syncs.
     bool low = (m_queue.size() + m_requested) * 2 < std::max<std::size_t>(target_backlog(), 2);
-    if (!(want > 0 && low) && !report_due() && !m_heat_dirty) return;
+    // A slot idle with nothing queued here: the completions go now, since
+    // the reply to them is what brings that slot work (a site's scheduler
+    // grants only free slots, so what was asked for may never come).
+    bool idle = !m_done.empty() && m_queue.empty() && m_running.size() < capacity();
+    if (!(want > 0 && low) && !idle && !report_due() && !m_heat_dirty) return;
     m_heat_dirty = false;
     Report rep;
     rep.want = want;
