@@ -17,11 +17,14 @@ namespace hearth {
 
 Agent::Agent(AgentConfig cfg, std::shared_ptr<const FsRoot> fs, std::shared_ptr<const Clock> clock,
              SourceChoice choice, std::shared_ptr<PapiApi> counters)
-    : m_cfg(std::move(cfg)), m_fs(std::move(fs)), m_clock(std::move(clock)),
+    : m_cfg(std::move(cfg)),
+      m_fs(std::move(fs)),
+      m_clock(std::move(clock)),
       m_choice(std::move(choice)),
       m_metrics(m_cfg.metrics_interval_s),
-      m_history(m_cfg.history_step_s >= 60 ? std::vector<int>{60}
-                                           : std::vector<int>{static_cast<int>(m_cfg.history_step_s), 60}) {
+      m_history(m_cfg.history_step_s >= 60
+                    ? std::vector<int>{60}
+                    : std::vector<int>{static_cast<int>(m_cfg.history_step_s), 60}) {
     m_http = std::make_unique<HttpApi>(m_cfg, m_clock, *this);
     m_worker_uid = ::geteuid();
     if (!m_cfg.worker_user.empty()) {
@@ -185,13 +188,17 @@ nlohmann::json Agent::budget() {
     // operator drained the node).
     std::lock_guard<std::mutex> lock(m_mu);
     if (m_drained)
-        return {{"ok", true}, {"heat", true}, {"slots", 0}, {"slots_total", 0},
+        return {{"ok", true},      {"heat", true},    {"slots", 0},  {"slots_total", 0},
                 {"mode", "drain"}, {"fraction", 0.0}, {"waste", 0.0}};
     if (!m_heat) return {{"ok", true}, {"heat", false}};
     HeatBudget b = m_heat->budget();
-    return {{"ok", true},   {"heat", true},        {"slots", b.slots},
-            {"slots_total", b.slots_total}, {"mode", to_string(b.mode)},
-            {"fraction", b.fraction}, {"waste", b.waste}};
+    return {{"ok", true},
+            {"heat", true},
+            {"slots", b.slots},
+            {"slots_total", b.slots_total},
+            {"mode", to_string(b.mode)},
+            {"fraction", b.fraction},
+            {"waste", b.waste}};
 }
 
 nlohmann::json Agent::node_json() {
@@ -247,8 +254,8 @@ void Agent::set_drained(bool drained) {
 
 std::string Agent::metrics_text() {
     std::lock_guard<std::mutex> lock(m_mu);
-    return m_metrics.text({m_cfg.site, m_cfg.node, m_choice.source->name(), m_choice.source->estimated(),
-                           m_tasks->size()});
+    return m_metrics.text({m_cfg.site, m_cfg.node, m_choice.source->name(),
+                           m_choice.source->estimated(), m_tasks->size()});
 }
 
 void Agent::step() {
@@ -259,7 +266,8 @@ void Agent::step() {
         std::lock_guard<std::mutex> lock(m_mu);
         commit(m_acct->sample());  // also the last interval, on stop
         // Once a second: a dead task costs a share of the node until then.
-        if (++m_liveness_tick % std::max(1, static_cast<int>(m_cfg.rate_hz)) == 0) m_tasks->drop_dead_tasks();
+        if (++m_liveness_tick % std::max(1, static_cast<int>(m_cfg.rate_hz)) == 0)
+            m_tasks->drop_dead_tasks();
         if (control_due)
             for (const auto& t : m_acct->tasks()) tasks.push_back(ThrottleTask{t.reg.pid, -1});
     }
@@ -280,8 +288,9 @@ void Agent::run() {
     m_http->start();
     log_line(m_choice.summary);
     log_line("dynamic energy split by " + m_weights);
-    log_line("node " + m_cfg.node + " of site " + m_cfg.site + ", http " + split_listen(m_cfg.listen).first + ":" +
-             std::to_string(m_http->port()) + ", socket " + m_cfg.socket + ", ledger " + m_cfg.ledger);
+    log_line("node " + m_cfg.node + " of site " + m_cfg.site + ", http " +
+             split_listen(m_cfg.listen).first + ":" + std::to_string(m_http->port()) + ", socket " +
+             m_cfg.socket + ", ledger " + m_cfg.ledger);
 
     auto period = std::chrono::duration<double>(1.0 / m_cfg.rate_hz);
     auto cap = m_choice.source->max_interval();

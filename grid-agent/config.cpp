@@ -27,30 +27,39 @@ const std::vector<AgentSetting>& agent_settings() {
         {"socket", "--socket", "Unix socket for task registration", &AgentConfig::socket},
         {"ledger", "--ledger", "SQLite ledger file", &AgentConfig::ledger},
         {"rate_hz", "--rate", "samples per second (default 10)", &AgentConfig::rate_hz},
-        {"energy", "--energy", "energy source: " + joined_names(energy_source_names()), &AgentConfig::energy},
+        {"energy", "--energy", "energy source: " + joined_names(energy_source_names()),
+         &AgentConfig::energy},
         {"fsroot", "--fsroot", "read /sys and /proc under this directory", &AgentConfig::fsroot},
-        {"idle_watts", "--idle-watts", "the node's idle power (model and static share)", &AgentConfig::idle_watts},
+        {"idle_watts", "--idle-watts", "the node's idle power (model and static share)",
+         &AgentConfig::idle_watts},
         {"max_watts", "--max-watts", "the node's maximum power (model)", &AgentConfig::max_watts},
-        {"grid", "--grid", "grid file: take this node's site, slots and heat target from it", &AgentConfig::grid},
+        {"grid", "--grid", "grid file: take this node's site, slots and heat target from it",
+         &AgentConfig::grid},
         {"throttle", "--throttle", "how to hold power down: " + joined_names(throttle_names()),
          &AgentConfig::throttle},
-        {"control_s", "--control", "seconds between heat control steps (default 10)", &AgentConfig::control_s},
+        {"control_s", "--control", "seconds between heat control steps (default 10)",
+         &AgentConfig::control_s},
         {"tokens", "--tokens",
-         "tokens file: hashes and roles of the API's bearer tokens (mode 0640 or stricter)", &AgentConfig::tokens},
+         "tokens file: hashes and roles of the API's bearer tokens (mode 0640 or stricter)",
+         &AgentConfig::tokens},
         {"no_auth", "--no-auth", "loopback only: serve the API without tokens (tests, demos)",
          &AgentConfig::no_auth},
         {"tls_cert", "--tls-cert", "PEM certificate: serve HTTPS", &AgentConfig::tls_cert},
         {"tls_key", "--tls-key", "PEM private key of --tls-cert", &AgentConfig::tls_key},
         {"insecure_http", "--insecure-http", "allow plain HTTP on a non-loopback address (warned)",
          &AgentConfig::insecure_http},
-        {"public_metrics", "--public-metrics", "serve /metrics without a token", &AgentConfig::public_metrics},
+        {"public_metrics", "--public-metrics", "serve /metrics without a token",
+         &AgentConfig::public_metrics},
         {"metrics_interval_s", "--metrics-interval",
          "seconds between updates of /metrics' per-tenant figures (1-3600, default 60)",
          &AgentConfig::metrics_interval_s},
-        {"worker_user", "--worker-user", "the user whose workers may register tasks (default: the agent's own)",
+        {"worker_user", "--worker-user",
+         "the user whose workers may register tasks (default: the agent's own)",
          &AgentConfig::worker_user},
-        {"dashboard", "--dashboard", "directory of the dashboard's static files", &AgentConfig::dashboard},
-        {"history_step_s", "--history-step", "seconds between the finest history points (1-60, default 10)",
+        {"dashboard", "--dashboard", "directory of the dashboard's static files",
+         &AgentConfig::dashboard},
+        {"history_step_s", "--history-step",
+         "seconds between the finest history points (1-60, default 10)",
          &AgentConfig::history_step_s},
     };
     return table;
@@ -72,7 +81,8 @@ void add_agent_flags(CLI::App& app, AgentConfig& cfg) {
 
 void merge_agent_config(const CLI::App& app, const AgentConfig& from_file, AgentConfig& cfg) {
     for (const auto& s : agent_settings())
-        if (app.count(s.flag) == 0) std::visit([&](auto member) { cfg.*member = from_file.*member; }, s.field);
+        if (app.count(s.flag) == 0)
+            std::visit([&](auto member) { cfg.*member = from_file.*member; }, s.field);
 }
 
 void load_agent_config(const std::string& path, AgentConfig& cfg) {
@@ -92,7 +102,8 @@ void load_agent_config(const std::string& path, AgentConfig& cfg) {
         if (!known) {
             std::string keys;
             for (const auto& s : settings) keys += (keys.empty() ? "" : " ") + s.key;
-            throw usage_error("config " + path + ": unknown key '" + key + "'; valid keys: " + keys);
+            throw usage_error("config " + path + ": unknown key '" + key +
+                              "'; valid keys: " + keys);
         }
     }
     for (const auto& s : settings) {

@@ -44,7 +44,8 @@ struct AgentConfig {
 // One setting: its TOML key, its flag, its --help text and the field it sets
 // (the field's type decides how the key and the flag are parsed).
 struct AgentSetting {
-    using Field = std::variant<std::string AgentConfig::*, double AgentConfig::*, bool AgentConfig::*>;
+    using Field =
+        std::variant<std::string AgentConfig::*, double AgentConfig::*, bool AgentConfig::*>;
     std::string key;   // TOML key, "rate_hz"
     std::string flag;  // command-line flag, "--rate"
     std::string help;

@@ -31,7 +31,8 @@ std::optional<std::int64_t> int_param(const httplib::Request& req, const char* n
         used = 0;
     }
     if (v.empty() || used != v.size() || n < 0 || n > (1LL << 53))
-        throw usage_error(std::string("query parameter '") + name + "' must be a whole number from 0 to 2^53");
+        throw usage_error(std::string("query parameter '") + name +
+                          "' must be a whole number from 0 to 2^53");
     return n;
 }
 
@@ -76,7 +77,8 @@ std::string dashboard_dir(const std::string& configured) {
 
 HttpApi::HttpApi(const AgentConfig& cfg, std::shared_ptr<const Clock> clock, Agent& agent)
     : m_cfg(cfg), m_clock(std::move(clock)), m_agent(agent) {
-    if (!m_cfg.tokens.empty()) m_tokens = TokenTable::parse(read_secret_file(m_cfg.tokens, 0640), m_cfg.tokens);
+    if (!m_cfg.tokens.empty())
+        m_tokens = TokenTable::parse(read_secret_file(m_cfg.tokens, 0640), m_cfg.tokens);
 }
 
 HttpApi::~HttpApi() {
@@ -96,10 +98,12 @@ void HttpApi::start() {
             if (::access(f.c_str(), R_OK) != 0)
                 throw usage_error("cannot read TLS file " + f + ": " + std::strerror(errno) +
                                   "; check --tls-cert and --tls-key");
-        auto ssl = std::make_unique<httplib::SSLServer>(m_cfg.tls_cert.c_str(), m_cfg.tls_key.c_str());
+        auto ssl =
+            std::make_unique<httplib::SSLServer>(m_cfg.tls_cert.c_str(), m_cfg.tls_key.c_str());
         if (!ssl->is_valid())
-            throw usage_error("TLS certificate " + m_cfg.tls_cert + " or key " + m_cfg.tls_key +
-                              " is not valid PEM, or they do not match; make them with openssl req -x509");
+            throw usage_error(
+                "TLS certificate " + m_cfg.tls_cert + " or key " + m_cfg.tls_key +
+                " is not valid PEM, or they do not match; make them with openssl req -x509");
         m_server = std::move(ssl);
     } else {
         m_server = std::make_unique<httplib::Server>();
@@ -108,7 +112,8 @@ void HttpApi::start() {
     auto& s = *m_server;
     if (std::string dir = dashboard_dir(m_cfg.dashboard); !dir.empty()) {
         if (!s.set_mount_point("/", dir))
-            throw usage_error("dashboard directory " + dir + " does not exist; give --dashboard DIR");
+            throw usage_error("dashboard directory " + dir +
+                              " does not exist; give --dashboard DIR");
     }
     auto [host, port] = split_listen(m_cfg.listen);
     if (!is_loopback_host(host) && !tls)
@@ -129,8 +134,9 @@ void HttpApi::add_routes() {
     s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
         auto route = route_of(req);
         if (!route) {
-            json_reply(res, {{"error", "no such route: " + req.method + " " + req.path.substr(0, 100) +
-                                           "; see hearth-api(7)"}},
+            json_reply(res,
+                       {{"error", "no such route: " + req.method + " " + req.path.substr(0, 100) +
+                                      "; see hearth-api(7)"}},
                        404);
             return httplib::Server::HandlerResponse::Handled;
         }
@@ -138,18 +144,21 @@ void HttpApi::add_routes() {
         // bodies; no client of this API sends one. And a POST must say it is
         // JSON, which a cross-site form cannot without a CORS preflight.
         if (req.has_header("Transfer-Encoding")) {
-            json_reply(res, {{"error", "chunked bodies are not accepted; send Content-Length"}}, 411);
+            json_reply(res, {{"error", "chunked bodies are not accepted; send Content-Length"}},
+                       411);
             return httplib::Server::HandlerResponse::Handled;
         }
         if (req.method == "POST") {
             const std::string ct = req.get_header_value("Content-Type");
             if (ct.rfind("application/json", 0) != 0) {
-                json_reply(res, {{"error", "send the body as Content-Type: application/json"}}, 415);
+                json_reply(res, {{"error", "send the body as Content-Type: application/json"}},
+                           415);
                 return httplib::Server::HandlerResponse::Handled;
             }
         }
         const bool given = req.has_header("Authorization");
-        Decision d = authorize(given || !m_tokens, caller(req), *route, m_cfg.site, m_cfg.public_metrics);
+        Decision d =
+            authorize(given || !m_tokens, caller(req), *route, m_cfg.site, m_cfg.public_metrics);
         if (!d.allowed()) {
             if (d.status == 401) res.set_header("WWW-Authenticate", "Bearer realm=\"hearth\"");
             json_reply(res, {{"error", d.error}}, d.status);
@@ -162,27 +171,33 @@ void HttpApi::add_routes() {
     });
     s.Get("/v1/whoami", [this](const httplib::Request& req, httplib::Response& res) {
         Role r = *caller(req);
-        nlohmann::json j{{"role", to_string(r)}, {"auth", m_tokens.has_value()}, {"node", m_cfg.node},
+        nlohmann::json j{{"role", to_string(r)},
+                         {"auth", m_tokens.has_value()},
+                         {"node", m_cfg.node},
                          {"site", m_cfg.site}};
         j["kind"] = to_string(r.kind);
         if (r.kind == RoleKind::tenant) j["tenant"] = r.scope;
-        if (r.kind == RoleKind::facility) j["scope"] = r.scope.empty() ? nlohmann::json() : nlohmann::json(r.scope);
+        if (r.kind == RoleKind::facility)
+            j["scope"] = r.scope.empty() ? nlohmann::json() : nlohmann::json(r.scope);
         json_reply(res, j);
     });
-    s.Get("/v1/node", [this](const httplib::Request&, httplib::Response& res) { json_reply(res, m_agent.node_json()); });
+    s.Get("/v1/node", [this](const httplib::Request&, httplib::Response& res) {
+        json_reply(res, m_agent.node_json());
+    });
     s.Get("/v1/energy", [this](const httplib::Request& req, httplib::Response& res) {
         try {
             Role who = *caller(req);
             EnergyQuery q;
             if (who.kind == RoleKind::tenant) {
                 // A tenant sees itself only, however the query is written.
-                std::vector<std::pair<std::string, std::string>> params(req.params.begin(), req.params.end());
+                std::vector<std::pair<std::string, std::string>> params(req.params.begin(),
+                                                                        req.params.end());
                 Decision d = check_tenant_query(who, params);
                 if (!d.allowed()) return json_reply(res, {{"error", d.error}}, d.status);
             }
             for (const auto& [name, value] : req.params)
-                if (name != "tenant" && name != "job" && name != "site" && name != "node" && name != "since_ms" &&
-                    name != "until_ms" && name != "by")
+                if (name != "tenant" && name != "job" && name != "site" && name != "node" &&
+                    name != "since_ms" && name != "until_ms" && name != "by")
                     throw usage_error("unknown query parameter '" + name.substr(0, 64) +
                                       "'; use tenant, job, site, node, since_ms, until_ms or by");
             if (req.has_param("tenant")) q.tenant = req.get_param_value("tenant");
@@ -206,8 +221,12 @@ void HttpApi::add_routes() {
             error_reply(res, e);
         }
     });
-    s.Get("/v1/heat", [this](const httplib::Request&, httplib::Response& res) { json_reply(res, m_agent.heat_json()); });
-    s.Get("/v1/grid", [this](const httplib::Request&, httplib::Response& res) { json_reply(res, grid_json()); });
+    s.Get("/v1/heat", [this](const httplib::Request&, httplib::Response& res) {
+        json_reply(res, m_agent.heat_json());
+    });
+    s.Get("/v1/grid", [this](const httplib::Request&, httplib::Response& res) {
+        json_reply(res, grid_json());
+    });
     s.Get("/v1/history", [this](const httplib::Request& req, httplib::Response& res) {
         try {
             std::optional<int> res_s;
@@ -217,27 +236,31 @@ void HttpApi::add_routes() {
             }
             if (req.has_param("site") && req.get_param_value("site") != m_cfg.site)
                 throw usage_error("this agent keeps the history of site '" + m_cfg.site + "' only");
-            json_reply(res, history_json(int_param(req, "since_ms"), int_param(req, "until_ms"), res_s));
+            json_reply(res,
+                       history_json(int_param(req, "since_ms"), int_param(req, "until_ms"), res_s));
         } catch (const Error& e) {
             error_reply(res, e);
         }
     });
-    s.Post(R"(/v1/heat/(target|schedule|measured))", [this](const httplib::Request& req, httplib::Response& res) {
-        try {
-            json_reply(res, m_agent.heat_post(req.matches[1], req.body));
-        } catch (const Error& e) {
-            error_reply(res, e);
-        }
-    });
+    s.Post(R"(/v1/heat/(target|schedule|measured))",
+           [this](const httplib::Request& req, httplib::Response& res) {
+               try {
+                   json_reply(res, m_agent.heat_post(req.matches[1], req.body));
+               } catch (const Error& e) {
+                   error_reply(res, e);
+               }
+           });
     s.Post("/v1/node/drain", [this](const httplib::Request& req, httplib::Response& res) {
         try {
             nlohmann::json body;
             try {
                 body = nlohmann::json::parse(req.body);
             } catch (const std::exception&) {
-                throw usage_error("the body is not JSON; send {\"drain\": true} or {\"drain\": false}");
+                throw usage_error(
+                    "the body is not JSON; send {\"drain\": true} or {\"drain\": false}");
             }
-            if (!body.is_object() || body.size() != 1 || !body.contains("drain") || !body["drain"].is_boolean())
+            if (!body.is_object() || body.size() != 1 || !body.contains("drain") ||
+                !body["drain"].is_boolean())
                 throw usage_error("send {\"drain\": true} or {\"drain\": false}");
             m_agent.set_drained(body["drain"].get<bool>());
             json_reply(res, m_agent.node_json());
@@ -260,21 +283,22 @@ nlohmann::json HttpApi::grid_json() {
                         {"today_kwh", heat.value("today_kwh", 0.0)},
                         {"today_useful_kwh", heat.value("today_useful_kwh", 0.0)},
                         {"alarms", nlohmann::json::array()}};
-    if (auto a = heat.find("alarm"); a != heat.end() && a->is_string() && !a->get<std::string>().empty())
+    if (auto a = heat.find("alarm");
+        a != heat.end() && a->is_string() && !a->get<std::string>().empty())
         site["alarms"].push_back(*a);
-    site["nodes"] = nlohmann::json::array(
-        {{{"node", m_cfg.node},
-          {"agent", ""},
-          {"state", m_agent.drained() ? "drained" : "up"},
-          {"power_w", power},
-          {"slots", heat.value("slots", 0)},
-          {"slots_allowed", heat.value("slots_allowed", 0)},
-          {"tasks", node["tasks"].size()}}});
+    site["nodes"] = nlohmann::json::array({{{"node", m_cfg.node},
+                                            {"agent", ""},
+                                            {"state", m_agent.drained() ? "drained" : "up"},
+                                            {"power_w", power},
+                                            {"slots", heat.value("slots", 0)},
+                                            {"slots_allowed", heat.value("slots_allowed", 0)},
+                                            {"tasks", node["tasks"].size()}}});
     return {{"sites", nlohmann::json::array({site})}};
 }
 
-nlohmann::json HttpApi::history_json(std::optional<std::int64_t> since_ms, std::optional<std::int64_t> until_ms,
-                                   std::optional<int> res_s) {
+nlohmann::json HttpApi::history_json(std::optional<std::int64_t> since_ms,
+                                     std::optional<std::int64_t> until_ms,
+                                     std::optional<int> res_s) {
     const std::int64_t now = m_clock->unix_ms();
     const std::int64_t until = until_ms.value_or(now + 1);
     const std::int64_t since = since_ms.value_or(until - std::int64_t{24} * 3600 * 1000);
@@ -282,14 +306,17 @@ nlohmann::json HttpApi::history_json(std::optional<std::int64_t> since_ms, std::
     const int step = static_cast<int>(m_cfg.history_step_s);
     int res = res_s.value_or(pick_resolution(since, until) == 10 ? step : 60);
     if (res != step && res != 60)
-        throw usage_error("res_s must be " + std::to_string(step) + " or 60 (the resolutions kept)");
+        throw usage_error("res_s must be " + std::to_string(step) +
+                          " or 60 (the resolutions kept)");
     std::vector<HistoryPoint> points;
     {
         Ledger ro(m_cfg.ledger, true);
         points = ro.history(res, since, until, 12000);  // 8 days of minutes: 11,520
     }
     nlohmann::json arr = nlohmann::json::array();
-    auto opt = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); };
+    auto opt = [](const std::optional<double>& v) {
+        return v ? nlohmann::json(*v) : nlohmann::json();
+    };
     for (const auto& p : points)
         arr.push_back({{"t_ms", p.t_ms},
                        {"power_w", p.power_w},

@@ -43,8 +43,8 @@ public:
     // GET /v1/grid: this agent's site, as `hearth dashboard` merges them.
     nlohmann::json grid_json();
     // GET /v1/history (usage_error on bad parameters).
-    nlohmann::json history_json(std::optional<std::int64_t> since_ms, std::optional<std::int64_t> until_ms,
-                                std::optional<int> res_s);
+    nlohmann::json history_json(std::optional<std::int64_t> since_ms,
+                                std::optional<std::int64_t> until_ms, std::optional<int> res_s);
 
 private:
     void add_routes();

@@ -6,6 +6,8 @@
 
 namespace hearth {
 
-inline void log_line(const std::string& s) { std::cerr << "grid-agent: " << s << std::endl; }
+inline void log_line(const std::string& s) {
+    std::cerr << "grid-agent: " << s << std::endl;
+}
 
 }  // namespace hearth

@@ -55,24 +55,25 @@ void AgentMetrics::tick(std::int64_t now_ms) {
 
 std::string AgentMetrics::text(const Labels& l) const {
     std::ostringstream o;
-    std::string labels = "site=\"" + prom_escape(l.site) + "\",node=\"" + prom_escape(l.node) + "\"";
+    std::string labels =
+        "site=\"" + prom_escape(l.site) + "\",node=\"" + prom_escape(l.node) + "\"";
     o << "# HELP hearth_tenant_energy_joules_total Energy charged to each tenant on this node "
          "(house: unreserved and background), updated once a metrics interval.\n"
       << "# TYPE hearth_tenant_energy_joules_total counter\n";
     for (const auto& [tenant, uj] : m_shown_tenant_uj)
-        o << "hearth_tenant_energy_joules_total{tenant=\"" << prom_escape(tenant) << "\"," << labels << "} "
-          << static_cast<double>(uj) / 1e6 << "\n";
+        o << "hearth_tenant_energy_joules_total{tenant=\"" << prom_escape(tenant) << "\"," << labels
+          << "} " << static_cast<double>(uj) / 1e6 << "\n";
     o << "# HELP hearth_node_energy_joules_total Energy this node used, as measured.\n"
       << "# TYPE hearth_node_energy_joules_total counter\n"
-      << "hearth_node_energy_joules_total{" << labels << "} " << static_cast<double>(m_shown_node_uj) / 1e6
-      << "\n"
+      << "hearth_node_energy_joules_total{" << labels << "} "
+      << static_cast<double>(m_shown_node_uj) / 1e6 << "\n"
       << "# HELP hearth_node_power_watts Mean power over the last metrics interval.\n"
       << "# TYPE hearth_node_power_watts gauge\n"
       << "hearth_node_power_watts{" << labels << "} " << m_shown_power_w << "\n"
       << "# HELP hearth_node_energy_estimated 1 when the figures come from a model, not a meter.\n"
       << "# TYPE hearth_node_energy_estimated gauge\n"
-      << "hearth_node_energy_estimated{" << labels << ",source=\"" << prom_escape(l.source) << "\"} "
-      << (l.estimated ? 1 : 0) << "\n"
+      << "hearth_node_energy_estimated{" << labels << ",source=\"" << prom_escape(l.source)
+      << "\"} " << (l.estimated ? 1 : 0) << "\n"
       << "# HELP hearth_node_tasks Tasks registered on this node now.\n"
       << "# TYPE hearth_node_tasks gauge\n"
       << "hearth_node_tasks{" << labels << "} " << l.tasks << "\n";

@@ -40,17 +40,21 @@ std::uint64_t check_peer(const FsRoot& fs, uid_t worker_uid, const SocketPeer& p
         long real = -1;
         words >> real;
         if (real != static_cast<long>(peer.uid))
-            throw usage_error("pid " + std::to_string(pid) + " belongs to uid " + std::to_string(real) +
-                              ", not to the registering uid " + std::to_string(peer.uid) +
-                              "; register only your own tasks");
+            throw usage_error("pid " + std::to_string(pid) + " belongs to uid " +
+                              std::to_string(real) + ", not to the registering uid " +
+                              std::to_string(peer.uid) + "; register only your own tasks");
         return *before;
     }
     throw usage_error("cannot tell who owns pid " + std::to_string(pid) + "; register a live task");
 }
 
-SocketServer::SocketServer(std::string path, std::string node, uid_t worker_uid, std::shared_ptr<const FsRoot> fs,
-                           SocketOps& ops)
-    : m_path(std::move(path)), m_node(std::move(node)), m_worker_uid(worker_uid), m_fs(std::move(fs)), m_ops(ops) {}
+SocketServer::SocketServer(std::string path, std::string node, uid_t worker_uid,
+                           std::shared_ptr<const FsRoot> fs, SocketOps& ops)
+    : m_path(std::move(path)),
+      m_node(std::move(node)),
+      m_worker_uid(worker_uid),
+      m_fs(std::move(fs)),
+      m_ops(ops) {}
 
 SocketServer::~SocketServer() {
     stop();
@@ -63,7 +67,8 @@ nlohmann::json SocketServer::handle(const nlohmann::json& req, const SocketPeer&
         SocketOp op = parse_socket_op(req.dump());
         if (auto* reg = std::get_if<RegisterOp>(&op)) {
             Registration r;
-            r.start_ticks = check_peer(*m_fs, m_worker_uid, peer, reg->pid);  // 0: the accountant reads it
+            r.start_ticks =
+                check_peer(*m_fs, m_worker_uid, peer, reg->pid);  // 0: the accountant reads it
             r.key.tenant = reg->tenant;
             r.key.job = reg->job;
             r.key.task = reg->task;
@@ -75,7 +80,8 @@ nlohmann::json SocketServer::handle(const nlohmann::json& req, const SocketPeer&
         if (auto* un = std::get_if<UnregisterOp>(&op)) {
             check_peer(*m_fs, m_worker_uid, peer, 0);
             TaskRegistry::Charged c = m_ops.unregister_task(*un);
-            nlohmann::json reply{{"ok", true}, {"energy_uj", c.energy.value}, {"estimated", c.estimated}};
+            nlohmann::json reply{
+                {"ok", true}, {"energy_uj", c.energy.value}, {"estimated", c.estimated}};
             if (c.from_ledger) reply["from_ledger"] = true;
             return reply;
         }
@@ -97,7 +103,8 @@ void SocketServer::start() {
     if (m_path.size() >= sizeof addr.sun_path)
         throw usage_error("socket path " + m_path + " is too long; use a shorter --socket");
     std::strcpy(addr.sun_path, m_path.c_str());
-    if (::bind(m_listen_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(m_listen_fd, 16) != 0)
+    if (::bind(m_listen_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(m_listen_fd, 16) != 0)
         throw Error("cannot listen on socket " + m_path + ": " + std::strerror(errno));
     // Any local user may connect (a budget or ping is harmless); who may
     // register tasks is decided per request from the peer's credentials.
@@ -114,7 +121,8 @@ void SocketServer::serve_connection(int fd, const SocketPeer& peer) {
     while (!m_stop) {
         pollfd p{fd, POLLIN, 0};
         if (::poll(&p, 1, 200) <= 0) {
-            if (!buf.empty() && std::chrono::steady_clock::now() - last > std::chrono::seconds(30)) break;
+            if (!buf.empty() && std::chrono::steady_clock::now() - last > std::chrono::seconds(30))
+                break;
             continue;
         }
         ssize_t n = ::read(fd, chunk, sizeof chunk);

@@ -44,8 +44,8 @@ std::uint64_t check_peer(const FsRoot& fs, uid_t worker_uid, const SocketPeer& p
 class SocketServer {
 public:
     // worker_uid: the workers' user, who (with root) may register tasks.
-    SocketServer(std::string path, std::string node, uid_t worker_uid, std::shared_ptr<const FsRoot> fs,
-                 SocketOps& ops);
+    SocketServer(std::string path, std::string node, uid_t worker_uid,
+                 std::shared_ptr<const FsRoot> fs, SocketOps& ops);
     ~SocketServer();
     SocketServer(const SocketServer&) = delete;
     SocketServer& operator=(const SocketServer&) = delete;

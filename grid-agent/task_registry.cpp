@@ -6,7 +6,11 @@ namespace hearth {
 
 TaskRegistry::TaskRegistry(Accountant& acct, const Ledger& ledger, std::shared_ptr<const FsRoot> fs,
                            bool estimated, Commit commit)
-    : m_acct(acct), m_ledger(ledger), m_fs(std::move(fs)), m_estimated(estimated), m_commit(std::move(commit)) {}
+    : m_acct(acct),
+      m_ledger(ledger),
+      m_fs(std::move(fs)),
+      m_estimated(estimated),
+      m_commit(std::move(commit)) {}
 
 std::uint64_t TaskRegistry::register_task(const Registration& r) {
     // A worker sends again when it lost the reply (the agent was killed
@@ -19,7 +23,8 @@ std::uint64_t TaskRegistry::register_task(const Registration& r) {
     return id;
 }
 
-TaskRegistry::Charged TaskRegistry::unregister_task(std::uint64_t id, const std::optional<TaskKey>& attempt,
+TaskRegistry::Charged TaskRegistry::unregister_task(std::uint64_t id,
+                                                    const std::optional<TaskKey>& attempt,
                                                     std::optional<double> cpu_s) {
     if (attempt) {
         // The worker names the attempt: ids do not outlive a lost ledger,
@@ -27,7 +32,9 @@ TaskRegistry::Charged TaskRegistry::unregister_task(std::uint64_t id, const std:
         // committed but the reply lost, or it ended while no agent ran) gets
         // what the ledger charged it, which is final.
         auto found = m_acct.find_task(*attempt);
-        if (!found) return {m_ledger.task_energy(attempt->job, attempt->task, attempt->attempt), m_estimated, true};
+        if (!found)
+            return {m_ledger.task_energy(attempt->job, attempt->task, attempt->attempt),
+                    m_estimated, true};
         id = *found;
     }
     IntervalRecord closed;
@@ -94,7 +101,8 @@ void TaskRegistry::restore() {
             v.reg.pid = t.at("pid").get<pid_t>();
             v.reg.cores = t.at("cores").get<unsigned>();
             v.reg.start_ticks = t.at("start_ticks").get<std::uint64_t>();
-            v.totals.energy = m_ledger.task_energy(v.reg.key.job, v.reg.key.task, v.reg.key.attempt);
+            v.totals.energy =
+                m_ledger.task_energy(v.reg.key.job, v.reg.key.task, v.reg.key.attempt);
             v.totals.estimated = m_estimated;
             std::string& list = m_acct.adopt_task(v) ? adopted : dropped;
             list += (list.empty() ? "" : " ") + std::to_string(v.id);
@@ -104,7 +112,8 @@ void TaskRegistry::restore() {
                  "); their tasks' energy from now on goes to the house");
         return;
     }
-    if (!adopted.empty()) log_line("re-adopted tasks registered before the restart, ids " + adopted);
+    if (!adopted.empty())
+        log_line("re-adopted tasks registered before the restart, ids " + adopted);
     if (!dropped.empty())
         log_line("dropped tasks whose processes ended while no agent ran, ids " + dropped +
                  "; their workers get what the ledger charged them");

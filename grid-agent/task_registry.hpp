@@ -22,8 +22,8 @@ public:
     // commit: what the agent does with an interval a registration closed
     // (saves state() with it while dirty()).
     using Commit = std::function<void(const IntervalRecord&)>;
-    TaskRegistry(Accountant& acct, const Ledger& ledger, std::shared_ptr<const FsRoot> fs, bool estimated,
-                 Commit commit);
+    TaskRegistry(Accountant& acct, const Ledger& ledger, std::shared_ptr<const FsRoot> fs,
+                 bool estimated, Commit commit);
 
     std::uint64_t register_task(const Registration& r);
     // What an unregistered task was charged.
@@ -33,7 +33,8 @@ public:
         bool from_ledger = false;  // the attempt was no longer registered
     };
     // attempt: the attempt the worker names (then id is not used).
-    Charged unregister_task(std::uint64_t id, const std::optional<TaskKey>& attempt, std::optional<double> cpu_s);
+    Charged unregister_task(std::uint64_t id, const std::optional<TaskKey>& attempt,
+                            std::optional<double> cpu_s);
     // Drops the tasks whose pid is no longer the process registered (gone,
     // or reused).
     void drop_dead_tasks();

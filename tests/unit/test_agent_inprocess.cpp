@@ -28,8 +28,8 @@ constexpr int k_pid = 4242;
 
 std::string stat_line(int pid, unsigned long long utime, unsigned long long start = 100) {
     return std::to_string(pid) + " (busy) R 1 " + std::to_string(pid) + " " + std::to_string(pid) +
-           " 0 -1 4194304 0 0 0 0 " + std::to_string(utime) + " 0 0 0 20 0 1 0 " + std::to_string(start) +
-           " 1000 10\n";
+           " 0 -1 4194304 0 0 0 0 " + std::to_string(utime) + " 0 0 0 20 0 1 0 " +
+           std::to_string(start) + " 1000 10\n";
 }
 
 std::string proc_stat(unsigned long long busy, unsigned long long idle) {
@@ -108,11 +108,17 @@ struct World {
         return agent->handle_request(req, Agent::Peer{1, uid, uid});
     }
     nlohmann::json register_task() {
-        return request({{"op", "register"}, {"tenant", "bank"}, {"job", "j1"}, {"task", 0}, {"attempt", 1},
-                        {"pid", k_pid}, {"cores", 1}});
+        return request({{"op", "register"},
+                        {"tenant", "bank"},
+                        {"job", "j1"},
+                        {"task", 0},
+                        {"attempt", 1},
+                        {"pid", k_pid},
+                        {"cores", 1}});
     }
     nlohmann::json unregister_attempt() {
-        return request({{"op", "unregister"}, {"tenant", "bank"}, {"job", "j1"}, {"task", 0}, {"attempt", 1}});
+        return request(
+            {{"op", "unregister"}, {"tenant", "bank"}, {"job", "j1"}, {"task", 0}, {"attempt", 1}});
     }
 };
 
@@ -149,7 +155,8 @@ BOOST_AUTO_TEST_CASE(a_registered_task_is_charged_and_the_ledger_holds_every_jou
     BOOST_TEST(task_uj < w.measured);
 }
 
-BOOST_AUTO_TEST_CASE(the_same_attempt_again_keeps_its_id_and_a_late_unregister_gets_the_ledgers_figure) {
+BOOST_AUTO_TEST_CASE(
+    the_same_attempt_again_keeps_its_id_and_a_late_unregister_gets_the_ledgers_figure) {
     World w;
     auto first = w.register_task();
     w.step();
@@ -176,12 +183,18 @@ BOOST_AUTO_TEST_CASE(a_task_whose_process_ended_is_dropped_within_a_second) {
 
 BOOST_AUTO_TEST_CASE(only_the_workers_user_registers_and_only_its_own_processes) {
     World w;
-    auto stranger = w.request({{"op", "register"}, {"tenant", "bank"}, {"job", "j1"}, {"task", 0},
-                               {"attempt", 1}, {"pid", k_pid}},
+    auto stranger = w.request({{"op", "register"},
+                               {"tenant", "bank"},
+                               {"job", "j1"},
+                               {"task", 0},
+                               {"attempt", 1},
+                               {"pid", k_pid}},
                               1234);
     BOOST_TEST(!stranger.value("ok", true));
-    BOOST_TEST(stranger["error"].get<std::string>().find("may not register tasks") != std::string::npos);
-    w.fs->write("/proc/" + std::to_string(k_pid) + "/status", "Name:\tbusy\nUid:\t1234\t1234\t1234\t1234\n");
+    BOOST_TEST(stranger["error"].get<std::string>().find("may not register tasks") !=
+               std::string::npos);
+    w.fs->write("/proc/" + std::to_string(k_pid) + "/status",
+                "Name:\tbusy\nUid:\t1234\t1234\t1234\t1234\n");
     auto other = w.register_task();
     BOOST_TEST(!other.value("ok", true));
     BOOST_TEST(other["error"].get<std::string>().find("belongs to uid 1234") != std::string::npos);

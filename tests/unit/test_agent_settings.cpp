@@ -51,7 +51,8 @@ BOOST_AUTO_TEST_CASE(every_setting_has_one_key_one_flag_and_help) {
 
 BOOST_AUTO_TEST_CASE(every_key_and_flag_is_in_the_man_page) {
     const std::string page = man_page();
-    BOOST_REQUIRE_MESSAGE(!page.empty(), "man/grid-agent.8 not found; run from the source tree or set HEARTH_ROOT");
+    BOOST_REQUIRE_MESSAGE(
+        !page.empty(), "man/grid-agent.8 not found; run from the source tree or set HEARTH_ROOT");
     for (const auto& s : hearth::agent_settings()) {
         BOOST_TEST(page.find(".BR " + s.key + " ,") + page.find(".B " + s.key + "\n") !=
                        2 * std::string::npos,
@@ -66,7 +67,8 @@ BOOST_AUTO_TEST_CASE(flags_win_over_the_file_and_the_file_over_the_defaults) {
     TempDir t;
     {
         std::ofstream f(t.file("agent.toml"));
-        f << "site = \"tank-b\"\nrate_hz = 5\nno_auth = true\nhistory_step_s = 30\nworker_user = \"w\"\n";
+        f << "site = \"tank-b\"\nrate_hz = 5\nno_auth = true\nhistory_step_s = 30\nworker_user = "
+             "\"w\"\n";
     }
     AgentConfig file;
     load_agent_config(t.file("agent.toml"), file);
@@ -85,7 +87,7 @@ BOOST_AUTO_TEST_CASE(flags_win_over_the_file_and_the_file_over_the_defaults) {
     BOOST_TEST(cfg.rate_hz == 20);
     BOOST_TEST(cfg.site == "tank-c");
     BOOST_TEST(cfg.public_metrics);
-    BOOST_TEST(cfg.no_auth);             // from the file
+    BOOST_TEST(cfg.no_auth);               // from the file
     BOOST_TEST(cfg.history_step_s == 30);  // from the file
     BOOST_TEST(cfg.listen == "127.0.0.1:9750");
 }
@@ -97,11 +99,14 @@ BOOST_AUTO_TEST_CASE(unknown_keys_and_wrong_types_name_the_fix) {
         AgentConfig cfg;
         load_agent_config(t.file("a.toml"), cfg);
     };
-    BOOST_CHECK_EXCEPTION(load("rate = 5\n"), Error, usage_mentioning("unknown key 'rate'; valid keys: node site"));
+    BOOST_CHECK_EXCEPTION(load("rate = 5\n"), Error,
+                          usage_mentioning("unknown key 'rate'; valid keys: node site"));
     BOOST_CHECK_EXCEPTION(load("x = 1\n"), Error, usage_mentioning("dashboard history_step_s"));
-    BOOST_CHECK_EXCEPTION(load("rate_hz = \"fast\"\n"), Error, usage_mentioning("'rate_hz' must be a number"));
+    BOOST_CHECK_EXCEPTION(load("rate_hz = \"fast\"\n"), Error,
+                          usage_mentioning("'rate_hz' must be a number"));
     BOOST_CHECK_EXCEPTION(load("node = 3\n"), Error, usage_mentioning("'node' must be a string"));
-    BOOST_CHECK_EXCEPTION(load("no_auth = \"yes\"\n"), Error, usage_mentioning("'no_auth' must be true or false"));
+    BOOST_CHECK_EXCEPTION(load("no_auth = \"yes\"\n"), Error,
+                          usage_mentioning("'no_auth' must be true or false"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
