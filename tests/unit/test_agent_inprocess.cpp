@@ -8,6 +8,8 @@
 
 #include <chrono>
 
+#include <httplib.h>
+
 #include "core/ledger.hpp"
 #include "grid-agent/agent.hpp"
 #include "tests/fakes/fake_energy.hpp"
@@ -224,6 +226,37 @@ BOOST_AUTO_TEST_CASE(a_restarted_agent_re_adopts_its_tasks_and_charges_the_gap_t
     BOOST_TEST(ro.total_charged().value == w.measured);
     // The gap's 50 J went to the house, not to the task.
     BOOST_TEST(un["energy_uj"].get<std::uint64_t>() < w.measured - 50'000'000);
+}
+
+BOOST_AUTO_TEST_CASE(the_http_api_serves_the_agents_figures_and_checks_its_routes) {
+    World w;
+    w.register_task();
+    for (int i = 0; i < 12; ++i) w.step();
+    // A second API on the same agent, on a free loopback port: the routes
+    // without the daemon's loop and socket.
+    const AgentConfig cfg = w.config();
+    HttpApi api(cfg, w.clock, *w.agent);
+    api.start();
+    httplib::Client c("127.0.0.1", api.port());
+    auto health = c.Get("/v1/health");
+    BOOST_TEST_REQUIRE(static_cast<bool>(health));
+    BOOST_TEST(health->status == 200);
+    BOOST_TEST(nlohmann::json::parse(health->body)["node"] == "n1");
+    auto node = c.Get("/v1/node");
+    BOOST_TEST(nlohmann::json::parse(node->body)["tasks"].size() == 1u);
+    auto energy = c.Get("/v1/energy?by=tenant");
+    BOOST_TEST(energy->status == 200);
+    auto rows = nlohmann::json::parse(energy->body)["rows"];
+    std::uint64_t sum = 0;
+    for (const auto& r : rows) sum += r["energy_uj"].get<std::uint64_t>();
+    BOOST_TEST(sum == w.measured);
+    BOOST_TEST(c.Get("/v1/energy?colour=red")->status == 400);
+    BOOST_TEST(c.Get("/v1/nowhere")->status == 404);
+    BOOST_TEST(c.Post("/v1/node/drain", "{\"drain\": true}", "text/plain")->status == 415);
+    BOOST_TEST(c.Post("/v1/node/drain", "{\"drain\": true}", "application/json")->status == 200);
+    BOOST_TEST(w.agent->drained());
+    BOOST_TEST(c.Get("/metrics")->body.find("hearth_node_tasks{site=\"pool\",node=\"n1\"} 1") != std::string::npos);
+    api.stop();
 }
 
 BOOST_AUTO_TEST_SUITE_END()
