@@ -255,7 +255,8 @@ BOOST_AUTO_TEST_CASE(the_http_api_serves_the_agents_figures_and_checks_its_route
     BOOST_TEST(c.Post("/v1/node/drain", "{\"drain\": true}", "text/plain")->status == 415);
     BOOST_TEST(c.Post("/v1/node/drain", "{\"drain\": true}", "application/json")->status == 200);
     BOOST_TEST(w.agent->drained());
-    BOOST_TEST(c.Get("/metrics")->body.find("hearth_node_tasks{site=\"pool\",node=\"n1\"} 1") != std::string::npos);
+    BOOST_TEST(c.Get("/metrics")->body.find("hearth_node_tasks{site=\"pool\",node=\"n1\"} 1") !=
+               std::string::npos);
     api.stop();
 }
 
