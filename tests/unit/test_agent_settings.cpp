@@ -54,9 +54,10 @@ BOOST_AUTO_TEST_CASE(every_key_and_flag_is_in_the_man_page) {
     BOOST_REQUIRE_MESSAGE(
         !page.empty(), "man/grid-agent.8 not found; run from the source tree or set HEARTH_ROOT");
     for (const auto& s : hearth::agent_settings()) {
-        BOOST_TEST(page.find(".BR " + s.key + " ,") + page.find(".B " + s.key + "\n") !=
-                       2 * std::string::npos,
-                   "TOML key " << s.key << " is not in grid-agent(8)");
+        // In --config's list: ".BR key ," or, before the "and", ".B key".
+        const bool listed = page.find(".BR " + s.key + " ,") != std::string::npos ||
+                            page.find(".B " + s.key + "\n") != std::string::npos;
+        BOOST_TEST(listed, "TOML key " << s.key << " is not in grid-agent(8)");
         std::string roff_flag;  // man pages escape the hyphens
         for (char c : s.flag) roff_flag += c == '-' ? std::string("\\-") : std::string(1, c);
         BOOST_TEST(page.find(roff_flag) != std::string::npos, s.flag << " is not in grid-agent(8)");
