@@ -4,13 +4,86 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cmath>
-#include <set>
-#include "core/toml.hpp"
+#include <type_traits>
 
 #include "core/error.hpp"
+#include "core/plugin_registry.hpp"
+#include "core/toml.hpp"
+#include "plugins/energy/select.hpp"
+#include "plugins/throttle/select.hpp"
 
 namespace hearth {
+
+const std::vector<AgentSetting>& agent_settings() {
+    // Built on first use: the energy and throttle help lists their
+    // registries' names.
+    static const std::vector<AgentSetting> table = {
+        {"node", "--node", "this node's name (default: the host name)", &AgentConfig::node},
+        {"site", "--site", "the site the node heats", &AgentConfig::site},
+        {"listen", "--listen", "HTTP API address (default 127.0.0.1:9750)", &AgentConfig::listen},
+        {"socket", "--socket", "Unix socket for task registration", &AgentConfig::socket},
+        {"ledger", "--ledger", "SQLite ledger file", &AgentConfig::ledger},
+        {"rate_hz", "--rate", "samples per second (default 10)", &AgentConfig::rate_hz},
+        {"energy", "--energy", "energy source: " + joined_names(energy_source_names()),
+         &AgentConfig::energy},
+        {"fsroot", "--fsroot", "read /sys and /proc under this directory", &AgentConfig::fsroot},
+        {"idle_watts", "--idle-watts", "the node's idle power (model and static share)",
+         &AgentConfig::idle_watts},
+        {"max_watts", "--max-watts", "the node's maximum power (model)", &AgentConfig::max_watts},
+        {"grid", "--grid", "grid file: take this node's site, slots and heat target from it",
+         &AgentConfig::grid},
+        {"throttle", "--throttle", "how to hold power down: " + joined_names(throttle_names()),
+         &AgentConfig::throttle},
+        {"control_s", "--control", "seconds between heat control steps (default 10)",
+         &AgentConfig::control_s},
+        {"tokens", "--tokens",
+         "tokens file: hashes and roles of the API's bearer tokens (mode 0640 or stricter)",
+         &AgentConfig::tokens},
+        {"no_auth", "--no-auth", "loopback only: serve the API without tokens (tests, demos)",
+         &AgentConfig::no_auth},
+        {"tls_cert", "--tls-cert", "PEM certificate: serve HTTPS", &AgentConfig::tls_cert},
+        {"tls_key", "--tls-key", "PEM private key of --tls-cert", &AgentConfig::tls_key},
+        {"insecure_http", "--insecure-http", "allow plain HTTP on a non-loopback address (warned)",
+         &AgentConfig::insecure_http},
+        {"public_metrics", "--public-metrics", "serve /metrics without a token",
+         &AgentConfig::public_metrics},
+        {"metrics_interval_s", "--metrics-interval",
+         "seconds between updates of /metrics' per-tenant figures (1-3600, default 60)",
+         &AgentConfig::metrics_interval_s},
+        {"worker_user", "--worker-user",
+         "the user whose workers may register tasks (default: the agent's own)",
+         &AgentConfig::worker_user},
+        {"dashboard", "--dashboard", "directory of the dashboard's static files",
+         &AgentConfig::dashboard},
+        {"history_step_s", "--history-step",
+         "seconds between the finest history points (1-60, default 10)",
+         &AgentConfig::history_step_s},
+    };
+    return table;
+}
+
+void add_agent_flags(CLI::App& app, AgentConfig& cfg) {
+    for (const auto& s : agent_settings()) {
+        std::visit(
+            [&](auto member) {
+                using T = std::remove_reference_t<decltype(cfg.*member)>;
+                if constexpr (std::is_same_v<T, bool>)
+                    app.add_flag(s.flag, cfg.*member, s.help);
+                else
+                    app.add_option(s.flag, cfg.*member, s.help);
+            },
+            s.field);
+    }
+}
+
+void merge_agent_config(const CLI::App& app, const AgentConfig& from_file, AgentConfig& cfg) {
+    for (const auto& s : agent_settings())
+        if (app.count(s.flag) == 0)
+            std::visit([&](auto member) { cfg.*member = from_file.*member; }, s.field);
+}
 
 void load_agent_config(const std::string& path, AgentConfig& cfg) {
     toml::table t;
@@ -21,66 +94,35 @@ void load_agent_config(const std::string& path, AgentConfig& cfg) {
                           " at line " + std::to_string(e.source().begin.line) +
                           "; fix the TOML syntax");
     }
-    static const std::set<std::string> known = {"node",   "site",       "listen",   "socket",
-                                                "ledger", "rate_hz",    "energy",   "fsroot",
-                                                "idle_watts", "max_watts", "grid",
-                                                "throttle", "control_s", "tokens", "no_auth",
-                                                "tls_cert", "tls_key", "insecure_http",
-                                                "public_metrics", "metrics_interval_s",
-                                                "worker_user", "dashboard", "history_step_s"};
+    const auto& settings = agent_settings();
     for (const auto& [k, v] : t) {
         std::string key(k.str());
-        if (!known.count(key))
+        const bool known = std::any_of(settings.begin(), settings.end(),
+                                       [&](const AgentSetting& s) { return s.key == key; });
+        if (!known) {
+            std::string keys;
+            for (const auto& s : settings) keys += (keys.empty() ? "" : " ") + s.key;
             throw usage_error("config " + path + ": unknown key '" + key +
-                              "'; valid keys: node site listen socket ledger rate_hz energy "
-                              "fsroot idle_watts max_watts grid throttle control_s tokens no_auth tls_cert "
-                              "tls_key insecure_http public_metrics metrics_interval_s worker_user "
-                              "dashboard history_step_s");
+                              "'; valid keys: " + keys);
+        }
     }
-    auto str = [&](const char* key, std::string& out) {
-        if (auto n = t[key]) {
-            auto v = n.value<std::string>();
-            if (!v) throw usage_error("config " + path + ": '" + key + "' must be a string");
-            out = *v;
-        }
-    };
-    auto num = [&](const char* key, double& out) {
-        if (auto n = t[key]) {
-            auto v = n.value<double>();
-            if (!v) throw usage_error("config " + path + ": '" + key + "' must be a number");
-            out = *v;
-        }
-    };
-    auto flag = [&](const char* key, bool& out) {
-        if (auto n = t[key]) {
-            auto v = n.value<bool>();
-            if (!v) throw usage_error("config " + path + ": '" + key + "' must be true or false");
-            out = *v;
-        }
-    };
-    str("tokens", cfg.tokens);
-    flag("no_auth", cfg.no_auth);
-    str("tls_cert", cfg.tls_cert);
-    str("tls_key", cfg.tls_key);
-    flag("insecure_http", cfg.insecure_http);
-    flag("public_metrics", cfg.public_metrics);
-    num("metrics_interval_s", cfg.metrics_interval_s);
-    str("worker_user", cfg.worker_user);
-    str("dashboard", cfg.dashboard);
-    num("history_step_s", cfg.history_step_s);
-    str("node", cfg.node);
-    str("site", cfg.site);
-    str("listen", cfg.listen);
-    str("socket", cfg.socket);
-    str("ledger", cfg.ledger);
-    num("rate_hz", cfg.rate_hz);
-    str("energy", cfg.energy);
-    str("fsroot", cfg.fsroot);
-    num("idle_watts", cfg.idle_watts);
-    num("max_watts", cfg.max_watts);
-    str("grid", cfg.grid);
-    str("throttle", cfg.throttle);
-    num("control_s", cfg.control_s);
+    for (const auto& s : settings) {
+        auto n = t[s.key];
+        if (!n) continue;
+        std::visit(
+            [&](auto member) {
+                using T = std::remove_reference_t<decltype(cfg.*member)>;
+                auto v = n.template value<T>();
+                if (!v) {
+                    const char* want = std::is_same_v<T, bool>          ? "true or false"
+                                       : std::is_same_v<T, std::string> ? "a string"
+                                                                        : "a number";
+                    throw usage_error("config " + path + ": '" + s.key + "' must be " + want);
+                }
+                cfg.*member = *v;
+            },
+            s.field);
+    }
 }
 
 namespace {

@@ -1,8 +1,17 @@
 #pragma once
-// grid-agent's settings: a TOML file (--config) overridden by flags.
+// grid-agent's settings: a TOML file (--config) overridden by flags. One
+// table (agent_settings) names each setting's TOML key, flag and help, so the
+// flags, the known keys and the merge cannot disagree; the defaults are the
+// initialisers of AgentConfig.
 #include <string>
+#include <variant>
+#include <vector>
 
 #include "core/listen.hpp"
+
+namespace CLI {
+class App;
+}
 
 namespace hearth {
 
@@ -32,6 +41,26 @@ struct AgentConfig {
     double history_step_s = 10;  // finest history resolution
 };
 
+// One setting: its TOML key, its flag, its --help text and the field it sets
+// (the field's type decides how the key and the flag are parsed).
+struct AgentSetting {
+    using Field =
+        std::variant<std::string AgentConfig::*, double AgentConfig::*, bool AgentConfig::*>;
+    std::string key;   // TOML key, "rate_hz"
+    std::string flag;  // command-line flag, "--rate"
+    std::string help;
+    Field field;
+};
+
+// Every setting, in the order --help and the unknown-key error list them.
+const std::vector<AgentSetting>& agent_settings();
+
+// Binds every setting's flag to its field of cfg (bool fields are flags
+// without a value).
+void add_agent_flags(CLI::App& app, AgentConfig& cfg);
+// The file gives defaults, flags given on the command line win: every setting
+// whose flag app did not see takes from_file's value.
+void merge_agent_config(const CLI::App& app, const AgentConfig& from_file, AgentConfig& cfg);
 
 // Reads a TOML file into cfg (keys as in AgentConfig). Throws usage_error
 // naming the file, the key and the fix for unknown keys and bad values.

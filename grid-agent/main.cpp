@@ -22,30 +22,7 @@ int main(int argc, char** argv) {
     std::string config_file;
     bool probe = false;
     app.add_option("--config", config_file, "TOML config file (flags override it)");
-    app.add_option("--node", cfg.node, "this node's name (default: the host name)");
-    app.add_option("--site", cfg.site, "the site the node heats");
-    app.add_option("--listen", cfg.listen, "HTTP API address (default 127.0.0.1:9750)");
-    app.add_option("--socket", cfg.socket, "Unix socket for task registration");
-    app.add_option("--ledger", cfg.ledger, "SQLite ledger file");
-    app.add_option("--rate", cfg.rate_hz, "samples per second (default 10)");
-    app.add_option("--energy", cfg.energy, "energy source: " + joined_names(energy_source_names()));
-    app.add_option("--fsroot", cfg.fsroot, "read /sys and /proc under this directory");
-    app.add_option("--idle-watts", cfg.idle_watts, "the node's idle power (model and static share)");
-    app.add_option("--max-watts", cfg.max_watts, "the node's maximum power (model)");
-    app.add_option("--grid", cfg.grid, "grid file: take this node's site, slots and heat target from it");
-    app.add_option("--throttle", cfg.throttle,
-                   "how to hold power down: " + joined_names(throttle_names()));
-    app.add_option("--control", cfg.control_s, "seconds between heat control steps (default 10)");
-    app.add_option("--tokens", cfg.tokens, "tokens file: hashes and roles of the API's bearer tokens (mode 0640 or stricter)");
-    app.add_flag("--no-auth", cfg.no_auth, "loopback only: serve the API without tokens (tests, demos)");
-    app.add_option("--tls-cert", cfg.tls_cert, "PEM certificate: serve HTTPS");
-    app.add_option("--tls-key", cfg.tls_key, "PEM private key of --tls-cert");
-    app.add_flag("--insecure-http", cfg.insecure_http, "allow plain HTTP on a non-loopback address (warned)");
-    app.add_flag("--public-metrics", cfg.public_metrics, "serve /metrics without a token");
-    app.add_option("--metrics-interval", cfg.metrics_interval_s, "seconds between updates of /metrics' per-tenant figures (1-3600, default 60)");
-    app.add_option("--worker-user", cfg.worker_user, "the user whose workers may register tasks (default: the agent's own)");
-    app.add_option("--dashboard", cfg.dashboard, "directory of the dashboard's static files");
-    app.add_option("--history-step", cfg.history_step_s, "seconds between the finest history points (1-60, default 10)");
+    add_agent_flags(app, cfg);
     app.add_flag("--probe", probe, "print which energy sources work here, and why not, then exit");
     app.set_version_flag("--version", "grid-agent 0.1");
     try {
@@ -63,30 +40,7 @@ int main(int argc, char** argv) {
             // The file gives defaults; flags given on the command line win.
             AgentConfig from_file;
             load_agent_config(config_file, from_file);
-            auto given = [&](const char* name) { return app.count(name) > 0; };
-            if (!given("--node")) cfg.node = from_file.node;
-            if (!given("--site")) cfg.site = from_file.site;
-            if (!given("--listen")) cfg.listen = from_file.listen;
-            if (!given("--socket")) cfg.socket = from_file.socket;
-            if (!given("--ledger")) cfg.ledger = from_file.ledger;
-            if (!given("--rate")) cfg.rate_hz = from_file.rate_hz;
-            if (!given("--energy")) cfg.energy = from_file.energy;
-            if (!given("--fsroot")) cfg.fsroot = from_file.fsroot;
-            if (!given("--idle-watts")) cfg.idle_watts = from_file.idle_watts;
-            if (!given("--max-watts")) cfg.max_watts = from_file.max_watts;
-            if (!given("--grid")) cfg.grid = from_file.grid;
-            if (!given("--throttle")) cfg.throttle = from_file.throttle;
-            if (!given("--control")) cfg.control_s = from_file.control_s;
-            if (!given("--tokens")) cfg.tokens = from_file.tokens;
-            if (!given("--no-auth")) cfg.no_auth = from_file.no_auth;
-            if (!given("--tls-cert")) cfg.tls_cert = from_file.tls_cert;
-            if (!given("--tls-key")) cfg.tls_key = from_file.tls_key;
-            if (!given("--insecure-http")) cfg.insecure_http = from_file.insecure_http;
-            if (!given("--public-metrics")) cfg.public_metrics = from_file.public_metrics;
-            if (!given("--metrics-interval")) cfg.metrics_interval_s = from_file.metrics_interval_s;
-            if (!given("--worker-user")) cfg.worker_user = from_file.worker_user;
-            if (!given("--dashboard")) cfg.dashboard = from_file.dashboard;
-            if (!given("--history-step")) cfg.history_step_s = from_file.history_step_s;
+            merge_agent_config(app, from_file, cfg);
         }
         finish_agent_config(cfg, !probe);
         GridNode node;

@@ -1,0 +1,189 @@
+#include "socket_server.hpp"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <sstream>
+
+#include "core/error.hpp"
+
+namespace hearth {
+
+std::uint64_t check_peer(const FsRoot& fs, uid_t worker_uid, const SocketPeer& peer, pid_t pid) {
+    if (peer.uid != 0 && peer.uid != worker_uid)
+        throw usage_error("uid " + std::to_string(peer.uid) +
+                          " may not register tasks here: only the workers' user (uid " +
+                          std::to_string(worker_uid) + ", --worker-user) or root may");
+    if (peer.uid == 0 || pid <= 0) return 0;
+    // A task charged to a tenant must be the peer's own process: otherwise a
+    // local user could have someone else's work billed to a tenant of theirs.
+    // The start time read before and after the owner ties the owner to this
+    // very process, not to a later one that reused the pid; it is kept with
+    // the registration, so a reuse afterwards drops the task.
+    const auto before = process_start_ticks(fs, pid);
+    auto st = fs.read("/proc/" + std::to_string(pid) + "/status");
+    const auto after = process_start_ticks(fs, pid);
+    if (!st.text || !before || !after || *before != *after || *before == 0)
+        throw usage_error("pid " + std::to_string(pid) + " is not running; register a live task");
+    std::istringstream in(*st.text);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.rfind("Uid:", 0) != 0) continue;
+        std::istringstream words(line.substr(4));
+        long real = -1;
+        words >> real;
+        if (real != static_cast<long>(peer.uid))
+            throw usage_error("pid " + std::to_string(pid) + " belongs to uid " +
+                              std::to_string(real) + ", not to the registering uid " +
+                              std::to_string(peer.uid) + "; register only your own tasks");
+        return *before;
+    }
+    throw usage_error("cannot tell who owns pid " + std::to_string(pid) + "; register a live task");
+}
+
+SocketServer::SocketServer(std::string path, std::string node, uid_t worker_uid,
+                           std::shared_ptr<const FsRoot> fs, SocketOps& ops)
+    : m_path(std::move(path)),
+      m_node(std::move(node)),
+      m_worker_uid(worker_uid),
+      m_fs(std::move(fs)),
+      m_ops(ops) {}
+
+SocketServer::~SocketServer() {
+    stop();
+    if (m_thread.joinable()) m_thread.join();
+    if (m_listen_fd >= 0) ::close(m_listen_fd);
+}
+
+nlohmann::json SocketServer::handle(const nlohmann::json& req, const SocketPeer& peer) {
+    try {
+        SocketOp op = parse_socket_op(req.dump());
+        if (auto* reg = std::get_if<RegisterOp>(&op)) {
+            Registration r;
+            r.start_ticks =
+                check_peer(*m_fs, m_worker_uid, peer, reg->pid);  // 0: the accountant reads it
+            r.key.tenant = reg->tenant;
+            r.key.job = reg->job;
+            r.key.task = reg->task;
+            r.key.attempt = reg->attempt;
+            r.pid = reg->pid;
+            r.cores = reg->cores;
+            return {{"ok", true}, {"id", m_ops.register_task(r)}};
+        }
+        if (auto* un = std::get_if<UnregisterOp>(&op)) {
+            check_peer(*m_fs, m_worker_uid, peer, 0);
+            TaskRegistry::Charged c = m_ops.unregister_task(*un);
+            nlohmann::json reply{
+                {"ok", true}, {"energy_uj", c.energy.value}, {"estimated", c.estimated}};
+            if (c.from_ledger) reply["from_ledger"] = true;
+            return reply;
+        }
+        if (std::holds_alternative<PingOp>(op)) return {{"ok", true}, {"node", m_node}};
+        return m_ops.budget();
+    } catch (const std::exception& e) {
+        return {{"ok", false}, {"error", e.what()}};
+    }
+}
+
+void SocketServer::start() {
+    // Local only, for this node's worker.
+    std::filesystem::path sp(m_path);
+    if (sp.has_parent_path()) std::filesystem::create_directories(sp.parent_path());
+    ::unlink(m_path.c_str());
+    m_listen_fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (m_path.size() >= sizeof addr.sun_path)
+        throw usage_error("socket path " + m_path + " is too long; use a shorter --socket");
+    std::strcpy(addr.sun_path, m_path.c_str());
+    if (::bind(m_listen_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(m_listen_fd, 16) != 0)
+        throw Error("cannot listen on socket " + m_path + ": " + std::strerror(errno));
+    // Any local user may connect (a budget or ping is harmless); who may
+    // register tasks is decided per request from the peer's credentials.
+    ::chmod(m_path.c_str(), 0666);
+    m_thread = std::thread([this] { serve(); });
+}
+
+void SocketServer::serve_connection(int fd, const SocketPeer& peer) {
+    std::string buf;
+    char chunk[4096];
+    // A worker keeps its connection open between tasks; half a line left
+    // hanging for 30 s is not a worker.
+    auto last = std::chrono::steady_clock::now();
+    while (!m_stop) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 200) <= 0) {
+            if (!buf.empty() && std::chrono::steady_clock::now() - last > std::chrono::seconds(30))
+                break;
+            continue;
+        }
+        ssize_t n = ::read(fd, chunk, sizeof chunk);
+        if (n <= 0) break;
+        last = std::chrono::steady_clock::now();
+        buf.append(chunk, static_cast<std::size_t>(n));
+        if (buf.size() > (1 << 16)) break;  // no request is this long
+        std::size_t nl;
+        while ((nl = buf.find('\n')) != std::string::npos) {
+            std::string line = buf.substr(0, nl);
+            buf.erase(0, nl + 1);
+            nlohmann::json reply;
+            try {
+                reply = handle(nlohmann::json::parse(line), peer);
+            } catch (const std::exception& e) {
+                reply = {{"ok", false}, {"error", std::string("not JSON: ") + e.what()}};
+            }
+            std::string out = reply.dump() + "\n";
+            if (::write(fd, out.data(), out.size()) < 0) break;
+        }
+    }
+    ::close(fd);
+}
+
+void SocketServer::serve() {
+    // Threads are detached and counted: a connection that ends frees its
+    // thread at once. Peers other than root and the workers' user share a
+    // small cap, so no local user can exhaust threads or crowd out workers.
+    constexpr int k_max_other_conns = 16;
+    while (!m_stop) {
+        pollfd p{m_listen_fd, POLLIN, 0};
+        if (::poll(&p, 1, 200) <= 0) continue;
+        int fd = ::accept4(m_listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+        if (fd < 0) continue;
+        ucred cred{};
+        socklen_t len = sizeof cred;
+        if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+            ::close(fd);  // no credentials, no service
+            continue;
+        }
+        const bool trusted = cred.uid == 0 || cred.uid == m_worker_uid;
+        if (!trusted && m_other_conns.load() >= k_max_other_conns) {
+            ::close(fd);
+            continue;
+        }
+        SocketPeer peer{cred.pid, cred.uid, cred.gid};
+        ++m_conns;
+        if (!trusted) ++m_other_conns;
+        try {
+            std::thread([this, fd, peer, trusted] {
+                serve_connection(fd, peer);
+                if (!trusted) --m_other_conns;
+                --m_conns;
+            }).detach();
+        } catch (const std::system_error&) {
+            ::close(fd);
+            if (!trusted) --m_other_conns;
+            --m_conns;
+        }
+    }
+    while (m_conns.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+}
+
+}  // namespace hearth

@@ -1,0 +1,113 @@
+// grid-agent's settings table: one row per setting drives its flag, its TOML
+// key, the merge of the two and the man page's list, so these checks hold for
+// a setting added later without editing them.
+#include <boost/test/unit_test.hpp>
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "grid-agent/config.hpp"
+#include "tests/unit/support.hpp"
+
+using namespace hearth;
+using hearth::test::TempDir;
+using hearth::test::usage_mentioning;
+
+namespace {
+
+std::string man_page() {
+    // HEARTH_ROOT (tests/run.sh) or the working directory, as the fixtures.
+    const char* root = std::getenv("HEARTH_ROOT");
+    std::ifstream in(std::filesystem::path(root && *root ? root : ".") / "man/grid-agent.8");
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+void parse(CLI::App& app, std::vector<std::string> args) {
+    std::vector<char*> argv{const_cast<char*>("grid-agent")};
+    for (auto& a : args) argv.push_back(a.data());
+    app.parse(static_cast<int>(argv.size()), argv.data());
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(agent_config)
+
+BOOST_AUTO_TEST_CASE(every_setting_has_one_key_one_flag_and_help) {
+    std::set<std::string> keys, flags;
+    for (const auto& s : hearth::agent_settings()) {
+        BOOST_TEST(keys.insert(s.key).second, "key " << s.key << " twice");
+        BOOST_TEST(flags.insert(s.flag).second, "flag " << s.flag << " twice");
+        BOOST_TEST(s.flag.rfind("--", 0) == 0u);
+        BOOST_TEST(!s.help.empty(), s.flag << " has no help");
+    }
+    BOOST_TEST(keys.size() >= 20u);
+}
+
+BOOST_AUTO_TEST_CASE(every_key_and_flag_is_in_the_man_page) {
+    const std::string page = man_page();
+    BOOST_REQUIRE_MESSAGE(
+        !page.empty(), "man/grid-agent.8 not found; run from the source tree or set HEARTH_ROOT");
+    for (const auto& s : hearth::agent_settings()) {
+        // In --config's list: ".BR key ," or, before the "and", ".B key".
+        const bool listed = page.find(".BR " + s.key + " ,") != std::string::npos ||
+                            page.find(".B " + s.key + "\n") != std::string::npos;
+        BOOST_TEST(listed, "TOML key " << s.key << " is not in grid-agent(8)");
+        std::string roff_flag;  // man pages escape the hyphens
+        for (char c : s.flag) roff_flag += c == '-' ? std::string("\\-") : std::string(1, c);
+        BOOST_TEST(page.find(roff_flag) != std::string::npos, s.flag << " is not in grid-agent(8)");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(flags_win_over_the_file_and_the_file_over_the_defaults) {
+    TempDir t;
+    {
+        std::ofstream f(t.file("agent.toml"));
+        f << "site = \"tank-b\"\nrate_hz = 5\nno_auth = true\nhistory_step_s = 30\nworker_user = "
+             "\"w\"\n";
+    }
+    AgentConfig file;
+    load_agent_config(t.file("agent.toml"), file);
+    BOOST_TEST(file.site == "tank-b");
+    BOOST_TEST(file.rate_hz == 5);
+    BOOST_TEST(file.no_auth);
+    BOOST_TEST(file.history_step_s == 30);
+    BOOST_TEST(file.worker_user == "w");
+    BOOST_TEST(file.listen == "127.0.0.1:9750");  // not in the file: the default
+
+    CLI::App app;
+    AgentConfig cfg;
+    add_agent_flags(app, cfg);
+    parse(app, {"--rate", "20", "--public-metrics", "--site", "tank-c"});
+    merge_agent_config(app, file, cfg);
+    BOOST_TEST(cfg.rate_hz == 20);
+    BOOST_TEST(cfg.site == "tank-c");
+    BOOST_TEST(cfg.public_metrics);
+    BOOST_TEST(cfg.no_auth);               // from the file
+    BOOST_TEST(cfg.history_step_s == 30);  // from the file
+    BOOST_TEST(cfg.listen == "127.0.0.1:9750");
+}
+
+BOOST_AUTO_TEST_CASE(unknown_keys_and_wrong_types_name_the_fix) {
+    TempDir t;
+    auto load = [&](const std::string& text) {
+        std::ofstream(t.file("a.toml")) << text;
+        AgentConfig cfg;
+        load_agent_config(t.file("a.toml"), cfg);
+    };
+    BOOST_CHECK_EXCEPTION(load("rate = 5\n"), Error,
+                          usage_mentioning("unknown key 'rate'; valid keys: node site"));
+    BOOST_CHECK_EXCEPTION(load("x = 1\n"), Error, usage_mentioning("dashboard history_step_s"));
+    BOOST_CHECK_EXCEPTION(load("rate_hz = \"fast\"\n"), Error,
+                          usage_mentioning("'rate_hz' must be a number"));
+    BOOST_CHECK_EXCEPTION(load("node = 3\n"), Error, usage_mentioning("'node' must be a string"));
+    BOOST_CHECK_EXCEPTION(load("no_auth = \"yes\"\n"), Error,
+                          usage_mentioning("'no_auth' must be true or false"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
