@@ -326,12 +326,20 @@ struct SharedGrid {
         return wait_for([&] { return all_done(jobs); }, k_job_limit);
     }
 
-    std::string logs() const {
+    // The programs' own words, for a failure's message: streamed only when
+    // an assertion fails (Boost.Test's messages are lazy).
+    struct Logs {
+        const SharedGrid* g;
+        friend std::ostream& operator<<(std::ostream& o, const Logs& l) { return o << l.g->logs_text(); }
+    };
+    Logs logs() const { return Logs{this}; }
+    std::string logs_text() const {
         std::string s;
         for (const char* n : {"a", "b"})
             s += std::string("\n--- site ") + n + ":\n" + slurp(t / ("site-" + std::string(n)) / ".bg.err") +
                  "\n--- its mpirun.log (tail):\n" +
-                 sh_out("tail -n 15 " + quote((t / ("site-" + std::string(n)) / "state" / "mpirun.log").string()));
+                 sh_out("tail -n 15 " + quote((t / ("site-" + std::string(n)) / "state" / "mpirun.log").string()) +
+                        " 2>&1");
         s += "\n--- serve:\n" + slurp(t / "serve" / ".bg.err");
         s += "\n--- jobs:\n";
         for (const auto& l : sql("SELECT id, tenant, state, done, failed, task_count FROM jobs")) s += l + "\n";
