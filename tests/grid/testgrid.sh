@@ -9,6 +9,7 @@
 #   testgrid.sh kill STATEDIR HOST            HOST dies: its processes killed, its link down
 #   testgrid.sh cut STATEDIR HOST             HOST's link goes down; its processes run on
 #   testgrid.sh revive STATEDIR HOST          HOST comes back (link up, its agent restarted)
+#   testgrid.sh mend STATEDIR HOST            HOST's link comes back up; nothing else changes
 #   testgrid.sh check                         exit 0 if a grid can be made here, else say why
 #
 # The state dir holds: env (source it: Open MPI's launch agent and interface
@@ -33,7 +34,7 @@ die() { echo "testgrid: $*" >&2; exit 2; }
 say() { echo "testgrid: $*" >&2; }
 
 usage() {
-    sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -278,6 +279,15 @@ cmd_cut() {
     say "host $h_name ($h_addr) cut off the network; its processes run on"
 }
 
+# The end of a cut: the link is up again, its processes (which ran on) untouched.
+cmd_mend() {
+    [ $# -eq 2 ] || die "usage: testgrid.sh mend STATEDIR HOST"
+    find_host "$1" "$2"
+    ip -n "$h_ns" link set eth0 up
+    ip link set "$h_link" up
+    say "host $h_name ($h_addr) back on the network"
+}
+
 cmd_revive() {
     [ $# -eq 2 ] || die "usage: testgrid.sh revive STATEDIR HOST"
     local state=$1
@@ -335,6 +345,7 @@ run) shift; cmd_run "$@"; exit $? ;;
 kill) shift; cmd_kill "$@" ;;
 cut) shift; cmd_cut "$@" ;;
 revive) shift; cmd_revive "$@" ;;
+mend) shift; cmd_mend "$@" ;;
 check) why=$(cannot_run); [ -z "$why" ] || { echo "$why"; exit 1; } ;;
 -h | --help | help) usage ;;
 *) usage ;;

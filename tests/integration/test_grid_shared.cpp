@@ -267,10 +267,16 @@ struct SharedGrid {
 
     // hearth site NAME from the root namespace: rank 0 here, one worker on
     // each of the site's hosts, reached through the grid's launch agent.
-    void start_site(const std::string& name) {
+    // With in_ns, hearth site runs on that test host instead (its own host
+    // name, so that Open MPI's files do not collide with the host's worker):
+    // its link to the scheduler is then that host's link, which a test cuts.
+    void start_site(const std::string& name, const std::string& in_ns = "") {
         const fs::path dir = t / ("site-" + name);
-        sites[name].start("cd " + quote(dir.string()) + " && . " + quote((state / "env").string()) +
-                          " && exec " + quote(hearth_bin()) + " site --grid " +
+        const std::string where =
+            in_ns.empty() ? "" : "exec ip netns exec " + in_ns + " unshare --uts -- sh -c 'hostname " + in_ns + "s && " +
+                                     "exec \"$0\" \"$@\"' ";
+        sites[name].start("cd " + quote(dir.string()) + " && . " + quote((state / "env").string()) + " && " +
+                          (where.empty() ? "exec " : where) + quote(hearth_bin()) + " site --grid " +
                           quote((t / "grid.toml").string()) + " --site " + name + " --server " + url +
                           " --token-file " + quote((t / ("site-" + name + ".token")).string()) +
                           " --state " + quote((dir / "state").string()) + " >>" +
@@ -360,6 +366,13 @@ struct SharedGrid {
         auto st = sql("SELECT state, done, failed FROM jobs WHERE id='" + job + "'");
         BOOST_TEST_REQUIRE(st.size() == 1u, job);
         BOOST_TEST(st[0] == "finished " + std::to_string(tasks) + " 0", job);
+    }
+
+    // testgrid.sh VERB on a host (kill, cut, mend): its exit status.
+    int act(const std::string& verb, const std::string& host) const {
+        return std::system((quote(grid_script()) + " " + verb + " " + quote(state.string()) + " " + quote(host) +
+                            " 2>/dev/null")
+                               .c_str());
     }
 
     // The namespace a grid node runs in (a1 -> h1's, ...).
@@ -526,10 +539,7 @@ BOOST_AUTO_TEST_CASE(a_host_killed_mid_job_relaunches_only_its_site_and_every_ta
     BOOST_TEST_REQUIRE(!run_a.empty());
     BOOST_TEST_REQUIRE(!run_b.empty());
     const std::int64_t killed_ms = now_ms();
-    BOOST_REQUIRE_EQUAL(std::system((quote(grid_script()) + " kill " + quote(g.state.string()) + " " +
-                                     quote(victim) + " 2>/dev/null")
-                                        .c_str()),
-                        0);
+    BOOST_REQUIRE_EQUAL(g.act("kill", victim), 0);
     BOOST_TEST_REQUIRE(g.wait_jobs({bank}), g.logs());
     BOOST_TEST_MESSAGE("job finished " << (now_ms() - killed_ms) << " ms after the kill");
     g.check_committed_once(bank, n);
@@ -621,6 +631,118 @@ BOOST_AUTO_TEST_CASE(the_scheduler_sigkilled_mid_job_and_restarted_loses_nothing
     BOOST_TEST(g.sql_int("SELECT count(DISTINCT run) FROM attempts WHERE site='a'") == 1);
     BOOST_TEST(g.sql_int("SELECT count(DISTINCT run) FROM attempts WHERE site='b'") == 1);
     BOOST_TEST(g.sites["a"].stop() == 0, g.logs());
+    BOOST_TEST(g.sites["b"].stop() == 0, g.logs());
+}
+
+// Site b's hearth site runs on b1's host, so cutting b1's link cuts site b
+// off the scheduler (and from b2) while its processes run on. Waits until
+// site b runs tasks and some are committed, then cuts; returns the time.
+std::int64_t cut_site_b(SharedGrid& g) {
+    bool ready = wait_for(
+        [&] {
+            return g.sql_int("SELECT count(*) FROM commits") >= 4 &&
+                   g.sql_int("SELECT count(*) FROM attempts WHERE site='b' AND state='running'") >= 2;
+        },
+        std::chrono::seconds(90));
+    BOOST_TEST_REQUIRE(ready, g.logs());
+    const std::int64_t at = now_ms();
+    BOOST_TEST_REQUIRE(g.act("cut", g.addrs[2]) == 0);
+    return at;
+}
+
+BOOST_AUTO_TEST_CASE(a_site_cut_off_shorter_than_its_lease_delivers_its_completions_once_when_back) {
+    SharedGrid g;
+    BOOST_TEST_INFO(g.up_output);
+    BOOST_REQUIRE(g.up());
+    const int n = 40;
+    const std::string bank = g.submit("bank", "bank", n, 1.0);
+    g.start_site("a");
+    g.start_site("b", g.ns_of("b1"));
+    const std::string run_b = [&] {
+        std::string r;
+        wait_for([&] { return !(r = trim(slurp(g.t / "site-b" / "state" / "run"))).empty(); },
+                 std::chrono::seconds(60));
+        return r;
+    }();
+    BOOST_TEST_REQUIRE(!run_b.empty(), g.logs());
+    const std::int64_t cut_ms = cut_site_b(g);
+    // 15 s, well short of the 60 s lease: site b's tasks end meanwhile and
+    // wait at the site (the job cannot finish without them).
+    std::this_thread::sleep_for(std::chrono::seconds(15));
+    BOOST_TEST(g.all_done({bank}) == false, "the job finished without site b's results");
+    const std::int64_t mend_ms = now_ms();
+    BOOST_TEST_REQUIRE(g.act("mend", g.addrs[2]) == 0);
+    BOOST_TEST_REQUIRE(g.wait_jobs({bank}), g.logs());
+    g.check_committed_once(bank, n);
+    // No attempt lost, lapsed or failed: the site kept what it ran.
+    BOOST_TEST(g.sql("SELECT site, task, attempt, state FROM attempts WHERE state!='ok'").empty(), g.logs());
+    BOOST_TEST(g.sql_int("SELECT count(*) FROM attempts") == n);
+    // Site b ran on through the cut: the same run, no relaunch.
+    BOOST_TEST(trim(slurp(g.t / "site-b" / "state" / "run")) == run_b);
+    BOOST_TEST(g.sql("SELECT DISTINCT run FROM attempts WHERE site='b'") == std::vector<std::string>{run_b});
+    const std::string err_b = slurp(g.t / "site-b" / ".bg.err");
+    BOOST_TEST(err_b.find("no answer from the scheduler") != std::string::npos, err_b);
+    BOOST_TEST(err_b.find("the scheduler answers again") != std::string::npos, err_b);
+    // Tasks of site b that ended during the cut: each ran once and was
+    // committed once, after the link came back.
+    Spans s = read_spans(g.t / "spans");
+    BOOST_TEST(open_spans(s).empty());
+    int ended_in_cut = 0;
+    for (const auto& [task, spans] : s["bank"]) {
+        BOOST_TEST(spans.size() == 1u, "task " << task << " ran " << spans.size() << " times");
+        for (const auto& sp : spans) {
+            if (sp.host != g.ns_of("b1") && sp.host != g.ns_of("b2")) continue;
+            if (sp.end <= cut_ms || sp.end >= mend_ms) continue;
+            ++ended_in_cut;
+            BOOST_TEST(g.sql_int("SELECT committed_ms FROM commits WHERE job='" + bank +
+                                 "' AND task=" + std::to_string(task)) >= mend_ms,
+                       "task " << task);
+        }
+    }
+    BOOST_TEST(ended_in_cut >= 2);
+    BOOST_TEST_MESSAGE(ended_in_cut << " of site b's tasks ended while it was cut off");
+    BOOST_TEST(g.sites["b"].stop() == 0, g.logs());
+}
+
+BOOST_AUTO_TEST_CASE(a_site_cut_off_past_its_lease_has_its_tasks_rerun_elsewhere_each_committed_once) {
+    SharedGrid g;
+    BOOST_TEST_INFO(g.up_output);
+    BOOST_REQUIRE(g.up());
+    const int n = 40;
+    const std::string bank = g.submit("bank", "bank", n, 1.0);
+    g.start_site("a");
+    g.start_site("b", g.ns_of("b1"));
+    const std::int64_t cut_ms = cut_site_b(g);
+    // hearth serve's lease is 60 s (no option shortens it): site b's
+    // attempts lapse about a minute into the cut.
+    const bool lapsed = wait_for(
+        [&] { return g.sql_int("SELECT count(*) FROM attempts WHERE site='b' AND state='lapsed'") > 0; },
+        std::chrono::seconds(100));
+    BOOST_TEST_REQUIRE(lapsed, g.logs());
+    BOOST_TEST_MESSAGE("site b's attempts lapsed " << (now_ms() - cut_ms) << " ms into the cut");
+    BOOST_TEST(now_ms() - cut_ms >= 55000);
+    // Their tasks rerun at site a, and the job finishes while b is still cut off.
+    BOOST_TEST_REQUIRE(g.wait_jobs({bank}), g.logs());
+    g.check_committed_once(bank, n);
+    const auto lapsed_tasks = g.sql("SELECT DISTINCT task FROM attempts WHERE site='b' AND state='lapsed'");
+    BOOST_TEST(!lapsed_tasks.empty());
+    for (const auto& task : lapsed_tasks)
+        BOOST_TEST(g.sql_int("SELECT count(*) FROM commits c JOIN attempts a USING(job, task, attempt) WHERE "
+                             "c.task=" + task + " AND a.site='a' AND a.attempt>=2") == 1,
+                   "task " << task);
+    // Back on the network: site b delivers what it finished meanwhile; late
+    // successes are recorded (as ok, "late") and none commits a task again.
+    const std::int64_t mend_ms = now_ms();
+    BOOST_TEST_REQUIRE(g.act("mend", g.addrs[2]) == 0);
+    const bool delivered = wait_for(
+        [&] { return g.sql_int("SELECT count(*) FROM attempts WHERE node='b1' AND state='lapsed'") == 0; },
+        std::chrono::seconds(60));
+    BOOST_TEST(delivered, g.logs());
+    BOOST_TEST(g.sql_int("SELECT count(*) FROM attempts WHERE site='b' AND reason LIKE 'late%' AND ended_ms>=" +
+                         std::to_string(mend_ms)) >= 1,
+               g.logs());
+    g.check_committed_once(bank, n);
+    BOOST_TEST(g.sql("SELECT task, attempt, state FROM attempts WHERE state='failed'").empty());
     BOOST_TEST(g.sites["b"].stop() == 0, g.logs());
 }
 
