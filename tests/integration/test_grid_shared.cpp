@@ -270,8 +270,7 @@ struct SharedGrid {
     // each of the site's hosts, reached through the grid's launch agent.
     // With in_ns, hearth site runs on that test host instead (a host that is
     // none of the site's nodes: Open MPI would take a node's address for
-    // the local host): its link to the scheduler and to its nodes is then
-    // that host's link, which a test cuts.
+    // the local host).
     void start_site(const std::string& name, const std::string& in_ns = "") {
         const fs::path dir = t / ("site-" + name);
         const std::string where =
@@ -636,9 +635,12 @@ BOOST_AUTO_TEST_CASE(the_scheduler_sigkilled_mid_job_and_restarted_loses_nothing
     BOOST_TEST(g.sites["b"].stop() == 0, g.logs());
 }
 
-// Site b's hearth site runs on a fifth host (h5, its gateway), so cutting
-// h5's link cuts site b off the scheduler (and its rank 0 from its workers,
-// whose reports wait in TCP) while every process runs on. Waits until site
+// Site b's hearth site runs on a fifth host (h5, its gateway) that reaches
+// the scheduler over an uplink of its own (testgrid.sh uplink), as a site
+// reaches a scheduler over its broadband while its nodes share a LAN: cutting
+// the uplink cuts site b off the scheduler while its mpirun, on the grid's
+// links, runs on. (Cutting h5's grid link instead aborts its mpirun: Open
+// MPI's sends fail at once on a local link that is down.) Waits until site
 // b runs tasks and some are committed, then cuts; returns the time.
 std::int64_t cut_site_b(SharedGrid& g) {
     bool ready = wait_for(
@@ -649,7 +651,7 @@ std::int64_t cut_site_b(SharedGrid& g) {
         std::chrono::seconds(90));
     BOOST_TEST_REQUIRE(ready, g.logs());
     const std::int64_t at = now_ms();
-    BOOST_TEST_REQUIRE(g.act("cut", g.addrs[4]) == 0);
+    BOOST_TEST_REQUIRE(g.act("cut-uplink", g.addrs[4]) == 0);
     return at;
 }
 
@@ -660,6 +662,7 @@ BOOST_AUTO_TEST_CASE(a_site_cut_off_shorter_than_its_lease_delivers_its_completi
     const int n = 40;
     const std::string bank = g.submit("bank", "bank", n, 1.0);
     g.start_site("a");
+    BOOST_TEST_REQUIRE(g.act("uplink", g.addrs[4]) == 0);
     g.start_site("b", g.ns.at(g.addrs[4]));
     const std::string run_b = [&] {
         std::string r;
@@ -674,7 +677,7 @@ BOOST_AUTO_TEST_CASE(a_site_cut_off_shorter_than_its_lease_delivers_its_completi
     std::this_thread::sleep_for(std::chrono::seconds(15));
     BOOST_TEST(g.all_done({bank}) == false, "the job finished without site b's results");
     const std::int64_t mend_ms = now_ms();
-    BOOST_TEST_REQUIRE(g.act("mend", g.addrs[4]) == 0);
+    BOOST_TEST_REQUIRE(g.act("mend-uplink", g.addrs[4]) == 0);
     BOOST_TEST_REQUIRE(g.wait_jobs({bank}), g.logs());
     g.check_committed_once(bank, n);
     // No attempt lost, lapsed or failed: the site kept what it ran.
@@ -714,6 +717,7 @@ BOOST_AUTO_TEST_CASE(a_site_cut_off_past_its_lease_has_its_tasks_rerun_elsewhere
     const int n = 40;
     const std::string bank = g.submit("bank", "bank", n, 1.0);
     g.start_site("a");
+    BOOST_TEST_REQUIRE(g.act("uplink", g.addrs[4]) == 0);
     g.start_site("b", g.ns.at(g.addrs[4]));
     const std::int64_t cut_ms = cut_site_b(g);
     // hearth serve's lease is 60 s (no option shortens it): site b's
@@ -736,7 +740,7 @@ BOOST_AUTO_TEST_CASE(a_site_cut_off_past_its_lease_has_its_tasks_rerun_elsewhere
     // Back on the network: site b delivers what it finished meanwhile; late
     // successes are recorded (as ok, "late") and none commits a task again.
     const std::int64_t mend_ms = now_ms();
-    BOOST_TEST_REQUIRE(g.act("mend", g.addrs[4]) == 0);
+    BOOST_TEST_REQUIRE(g.act("mend-uplink", g.addrs[4]) == 0);
     const bool delivered = wait_for(
         [&] { return g.sql_int("SELECT count(*) FROM attempts WHERE site='b' AND state='lapsed'") == 0; },
         std::chrono::seconds(120));
