@@ -686,7 +686,8 @@ BOOST_AUTO_TEST_CASE(a_site_cut_off_shorter_than_its_lease_delivers_its_completi
     // Site b ran on through the cut: the same run, no relaunch.
     BOOST_TEST(trim(slurp(g.t / "site-b" / "state" / "run")) == run_b);
     BOOST_TEST(g.sql("SELECT DISTINCT run FROM attempts WHERE site='b'") == std::vector<std::string>{run_b});
-    const std::string err_b = slurp(g.t / "site-b" / ".bg.err");
+    // The dispatcher's words (in the site's mpirun.log: rank 0 writes through mpirun).
+    const std::string err_b = slurp(g.t / "site-b" / "state" / "mpirun.log");
     BOOST_TEST(err_b.find("no answer from the scheduler") != std::string::npos, err_b);
     BOOST_TEST(err_b.find("the scheduler answers again") != std::string::npos, err_b);
     // Tasks of site b that ended during the cut: each ran once and was
