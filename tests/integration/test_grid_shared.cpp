@@ -23,7 +23,9 @@ using namespace hearth::test;
 
 namespace {
 
-std::string grid_script() { return repo_root() + "/tests/grid/testgrid.sh"; }
+std::string grid_script() {
+    return repo_root() + "/tests/grid/testgrid.sh";
+}
 
 std::string trim(std::string s) {
     while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
@@ -167,10 +169,11 @@ std::vector<std::string> shared_cores(const Spans& s) {
                 const auto& y = runs[j].sp;
                 if (x.end <= y.start || y.end <= x.start) continue;
                 auto cx = cpu_set(x.cpus), cy = cpu_set(y.cpus);
-                bool common = std::any_of(cx.begin(), cx.end(), [&](int c) { return cy.count(c) > 0; });
+                bool common =
+                    std::any_of(cx.begin(), cx.end(), [&](int c) { return cy.count(c) > 0; });
                 if (common)
-                    bad.push_back(host + ": " + runs[i].who + " (" + x.cpus + ") and " + runs[j].who +
-                                  " (" + y.cpus + ")");
+                    bad.push_back(host + ": " + runs[i].who + " (" + x.cpus + ") and " +
+                                  runs[j].who + " (" + y.cpus + ")");
             }
     return bad;
 }
@@ -178,8 +181,8 @@ std::vector<std::string> shared_cores(const Spans& s) {
 // The shared grid of one test, torn down by the destructor whatever happens.
 struct SharedGrid {
     TempDir t;
-    fs::path state;                      // the test grid's state dir
-    std::vector<std::string> addrs;      // h1..h4
+    fs::path state;                         // the test grid's state dir
+    std::vector<std::string> addrs;         // h1..h4
     std::map<std::string, std::string> ns;  // address -> namespace
     std::string subnet, up_output, url;
     int port = 0;
@@ -189,8 +192,8 @@ struct SharedGrid {
 
     // hosts: 4, or 5 for a fifth host that is no node (a site's gateway).
     explicit SharedGrid(int hosts = 4) {
-        up_output = sh_out("GRID_AGENT_BIN=" + quote(agent_bin()) + " " + quote(grid_script()) + " up " +
-                           std::to_string(hosts) + " --agents --slots 2 2>&1");
+        up_output = sh_out("GRID_AGENT_BIN=" + quote(agent_bin()) + " " + quote(grid_script()) +
+                           " up " + std::to_string(hosts) + " --agents --slots 2 2>&1");
         auto ls = lines_of(up_output);
         if (!ls.empty() && fs::exists(fs::path(ls.back()) / "env")) state = ls.back();
         if (state.empty()) return;
@@ -205,17 +208,19 @@ struct SharedGrid {
         if (addrs.size() != std::size_t(hosts)) return;
         std::ostringstream g;
         for (const char* s : {"a", "b"})
-            g << "[[site]]\nname = \"" << s << "\"\nkind = \"room\"\ntarget = 20\nmin = 10\nmax = 30\n"
+            g << "[[site]]\nname = \"" << s
+              << "\"\nkind = \"room\"\ntarget = 20\nmin = 10\nmax = 30\n"
               << "[site.source]\ntype = \"static\"\nmeasured = 15\n\n";
         const char* names[] = {"a1", "a2", "b1", "b2"};
         for (int i = 0; i < 4; ++i)
-            g << "[[node]]\nname = \"" << names[i] << "\"\nsite = \"" << names[i][0] << "\"\nhost = \""
-              << addrs[i] << "\"\nslots = 2\n\n";
+            g << "[[node]]\nname = \"" << names[i] << "\"\nsite = \"" << names[i][0]
+              << "\"\nhost = \"" << addrs[i] << "\"\nslots = 2\n\n";
         g << "[[tenant]]\nname = \"bank\"\nshare = 1\n\n[[tenant]]\nname = \"studio\"\nshare = 1\n";
         std::ofstream(t / "grid.toml") << g.str();
         for (const char* role : {"tenant:bank", "tenant:studio", "operator", "site:a", "site:b"}) {
-            Result r = run_hearth({"token", "new", "--role", role, "--tokens", (t / "tokens").string()},
-                                  t.path, "env -u HEARTH_TOKEN -u HEARTH_TOKEN_FILE");
+            Result r =
+                run_hearth({"token", "new", "--role", role, "--tokens", (t / "tokens").string()},
+                           t.path, "env -u HEARTH_TOKEN -u HEARTH_TOKEN_FILE");
             BOOST_TEST_REQUIRE(r.code == 0, r.err);
             token[role] = r.out.substr(0, r.out.find('\n'));
         }
@@ -233,7 +238,8 @@ struct SharedGrid {
     ~SharedGrid() {
         for (auto& [name, p] : sites) p.stop();
         serve.stop();
-        if (!state.empty()) std::system((quote(grid_script()) + " down " + quote(state.string())).c_str());
+        if (!state.empty())
+            std::system((quote(grid_script()) + " down " + quote(state.string())).c_str());
     }
     SharedGrid(const SharedGrid&) = delete;
     SharedGrid& operator=(const SharedGrid&) = delete;
@@ -261,7 +267,8 @@ struct SharedGrid {
             },
             std::chrono::seconds(30));
         auto at = said.find("listening on port ");
-        BOOST_TEST_REQUIRE((listening && at != std::string::npos), "hearth serve did not start: " + said);
+        BOOST_TEST_REQUIRE((listening && at != std::string::npos),
+                           "hearth serve did not start: " + said);
         port = std::stoi(said.substr(at + 18));
         url = "http://" + subnet + ".1:" + std::to_string(port);
     }
@@ -273,44 +280,49 @@ struct SharedGrid {
     // the local host).
     void start_site(const std::string& name, const std::string& in_ns = "") {
         const fs::path dir = t / ("site-" + name);
-        const std::string where =
-            in_ns.empty() ? "" : "exec ip netns exec " + in_ns + " unshare --uts -- sh -c 'hostname " + in_ns + "s && " +
-                                     "exec \"$0\" \"$@\"' ";
-        sites[name].start("cd " + quote(dir.string()) + " && . " + quote((state / "env").string()) + " && " +
-                          (where.empty() ? "exec " : where) + quote(hearth_bin()) + " site --grid " +
-                          quote((t / "grid.toml").string()) + " --site " + name + " --server " + url +
-                          " --token-file " + quote((t / ("site-" + name + ".token")).string()) +
-                          " --state " + quote((dir / "state").string()) + " >>" +
-                          quote((dir / ".bg.out").string()) + " 2>>" + quote((dir / ".bg.err").string()) +
-                          " </dev/null");
+        const std::string where = in_ns.empty() ? ""
+                                                : "exec ip netns exec " + in_ns +
+                                                      " unshare --uts -- sh -c 'hostname " + in_ns +
+                                                      "s && " + "exec \"$0\" \"$@\"' ";
+        sites[name].start(
+            "cd " + quote(dir.string()) + " && . " + quote((state / "env").string()) + " && " +
+            (where.empty() ? "exec " : where) + quote(hearth_bin()) + " site --grid " +
+            quote((t / "grid.toml").string()) + " --site " + name + " --server " + url +
+            " --token-file " + quote((t / ("site-" + name + ".token")).string()) + " --state " +
+            quote((dir / "state").string()) + " >>" + quote((dir / ".bg.out").string()) + " 2>>" +
+            quote((dir / ".bg.err").string()) + " </dev/null");
     }
 
     Result client(const std::string& role, const std::vector<std::string>& args) {
         fs::create_directories(t / "client" / "home");
-        return run_hearth(args, t / "client",
-                          "timeout -k 5 60 env -u HEARTH_TOKEN_FILE -u HEARTH_CACERT -u HEARTH_TENANT HOME=" +
-                              quote((t / "client" / "home").string()) + " HEARTH_TOKEN=" + quote(token[role]) +
-                              " HEARTH_SERVER=" + quote(url));
+        return run_hearth(
+            args, t / "client",
+            "timeout -k 5 60 env -u HEARTH_TOKEN_FILE -u HEARTH_CACERT -u HEARTH_TENANT HOME=" +
+                quote((t / "client" / "home").string()) + " HEARTH_TOKEN=" + quote(token[role]) +
+                " HEARTH_SERVER=" + quote(url));
     }
 
     // A job of `count` tasks of `seconds` each; each task appends its start
     // (with its host and the cores it may use) and its end to the spans file.
-    std::string submit(const std::string& tenant, const std::string& tag, int count, double seconds) {
+    std::string submit(const std::string& tenant, const std::string& tag, int count,
+                       double seconds) {
         const std::string spans = quote((t / "spans").string());
-        const std::string script =
-            "echo \"s $(date +%s%N) " + tag +
-            " {task} $(hostname) $(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/$$/status)\" >> " +
-            spans + "; sleep " + std::to_string(seconds) + "; echo \"e $(date +%s%N) " + tag +
-            " {task} $(hostname)\" >> " + spans;
-        Result r = client("tenant:" + tenant, {"submit", "--count", std::to_string(count), "--", "sh", "-c", script});
+        const std::string script = "echo \"s $(date +%s%N) " + tag +
+                                   " {task} $(hostname) $(sed -n "
+                                   "'s/^Cpus_allowed_list:[[:space:]]*//p' /proc/$$/status)\" >> " +
+                                   spans + "; sleep " + std::to_string(seconds) +
+                                   "; echo \"e $(date +%s%N) " + tag + " {task} $(hostname)\" >> " +
+                                   spans;
+        Result r = client("tenant:" + tenant,
+                          {"submit", "--count", std::to_string(count), "--", "sh", "-c", script});
         BOOST_TEST_REQUIRE(r.code == 0, r.err);
         return trim(r.out.substr(0, r.out.find('\n')));
     }
 
     // The sqlite3 shell on the queue, read-only: one row a line, fields by spaces.
     std::vector<std::string> sql(const std::string& q) const {
-        return lines_of(sh_out("sqlite3 -readonly -separator ' ' " + quote(db().string()) + " " + quote(q) +
-                               " 2>&1"));
+        return lines_of(sh_out("sqlite3 -readonly -separator ' ' " + quote(db().string()) + " " +
+                               quote(q) + " 2>&1"));
     }
     std::int64_t sql_int(const std::string& q) const {
         auto r = sql(q);
@@ -325,7 +337,8 @@ struct SharedGrid {
     bool all_done(const std::vector<std::string>& jobs) const {
         for (const auto& j : jobs) {
             auto r = sql("SELECT state FROM jobs WHERE id='" + j + "'");
-            if (r.empty() || (r[0] != "finished" && r[0] != "failed" && r[0] != "cancelled")) return false;
+            if (r.empty() || (r[0] != "finished" && r[0] != "failed" && r[0] != "cancelled"))
+                return false;
         }
         return true;
     }
@@ -337,31 +350,40 @@ struct SharedGrid {
     // an assertion fails (Boost.Test's messages are lazy).
     struct Logs {
         const SharedGrid* g;
-        friend std::ostream& operator<<(std::ostream& o, const Logs& l) { return o << l.g->logs_text(); }
+        friend std::ostream& operator<<(std::ostream& o, const Logs& l) {
+            return o << l.g->logs_text();
+        }
     };
     Logs logs() const { return Logs{this}; }
     std::string logs_text() const {
         std::string s;
         for (const char* n : {"a", "b"})
-            s += std::string("\n--- site ") + n + ":\n" + slurp(t / ("site-" + std::string(n)) / ".bg.err") +
+            s += std::string("\n--- site ") + n + ":\n" +
+                 slurp(t / ("site-" + std::string(n)) / ".bg.err") +
                  "\n--- its mpirun.log (tail):\n" +
-                 sh_out("tail -n 15 " + quote((t / ("site-" + std::string(n)) / "state" / "mpirun.log").string()) +
+                 sh_out("tail -n 15 " +
+                        quote((t / ("site-" + std::string(n)) / "state" / "mpirun.log").string()) +
                         " 2>&1");
         s += "\n--- serve:\n" + slurp(t / "serve" / ".bg.err");
         s += "\n--- jobs:\n";
-        for (const auto& l : sql("SELECT id, tenant, state, done, failed, task_count FROM jobs")) s += l + "\n";
+        for (const auto& l : sql("SELECT id, tenant, state, done, failed, task_count FROM jobs"))
+            s += l + "\n";
         return s;
     }
 
     // Every task of the job committed exactly once, the job finished.
     void check_committed_once(const std::string& job, int tasks) const {
-        BOOST_TEST(sql("SELECT job, task, count(*) FROM commits GROUP BY 1,2 HAVING count(*)>1").empty());
-        BOOST_TEST(sql_int("SELECT count(DISTINCT task) FROM commits WHERE job='" + job + "'") == tasks, job);
+        BOOST_TEST(
+            sql("SELECT job, task, count(*) FROM commits GROUP BY 1,2 HAVING count(*)>1").empty());
+        BOOST_TEST(
+            sql_int("SELECT count(DISTINCT task) FROM commits WHERE job='" + job + "'") == tasks,
+            job);
         BOOST_TEST(sql_int("SELECT count(*) FROM commits WHERE job='" + job + "'") == tasks, job);
-        BOOST_TEST(sql_int("SELECT count(*) FROM commits WHERE job='" + job + "' AND (task<0 OR task>=" +
-                           std::to_string(tasks) + ")") == 0);
+        BOOST_TEST(sql_int("SELECT count(*) FROM commits WHERE job='" + job +
+                           "' AND (task<0 OR task>=" + std::to_string(tasks) + ")") == 0);
         // Each commit names a successful attempt of that task.
-        BOOST_TEST(sql_int("SELECT count(*) FROM commits c JOIN attempts a ON a.job=c.job AND a.task=c.task AND "
+        BOOST_TEST(sql_int("SELECT count(*) FROM commits c JOIN attempts a ON a.job=c.job AND "
+                           "a.task=c.task AND "
                            "a.attempt=c.attempt AND a.state='ok' WHERE c.job='" +
                            job + "'") == tasks);
         auto st = sql("SELECT state, done, failed FROM jobs WHERE id='" + job + "'");
@@ -371,8 +393,8 @@ struct SharedGrid {
 
     // testgrid.sh VERB on a host (kill, cut, mend): its exit status.
     int act(const std::string& verb, const std::string& host) const {
-        return std::system((quote(grid_script()) + " " + verb + " " + quote(state.string()) + " " + quote(host) +
-                            " 2>/dev/null")
+        return std::system((quote(grid_script()) + " " + verb + " " + quote(state.string()) + " " +
+                            quote(host) + " 2>/dev/null")
                                .c_str());
     }
 
@@ -438,7 +460,8 @@ BOOST_AUTO_TEST_CASE(a_bank_job_and_a_studio_job_share_two_sites_fairly_within_e
     // and all four nodes.
     BOOST_TEST(g.sql_int("SELECT count(*) FROM attempts") == 2 * n, g.logs());
     BOOST_TEST(g.sql("SELECT job, task, attempt, state FROM attempts WHERE state!='ok'").empty());
-    BOOST_TEST(g.sql("SELECT DISTINCT site FROM attempts ORDER BY 1") == (std::vector<std::string>{"a", "b"}));
+    BOOST_TEST(g.sql("SELECT DISTINCT site FROM attempts ORDER BY 1") ==
+               (std::vector<std::string>{"a", "b"}));
     BOOST_TEST(g.sql("SELECT DISTINCT node FROM attempts ORDER BY 1") ==
                (std::vector<std::string>{"a1", "a2", "b1", "b2"}));
     // One run a site: nothing relaunched.
@@ -479,7 +502,8 @@ BOOST_AUTO_TEST_CASE(a_bank_job_and_a_studio_job_share_two_sites_fairly_within_e
     auto first_last = [&](const std::string& tag) {
         std::int64_t first = std::numeric_limits<std::int64_t>::max(), last = 0;
         for (const auto& [task, spans] : s[tag])
-            for (const auto& sp : spans) first = std::min(first, sp.start), last = std::max(last, sp.end);
+            for (const auto& sp : spans)
+                first = std::min(first, sp.start), last = std::max(last, sp.end);
         return std::pair{first, last};
     };
     auto [b0, b1] = first_last("bank");
@@ -489,13 +513,14 @@ BOOST_AUTO_TEST_CASE(a_bank_job_and_a_studio_job_share_two_sites_fairly_within_e
     auto slot_ms = [&](const std::string& tag) {
         std::int64_t sum = 0;
         for (const auto& [task, spans] : s[tag])
-            for (const auto& sp : spans) sum += std::max<std::int64_t>(0, std::min(sp.end, to) - std::max(sp.start, from));
+            for (const auto& sp : spans)
+                sum += std::max<std::int64_t>(0, std::min(sp.end, to) - std::max(sp.start, from));
         return sum;
     };
     const double bank_ms = slot_ms("bank"), studio_ms = slot_ms("studio");
     const double bank_share = bank_ms / (bank_ms + studio_ms);
-    BOOST_TEST_MESSAGE("overlap " << (to - from) << " ms: bank " << bank_ms << " slot-ms, studio " << studio_ms
-                                  << " slot-ms; bank's share " << bank_share);
+    BOOST_TEST_MESSAGE("overlap " << (to - from) << " ms: bank " << bank_ms << " slot-ms, studio "
+                                  << studio_ms << " slot-ms; bank's share " << bank_share);
     BOOST_TEST(std::abs(bank_share - 0.5) <= 0.10, "bank's share of slot-time " << bank_share);
 
     // The clients see it too: hearth jobs lists both, finished.
@@ -511,7 +536,8 @@ BOOST_AUTO_TEST_CASE(a_bank_job_and_a_studio_job_share_two_sites_fairly_within_e
     BOOST_TEST(g.sites["b"].stop() == 0, g.logs());
 }
 
-BOOST_AUTO_TEST_CASE(a_host_killed_mid_job_relaunches_only_its_site_and_every_task_is_committed_once) {
+BOOST_AUTO_TEST_CASE(
+    a_host_killed_mid_job_relaunches_only_its_site_and_every_task_is_committed_once) {
     SharedGrid g;
     BOOST_TEST_INFO(g.up_output);
     BOOST_REQUIRE(g.up());
@@ -527,7 +553,8 @@ BOOST_AUTO_TEST_CASE(a_host_killed_mid_job_relaunches_only_its_site_and_every_ta
     bool ready = wait_for(
         [&] {
             if (g.sql_int("SELECT count(*) FROM commits") < 6) return false;
-            if (g.sql_int("SELECT count(*) FROM attempts WHERE node='a2' AND state='running'") < 1) return false;
+            if (g.sql_int("SELECT count(*) FROM attempts WHERE node='a2' AND state='running'") < 1)
+                return false;
             if (g.sql_int("SELECT count(*) FROM attempts WHERE site='b'") < 1) return false;
             for (const auto& sp : open_spans(read_spans(g.t / "spans")))
                 if (sp.find("@" + victim_ns) != std::string::npos) return true;
@@ -549,34 +576,40 @@ BOOST_AUTO_TEST_CASE(a_host_killed_mid_job_relaunches_only_its_site_and_every_ta
     const std::string run_a2 = trim(slurp(g.t / "site-a" / "state" / "run"));
     BOOST_TEST(run_a2 != run_a, g.logs());
     BOOST_TEST(trim(slurp(g.t / "site-b" / "state" / "run")) == run_b);
-    BOOST_TEST(g.sql("SELECT DISTINCT run FROM attempts WHERE site='b'") == std::vector<std::string>{run_b});
+    BOOST_TEST(g.sql("SELECT DISTINCT run FROM attempts WHERE site='b'") ==
+               std::vector<std::string>{run_b});
     BOOST_TEST(g.sql_int("SELECT count(DISTINCT run) FROM attempts WHERE site='a'") >= 2);
     const std::string err_a = slurp(g.t / "site-a" / ".bg.err");
     const std::string err_b = slurp(g.t / "site-b" / ".bg.err");
     BOOST_TEST(err_a.find("lost host " + victim) != std::string::npos, g.logs());
-    BOOST_TEST(count_lines(sh_out("grep 'launching run' " + quote((g.t / "site-b" / ".bg.err").string()))) == 1u,
+    BOOST_TEST(count_lines(sh_out("grep 'launching run' " +
+                                  quote((g.t / "site-b" / ".bg.err").string()))) == 1u,
                err_b);
     // Site b lost nothing: every attempt it was given succeeded.
-    BOOST_TEST(g.sql("SELECT task, attempt, state FROM attempts WHERE site='b' AND state!='ok'").empty());
+    BOOST_TEST(
+        g.sql("SELECT task, attempt, state FROM attempts WHERE site='b' AND state!='ok'").empty());
     // What a2 held died with it: lost (not failed), and run again elsewhere.
     auto lost = g.sql("SELECT task FROM attempts WHERE node='a2' AND state IN ('lost','lapsed')");
     BOOST_TEST(!lost.empty(), g.logs());
     BOOST_TEST(g.sql("SELECT task, attempt, state FROM attempts WHERE state='failed'").empty());
     for (const auto& task : lost)
-        BOOST_TEST(g.sql_int("SELECT count(*) FROM commits c JOIN attempts a USING(job, task, attempt) WHERE c.task=" +
+        BOOST_TEST(g.sql_int("SELECT count(*) FROM commits c JOIN attempts a USING(job, task, "
+                             "attempt) WHERE c.task=" +
                              task + " AND a.node!='a2'") == 1,
                    "task " << task);
     // Nothing ran on a2 after the relaunch, and site b's tasks kept going
     // through the loss: one of them started and ended while site a recovered.
-    BOOST_TEST(g.sql_int("SELECT count(*) FROM attempts WHERE node='a2' AND run!='" + run_a + "'") == 0);
+    BOOST_TEST(
+        g.sql_int("SELECT count(*) FROM attempts WHERE node='a2' AND run!='" + run_a + "'") == 0);
     Spans s = read_spans(g.t / "spans");
     bool b_worked = false;
     for (const auto& [task, spans] : s["bank"])
         for (const auto& sp : spans)
-            b_worked = b_worked || ((sp.host == g.ns_of("b1") || sp.host == g.ns_of("b2")) && sp.start > killed_ms &&
-                                    sp.end > 0);
+            b_worked = b_worked || ((sp.host == g.ns_of("b1") || sp.host == g.ns_of("b2")) &&
+                                    sp.start > killed_ms && sp.end > 0);
     BOOST_TEST(b_worked);
-    for (const auto& [host, m] : max_concurrency(s)) BOOST_TEST(m <= 2, host << " ran " << m << " tasks at once");
+    for (const auto& [host, m] : max_concurrency(s))
+        BOOST_TEST(m <= 2, host << " ran " << m << " tasks at once");
     BOOST_TEST(g.sites["b"].stop() == 0, g.logs());
 }
 
@@ -589,7 +622,8 @@ BOOST_AUTO_TEST_CASE(the_scheduler_sigkilled_mid_job_and_restarted_loses_nothing
     const std::string studio = g.submit("studio", "studio", n, 1.0);
     g.start_site("a");
     g.start_site("b");
-    bool ready = wait_for([&] { return g.sql_int("SELECT count(*) FROM commits") >= 8; }, std::chrono::seconds(90));
+    bool ready = wait_for([&] { return g.sql_int("SELECT count(*) FROM commits") >= 8; },
+                          std::chrono::seconds(90));
     BOOST_TEST_REQUIRE(ready, g.logs());
     g.serve.stop(SIGKILL);
     const std::int64_t killed_ms = now_ms();
@@ -617,17 +651,21 @@ BOOST_AUTO_TEST_CASE(the_scheduler_sigkilled_mid_job_and_restarted_loses_nothing
     // Nothing committed before the kill was lost or changed.
     const auto committed_after = g.sql("SELECT job, task, attempt FROM commits ORDER BY 1,2");
     for (const auto& c : committed_before)
-        BOOST_TEST((std::find(committed_after.begin(), committed_after.end(), c) != committed_after.end()), c);
+        BOOST_TEST(
+            (std::find(committed_after.begin(), committed_after.end(), c) != committed_after.end()),
+            c);
     // At most the attempts in flight at the kill ran again (none failed).
     Spans s = read_spans(g.t / "spans");
     BOOST_TEST(open_spans(s).empty());
     std::size_t repeated = 0;
     for (const auto& [tag, tasks] : s)
         for (const auto& [task, spans] : tasks) repeated += spans.size() - 1;
-    BOOST_TEST_MESSAGE(running_before << " attempts running at the kill; " << repeated << " tasks ran again");
+    BOOST_TEST_MESSAGE(running_before << " attempts running at the kill; " << repeated
+                                      << " tasks ran again");
     BOOST_TEST(repeated <= std::size_t(std::max<std::int64_t>(running_before, 0)));
     BOOST_TEST(g.sql("SELECT task, attempt, state FROM attempts WHERE state='failed'").empty());
-    for (const auto& [host, m] : max_concurrency(s)) BOOST_TEST(m <= 2, host << " ran " << m << " tasks at once");
+    for (const auto& [host, m] : max_concurrency(s))
+        BOOST_TEST(m <= 2, host << " ran " << m << " tasks at once");
     // Neither site relaunched for it: the scheduler, not the site, was away.
     BOOST_TEST(g.sql_int("SELECT count(DISTINCT run) FROM attempts WHERE site='a'") == 1);
     BOOST_TEST(g.sql_int("SELECT count(DISTINCT run) FROM attempts WHERE site='b'") == 1);
@@ -645,8 +683,19 @@ BOOST_AUTO_TEST_CASE(the_scheduler_sigkilled_mid_job_and_restarted_loses_nothing
 std::int64_t cut_site_b(SharedGrid& g) {
     bool ready = wait_for(
         [&] {
-            return g.sql_int("SELECT count(*) FROM commits") >= 4 &&
-                   g.sql_int("SELECT count(*) FROM attempts WHERE site='b' AND state='running'") >= 2;
+            if (g.sql_int("SELECT count(*) FROM commits") < 4) return false;
+            // A task of site b that started less than half its second ago
+            // (from the spans: the scheduler's "running" includes attempts
+            // already ended whose result is on its way): it ends in the cut.
+            const std::int64_t now = now_ms();
+            const Spans s = read_spans(g.t / "spans");
+            for (const auto& [tag, tasks] : s)
+                for (const auto& [task, spans] : tasks)
+                    for (const auto& sp : spans)
+                        if (!sp.end && now - sp.start < 500 &&
+                            (sp.host == g.ns_of("b1") || sp.host == g.ns_of("b2")))
+                            return true;
+            return false;
         },
         std::chrono::seconds(90));
     BOOST_TEST_REQUIRE(ready, g.logs());
@@ -655,7 +704,8 @@ std::int64_t cut_site_b(SharedGrid& g) {
     return at;
 }
 
-BOOST_AUTO_TEST_CASE(a_site_cut_off_shorter_than_its_lease_delivers_its_completions_once_when_back) {
+BOOST_AUTO_TEST_CASE(
+    a_site_cut_off_shorter_than_its_lease_delivers_its_completions_once_when_back) {
     SharedGrid g(5);
     BOOST_TEST_INFO(g.up_output);
     BOOST_REQUIRE(g.up());
@@ -681,11 +731,13 @@ BOOST_AUTO_TEST_CASE(a_site_cut_off_shorter_than_its_lease_delivers_its_completi
     BOOST_TEST_REQUIRE(g.wait_jobs({bank}), g.logs());
     g.check_committed_once(bank, n);
     // No attempt lost, lapsed or failed: the site kept what it ran.
-    BOOST_TEST(g.sql("SELECT site, task, attempt, state FROM attempts WHERE state!='ok'").empty(), g.logs());
+    BOOST_TEST(g.sql("SELECT site, task, attempt, state FROM attempts WHERE state!='ok'").empty(),
+               g.logs());
     BOOST_TEST(g.sql_int("SELECT count(*) FROM attempts") == n);
     // Site b ran on through the cut: the same run, no relaunch.
     BOOST_TEST(trim(slurp(g.t / "site-b" / "state" / "run")) == run_b);
-    BOOST_TEST(g.sql("SELECT DISTINCT run FROM attempts WHERE site='b'") == std::vector<std::string>{run_b});
+    BOOST_TEST(g.sql("SELECT DISTINCT run FROM attempts WHERE site='b'") ==
+               std::vector<std::string>{run_b});
     // The dispatcher's words (in the site's mpirun.log: rank 0 writes through mpirun).
     const std::string err_b = slurp(g.t / "site-b" / "state" / "mpirun.log");
     BOOST_TEST(err_b.find("no answer from the scheduler") != std::string::npos, err_b);
@@ -706,12 +758,13 @@ BOOST_AUTO_TEST_CASE(a_site_cut_off_shorter_than_its_lease_delivers_its_completi
                        "task " << task);
         }
     }
-    BOOST_TEST(ended_in_cut >= 2);
+    BOOST_TEST(ended_in_cut >= 1);
     BOOST_TEST_MESSAGE(ended_in_cut << " of site b's tasks ended while it was cut off");
     BOOST_TEST(g.sites["b"].stop() == 0, g.logs());
 }
 
-BOOST_AUTO_TEST_CASE(a_site_cut_off_past_its_lease_has_its_tasks_rerun_elsewhere_each_committed_once) {
+BOOST_AUTO_TEST_CASE(
+    a_site_cut_off_past_its_lease_has_its_tasks_rerun_elsewhere_each_committed_once) {
     SharedGrid g(5);
     BOOST_TEST_INFO(g.up_output);
     BOOST_REQUIRE(g.up());
@@ -724,7 +777,9 @@ BOOST_AUTO_TEST_CASE(a_site_cut_off_past_its_lease_has_its_tasks_rerun_elsewhere
     // hearth serve's lease is 60 s (no option shortens it): site b's
     // attempts lapse about a minute into the cut.
     const bool lapsed = wait_for(
-        [&] { return g.sql_int("SELECT count(*) FROM attempts WHERE site='b' AND state='lapsed'") > 0; },
+        [&] {
+            return g.sql_int("SELECT count(*) FROM attempts WHERE site='b' AND state='lapsed'") > 0;
+        },
         std::chrono::seconds(100));
     BOOST_TEST_REQUIRE(lapsed, g.logs());
     BOOST_TEST_MESSAGE("site b's attempts lapsed " << (now_ms() - cut_ms) << " ms into the cut");
@@ -732,23 +787,32 @@ BOOST_AUTO_TEST_CASE(a_site_cut_off_past_its_lease_has_its_tasks_rerun_elsewhere
     // Their tasks rerun at site a, and the job finishes while b is still cut off.
     BOOST_TEST_REQUIRE(g.wait_jobs({bank}), g.logs());
     g.check_committed_once(bank, n);
-    const auto lapsed_tasks = g.sql("SELECT DISTINCT task FROM attempts WHERE site='b' AND state='lapsed'");
+    const auto lapsed_tasks =
+        g.sql("SELECT DISTINCT task FROM attempts WHERE site='b' AND state='lapsed'");
     BOOST_TEST(!lapsed_tasks.empty());
     for (const auto& task : lapsed_tasks)
-        BOOST_TEST(g.sql_int("SELECT count(*) FROM commits c JOIN attempts a USING(job, task, attempt) WHERE "
-                             "c.task=" + task + " AND a.site='a' AND a.attempt>=2") == 1,
-                   "task " << task);
+        BOOST_TEST(
+            g.sql_int(
+                "SELECT count(*) FROM commits c JOIN attempts a USING(job, task, attempt) WHERE "
+                "c.task=" +
+                task + " AND a.site='a' AND a.attempt>=2") == 1,
+            "task " << task);
     // Back on the network: site b delivers what it finished meanwhile; late
     // successes are recorded (as ok, "late") and none commits a task again.
     const std::int64_t mend_ms = now_ms();
     BOOST_TEST_REQUIRE(g.act("mend-uplink", g.addrs[4]) == 0);
     const bool delivered = wait_for(
-        [&] { return g.sql_int("SELECT count(*) FROM attempts WHERE site='b' AND state='lapsed'") == 0; },
+        [&] {
+            return g.sql_int("SELECT count(*) FROM attempts WHERE site='b' AND state='lapsed'") ==
+                   0;
+        },
         std::chrono::seconds(120));
     BOOST_TEST(delivered, g.logs());
-    BOOST_TEST(g.sql_int("SELECT count(*) FROM attempts WHERE site='b' AND reason LIKE 'late%' AND ended_ms>=" +
-                         std::to_string(mend_ms)) >= 1,
-               g.logs());
+    BOOST_TEST(
+        g.sql_int(
+            "SELECT count(*) FROM attempts WHERE site='b' AND reason LIKE 'late%' AND ended_ms>=" +
+            std::to_string(mend_ms)) >= 1,
+        g.logs());
     g.check_committed_once(bank, n);
     BOOST_TEST(g.sql("SELECT task, attempt, state FROM attempts WHERE state='failed'").empty());
     BOOST_TEST(g.sites["b"].stop() == 0, g.logs());
