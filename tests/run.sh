@@ -7,8 +7,10 @@ build=$1; shift
 passed=0; failed=0; skipped=0; status=0
 for suite in "$@"; do
     bin="$build/tests/${suite}_tests"; only=(--report_level=short)
-    # The grid suite lives in the integration binary; its own counts are in the detailed report.
-    [ "$suite" = grid ] && bin="$build/tests/integration_tests" && only=(--run_test=grid --report_level=detailed)
+    # The grid suites (grid, grid_shared) live in the integration binary; their own counts are in the detailed report.
+    grid_suite=0
+    case $suite in grid | grid_shared) grid_suite=1 ;; esac
+    [ $grid_suite = 1 ] && bin="$build/tests/integration_tests" && only=(--run_test="$suite" --report_level=detailed)
     report="$build/tests/${suite}_report.xml"
     echo "== $suite tests ($bin)"
     HEARTH_ROOT="$PWD" HEARTH_BIN="$build/bin/hearth" GRID_AGENT_BIN="$build/bin/grid-agent" "$bin" "${only[@]}" --log_level=unit_scope --color_output=no --report_format=XML \
@@ -18,7 +20,7 @@ for suite in "$@"; do
         # The first TestSuite element is the module: its counters cover everything.
         line=$(grep -o '<TestSuite [^>]*>' "$report" | head -n1)
         # A suite run out of a larger binary: its own counters, not the others' skips.
-        [ "$suite" = grid ] && line=$(grep -o "<TestSuite name=\"$suite\"[^>]*>" "$report" | head -n1)
+        [ $grid_suite = 1 ] && line=$(grep -o "<TestSuite name=\"$suite\"[^>]*>" "$report" | head -n1)
         get() { echo "$line" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
         # Aborted test cases are counted among the failed ones already.
         p=$(get test_cases_passed); f=$(get test_cases_failed)

@@ -9,6 +9,12 @@
 #   testgrid.sh kill STATEDIR HOST            HOST dies: its processes killed, its link down
 #   testgrid.sh cut STATEDIR HOST             HOST's link goes down; its processes run on
 #   testgrid.sh revive STATEDIR HOST          HOST comes back (link up, its agent restarted)
+#   testgrid.sh mend STATEDIR HOST            HOST's link comes back up; nothing else changes
+#   testgrid.sh uplink STATEDIR HOST          HOST gets a second link, its own way to the
+#                                             bridge's address (a site's line to a scheduler there)
+#   testgrid.sh cut-uplink|mend-uplink STATEDIR HOST
+#                                             that line goes down, or up again; the grid's
+#                                             links (and mpirun's traffic) are untouched
 #   testgrid.sh check                         exit 0 if a grid can be made here, else say why
 #
 # The state dir holds: env (source it: Open MPI's launch agent and interface
@@ -33,7 +39,7 @@ die() { echo "testgrid: $*" >&2; exit 2; }
 say() { echo "testgrid: $*" >&2; }
 
 usage() {
-    sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -232,7 +238,7 @@ cmd_down() {
     # shared-memory segments, named after the host (netns-ssh names it $ns).
     rm -rf "${TMPDIR:-/tmp}/ompi.$prefix-h"[0-9]* /dev/shm/*."$prefix-h"[0-9]*.* 2>/dev/null
     for link in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' |
-        grep -E "^$prefix-(br|h[0-9]+p?)$"); do
+        grep -E "^$prefix-(br|[hu][0-9]+p?)$"); do
         ip link del "$link" 2>/dev/null
     done
     if [ -z "${HEARTH_GRID_KEEP:-}" ]; then
@@ -276,6 +282,68 @@ cmd_cut() {
     ip link set "$h_link" down
     ip -n "$h_ns" link set eth0 down
     say "host $h_name ($h_addr) cut off the network; its processes run on"
+}
+
+# The end of a cut: the link is up again, its processes (which ran on) untouched.
+cmd_mend() {
+    [ $# -eq 2 ] || die "usage: testgrid.sh mend STATEDIR HOST"
+    find_host "$1" "$2"
+    ip -n "$h_ns" link set eth0 up
+    ip link set "$h_link" up
+    say "host $h_name ($h_addr) back on the network"
+}
+
+# HOST's uplink: a veth pair of its own (host side up0, this side PREFIX-uN)
+# on a /30 of 198.19.X.0/24 (X: the grid's /24 in 198.18.0.0/16, so grids do
+# not collide; still RFC 2544 space), outside the grid's subnet, so that Open
+# MPI (limited to the grid's subnet) never uses it. The host reaches the
+# bridge's address over it; while it is cut, an unreachable route says so
+# at once instead of falling back to the grid's link.
+uplink_names() {
+    local state=$1 n
+    up_prefix=$(cat "$state/prefix") up_subnet=$(cat "$state/subnet")
+    n=${h_name#h}
+    [ "$n" -le 63 ] || die "uplinks are for hosts h1..h63"
+    up_link=$up_prefix-u$n
+    up_near=198.19.${up_subnet##*.}.$((4 * n + 1)) up_far=198.19.${up_subnet##*.}.$((4 * n + 2))
+}
+
+cmd_uplink() {
+    [ $# -eq 2 ] || die "usage: testgrid.sh uplink STATEDIR HOST"
+    find_host "$1" "$2"
+    uplink_names "$1"
+    if ! { ip link add "$up_link" type veth peer name "${up_link}p" &&
+        ip link set "${up_link}p" netns "$h_ns" &&
+        ip -n "$h_ns" link set "${up_link}p" name up0 &&
+        ip addr add "$up_near/30" dev "$up_link" &&
+        ip link set "$up_link" up &&
+        ip -n "$h_ns" addr add "$up_far/30" dev up0 &&
+        ip -n "$h_ns" link set up0 up &&
+        ip -n "$h_ns" route add unreachable "$up_subnet.1/32" metric 100 &&
+        ip -n "$h_ns" route replace "$up_subnet.1/32" via "$up_near" dev up0; }; then
+        die "cannot make the uplink of $h_name"
+    fi
+    say "host $h_name ($h_addr) reaches $up_subnet.1 over its uplink $up_link ($up_far)"
+}
+
+cmd_cut_uplink() {
+    [ $# -eq 2 ] || die "usage: testgrid.sh cut-uplink STATEDIR HOST"
+    find_host "$1" "$2"
+    uplink_names "$1"
+    ip link set "$up_link" down
+    ip -n "$h_ns" link set up0 down
+    say "host $h_name ($h_addr) uplink cut"
+}
+
+cmd_mend_uplink() {
+    [ $# -eq 2 ] || die "usage: testgrid.sh mend-uplink STATEDIR HOST"
+    find_host "$1" "$2"
+    uplink_names "$1"
+    ip link set "$up_link" up
+    ip -n "$h_ns" link set up0 up
+    # The route through it went with the link.
+    ip -n "$h_ns" route replace "$up_subnet.1/32" via "$up_near" dev up0 || die "cannot route over the uplink of $h_name"
+    say "host $h_name ($h_addr) uplink back"
 }
 
 cmd_revive() {
@@ -335,6 +403,10 @@ run) shift; cmd_run "$@"; exit $? ;;
 kill) shift; cmd_kill "$@" ;;
 cut) shift; cmd_cut "$@" ;;
 revive) shift; cmd_revive "$@" ;;
+mend) shift; cmd_mend "$@" ;;
+uplink) shift; cmd_uplink "$@" ;;
+cut-uplink) shift; cmd_cut_uplink "$@" ;;
+mend-uplink) shift; cmd_mend_uplink "$@" ;;
 check) why=$(cannot_run); [ -z "$why" ] || { echo "$why"; exit 1; } ;;
 -h | --help | help) usage ;;
 *) usage ;;

@@ -1,0 +1,821 @@
+// A shared grid on the namespace test grid (tests/grid/testgrid.sh): four
+// test hosts with a grid-agent each, two sites of two hosts (a: h1 h2, b: h3
+// h4, 2 slots a node), one `hearth serve` on the bridge's test address, and
+// one `hearth site` per site (each its own mpirun over its two hosts, through
+// tests/grid/netns-ssh). Jobs go in with `hearth submit`; what happened is
+// read from the scheduler's queue.db (sqlite3 shell, read-only) and from a
+// spans file each task appends its start and end to (host, cores, time).
+// Where namespaces cannot be made (not root, no `ip netns`) or the sqlite3
+// shell is missing, the suite is skipped and says why.
+#include <boost/test/unit_test.hpp>
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <limits>
+#include <optional>
+
+#include "harness.hpp"
+
+using namespace hearth::test;
+
+namespace {
+
+std::string grid_script() {
+    return repo_root() + "/tests/grid/testgrid.sh";
+}
+
+std::string trim(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+}
+
+std::vector<std::string> lines_of(const std::string& s) {
+    std::vector<std::string> v;
+    std::stringstream ss(s);
+    std::string l;
+    while (std::getline(ss, l))
+        if (!l.empty()) v.push_back(l);
+    return v;
+}
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// Every wait is bounded: a stuck site or scheduler fails the test, not hangs it.
+constexpr auto k_job_limit = std::chrono::seconds(150);
+
+// A process of the test in a process group of its own (hearth serve, hearth
+// site and the mpirun it starts), stopped at the end.
+struct Proc {
+    pid_t pid = -1;
+    ~Proc() { stop(); }
+    void start(const std::string& cmd) {
+        posix_spawnattr_t at;
+        ::posix_spawnattr_init(&at);
+        ::posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
+        ::posix_spawnattr_setpgroup(&at, 0);
+        std::string c = cmd;
+        std::vector<char*> argv = {const_cast<char*>("/bin/sh"), const_cast<char*>("-c"), c.data(),
+                                   nullptr};
+        ::posix_spawn(&pid, "/bin/sh", nullptr, &at, argv.data(), environ);
+        ::posix_spawnattr_destroy(&at);
+    }
+    bool running() const { return pid > 0 && ::waitpid(pid, nullptr, WNOHANG) == 0; }
+    // SIGTERM (or sig), up to 30 s to end, then SIGKILL to the whole group.
+    int stop(int sig = SIGTERM) {
+        if (pid <= 0) return 0;
+        ::kill(pid, sig);
+        int st = 0;
+        pid_t r = 0;
+        for (int i = 0; i < 300 && (r = ::waitpid(pid, &st, WNOHANG)) == 0; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        if (r == 0) {
+            ::kill(-pid, SIGKILL);
+            ::waitpid(pid, &st, 0);
+            st = 0x7f00;  // "did not stop": exit 127 below
+        }
+        ::kill(-pid, SIGKILL);  // what it left in its group (a hung mpirun)
+        pid = -1;
+        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    }
+};
+
+struct Span {
+    std::int64_t start = 0, end = 0;  // ms; end 0: never ended (killed)
+    std::string host;                 // the test host's namespace
+    std::string cpus;                 // Cpus_allowed_list of the task
+};
+
+// tag -> task -> its executions, from the spans file.
+using Spans = std::map<std::string, std::map<std::uint64_t, std::vector<Span>>>;
+
+Spans read_spans(const fs::path& file) {
+    Spans s;
+    for (const auto& l : lines_of(slurp(file))) {
+        std::stringstream ss(l);
+        std::string kind, tag, host, cpus;
+        std::int64_t ns = 0;
+        std::uint64_t task = 0;
+        ss >> kind >> ns >> tag >> task >> host >> cpus;
+        auto& v = s[tag][task];
+        if (kind == "s") {
+            v.push_back(Span{ns / 1000000, 0, host, cpus});
+        } else {
+            for (auto it = v.rbegin(); it != v.rend(); ++it)
+                if (it->host == host && it->end == 0) {
+                    it->end = ns / 1000000;
+                    break;
+                }
+        }
+    }
+    return s;
+}
+
+std::set<int> cpu_set(const std::string& list) {
+    std::set<int> c;
+    std::stringstream ss(list);
+    std::string part;
+    while (std::getline(ss, part, ',')) {
+        if (part.empty()) continue;
+        auto dash = part.find('-');
+        int a = std::stoi(part.substr(0, dash));
+        int b = dash == std::string::npos ? a : std::stoi(part.substr(dash + 1));
+        for (int i = a; i <= b; ++i) c.insert(i);
+    }
+    return c;
+}
+
+// The most tasks that ran at once on each host (ended spans only).
+std::map<std::string, int> max_concurrency(const Spans& s) {
+    std::map<std::string, std::vector<std::pair<std::int64_t, int>>> ev;
+    for (const auto& [tag, tasks] : s)
+        for (const auto& [task, spans] : tasks)
+            for (const auto& sp : spans)
+                if (sp.end) {
+                    ev[sp.host].emplace_back(sp.start, 1);
+                    ev[sp.host].emplace_back(sp.end, -1);
+                }
+    std::map<std::string, int> most;
+    for (auto& [host, e] : ev) {
+        std::sort(e.begin(), e.end());  // an end before a start at the same ms
+        int now = 0;
+        for (const auto& [at, d] : e) most[host] = std::max(most[host], now += d);
+    }
+    return most;
+}
+
+// Two tasks on one host at the same time, bound to a common core: their names.
+std::vector<std::string> shared_cores(const Spans& s) {
+    struct Run {
+        std::string who;
+        Span sp;
+    };
+    std::map<std::string, std::vector<Run>> by_host;
+    for (const auto& [tag, tasks] : s)
+        for (const auto& [task, spans] : tasks)
+            for (const auto& sp : spans)
+                if (sp.end) by_host[sp.host].push_back({tag + "/" + std::to_string(task), sp});
+    std::vector<std::string> bad;
+    for (const auto& [host, runs] : by_host)
+        for (std::size_t i = 0; i < runs.size(); ++i)
+            for (std::size_t j = i + 1; j < runs.size(); ++j) {
+                const auto& x = runs[i].sp;
+                const auto& y = runs[j].sp;
+                if (x.end <= y.start || y.end <= x.start) continue;
+                auto cx = cpu_set(x.cpus), cy = cpu_set(y.cpus);
+                bool common =
+                    std::any_of(cx.begin(), cx.end(), [&](int c) { return cy.count(c) > 0; });
+                if (common)
+                    bad.push_back(host + ": " + runs[i].who + " (" + x.cpus + ") and " +
+                                  runs[j].who + " (" + y.cpus + ")");
+            }
+    return bad;
+}
+
+// The shared grid of one test, torn down by the destructor whatever happens.
+struct SharedGrid {
+    TempDir t;
+    fs::path state;                         // the test grid's state dir
+    std::vector<std::string> addrs;         // h1..h4
+    std::map<std::string, std::string> ns;  // address -> namespace
+    std::string subnet, up_output, url;
+    int port = 0;
+    std::map<std::string, std::string> token;  // role -> token
+    Proc serve;
+    std::map<std::string, Proc> sites;  // a, b
+
+    // hosts: 4, or 5 for a fifth host that is no node (a site's gateway).
+    explicit SharedGrid(int hosts = 4) {
+        up_output = sh_out("GRID_AGENT_BIN=" + quote(agent_bin()) + " " + quote(grid_script()) +
+                           " up " + std::to_string(hosts) + " --agents --slots 2 2>&1");
+        auto ls = lines_of(up_output);
+        if (!ls.empty() && fs::exists(fs::path(ls.back()) / "env")) state = ls.back();
+        if (state.empty()) return;
+        subnet = trim(slurp(state / "subnet"));
+        for (const auto& l : lines_of(slurp(state / "hosts.map"))) {
+            std::stringstream ss(l);
+            std::string addr, name;
+            ss >> addr >> name;
+            addrs.push_back(addr);
+            ns[addr] = name;
+        }
+        if (addrs.size() != std::size_t(hosts)) return;
+        std::ostringstream g;
+        for (const char* s : {"a", "b"})
+            g << "[[site]]\nname = \"" << s
+              << "\"\nkind = \"room\"\ntarget = 20\nmin = 10\nmax = 30\n"
+              << "[site.source]\ntype = \"static\"\nmeasured = 15\n\n";
+        const char* names[] = {"a1", "a2", "b1", "b2"};
+        for (int i = 0; i < 4; ++i)
+            g << "[[node]]\nname = \"" << names[i] << "\"\nsite = \"" << names[i][0]
+              << "\"\nhost = \"" << addrs[i] << "\"\nslots = 2\n\n";
+        g << "[[tenant]]\nname = \"bank\"\nshare = 1\n\n[[tenant]]\nname = \"studio\"\nshare = 1\n";
+        std::ofstream(t / "grid.toml") << g.str();
+        for (const char* role : {"tenant:bank", "tenant:studio", "operator", "site:a", "site:b"}) {
+            Result r =
+                run_hearth({"token", "new", "--role", role, "--tokens", (t / "tokens").string()},
+                           t.path, "env -u HEARTH_TOKEN -u HEARTH_TOKEN_FILE");
+            BOOST_TEST_REQUIRE(r.code == 0, r.err);
+            token[role] = r.out.substr(0, r.out.find('\n'));
+        }
+        ::chmod((t / "tokens").c_str(), 0600);
+        for (const char* s : {"a", "b"}) {
+            fs::path f = t / (std::string("site-") + s + ".token");
+            std::ofstream(f) << token[std::string("site:") + s] << "\n";
+            ::chmod(f.c_str(), 0600);
+            fs::create_directories(t / (std::string("site-") + s));
+        }
+        fs::create_directories(t / "serve");
+        fs::create_directories(t / "client");
+        start_serve("0");
+    }
+    ~SharedGrid() {
+        for (auto& [name, p] : sites) p.stop();
+        serve.stop();
+        if (!state.empty())
+            std::system((quote(grid_script()) + " down " + quote(state.string())).c_str());
+    }
+    SharedGrid(const SharedGrid&) = delete;
+    SharedGrid& operator=(const SharedGrid&) = delete;
+
+    bool up() const { return !state.empty() && addrs.size() >= 4 && port > 0; }
+    fs::path db() const { return t / "queue" / "queue.db"; }
+
+    // The scheduler on the bridge's address (a test address, in the root
+    // namespace): the sites' dispatchers reach it as they would over a LAN.
+    void start_serve(const std::string& want_port) {
+        const fs::path err = t / "serve" / ".bg.err";
+        std::ofstream(err, std::ios::app) << "-- start\n";
+        const std::string before = slurp(err);
+        serve.start("cd " + quote((t / "serve").string()) + " && exec " + quote(hearth_bin()) +
+                    " serve --grid " + quote((t / "grid.toml").string()) + " --state " +
+                    quote((t / "queue").string()) + " --listen " + subnet + ".1:" + want_port +
+                    " --tokens " + quote((t / "tokens").string()) + " --insecure-http >>" +
+                    quote((t / "serve" / ".bg.out").string()) + " 2>>" + quote(err.string()) +
+                    " </dev/null");
+        std::string said;
+        bool listening = wait_for(
+            [&] {
+                said = slurp(err).substr(before.size());
+                return said.find("listening on port ") != std::string::npos || !serve.running();
+            },
+            std::chrono::seconds(30));
+        auto at = said.find("listening on port ");
+        BOOST_TEST_REQUIRE((listening && at != std::string::npos),
+                           "hearth serve did not start: " + said);
+        port = std::stoi(said.substr(at + 18));
+        url = "http://" + subnet + ".1:" + std::to_string(port);
+    }
+
+    // hearth site NAME from the root namespace: rank 0 here, one worker on
+    // each of the site's hosts, reached through the grid's launch agent.
+    // With in_ns, hearth site runs on that test host instead (a host that is
+    // none of the site's nodes: Open MPI would take a node's address for
+    // the local host).
+    void start_site(const std::string& name, const std::string& in_ns = "") {
+        const fs::path dir = t / ("site-" + name);
+        const std::string where = in_ns.empty() ? ""
+                                                : "exec ip netns exec " + in_ns +
+                                                      " unshare --uts -- sh -c 'hostname " + in_ns +
+                                                      "s && " + "exec \"$0\" \"$@\"' ";
+        sites[name].start(
+            "cd " + quote(dir.string()) + " && . " + quote((state / "env").string()) + " && " +
+            (where.empty() ? "exec " : where) + quote(hearth_bin()) + " site --grid " +
+            quote((t / "grid.toml").string()) + " --site " + name + " --server " + url +
+            " --token-file " + quote((t / ("site-" + name + ".token")).string()) + " --state " +
+            quote((dir / "state").string()) + " >>" + quote((dir / ".bg.out").string()) + " 2>>" +
+            quote((dir / ".bg.err").string()) + " </dev/null");
+    }
+
+    Result client(const std::string& role, const std::vector<std::string>& args) {
+        fs::create_directories(t / "client" / "home");
+        return run_hearth(
+            args, t / "client",
+            "timeout -k 5 60 env -u HEARTH_TOKEN_FILE -u HEARTH_CACERT -u HEARTH_TENANT HOME=" +
+                quote((t / "client" / "home").string()) + " HEARTH_TOKEN=" + quote(token[role]) +
+                " HEARTH_SERVER=" + quote(url));
+    }
+
+    // A job of `count` tasks of `seconds` each; each task appends its start
+    // (with its host and the cores it may use) and its end to the spans file.
+    std::string submit(const std::string& tenant, const std::string& tag, int count,
+                       double seconds) {
+        const std::string spans = quote((t / "spans").string());
+        const std::string script = "echo \"s $(date +%s%N) " + tag +
+                                   " {task} $(hostname) $(sed -n "
+                                   "'s/^Cpus_allowed_list:[[:space:]]*//p' /proc/$$/status)\" >> " +
+                                   spans + "; sleep " + std::to_string(seconds) +
+                                   "; echo \"e $(date +%s%N) " + tag + " {task} $(hostname)\" >> " +
+                                   spans;
+        Result r = client("tenant:" + tenant,
+                          {"submit", "--count", std::to_string(count), "--", "sh", "-c", script});
+        BOOST_TEST_REQUIRE(r.code == 0, r.err);
+        return trim(r.out.substr(0, r.out.find('\n')));
+    }
+
+    // The sqlite3 shell on the queue, read-only: one row a line, fields by spaces.
+    std::vector<std::string> sql(const std::string& q) const {
+        return lines_of(sh_out("sqlite3 -readonly -separator ' ' " + quote(db().string()) + " " +
+                               quote(q) + " 2>&1"));
+    }
+    std::int64_t sql_int(const std::string& q) const {
+        auto r = sql(q);
+        if (r.empty()) return -1;
+        try {
+            return std::stoll(r[0]);
+        } catch (...) {
+            return -1;
+        }
+    }
+
+    bool all_done(const std::vector<std::string>& jobs) const {
+        for (const auto& j : jobs) {
+            auto r = sql("SELECT state FROM jobs WHERE id='" + j + "'");
+            if (r.empty() || (r[0] != "finished" && r[0] != "failed" && r[0] != "cancelled"))
+                return false;
+        }
+        return true;
+    }
+    bool wait_jobs(const std::vector<std::string>& jobs) const {
+        return wait_for([&] { return all_done(jobs); }, k_job_limit);
+    }
+
+    // The programs' own words, for a failure's message: streamed only when
+    // an assertion fails (Boost.Test's messages are lazy).
+    struct Logs {
+        const SharedGrid* g;
+        friend std::ostream& operator<<(std::ostream& o, const Logs& l) {
+            return o << l.g->logs_text();
+        }
+    };
+    Logs logs() const { return Logs{this}; }
+    std::string logs_text() const {
+        std::string s;
+        for (const char* n : {"a", "b"})
+            s += std::string("\n--- site ") + n + ":\n" +
+                 slurp(t / ("site-" + std::string(n)) / ".bg.err") +
+                 "\n--- its mpirun.log (tail):\n" +
+                 sh_out("tail -n 15 " +
+                        quote((t / ("site-" + std::string(n)) / "state" / "mpirun.log").string()) +
+                        " 2>&1");
+        s += "\n--- serve:\n" + slurp(t / "serve" / ".bg.err");
+        s += "\n--- jobs:\n";
+        for (const auto& l : sql("SELECT id, tenant, state, done, failed, task_count FROM jobs"))
+            s += l + "\n";
+        return s;
+    }
+
+    // Every task of the job committed exactly once, the job finished.
+    void check_committed_once(const std::string& job, int tasks) const {
+        BOOST_TEST(
+            sql("SELECT job, task, count(*) FROM commits GROUP BY 1,2 HAVING count(*)>1").empty());
+        BOOST_TEST(
+            sql_int("SELECT count(DISTINCT task) FROM commits WHERE job='" + job + "'") == tasks,
+            job);
+        BOOST_TEST(sql_int("SELECT count(*) FROM commits WHERE job='" + job + "'") == tasks, job);
+        BOOST_TEST(sql_int("SELECT count(*) FROM commits WHERE job='" + job +
+                           "' AND (task<0 OR task>=" + std::to_string(tasks) + ")") == 0);
+        // Each commit names a successful attempt of that task.
+        BOOST_TEST(sql_int("SELECT count(*) FROM commits c JOIN attempts a ON a.job=c.job AND "
+                           "a.task=c.task AND "
+                           "a.attempt=c.attempt AND a.state='ok' WHERE c.job='" +
+                           job + "'") == tasks);
+        auto st = sql("SELECT state, done, failed FROM jobs WHERE id='" + job + "'");
+        BOOST_TEST_REQUIRE(st.size() == 1u, job);
+        BOOST_TEST(st[0] == "finished " + std::to_string(tasks) + " 0", job);
+    }
+
+    // testgrid.sh VERB on a host (kill, cut, mend): its exit status.
+    int act(const std::string& verb, const std::string& host) const {
+        return std::system((quote(grid_script()) + " " + verb + " " + quote(state.string()) + " " +
+                            quote(host) + " 2>/dev/null")
+                               .c_str());
+    }
+
+    // The namespace a grid node runs in (a1 -> h1's, ...).
+    std::string ns_of(const std::string& node) const {
+        static const std::map<std::string, int> idx = {{"a1", 0}, {"a2", 1}, {"b1", 2}, {"b2", 3}};
+        return ns.at(addrs.at(idx.at(node)));
+    }
+};
+
+boost::test_tools::assertion_result shared_grid_possible(boost::unit_test::test_unit_id) {
+    int code = 0;
+    std::string why = trim(sh_out(quote(grid_script()) + " check 2>&1", &code));
+    if (code != 0) {
+        boost::test_tools::assertion_result r(false);
+        r.message() << "no test grid here: " << (why.empty() ? "testgrid.sh check failed" : why);
+        return r;
+    }
+    if (sh_out("command -v sqlite3").empty()) {
+        boost::test_tools::assertion_result r(false);
+        r.message() << "no sqlite3 shell to read the scheduler's queue (apt-get install sqlite3)";
+        return r;
+    }
+    return true;
+}
+
+// Spans still open (a task that never wrote its end), as "tag/task@host".
+std::vector<std::string> open_spans(const Spans& s) {
+    std::vector<std::string> v;
+    for (const auto& [tag, tasks] : s)
+        for (const auto& [task, spans] : tasks)
+            for (const auto& sp : spans)
+                if (!sp.end) v.push_back(tag + "/" + std::to_string(task) + "@" + sp.host);
+    return v;
+}
+
+std::size_t executions(const Spans& s, const std::string& tag) {
+    std::size_t n = 0;
+    auto it = s.find(tag);
+    if (it == s.end()) return 0;
+    for (const auto& [task, spans] : it->second) n += spans.size();
+    return n;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(grid_shared, *boost::unit_test::precondition(shared_grid_possible))
+
+BOOST_AUTO_TEST_CASE(a_bank_job_and_a_studio_job_share_two_sites_fairly_within_each_node_s_slots) {
+    SharedGrid g;
+    BOOST_TEST_INFO(g.up_output);
+    BOOST_REQUIRE(g.up());
+    // Both queued before any site asks, so neither gets a head start.
+    const int n = 40;
+    const std::string bank = g.submit("bank", "bank", n, 1.0);
+    const std::string studio = g.submit("studio", "studio", n, 1.0);
+    g.start_site("a");
+    g.start_site("b");
+    BOOST_TEST_REQUIRE(g.wait_jobs({bank, studio}), g.logs());
+    g.check_committed_once(bank, n);
+    g.check_committed_once(studio, n);
+    // No fault: one attempt a task, each a success, spread over both sites
+    // and all four nodes.
+    BOOST_TEST(g.sql_int("SELECT count(*) FROM attempts") == 2 * n, g.logs());
+    BOOST_TEST(g.sql("SELECT job, task, attempt, state FROM attempts WHERE state!='ok'").empty());
+    BOOST_TEST(g.sql("SELECT DISTINCT site FROM attempts ORDER BY 1") ==
+               (std::vector<std::string>{"a", "b"}));
+    BOOST_TEST(g.sql("SELECT DISTINCT node FROM attempts ORDER BY 1") ==
+               (std::vector<std::string>{"a1", "a2", "b1", "b2"}));
+    // One run a site: nothing relaunched.
+    BOOST_TEST(g.sql_int("SELECT count(DISTINCT run) FROM attempts WHERE site='a'") == 1);
+    BOOST_TEST(g.sql_int("SELECT count(DISTINCT run) FROM attempts WHERE site='b'") == 1);
+    // Each node's agent charged every attempt that ran there.
+    BOOST_TEST(g.sql_int("SELECT count(*) FROM attempts WHERE energy_uj<=0") == 0);
+
+    // What the tasks saw: each ran once, on the node the scheduler placed it on.
+    Spans s = read_spans(g.t / "spans");
+    BOOST_TEST(open_spans(s).empty());
+    BOOST_TEST(executions(s, "bank") == std::size_t(n));
+    BOOST_TEST(executions(s, "studio") == std::size_t(n));
+    std::map<std::string, std::string> job_tag = {{bank, "bank"}, {studio, "studio"}};
+    for (const auto& row : g.sql("SELECT job, task, node FROM attempts")) {
+        std::stringstream ss(row);
+        std::string job, node;
+        std::uint64_t task = 0;
+        ss >> job >> task >> node;
+        const auto& spans = s[job_tag[job]][task];
+        BOOST_TEST_REQUIRE(spans.size() == 1u, row);
+        BOOST_TEST(spans[0].host == g.ns_of(node), row);
+    }
+    // Never more tasks at once on a node than its 2 slots; no two running
+    // tasks on one node bound to a common core.
+    auto most = max_concurrency(s);
+    BOOST_TEST(most.size() == 4u);
+    for (const auto& [host, m] : most) {
+        BOOST_TEST_MESSAGE("most tasks at once on " << host << ": " << m);
+        BOOST_TEST(m <= 2, host << " ran " << m << " tasks at once");
+    }
+    auto shared = shared_cores(s);
+    BOOST_TEST(shared.empty(), shared.size() << " overlapping pairs share a core, e.g. "
+                                             << (shared.empty() ? "" : shared[0]));
+
+    // Equal shares: each tenant's slot-time while both jobs ran within 10
+    // points of half.
+    auto first_last = [&](const std::string& tag) {
+        std::int64_t first = std::numeric_limits<std::int64_t>::max(), last = 0;
+        for (const auto& [task, spans] : s[tag])
+            for (const auto& sp : spans)
+                first = std::min(first, sp.start), last = std::max(last, sp.end);
+        return std::pair{first, last};
+    };
+    auto [b0, b1] = first_last("bank");
+    auto [s0, s1] = first_last("studio");
+    const std::int64_t from = std::max(b0, s0), to = std::min(b1, s1);
+    BOOST_TEST_REQUIRE(to - from > 3000, "the jobs overlapped only " << (to - from) << " ms");
+    auto slot_ms = [&](const std::string& tag) {
+        std::int64_t sum = 0;
+        for (const auto& [task, spans] : s[tag])
+            for (const auto& sp : spans)
+                sum += std::max<std::int64_t>(0, std::min(sp.end, to) - std::max(sp.start, from));
+        return sum;
+    };
+    const double bank_ms = slot_ms("bank"), studio_ms = slot_ms("studio");
+    const double bank_share = bank_ms / (bank_ms + studio_ms);
+    BOOST_TEST_MESSAGE("overlap " << (to - from) << " ms: bank " << bank_ms << " slot-ms, studio "
+                                  << studio_ms << " slot-ms; bank's share " << bank_share);
+    BOOST_TEST(std::abs(bank_share - 0.5) <= 0.10, "bank's share of slot-time " << bank_share);
+
+    // The clients see it too: hearth jobs lists both, finished.
+    Result jobs = g.client("operator", {"jobs", "--json"});
+    BOOST_TEST_REQUIRE(jobs.code == 0, jobs.err);
+    auto j = nlohmann::json::parse(jobs.out, nullptr, false);
+    std::map<std::string, std::string> listed;
+    for (const auto& job : j.value("jobs", nlohmann::json::array()))
+        listed[job.value("id", job.value("job", ""))] = job.value("state", "");
+    BOOST_TEST(listed[bank] == "finished", jobs.out);
+    BOOST_TEST(listed[studio] == "finished", jobs.out);
+    BOOST_TEST(g.sites["a"].stop() == 0, g.logs());
+    BOOST_TEST(g.sites["b"].stop() == 0, g.logs());
+}
+
+BOOST_AUTO_TEST_CASE(
+    a_host_killed_mid_job_relaunches_only_its_site_and_every_task_is_committed_once) {
+    SharedGrid g;
+    BOOST_TEST_INFO(g.up_output);
+    BOOST_REQUIRE(g.up());
+    const int n = 48;
+    const std::string bank = g.submit("bank", "bank", n, 1.0);
+    g.start_site("a");
+    g.start_site("b");
+    // The victim: site a's second host (a2), once work is done on both sites
+    // and a2 runs a task, so that the host takes work in flight with it.
+    const std::string victim = g.addrs[1];
+    const std::string victim_ns = g.ns.at(victim);
+    std::string run_a, run_b;
+    bool ready = wait_for(
+        [&] {
+            if (g.sql_int("SELECT count(*) FROM commits") < 6) return false;
+            if (g.sql_int("SELECT count(*) FROM attempts WHERE node='a2' AND state='running'") < 1)
+                return false;
+            if (g.sql_int("SELECT count(*) FROM attempts WHERE site='b'") < 1) return false;
+            for (const auto& sp : open_spans(read_spans(g.t / "spans")))
+                if (sp.find("@" + victim_ns) != std::string::npos) return true;
+            return false;
+        },
+        std::chrono::seconds(90));
+    BOOST_TEST_REQUIRE(ready, g.logs());
+    run_a = trim(slurp(g.t / "site-a" / "state" / "run"));
+    run_b = trim(slurp(g.t / "site-b" / "state" / "run"));
+    BOOST_TEST_REQUIRE(!run_a.empty());
+    BOOST_TEST_REQUIRE(!run_b.empty());
+    const std::int64_t killed_ms = now_ms();
+    BOOST_REQUIRE_EQUAL(g.act("kill", victim), 0);
+    BOOST_TEST_REQUIRE(g.wait_jobs({bank}), g.logs());
+    BOOST_TEST_MESSAGE("job finished " << (now_ms() - killed_ms) << " ms after the kill");
+    g.check_committed_once(bank, n);
+
+    // Only site a relaunched: a new run id there, the same one at site b.
+    const std::string run_a2 = trim(slurp(g.t / "site-a" / "state" / "run"));
+    BOOST_TEST(run_a2 != run_a, g.logs());
+    BOOST_TEST(trim(slurp(g.t / "site-b" / "state" / "run")) == run_b);
+    BOOST_TEST(g.sql("SELECT DISTINCT run FROM attempts WHERE site='b'") ==
+               std::vector<std::string>{run_b});
+    BOOST_TEST(g.sql_int("SELECT count(DISTINCT run) FROM attempts WHERE site='a'") >= 2);
+    const std::string err_a = slurp(g.t / "site-a" / ".bg.err");
+    const std::string err_b = slurp(g.t / "site-b" / ".bg.err");
+    BOOST_TEST(err_a.find("lost host " + victim) != std::string::npos, g.logs());
+    BOOST_TEST(count_lines(sh_out("grep 'launching run' " +
+                                  quote((g.t / "site-b" / ".bg.err").string()))) == 1u,
+               err_b);
+    // Site b lost nothing: every attempt it was given succeeded.
+    BOOST_TEST(
+        g.sql("SELECT task, attempt, state FROM attempts WHERE site='b' AND state!='ok'").empty());
+    // What a2 held died with it: lost (not failed), and run again elsewhere.
+    auto lost = g.sql("SELECT task FROM attempts WHERE node='a2' AND state IN ('lost','lapsed')");
+    BOOST_TEST(!lost.empty(), g.logs());
+    BOOST_TEST(g.sql("SELECT task, attempt, state FROM attempts WHERE state='failed'").empty());
+    for (const auto& task : lost)
+        BOOST_TEST(g.sql_int("SELECT count(*) FROM commits c JOIN attempts a USING(job, task, "
+                             "attempt) WHERE c.task=" +
+                             task + " AND a.node!='a2'") == 1,
+                   "task " << task);
+    // Nothing ran on a2 after the relaunch, and site b's tasks kept going
+    // through the loss: one of them started and ended while site a recovered.
+    BOOST_TEST(
+        g.sql_int("SELECT count(*) FROM attempts WHERE node='a2' AND run!='" + run_a + "'") == 0);
+    Spans s = read_spans(g.t / "spans");
+    bool b_worked = false;
+    for (const auto& [task, spans] : s["bank"])
+        for (const auto& sp : spans)
+            b_worked = b_worked || ((sp.host == g.ns_of("b1") || sp.host == g.ns_of("b2")) &&
+                                    sp.start > killed_ms && sp.end > 0);
+    BOOST_TEST(b_worked);
+    for (const auto& [host, m] : max_concurrency(s))
+        BOOST_TEST(m <= 2, host << " ran " << m << " tasks at once");
+    BOOST_TEST(g.sites["b"].stop() == 0, g.logs());
+}
+
+BOOST_AUTO_TEST_CASE(the_scheduler_sigkilled_mid_job_and_restarted_loses_nothing) {
+    SharedGrid g;
+    BOOST_TEST_INFO(g.up_output);
+    BOOST_REQUIRE(g.up());
+    const int n = 32;
+    const std::string bank = g.submit("bank", "bank", n, 1.0);
+    const std::string studio = g.submit("studio", "studio", n, 1.0);
+    g.start_site("a");
+    g.start_site("b");
+    bool ready = wait_for([&] { return g.sql_int("SELECT count(*) FROM commits") >= 8; },
+                          std::chrono::seconds(90));
+    BOOST_TEST_REQUIRE(ready, g.logs());
+    g.serve.stop(SIGKILL);
+    const std::int64_t killed_ms = now_ms();
+    // What was committed before the kill (read once it is down: nothing moves).
+    const auto committed_before = g.sql("SELECT job, task, attempt FROM commits ORDER BY 1,2");
+    const auto running_before = g.sql_int("SELECT count(*) FROM attempts WHERE state='running'");
+    BOOST_TEST_REQUIRE(committed_before.size() >= 8u);
+    // The sites run on while it is away: wait for a task to end with no
+    // scheduler to hear of it (its result kept at the site), then restart
+    // on the same state and the same address.
+    bool finished_while_down = wait_for(
+        [&] {
+            for (const auto& [tag, tasks] : read_spans(g.t / "spans"))
+                for (const auto& [task, spans] : tasks)
+                    for (const auto& sp : spans)
+                        if (sp.end > killed_ms) return true;
+            return false;
+        },
+        std::chrono::seconds(30));
+    BOOST_TEST(finished_while_down);
+    g.start_serve(std::to_string(g.port));
+    BOOST_TEST_REQUIRE(g.wait_jobs({bank, studio}), g.logs());
+    g.check_committed_once(bank, n);
+    g.check_committed_once(studio, n);
+    // Nothing committed before the kill was lost or changed.
+    const auto committed_after = g.sql("SELECT job, task, attempt FROM commits ORDER BY 1,2");
+    for (const auto& c : committed_before)
+        BOOST_TEST(
+            (std::find(committed_after.begin(), committed_after.end(), c) != committed_after.end()),
+            c);
+    // At most the attempts in flight at the kill ran again (none failed).
+    Spans s = read_spans(g.t / "spans");
+    BOOST_TEST(open_spans(s).empty());
+    std::size_t repeated = 0;
+    for (const auto& [tag, tasks] : s)
+        for (const auto& [task, spans] : tasks) repeated += spans.size() - 1;
+    BOOST_TEST_MESSAGE(running_before << " attempts running at the kill; " << repeated
+                                      << " tasks ran again");
+    BOOST_TEST(repeated <= std::size_t(std::max<std::int64_t>(running_before, 0)));
+    BOOST_TEST(g.sql("SELECT task, attempt, state FROM attempts WHERE state='failed'").empty());
+    for (const auto& [host, m] : max_concurrency(s))
+        BOOST_TEST(m <= 2, host << " ran " << m << " tasks at once");
+    // Neither site relaunched for it: the scheduler, not the site, was away.
+    BOOST_TEST(g.sql_int("SELECT count(DISTINCT run) FROM attempts WHERE site='a'") == 1);
+    BOOST_TEST(g.sql_int("SELECT count(DISTINCT run) FROM attempts WHERE site='b'") == 1);
+    BOOST_TEST(g.sites["a"].stop() == 0, g.logs());
+    BOOST_TEST(g.sites["b"].stop() == 0, g.logs());
+}
+
+// Site b's hearth site runs on a fifth host (h5, its gateway) that reaches
+// the scheduler over an uplink of its own (testgrid.sh uplink), as a site
+// reaches a scheduler over its broadband while its nodes share a LAN: cutting
+// the uplink cuts site b off the scheduler while its mpirun, on the grid's
+// links, runs on. (Cutting h5's grid link instead aborts its mpirun: Open
+// MPI's sends fail at once on a local link that is down.) Waits until site
+// b runs tasks and some are committed, then cuts; returns the time.
+std::int64_t cut_site_b(SharedGrid& g) {
+    bool ready = wait_for(
+        [&] {
+            if (g.sql_int("SELECT count(*) FROM commits") < 4) return false;
+            // A task of site b that started less than half its second ago
+            // (from the spans: the scheduler's "running" includes attempts
+            // already ended whose result is on its way): it ends in the cut.
+            const std::int64_t now = now_ms();
+            const Spans s = read_spans(g.t / "spans");
+            for (const auto& [tag, tasks] : s)
+                for (const auto& [task, spans] : tasks)
+                    for (const auto& sp : spans)
+                        if (!sp.end && now - sp.start < 500 &&
+                            (sp.host == g.ns_of("b1") || sp.host == g.ns_of("b2")))
+                            return true;
+            return false;
+        },
+        std::chrono::seconds(90));
+    BOOST_TEST_REQUIRE(ready, g.logs());
+    const std::int64_t at = now_ms();
+    BOOST_TEST_REQUIRE(g.act("cut-uplink", g.addrs[4]) == 0);
+    return at;
+}
+
+BOOST_AUTO_TEST_CASE(
+    a_site_cut_off_shorter_than_its_lease_delivers_its_completions_once_when_back) {
+    SharedGrid g(5);
+    BOOST_TEST_INFO(g.up_output);
+    BOOST_REQUIRE(g.up());
+    const int n = 40;
+    const std::string bank = g.submit("bank", "bank", n, 1.0);
+    g.start_site("a");
+    BOOST_TEST_REQUIRE(g.act("uplink", g.addrs[4]) == 0);
+    g.start_site("b", g.ns.at(g.addrs[4]));
+    const std::string run_b = [&] {
+        std::string r;
+        wait_for([&] { return !(r = trim(slurp(g.t / "site-b" / "state" / "run"))).empty(); },
+                 std::chrono::seconds(60));
+        return r;
+    }();
+    BOOST_TEST_REQUIRE(!run_b.empty(), g.logs());
+    const std::int64_t cut_ms = cut_site_b(g);
+    // 15 s, well short of the 60 s lease: site b's tasks end meanwhile and
+    // wait at the site (the job cannot finish without them).
+    std::this_thread::sleep_for(std::chrono::seconds(15));
+    BOOST_TEST(g.all_done({bank}) == false, "the job finished without site b's results");
+    const std::int64_t mend_ms = now_ms();
+    BOOST_TEST_REQUIRE(g.act("mend-uplink", g.addrs[4]) == 0);
+    BOOST_TEST_REQUIRE(g.wait_jobs({bank}), g.logs());
+    g.check_committed_once(bank, n);
+    // No attempt lost, lapsed or failed: the site kept what it ran.
+    BOOST_TEST(g.sql("SELECT site, task, attempt, state FROM attempts WHERE state!='ok'").empty(),
+               g.logs());
+    BOOST_TEST(g.sql_int("SELECT count(*) FROM attempts") == n);
+    // Site b ran on through the cut: the same run, no relaunch.
+    BOOST_TEST(trim(slurp(g.t / "site-b" / "state" / "run")) == run_b);
+    BOOST_TEST(g.sql("SELECT DISTINCT run FROM attempts WHERE site='b'") ==
+               std::vector<std::string>{run_b});
+    // The dispatcher's words (in the site's mpirun.log: rank 0 writes through mpirun).
+    const std::string err_b = slurp(g.t / "site-b" / "state" / "mpirun.log");
+    BOOST_TEST(err_b.find("no answer from the scheduler") != std::string::npos, err_b);
+    BOOST_TEST(err_b.find("the scheduler answers again") != std::string::npos, err_b);
+    // Tasks of site b that ended during the cut: each ran once and was
+    // committed once, after the link came back.
+    Spans s = read_spans(g.t / "spans");
+    BOOST_TEST(open_spans(s).empty());
+    int ended_in_cut = 0;
+    for (const auto& [task, spans] : s["bank"]) {
+        BOOST_TEST(spans.size() == 1u, "task " << task << " ran " << spans.size() << " times");
+        for (const auto& sp : spans) {
+            if (sp.host != g.ns_of("b1") && sp.host != g.ns_of("b2")) continue;
+            if (sp.end <= cut_ms || sp.end >= mend_ms) continue;
+            ++ended_in_cut;
+            BOOST_TEST(g.sql_int("SELECT committed_ms FROM commits WHERE job='" + bank +
+                                 "' AND task=" + std::to_string(task)) >= mend_ms,
+                       "task " << task);
+        }
+    }
+    BOOST_TEST(ended_in_cut >= 1);
+    BOOST_TEST_MESSAGE(ended_in_cut << " of site b's tasks ended while it was cut off");
+    BOOST_TEST(g.sites["b"].stop() == 0, g.logs());
+}
+
+BOOST_AUTO_TEST_CASE(
+    a_site_cut_off_past_its_lease_has_its_tasks_rerun_elsewhere_each_committed_once) {
+    SharedGrid g(5);
+    BOOST_TEST_INFO(g.up_output);
+    BOOST_REQUIRE(g.up());
+    const int n = 40;
+    const std::string bank = g.submit("bank", "bank", n, 1.0);
+    g.start_site("a");
+    BOOST_TEST_REQUIRE(g.act("uplink", g.addrs[4]) == 0);
+    g.start_site("b", g.ns.at(g.addrs[4]));
+    const std::int64_t cut_ms = cut_site_b(g);
+    // hearth serve's lease is 60 s (no option shortens it): site b's
+    // attempts lapse about a minute into the cut.
+    const bool lapsed = wait_for(
+        [&] {
+            return g.sql_int("SELECT count(*) FROM attempts WHERE site='b' AND state='lapsed'") > 0;
+        },
+        std::chrono::seconds(100));
+    BOOST_TEST_REQUIRE(lapsed, g.logs());
+    BOOST_TEST_MESSAGE("site b's attempts lapsed " << (now_ms() - cut_ms) << " ms into the cut");
+    BOOST_TEST(now_ms() - cut_ms >= 55000);
+    // Their tasks rerun at site a, and the job finishes while b is still cut off.
+    BOOST_TEST_REQUIRE(g.wait_jobs({bank}), g.logs());
+    g.check_committed_once(bank, n);
+    const auto lapsed_tasks =
+        g.sql("SELECT DISTINCT task FROM attempts WHERE site='b' AND state='lapsed'");
+    BOOST_TEST(!lapsed_tasks.empty());
+    for (const auto& task : lapsed_tasks)
+        BOOST_TEST(
+            g.sql_int(
+                "SELECT count(*) FROM commits c JOIN attempts a USING(job, task, attempt) WHERE "
+                "c.task=" +
+                task + " AND a.site='a' AND a.attempt>=2") == 1,
+            "task " << task);
+    // Back on the network: site b delivers what it finished meanwhile; late
+    // successes are recorded (as ok, "late") and none commits a task again.
+    const std::int64_t mend_ms = now_ms();
+    BOOST_TEST_REQUIRE(g.act("mend-uplink", g.addrs[4]) == 0);
+    const bool delivered = wait_for(
+        [&] {
+            return g.sql_int("SELECT count(*) FROM attempts WHERE site='b' AND state='lapsed'") ==
+                   0;
+        },
+        std::chrono::seconds(120));
+    BOOST_TEST(delivered, g.logs());
+    BOOST_TEST(
+        g.sql_int(
+            "SELECT count(*) FROM attempts WHERE site='b' AND reason LIKE 'late%' AND ended_ms>=" +
+            std::to_string(mend_ms)) >= 1,
+        g.logs());
+    g.check_committed_once(bank, n);
+    BOOST_TEST(g.sql("SELECT task, attempt, state FROM attempts WHERE state='failed'").empty());
+    BOOST_TEST(g.sites["b"].stop() == 0, g.logs());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
