@@ -1,6 +1,9 @@
 #include "launch_plan.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -19,8 +22,37 @@
 
 namespace hearth {
 
+namespace {
+
+// An address of one of this machine's interfaces: a node listed by address
+// (198.18.0.2) that is the machine itself must share the dispatcher's
+// hostfile line, or Open MPI sees the machine twice and refuses the slots.
+bool is_own_address(const std::string& host) {
+    in_addr v4{};
+    in6_addr v6{};
+    const bool is4 = ::inet_pton(AF_INET, host.c_str(), &v4) == 1;
+    const bool is6 = !is4 && ::inet_pton(AF_INET6, host.c_str(), &v6) == 1;
+    if (!is4 && !is6) return false;
+    ifaddrs* list = nullptr;
+    if (::getifaddrs(&list) != 0) return false;
+    bool found = false;
+    for (ifaddrs* a = list; a && !found; a = a->ifa_next) {
+        if (!a->ifa_addr) continue;
+        if (is4 && a->ifa_addr->sa_family == AF_INET)
+            found = reinterpret_cast<const sockaddr_in*>(a->ifa_addr)->sin_addr.s_addr == v4.s_addr;
+        if (is6 && a->ifa_addr->sa_family == AF_INET6)
+            found = std::memcmp(&reinterpret_cast<const sockaddr_in6*>(a->ifa_addr)->sin6_addr, &v6,
+                                sizeof v6) == 0;
+    }
+    ::freeifaddrs(list);
+    return found;
+}
+
+}  // namespace
+
 bool is_local_host(const std::string& host) {
     if (host == "localhost" || host == "127.0.0.1" || host == "::1") return true;
+    if (is_own_address(host)) return true;
     char name[256] = {};
     if (::gethostname(name, sizeof name - 1) != 0) return false;
     std::string self(name);
