@@ -17,7 +17,7 @@ for bin in "$@"; do
     # Long enough for a real file of its kind, short enough to keep runs fast.
     case $target in
         grid|scenario) max_len=8192 ;;
-        journal|api_request|auth) max_len=4096 ;;
+        journal|api_request|auth|wire_api) max_len=4096 ;;
         *) max_len=1024 ;;
     esac
     start=$(date +%s)
