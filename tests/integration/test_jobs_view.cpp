@@ -11,42 +11,20 @@
 
 #include "core/site_api.hpp"
 #include "harness.hpp"
+#include "serve_http.hpp"
 
 using namespace hearth::test;
 
 namespace {
 
-const char* k_grid = R"(
-[[site]]
-name = "home"
-kind = "room"
-target = 20
-min = 10
-max = 30
-[site.source]
-type = "static"
-measured = 15
 
-[[node]]
-name = "n1"
-site = "home"
-host = "localhost"
-slots = 4
-)";
-
-// curl: the status, and the body in *body.
-int http(const TempDir& t, const std::string& method, const std::string& url, const std::string& token,
+// The status, and the body in *body.
+int http_code(const TempDir& t, const std::string& method, const std::string& url, const std::string& token,
          const std::string& json_body = "", std::string* body = nullptr) {
-    const fs::path out = t / "curl.out";
-    std::string cmd = "curl -s --max-time 20 -o " + quote(out.string()) + " -w '%{http_code}' -X " + method;
-    if (!token.empty()) cmd += " -H " + quote("Authorization: Bearer " + token);
-    if (!json_body.empty()) {
-        std::ofstream(t / "curl.in", std::ios::binary) << json_body;
-        cmd += " -H 'Content-Type: application/json' --data-binary @" + quote((t / "curl.in").string());
-    }
-    const int code = std::atoi(sh_out(cmd + " " + quote(url)).c_str());
-    if (body) *body = slurp(out);
-    return code;
+    const Reply r = hearth::test::http(t, method, url, token,
+                                       json_body.empty() ? std::nullopt : std::optional<std::string>(json_body));
+    if (body) *body = r.body;
+    return r.code;
 }
 
 // The scheduler, its tokens (role -> token), and the bank's job with one
@@ -59,7 +37,7 @@ struct Scene {
     std::optional<hearth::AttemptKey> held;  // the site says it still runs this
 
     Scene() {
-        std::ofstream(t / "grid.toml") << k_grid;
+        std::ofstream(t / "grid.toml") << k_home_grid;
         for (const char* role : {"tenant:bank", "tenant:studio", "operator", "facility", "site:home"}) {
             Result r = run_hearth({"token", "new", "--role", role, "--tokens", (t / "tokens").string()}, t.path);
             BOOST_TEST_REQUIRE(r.code == 0, r.err);
@@ -155,7 +133,7 @@ struct Scene {
         req.results = std::move(results);
         if (held) req.held.push_back(*held);
         std::string body;
-        const int code = http(t, "POST", url + "/v1/sites/home/work", token["site:home"], to_json(req).dump(), &body);
+        const int code = http_code(t, "POST", url + "/v1/sites/home/work", token["site:home"], to_json(req).dump(), &body);
         BOOST_TEST_REQUIRE(code == 200, body);
         return hearth::work_reply_from_json(nlohmann::json::parse(body));
     }
@@ -185,18 +163,18 @@ BOOST_AUTO_TEST_SUITE(jobs_view_api)
 BOOST_AUTO_TEST_CASE(hearth_serve_serves_the_page_open_and_the_jobs_with_a_token) {
     Scene s;
     std::string body;
-    BOOST_TEST(http(s.t, "GET", s.url + "/", "", "", &body) == 200);
+    BOOST_TEST(http_code(s.t, "GET", s.url + "/", "", "", &body) == 200);
     BOOST_TEST(body.find("data-testid=\"jobs-view\"") != std::string::npos);
-    BOOST_TEST(http(s.t, "GET", s.url + "/jobs.js", "") == 200);
-    BOOST_TEST(http(s.t, "GET", s.url + "/v1/health", "", "", &body) == 200);
+    BOOST_TEST(http_code(s.t, "GET", s.url + "/jobs.js", "") == 200);
+    BOOST_TEST(http_code(s.t, "GET", s.url + "/v1/health", "", "", &body) == 200);
     BOOST_TEST(nlohmann::json::parse(body).value("scheduler", false));
     // A file that is not there, and the API without a token: JSON refusals.
-    BOOST_TEST(http(s.t, "GET", s.url + "/nothing.js", "", "", &body) == 404);
+    BOOST_TEST(http_code(s.t, "GET", s.url + "/nothing.js", "", "", &body) == 404);
     BOOST_TEST(nlohmann::json::parse(body, nullptr, false).contains("error"), body);
-    BOOST_TEST(http(s.t, "GET", s.url + "/v1/jobs", "") == 401);
-    BOOST_TEST(http(s.t, "GET", s.url + "/v1/jobs", s.token["facility"]) == 403);
+    BOOST_TEST(http_code(s.t, "GET", s.url + "/v1/jobs", "") == 401);
+    BOOST_TEST(http_code(s.t, "GET", s.url + "/v1/jobs", s.token["facility"]) == 403);
     // What the view shows of the scene: frames 1-2 done, 3-4 failed.
-    BOOST_TEST_REQUIRE(http(s.t, "GET", s.url + "/v1/jobs/" + s.job + "/tasks", s.token["tenant:bank"], "", &body) ==
+    BOOST_TEST_REQUIRE(http_code(s.t, "GET", s.url + "/v1/jobs/" + s.job + "/tasks", s.token["tenant:bank"], "", &body) ==
                        200);
     const auto tasks = nlohmann::json::parse(body).at("tasks");
     BOOST_TEST_REQUIRE(tasks.size() == 4u, body);
@@ -230,9 +208,9 @@ BOOST_AUTO_TEST_CASE(tenants_operators_and_a_facility_use_the_jobs_view_of_heart
         BOOST_TEST((fs::exists(artifacts() / shot) && fs::file_size(artifacts() / shot) > 1000u), shot);
     // Cancelled through the page: the API says so.
     std::string body;
-    BOOST_TEST(http(s.t, "GET", s.url + "/v1/jobs/" + s.job, s.token["operator"], "", &body) == 200);
+    BOOST_TEST(http_code(s.t, "GET", s.url + "/v1/jobs/" + s.job, s.token["operator"], "", &body) == 200);
     BOOST_TEST(nlohmann::json::parse(body).value("state", "") == "cancelled", body);
-    BOOST_TEST(http(s.t, "GET", s.url + "/v1/jobs/" + s.studio_job, s.token["operator"], "", &body) == 200);
+    BOOST_TEST(http_code(s.t, "GET", s.url + "/v1/jobs/" + s.studio_job, s.token["operator"], "", &body) == 200);
     BOOST_TEST(nlohmann::json::parse(body).value("state", "") == "queued", body);
 }
 

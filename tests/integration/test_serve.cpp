@@ -12,54 +12,11 @@
 #include "core/jobs_api.hpp"
 #include "core/site_api.hpp"
 #include "harness.hpp"
+#include "serve_http.hpp"
 
 using namespace hearth::test;
 
 namespace {
-
-const char* k_grid = R"(
-[[site]]
-name = "home"
-kind = "room"
-target = 20
-min = 10
-max = 30
-[site.source]
-type = "static"
-measured = 15
-
-[[node]]
-name = "n1"
-site = "home"
-host = "localhost"
-slots = 4
-)";
-
-struct Reply {
-    int code = 0;
-    std::string body;
-    nlohmann::json json() const { return nlohmann::json::parse(body, nullptr, false); }
-};
-
-// One HTTP exchange through curl: the test speaks to the server as any
-// client would, nothing of Hearth's own client in between.
-Reply http(const TempDir& t, const std::string& method, const std::string& url, const std::string& token,
-           const std::optional<std::string>& json_body = std::nullopt,
-           const std::optional<fs::path>& upload = std::nullopt) {
-    const fs::path out = t / "curl.out";
-    std::string cmd = "curl -s -o " + quote(out.string()) + " -w '%{http_code}' -X " + method;
-    if (!token.empty()) cmd += " -H " + quote("Authorization: Bearer " + token);
-    if (json_body) {
-        std::ofstream(t / "curl.in", std::ios::binary) << *json_body;
-        cmd += " -H 'Content-Type: application/json' --data-binary @" + quote((t / "curl.in").string());
-    }
-    if (upload) cmd += " -H 'Expect:' --data-binary @" + quote(upload->string());
-    cmd += " " + quote(url);
-    Reply r;
-    r.code = std::atoi(sh_out(cmd).c_str());
-    r.body = slurp(out);
-    return r;
-}
 
 std::string sha256_of(const std::string& data) { return hearth::to_hex(hearth::sha256(data)); }
 
@@ -112,7 +69,7 @@ private:
 struct Grid {
     std::map<std::string, std::string> token;  // role -> token
     explicit Grid(const TempDir& t) {
-        std::ofstream(t / "grid.toml") << k_grid;
+        std::ofstream(t / "grid.toml") << k_home_grid;
         for (const char* role : {"tenant:bank", "tenant:studio", "operator", "facility", "site:home"}) {
             Result r = run_hearth({"token", "new", "--role", role, "--tokens", (t / "tokens").string()}, t.path);
             BOOST_TEST_REQUIRE(r.code == 0, r.err);
@@ -220,7 +177,7 @@ BOOST_AUTO_TEST_SUITE(serve)
 
 BOOST_AUTO_TEST_CASE(bad_setups_are_refused_before_anything_starts) {
     TempDir t;
-    std::ofstream(t / "grid.toml") << k_grid;
+    std::ofstream(t / "grid.toml") << k_home_grid;
     const std::string grid = (t / "grid.toml").string(), state = (t / "state").string();
     Result r = run_hearth({"serve", "--grid", grid, "--state", state, "--listen", "0.0.0.0:0", "--no-auth"}, t.path);
     BOOST_TEST(r.code == 2);
