@@ -40,15 +40,18 @@ struct Reply {
 
 // One HTTP exchange through curl: the test speaks to the server as any
 // client would, nothing of Hearth's own client in between.
-inline Reply http(const TempDir& t, const std::string& method, const std::string& url, const std::string& token,
-           const std::optional<std::string>& json_body = std::nullopt,
-           const std::optional<fs::path>& upload = std::nullopt) {
+inline Reply http(const TempDir& t, const std::string& method, const std::string& url,
+                  const std::string& token,
+                  const std::optional<std::string>& json_body = std::nullopt,
+                  const std::optional<fs::path>& upload = std::nullopt) {
     const fs::path out = t / "curl.out";
-    std::string cmd = "curl -s --max-time 20 -o " + quote(out.string()) + " -w '%{http_code}' -X " + method;
+    std::string cmd =
+        "curl -s --max-time 20 -o " + quote(out.string()) + " -w '%{http_code}' -X " + method;
     if (!token.empty()) cmd += " -H " + quote("Authorization: Bearer " + token);
     if (json_body) {
         std::ofstream(t / "curl.in", std::ios::binary) << *json_body;
-        cmd += " -H 'Content-Type: application/json' --data-binary @" + quote((t / "curl.in").string());
+        cmd += " -H 'Content-Type: application/json' --data-binary @" +
+               quote((t / "curl.in").string());
     }
     if (upload) cmd += " -H 'Expect:' --data-binary @" + quote(upload->string());
     cmd += " " + quote(url);

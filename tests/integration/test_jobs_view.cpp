@@ -17,12 +17,13 @@ using namespace hearth::test;
 
 namespace {
 
-
 // The status, and the body in *body.
-int http_code(const TempDir& t, const std::string& method, const std::string& url, const std::string& token,
-         const std::string& json_body = "", std::string* body = nullptr) {
-    const Reply r = hearth::test::http(t, method, url, token,
-                                       json_body.empty() ? std::nullopt : std::optional<std::string>(json_body));
+int http_code(const TempDir& t, const std::string& method, const std::string& url,
+              const std::string& token, const std::string& json_body = "",
+              std::string* body = nullptr) {
+    const Reply r = hearth::test::http(
+        t, method, url, token,
+        json_body.empty() ? std::nullopt : std::optional<std::string>(json_body));
     if (body) *body = r.body;
     return r.code;
 }
@@ -133,7 +134,8 @@ struct Scene {
         req.results = std::move(results);
         if (held) req.held.push_back(*held);
         std::string body;
-        const int code = http_code(t, "POST", url + "/v1/sites/home/work", token["site:home"], to_json(req).dump(), &body);
+        const int code = http_code(t, "POST", url + "/v1/sites/home/work", token["site:home"],
+                                   to_json(req).dump(), &body);
         BOOST_TEST_REQUIRE(code == 200, body);
         return hearth::work_reply_from_json(nlohmann::json::parse(body));
     }
@@ -174,8 +176,8 @@ BOOST_AUTO_TEST_CASE(hearth_serve_serves_the_page_open_and_the_jobs_with_a_token
     BOOST_TEST(http_code(s.t, "GET", s.url + "/v1/jobs", "") == 401);
     BOOST_TEST(http_code(s.t, "GET", s.url + "/v1/jobs", s.token["facility"]) == 403);
     // What the view shows of the scene: frames 1-2 done, 3-4 failed.
-    BOOST_TEST_REQUIRE(http_code(s.t, "GET", s.url + "/v1/jobs/" + s.job + "/tasks", s.token["tenant:bank"], "", &body) ==
-                       200);
+    BOOST_TEST_REQUIRE(http_code(s.t, "GET", s.url + "/v1/jobs/" + s.job + "/tasks",
+                                 s.token["tenant:bank"], "", &body) == 200);
     const auto tasks = nlohmann::json::parse(body).at("tasks");
     BOOST_TEST_REQUIRE(tasks.size() == 4u, body);
     BOOST_TEST(tasks[0].value("first", "") == "1");
@@ -208,9 +210,11 @@ BOOST_AUTO_TEST_CASE(tenants_operators_and_a_facility_use_the_jobs_view_of_heart
         BOOST_TEST((fs::exists(artifacts() / shot) && fs::file_size(artifacts() / shot) > 1000u), shot);
     // Cancelled through the page: the API says so.
     std::string body;
-    BOOST_TEST(http_code(s.t, "GET", s.url + "/v1/jobs/" + s.job, s.token["operator"], "", &body) == 200);
+    BOOST_TEST(http_code(s.t, "GET", s.url + "/v1/jobs/" + s.job, s.token["operator"], "", &body) ==
+               200);
     BOOST_TEST(nlohmann::json::parse(body).value("state", "") == "cancelled", body);
-    BOOST_TEST(http_code(s.t, "GET", s.url + "/v1/jobs/" + s.studio_job, s.token["operator"], "", &body) == 200);
+    BOOST_TEST(http_code(s.t, "GET", s.url + "/v1/jobs/" + s.studio_job, s.token["operator"], "",
+                         &body) == 200);
     BOOST_TEST(nlohmann::json::parse(body).value("state", "") == "queued", body);
 }
 
