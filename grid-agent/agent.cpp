@@ -103,7 +103,12 @@ Agent::Agent(AgentConfig cfg, std::shared_ptr<const FsRoot> fs, std::shared_ptr<
     }
     // Counters exported to Prometheus must not go back after a restart.
     m_metrics.load(*m_ledger, m_cfg.node);
-    m_socket = std::make_unique<SocketServer>(m_cfg.socket, m_cfg.node, m_worker_uid, m_fs,
+    // No task has more cores than the node. (Not the grid file's slots: a
+    // slot of a node with fewer slots than cores holds several cores.)
+    RegistrationPolicy policy;
+    policy.worker_uid = m_worker_uid;
+    policy.max_cores = ac.cores;
+    m_socket = std::make_unique<SocketServer>(m_cfg.socket, m_cfg.node, policy, m_fs,
                                               static_cast<SocketOps&>(*this));
 }
 

@@ -16,43 +16,11 @@
 
 namespace hearth {
 
-std::uint64_t check_peer(const FsRoot& fs, uid_t worker_uid, const SocketPeer& peer, pid_t pid) {
-    if (peer.uid != 0 && peer.uid != worker_uid)
-        throw usage_error("uid " + std::to_string(peer.uid) +
-                          " may not register tasks here: only the workers' user (uid " +
-                          std::to_string(worker_uid) + ", --worker-user) or root may");
-    if (peer.uid == 0 || pid <= 0) return 0;
-    // A task charged to a tenant must be the peer's own process: otherwise a
-    // local user could have someone else's work billed to a tenant of theirs.
-    // The start time read before and after the owner ties the owner to this
-    // very process, not to a later one that reused the pid; it is kept with
-    // the registration, so a reuse afterwards drops the task.
-    const auto before = process_start_ticks(fs, pid);
-    auto st = fs.read("/proc/" + std::to_string(pid) + "/status");
-    const auto after = process_start_ticks(fs, pid);
-    if (!st.text || !before || !after || *before != *after || *before == 0)
-        throw usage_error("pid " + std::to_string(pid) + " is not running; register a live task");
-    std::istringstream in(*st.text);
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.rfind("Uid:", 0) != 0) continue;
-        std::istringstream words(line.substr(4));
-        long real = -1;
-        words >> real;
-        if (real != static_cast<long>(peer.uid))
-            throw usage_error("pid " + std::to_string(pid) + " belongs to uid " +
-                              std::to_string(real) + ", not to the registering uid " +
-                              std::to_string(peer.uid) + "; register only your own tasks");
-        return *before;
-    }
-    throw usage_error("cannot tell who owns pid " + std::to_string(pid) + "; register a live task");
-}
-
-SocketServer::SocketServer(std::string path, std::string node, uid_t worker_uid,
+SocketServer::SocketServer(std::string path, std::string node, RegistrationPolicy policy,
                            std::shared_ptr<const FsRoot> fs, SocketOps& ops)
     : m_path(std::move(path)),
       m_node(std::move(node)),
-      m_worker_uid(worker_uid),
+      m_policy(policy),
       m_fs(std::move(fs)),
       m_ops(ops) {}
 
@@ -67,8 +35,7 @@ nlohmann::json SocketServer::handle(const nlohmann::json& req, const SocketPeer&
         SocketOp op = parse_socket_op(req.dump());
         if (auto* reg = std::get_if<RegisterOp>(&op)) {
             Registration r;
-            r.start_ticks =
-                check_peer(*m_fs, m_worker_uid, peer, reg->pid);  // 0: the accountant reads it
+            r.start_ticks = check_registration(*m_fs, m_policy, peer, reg->pid, reg->cores);
             r.key.tenant = reg->tenant;
             r.key.job = reg->job;
             r.key.task = reg->task;
@@ -78,7 +45,7 @@ nlohmann::json SocketServer::handle(const nlohmann::json& req, const SocketPeer&
             return {{"ok", true}, {"id", m_ops.register_task(r)}};
         }
         if (auto* un = std::get_if<UnregisterOp>(&op)) {
-            check_peer(*m_fs, m_worker_uid, peer, 0);
+            check_registration(*m_fs, m_policy, peer, 0, 0);
             TaskRegistry::Charged c = m_ops.unregister_task(*un);
             nlohmann::json reply{
                 {"ok", true}, {"energy_uj", c.energy.value}, {"estimated", c.estimated}};
@@ -103,12 +70,21 @@ void SocketServer::start() {
     if (m_path.size() >= sizeof addr.sun_path)
         throw usage_error("socket path " + m_path + " is too long; use a shorter --socket");
     std::strcpy(addr.sun_path, m_path.c_str());
-    if (::bind(m_listen_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::listen(m_listen_fd, 16) != 0)
+    // Created closed (no moment at 0777 & ~umask for a task to connect in).
+    const mode_t old_mask = ::umask(0177);
+    const int bound = ::bind(m_listen_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::umask(old_mask);
+    if (bound != 0 || ::listen(m_listen_fd, 16) != 0)
         throw Error("cannot listen on socket " + m_path + ": " + std::strerror(errno));
-    // Any local user may connect (a budget or ping is harmless); who may
-    // register tasks is decided per request from the peer's credentials.
-    ::chmod(m_path.c_str(), 0666);
+    // Only the workers' user (and root) may connect: a task runs as its
+    // tenant's user and must not register, unregister or probe anything.
+    // Connections are checked per request too, for an agent that cannot
+    // chown (not root: then the socket is its own user's, as the workers').
+    if (::geteuid() == 0 && m_policy.worker_uid != 0 &&
+        ::chown(m_path.c_str(), m_policy.worker_uid, static_cast<gid_t>(-1)) != 0)
+        throw Error("cannot give socket " + m_path + " to uid " +
+                    std::to_string(m_policy.worker_uid) + ": " + std::strerror(errno));
+    ::chmod(m_path.c_str(), 0600);
     m_thread = std::thread([this] { serve(); });
 }
 
@@ -163,7 +139,7 @@ void SocketServer::serve() {
             ::close(fd);  // no credentials, no service
             continue;
         }
-        const bool trusted = cred.uid == 0 || cred.uid == m_worker_uid;
+        const bool trusted = cred.uid == 0 || cred.uid == m_policy.worker_uid;
         if (!trusted && m_other_conns.load() >= k_max_other_conns) {
             ::close(fd);
             continue;

@@ -1,8 +1,9 @@
 #pragma once
-// The local registration socket: a Unix socket any local user may connect to
-// (a budget or a ping is harmless), one JSON request a line. Who may register
-// and unregister tasks is decided per request from the peer's SO_PEERCRED
-// credentials; what an operation does is the agent's (SocketOps).
+// The local registration socket, one JSON request a line: owned by the
+// workers' user and closed to everyone else (mode 0600), so a task, which
+// runs as its tenant's user, cannot reach it. Who may register which process
+// is checked again per request from the peer's SO_PEERCRED credentials
+// (core/registration_check); what an operation does is the agent's (SocketOps).
 #include <sys/types.h>
 
 #include <atomic>
@@ -15,16 +16,13 @@
 
 #include "core/api_request.hpp"
 #include "core/fsroot.hpp"
+#include "core/registration_check.hpp"
 #include "task_registry.hpp"
 
 namespace hearth {
 
 // The socket's peer, as SO_PEERCRED gives it.
-struct SocketPeer {
-    pid_t pid = 0;
-    uid_t uid = 0;
-    gid_t gid = 0;
-};
+using SocketPeer = PeerCred;
 
 // What the socket's operations do to the agent (each takes the agent's lock).
 class SocketOps {
@@ -36,15 +34,11 @@ public:
     virtual nlohmann::json budget() = 0;
 };
 
-// Refuses (usage_error) a register/unregister from a peer other than the
-// worker's user or root, and a pid that peer does not own. Returns the
-// verified process's start time (0 for a root peer, or no pid).
-std::uint64_t check_peer(const FsRoot& fs, uid_t worker_uid, const SocketPeer& peer, pid_t pid);
-
 class SocketServer {
 public:
-    // worker_uid: the workers' user, who (with root) may register tasks.
-    SocketServer(std::string path, std::string node, uid_t worker_uid,
+    // policy: who may register tasks (the workers' user, and root), and how
+    // many cores one may have.
+    SocketServer(std::string path, std::string node, RegistrationPolicy policy,
                  std::shared_ptr<const FsRoot> fs, SocketOps& ops);
     ~SocketServer();
     SocketServer(const SocketServer&) = delete;
@@ -63,7 +57,7 @@ private:
     void serve_connection(int fd, const SocketPeer& peer);
 
     std::string m_path, m_node;
-    uid_t m_worker_uid;
+    RegistrationPolicy m_policy;
     std::shared_ptr<const FsRoot> m_fs;
     SocketOps& m_ops;
     std::atomic<bool> m_stop{false};

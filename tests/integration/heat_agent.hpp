@@ -2,11 +2,34 @@
 // A real grid-agent with heat control for the integration tests: node n1 of
 // a grid file, the model energy source, slot-only throttling, a control step
 // every 0.2 s, on a free loopback port. The test's hearth runs use its socket.
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <cstdio>
 #include <regex>
 
 #include "harness.hpp"
 
 namespace hearth::test {
+
+// One line to an agent's Unix socket from this process (the registering
+// peer, so the tasks it registers must be its own children) and the reply.
+inline std::string agent_socket_line(const std::string& path, const std::string& line) {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+    std::string reply;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+        std::string out = line + "\n";
+        if (::write(fd, out.data(), out.size()) == static_cast<ssize_t>(out.size())) {
+            char c;
+            while (::read(fd, &c, 1) == 1 && c != '\n') reply += c;
+        }
+    }
+    ::close(fd);
+    return reply;
+}
 
 struct HeatAgent {
     pid_t pid = -1;

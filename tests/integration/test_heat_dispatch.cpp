@@ -172,10 +172,13 @@ BOOST_AUTO_TEST_CASE(a_task_whose_process_died_unregistered_is_dropped) {
     pid_t child = -1;
     std::vector<char*> argv = {const_cast<char*>("sleep"), const_cast<char*>("30"), nullptr};
     BOOST_TEST_REQUIRE(::posix_spawnp(&child, "sleep", nullptr, nullptr, argv.data(), environ) == 0);
-    std::string reg = sh_out("printf '%s\\n' '{\"op\":\"register\",\"tenant\":\"t\",\"job\":\"j\",\"task\":0,"
-                             "\"attempt\":1,\"pid\":" + std::to_string(child) + ",\"cores\":1}' | "
-                             "python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); "
-                             "s.sendall(sys.stdin.buffer.read()); print(s.recv(4096).decode())' " + quote(agent.socket));
+    // Registered by this process, the sleep's parent (the agent accepts only
+    // a registering process's own tasks).
+    std::string reg =
+        agent_socket_line(agent.socket,
+                          "{\"op\":\"register\",\"tenant\":\"t\",\"job\":\"j\",\"task\":0,"
+                          "\"attempt\":1,\"pid\":" +
+                              std::to_string(child) + ",\"cores\":1}");
     BOOST_TEST_REQUIRE(reg.find("\"ok\":true") != std::string::npos, reg);
     auto tasks = [&] {
         return nlohmann::json::parse(sh_out("curl -s " + quote(agent.url() + "/v1/node")))["tasks"].size();

@@ -96,9 +96,17 @@ std::string socket_call_as(uid_t uid, const std::string& path, const std::string
     if (pid == 0) {
         ::close(pipefd[0]);
         if (::setgid(uid) != 0 || ::setuid(uid) != 0) ::_exit(3);
-        // "$PID" in the template: the child's own pid (a process of that user).
-        std::string line = std::regex_replace(line_template, std::regex("\\$PID"), std::to_string(::getpid()));
+        // "$PID" in the template: a child of this process (a task it started).
+        pid_t kid = ::fork();
+        if (kid == 0) {
+            ::pause();
+            ::_exit(0);
+        }
+        std::string line =
+            std::regex_replace(line_template, std::regex("\\$PID"), std::to_string(kid));
         std::string r = socket_call(path, line);
+        ::kill(kid, SIGKILL);
+        ::waitpid(kid, nullptr, 0);
         (void)!::write(pipefd[1], r.data(), r.size());
         ::_exit(0);
     }
@@ -394,23 +402,35 @@ BOOST_AUTO_TEST_CASE(only_the_workers_user_registers_tasks_and_only_its_own_pids
     };
     const std::string reg = R"({"op":"register","tenant":"bank","job":"j","task":0,"attempt":1,"pid":$PID})";
     {
-        // Default: only the agent's own user (root here).
+        // Default: only the agent's own user (root here); the socket is
+        // closed to every other user, so a task cannot even ask for a budget.
         auto a = start_agent("");
+        BOOST_TEST(((fs::status(a->socket).permissions() & fs::perms::all) ==
+                    (fs::perms::owner_read | fs::perms::owner_write)));
         std::string r = socket_call_as(nobody->pw_uid, a->socket, reg);
-        BOOST_TEST(r.find("\"ok\":false") != std::string::npos, r);
-        BOOST_TEST(r.find("may not register") != std::string::npos, r);
-        // Asking for a budget is harmless and allowed.
+        BOOST_TEST(r.find("Permission denied") != std::string::npos, r);
         std::string b = socket_call_as(nobody->pw_uid, a->socket, R"({"op":"budget"})");
-        BOOST_TEST(b.find("\"ok\":true") != std::string::npos, b);
+        BOOST_TEST(b.find("Permission denied") != std::string::npos, b);
     }
     {
         auto a = start_agent("--worker-user nobody");
+        // The socket is the workers' user's.
+        struct stat st {};
+        BOOST_TEST_REQUIRE(::stat(a->socket.c_str(), &st) == 0);
+        BOOST_TEST(st.st_uid == nobody->pw_uid);
+        // The worker's user registering its own child: accepted.
         std::string own = socket_call_as(nobody->pw_uid, a->socket, reg);
         BOOST_TEST(own.find("\"ok\":true") != std::string::npos, own);
-        // pid 1 is root's: a worker may not have it charged to a tenant.
+        // pid 1 as tenant "bank" with 64 cores on a node of 2: refused for
+        // the cores, and with 1 core for not being the worker's task.
+        std::string big = socket_call_as(
+            nobody->pw_uid, a->socket,
+            R"({"op":"register","tenant":"bank","job":"j","task":1,"attempt":1,"pid":1,"cores":64})");
+        BOOST_TEST(big.find("a task of 64 cores on a node of") != std::string::npos, big);
         std::string other = socket_call_as(
             nobody->pw_uid, a->socket, R"({"op":"register","tenant":"bank","job":"j","task":1,"attempt":1,"pid":1})");
-        BOOST_TEST(other.find("belongs to uid 0") != std::string::npos, other);
+        BOOST_TEST(other.find("pid 1 is not a process of the registering pid") != std::string::npos,
+                   other);
         // Names that would become file names or SQL text are refused.
         std::string bad = socket_call(a->socket,
                                       R"({"op":"register","tenant":"../etc","job":"j","task":2,"attempt":1,"pid":1})");

@@ -195,11 +195,15 @@ BOOST_AUTO_TEST_CASE(only_the_workers_user_registers_and_only_its_own_processes)
     BOOST_TEST(!stranger.value("ok", true));
     BOOST_TEST(stranger["error"].get<std::string>().find("may not register tasks") !=
                std::string::npos);
-    w.fs->write("/proc/" + std::to_string(k_pid) + "/status",
-                "Name:\tbusy\nUid:\t1234\t1234\t1234\t1234\n");
+    // The worker (pid 1 here) did not start this one: its parent is pid 77.
+    w.fs->write(
+        "/proc/" + std::to_string(k_pid) + "/stat",
+        std::to_string(k_pid) + " (other) S 77 77 77 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 100 1 1\n");
+    w.fs->write("/proc/77/stat", "77 (sshd) S 0 77 77 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 50 1 1\n");
     auto other = w.register_task();
     BOOST_TEST(!other.value("ok", true));
-    BOOST_TEST(other["error"].get<std::string>().find("belongs to uid 1234") != std::string::npos);
+    BOOST_TEST(other["error"].get<std::string>().find(
+                   "is not a process of the registering pid 1") != std::string::npos);
     BOOST_TEST(w.agent->node_json()["tasks"].empty());
     // A budget or a ping is anyone's.
     BOOST_TEST(w.request({{"op", "ping"}}, 1234)["node"] == "n1");
