@@ -10,6 +10,7 @@ pkgs=(g++ make pkg-config openmpi-bin libopenmpi-dev hwloc libhwloc-dev libpapi-
       libcpp-httplib-dev libtomlplusplus-dev libspdlog-dev libquantlib0-dev povray povray-includes parallel mandoc iproute2 procps curl util-linux
       chromium gnuplot-nox)
 pkgs+=(python3 openssl)  # the tests' fake HTTP(S) servers and their certificates
+pkgs+=(slurmctld slurmd slurm-client munge)  # the Slurm test cluster (testgrid.sh --slurm, grid_slurm tests)
 pkgs+=(python3-venv python3-setuptools python3-wheel)  # pip install of the Python client (runner/python), offline
 [ "${1:-}" = fuzz ] && pkgs+=(clang-14 libfuzzer-14-dev libclang-rt-14-dev libssl-dev)
 missing=()

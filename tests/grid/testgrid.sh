@@ -2,7 +2,13 @@
 # A test grid on one machine: N test hosts as network namespaces on a bridge,
 # reached by mpirun through tests/grid/netns-ssh (an ssh look-alike).
 #
-#   testgrid.sh up N [--agents] [--slots S]   make the grid; prints its state dir
+#   testgrid.sh up N [--agents] [--slots S] [--slurm]
+#                                             make the grid; prints its state dir. --slurm:
+#                                             a Slurm cluster on it (tests/grid/slurm.sh):
+#                                             a login node h0 with slurmctld, slurmd on each
+#                                             host, S CPUs each, partition "grid"
+#   testgrid.sh login STATEDIR -- CMD...      CMD on the Slurm grid's login node h0, with
+#                                             the grid's env (salloc, sbatch, hearth run ...)
 #   testgrid.sh down STATEDIR                 remove it all (idempotent)
 #   testgrid.sh run N [--agents] [--slots S] -- CMD...
 #                                             up, CMD with the grid's env, down (always)
@@ -15,7 +21,8 @@
 #   testgrid.sh cut-uplink|mend-uplink STATEDIR HOST
 #                                             that line goes down, or up again; the grid's
 #                                             links (and mpirun's traffic) are untouched
-#   testgrid.sh check                         exit 0 if a grid can be made here, else say why
+#   testgrid.sh check [--slurm]               exit 0 if a grid (with Slurm) can be made here,
+#                                             else say why
 #
 # The state dir holds: env (source it: Open MPI's launch agent and interface
 # limits), hostfile ("ADDRESS slots=S", for hearth run --hosts), hosts.map
@@ -35,11 +42,14 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 lock_file=/run/lock/hearth-testgrid.lock
 agent_port=9750
 
+# shellcheck source=tests/grid/slurm.sh
+. "$here/slurm.sh"
+
 die() { echo "testgrid: $*" >&2; exit 2; }
 say() { echo "testgrid: $*" >&2; }
 
 usage() {
-    sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,31p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -110,11 +120,31 @@ wait_agent() {
     return 1
 }
 
+# Host NS at ADDRESS on the grid's bridge through link VETH (its end: eth0).
+make_host() {
+    local state=$1 ns=$2 addr=$3 veth=$4 br
+    br=$(cat "$state/prefix")-br
+    if ! { ip netns add "$ns" &&
+        ip link add "$veth" type veth peer name "${veth}p" &&
+        ip link set "${veth}p" netns "$ns" &&
+        ip -n "$ns" link set "${veth}p" name eth0 &&
+        ip -n "$ns" addr add "$addr/24" dev eth0 &&
+        ip -n "$ns" link set eth0 up &&
+        ip -n "$ns" link set lo up &&
+        ip link set "$veth" master "$br" &&
+        ip link set "$veth" up; } 2>"$state/up.err"; then
+        say "cannot make host $ns: $(cat "$state/up.err")"
+        return 1
+    fi
+    rm -f "$state/up.err"
+}
+
 cmd_up() {
-    local n='' agents=0 slots=1
+    local n='' agents=0 slots=1 slurm=0
     while [ $# -gt 0 ]; do
         case $1 in
         --agents) agents=1 ;;
+        --slurm) slurm=1 ;;
         --slots) slots=${2:-}; shift ;;
         -*) die "unknown option '$1'; see: testgrid.sh --help" ;;
         *) if [ -z "$n" ]; then n=$1; else die "unexpected argument '$1'"; fi ;;
@@ -130,6 +160,10 @@ cmd_up() {
     local why
     why=$(cannot_run)
     [ -n "$why" ] && die "cannot make a test grid: $why"
+    if [ "$slurm" = 1 ]; then
+        why=$(slurm_missing)
+        [ -n "$why" ] && die "cannot make a Slurm test grid: $why"
+    fi
     local prefix=${HEARTH_GRID_PREFIX:-hg$$}
     [[ "$prefix" =~ ^[a-z][a-z0-9]{0,8}$ ]] ||
         die "HEARTH_GRID_PREFIX '$prefix' must be 1-9 lower-case letters or digits, starting with a letter (link names are at most 15 characters)"
@@ -164,36 +198,23 @@ cmd_up() {
     : >"$state/hosts.map"
     : >"$state/hostfile"
     mkdir -p "$state/hosts"
-    local i ns addr veth
+    local i ns addr
     for i in $(seq 1 "$n"); do
         ns=$prefix-h$i
         addr=$subnet.$((i + 1))
-        veth=$prefix-h$i
-        if ! { ip netns add "$ns" &&
-            ip link add "$veth" type veth peer name "${veth}p" &&
-            ip link set "${veth}p" netns "$ns" &&
-            ip -n "$ns" link set "${veth}p" name eth0 &&
-            ip -n "$ns" addr add "$addr/24" dev eth0 &&
-            ip -n "$ns" link set eth0 up &&
-            ip -n "$ns" link set lo up &&
-            ip link set "$veth" master "$br" &&
-            ip link set "$veth" up; } 2>"$state/up.err"; then
-            local err; err=$(cat "$state/up.err")
-            cmd_down "$state"
-            die "cannot make host $ns: $err"
-        fi
-        echo "$addr $ns h$i $veth" >>"$state/hosts.map"
+        make_host "$state" "$ns" "$addr" "$prefix-h$i" || { cmd_down "$state"; die "cannot make host $ns"; }
+        echo "$addr $ns h$i $prefix-h$i" >>"$state/hosts.map"
         echo "$addr slots=$slots" >>"$state/hostfile"
         mkdir -p "$state/hosts/$ns"
     done
-    rm -f "$state/up.err"
 
     {
         echo "# test grid $prefix: source this file before running mpirun or hearth"
         echo "export HEARTH_GRID_STATE='$state'"
         echo "export HEARTH_GRID_HOSTFILE='$state/hostfile'"
         echo "export HEARTH_GRID_HOSTS='$(cut -d' ' -f1 "$state/hosts.map" | tr '\n' ' ' | sed 's/ $//')'"
-        echo "export OMPI_MCA_plm_rsh_agent='$here/netns-ssh'"
+        # Under Slurm mpirun starts its daemons with srun, as on a real cluster.
+        [ "$slurm" = 1 ] || echo "export OMPI_MCA_plm_rsh_agent='$here/netns-ssh'"
         echo "export OMPI_MCA_btl_tcp_if_include=$subnet.0/24"
         echo "export OMPI_MCA_oob_tcp_if_include=$subnet.0/24"
         # Every daemon is started by mpirun itself, not by other daemons.
@@ -218,7 +239,10 @@ cmd_up() {
         done <"$state/hosts.map"
         echo "export HEARTH_GRID_AGENTS='$(cut -d' ' -f1 "$state/hosts.map" | sed "s/\$/:$agent_port/" | tr '\n' ' ' | sed 's/ $//')'" >>"$state/env"
     fi
-    say "$n hosts on $br ($subnet.0/24)$([ "$agents" = 1 ] && echo ", a grid-agent on each"); state in $state"
+    if [ "$slurm" = 1 ]; then
+        slurm_up "$state" "$prefix" "$subnet" "$slots" || { cmd_down "$state"; die "Slurm did not start; see above"; }
+    fi
+    say "$n hosts on $br ($subnet.0/24)$([ "$agents" = 1 ] && echo ", a grid-agent on each")$([ "$slurm" = 1 ] && echo ", Slurm (slurmctld on $prefix-h0)"); state in $state"
     echo "$state"
 }
 
@@ -358,7 +382,23 @@ cmd_revive() {
         start_agent "$state" "$h_ns" "$h_addr" "$h_name"
         wait_agent "$state" "$h_ns" || die "grid-agent failed on $h_ns"
     fi
+    if [ -r "$state/slurm/slurm.conf" ]; then
+        slurm_start_slurmd "$state" "$h_ns"
+    fi
     say "host $h_name ($h_addr) back"
+}
+
+cmd_login() {
+    local state=${1:-}
+    shift
+    [ "${1:-}" = "--" ] && shift
+    [ -r "$state/slurm/slurm.conf" ] || die "$state is not a Slurm test grid (make it with: testgrid.sh up N --slurm)"
+    [ $# -gt 0 ] || die "no command: testgrid.sh login STATEDIR -- CMD..."
+    local ns
+    ns=$(cat "$state/prefix")-h0
+    # shellcheck disable=SC2016  # expanded by the inner shell
+    exec ip netns exec "$ns" unshare --uts -- sh -c 'hostname "$1" && . "$2/env" && shift 2 && exec "$@"' \
+        login "$ns" "$state" "$@"
 }
 
 cmd_run() {
@@ -407,7 +447,11 @@ mend) shift; cmd_mend "$@" ;;
 uplink) shift; cmd_uplink "$@" ;;
 cut-uplink) shift; cmd_cut_uplink "$@" ;;
 mend-uplink) shift; cmd_mend_uplink "$@" ;;
-check) why=$(cannot_run); [ -z "$why" ] || { echo "$why"; exit 1; } ;;
+login) shift; cmd_login "$@" ;;
+check)
+    why=$(cannot_run)
+    [ -z "$why" ] && [ "${2:-}" = --slurm ] && why=$(slurm_missing)
+    [ -z "$why" ] || { echo "$why"; exit 1; } ;;
 -h | --help | help) usage ;;
 *) usage ;;
 esac
