@@ -1,6 +1,6 @@
 #pragma once
 // Contract of an energy source, implemented by the plugins/energy/ sources
-// (powercap, papi, model): where a node's energy comes from. In core/ so
+// (hwmon, powercap, papi, model): where a node's energy comes from. In core/ so
 // that the accountant, which consumes it, depends on no plugin. A source
 // either reads a monotonic 64-bit energy total or says in one line why it
 // cannot (PAPI's disabled_reason habit), so `auto` can pick the best one and

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "core/error.hpp"
+#include "hwmon.hpp"
 #include "papi.hpp"
 #include "powercap.hpp"
 
@@ -22,6 +23,12 @@ std::string model_detail(const ModelParams& p) {
 // What the summary says of the chosen source: the zones it reads, or what
 // its probe found.
 std::string chosen_detail(const EnergySource& source, const ProbeResult& probe) {
+    if (const auto* hw = dynamic_cast<const HwmonSource*>(&source)) {
+        std::string meters;
+        for (const auto& m : hw->meters())
+            meters += (meters.empty() ? "" : ", ") + m.name + " " + m.file;
+        return meters;
+    }
     const auto* pc = dynamic_cast<const PowercapSource*>(&source);
     if (!pc) return probe.detail;
     std::string zones;
@@ -34,7 +41,11 @@ std::string chosen_detail(const EnergySource& source, const ProbeResult& probe) 
 const EnergyRegistry& energy_sources() {
     static const EnergyRegistry registry(
         "energy source",
-        {{"powercap", 3, [](const EnergyContext& c) { return probe_powercap(*c.fs); },
+        {{"hwmon", 4, [](const EnergyContext& c) { return probe_hwmon(*c.fs, c.model.max); },
+          [](const EnergyContext& c) {
+              return std::make_unique<HwmonSource>(c.fs, c.clock, c.model.max);
+          }},
+         {"powercap", 3, [](const EnergyContext& c) { return probe_powercap(*c.fs); },
           [](const EnergyContext& c) { return std::make_unique<PowercapSource>(c.fs, c.clock); }},
          {"papi", 2,
           [](const EnergyContext& c) {

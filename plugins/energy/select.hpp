@@ -1,7 +1,7 @@
 #pragma once
 // `auto` energy source selection: probe every source in the registry, take
-// the best available (powercap, then papi, then model), and say in one line
-// which and why not the others.
+// the best available (a node meter: hwmon; then powercap, papi, model), and
+// say in one line which and why not the others.
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,7 +38,7 @@ struct SourceChoice {
 // wanted: "auto" or a source's name. A named source that is not available
 // is an Error naming why, not a silent fallback.
 SourceChoice choose_energy_source(const std::string& wanted, std::shared_ptr<const FsRoot> fs,
-                                  std::shared_ptr<const Clock> clock,
-                                  std::unique_ptr<PapiApi> papi, ModelParams model);
+                                  std::shared_ptr<const Clock> clock, std::unique_ptr<PapiApi> papi,
+                                  ModelParams model);
 
 }  // namespace hearth

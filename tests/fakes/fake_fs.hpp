@@ -82,6 +82,18 @@ public:
         write(dir + "/energy_uj", std::to_string(energy_uj) + "\n");
     }
 
+    // An ACPI power meter as acpi_power_meter shows it under hwmon: power in
+    // microwatts averaged over interval_ms. With energy_uj, also the energy
+    // counter some drivers have.
+    void add_power_meter(const std::string& hwmon_dir, std::uint64_t power_uw,
+                         std::uint64_t interval_ms = 1000,
+                         std::optional<std::uint64_t> energy_uj = std::nullopt) {
+        write(hwmon_dir + "/name", "power_meter\n");
+        write(hwmon_dir + "/power1_average", std::to_string(power_uw) + "\n");
+        write(hwmon_dir + "/power1_average_interval", std::to_string(interval_ms) + "\n");
+        if (energy_uj) write(hwmon_dir + "/energy1_input", std::to_string(*energy_uj) + "\n");
+    }
+
 private:
     static std::string make_temp_dir() {
         const char* tmp = std::getenv("TMPDIR");

@@ -65,13 +65,16 @@ BOOST_AUTO_TEST_CASE(auto_prefers_powercap) {
     auto c = hearth::choose_energy_source("auto", fs, manual_clock(), papi_with_rapl(), {});
     BOOST_REQUIRE(c.source);
     BOOST_TEST(c.source->name() == "powercap");
-    BOOST_REQUIRE(c.table.size() == 3u);
-    BOOST_TEST(c.table[0].source == "powercap");
-    BOOST_TEST(c.table[1].source == "papi");
-    BOOST_TEST(c.table[2].source == "model");
-    BOOST_TEST(c.summary ==
-                   "energy source: powercap (package-0, dram); papi: not needed; model: not needed",
+    BOOST_REQUIRE(c.table.size() == 4u);
+    BOOST_TEST(c.table[0].source == "hwmon");  // no node meter in this tree
+    BOOST_TEST(c.table[1].source == "powercap");
+    BOOST_TEST(c.table[2].source == "papi");
+    BOOST_TEST(c.table[3].source == "model");
+    BOOST_TEST(contains(c.summary,
+                        "energy source: powercap (package-0, dram); hwmon: unavailable "
+                        "(no node power meter"),
                c.summary);
+    BOOST_TEST(contains(c.summary, "; papi: not needed; model: not needed"), c.summary);
 }
 
 BOOST_AUTO_TEST_CASE(auto_takes_papi_when_powercap_is_unreadable) {
@@ -94,11 +97,13 @@ BOOST_AUTO_TEST_CASE(auto_falls_back_to_the_model_on_a_vm) {
     BOOST_TEST(c.source->estimated());
     BOOST_TEST(!c.table[0].available);
     BOOST_TEST(!c.table[1].available);
-    BOOST_TEST(c.table[2].available);
+    BOOST_TEST(!c.table[2].available);
+    BOOST_TEST(c.table[3].available);
     BOOST_TEST(contains(c.summary,
                         "energy source: model (estimated from CPU utilisation: idle "
-                        "14 W, max 34 W); powercap: unavailable (no RAPL"),
+                        "14 W, max 34 W); hwmon: unavailable (no node power meter"),
                c.summary);
+    BOOST_TEST(contains(c.summary, "; powercap: unavailable (no RAPL"), c.summary);
     BOOST_TEST(contains(c.summary,
                         "; papi: unavailable (rapl: event " + k_rapl + ": Event does not exist"),
                c.summary);
@@ -107,7 +112,7 @@ BOOST_AUTO_TEST_CASE(auto_falls_back_to_the_model_on_a_vm) {
     c = hearth::choose_energy_source("auto", vm_fs(), manual_clock(), papi_without_events(),
                                      {hearth::Watts{30}, hearth::Watts{90}});
     BOOST_TEST(contains(c.summary, "idle 30 W, max 90 W"), c.summary);
-    BOOST_TEST(c.table[2].detail == "estimated from CPU utilisation: idle 30 W, max 90 W");
+    BOOST_TEST(c.table[3].detail == "estimated from CPU utilisation: idle 30 W, max 90 W");
 }
 
 BOOST_AUTO_TEST_CASE(named_source_is_used_even_when_a_better_one_exists) {
@@ -147,8 +152,9 @@ BOOST_AUTO_TEST_CASE(nothing_available_says_why_for_each) {
         hearth::Error, [](const hearth::Error& e) {
             const std::string what = e.what();
             BOOST_TEST_INFO("message: " << what);
-            return contains(what, "no energy source is available; powercap: ") &&
-                   contains(what, "; papi: ") && contains(what, "; model: cannot read /proc/stat");
+            return contains(what, "no energy source is available; hwmon: ") &&
+                   contains(what, "; powercap: ") && contains(what, "; papi: ") &&
+                   contains(what, "; model: cannot read /proc/stat");
         });
 }
 
@@ -160,7 +166,7 @@ BOOST_AUTO_TEST_CASE(unknown_name_lists_the_valid_ones) {
             BOOST_TEST_INFO("message: " << what);
             return e.code() == hearth::ExitCode::usage &&
                    contains(what, "unknown energy source 'rapl'") &&
-                   contains(what, "auto, powercap, papi, model");
+                   contains(what, "auto, hwmon, powercap, papi, model");
         });
 }
 

@@ -1,0 +1,137 @@
+// Node meters with grid-agent as a real daemon: a fake hwmon tree under
+// --fsroot (an ACPI power_meter whose power or energy counter the test
+// drives; /proc is the real one), the ledger read back with the sqlite3 shell.
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <regex>
+
+#include "harness.hpp"
+
+using namespace hearth::test;
+
+namespace {
+
+// An ACPI power meter as acpi_power_meter shows it, written atomically as
+// the kernel's attribute reads are.
+struct FakeMeter {
+    fs::path dir;
+    explicit FakeMeter(const fs::path& root) : dir(root / "sys/class/hwmon/hwmon3") {
+        fs::create_directories(dir);
+        fs::create_directories(root / "sys/class/hwmon/hwmon0");
+        std::ofstream(root / "sys/class/hwmon/hwmon0/name") << "coretemp\n";
+        std::ofstream(dir / "name") << "power_meter\n";
+        std::ofstream(dir / "power1_average_interval") << "1000\n";
+        set("power1_average", 150'000'000);
+        if (!fs::exists(root / "proc")) fs::create_directory_symlink("/proc", root / "proc");
+    }
+    void set(const std::string& file, std::uint64_t v) {
+        std::ofstream(dir / (file + ".tmp")) << v << "\n";
+        fs::rename(dir / (file + ".tmp"), dir / file);
+    }
+};
+
+struct MeterAgent {
+    pid_t pid = -1;
+    std::string ledger;
+    fs::path dir;
+    MeterAgent(const fs::path& d, const fs::path& fsroot, const std::string& extra = "") : dir(d) {
+        ledger = (d / "ledger.db").string();
+        std::string cmd = "exec " + quote(agent_bin()) +
+                          " --node n1 --site pool --listen 127.0.0.1:0 --no-auth --socket " +
+                          quote((d / "agent.sock").string()) + " --ledger " + quote(ledger) +
+                          " --fsroot " + quote(fsroot.string()) + " --rate 20 " + extra + " 2>>" +
+                          quote((d / "agent.log").string());
+        std::vector<char*> argv = {const_cast<char*>("/bin/sh"), const_cast<char*>("-c"),
+                                   cmd.data(), nullptr};
+        ::posix_spawn(&pid, "/bin/sh", nullptr, nullptr, argv.data(), environ);
+        bool up = wait_for(
+            [&] { return slurp(d / "agent.log").find("http 127.0.0.1:") != std::string::npos; },
+            std::chrono::seconds(10));
+        BOOST_TEST_REQUIRE(up, "grid-agent did not start: " + slurp(d / "agent.log"));
+    }
+    int stop() {
+        ::kill(pid, SIGTERM);
+        return wait_exit(pid);
+    }
+    std::string log() const { return slurp(dir / "agent.log"); }
+};
+
+std::string sql(const std::string& db, const std::string& query) {
+    return sh_out("sqlite3 " + quote(db) + " " + quote(query));
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(meters)
+
+BOOST_AUTO_TEST_CASE(probe_shows_the_node_meter_with_its_reading) {
+    TempDir t;
+    FakeMeter meter(t / "root");
+    std::string out =
+        sh_out(quote(agent_bin()) + " --probe --fsroot " + quote((t / "root").string()) + " 2>&1");
+    BOOST_TEST(out.find("available    hwmon: power_meter (hwmon3): 150 W from power1_average "
+                        "(averaged over 1 s), integrated between reads") != std::string::npos,
+               out);
+    BOOST_TEST(out.find("energy source: hwmon (power_meter power1_average)") != std::string::npos,
+               out);
+    // A meter whose file holds garbage: unavailable, the file named, the model used.
+    std::ofstream(meter.dir / "power1_average") << "ERROR\n";
+    out =
+        sh_out(quote(agent_bin()) + " --probe --fsroot " + quote((t / "root").string()) + " 2>&1");
+    BOOST_TEST(out.find("unavailable  hwmon: node power meter found but unreadable: power_meter "
+                        "(hwmon3) power1_average: unparsable value 'ERROR'") != std::string::npos,
+               out);
+    BOOST_TEST(out.find("energy source: model") != std::string::npos, out);
+}
+
+BOOST_AUTO_TEST_CASE(ledger_total_is_the_meters_power_integrated) {
+    TempDir t;
+    FakeMeter meter(t / "root");
+    MeterAgent agent(t.path, t / "root");
+    std::this_thread::sleep_for(std::chrono::milliseconds(2000));
+    BOOST_TEST(agent.stop() == 0);
+    BOOST_TEST(
+        agent.log().find("energy source: hwmon (power_meter power1_average)") != std::string::npos,
+        agent.log());
+    // 150 W over the span the intervals cover (the agent's first read starts it).
+    const double uj = std::stod(sql(agent.ledger, "SELECT sum(energy_uj) FROM intervals"));
+    const double ms = std::stod(sql(agent.ledger, "SELECT max(t1_ms) - min(t0_ms) FROM intervals"));
+    const double fed = 150.0 * ms * 1000.0;
+    BOOST_TEST(ms > 1500.0);
+    BOOST_TEST(std::abs(uj - fed) <= fed * 0.005, "ledger " << uj << " uJ, fed " << fed << " uJ");
+    BOOST_TEST(sql(agent.ledger, "SELECT DISTINCT source FROM intervals") == "hwmon\n");
+    BOOST_TEST(sql(agent.ledger, "SELECT sum(estimated) FROM intervals") == "0\n");
+}
+
+BOOST_AUTO_TEST_CASE(ledger_total_is_exactly_what_the_wrapping_counter_advanced) {
+    TempDir t;
+    FakeMeter meter(t / "root");
+    const std::uint64_t wrap = std::uint64_t{1} << 32;
+    std::uint64_t raw = wrap - 20'000'000;  // wraps within the first second
+    meter.set("energy1_input", raw);
+    MeterAgent agent(t.path, t / "root");
+    std::uint64_t added = 0;
+    std::atomic<bool> feeding{true};
+    std::thread feeder([&] {
+        while (feeding) {  // 100 W in 10 ms steps
+            raw = (raw + 1'000'000) % wrap;
+            added += 1'000'000;
+            meter.set("energy1_input", raw);
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    feeding = false;
+    feeder.join();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    BOOST_TEST(agent.stop() == 0);
+    BOOST_TEST(
+        agent.log().find("energy source: hwmon (power_meter energy1_input)") != std::string::npos,
+        agent.log());
+    BOOST_TEST(std::stoull(sql(agent.ledger, "SELECT sum(energy_uj) FROM intervals")) == added);
+    BOOST_TEST(std::stoull(sql(agent.ledger, "SELECT sum(static_uj+dynamic_uj) FROM charges")) ==
+               added);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
