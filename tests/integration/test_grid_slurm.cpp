@@ -58,7 +58,8 @@ struct SlurmGrid {
             nodes.push_back(ns);
         }
     }
-    ~SlurmGrid() {
+    ~SlurmGrid() { down(); }
+    void down() {
         if (!state.empty())
             std::system((quote(grid_script()) + " down " + quote(state.string())).c_str());
     }
@@ -172,9 +173,81 @@ boost::test_tools::assertion_result slurm_possible(boost::unit_test::test_unit_i
     return r;
 }
 
+// A node lost inside the allocation (testgrid.sh `how`: kill, its slurmd and
+// everything on it killed and its link cut; or cut, its link down while its
+// processes hang on): Hearth names it down, relaunches on the rest of the
+// allocation (salloc --no-kill keeps it), and commits every task once.
+void lose_a_node_mid_job(const std::string& how) {
+    SlurmGrid g(3, 1);
+    BOOST_TEST_INFO(g.up_output);
+    BOOST_REQUIRE(g.up());
+    TempDir t;
+    pid_t pid = start_login(g,
+                            "exec salloc -N3 --no-kill " +
+                                hearth_words({"run", "--tenant", "t", "--count", "30", "--job-dir",
+                                              "job", "--", "sh", "-c", "sleep 0.5"}),
+                            t.path);
+    // The victim: not the dispatcher's node (the first), a node with work in flight.
+    std::string victim;
+    bool chosen = wait_for(
+        [&] {
+            std::map<std::uint64_t, std::string> flight;
+            std::size_t done = 0;
+            for (const auto& r : json_lines(slurp(t / "job/journal"))) {
+                if (r["e"] == "start") flight[r["t"]] = r["n"];
+                if (r["e"] == "done" || r["e"] == "fail") flight.erase(r["t"].get<std::uint64_t>());
+                done += r["e"] == "done";
+            }
+            for (const auto& [task, node] : flight)
+                if (done >= 4 && node == g.nodes[2]) victim = node;
+            return !victim.empty();
+        },
+        std::chrono::seconds(60));
+    if (!chosen) ::kill(pid, SIGKILL);
+    BOOST_REQUIRE(chosen);
+    BOOST_REQUIRE_EQUAL(g.act(how, victim), 0);
+    int code = wait_exit(pid);
+    std::string err = slurp(t / ".bg.err");
+    BOOST_TEST_INFO(err << "\nmpirun.log:\n" << slurp(t / "job/mpirun.log"));
+    BOOST_REQUIRE_EQUAL(code, 0);
+    check_each_task_committed_once(t / "job", 30);
+    bool down = false, after = false;
+    for (const auto& r : journal(t / "job")) {
+        if (r["e"] == "node" && r["state"] == "down") {
+            BOOST_TEST(r["n"] == victim);
+            down = true;
+        }
+        if (down && r["e"] == "done") {
+            after = true;
+            BOOST_TEST(r["n"] != victim);
+        }
+    }
+    BOOST_TEST(down);
+    BOOST_TEST(after);
+    auto s = summary(t / "job");
+    BOOST_TEST(s["state"] == "finished");
+    BOOST_TEST(s["launches"] == 2);
+    BOOST_REQUIRE_EQUAL(s["lost_hosts"].size(), 1u);
+    BOOST_TEST(s["lost_hosts"][0]["host"] == victim);
+    BOOST_TEST(err.find("lost " + victim) != std::string::npos);
+    BOOST_TEST_MESSAGE("node " << victim << " lost (" << how << "); Slurm says it is "
+                               << g.node_state(victim));
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(grid_slurm, *boost::unit_test::precondition(slurm_possible))
+
+BOOST_AUTO_TEST_CASE(a_node_killed_mid_job_is_marked_down_by_name_and_the_job_completes) {
+    lose_a_node_mid_job("kill");
+}
+
+// mpirun hears nothing from a node behind a dead link (no FIN, no RST): its
+// keepalives find it lost, as a hung node.
+BOOST_AUTO_TEST_CASE(a_node_cut_off_mid_job_is_marked_down_by_name_and_the_job_completes) {
+    lose_a_node_mid_job("cut");
+}
+
 
 // Each shape of allocation on one cluster: one node with one CPU (the
 // dispatcher shares the worker's slot), three nodes with uneven tasks from
@@ -247,65 +320,13 @@ BOOST_AUTO_TEST_CASE(salloc_and_sbatch_use_exactly_the_allocation) {
     auto hb = mpi_hosts(t / "batch");
     BOOST_REQUIRE_EQUAL(hb.size(), 3u);
     BOOST_TEST(hb[0] == "localhost slots=2");
-}
 
-// A node dies inside the allocation (its slurmd and everything on it killed,
-// its link cut): Hearth names it down, relaunches on the rest of the
-// allocation (salloc --no-kill keeps it), and commits every task once.
-BOOST_AUTO_TEST_CASE(a_node_killed_mid_job_is_marked_down_by_name_and_the_job_completes) {
-    SlurmGrid g(3, 1);
-    BOOST_TEST_INFO(g.up_output);
-    BOOST_REQUIRE(g.up());
-    TempDir t;
-    pid_t pid = start_login(g,
-                            "exec salloc -N3 --no-kill " +
-                                hearth_words({"run", "--tenant", "t", "--count", "30", "--job-dir",
-                                              "job", "--", "sh", "-c", "sleep 0.5"}),
-                            t.path);
-    // The victim: not the dispatcher's node (the first), a node with work in flight.
-    std::string victim;
-    bool chosen = wait_for(
-        [&] {
-            std::map<std::uint64_t, std::string> flight;
-            std::size_t done = 0;
-            for (const auto& r : json_lines(slurp(t / "job/journal"))) {
-                if (r["e"] == "start") flight[r["t"]] = r["n"];
-                if (r["e"] == "done" || r["e"] == "fail") flight.erase(r["t"].get<std::uint64_t>());
-                done += r["e"] == "done";
-            }
-            for (const auto& [task, node] : flight)
-                if (done >= 4 && node == g.nodes[2]) victim = node;
-            return !victim.empty();
-        },
-        std::chrono::seconds(60));
-    if (!chosen) ::kill(pid, SIGKILL);
-    BOOST_REQUIRE(chosen);
-    BOOST_REQUIRE_EQUAL(g.act("kill", victim), 0);
-    int code = wait_exit(pid);
-    std::string err = slurp(t / ".bg.err");
-    BOOST_TEST_INFO(err << "\nmpirun.log:\n" << slurp(t / "job/mpirun.log"));
-    BOOST_REQUIRE_EQUAL(code, 0);
-    check_each_task_committed_once(t / "job", 30);
-    bool down = false, after = false;
-    for (const auto& r : journal(t / "job")) {
-        if (r["e"] == "node" && r["state"] == "down") {
-            BOOST_TEST(r["n"] == victim);
-            down = true;
-        }
-        if (down && r["e"] == "done") {
-            after = true;
-            BOOST_TEST(r["n"] != victim);
-        }
-    }
-    BOOST_TEST(down);
-    BOOST_TEST(after);
-    auto s = summary(t / "job");
-    BOOST_TEST(s["state"] == "finished");
-    BOOST_REQUIRE_EQUAL(s["lost_hosts"].size(), 1u);
-    BOOST_TEST(s["lost_hosts"][0]["host"] == victim);
-    BOOST_TEST(err.find("lost " + victim) != std::string::npos);
-    // Slurm saw it too (SlurmdTimeout): the node is down, not idle.
-    BOOST_TEST_MESSAGE("Slurm's state of " << victim << ": " << g.node_state(victim));
+    // Torn down, the cluster leaves nothing: no namespace, daemon or file.
+    g.down();
+    BOOST_TEST(sh_out("ip netns list | grep -c '^" + g.prefix + "-' || true") == "0\n");
+    BOOST_TEST(sh_out("pgrep -f '[s]lurm|[m]unged|[o]rted' -a | grep -c " + quote(g.state.string()) +
+                      " || true") == "0\n");
+    BOOST_TEST(!fs::exists(g.state));
 }
 
 // scancel of the allocation stops Hearth cleanly (the journal stays whole);
