@@ -248,7 +248,6 @@ BOOST_AUTO_TEST_CASE(a_node_cut_off_mid_job_is_marked_down_by_name_and_the_job_c
     lose_a_node_mid_job("cut");
 }
 
-
 // Each shape of allocation on one cluster: one node with one CPU (the
 // dispatcher shares the worker's slot), three nodes with uneven tasks from
 // salloc on the login node, and sbatch (Hearth on the batch host).
@@ -324,8 +323,8 @@ BOOST_AUTO_TEST_CASE(salloc_and_sbatch_use_exactly_the_allocation) {
     // Torn down, the cluster leaves nothing: no namespace, daemon or file.
     g.down();
     BOOST_TEST(sh_out("ip netns list | grep -c '^" + g.prefix + "-' || true") == "0\n");
-    BOOST_TEST(sh_out("pgrep -f '[s]lurm|[m]unged|[o]rted' -a | grep -c " + quote(g.state.string()) +
-                      " || true") == "0\n");
+    BOOST_TEST(sh_out("pgrep -f '[s]lurm|[m]unged|[o]rted' -a | grep -c " +
+                      quote(g.state.string()) + " || true") == "0\n");
     BOOST_TEST(!fs::exists(g.state));
 }
 
