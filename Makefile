@@ -251,12 +251,13 @@ clean:
 	rm -rf build build-asan build-fuzz
 
 # Multi-host jobs on a test grid of network namespaces (tests/grid/testgrid.sh),
-# and a shared grid there (hearth serve and two hearth site runs: grid_shared);
+# a shared grid there (hearth serve and two hearth site runs: grid_shared),
+# and a Slurm cluster there (testgrid.sh --slurm: grid_slurm);
 # needs root and `ip netns`, and says why it skips where it cannot run.
 .PHONY: test-grid
 test-grid: deps
 	@$(MAKE) --no-print-directory -j2 $(HEARTH) $(AGENT) $(INTEG)
-	@tests/run.sh $(BUILD) grid grid_shared
+	@tests/run.sh $(BUILD) grid grid_shared grid_slurm
 
 -include $(FUZZ_CORE_OBJ:.o=.d) $(patsubst $(FUZZ_BUILD)/bin/%,$(FUZZ_BUILD)/obj/tests/fuzz/%.d,$(FUZZ_BIN))
 -include $(CORE_OBJ:.o=.d) $(RUNNER_OBJ:.o=.d) $(AGENT_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(INTEG_OBJ:.o=.d)

@@ -25,6 +25,7 @@ nlohmann::json to_json(const JobSpec& j) {
             {"chunk", j.chunk},
             {"command", j.command},
             {"nodes", nodes},
+            {"slurm", j.slurm},
             {"workers_per_host", j.workers_per_host},
             {"slots", j.slots},
             {"retries", j.retries},
@@ -68,6 +69,7 @@ JobSpec job_from_json(const nlohmann::json& v) {
         for (const auto& n : v.at("nodes"))
             j.nodes.push_back({n.at("host").get<std::string>(),
                                static_cast<std::uint32_t>(whole(n, "slots", 0, 4096))});
+        j.slurm = v.value("slurm", false);  // absent in jobs written before Slurm support
         j.workers_per_host = static_cast<std::uint32_t>(whole(v, "workers_per_host", 1, 64));
         j.slots = static_cast<std::uint32_t>(whole(v, "slots", 0, 4096));
         j.retries = static_cast<std::uint32_t>(whole(v, "retries", 0, 100));

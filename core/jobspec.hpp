@@ -27,6 +27,9 @@ struct JobSpec {
     std::uint64_t chunk = 1;
     std::vector<std::string> command;  // template words
     std::vector<NodeSpec> nodes;       // empty: this machine only
+    // The nodes are a Slurm allocation's: each run (and resume) takes those
+    // of the allocation it runs in, and the dispatcher may share a slot.
+    bool slurm = false;
     std::uint32_t workers_per_host = 1;
     std::uint32_t slots = 0;  // --slots: 0 means per node (hostfile) or cores
     std::uint32_t retries = 2;

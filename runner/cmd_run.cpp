@@ -15,10 +15,11 @@
 #include "core/duration.hpp"
 #include "core/error.hpp"
 #include "core/grid.hpp"
-#include "core/scenario.hpp"
 #include "core/hostlist.hpp"
 #include "core/placeholder.hpp"
 #include "core/safe_path.hpp"
+#include "core/scenario.hpp"
+#include "core/slurm_alloc.hpp"
 #include "job_items.hpp"
 #include "launch_plan.hpp"
 #include "server_client.hpp"
@@ -87,10 +88,35 @@ void check_command(const std::vector<std::string>& command, const CommandTemplat
                           "scratch directory; --stage it, or give an absolute path");
 }
 
-std::vector<NodeSpec> read_nodes(const RunArgs& a) {
+// Inside a Slurm allocation, --hosts may only narrow it: every host must be
+// one of its nodes, or mpirun (which places ranks on the allocation only)
+// would refuse the launch after the job directory was made.
+void check_hosts_in_allocation(const std::vector<NodeSpec>& nodes, const SlurmAllocation& alloc,
+                               const std::string& file) {
+    std::set<std::string> allocated;
+    std::string names;
+    for (const auto& n : alloc.nodes) {
+        allocated.insert(n.name);
+        names += (names.empty() ? "" : ",") + n.name;
+    }
+    for (const auto& n : nodes)
+        if (!allocated.count(n.host))
+            throw usage_error("--hosts " + file + " names '" + n.host +
+                              "', which is not in Slurm job " + alloc.job_id + "'s allocation (" +
+                              names +
+                              "); drop --hosts to use the allocation's nodes, or ask Slurm for "
+                              "those nodes (salloc -w)");
+}
+
+std::vector<NodeSpec> read_nodes(const RunArgs& a, bool& slurm) {
     std::vector<NodeSpec> nodes;
+    slurm = false;
     if (a.hosts && a.grid)
         throw usage_error("both --hosts and --grid name the nodes; give one of them");
+    // Read (and checked) before the other sources: an allocation Hearth cannot
+    // use is an error even with --hosts, as the launch would run in it.
+    std::optional<SlurmAllocation> alloc;
+    if (!a.grid) alloc = read_slurm_allocation(process_env);
     if (a.grid) {
         for (const auto& n : load_grid(*a.grid).nodes) nodes.push_back({n.host, n.slots});
     } else if (a.hosts) {
@@ -102,21 +128,23 @@ std::vector<NodeSpec> read_nodes(const RunArgs& a) {
         ss << in.rdbuf();
         for (const auto& h : parse_hostfile(ss.str(), *a.hosts))
             nodes.push_back({h.name, h.slots.value_or(0)});
-    } else if (const char* sl = std::getenv("SLURM_JOB_NODELIST"); sl && *sl) {
-        for (const auto& h : expand_slurm_hostlist(sl)) nodes.push_back({h, 0});
+        if (alloc) check_hosts_in_allocation(nodes, *alloc, *a.hosts);
+    } else if (alloc) {
+        nodes = slurm_node_specs(*alloc);
+        slurm = true;
     }
     for (const auto& n : nodes) {
-        if (is_local_host(n.host)) continue;
+        // Slurm knows its nodes' addresses and srun reaches them: their names
+        // need not resolve here (a login node may not know them).
+        if (alloc || is_local_host(n.host)) continue;
         addrinfo* res = nullptr;
         addrinfo hints{};
         hints.ai_family = AF_UNSPEC;
         int rc = ::getaddrinfo(n.host.c_str(), nullptr, &hints, &res);
         if (rc != 0)
             throw usage_error("unknown host '" + n.host + "'" +
-                              (a.grid ? " in " + *a.grid
-                               : a.hosts ? " in " + *a.hosts
-                                         : std::string(" in SLURM_JOB_NODELIST")) +
-                              ": " + ::gai_strerror(rc) + "; fix the name or add it to /etc/hosts");
+                              (a.grid ? " in " + *a.grid : " in " + a.hosts.value_or("")) + ": " +
+                              ::gai_strerror(rc) + "; fix the name or add it to /etc/hosts");
         ::freeaddrinfo(res);
     }
     return nodes;
@@ -183,7 +211,7 @@ JobSpec build_spec(const RunArgs& a) {
             throw usage_error("--stage: two inputs are named '" + base + "'; rename one");
         s.stage.push_back(base);
     }
-    s.nodes = read_nodes(a);
+    s.nodes = read_nodes(a, s.slurm);
     s.name = a.name;
     s.submitted_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::system_clock::now().time_since_epoch())

@@ -67,22 +67,34 @@ LaunchPlan plan_launch(const JobSpec& spec, const std::set<std::string>& down) {
         if (!down.count(n.host)) nodes.push_back(n);
     if (spec.nodes.empty()) nodes.push_back({"localhost", 0});
     LaunchPlan plan;
+    // Inside an allocation (nodes from it, or --hosts narrowing it).
+    const char* job = std::getenv("SLURM_JOB_ID");
+    const bool slurm = spec.slurm || (job && *job);
+    plan.oversubscribe = slurm;
     // Local nodes first: they share the dispatcher's hostfile line.
     std::vector<NodeSpec> ordered;
     for (const auto& n : nodes)
         if (is_local_host(n.host)) ordered.push_back(n);
     unsigned local_workers = static_cast<unsigned>(ordered.size()) * spec.workers_per_host;
+    // Under Slurm every rank must be on an allocated node: with none here,
+    // the first node holds the dispatcher.
+    std::string head = "localhost";
+    if (slurm && ordered.empty() && !nodes.empty()) {
+        head = nodes.front().host;
+        local_workers = spec.workers_per_host;
+    }
     for (const auto& n : nodes)
-        if (!is_local_host(n.host)) ordered.push_back(n);
-    plan.hostfile.emplace_back("localhost", 1 + local_workers);
+        if (!is_local_host(n.host) && n.host != head) ordered.push_back(n);
+    if (head != "localhost") ordered.insert(ordered.begin(), nodes.front());
+    plan.hostfile.emplace_back(head, 1 + local_workers);
     int rank = 1;
     for (const auto& n : ordered) {
-        bool local = is_local_host(n.host);
+        bool local = is_local_host(n.host) || n.host == head;
         if (!local) plan.hostfile.emplace_back(n.host, spec.workers_per_host);
         for (unsigned k = 1; k <= spec.workers_per_host; ++k) {
             RankNode r;
             r.rank = rank++;
-            r.host = local ? "localhost" : n.host;
+            r.host = local ? head : n.host;
             r.node = spec.workers_per_host > 1 ? n.host + "#" + std::to_string(k) : n.host;
             r.slots = spec.slots ? spec.slots : n.slots;
             plan.workers.push_back(r);
@@ -123,6 +135,15 @@ std::vector<std::string> mpirun_argv(const JobDir& dir, const LaunchPlan& plan,
                                   "-np",       std::to_string(plan.np()),
                                   "--map-by",  "slot",       "--bind-to", "none"};
     if (::geteuid() == 0) a.push_back("--allow-run-as-root");
+    if (plan.oversubscribe) {
+        a.push_back("--oversubscribe");
+        // mpirun starts its daemons as one srun step. After a node dies that
+        // step lingers, holding its CPUs, until slurmctld declares the node
+        // down (SlurmdTimeout) and beyond: the relaunch's step would wait for
+        // them. --overlap (Slurm 20.11+) lets it share them and start at once.
+        if (!std::getenv("OMPI_MCA_plm_slurm_args"))
+            a.insert(a.end(), {"--mca", "plm_slurm_args", "--overlap"});
+    }
     // The control traffic is small; TCP and shared memory work everywhere,
     // unlike fabric transports that warn on machines without the hardware.
     // A user who set these in the environment keeps their choice.

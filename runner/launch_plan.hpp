@@ -25,11 +25,17 @@ struct RankNode {
 struct LaunchPlan {
     std::vector<RankNode> workers;
     std::vector<std::pair<std::string, unsigned>> hostfile;  // host, mpirun slots
+    // Inside a Slurm allocation: the dispatcher (mostly idle) shares a slot
+    // with a worker, so mpirun may place more ranks than Slurm gave tasks.
+    bool oversubscribe = false;
     int np() const { return static_cast<int>(workers.size()) + 1; }
 };
 
 bool is_local_host(const std::string& host);
-// Hosts in `down` are left out: the supervisor found them dead.
+// Hosts in `down` are left out: the supervisor found them dead. For a Slurm
+// job (spec.slurm) whose nodes do not include this host (salloc on a login
+// node), the dispatcher runs on the first node: mpirun places ranks only on
+// the allocation's nodes.
 LaunchPlan plan_launch(const JobSpec& spec, const std::set<std::string>& down = {});
 // The plan's hosts other than this one, each once, in rank order.
 std::vector<std::string> remote_hosts(const LaunchPlan& plan);

@@ -25,8 +25,10 @@
 #include "core/error.hpp"
 #include "core/journal.hpp"
 #include "core/progress.hpp"
+#include "core/slurm_alloc.hpp"
 #include "launch_plan.hpp"
 #include "mpirun_process.hpp"
+#include "slurm_query.hpp"
 
 namespace fs = std::filesystem;
 
@@ -161,6 +163,17 @@ std::string self_exe() {
 
 int supervise(const JobDir& dir, const SuperviseOptions& opt) {
     JobSpec spec = load_spec(dir);
+    // A Slurm job runs on the allocation it is run (or resumed) in.
+    std::optional<SlurmAllocation> alloc = read_slurm_allocation(process_env);
+    if (spec.slurm) {
+        if (!alloc)
+            throw usage_error("job " + spec.id +
+                              " runs on a Slurm allocation's nodes and this is " +
+                              "not one; resume it inside one: salloc -N" +
+                              std::to_string(spec.nodes.size()) + " hearth resume " + dir.path +
+                              " (or sbatch --wrap 'hearth resume " + dir.path + "')");
+        spec.nodes = slurm_node_specs(*alloc);
+    }
     if (job_is_running(dir))
         throw usage_error("job " + spec.id + " is running already; follow it with 'hearth status " +
                           dir.path + "' or stop it with 'hearth cancel " + dir.path + "'");
@@ -196,9 +209,13 @@ int supervise(const JobDir& dir, const SuperviseOptions& opt) {
     }
     if (!opt.quiet) {
         std::cerr << "hearth: job " << spec.id << ": " << total << " tasks"
-                  << (initial.committed.size() ? " (" + std::to_string(initial.committed.size()) +
-                                                     " already done)"
-                                               : "")
+                  << (initial.committed.size()
+                          ? " (" + std::to_string(initial.committed.size()) + " already done)"
+                          : "")
+                  << (alloc ? " in Slurm job " + alloc->job_id + " (" +
+                                  std::to_string(alloc->nodes.size()) + " node" +
+                                  (alloc->nodes.size() == 1 ? "" : "s") + ")"
+                            : "")
                   << ", job directory " << dir.path << "\n";
     }
 
@@ -253,6 +270,17 @@ int supervise(const JobDir& dir, const SuperviseOptions& opt) {
         std::string said = read_from(dir.mpirun_log(), log_offset);
         if (g_interrupts >= 2) {
             failure = "interrupted; 'hearth resume " + dir.path + "' continues the job";
+            break;
+        }
+        // The allocation itself ended (scancel, its time limit): Slurm took
+        // every node at once, none of them died. Stop; a new one resumes.
+        if (alloc && !slurm_job_running(alloc->job_id)) {
+            failure = "Slurm job " + alloc->job_id +
+                      " ended (scancel, its time limit, or a lost node without salloc/sbatch "
+                      "--no-kill) with " +
+                      std::to_string(rep.state().committed.size()) + "/" + std::to_string(total) +
+                      " tasks done; 'hearth resume " + dir.path +
+                      "' inside a new allocation continues the job";
             break;
         }
         // A first launch that never started is a setup problem (a wrong
@@ -362,6 +390,7 @@ int supervise(const JobDir& dir, const SuperviseOptions& opt) {
                               {"lost_hosts", lost_hosts},
                               {"job_dir", dir.path},
                               {"outputs", dir.out()}};
+    if (alloc) summary["slurm_job"] = alloc->job_id;
     if (!failure.empty()) summary["error"] = failure;
     {
         // On a full disk a short write must not replace the last good summary.
@@ -390,7 +419,8 @@ int supervise(const JobDir& dir, const SuperviseOptions& opt) {
         std::ostringstream msg;
         msg << "hearth: job " << spec.id << " " << state << ": " << s.committed.size() << "/"
             << total << " tasks done, " << s.failed.size() << " failed, in "
-            << format_duration(rep.elapsed()) << "\n";
+            << format_duration(rep.elapsed())
+            << (alloc ? " in Slurm job " + alloc->job_id : std::string()) << "\n";
         if (s.energy_attempts > 0)
             msg << "  energy: " << format_energy(s.energy_uj)
                 << (s.energy_estimated ? " (estimated)" : "") << " charged to " << spec.tenant

@@ -7,9 +7,9 @@ build=$1; shift
 passed=0; failed=0; skipped=0; status=0
 for suite in "$@"; do
     bin="$build/tests/${suite}_tests"; only=(--report_level=short)
-    # The grid suites (grid, grid_shared) live in the integration binary; their own counts are in the detailed report.
+    # The grid suites (grid, grid_shared, grid_slurm) live in the integration binary; their own counts are in the detailed report.
     grid_suite=0
-    case $suite in grid | grid_shared) grid_suite=1 ;; esac
+    case $suite in grid | grid_shared | grid_slurm) grid_suite=1 ;; esac
     [ $grid_suite = 1 ] && bin="$build/tests/integration_tests" && only=(--run_test="$suite" --report_level=detailed)
     report="$build/tests/${suite}_report.xml"
     echo "== $suite tests ($bin)"

@@ -1,0 +1,427 @@
+// Hearth inside Slurm allocations on a real Slurm cluster: the test grid's
+// Slurm mode (tests/grid/testgrid.sh up N --slurm; slurmctld on a login node
+// h0, a slurmd on each test host). Commands run on the login node as a user
+// would: salloc ... hearth run, sbatch --wrap 'hearth run ...'. Skipped, with
+// the reason, where namespaces or Slurm are not available.
+//
+// slurm_input needs no cluster: an allocation Hearth cannot use, as Slurm's
+// environment describes it, is refused before anything starts.
+#include <boost/test/unit_test.hpp>
+
+#include <regex>
+
+#include "harness.hpp"
+
+using namespace hearth::test;
+
+namespace {
+
+std::string grid_script() {
+    return repo_root() + "/tests/grid/testgrid.sh";
+}
+
+std::string trim(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+}
+
+std::vector<std::string> lines_of(const std::string& s) {
+    std::vector<std::string> v;
+    std::stringstream ss(s);
+    std::string l;
+    while (std::getline(ss, l))
+        if (!l.empty()) v.push_back(l);
+    return v;
+}
+
+// Every limit on a command: a stuck allocation must fail the test, not hang it.
+constexpr int k_limit_s = 120;
+
+// A Slurm test grid for one test, torn down by the destructor whatever happens.
+struct SlurmGrid {
+    fs::path state;
+    std::string prefix;
+    std::vector<std::string> nodes;  // Slurm node names in host order: PREFIX-h1, ...
+    std::string up_output;
+
+    SlurmGrid(int n, int cpus) {
+        up_output = sh_out(quote(grid_script()) + " up " + std::to_string(n) + " --slurm --slots " +
+                           std::to_string(cpus) + " 2>&1");
+        auto ls = lines_of(up_output);
+        if (!ls.empty() && fs::exists(fs::path(ls.back()) / "slurm/slurm.conf")) state = ls.back();
+        if (state.empty()) return;
+        prefix = trim(slurp(state / "prefix"));
+        for (const auto& l : lines_of(slurp(state / "hosts.map"))) {
+            std::stringstream ss(l);
+            std::string addr, ns;
+            ss >> addr >> ns;
+            nodes.push_back(ns);
+        }
+    }
+    ~SlurmGrid() { down(); }
+    void down() {
+        if (!state.empty())
+            std::system((quote(grid_script()) + " down " + quote(state.string())).c_str());
+    }
+    SlurmGrid(const SlurmGrid&) = delete;
+    SlurmGrid& operator=(const SlurmGrid&) = delete;
+
+    bool up() const { return !state.empty() && !nodes.empty(); }
+    // A shell command line run on the login node, in cwd, within the time limit.
+    std::string login(const std::string& shell_cmd, const fs::path& cwd) const {
+        return quote(grid_script()) + " login " + quote(state.string()) + " -- timeout -k 5 " +
+               std::to_string(k_limit_s) + " sh -c " +
+               quote("cd " + quote(cwd.string()) + " && " + shell_cmd);
+    }
+    int act(const std::string& verb, const std::string& host) const {
+        return std::system((quote(grid_script()) + " " + verb + " " + quote(state.string()) + " " +
+                            quote(host) + " 2>/dev/null")
+                               .c_str());
+    }
+    // What Slurm says of a node: idle, alloc, down*, ...
+    std::string node_state(const std::string& node) const {
+        return trim(sh_out("SLURM_CONF=" + quote((state / "slurm/slurm.conf").string()) +
+                           " sinfo -h -N -n " + quote(node) + " -o %T 2>&1"));
+    }
+};
+
+// `hearth` with args, as words for a shell.
+std::string hearth_words(const std::vector<std::string>& args) {
+    std::string s = quote(hearth_bin());
+    for (const auto& a : args) s += " " + quote(a);
+    return s;
+}
+
+Result run_login(const SlurmGrid& g, const std::string& shell_cmd, const fs::path& cwd) {
+    std::string cmd = g.login(shell_cmd, cwd) + " >" + quote((cwd / ".out").string()) + " 2>" +
+                      quote((cwd / ".err").string()) + " </dev/null";
+    int st = std::system(cmd.c_str());
+    Result r;
+    r.code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    r.out = slurp(cwd / ".out");
+    r.err = slurp(cwd / ".err");
+    return r;
+}
+
+pid_t start_login(const SlurmGrid& g, const std::string& shell_cmd, const fs::path& cwd) {
+    std::string cmd = g.login(shell_cmd, cwd) + " >" + quote((cwd / ".bg.out").string()) + " 2>" +
+                      quote((cwd / ".bg.err").string()) + " </dev/null";
+    pid_t pid = -1;
+    std::vector<char*> argv = {const_cast<char*>("/bin/sh"), const_cast<char*>("-c"), cmd.data(),
+                               nullptr};
+    ::posix_spawn(&pid, "/bin/sh", nullptr, nullptr, argv.data(), environ);
+    return pid;
+}
+
+// The job id in salloc's "Granted job allocation N" (or sbatch's "Submitted batch job N").
+std::string slurm_job_said(const std::string& text) {
+    std::smatch m;
+    static const std::regex re("(Granted job allocation|Submitted batch job) ([0-9]+)");
+    return std::regex_search(text, m, re) ? m[2].str() : "";
+}
+
+std::map<std::uint64_t, int> commits(const fs::path& job) {
+    std::map<std::uint64_t, int> c;
+    for (const auto& r : journal(job))
+        if (r["e"] == "done") c[r["t"].get<std::uint64_t>()]++;
+    return c;
+}
+
+void check_each_task_committed_once(const fs::path& job, std::uint64_t tasks) {
+    auto c = commits(job);
+    BOOST_TEST(c.size() == tasks);
+    for (const auto& [task, n] : c)
+        BOOST_TEST(n == 1, "task " << task << " committed " << n << " times");
+}
+
+// mpi-hosts without its comment: "HOST slots=N" lines.
+std::vector<std::string> mpi_hosts(const fs::path& job) {
+    std::vector<std::string> v;
+    for (const auto& l : lines_of(slurp(job / "mpi-hosts")))
+        if (l[0] != '#') v.push_back(l);
+    return v;
+}
+
+// Each task writes "TASK HOSTNAME" to where_TASK.txt: the collected file must
+// name the node the journal says ran it.
+const char* k_where = "echo {task} $(hostname) > where_{task}.txt; sleep 0.2";
+
+void check_outputs_name_their_nodes(const fs::path& job, std::uint64_t tasks) {
+    std::uint64_t seen = 0;
+    for (const auto& r : journal(job)) {
+        if (r["e"] != "done") continue;
+        auto task = r["t"].get<std::uint64_t>();
+        std::stringstream ss(slurp(job / ("out/where_" + std::to_string(task) + ".txt")));
+        std::uint64_t said = 0;
+        std::string host;
+        ss >> said >> host;
+        BOOST_TEST(said == task);
+        BOOST_TEST(host == r["n"].get<std::string>(),
+                   "task " << task << " ran on " << host << ", journal says " << r["n"]);
+        ++seen;
+    }
+    BOOST_TEST(seen == tasks);
+}
+
+boost::test_tools::assertion_result slurm_possible(boost::unit_test::test_unit_id) {
+    int code = 0;
+    std::string why = trim(sh_out(quote(grid_script()) + " check --slurm 2>&1", &code));
+    boost::test_tools::assertion_result r(code == 0);
+    if (code != 0)
+        r.message() << "no Slurm test grid here: "
+                    << (why.empty() ? "testgrid.sh check --slurm failed" : why);
+    return r;
+}
+
+// A node lost inside the allocation (testgrid.sh `how`: kill, its slurmd and
+// everything on it killed and its link cut; or cut, its link down while its
+// processes hang on): Hearth names it down, relaunches on the rest of the
+// allocation (salloc --no-kill keeps it), and commits every task once.
+void lose_a_node_mid_job(const std::string& how) {
+    SlurmGrid g(3, 1);
+    BOOST_TEST_INFO(g.up_output);
+    BOOST_REQUIRE(g.up());
+    TempDir t;
+    pid_t pid = start_login(g,
+                            "exec salloc -N3 --no-kill " +
+                                hearth_words({"run", "--tenant", "t", "--count", "30", "--job-dir",
+                                              "job", "--", "sh", "-c", "sleep 0.5"}),
+                            t.path);
+    // The victim: not the dispatcher's node (the first), a node with work in flight.
+    std::string victim;
+    bool chosen = wait_for(
+        [&] {
+            std::map<std::uint64_t, std::string> flight;
+            std::size_t done = 0;
+            for (const auto& r : json_lines(slurp(t / "job/journal"))) {
+                if (r["e"] == "start") flight[r["t"]] = r["n"];
+                if (r["e"] == "done" || r["e"] == "fail") flight.erase(r["t"].get<std::uint64_t>());
+                done += r["e"] == "done";
+            }
+            for (const auto& [task, node] : flight)
+                if (done >= 4 && node == g.nodes[2]) victim = node;
+            return !victim.empty();
+        },
+        std::chrono::seconds(60));
+    if (!chosen) ::kill(pid, SIGKILL);
+    BOOST_REQUIRE(chosen);
+    BOOST_REQUIRE_EQUAL(g.act(how, victim), 0);
+    int code = wait_exit(pid);
+    std::string err = slurp(t / ".bg.err");
+    BOOST_TEST_INFO(err << "\nmpirun.log:\n" << slurp(t / "job/mpirun.log"));
+    BOOST_REQUIRE_EQUAL(code, 0);
+    check_each_task_committed_once(t / "job", 30);
+    bool down = false, after = false;
+    for (const auto& r : journal(t / "job")) {
+        if (r["e"] == "node" && r["state"] == "down") {
+            BOOST_TEST(r["n"] == victim);
+            down = true;
+        }
+        if (down && r["e"] == "done") {
+            after = true;
+            BOOST_TEST(r["n"] != victim);
+        }
+    }
+    BOOST_TEST(down);
+    BOOST_TEST(after);
+    auto s = summary(t / "job");
+    BOOST_TEST(s["state"] == "finished");
+    BOOST_TEST(s["launches"] == 2);
+    BOOST_REQUIRE_EQUAL(s["lost_hosts"].size(), 1u);
+    BOOST_TEST(s["lost_hosts"][0]["host"] == victim);
+    BOOST_TEST(err.find("lost " + victim) != std::string::npos);
+    BOOST_TEST_MESSAGE("node " << victim << " lost (" << how << "); Slurm says it is "
+                               << g.node_state(victim));
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(grid_slurm, *boost::unit_test::precondition(slurm_possible))
+
+BOOST_AUTO_TEST_CASE(a_node_killed_mid_job_is_marked_down_by_name_and_the_job_completes) {
+    lose_a_node_mid_job("kill");
+}
+
+// mpirun hears nothing from a node behind a dead link (no FIN, no RST): its
+// keepalives find it lost, as a hung node.
+BOOST_AUTO_TEST_CASE(a_node_cut_off_mid_job_is_marked_down_by_name_and_the_job_completes) {
+    lose_a_node_mid_job("cut");
+}
+
+// Each shape of allocation on one cluster: one node with one CPU (the
+// dispatcher shares the worker's slot), three nodes with uneven tasks from
+// salloc on the login node, and sbatch (Hearth on the batch host).
+BOOST_AUTO_TEST_CASE(salloc_and_sbatch_use_exactly_the_allocation) {
+    SlurmGrid g(3, 2);
+    BOOST_TEST_INFO(g.up_output);
+    BOOST_REQUIRE(g.up());
+    TempDir t;
+    auto run_args = [&](const std::string& dir, const std::string& count) {
+        std::vector<std::string> a = {"run",       "--tenant",    "t",         "--count", count,
+                                      "--collect", "where_*.txt", "--job-dir", dir,       "--",
+                                      "sh",        "-c",          k_where};
+        return hearth_words(a);
+    };
+
+    // One node, one CPU: used to fail (mpirun asked for two slots).
+    Result one = run_login(g, "salloc -N1 -n1 " + run_args("one", "3"), t.path);
+    BOOST_TEST_INFO(one.err);
+    BOOST_REQUIRE_EQUAL(one.code, 0);
+    check_each_task_committed_once(t / "one", 3);
+    check_outputs_name_their_nodes(t / "one", 3);
+    auto s1 = summary(t / "one");
+    BOOST_TEST(s1["slurm_job"] == slurm_job_said(one.err));
+    BOOST_TEST(one.err.find("in Slurm job " + s1["slurm_job"].get<std::string>()) !=
+               std::string::npos);
+    // The login node is not in the allocation: the dispatcher is on the node.
+    auto h1 = mpi_hosts(t / "one");
+    BOOST_REQUIRE_EQUAL(h1.size(), 1u);
+    BOOST_TEST(h1[0].rfind(g.prefix + "-h", 0) == 0u, h1[0]);
+    BOOST_TEST(h1[0].find(" slots=2") != std::string::npos, h1[0]);
+
+    // Three nodes, five tasks: 2, 2 and 1 (SLURM_TASKS_PER_NODE 2(x2),1).
+    Result three =
+        run_login(g,
+                  "salloc -N3 -n5 sh -c " +
+                      quote("echo $SLURM_TASKS_PER_NODE > tasks; exec " + run_args("three", "15")),
+                  t.path);
+    BOOST_TEST_INFO(three.err);
+    BOOST_REQUIRE_EQUAL(three.code, 0);
+    check_each_task_committed_once(t / "three", 15);
+    check_outputs_name_their_nodes(t / "three", 15);
+    auto s3 = summary(t / "three");
+    BOOST_TEST(s3["slurm_job"] == slurm_job_said(three.err));
+    BOOST_TEST(trim(slurp(t / "tasks")) == "2(x2),1");
+    // No hostfile given: the allocation's nodes, each once, with its tasks as slots.
+    auto launch = nlohmann::json::parse(slurp(t / "three/launch.json"));
+    std::map<std::string, unsigned> slots;
+    for (const auto& r : launch["ranks"]) slots[r["node"]] = r["slots"];
+    BOOST_TEST(slots.size() == 3u);
+    std::vector<unsigned> got;
+    for (const auto& n : g.nodes) got.push_back(slots[n]);
+    BOOST_TEST(got == std::vector<unsigned>({2, 2, 1}), "slots " << launch.dump());
+    std::set<std::string> used;
+    for (const auto& r : journal(t / "three"))
+        if (r["e"] == "done") used.insert(r["n"].get<std::string>());
+    BOOST_TEST(used == std::set<std::string>(g.nodes.begin(), g.nodes.end()));
+
+    // sbatch: Hearth runs on the batch host, the allocation's first node.
+    Result batch = run_login(
+        g, "sbatch -W -N3 -o batch.log --wrap " + quote("exec " + run_args("batch", "9") + " 2>&1"),
+        t.path);
+    BOOST_TEST_INFO(batch.err << slurp(t / "batch.log"));
+    BOOST_REQUIRE_EQUAL(batch.code, 0);
+    check_each_task_committed_once(t / "batch", 9);
+    check_outputs_name_their_nodes(t / "batch", 9);
+    auto sb = summary(t / "batch");
+    BOOST_TEST(sb["slurm_job"] == slurm_job_said(batch.out + batch.err));
+    BOOST_TEST(sb["state"] == "finished");
+    auto hb = mpi_hosts(t / "batch");
+    BOOST_REQUIRE_EQUAL(hb.size(), 3u);
+    BOOST_TEST(hb[0] == "localhost slots=2");
+
+    // Torn down, the cluster leaves nothing: no namespace, daemon or file.
+    g.down();
+    BOOST_TEST(sh_out("ip netns list | grep -c '^" + g.prefix + "-' || true") == "0\n");
+    BOOST_TEST(sh_out("pgrep -f '[s]lurm|[m]unged|[o]rted' -a | grep -c " +
+                      quote(g.state.string()) + " || true") == "0\n");
+    BOOST_TEST(!fs::exists(g.state));
+}
+
+// scancel of the allocation stops Hearth cleanly (the journal stays whole);
+// `hearth resume` in a new allocation finishes without rerunning a committed task.
+BOOST_AUTO_TEST_CASE(scancel_then_resume_in_a_new_allocation_reruns_nothing_committed) {
+    SlurmGrid g(2, 1);
+    BOOST_TEST_INFO(g.up_output);
+    BOOST_REQUIRE(g.up());
+    TempDir t;
+    pid_t pid = start_login(g,
+                            "exec salloc -N2 -J first " +
+                                hearth_words({"run", "--tenant", "t", "--count", "20", "--job-dir",
+                                              "job", "--", "sh", "-c", "sleep 0.4"}),
+                            t.path);
+    bool some = wait_for(
+        [&] {
+            std::size_t done = 0;
+            for (const auto& r : json_lines(slurp(t / "job/journal"))) done += r["e"] == "done";
+            return done >= 4;
+        },
+        std::chrono::seconds(60));
+    if (!some) ::kill(pid, SIGKILL);
+    BOOST_REQUIRE(some);
+    std::string first = slurm_job_said(slurp(t / ".bg.err"));
+    BOOST_REQUIRE(!first.empty());
+    BOOST_REQUIRE_EQUAL(run_login(g, "scancel " + first, t.path).code, 0);
+    int code = wait_exit(pid);
+    std::string err = slurp(t / ".bg.err");
+    BOOST_TEST_INFO(err);
+    BOOST_TEST(code != 0);
+    // Nothing runs on: no worker of this job is left on any node.
+    std::string job_dir = fs::absolute(t / "job").string();
+    bool gone = wait_for(
+        // "[w]orker": the pattern does not match the shell that runs pgrep.
+        [&] { return sh_out("pgrep -f " + quote("[w]orker " + job_dir) + " || true").empty(); },
+        std::chrono::seconds(30));
+    BOOST_TEST(gone);
+    auto before = commits(t / "job");
+    BOOST_TEST(before.size() < 20u);
+    std::size_t lines_before = journal(t / "job").size();
+
+    Result again = run_login(g, "salloc -N2 -J second " + hearth_words({"resume", "job"}), t.path);
+    BOOST_TEST_INFO(again.err);
+    BOOST_REQUIRE_EQUAL(again.code, 0);
+    check_each_task_committed_once(t / "job", 20);
+    auto records = journal(t / "job");
+    for (std::size_t i = lines_before; i < records.size(); ++i)
+        if (records[i]["e"] == "start")
+            BOOST_TEST(!before.count(records[i]["t"].get<std::uint64_t>()),
+                       "committed task " << records[i]["t"] << " ran again");
+    auto s = summary(t / "job");
+    BOOST_TEST(s["state"] == "finished");
+    BOOST_TEST(s["slurm_job"] == slurm_job_said(again.err));
+    BOOST_TEST(s["slurm_job"] != first);
+
+    // Outside an allocation a Slurm job cannot be resumed: one line, exit 2.
+    Result outside =
+        run_hearth({"resume", (t / "job").string()}, t.path, "env -u SLURM_JOB_ID -u SLURM_JOBID");
+    BOOST_TEST(outside.code == 2);
+    BOOST_TEST(outside.err.find("salloc -N2 hearth resume") != std::string::npos, outside.err);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Slurm's environment as salloc or sbatch would set it, without a cluster:
+// every allocation Hearth cannot use is one line, exit 2, no job directory.
+BOOST_AUTO_TEST_SUITE(slurm_input)
+
+BOOST_AUTO_TEST_CASE(an_unusable_allocation_is_refused_before_anything_starts) {
+    TempDir t;
+    std::ofstream(t / "hosts") << "n1 slots=1\nelsewhere slots=1\n";
+    struct Case {
+        std::string env, extra, says;
+    };
+    const std::vector<Case> cases = {
+        {"SLURM_JOB_ID=5", "", "Slurm job 5 has no nodes"},
+        {"SLURM_JOB_ID=5 SLURM_JOB_NODELIST='n[1-'", "", "bad Slurm host list"},
+        {"SLURM_JOB_ID=5 SLURM_JOB_NODELIST='n[1-3,5]' SLURM_TASKS_PER_NODE='2(x3'", "",
+         "SLURM_TASKS_PER_NODE='2(x3'"},
+        {"SLURM_JOB_ID=5 SLURM_JOB_NODELIST='n[1-3,5]' SLURM_TASKS_PER_NODE='2(x2)'", "",
+         "lists 4 node(s)"},
+        {"SLURM_JOB_ID=5 SLURM_JOB_NODELIST='n[1-2]' SLURM_TASKS_PER_NODE='1(x2)'",
+         (t / "hosts").string(), "names 'elsewhere', which is not in Slurm job 5's allocation"},
+    };
+    for (const auto& c : cases) {
+        std::vector<std::string> args = {"run", "--tenant",  "t",  "--count",
+                                         "3",   "--job-dir", "job"};
+        if (!c.extra.empty()) args.insert(args.end(), {"--hosts", c.extra});
+        args.insert(args.end(), {"--", "true"});
+        Result r = run_hearth(args, t.path, "env -u SLURM_JOBID " + c.env);
+        BOOST_TEST_INFO(c.env << ": " << r.err);
+        BOOST_TEST(r.code == 2);
+        BOOST_TEST(r.err.find(c.says) != std::string::npos);
+        BOOST_TEST(count_lines(r.err) == 1u);
+        BOOST_TEST(!fs::exists(t / "job"));
+    }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
