@@ -50,13 +50,16 @@ BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC)) $(patsubst benc
 # ../share/hearth/dashboard beside their executables.
 DASHBOARD_SRC := $(wildcard grid-agent/dashboard/*.html grid-agent/dashboard/*.js grid-agent/dashboard/*.css)
 DASHBOARD := $(patsubst grid-agent/dashboard/%,$(BUILD)/share/hearth/dashboard/%,$(DASHBOARD_SRC))
+# The shipped job templates, where hearth looks for them: ../share/hearth/templates.
+TEMPLATES_SRC := $(wildcard runner/templates/*.toml)
+TEMPLATES := $(patsubst runner/templates/%,$(BUILD)/share/hearth/templates/%,$(TEMPLATES_SRC))
 
 # The bank-quant example's programs (QuantLib), built with everything else.
 include examples/risk-mc/build.mk
 .DEFAULT_GOAL := all
 
 .PHONY: fuzz fuzz-deps bench-soak bench-sched bench-sim all deps build test test-unit test-integration test-asan demo bench bench-agent install man clean format
-all: $(HEARTH) $(AGENT) $(UNIT) $(INTEG) $(BENCH_BIN) $(RISK_MC_BIN) $(DASHBOARD)
+all: $(HEARTH) $(AGENT) $(UNIT) $(INTEG) $(BENCH_BIN) $(RISK_MC_BIN) $(DASHBOARD) $(TEMPLATES)
 build: all
 
 deps:
@@ -79,7 +82,7 @@ $(LIBCORE): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(HEARTH): $(RUNNER_OBJ) $(LIBCORE)
+$(HEARTH): $(RUNNER_OBJ) $(LIBCORE) | $(TEMPLATES)
 	@mkdir -p $(dir $@)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(MPI_LIBS) $(HWLOC_LIBS) $(CORE_LIBS) $(HTTPLIB_LIBS) -lpthread
 
@@ -96,6 +99,10 @@ $(INTEG): $(INTEG_OBJ) $(LIBCORE)
 	$(CXX) $(LDFLAGS) -o $@ $^ -lboost_unit_test_framework $(CORE_LIBS) $(HTTPLIB_LIBS) -lpthread
 
 $(BUILD)/share/hearth/dashboard/%: grid-agent/dashboard/%
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+$(BUILD)/share/hearth/templates/%: runner/templates/%
 	@mkdir -p $(dir $@)
 	cp $< $@
 
@@ -218,6 +225,8 @@ install: $(HEARTH) $(AGENT)
 	for p in $(MAN_PAGES); do s=$${p##*.}; install -m 0644 $$p $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
 	install -d $(DESTDIR)$(PREFIX)/share/hearth/dashboard
 	install -m 0644 $(DASHBOARD_SRC) $(DESTDIR)$(PREFIX)/share/hearth/dashboard/
+	install -d $(DESTDIR)$(PREFIX)/share/hearth/templates
+	install -m 0644 $(TEMPLATES_SRC) $(DESTDIR)$(PREFIX)/share/hearth/templates/
 
 FORMAT_FILES = $(CORE_SRC) $(RUNNER_SRC) $(AGENT_SRC) $(UNIT_SRC) $(INTEG_SRC) \
 	$(wildcard core/*.hpp runner/*.hpp grid-agent/*.hpp plugins/*/*.hpp tests/*/*.hpp tests/fuzz/*.cpp)

@@ -26,6 +26,7 @@ struct RunArgs {
     std::int32_t priority = 0;           // with a server: among the tenant's own jobs
     std::optional<std::string> server;   // the scheduler (or HEARTH_SERVER)
     std::optional<std::string> out;      // run --server: where outputs go (./JOBID/out)
+    std::optional<std::string> template_name;  // --template: job_template_cli.hpp
     bool json = false;
     bool quiet = false;
     std::vector<std::string> command;

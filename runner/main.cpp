@@ -7,6 +7,7 @@
 #include "commands.hpp"
 #include "core/error.hpp"
 #include "credentials.hpp"
+#include "job_template_cli.hpp"
 #include "run_options.hpp"
 #include "server_client.hpp"
 
@@ -225,10 +226,12 @@ int main(int argc, char** argv) {
 
     try {
         if (r->parsed()) {
+            hearth::apply_job_template(run, *r, has_dashes);
             if (has_dashes) run.command.insert(run.command.end(), after_dashes.begin(), after_dashes.end());
             return hearth::cmd_run(run);
         }
         if (sub->parsed()) {
+            hearth::apply_job_template(submit, *sub, has_dashes);
             if (has_dashes) submit.command.insert(submit.command.end(), after_dashes.begin(), after_dashes.end());
             return hearth::cmd_submit(submit);
         }

@@ -22,6 +22,10 @@ void add_job_options(CLI::App* r, RunArgs& run) {
     r->add_option("--priority", run.priority,
                   "with a server: order among the tenant's own jobs, -1000 to 1000 (default 0)");
     r->add_option("--server", run.server, "the scheduler's URL (or HEARTH_SERVER): submit the job there");
+    r->add_option(
+        "--template", run.template_name,
+        "fill the command, inputs, outputs, split and retries from a job template (hearth(1), JOB "
+        "TEMPLATES); the words before -- are its arguments");
     r->add_option("command", run.command, "the command, after --, with {placeholders}")->expected(-1);
 }
 

@@ -21,7 +21,8 @@ struct LoopbackGrid {
     explicit LoopbackGrid(const std::string& tenant) {
         std::ofstream(t / "grid.toml") << k_home_grid;
         const auto token = [&](const std::string& role) {
-            Result r = run_hearth({"token", "new", "--role", role, "--tokens", (t / "tokens").string()}, t.path);
+            Result r = run_hearth(
+                {"token", "new", "--role", role, "--tokens", (t / "tokens").string()}, t.path);
             BOOST_TEST_REQUIRE(r.code == 0, r.err);
             return r.out.substr(0, r.out.find('\n'));
         };
@@ -30,21 +31,26 @@ struct LoopbackGrid {
         ::chmod((t / "site.token").c_str(), 0600);
         fs::create_directories(t / "serve");
         fs::create_directories(t / "site");
-        serve = start_hearth({"serve", "--grid", (t / "grid.toml").string(), "--state", (t / "queue").string(),
-                              "--listen", "127.0.0.1:0", "--tokens", (t / "tokens").string()},
-                             t / "serve");
+        serve = start_hearth(
+            {"serve", "--grid", (t / "grid.toml").string(), "--state", (t / "queue").string(),
+             "--listen", "127.0.0.1:0", "--tokens", (t / "tokens").string()},
+            t / "serve");
         std::string port;
         for (int i = 0; i < 150 && port.empty(); ++i) {
             const std::string err = slurp(t / "serve" / ".bg.err");
             const auto at = err.find("listening on port ");
-            if (at != std::string::npos) port = err.substr(at + 18, err.find('\n', at) - at - 18);
-            else std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            if (at != std::string::npos)
+                port = err.substr(at + 18, err.find('\n', at) - at - 18);
+            else
+                std::this_thread::sleep_for(std::chrono::milliseconds(200));
         }
-        BOOST_TEST_REQUIRE(!port.empty(), "hearth serve did not start: " + slurp(t / "serve" / ".bg.err"));
+        BOOST_TEST_REQUIRE(!port.empty(),
+                           "hearth serve did not start: " + slurp(t / "serve" / ".bg.err"));
         url = "http://127.0.0.1:" + port;
-        site = start_hearth({"site", "--grid", (t / "grid.toml").string(), "--site", "home", "--server", url,
-                             "--token-file", (t / "site.token").string(), "--state", (t / "state").string()},
-                            t / "site");
+        site = start_hearth(
+            {"site", "--grid", (t / "grid.toml").string(), "--site", "home", "--server", url,
+             "--token-file", (t / "site.token").string(), "--state", (t / "state").string()},
+            t / "site");
     }
     LoopbackGrid(const LoopbackGrid&) = delete;
     LoopbackGrid& operator=(const LoopbackGrid&) = delete;
@@ -58,7 +64,9 @@ struct LoopbackGrid {
     }
     // The settings a client of this grid runs with, for env(1) (after the
     // caller's -u HEARTH_TOKEN_FILE -u HEARTH_CACERT).
-    std::string client_vars() const { return "HEARTH_TOKEN=" + quote(tenant_token) + " HEARTH_SERVER=" + quote(url); }
+    std::string client_vars() const {
+        return "HEARTH_TOKEN=" + quote(tenant_token) + " HEARTH_SERVER=" + quote(url);
+    }
     // How many jobs the scheduler holds (as the tenant sees them).
     std::size_t jobs() const {
         TempDir c;

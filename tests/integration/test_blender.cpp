@@ -27,14 +27,17 @@ boost::test_tools::assertion_result blender_possible(boost::unit_test::test_unit
     return r;
 }
 
-fs::path example() { return fs::path(repo_root()) / "examples" / "blender-batch"; }
+fs::path example() {
+    return fs::path(repo_root()) / "examples" / "blender-batch";
+}
 
 // Runs one of the example's scripts in dir; stdout and stderr together.
 std::string script(const fs::path& dir, const std::string& env, const std::string& name,
                    const std::vector<std::string>& args, int* code) {
     std::string cmd = "cd " + quote(dir.string()) +
-                      " && env -u HEARTH_SERVER -u HEARTH_TENANT -u HEARTH_TOKEN -u HEARTH_TOKEN_FILE -u HEARTH_CACERT " + env + " " +
-                      quote((example() / name).string());
+                      " && env -u HEARTH_SERVER -u HEARTH_TENANT -u HEARTH_TOKEN -u "
+                      "HEARTH_TOKEN_FILE -u HEARTH_CACERT " +
+                      env + " " + quote((example() / name).string());
     for (const auto& a : args) cmd += " " + quote(a);
     return sh_out(cmd + " </dev/null 2>&1", code);
 }
@@ -42,11 +45,11 @@ std::string script(const fs::path& dir, const std::string& env, const std::strin
 // The tiny test scene: 64x48, 4 samples, frames 1-6 (seconds to render).
 fs::path make_scene(const TempDir& t) {
     int code = -1;
-    const std::string out = sh_out("cd " + quote(t.path.string()) +
-                                       " && blender -b --factory-startup --python " +
-                                       quote((example() / "make_scene.py").string()) +
-                                       " -- scene.blend --samples 4 --frames 6 2>&1",
-                                   &code);
+    const std::string out =
+        sh_out("cd " + quote(t.path.string()) + " && blender -b --factory-startup --python " +
+                   quote((example() / "make_scene.py").string()) +
+                   " -- scene.blend --samples 4 --frames 6 2>&1",
+               &code);
     BOOST_TEST_REQUIRE(code == 0, out);
     BOOST_TEST_REQUIRE(fs::exists(t / "scene.blend"), out);
     return t / "scene.blend";
@@ -61,15 +64,17 @@ int video_frames(const fs::path& video) {
 
 void expect_identical_to_serial(const TempDir& t, const std::string& set, int n) {
     int code = -1;
-    const std::string out =
-        script(t.path, "", "check.sh", {"frames", "--blend", "scene.blend", "--frames", set}, &code);
+    const std::string out = script(t.path, "", "check.sh",
+                                   {"frames", "--blend", "scene.blend", "--frames", set}, &code);
     BOOST_TEST(code == 0, out);
     BOOST_TEST(out.find("check: " + std::to_string(n) + " frames identical to the serial render") !=
                    std::string::npos,
                out);
 }
 
-const std::string k_hearth_env() { return "PATH=" + quote(fs::path(hearth_bin()).parent_path().string()) + ":\"$PATH\""; }
+const std::string k_hearth_env() {
+    return "PATH=" + quote(fs::path(hearth_bin()).parent_path().string()) + ":\"$PATH\"";
+}
 
 }  // namespace
 
@@ -82,7 +87,8 @@ BOOST_AUTO_TEST_CASE(frames_through_hearth_run_equal_a_serial_render_and_make_a_
     std::string out = script(t.path, k_hearth_env(), "run.sh",
                              {"--blend", "scene.blend", "--chunk", "2", "--slots", "2"}, &code);
     BOOST_TEST_REQUIRE(code == 0, out);
-    for (int f = 1; f <= 6; ++f) BOOST_TEST(fs::exists(t / "frames" / ("frame_000" + std::to_string(f) + ".png")));
+    for (int f = 1; f <= 6; ++f)
+        BOOST_TEST(fs::exists(t / "frames" / ("frame_000" + std::to_string(f) + ".png")));
     BOOST_TEST(video_frames(t / "video.mp4") == 6);
     // Three tasks of two frames each rendered them.
     std::size_t done = 0;
@@ -105,8 +111,9 @@ BOOST_AUTO_TEST_CASE(frames_through_hearth_submit_to_serve_and_site_equal_a_seri
     LoopbackGrid grid("studio");
     int code = -1;
     // A frame set with a step and a single frame: tasks of {1,3}, {5}.
-    const std::string out = script(t.path, k_hearth_env() + " " + grid.client_vars(), "run.sh",
-                                   {"--blend", "scene.blend", "--frames", "1-6x2", "--chunk", "2"}, &code);
+    const std::string out =
+        script(t.path, k_hearth_env() + " " + grid.client_vars(), "run.sh",
+               {"--blend", "scene.blend", "--frames", "1-6x2", "--chunk", "2"}, &code);
     BOOST_TEST_REQUIRE(code == 0, out);
     BOOST_TEST(out.find("queued at " + grid.url) != std::string::npos, out);
     BOOST_TEST(grid.jobs() == 1u);
@@ -127,11 +134,12 @@ BOOST_AUTO_TEST_CASE(bad_input_is_refused_before_anything_is_queued) {
         std::vector<std::string> args;
         std::string says;
     };
-    for (const Case& c : {Case{{"--blend", "missing.blend"}, "'missing.blend' does not exist"},
-                          Case{{"--blend", "notes.blend"}, "'notes.blend' is not a Blender file"},
-                          Case{{"--blend", "scene.blend", "--frames", "4-9"},
-                               "--frames 4-9 is outside scene.blend's frames 1-6"},
-                          Case{{"--blend", "scene.blend", "--frames", "1-3x"}, "is not of the form"}}) {
+    for (const Case& c :
+         {Case{{"--blend", "missing.blend"}, "'missing.blend' does not exist"},
+          Case{{"--blend", "notes.blend"}, "'notes.blend' is not a Blender file"},
+          Case{{"--blend", "scene.blend", "--frames", "4-9"},
+               "--frames 4-9 is outside scene.blend's frames 1-6"},
+          Case{{"--blend", "scene.blend", "--frames", "1-3x"}, "is not of the form"}}) {
         int code = -1;
         const std::string out = script(t.path, env, "run.sh", c.args, &code);
         BOOST_TEST_CONTEXT(c.args.back()) {
