@@ -7,6 +7,7 @@
 #include <sys/un.h>
 
 #include <boost/test/unit_test.hpp>
+#include <ctime>
 #include <regex>
 
 #include "harness.hpp"
@@ -242,6 +243,8 @@ struct Grid {
     std::string dash_url() const { return "http://127.0.0.1:" + std::to_string(dash_port); }
 };
 
+constexpr int k_week_points = 10020;  // seed_week's
+
 fs::path browser_dir() { return fs::path(repo_root()) / "tests" / "browser"; }
 
 boost::test_tools::assertion_result browser_possible(boost::unit_test::test_unit_id) {
@@ -262,18 +265,38 @@ fs::path artifacts() { return fs::path(hearth_bin()).parent_path().parent_path()
 // Runs dashboard.mjs against url; returns its exit code, its output in *out.
 int run_browser(const std::string& url, int sites, const std::string& heat_urls,
                 const std::string& shot, const Grid& g, std::string* out) {
-    std::string env = "HEARTH_DASH_URL=" + quote(url) + " HEARTH_DASH_SITES=" + std::to_string(sites) +
-                      " HEARTH_DASH_SITE=tank HEARTH_DASH_HEAT_URLS=" + quote(heat_urls) +
-                      " HEARTH_DASH_TARGET=62.5 HEARTH_DASH_JOB=risk" +
-                      " HEARTH_TOKEN_FACILITY=" + quote(g.facility) +
-                      " HEARTH_TOKEN_TENANT=" + quote(g.tenant) +
-                      " HEARTH_ARTIFACTS=" + quote(artifacts().string()) +
-                      " HEARTH_DASH_SHOT=" + quote(shot) + " CHROMIUM=/usr/bin/chromium";
+    std::string env =
+        "HEARTH_DASH_URL=" + quote(url) + " HEARTH_DASH_SITES=" + std::to_string(sites) +
+        " HEARTH_DASH_SITE=tank HEARTH_DASH_HEAT_URLS=" + quote(heat_urls) +
+        " HEARTH_DASH_TARGET=62.5 HEARTH_DASH_JOB=risk" +
+        " HEARTH_DASH_WEEK_MIN=" + std::to_string(k_week_points) +
+        " HEARTH_DASH_TRY=" + quote("daily 6:00-22:00 at 63; otherwise 58") +
+        " HEARTH_DASH_TRY_CANON=" + quote("daily 06:00-22:00 at 63; otherwise 58") +
+        " HEARTH_TOKEN_FACILITY=" + quote(g.facility) + " HEARTH_TOKEN_TENANT=" + quote(g.tenant) +
+        " HEARTH_ARTIFACTS=" + quote(artifacts().string()) + " HEARTH_DASH_SHOT=" + quote(shot) +
+        " CHROMIUM=/usr/bin/chromium";
     int code = -1;
     *out = sh_out("cd " + quote(repo_root()) + " && " + env +
                       " timeout -k 5 240 node tests/browser/dashboard.mjs 2>&1",
                   &code);
     return code;
+}
+
+// A week of minute points in an agent's ledger, ending an hour ago (the
+// agent writes its own from now on): the 7-day view has a week to draw.
+// Temperature a daily ramp 57-61 C, power 20 and 100 W by turns each hour.
+void seed_week(const fs::path& ledger) {
+    const long long now_min = static_cast<long long>(std::time(nullptr)) / 60;
+    const std::string sql =
+        ".timeout 10000\n"
+        "WITH RECURSIVE m(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM m WHERE i < " +
+        std::to_string(k_week_points) + ") INSERT OR IGNORE INTO history SELECT 60, (" +
+        std::to_string(now_min - 10080) +
+        " + i) * 60000, 20 + 80 * ((i / 60) % 2), 57 + (i % 1440) / 360.0, 60, 2, 2 FROM m;\n";
+    int code = -1;
+    std::string out =
+        sh_out("printf %s " + quote(sql) + " | sqlite3 " + quote(ledger.string()) + " 2>&1", &code);
+    BOOST_TEST_REQUIRE(code == 0, "could not seed a week of history: " << out);
 }
 
 void check_png(const fs::path& p) {
@@ -467,6 +490,7 @@ BOOST_AUTO_TEST_SUITE(dashboard_browser, *boost::unit_test::precondition(browser
 
 BOOST_AUTO_TEST_CASE(a_manager_and_a_tenant_use_hearth_dashboard_over_two_sites) {
     Grid g;
+    seed_week(g.tank->dir / "ledger.db");
     std::string out;
     int code = run_browser(g.dash_url(), 2, g.tank->url(), "dashboard.png", g, &out);
     BOOST_TEST_MESSAGE(out);
@@ -476,6 +500,7 @@ BOOST_AUTO_TEST_CASE(a_manager_and_a_tenant_use_hearth_dashboard_over_two_sites)
 
 BOOST_AUTO_TEST_CASE(a_grid_agent_serves_the_dashboard_of_its_own_site) {
     Grid g;
+    seed_week(g.tank->dir / "ledger.db");
     std::string out;
     int code = run_browser(g.tank->url(), 1, g.tank->url(), "agent-dashboard.png", g, &out);
     BOOST_TEST_MESSAGE(out);
