@@ -395,6 +395,12 @@ BOOST_AUTO_TEST_CASE(hearth_dashboard_passes_the_callers_token_on_and_merges_the
     BOOST_TEST(room["alarms"].dump().find("node r1: no answer") != std::string::npos, room.dump());
     // ... and a change to it is refused with nothing changed.
     BOOST_TEST(call(d + "/v1/heat/target", g.facility, R"({"site":"room","target":20})").status == 502);
+    // ... and so is a try of it: no agent of the site to simulate it.
+    Reply no_try = call(d + "/v1/heat/try", g.facility, R"({"site":"room","target":20})");
+    BOOST_TEST(no_try.status == 502, no_try.text);
+    BOOST_TEST(no_try.body.value("error", "").find("no grid-agent of site 'room' answered") !=
+                   std::string::npos,
+               no_try.text);
 }
 
 // POST /v1/heat/try: the site's next day or week, simulated from its state
