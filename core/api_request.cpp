@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "error.hpp"
-#include "schedule.hpp"
+#include "site_schedule.hpp"
 
 namespace hearth {
 namespace {
@@ -118,11 +118,8 @@ HeatChange parse_heat_change(const std::string& what, const std::string& body, c
             throw usage_error("'schedule' must be a string such as \"weekdays 06:00-22:00 at 60; otherwise 55\" or \"none\"");
         const std::string spec = j["schedule"].get<std::string>();
         if (spec.size() > 4096) throw usage_error("'schedule' is over 4 KiB; a week fits in far less");
-        if (!spec.empty() && spec != "none") {
-            Schedule s = parse_schedule(spec);
-            for (Celsius t : s.all_targets()) check_target(site, t.value);
-            c.schedule = format_schedule(s);
-        }
+        // As `hearth heat schedule` checks it, with its message.
+        c.schedule = checked_schedule(site, spec);
         return c;
     }
     if (what == "measured") {

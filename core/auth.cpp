@@ -262,6 +262,8 @@ Decision authorize(bool token_given, const std::optional<Role>& who, Route route
         if (route == Route::whoami || route == Route::energy) return {};
         if (route == Route::metrics) return refuse("read /metrics (it holds every tenant's energy; use an operator token)");
         if (route == Route::heat_write) return refuse("change heat targets (a facility or operator token can)");
+        if (route == Route::heat_try)
+            return refuse("try heat targets or schedules (a facility or operator token can)");
         if (route == Route::drain) return refuse("drain nodes (an operator token can)");
         return refuse("read node or site state (a facility or operator token can)");
     case RoleKind::facility:

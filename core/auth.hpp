@@ -77,15 +77,16 @@ std::optional<std::string> bearer_token(std::string_view header);
 
 // The agent's HTTP routes as the policy sees them.
 enum class Route {
-    health,         // GET /v1/health: open, tells nothing a scan would not
-    whoami,         // GET /v1/whoami: the caller's own role
-    node,           // GET /v1/node
-    energy,         // GET /v1/energy (tenants: scoped to themselves)
-    heat_read,      // GET /v1/heat, GET /v1/history, GET /v1/grid
-    heat_write,     // POST /v1/heat/target, /v1/heat/schedule, /v1/heat/measured
-    metrics,        // GET /metrics
-    drain,          // POST /v1/node/drain
-    dashboard,      // GET / and the dashboard's static files: open (no data in them)
+    health,      // GET /v1/health: open, tells nothing a scan would not
+    whoami,      // GET /v1/whoami: the caller's own role
+    node,        // GET /v1/node
+    energy,      // GET /v1/energy (tenants: scoped to themselves)
+    heat_read,   // GET /v1/heat, GET /v1/history, GET /v1/grid
+    heat_write,  // POST /v1/heat/target, /v1/heat/schedule, /v1/heat/measured
+    heat_try,    // POST /v1/heat/try: simulate a target or schedule (changes nothing)
+    metrics,     // GET /metrics
+    drain,       // POST /v1/node/drain
+    dashboard,   // GET / and the dashboard's static files: open (no data in them)
 };
 
 struct Decision {

@@ -28,7 +28,11 @@ struct Scenario {
     // Its [[tenant]] table is the scenario's own when it has one (try shares
     // before setting them); when non-empty, every job's tenant is in it.
     Grid grid;
-    std::int64_t start_unix = 0;  // UTC; schedules are evaluated in UTC
+    std::int64_t start_unix = 0;  // UTC
+    // Schedules are evaluated in UTC shifted by this: 0 for a scenario file;
+    // the agent's try (core/sim_try) gives its site's local offset, as its
+    // heat control evaluates them in local time.
+    std::int64_t utc_offset_s = 0;
     double duration_s = 0;
     double step_s = 60;
     // The weather: replaces every room's and loop's outside temperature (a

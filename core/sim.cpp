@@ -164,7 +164,7 @@ SimResult simulate(const Scenario& sc, SimPolicy policy, const SimTrace& trace) 
         if (si >= sites.size()) throw Error("hearth sim: traced site " + std::to_string(si) + " is not in the grid; this is a bug");
         SimSample first;
         first.temp_c = sites[si].t;
-        first.target_c = target_at(sites[si], minute_of_week(sc.start_unix));
+        first.target_c = target_at(sites[si], minute_of_week(sc.start_unix, sc.utc_offset_s));
         r.series.push_back(SiteSeries{si, {first}});
     }
 
@@ -215,7 +215,7 @@ SimResult simulate(const Scenario& sc, SimPolicy policy, const SimTrace& trace) 
         const double dt = std::min(sc.step_s, sc.duration_s - t);
         const std::int64_t now_unix = sc.start_unix + static_cast<std::int64_t>(t);
         const int sod = static_cast<int>(((now_unix % 86400) + 86400) % 86400);
-        const int mow = minute_of_week(now_unix);
+        const int mow = minute_of_week(now_unix, sc.utc_offset_s);
         ++r.steps;
 
         while (next_arrival < jobs.size() && jobs[next_arrival].def->arrival_s <= t + 1e-9) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 
 #include <pwd.h>
@@ -57,6 +58,7 @@ Agent::Agent(AgentConfig cfg, std::shared_ptr<const FsRoot> fs, std::shared_ptr<
         auto acts = make_actuators(m_cfg.throttle, {m_cfg.fsroot, *gn, cpus, m_clock}, notes);
         m_heat = std::make_unique<HeatControl>(*site, *gn, make_heat_source(*site, m_clock),
                                                std::move(acts), notes, m_clock);
+        m_grid = std::move(grid);
     }
     std::filesystem::path lp(m_cfg.ledger);
     if (lp.has_parent_path()) std::filesystem::create_directories(lp.parent_path());
@@ -249,6 +251,37 @@ nlohmann::json Agent::heat_post(const std::string& what, const std::string& body
         m_heat->set_measured(std::get<MeasuredChange>(change).measured);
     }
     return heat_json();
+}
+
+nlohmann::json Agent::heat_try(const std::string& body) {
+    if (!m_heat)
+        throw usage_error(
+            "this agent has no heat control; start it with --grid FILE naming its site");
+    const TryRequest req = parse_try_request(body, m_heat->site());
+    TryState st;
+    const std::int64_t now_ms = m_clock->unix_ms();
+    st.now_unix = now_ms / 1000;
+    // Schedules run in the site's local time, as HeatControl evaluates them.
+    std::time_t t = static_cast<std::time_t>(st.now_unix);
+    std::tm tm{};
+    localtime_r(&t, &tm);
+    st.utc_offset_s = tm.tm_gmtoff;
+    st.measured = m_heat->measured();
+    st.plan = m_heat->plan();
+    {
+        // The last day, in minutes (its finer steps while the agent is younger).
+        Ledger ro(m_cfg.ledger, true);
+        const std::int64_t since = now_ms - std::int64_t{24} * 3600 * 1000;
+        st.recent = ro.history(60, since, now_ms + 1, 1500);
+        if (st.recent.empty() && m_cfg.history_step_s < 60)
+            st.recent = ro.history(static_cast<int>(m_cfg.history_step_s), since, now_ms + 1, 9000);
+    }
+    const GridNode* node = m_grid.find_node(m_cfg.node);
+    if (!node)
+        throw Error("node '" + m_cfg.node + "' is not in the grid file any more; this is a bug");
+    nlohmann::json j = try_json(run_try(m_grid, m_cfg.site, *node, st, req));
+    j["node"] = m_cfg.node;
+    return j;
 }
 
 void Agent::set_drained(bool drained) {

@@ -57,6 +57,9 @@ public:
     // The heat API's JSON (GET /v1/heat) and its changes; usage_error when refused.
     nlohmann::json heat_json();
     nlohmann::json heat_post(const std::string& what, const std::string& body);
+    // POST /v1/heat/try: the site's next day or week simulated under a
+    // proposed target or schedule (core/sim_try); changes nothing.
+    nlohmann::json heat_try(const std::string& body);
     // POST /v1/node/drain: no new tasks start here while drained (kept across restarts).
     void set_drained(bool drained);
     bool drained() const { return m_drained.load(); }
@@ -87,6 +90,7 @@ private:
     std::vector<HistoryPoint> m_history_pending;  // closed points not yet in the ledger
     unsigned m_liveness_tick = 0;
     std::unique_ptr<HeatControl> m_heat;  // null without a grid file
+    Grid m_grid;                          // the grid file's (for heat_try); empty without one
     Clock::TimePoint m_next_control{};
 
     std::atomic<bool> m_stop{false};

@@ -201,6 +201,16 @@ double HeatControl::target() const {
     return m_target;
 }
 
+HeatPlan HeatControl::plan() const {
+    std::lock_guard<std::mutex> lock(m_mu);
+    HeatPlan p;
+    p.base_target = m_site.target.value;
+    p.schedule = m_schedule;
+    p.override_c = m_override;
+    p.override_until = m_override_until;
+    return p;
+}
+
 void HeatControl::set_measured(double c) {
     if (!std::isfinite(c)) throw usage_error("measured temperature is not a number");
     m_source->set_measured(Celsius{c});

@@ -18,6 +18,7 @@
 #include "core/heat_control.hpp"
 #include "core/heat_source.hpp"
 #include "core/schedule.hpp"
+#include "core/sim_try.hpp"
 
 namespace hearth {
 
@@ -51,6 +52,9 @@ public:
     // Temperature now (nullopt without a reading) and target now, for history.
     std::optional<double> measured() const;
     double target() const;
+    // What the control follows now (override, schedule, grid file's target),
+    // for POST /v1/heat/try's "today's plan".
+    HeatPlan plan() const;
     nlohmann::json to_json(double power_w) const;
 
     // The facility manager's changes; usage_error (nothing changed) when refused.

@@ -50,6 +50,7 @@ std::optional<Route> route_of(const httplib::Request& req) {
     if (get && p == "/v1/node") return Route::node;
     if (get && p == "/v1/energy") return Route::energy;
     if (get && (p == "/v1/heat" || p == "/v1/grid" || p == "/v1/history")) return Route::heat_read;
+    if (post && p == "/v1/heat/try") return Route::heat_try;
     if (post && p.rfind("/v1/heat/", 0) == 0) return Route::heat_write;
     if (post && p == "/v1/node/drain") return Route::drain;
     return std::nullopt;
@@ -250,6 +251,23 @@ void HttpApi::add_routes() {
                    error_reply(res, e);
                }
            });
+    // One try at a time: a week's simulation is some milliseconds of CPU,
+    // and a burst of them must not starve the heat loop.
+    s.Post("/v1/heat/try", [this](const httplib::Request& req, httplib::Response& res) {
+        if (m_trying.exchange(true))
+            return json_reply(
+                res, {{"error", "another try is running on this agent; ask again in a moment"}},
+                429);
+        struct Done {
+            std::atomic<bool>& flag;
+            ~Done() { flag = false; }
+        } done{m_trying};
+        try {
+            json_reply(res, m_agent.heat_try(req.body));
+        } catch (const Error& e) {
+            json_reply(res, {{"error", e.what()}}, e.http_status());
+        }
+    });
     s.Post("/v1/node/drain", [this](const httplib::Request& req, httplib::Response& res) {
         try {
             nlohmann::json body;

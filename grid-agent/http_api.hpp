@@ -56,6 +56,7 @@ private:
     std::unique_ptr<httplib::Server> m_server;
     std::thread m_thread;
     std::atomic<int> m_port{0};
+    std::atomic<bool> m_trying{false};  // a POST /v1/heat/try is running
 };
 
 }  // namespace hearth

@@ -45,14 +45,15 @@ std::string authorization_of(const httplib::Request& req) {
     return req.has_header("Authorization") ? req.get_header_value("Authorization") : "";
 }
 
-AgentAnswer fetch(const Call& c, const std::string& auth, long timeout_ms) {
+// body: POST it (JSON) instead of a GET.
+AgentAnswer fetch(const Call& c, const std::string& auth, long timeout_ms,
+                  const std::optional<std::string>& body = std::nullopt) {
     AgentAnswer a;
     a.node = c.node;
     a.agent = c.agent;
     HttpReply r;
     try {
-        r = http_request(std::string(trim_end(c.agent, "/")) + c.path, std::nullopt, timeout_ms,
-                         auth);
+        r = http_request(std::string(trim_end(c.agent, "/")) + c.path, body, timeout_ms, auth);
     } catch (const std::exception& e) {  // an unusable HEARTH_CACERT, say
         a.failure = e.what();
         return a;
@@ -169,6 +170,7 @@ public:
         s.Get("/v1/grid", [this](const auto& req, auto& res) { grid(req, res); });
         s.Get("/v1/history", [this](const auto& req, auto& res) { history(req, res); });
         s.Get("/v1/energy", [this](const auto& req, auto& res) { energy(req, res); });
+        s.Post("/v1/heat/try", [this](const auto& req, auto& res) { try_site(req, res); });
         s.Post(R"(/v1/heat/(target|schedule))",
                [this](const auto& req, auto& res) { change(req, res); });
     }
@@ -272,6 +274,39 @@ private:
             reply(res, out);
         } catch (const Error& e) {
             change_error(res, e);
+        }
+    }
+
+    // POST /v1/heat/try with {"site": S, ...}: the first agent of S that
+    // answers simulates it (each has the site's model and plan); its answer,
+    // refusals included, comes back as it is.
+    void try_site(const httplib::Request& req, httplib::Response& res) {
+        try {
+            json body = json::parse(req.body, nullptr, false);
+            if (body.is_discarded() || !body.is_object())
+                throw usage_error(
+                    "the body is not a JSON object; send {\"site\": NAME, \"schedule\": ...} or "
+                    "{\"site\": NAME, \"target\": ...}");
+            if (!body.contains("site") || !body["site"].is_string())
+                throw usage_error("name the site: send {\"site\": NAME, \"schedule\": ...}");
+            const Site& site = known_site(m_grid, body["site"].get<std::string>(), m_args.grid);
+            std::string why;
+            for (const auto& n : m_grid.nodes) {
+                if (n.site != site.name) continue;
+                AgentAnswer a = fetch(Call{n.name, n.agent, "/v1/heat/try"}, authorization_of(req),
+                                      m_args.timeout_ms, req.body);
+                if (a.status == 0) {
+                    why += (why.empty() ? "" : "; ") + n.name + ": " + a.reason();
+                    continue;
+                }
+                if (a.ok()) return reply(res, a.body);
+                return pass_on(res, a);
+            }
+            error_reply(res, 502,
+                        "no grid-agent of site '" + site.name + "' answered (" + why +
+                            "); start them or fix their agent URLs");
+        } catch (const Error& e) {
+            error_reply(res, e.code() == ExitCode::usage ? 400 : 500, e.what());
         }
     }
 

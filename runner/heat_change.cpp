@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "core/error.hpp"
-#include "core/schedule.hpp"
+#include "core/site_schedule.hpp"
 #include "heat_api.hpp"
 
 namespace hearth {
@@ -82,18 +82,6 @@ const Site& known_site(const Grid& grid, const std::string& name, const std::str
     std::string names;
     for (const auto& s : grid.sites) names += (names.empty() ? "" : ", ") + s.name;
     throw usage_error("site '" + name + "' is not in " + file + "; its sites are: " + names);
-}
-
-std::string checked_schedule(const Site& site, const std::string& text) {
-    if (text.empty() || text == "none") return "";
-    Schedule s;
-    try {
-        s = parse_schedule(text);
-    } catch (const Error& e) {
-        throw usage_error("site '" + site.name + "': " + e.what());
-    }
-    for (Celsius t : s.all_targets()) check_target(site, t.value);
-    return format_schedule(s);
 }
 
 SiteChange apply_to_site(const Grid& grid, const Site& site, const std::string& file,

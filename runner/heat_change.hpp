@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/grid.hpp"
+#include "core/site_schedule.hpp"
 
 namespace hearth {
 
@@ -34,9 +35,7 @@ void ask_all(std::vector<Asked>& asked,
 // The site of the grid file, or usage_error naming the file's sites.
 const Site& known_site(const Grid& grid, const std::string& name, const std::string& file);
 
-// A schedule for the site as typed: its canonical text ("" for "" or "none").
-// usage_error when it does not parse or can give a target out of the site's bounds.
-std::string checked_schedule(const Site& site, const std::string& text);
+// checked_schedule (the schedule as typed, for the site) is core's.
 
 struct SiteChange {
     std::vector<std::string> nodes;  // the nodes changed

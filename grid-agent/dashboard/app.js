@@ -19,6 +19,8 @@ let grid = null;      // the last GET /v1/grid
 let openSite = null;  // the site whose detail is shown
 let formSite = null;  // the site the target form was last filled for
 let timer = null;
+let historySpan = "24h";  // the chart's span: "24h" or "7d"
+let tried = null;         // the last proposal tried: { site, what, value, text }
 
 // ---- talking to the server -------------------------------------------------
 
@@ -279,6 +281,7 @@ async function renderDetail() {
   $("target-bounds").textContent = isNum(heat.min) && isNum(heat.max)
     ? `between ${heat.min} and ${heat.max} \u00b0C` : "";
   if (formSite !== s.site) {
+    if (formSite !== null && tried && tried.site !== s.site) resetTry();
     formSite = s.site;
     input.value = isNum(heat.target) ? String(heat.target) : "";
     $("schedule-input").value = heat.schedule || "";
@@ -286,9 +289,16 @@ async function renderDetail() {
   await refreshHistory(s);
 }
 
+const DAY_MS = 86400000;
+
 async function refreshHistory(s) {
   const box = $("history");
-  const r = await api("v1/history?site=" + encodeURIComponent(s.site));
+  const week = historySpan === "7d";
+  // A week: the span asked for is the chart's (the agents keep a week of
+  // minutes); a day: the span of the points, which a young series fills.
+  const until = Date.now();
+  const range = week ? { t0: until - 7 * DAY_MS, t1: until } : null;
+  const r = await api("v1/history?site=" + encodeURIComponent(s.site) + (week ? "&since_ms=" + range.t0 : ""));
   if (r.status !== 200) {
     box.replaceChildren(el("p", { class: "error", text: "history: " + errorText(r) }));
     return;
@@ -297,9 +307,21 @@ async function refreshHistory(s) {
   const note = [];
   if ((r.json.missing || []).length) note.push("no history from " + r.json.missing.map((m) => m.node).join(", "));
   if (pts.length < 2) note.push("a point is recorded every " + (r.json.res_s || 10) + " s; the chart fills in as they come");
-  box.replaceChildren(historyChart(pts, r.json.res_s || 10, (s.heat || {}).band),
+  box.replaceChildren(historyChart(pts, r.json.res_s || 10, (s.heat || {}).band, range),
                       ...note.map((t) => el("p", { class: "hint", text: t })));
 }
+
+function setSpan(span) {
+  historySpan = span;
+  $("span-24h").setAttribute("aria-pressed", String(span === "24h"));
+  $("span-7d").setAttribute("aria-pressed", String(span === "7d"));
+  $("history-title").textContent = span === "7d" ? "Last 7 days" : "Last 24 hours";
+  const s = grid && grid.sites.find((x) => x.site === openSite);
+  if (s) refreshHistory(s);
+}
+
+$("span-24h").addEventListener("click", () => setSpan("24h"));
+$("span-7d").addEventListener("click", () => setSpan("7d"));
 
 async function submitChange(what, value) {
   setFormMessage("", "");
@@ -329,6 +351,61 @@ $("schedule-form").addEventListener("submit", (ev) => {
   submitChange("schedule", text === "" ? "none" : text);
 });
 
+// ---- try a target or schedule ----------------------------------------------
+
+function setTryMessage(error, summary) {
+  $("try-error").textContent = error || "";
+  $("try-error").hidden = !error;
+  $("try-summary").textContent = summary || "";
+  $("try-summary").hidden = !summary;
+}
+
+function resetTry() {
+  tried = null;
+  $("try-apply").disabled = true;
+  setTryMessage("", "");
+  $("try-chart").replaceChildren();
+}
+
+// A plain number is a target; anything else a schedule, which the agent
+// checks as `hearth heat schedule` does.
+function proposal(text) {
+  return /^-?\d+(\.\d+)?$/.test(text) ? { what: "target", value: Number(text) } : { what: "schedule", value: text };
+}
+
+$("try-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const text = $("try-input").value.trim();
+  const site = openSite;
+  const p = proposal(text);
+  $("try-apply").disabled = true;
+  tried = null;
+  setTryMessage("", "simulating\u2026");
+  const r = await api("v1/heat/try", { site, [p.what]: p.value, horizon_h: Number($("try-horizon").value) });
+  if (r.status !== 200) {
+    setTryMessage(errorText(r), "");
+    $("try-chart").replaceChildren();
+    return;
+  }
+  const t = r.json;
+  const from = { request: "as asked", history: "as over the last day", none: "no history yet: all" }[t.work_from] || t.work_from;
+  setTryMessage("", `From ${celsius(t.start_c)} (${t.start_from}), with work for ${Math.round(t.work * 100)} % of the slots ` +
+    `(${from}): ${celsius(t.min_c)} to ${celsius(t.max_c)}, ${kwh(t.delivered_kwh)} of heat` +
+    (t.starved_h > 0 ? `, ${t.starved_h.toFixed(1)} h below target with no more heat to give` : "") + ".");
+  $("try-chart").replaceChildren(tryChart(t));
+  tried = { site, what: p.what, value: p.value, text };
+  $("try-apply").disabled = false;
+});
+
+// What was tried, not what the box says now: Apply is off once it changes.
+$("try-input").addEventListener("input", () => { $("try-apply").disabled = true; });
+
+$("try-apply").addEventListener("click", async () => {
+  if (!tried || tried.site !== openSite) return;
+  $("try-apply").disabled = true;
+  await submitChange(tried.what, tried.value);
+});
+
 // ---- charts ----------------------------------------------------------------
 
 function niceTicks(lo, hi, count) {
@@ -342,34 +419,39 @@ function niceTicks(lo, hi, count) {
 }
 
 function timeTicks(t0, t1) {
-  const steps = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600].map((s) => s * 1000);
-  const step = steps.find((s) => (t1 - t0) / s <= 8) || 43200000;
+  const steps = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400]
+    .map((s) => s * 1000);
+  const step = steps.find((s) => (t1 - t0) / s <= 8) || 2 * DAY_MS;
   const ticks = [];
-  // Local wall-clock boundaries: a tick at 14:00, not at 13:47.
+  // Local wall-clock boundaries: a tick at 14:00 (or midnight), not at 13:47.
   const offset = new Date(t0).getTimezoneOffset() * 60000;
   for (let t = Math.ceil((t0 - offset) / step) * step + offset; t <= t1; t += step) ticks.push(t);
-  return { ticks, seconds: step < 60000 };
+  return { ticks, seconds: step < 60000, days: step >= DAY_MS };
 }
 
-function clock(t, seconds) {
+function clock(t, seconds, days) {
   const d = new Date(t);
   const p = (n) => String(n).padStart(2, "0");
+  if (days) return d.toLocaleDateString(undefined, { weekday: "short", day: "numeric", month: "short" });
   return p(d.getHours()) + ":" + p(d.getMinutes()) + (seconds ? ":" + p(d.getSeconds()) : "");
 }
 
 // Two stacked panels over one time axis: temperature with the target band
 // (target +/- the site's deadband) above, power below.
-function historyChart(pts, resS, band) {
+function historyChart(pts, resS, band, range) {
   const W = 920, H = 440, L = 60, R = 36;
   const top = { y0: 30, y1: 210 }, bottom = { y0: 250, y1: 400 };
-  const svg = svgEl("svg", { class: "chart", viewBox: `0 0 ${W} ${H}`, width: W, height: H,
-    role: "img", "aria-label": "temperature, target band and power over the last 24 hours",
-    "data-testid": "history-chart", "data-points": pts.length });
   const half = isNum(band) ? band : 1;
-  const t0 = pts.length ? pts[0].t_ms : Date.now() - 60000;
-  // The span of the points (at most the 24 h asked for), so that a young
-  // series fills the chart instead of huddling at one end.
-  const t1 = Math.max(pts.length ? pts[pts.length - 1].t_ms + resS * 1000 : Date.now(), t0 + 4 * resS * 1000);
+  // range: the week asked for. Without: the span of the points (at most the
+  // 24 h asked for), so that a young series fills the chart instead of
+  // huddling at one end.
+  const t0 = range ? range.t0 : pts.length ? pts[0].t_ms : Date.now() - 60000;
+  const t1 = range ? range.t1
+    : Math.max(pts.length ? pts[pts.length - 1].t_ms + resS * 1000 : Date.now(), t0 + 4 * resS * 1000);
+  const svg = svgEl("svg", { class: "chart", viewBox: `0 0 ${W} ${H}`, width: W, height: H,
+    role: "img", "aria-label": "temperature, target band and power over the last " + (range ? "7 days" : "24 hours"),
+    "data-testid": "history-chart", "data-points": pts.length, "data-span": range ? "7d" : "24h",
+    "data-t0": t0, "data-t1": t1 });
   const x = (t) => L + ((t - t0) / (t1 - t0)) * (W - L - R);
 
   const temps = [];
@@ -400,12 +482,13 @@ function historyChart(pts, resS, band) {
   svg.append(svgEl("text", { class: "title", x: L, y: 240 }, "Power"));
 
   // Time axis under each panel.
-  const { ticks, seconds } = timeTicks(t0, t1);
+  const { ticks, seconds, days } = timeTicks(t0, t1);
   for (const t of ticks) {
     for (const panel of [top, bottom]) {
       svg.append(svgEl("line", { class: "axis", x1: x(t), x2: x(t), y1: panel.y1, y2: panel.y1 + 4 }));
     }
-    svg.append(svgEl("text", { x: x(t), y: bottom.y1 + 16, "text-anchor": "middle" }, clock(t, seconds)));
+    svg.append(svgEl("text", { x: x(t), y: bottom.y1 + 16, "text-anchor": "middle", "data-testid": "time-tick" },
+      clock(t, seconds, days)));
   }
   svg.append(svgEl("text", { x: (L + W - R) / 2, y: bottom.y1 + 34, "text-anchor": "middle" }, "local time"));
 
@@ -458,6 +541,61 @@ function historyChart(pts, resS, band) {
   svg.append(svgEl("text", { x: lx + 112, y: 18 }, `target \u00b1 ${half} K`));
   svg.append(svgEl("line", { class: "power", x1: lx + 200, x2: lx + 218, y1: 14, y2: 14 }));
   svg.append(svgEl("text", { x: lx + 222, y: 18 }, "power"));
+  return svg;
+}
+
+// The predicted temperature under the proposal, its target band, and the
+// target today's plan would give, over the hours simulated.
+function tryChart(t) {
+  const W = 920, H = 300, L = 60, R = 36, y0 = 30, y1 = 250;
+  const pts = (t.points || []).filter((p) => isNum(p.t_ms) && isNum(p.temp_c));
+  const half = isNum(t.band) ? t.band : 1;
+  const t0 = pts.length ? pts[0].t_ms : Date.now();
+  const t1 = pts.length > 1 ? pts[pts.length - 1].t_ms : t0 + 3600000;
+  const svg = svgEl("svg", { class: "chart", viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: "img",
+    "aria-label": `predicted temperature over the next ${t.horizon_h} hours beside today's plan`,
+    "data-testid": "try-chart", "data-points": pts.length, "data-horizon": t.horizon_h });
+  const x = (v) => L + ((v - t0) / (t1 - t0)) * (W - L - R);
+  const vals = [];
+  for (const p of pts) {
+    vals.push(p.temp_c);
+    if (isNum(p.target_c)) vals.push(p.target_c - half, p.target_c + half);
+    if (isNum(p.plan_c)) vals.push(p.plan_c);
+  }
+  let lo = Math.min(...vals), hi = Math.max(...vals);
+  const pad = Math.max(0.5, (hi - lo) * 0.08);
+  lo -= pad; hi += pad;
+  const y = (v) => y1 - ((v - lo) / (hi - lo)) * (y1 - y0);
+  for (const v of niceTicks(lo, hi, 5)) {
+    if (y(v) < y0 - 0.5 || y(v) > y1 + 0.5) continue;
+    svg.append(svgEl("line", { class: "grid", x1: L, x2: W - R, y1: y(v), y2: y(v) }));
+    svg.append(svgEl("text", { x: L - 6, y: y(v) + 4, "text-anchor": "end" }, String(v)));
+  }
+  svg.append(svgEl("line", { class: "axis", x1: L, x2: L, y1: y0, y2: y1 }));
+  svg.append(svgEl("line", { class: "axis", x1: L, x2: W - R, y1: y1, y2: y1 }));
+  svg.append(svgEl("text", { x: 14, y: (y0 + y1) / 2, transform: `rotate(-90 14 ${(y0 + y1) / 2})`, "text-anchor": "middle" },
+    "temperature (\u00b0C)"));
+  svg.append(svgEl("text", { class: "title", x: L, y: 18 }, `Predicted, next ${t.horizon_h === 168 ? "7 days" : "24 hours"}`));
+  const { ticks, seconds, days } = timeTicks(t0, t1);
+  for (const v of ticks) {
+    svg.append(svgEl("line", { class: "axis", x1: x(v), x2: x(v), y1: y1, y2: y1 + 4 }));
+    svg.append(svgEl("text", { x: x(v), y: y1 + 16, "text-anchor": "middle" }, clock(v, seconds, days)));
+  }
+  svg.append(svgEl("text", { x: (L + W - R) / 2, y: y1 + 34, "text-anchor": "middle" }, "local time"));
+  const path = (get) => pts.map((p, i) => (i ? "L" : "M") + x(p.t_ms).toFixed(1) + " " + y(get(p)).toFixed(1)).join(" ");
+  const upper = pts.map((p, i) => (i ? "L" : "M") + x(p.t_ms).toFixed(1) + " " + y(p.target_c + half).toFixed(1));
+  const lower = pts.slice().reverse().map((p) => "L" + x(p.t_ms).toFixed(1) + " " + y(p.target_c - half).toFixed(1));
+  svg.append(svgEl("path", { class: "band", d: [...upper, ...lower, "Z"].join(" "), "data-testid": "try-band" }));
+  svg.append(svgEl("path", { class: "plan", d: path((p) => p.plan_c), "data-testid": "try-plan" }));
+  svg.append(svgEl("path", { class: "predicted", d: path((p) => p.temp_c), "data-testid": "try-predicted",
+    "data-points": pts.length }));
+  const lx = W - R - 420;
+  svg.append(svgEl("line", { class: "predicted", x1: lx, x2: lx + 18, y1: 14, y2: 14 }));
+  svg.append(svgEl("text", { x: lx + 22, y: 18 }, "predicted"));
+  svg.append(svgEl("rect", { class: "band", x: lx + 90, y: 8, width: 18, height: 12 }));
+  svg.append(svgEl("text", { x: lx + 112, y: 18 }, `proposed target \u00b1 ${half} K`));
+  svg.append(svgEl("line", { class: "plan", x1: lx + 260, x2: lx + 278, y1: 14, y2: 14 }));
+  svg.append(svgEl("text", { x: lx + 282, y: 18 }, "today's plan"));
   return svg;
 }
 

@@ -7,6 +7,7 @@
 #include <sys/un.h>
 
 #include <boost/test/unit_test.hpp>
+#include <ctime>
 #include <regex>
 
 #include "harness.hpp"
@@ -242,6 +243,8 @@ struct Grid {
     std::string dash_url() const { return "http://127.0.0.1:" + std::to_string(dash_port); }
 };
 
+constexpr int k_week_points = 10020;  // seed_week's
+
 fs::path browser_dir() { return fs::path(repo_root()) / "tests" / "browser"; }
 
 boost::test_tools::assertion_result browser_possible(boost::unit_test::test_unit_id) {
@@ -262,18 +265,38 @@ fs::path artifacts() { return fs::path(hearth_bin()).parent_path().parent_path()
 // Runs dashboard.mjs against url; returns its exit code, its output in *out.
 int run_browser(const std::string& url, int sites, const std::string& heat_urls,
                 const std::string& shot, const Grid& g, std::string* out) {
-    std::string env = "HEARTH_DASH_URL=" + quote(url) + " HEARTH_DASH_SITES=" + std::to_string(sites) +
-                      " HEARTH_DASH_SITE=tank HEARTH_DASH_HEAT_URLS=" + quote(heat_urls) +
-                      " HEARTH_DASH_TARGET=62.5 HEARTH_DASH_JOB=risk" +
-                      " HEARTH_TOKEN_FACILITY=" + quote(g.facility) +
-                      " HEARTH_TOKEN_TENANT=" + quote(g.tenant) +
-                      " HEARTH_ARTIFACTS=" + quote(artifacts().string()) +
-                      " HEARTH_DASH_SHOT=" + quote(shot) + " CHROMIUM=/usr/bin/chromium";
+    std::string env =
+        "HEARTH_DASH_URL=" + quote(url) + " HEARTH_DASH_SITES=" + std::to_string(sites) +
+        " HEARTH_DASH_SITE=tank HEARTH_DASH_HEAT_URLS=" + quote(heat_urls) +
+        " HEARTH_DASH_TARGET=62.5 HEARTH_DASH_JOB=risk" +
+        " HEARTH_DASH_WEEK_MIN=" + std::to_string(k_week_points) +
+        " HEARTH_DASH_TRY=" + quote("daily 6:00-22:00 at 63; otherwise 58") +
+        " HEARTH_DASH_TRY_CANON=" + quote("daily 06:00-22:00 at 63; otherwise 58") +
+        " HEARTH_TOKEN_FACILITY=" + quote(g.facility) + " HEARTH_TOKEN_TENANT=" + quote(g.tenant) +
+        " HEARTH_ARTIFACTS=" + quote(artifacts().string()) + " HEARTH_DASH_SHOT=" + quote(shot) +
+        " CHROMIUM=/usr/bin/chromium";
     int code = -1;
     *out = sh_out("cd " + quote(repo_root()) + " && " + env +
                       " timeout -k 5 240 node tests/browser/dashboard.mjs 2>&1",
                   &code);
     return code;
+}
+
+// A week of minute points in an agent's ledger, ending an hour ago (the
+// agent writes its own from now on): the 7-day view has a week to draw.
+// Temperature a daily ramp 57-61 C, power 20 and 100 W by turns each hour.
+void seed_week(const fs::path& ledger) {
+    const long long now_min = static_cast<long long>(std::time(nullptr)) / 60;
+    const std::string sql =
+        ".timeout 10000\n"
+        "WITH RECURSIVE m(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM m WHERE i < " +
+        std::to_string(k_week_points) + ") INSERT OR IGNORE INTO history SELECT 60, (" +
+        std::to_string(now_min - 10080) +
+        " + i) * 60000, 20 + 80 * ((i / 60) % 2), 57 + (i % 1440) / 360.0, 60, 2, 2 FROM m;\n";
+    int code = -1;
+    std::string out =
+        sh_out("printf %s " + quote(sql) + " | sqlite3 " + quote(ledger.string()) + " 2>&1", &code);
+    BOOST_TEST_REQUIRE(code == 0, "could not seed a week of history: " << out);
 }
 
 void check_png(const fs::path& p) {
@@ -372,6 +395,99 @@ BOOST_AUTO_TEST_CASE(hearth_dashboard_passes_the_callers_token_on_and_merges_the
     BOOST_TEST(room["alarms"].dump().find("node r1: no answer") != std::string::npos, room.dump());
     // ... and a change to it is refused with nothing changed.
     BOOST_TEST(call(d + "/v1/heat/target", g.facility, R"({"site":"room","target":20})").status == 502);
+    // ... and so is a try of it: no agent of the site to simulate it.
+    Reply no_try = call(d + "/v1/heat/try", g.facility, R"({"site":"room","target":20})");
+    BOOST_TEST(no_try.status == 502, no_try.text);
+    BOOST_TEST(no_try.body.value("error", "").find("no grid-agent of site 'room' answered") !=
+                   std::string::npos,
+               no_try.text);
+}
+
+// POST /v1/heat/try: the site's next day or week, simulated from its state
+// now under a proposed schedule or target, for facility and operator tokens;
+// through an agent and through hearth dashboard alike. It changes nothing.
+BOOST_AUTO_TEST_CASE(a_try_simulates_the_sites_next_day_or_week_and_changes_nothing) {
+    Grid g;
+    const std::string agent = g.tank->url(), d = g.dash_url();
+    const json before = call(agent + "/v1/heat", g.facility).body;
+    const std::string sched =
+        R"({"site":"tank","schedule":"daily 06:00-22:00 at 62; otherwise 55"})";
+
+    // Tenants and strangers are refused with a JSON error.
+    for (const std::string& url : {agent, d}) {
+        Reply t = call(url + "/v1/heat/try", g.tenant, sched);
+        BOOST_TEST(t.status == 403, t.text);
+        BOOST_TEST(t.body.value("error", "").find("may not try") != std::string::npos, t.text);
+        BOOST_TEST(call(url + "/v1/heat/try", "", sched).status == 401);
+    }
+
+    for (const std::string& url : {agent, d}) {
+        Reply r = call(url + "/v1/heat/try", g.facility, sched);
+        BOOST_TEST_REQUIRE(r.status == 200, url << ": " << r.text);
+        const json& b = r.body;
+        BOOST_TEST(b["site"] == "tank");
+        BOOST_TEST(b["horizon_h"] == 24);
+        BOOST_TEST(b["proposal"]["schedule"] == "daily 06:00-22:00 at 62; otherwise 55");
+        BOOST_TEST_REQUIRE(b["points"].size() == 24u * 12 + 1, r.text.substr(0, 300));
+        const double start = b["start_c"].get<double>();
+        BOOST_TEST(start > 40.0);  // the simulated tank's temperature now, near 60
+        BOOST_TEST(start < 75.0);
+        BOOST_TEST(b["start_from"] == "measured now");
+        std::int64_t last = 0;
+        for (const auto& p : b["points"]) {
+            BOOST_TEST(p["t_ms"].get<std::int64_t>() > last);
+            last = p["t_ms"].get<std::int64_t>();
+            const double t = p["target_c"].get<double>();
+            BOOST_TEST((t == 62.0 || t == 55.0), p.dump());
+            BOOST_TEST(p["plan_c"].get<double>() ==
+                       before["target"].get<double>());     // today's plan
+            BOOST_TEST(p["temp_c"].get<double>() >= 15.0);  // never below the tank's ambient
+            BOOST_TEST(p["temp_c"].get<double>() <= 70.0);  // nor above its maximum
+        }
+        // The first point is now, at the temperature measured now.
+        BOOST_TEST(b["points"][0]["temp_c"].get<double>() == start);
+    }
+    // A week, from an operator token.
+    Reply week =
+        call(d + "/v1/heat/try", g.operator_, R"({"site":"tank","target":58,"horizon_h":168})");
+    BOOST_TEST_REQUIRE(week.status == 200, week.text);
+    BOOST_TEST(week.body["points"].size() == 7u * 96 + 1);
+    BOOST_TEST(week.body["points"][1]["target_c"].get<double>() == 58.0);
+
+    // A bad schedule: refused with the message of `hearth heat schedule`.
+    for (const std::string bad : {"always at 62", "daily 06:00-22:00 at 80; otherwise 55"}) {
+        Result cli = run_hearth(
+            {"heat", "schedule", "tank", bad, "--grid", (g.t / "grid.toml").string()}, g.t.path);
+        BOOST_TEST(cli.code == 2, cli.err);
+        const json body{{"site", "tank"}, {"schedule", bad}};
+        for (const std::string& url : {agent, d}) {
+            Reply r = call(url + "/v1/heat/try", g.facility, body.dump());
+            BOOST_TEST(r.status == 400, r.text);
+            const std::string msg = r.body.value("error", "");
+            BOOST_TEST(!msg.empty(), r.text);
+            BOOST_TEST(cli.err.find(msg) != std::string::npos,
+                       "cli: " << cli.err << " api: " << msg);
+        }
+    }
+    // Bounds: the horizon, the request's size, one of schedule or target.
+    Reply h48 = call(agent + "/v1/heat/try", g.facility, R"({"target":60,"horizon_h":48})");
+    BOOST_TEST(h48.status == 400, h48.text);
+    BOOST_TEST(h48.body.value("error", "").find("24 or 168") != std::string::npos, h48.text);
+    const std::string big = json{{"schedule", std::string(9000, ' ') + "otherwise 60"}}.dump();
+    Reply too_big = call(agent + "/v1/heat/try", g.facility, big);
+    BOOST_TEST(too_big.status == 400, too_big.text);
+    BOOST_TEST(too_big.body.value("error", "").find("8 KiB") != std::string::npos, too_big.text);
+    BOOST_TEST(
+        call(agent + "/v1/heat/try", g.facility, R"({"target":60,"schedule":"otherwise 60"})")
+            .status == 400);
+    BOOST_TEST(call(d + "/v1/heat/try", g.facility, R"({"site":"mars","target":60})").status ==
+               400);
+    BOOST_TEST(call(d + "/v1/heat/try", g.facility, R"({"target":60})").status == 400);
+
+    // Nothing changed on the agent.
+    const json after = call(agent + "/v1/heat", g.facility).body;
+    BOOST_TEST(after["schedule"] == before["schedule"]);
+    BOOST_TEST(after["target"] == before["target"]);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -380,6 +496,7 @@ BOOST_AUTO_TEST_SUITE(dashboard_browser, *boost::unit_test::precondition(browser
 
 BOOST_AUTO_TEST_CASE(a_manager_and_a_tenant_use_hearth_dashboard_over_two_sites) {
     Grid g;
+    seed_week(g.tank->dir / "ledger.db");
     std::string out;
     int code = run_browser(g.dash_url(), 2, g.tank->url(), "dashboard.png", g, &out);
     BOOST_TEST_MESSAGE(out);
@@ -389,6 +506,7 @@ BOOST_AUTO_TEST_CASE(a_manager_and_a_tenant_use_hearth_dashboard_over_two_sites)
 
 BOOST_AUTO_TEST_CASE(a_grid_agent_serves_the_dashboard_of_its_own_site) {
     Grid g;
+    seed_week(g.tank->dir / "ledger.db");
     std::string out;
     int code = run_browser(g.tank->url(), 1, g.tank->url(), "agent-dashboard.png", g, &out);
     BOOST_TEST_MESSAGE(out);

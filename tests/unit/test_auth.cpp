@@ -131,26 +131,30 @@ BOOST_AUTO_TEST_CASE(the_policy_table) {
     // 401: no token, or one that is not in the table.
     BOOST_TEST(status(std::nullopt, Route::whoami, false) == 401);
     BOOST_TEST(status(std::nullopt, Route::node, true) == 401);
-    for (Route r : {Route::whoami, Route::node, Route::energy, Route::heat_read, Route::heat_write, Route::metrics,
-                    Route::drain})
+    for (Route r : {Route::whoami, Route::node, Route::energy, Route::heat_read, Route::heat_write,
+                    Route::heat_try, Route::metrics, Route::drain})
         BOOST_TEST(status(op, r) == 200);
-    for (Route r : {Route::whoami, Route::node, Route::heat_read, Route::heat_write}) {
+    for (Route r :
+         {Route::whoami, Route::node, Route::heat_read, Route::heat_write, Route::heat_try}) {
         BOOST_TEST(status(fac, r) == 200);
         BOOST_TEST(status(lab, r) == 200);
     }
-    for (Route r : {Route::node, Route::heat_read, Route::heat_write, Route::energy, Route::metrics, Route::drain})
+    for (Route r : {Route::node, Route::heat_read, Route::heat_write, Route::heat_try,
+                    Route::energy, Route::metrics, Route::drain})
         BOOST_TEST(status(other, r) == 403);
     for (Route r : {Route::energy, Route::metrics, Route::drain}) BOOST_TEST(status(fac, r) == 403);
     BOOST_TEST(status(bank, Route::whoami) == 200);
     BOOST_TEST(status(bank, Route::energy) == 200);
-    for (Route r : {Route::node, Route::heat_read, Route::heat_write, Route::metrics, Route::drain})
+    for (Route r : {Route::node, Route::heat_read, Route::heat_write, Route::heat_try,
+                    Route::metrics, Route::drain})
         BOOST_TEST(status(bank, r) == 403);
     BOOST_TEST(authorize(false, std::nullopt, Route::metrics, "lab", true).status == 200);
     BOOST_TEST(authorize(true, bank, Route::heat_write, "lab").error.find("tenant:bank") != std::string::npos);
     // A site dispatcher's token is for the scheduler: at an agent it is itself, and no more.
     const Role site = parse_role("site:lab");
     BOOST_TEST(status(site, Route::whoami) == 200);
-    for (Route r : {Route::node, Route::energy, Route::heat_read, Route::heat_write, Route::metrics, Route::drain})
+    for (Route r : {Route::node, Route::energy, Route::heat_read, Route::heat_write,
+                    Route::heat_try, Route::metrics, Route::drain})
         BOOST_TEST(status(site, r) == 403);
 }
 
