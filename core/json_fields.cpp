@@ -1,6 +1,8 @@
 #include "core/json_fields.hpp"
 
 #include <cmath>
+#include <cstring>
+#include <set>
 
 #include "core/error.hpp"
 #include "core/grid.hpp"
@@ -17,9 +19,16 @@ void JsonFields::fail(const char* key, const std::string& must) const {
     throw usage_error("'" + std::string(key) + "' in the " + m_what + " " + must);
 }
 
+void JsonFields::seen(const char* key) const {
+    for (const char* k : m_seen)
+        if (std::strcmp(k, key) == 0) return;
+    m_seen.push_back(key);
+}
+
 bool JsonFields::has(const char* key) const {
-    m_seen.insert(key);
-    return m_j.contains(key) && !m_j.at(key).is_null();
+    seen(key);
+    const auto it = m_j.find(key);
+    return it != m_j.end() && !it->is_null();
 }
 
 const json& JsonFields::raw(const char* key) const {
@@ -111,25 +120,29 @@ std::vector<std::string> JsonFields::strs(const char* key, std::size_t max_items
     return out;
 }
 
-std::vector<json> JsonFields::objects(const char* key, std::size_t max_items) const {
-    std::vector<json> out;
+std::vector<std::reference_wrapper<const json>> JsonFields::objects(const char* key,
+                                                                    std::size_t max_items) const {
+    std::vector<std::reference_wrapper<const json>> out;
     if (!has(key)) return out;
     const json& v = m_j.at(key);
     if (!v.is_array()) fail(key, "must be an array of objects");
     if (v.size() > max_items) fail(key, "holds more than " + std::to_string(max_items) + " entries");
     for (const auto& e : v) {
         if (!e.is_object()) fail(key, "must be an array of objects");
-        out.push_back(e);
+        out.push_back(std::cref(e));
     }
     return out;
 }
 
 void JsonFields::done(std::initializer_list<const char*> also) const {
-    for (const char* k : also) m_seen.insert(k);
+    for (const char* k : also) seen(k);
     for (const auto& [k, v] : m_j.items()) {
-        if (m_seen.count(k)) continue;
+        bool known = false;
+        for (const char* s : m_seen) known = known || k == s;
+        if (known) continue;
+        const std::set<std::string> sorted(m_seen.begin(), m_seen.end());
         std::string list;
-        for (const auto& s : m_seen) list += (list.empty() ? "" : ", ") + s;
+        for (const auto& s : sorted) list += (list.empty() ? "" : ", ") + s;
         throw usage_error("unknown field '" + k.substr(0, 64) + "' in the " + m_what +
                           "; valid fields: " + list);
     }

@@ -5,9 +5,9 @@
 // exit 2 in a CLI). The wire messages (core/jobs_api, core/site_api) read
 // themselves through it, so both ends apply the same rules.
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -38,8 +38,11 @@ public:
     bool flag(const char* key, bool dflt) const;
     // Array of strings, at most max_items, each at most max_len bytes.
     std::vector<std::string> strs(const char* key, std::size_t max_items, std::size_t max_len) const;
-    // Array of objects (each read by the caller), at most max_items; absent = empty.
-    std::vector<nlohmann::json> objects(const char* key, std::size_t max_items) const;
+    // Array of objects (each read by the caller), at most max_items; absent =
+    // empty. References into the object read, not copies: a work request's
+    // results were each copied whole here.
+    std::vector<std::reference_wrapper<const nlohmann::json>> objects(const char* key,
+                                                                      std::size_t max_items) const;
 
     // Refuses any field not named by an accessor above (or listed here).
     void done(std::initializer_list<const char*> also = {}) const;
@@ -48,7 +51,10 @@ private:
     [[noreturn]] void fail(const char* key, const std::string& must) const;
     const nlohmann::json& m_j;
     std::string m_what;
-    mutable std::set<std::string> m_seen;
+    // The keys asked for (string literals; a few per object, so a vector:
+    // a set of strings cost an allocation per field read).
+    mutable std::vector<const char*> m_seen;
+    void seen(const char* key) const;
 };
 
 // Parses text as one JSON object; usage_error naming `what` otherwise. Bodies

@@ -185,6 +185,77 @@ json to_json(const WorkReply& r) {
             {"acked", r.acked}};
 }
 
+namespace {
+
+// Appends s as a JSON string, as nlohmann's dump() writes it: plain ASCII
+// as is; anything else (escapes, UTF-8, which dump() also checks) by dump().
+void put_string(std::string& out, const std::string& s) {
+    bool plain = true;
+    for (const char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        plain = plain && u >= 0x20 && u < 0x80 && c != '"' && c != '\\';
+    }
+    if (!plain) {
+        out += json(s).dump();
+        return;
+    }
+    out += '"';
+    out += s;
+    out += '"';
+}
+
+// Objects' keys in the order dump() writes them: sorted (std::map).
+void put_key(std::string& out, const AttemptKey& k) {
+    out += "\"attempt\":";
+    out += std::to_string(k.attempt);
+    out += ",\"job\":";
+    put_string(out, k.job);
+    out += ",\"task\":";
+    out += std::to_string(k.task);
+}
+
+}  // namespace
+
+std::string work_reply_text(const WorkReply& r) {
+    std::string out;
+    out.reserve(128 + r.tasks.size() * 96);
+    out += "{\"acked\":";
+    out += std::to_string(r.acked);
+    out += ",\"cancel\":[";
+    for (std::size_t i = 0; i < r.cancel.size(); ++i) {
+        out += i ? ",{" : "{";
+        put_key(out, r.cancel[i]);
+        out += '}';
+    }
+    out += "],\"jobs\":[";
+    for (std::size_t i = 0; i < r.jobs.size(); ++i) {
+        if (i) out += ',';
+        out += to_json(r.jobs[i]).dump();  // a few a reply, once per job and site run
+    }
+    out += "],\"lease_ms\":";
+    out += std::to_string(r.lease_ms);
+    out += ",\"tasks\":[";
+    for (std::size_t i = 0; i < r.tasks.size(); ++i) {
+        const TaskGrant& g = r.tasks[i];
+        out += i ? ",{\"argv\":[" : "{\"argv\":[";
+        for (std::size_t a = 0; a < g.argv.size(); ++a) {
+            if (a) out += ',';
+            put_string(out, g.argv[a]);
+        }
+        out += "],\"attempt\":";
+        out += std::to_string(g.key.attempt);
+        out += ",\"job\":";
+        put_string(out, g.key.job);
+        out += ",\"node\":";
+        put_string(out, g.node);
+        out += g.overridden ? ",\"overridden\":true,\"task\":" : ",\"overridden\":false,\"task\":";
+        out += std::to_string(g.key.task);
+        out += '}';
+    }
+    out += "]}";
+    return out;
+}
+
 WorkReply work_reply_from_json(const json& j) {
     JsonFields f(j, "work reply");
     WorkReply r;

@@ -103,6 +103,10 @@ JobRuntime job_runtime_from_json(const nlohmann::json&);
 nlohmann::json to_json(const TaskGrant&);
 TaskGrant task_grant_from_json(const nlohmann::json&);
 nlohmann::json to_json(const WorkReply&);
+// The same text as to_json(r).dump(), written straight into a string: the
+// scheduler answers every site request with one, and building the JSON tree
+// of a thousand grants cost more than the grants (bench/sched.sh).
+std::string work_reply_text(const WorkReply& r);
 WorkReply work_reply_from_json(const nlohmann::json&);
 
 }  // namespace hearth

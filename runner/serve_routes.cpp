@@ -217,7 +217,7 @@ void ServeApi::install(httplib::Server& s) {
                    throw usage_error("the body's 'site' is '" + r.site.substr(0, 64) + "' but the URL names '" +
                                      site + "'; send each site's request to its own URL");
                std::lock_guard lock(m_mu);
-               json_reply(res, to_json(m_sched.work(site, r)));
+               res.set_content(work_reply_text(m_sched.work(site, r)), "application/json");
                m_wake.notify_all();
            }));
 }

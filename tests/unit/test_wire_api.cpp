@@ -222,4 +222,38 @@ BOOST_AUTO_TEST_CASE(work_reply_round_trips) {
     BOOST_TEST(b.acked == 12u);
 }
 
+BOOST_AUTO_TEST_CASE(work_reply_text_is_what_dump_writes) {
+    // The scheduler writes its replies without the JSON tree: the bytes must
+    // be those of to_json(r).dump(), escapes and UTF-8 included.
+    WorkReply r;
+    BOOST_TEST(work_reply_text(r) == to_json(r).dump());
+    r.lease_ms = 60000;
+    r.acked = 4294967295u;
+    r.jobs = {JobRuntime{"j1", "bank", 5000, {"*.csv"}, {BlobRef{"in.txt", k_sha, 0644, 3}}, true},
+              JobRuntime{"j2", "studio", 0, {}, {}, false}};
+    r.tasks = {TaskGrant{AttemptKey{"j1", 3, 1}, "pool-n1", {"./risk", "30", "39"}, true},
+               TaskGrant{AttemptKey{"j2", std::uint64_t{1} << 62, 1u << 20},
+                         "n2",
+                         {"sh", "-c", "echo \"a\\b\"\t\n\x01 caf\xc3\xa9 \xe2\x82\xac", ""},
+                         false}};
+    r.cancel = {AttemptKey{"j0", 1, 4}, AttemptKey{"j0", 2, 1}};
+    const std::string text = work_reply_text(r);
+    BOOST_TEST(text == to_json(r).dump());
+    BOOST_TEST(work_reply_from_json(json::parse(text)).tasks.at(1).argv.at(2) ==
+               r.tasks[1].argv[2]);
+    // Not UTF-8: refused as dump() refuses it, not sent as broken JSON.
+    r.tasks[0].argv[0] = "\xff";
+    BOOST_CHECK_THROW(work_reply_text(r), json::exception);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_fields_are_named_with_the_valid_ones) {
+    json j = json::parse(
+        R"({"site": "pool", "results": [{"job": "j1", "task": 1, "attempt": 1, "status": 0, "bogus": 2}]})");
+    BOOST_CHECK_EXCEPTION(
+        work_request_from_json(j), Error,
+        usage_mentioning("unknown field 'bogus' in the attempt result; valid fields: attempt, "
+                         "energy_state, energy_uj, exit, job, log, node, outputs, overridden, "
+                         "reason, status, task, wall_ms"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
