@@ -11,7 +11,7 @@ pkgs=(g++ make pkg-config openmpi-bin libopenmpi-dev hwloc libhwloc-dev libpapi-
       chromium gnuplot-nox)
 pkgs+=(python3 openssl)  # the tests' fake HTTP(S) servers and their certificates
 pkgs+=(python3-venv python3-setuptools python3-wheel)  # pip install of the Python client (runner/python), offline
-pkgs+=(blender ffmpeg)  # examples/blender-batch: Cycles renders (Blender 3.4) merged into a video
+pkgs+=(blender ffmpeg)  # examples/blender-batch (Cycles renders merged into a video); ffmpeg: hearth serve's thumbnails
 [ "${1:-}" = fuzz ] && pkgs+=(clang-14 libfuzzer-14-dev libclang-rt-14-dev libssl-dev)
 missing=()
 for p in "${pkgs[@]}"; do
