@@ -135,6 +135,62 @@ HeatChange parse_heat_change(const std::string& what, const std::string& body, c
     throw usage_error("unknown heat change '" + what.substr(0, 32) + "'; use target, schedule or measured");
 }
 
+namespace {
+constexpr const char* k_try_example =
+    "{\"schedule\": \"weekdays 07:00-19:00 at 21; otherwise 16\", \"horizon_h\": 24}";
+}  // namespace
+
+TryRequest parse_try_request(const std::string& body, const Site& site) {
+    if (body.size() > k_max_try_body_bytes)
+        throw usage_error("request body over 8 KiB; a try is one schedule, send it alone");
+    json j = json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+        throw usage_error(std::string("the body must be a JSON object like ") + k_try_example);
+    for (const auto& [k, v] : j.items())
+        if (k != "schedule" && k != "target" && k != "horizon_h" && k != "work" && k != "site")
+            throw usage_error("unknown field '" + k.substr(0, 64) +
+                              "'; valid fields: schedule, target, horizon_h, work, site");
+    if (j.contains("site") && !j["site"].is_null()) {
+        if (!j["site"].is_string() || j["site"].get<std::string>() != site.name)
+            throw usage_error("this agent's site is '" + site.name +
+                              "'; send the try to an agent of the site you name");
+    }
+    TryRequest r;
+    const bool has_schedule = j.contains("schedule") && !j["schedule"].is_null();
+    const bool has_target = j.contains("target") && !j["target"].is_null();
+    if (has_schedule == has_target)
+        throw usage_error(std::string("send either 'schedule' or 'target', not ") +
+                          (has_schedule ? "both" : "neither") + "; for example " + k_try_example);
+    if (has_schedule) {
+        if (!j["schedule"].is_string())
+            throw usage_error(
+                "'schedule' must be a string such as \"weekdays 07:00-19:00 at 21; otherwise 16\"");
+        const std::string spec = j["schedule"].get<std::string>();
+        if (spec.size() > 4096)
+            throw usage_error("'schedule' is over 4 KiB; a week fits in far less");
+        r.schedule = checked_schedule(site, spec);
+    } else {
+        if (!j["target"].is_number()) throw usage_error("'target' must be a number of degrees C");
+        r.target = j["target"].get<double>();
+        check_target(site, *r.target);
+    }
+    if (j.contains("horizon_h") && !j["horizon_h"].is_null()) {
+        const json& h = j["horizon_h"];
+        if (!h.is_number_integer() || (h.get<std::int64_t>() != 24 && h.get<std::int64_t>() != 168))
+            throw usage_error("'horizon_h' must be 24 or 168 (the next day or the next week)");
+        r.horizon_h = static_cast<int>(h.get<std::int64_t>());
+    }
+    if (j.contains("work") && !j["work"].is_null()) {
+        const json& w = j["work"];
+        if (!w.is_number() || !(w.get<double>() >= 0 && w.get<double>() <= 1))
+            throw usage_error(
+                "'work' must be a share of the slots from 0 to 1 (leave it out to use the "
+                "history's)");
+        r.work = w.get<double>();
+    }
+    return r;
+}
+
 SocketOp parse_socket_op(const std::string& line) {
     json j;
     try {

@@ -1,6 +1,7 @@
 #pragma once
 // The grid-agent's request bodies, parsed and checked before anything acts on
-// them: the HTTP heat changes (POST /v1/heat/...) and the local socket's ops.
+// them: the HTTP heat changes and tries (POST /v1/heat/...) and the local
+// socket's ops.
 // Pure functions over text, so the fuzzer drives exactly what the agent runs.
 // Every refusal is a usage_error naming the field and the fix.
 #include <cstdint>
@@ -35,6 +36,18 @@ using HeatChange = std::variant<TargetChange, ScheduleChange, MeasuredChange>;
 // site: the site whose bounds apply; now_unix: for until_unix.
 HeatChange parse_heat_change(const std::string& what, const std::string& body, const Site& site,
                              std::int64_t now_unix);
+
+// The body of POST /v1/heat/try, checked: exactly one of schedule (the
+// grammar and message of `hearth heat schedule`) and target (the site's
+// bounds, as `hearth heat set`).
+struct TryRequest {
+    std::optional<std::string> schedule;  // canonical; "" = none (the base target)
+    std::optional<double> target;
+    int horizon_h = 24;          // 24 or 168
+    std::optional<double> work;  // [0, 1]: share of the slots with work; default from history
+};
+inline constexpr std::size_t k_max_try_body_bytes = 8 * 1024;
+TryRequest parse_try_request(const std::string& body, const Site& site);
 
 // The worker's socket ops, one JSON object a line.
 struct RegisterOp {

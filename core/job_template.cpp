@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/frameset.hpp"
 #include "core/toml.hpp"
 
 namespace hearth {
@@ -124,8 +125,8 @@ JobTemplate parse_job_template(const std::string& text, const std::string& name,
                           std::string(e.description()) + "; fix the TOML syntax");
     }
     check_keys(origin, root,
-               {"description", "command", "stage", "collect", "split", "frames", "seeds", "count",
-                "chunk", "retries", "timeout", "name", "arg"},
+               {"description", "command", "stage", "collect", "frames_probe", "split", "frames",
+                "seeds", "count", "chunk", "retries", "timeout", "name", "arg"},
                "");
     JobTemplate t;
     t.name = name;
@@ -135,6 +136,7 @@ JobTemplate parse_job_template(const std::string& text, const std::string& name,
         fail(origin, nullptr, "no command; add command = [\"program\", \"{{arg}}\", \"{items}\"]");
     t.stage = strings_of(origin, root, "stage");
     t.collect = strings_of(origin, root, "collect");
+    t.frames_probe = strings_of(origin, root, "frames_probe");
     t.split = string_of(origin, root, "split").value_or("");
     if (!t.split.empty() && t.split != "frames" && t.split != "seeds" && t.split != "count")
         fail(origin, root.get("split"),
@@ -148,6 +150,9 @@ JobTemplate parse_job_template(const std::string& text, const std::string& name,
                      "\"; set it or drop the default");
         t.split_default = *v;
     }
+    if (!t.frames_probe.empty() && t.split != "frames")
+        fail(origin, root.get("frames_probe"),
+             "frames_probe needs split = \"frames\"; set it or drop the probe");
     if (auto c = int_of(origin, root, "chunk", 1, 1'000'000'000))
         t.chunk = static_cast<std::uint64_t>(*c);
     if (auto r = int_of(origin, root, "retries", 0, 100))
@@ -219,6 +224,7 @@ JobTemplate parse_job_template(const std::string& text, const std::string& name,
     check("command", t.command);
     check("stage", t.stage);
     check("collect", t.collect);
+    check("frames_probe", t.frames_probe);
     return t;
 }
 
@@ -265,7 +271,36 @@ TemplateJob expand_job_template(const JobTemplate& t, const std::vector<std::str
     for (const auto& s : t.command) out.command.push_back(fill(s, lookup));
     for (const auto& s : t.stage) out.stage.push_back(fill(s, lookup));
     for (const auto& s : t.collect) out.collect.push_back(fill(s, lookup));
+    for (const auto& s : t.frames_probe) out.frames_probe.push_back(fill(s, lookup));
     return out;
+}
+
+std::optional<std::pair<std::int64_t, std::int64_t>> parse_frame_probe(const std::string& output) {
+    std::istringstream in(output);
+    std::optional<std::pair<std::int64_t, std::int64_t>> found;
+    for (std::string line; std::getline(in, line);) {
+        std::istringstream words(line);
+        std::int64_t a = 0, b = 0;
+        std::string rest;
+        if (words >> a >> b && !(words >> rest) && a <= b) found = std::make_pair(a, b);
+    }
+    return found;
+}
+
+void check_frames_within(const std::string& set, std::int64_t first, std::int64_t last,
+                         const std::string& what) {
+    const FrameSet f = FrameSet::parse(set);
+    std::int64_t lo = 0, hi = 0;
+    bool any = false;
+    for (const auto& r : f.ranges()) {
+        if (!any || r.first < lo) lo = r.first;
+        if (!any || r.last > hi) hi = r.last;
+        any = true;
+    }
+    if (any && (lo < first || hi > last))
+        throw usage_error("--frames " + set + " is outside " + what + "'s frames " +
+                          std::to_string(first) + "-" + std::to_string(last) +
+                          "; pick frames in that range (or change the file's frame range)");
 }
 
 bool template_header_matches(const TemplateArg& arg, const std::string& head) {

@@ -32,6 +32,9 @@ struct JobTemplate {
     // name, which is what a staged file is called in the task's directory).
     // Hearth's own {placeholders} pass through to every task.
     std::vector<std::string> command, stage, collect;
+    // A command that prints the input's own frame range (a line "FIRST
+    // LAST"), run before anything is sent: --frames must lie inside it.
+    std::vector<std::string> frames_probe;
     std::string split;  // "frames", "seeds" or "count"; "" = the user's choice
     std::optional<std::string> split_default;  // e.g. "0-63" for seeds
     std::optional<std::uint64_t> chunk;
@@ -47,7 +50,7 @@ JobTemplate parse_job_template(const std::string& text, const std::string& name,
 
 // A template filled in with the user's arguments.
 struct TemplateJob {
-    std::vector<std::string> command, stage, collect;
+    std::vector<std::string> command, stage, collect, frames_probe;
     std::vector<std::string> files;  // the values of file arguments, to check on disk
 };
 
@@ -57,6 +60,15 @@ TemplateJob expand_job_template(const JobTemplate& t, const std::vector<std::str
 
 // "hearth submit --template blender SCENE [--frames SET]": for messages.
 std::string template_usage(const JobTemplate& t);
+
+// The frames probe's output: the last line that is two whole numbers
+// "FIRST LAST" (programs print more around it), or nullopt when none is.
+std::optional<std::pair<std::int64_t, std::int64_t>> parse_frame_probe(const std::string& output);
+
+// A usage_error naming set and what (e.g. "scene.blend") unless every frame
+// of the frame set text lies in [first, last].
+void check_frames_within(const std::string& set, std::int64_t first, std::int64_t last,
+                         const std::string& what);
 
 // Whether head (a file's first bytes) starts with one of arg's headers; an
 // arg without headers accepts any file.

@@ -18,24 +18,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/api_request.hpp"
 #include "core/grid.hpp"
 #include "core/history.hpp"
 #include "core/scenario.hpp"
 #include "core/schedule.hpp"
 
 namespace hearth {
-
-// The body of POST /v1/heat/try, checked: exactly one of schedule (the
-// grammar and message of `hearth heat schedule`) and target (the site's
-// bounds, as `hearth heat set`).
-struct TryRequest {
-    std::optional<std::string> schedule;  // canonical; "" = none (the base target)
-    std::optional<double> target;
-    int horizon_h = 24;          // 24 or 168
-    std::optional<double> work;  // [0, 1]: share of the slots with work; default from history
-};
-inline constexpr std::size_t k_max_try_body_bytes = 8 * 1024;
-TryRequest parse_try_request(const std::string& body, const Site& site);
 
 // What the site's heat control follows now ("today's plan"): a one-off
 // target set by hand (until a time, or for good), else its schedule, else

@@ -1,12 +1,21 @@
 #include "job_template_cli.hpp"
 
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <set>
 #include <sstream>
 
 #include "core/error.hpp"
 #include "core/job_template.hpp"
+
+extern char** environ;
 
 namespace hearth {
 namespace {
@@ -76,6 +85,77 @@ void check_file_arg(const TemplateArg& arg, const std::string& path, const std::
                           arg.what);
 }
 
+// Runs the template's frames probe; its output (stdout and stderr), or
+// nullopt when its program cannot be started. $PWD is set to the real
+// working directory: Blender, for one, trusts it over getcwd().
+std::optional<std::string> run_probe(const std::vector<std::string>& args, int* code) {
+    char tmpl[] = "/tmp/hearth-probe-XXXXXX";
+    const int fd = ::mkstemp(tmpl);
+    if (fd < 0) return std::nullopt;
+    std::vector<std::string> env_text;
+    for (char** e = environ; *e; ++e)
+        if (std::string(*e).rfind("PWD=", 0) != 0) env_text.emplace_back(*e);
+    std::error_code ec;
+    env_text.push_back("PWD=" + fs::current_path(ec).string());
+    std::vector<char*> envp, argv;
+    for (auto& e : env_text) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, fd, 1);
+    posix_spawn_file_actions_adddup2(&fa, fd, 2);
+    pid_t pid = -1;
+    const int rc = ::posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&fa);
+    ::close(fd);
+    std::optional<std::string> out;
+    if (rc == 0) {
+        int status = 0;
+        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        *code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        out = read_all(tmpl);
+    }
+    ::unlink(tmpl);
+    return out;
+}
+
+// The line of a program's output that says what went wrong: its first
+// "Error" line, else its last line.
+std::string telling_line(const std::string& text) {
+    std::istringstream in(text);
+    std::string line, last;
+    while (std::getline(in, line)) {
+        if (line.find("rror") != std::string::npos) return line.substr(0, 200);
+        if (line.find_first_not_of(" \t\r") != std::string::npos) last = line;
+    }
+    return last.substr(0, 200);
+}
+
+void check_frames_against_probe(const JobTemplate& t, const TemplateJob& job,
+                                const std::string& frames) {
+    int code = 0;
+    const auto out = run_probe(job.frames_probe, &code);
+    const std::string input =
+        job.files.empty() ? t.name + "'s input" : fs::path(job.files.front()).filename().string();
+    if (!out) {
+        std::cerr << "hearth: cannot check " << input << "'s frame range ("
+                  << job.frames_probe.front()
+                  << " is not installed here); sending the job unchecked\n";
+        return;
+    }
+    const auto range = parse_frame_probe(*out);
+    if (code != 0 || !range)
+        throw usage_error("template " + t.name + ": " + job.frames_probe.front() +
+                          " could not read " + input + "'s frame range (" +
+                          (code ? "exit " + std::to_string(code) + ": " : "") + telling_line(*out) +
+                          "); check that the file opens in " + job.frames_probe.front());
+    check_frames_within(frames, range->first, range->second, input);
+}
+
 }  // namespace
 
 std::vector<fs::path> template_dirs() {
@@ -124,6 +204,7 @@ void apply_job_template(RunArgs& a, const CLI::App& sub, bool has_dashes) {
             mine = t.split_default;
         }
     }
+    if (!job.frames_probe.empty() && a.frames) check_frames_against_probe(t, job, *a.frames);
     a.command = job.command;
     a.stage.insert(a.stage.begin(), job.stage.begin(), job.stage.end());
     a.collect.insert(a.collect.begin(), job.collect.begin(), job.collect.end());

@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 
 #include "blob_sink.hpp"
@@ -14,6 +15,7 @@
 #include "core/error.hpp"
 #include "serve_http.hpp"
 #include "serve_routes.hpp"
+#include "thumbnail_maker.hpp"
 
 namespace hearth {
 
@@ -92,7 +94,25 @@ void ServeApi::install_blob_routes(httplib::Server& s) {
                   },
                   [fd](bool) { ::close(fd); });
           }));
-
+    // A small PNG of an image blob (the Jobs view's frame grid), made by
+    // ffmpeg on the first request and kept beside the store.
+    s.Get(R"(/v1/blobs/([0-9a-f]{64})/thumb)",
+          guarded([this](const httplib::Request& req, httplib::Response& res) {
+              const std::string sha = req.matches[1];
+              std::string path;
+              {
+                  std::lock_guard lock(m_mu);
+                  if (!m_sched.has_blob(sha))
+                      throw not_found_error("no blob " + sha + "; upload it with PUT first");
+                  path = m_sched.blob_path(sha);
+              }
+              std::ifstream in(blob_thumbnail(m_state_dir, sha, path), std::ios::binary);
+              std::string png((std::istreambuf_iterator<char>(in)),
+                              std::istreambuf_iterator<char>());
+              res.set_header("Cache-Control",
+                             "private, max-age=86400");  // a blob's content never changes
+              res.set_content(png, "image/png");
+          }));
 }
 
 }  // namespace hearth

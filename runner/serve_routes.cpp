@@ -54,6 +54,8 @@ std::optional<RouteInfo> route_of(const httplib::Request& req) {
         if (n == 6 && get && s[3] == "tasks" && s[5] == "log") return RouteInfo{ServeRoute::jobs, "", 0};
         return std::nullopt;
     }
+    if (s[1] == "blobs" && n == 4 && s[3] == "thumb" && get)
+        return RouteInfo{ServeRoute::blob_read, "", 0};
     if (s[1] == "blobs" && n == 3) {
         if (get) return RouteInfo{ServeRoute::blob_read, "", 0};
         if (req.method == "PUT") return RouteInfo{ServeRoute::blob_write, "", k_max_blob_bytes};

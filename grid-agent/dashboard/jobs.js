@@ -8,6 +8,8 @@
 // left open in a tab must not keep one.
 // Every value from the server goes in with textContent, never as HTML.
 
+import { initFrames, renderFrames, resetFrames } from "./frames.js";
+
 const LIST_MS = 5000;    // the job list
 const DETAIL_MS = 2000;  // the open job and its page of tasks
 const PAGE = 100;        // tasks a page (the API's default)
@@ -37,6 +39,7 @@ export function stopJobs() {
 export async function startJobs(c) {
   stopJobs();
   ctx = c;
+  initFrames(() => ctx);
   $("jobs-view").hidden = false;
   const wanted = decodeURIComponent((location.hash.match(/^#job\/(.+)$/) || [])[1] || "");
   if (wanted) await openDetail(wanted);
@@ -210,6 +213,7 @@ async function openDetail(id) {
   from = 0;
   logTask = null;
   $("task-log-box").hidden = true;
+  resetFrames();
   setJobError("");
   history.replaceState(null, "", "#job/" + encodeURIComponent(id));
   await refreshDetail();
@@ -242,6 +246,8 @@ async function refreshDetail() {
   const tasks = tr.status === 200 && Array.isArray(tr.json.tasks) ? tr.json.tasks : [];
   if (tr.status === 200) renderTasks(tasks);
   else setJobError("tasks: " + ctx.errorText(tr));
+  if (tr.status === 200) await renderFrames(ctx, job, tasks, (t) => taskTerms(job.split, t.first, t.last), showLog);
+  if (id !== openJob) return;
   // A log arrives with its attempt's result (up to 1 MiB): fetched again
   // only when the task's state or attempts changed, not every poll.
   const shown = tasks.find((t) => t.task === logTask);

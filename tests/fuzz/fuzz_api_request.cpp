@@ -1,15 +1,16 @@
 // The grid-agent's request bodies through parse_heat_change (POST
-// /v1/heat/target, /schedule, /measured) and parse_socket_op (the worker's
-// socket), the functions the agent runs before acting on a request. Input:
-// the first byte picks target, schedule, measured or a socket line; the rest
-// is the body. What parses must be what the agent may act on: targets and
-// schedules within the site's bounds, plausible readings, safe names, a pid
-// that names one process.
+// /v1/heat/target, /schedule, /measured), parse_try_request (POST
+// /v1/heat/try) and parse_socket_op (the worker's socket), the functions the
+// agent runs before acting on a request. Input: the first byte picks target,
+// schedule, measured, a socket line or a try; the rest is the body. What parses must be what the
+// agent may act on: targets and schedules within the site's bounds, plausible readings, safe names,
+// a pid that names one process.
 #include <cmath>
 #include <variant>
 
 #include "core/api_request.hpp"
 #include "core/schedule.hpp"
+#include "core/sim_try.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 
 using namespace hearth;
@@ -56,6 +57,23 @@ void check(const HeatChange& change) {
     }
 }
 
+// What a try may simulate: one of a schedule or a target, within the
+// site's bounds; a day or a week; a share of the slots.
+void check(const TryRequest& r) {
+    const Site& s = site();
+    FUZZ_CHECK(r.schedule.has_value() != r.target.has_value());
+    if (r.target)
+        FUZZ_CHECK(std::isfinite(*r.target) && s.min.value <= *r.target &&
+                   *r.target <= s.max.value);
+    if (r.schedule && !r.schedule->empty()) {
+        const Schedule sched = parse_schedule(*r.schedule);
+        FUZZ_CHECK(format_schedule(sched) == *r.schedule);
+        for (Celsius t : sched.all_targets()) FUZZ_CHECK(s.min <= t && t <= s.max);
+    }
+    FUZZ_CHECK(r.horizon_h == 24 || r.horizon_h == 168);
+    if (r.work) FUZZ_CHECK(*r.work >= 0 && *r.work <= 1);
+}
+
 void check_attempt(const RegisterOp& r) {
     FUZZ_CHECK(is_safe_name(r.tenant) && is_safe_name(r.job));
     FUZZ_CHECK(r.task >= 0);
@@ -79,10 +97,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (size == 0) return 0;
     const std::string body = fuzz::text(data + 1, size - 1);
     static const char* const k_what[] = {"target", "schedule", "measured"};
-    const unsigned pick = data[0] % 4;
+    const unsigned pick = data[0] % 5;
     if (pick < 3) {
         if (auto c = fuzz::parsed([&] { return parse_heat_change(k_what[pick], body, site(), k_now); }))
             check(*c);
+    } else if (pick == 4) {
+        if (auto r = fuzz::parsed([&] { return parse_try_request(body, site()); })) check(*r);
     } else {
         if (auto op = fuzz::parsed([&] { return parse_socket_op(body); })) check(*op);
     }

@@ -83,6 +83,24 @@ BOOST_AUTO_TEST_CASE(blender_template_through_hearth_submit_to_serve_and_site) {
                &code);
     BOOST_TEST_REQUIRE(code == 0, out);
     LoopbackGrid grid("studio");
+    // Frames outside the file's (read by Blender itself), a file with a
+    // Blender header that Blender cannot read: refused, nothing queued.
+    std::ofstream(t / "cut.blend") << "BLENDER-v304 and then nothing";
+    for (const auto& [args, says] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+             {{"scene.blend", "--frames", "1-240"},
+              "--frames 1-240 is outside scene.blend's frames 1-4"},
+             {{"scene.blend", "--frames", "0,2"},
+              "--frames 0,2 is outside scene.blend's frames 1-4"},
+             {{"cut.blend", "--frames", "1-4"},
+              "blender could not read cut.blend's frame range (exit 1: Error: "}}) {
+        std::vector<std::string> a = {"submit", "--template", "blender"};
+        a.insert(a.end(), args.begin(), args.end());
+        const Result bad = hearth_in(t.path, a, grid.client_vars());
+        BOOST_TEST(bad.code == 2, bad.err);
+        BOOST_TEST(bad.err.find(says) != std::string::npos, bad.err);
+        BOOST_TEST(std::count(bad.err.begin(), bad.err.end(), '\n') == 1, bad.err);
+    }
+    BOOST_TEST(grid.jobs() == 0u);
     Result r = hearth_in(
         t.path,
         {"submit", "--template", "blender", "scene.blend", "--frames", "1-4", "--chunk", "2"},

@@ -40,6 +40,13 @@ help = "a quality"
 default = "high"
 )";
 
+const char* k_render_probe = R"(split = "frames"
+command = ["x"]
+frames_probe = ["probe", "{{scene}}"]
+[[arg]]
+name = "scene"
+)";
+
 hearth::JobTemplate render() {
     return parse_job_template(k_render, "render", "render.toml");
 }
@@ -126,6 +133,39 @@ BOOST_AUTO_TEST_CASE(typos_are_refused_with_the_line_and_the_fix) {
                                   hearth::Error, usage_mentioning(c.says));
         }
     }
+}
+
+BOOST_AUTO_TEST_CASE(frames_probe_output_and_the_frames_it_allows) {
+    using hearth::parse_frame_probe;
+    const auto r =
+        parse_frame_probe("Blender 3.4.1\nRead blend: /x/scene.blend\n1 250\n\nBlender quit\n");
+    BOOST_TEST_REQUIRE(r.has_value());
+    BOOST_TEST(r->first == 1);
+    BOOST_TEST(r->second == 250);
+    BOOST_TEST(!parse_frame_probe("Error: Failed to read blend file\nBlender quit\n").has_value());
+    BOOST_TEST(!parse_frame_probe("10 5\n").has_value());       // backwards: not a range
+    BOOST_TEST(!parse_frame_probe("Fra:1 2 3\n").has_value());  // not two numbers alone
+    BOOST_TEST(parse_frame_probe("0 0\n3 9\n")->first == 3);    // the last one
+    BOOST_CHECK_NO_THROW(hearth::check_frames_within("1-250", 1, 250, "a.blend"));
+    BOOST_CHECK_NO_THROW(hearth::check_frames_within("2-10x4,250", 1, 250, "a.blend"));
+    BOOST_CHECK_EXCEPTION(
+        hearth::check_frames_within("1-240", 1, 6, "scene.blend"), hearth::Error,
+        usage_mentioning("--frames 1-240 is outside scene.blend's frames 1-6; pick frames in "
+                         "that range"));
+    BOOST_CHECK_EXCEPTION(hearth::check_frames_within("0,3", 1, 6, "s"), hearth::Error,
+                          usage_mentioning("outside"));
+    // A probe needs a frames split; its {{variables}} are checked as the command's.
+    BOOST_CHECK_EXCEPTION(
+        parse_job_template("command = [\"x\"]\nframes_probe = [\"p\"]\n", "t", "t.toml"),
+        hearth::Error, usage_mentioning("frames_probe needs split = \"frames\""));
+    BOOST_CHECK_EXCEPTION(
+        parse_job_template(
+            "split = \"frames\"\ncommand = [\"x\"]\nframes_probe = [\"p\", \"{{f}}\"]\n", "t",
+            "t.toml"),
+        hearth::Error, usage_mentioning("frames_probe uses {{f}}, which no [[arg]] defines"));
+    const auto b =
+        expand_job_template(parse_job_template(k_render_probe, "r", "r.toml"), {"a/s.blend"});
+    BOOST_TEST(b.frames_probe == (Words{"probe", "a/s.blend"}), boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(file_headers) {
