@@ -47,9 +47,10 @@ struct SlurmGrid {
     std::vector<std::string> nodes;  // Slurm node names in host order: PREFIX-h1, ...
     std::string up_output;
 
-    SlurmGrid(int n, int cpus) {
-        up_output = sh_out(quote(grid_script()) + " up " + std::to_string(n) + " --slurm --slots " +
-                           std::to_string(cpus) + " 2>&1");
+    SlurmGrid(int n, int cpus, bool agents = false) {
+        up_output = sh_out("GRID_AGENT_BIN=" + quote(fs::absolute(agent_bin()).string()) + " " +
+                           quote(grid_script()) + " up " + std::to_string(n) + " --slurm --slots " +
+                           std::to_string(cpus) + (agents ? " --agents" : "") + " 2>&1");
         auto ls = lines_of(up_output);
         if (!ls.empty() && fs::exists(fs::path(ls.back()) / "slurm/slurm.conf")) state = ls.back();
         if (state.empty()) return;
@@ -525,6 +526,44 @@ BOOST_AUTO_TEST_CASE(hearth_site_as_a_batch_job_is_one_site_on_its_allocation) {
     BOOST_TEST_INFO(slurp(t / "site.log"));
     BOOST_TEST((used2 == std::set<std::string>{"c1", "c2", "c3"}), "used " << join(used2));
     run_login(g, "scancel " + second, t.path);
+}
+
+// Energy under Slurm: each node's grid-agent (found through the cluster's
+// TaskProlog) charges the tasks Slurm's allocation ran there to the job's
+// tenant, and its ledger agrees with the journal node by node.
+BOOST_AUTO_TEST_CASE(each_node_s_agent_charges_the_slurm_job_s_tasks_to_its_tenant) {
+    SlurmGrid g(3, 2, true);
+    BOOST_TEST_INFO(g.up_output);
+    BOOST_REQUIRE(g.up());
+    TempDir t;
+    Result r =
+        run_login(g,
+                  "salloc -N3 " + hearth_words({"run", "--tenant", "bank", "--count", "9",
+                                                "--job-dir", "job", "--", "sh", "-c", "sleep 0.3"}),
+                  t.path);
+    BOOST_TEST_INFO(r.err);
+    BOOST_REQUIRE_EQUAL(r.code, 0);
+    check_each_task_committed_once(t / "job", 9);
+    std::map<std::string, std::uint64_t> journal_uj;
+    for (const auto& rec : journal(t / "job"))
+        if (rec["e"] == "done") {
+            BOOST_TEST(rec.value("uj", std::uint64_t{0}) > 0u);
+            journal_uj[rec["n"].get<std::string>()] += rec.value("uj", std::uint64_t{0});
+        }
+    BOOST_TEST(journal_uj.size() == 3u);
+    auto s = summary(t / "job");
+    Result e = run_hearth(
+        {"energy", "--hosts", (g.state / "hostfile").string(), "--job", s["job"].get<std::string>(),
+         "--tenant", "bank", "--by", "node", "--format", "json"},
+        t.path, ". " + quote((g.state / "env").string()) + " &&");
+    BOOST_TEST_INFO(e.err);
+    BOOST_REQUIRE_EQUAL(e.code, 0);
+    auto j = nlohmann::json::parse(e.out);
+    std::map<std::string, std::uint64_t> ledger_uj;
+    for (const auto& row : j["rows"])
+        ledger_uj[row["node"].get<std::string>()] = row["energy_uj"].get<std::uint64_t>();
+    BOOST_TEST((ledger_uj == journal_uj));
+    BOOST_TEST(j["total_uj"] == s["energy_uj"]);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
