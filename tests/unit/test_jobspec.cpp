@@ -96,9 +96,10 @@ BOOST_AUTO_TEST_CASE(fully_populated_spec_round_trips_for_every_split_kind) {
 
 BOOST_AUTO_TEST_CASE(to_json_writes_every_field) {
     const json j = hearth::to_json(full_spec(SplitKind::frames));
-    for (const char* key : {"id", "name", "tenant", "split", "split_text", "chunk", "command",
-                            "nodes", "workers_per_host", "slots", "retries", "timeout_ms", "stage",
-                            "collect", "submitted_ms", "submit_cwd", "deadline_ms", "urgent", "slurm"})
+    for (const char* key :
+         {"id", "name", "tenant", "split", "split_text", "chunk", "command", "nodes",
+          "workers_per_host", "slots", "retries", "timeout_ms", "stage", "collect", "submitted_ms",
+          "submit_cwd", "deadline_ms", "urgent", "slurm"})
         BOOST_TEST(j.contains(key), key);
     BOOST_TEST(j.size() == 19u);
     BOOST_TEST(j.at("nodes").is_array());
