@@ -29,8 +29,9 @@
 #include "core/error.hpp"
 #include "core/grid.hpp"
 #include "core/hostlist.hpp"
-#include "core/site_state.hpp"
 #include "core/journal.hpp"
+#include "core/site_state.hpp"
+#include "core/slurm_alloc.hpp"
 #include "credentials.hpp"
 #include "launch_plan.hpp"
 #include "mpirun_process.hpp"
@@ -74,10 +75,28 @@ std::vector<SiteNode> site_nodes(const SiteArgs& a, const Grid& grid) {
     }
     for (const auto& n : grid.nodes)
         if (n.site == a.site) nodes.push_back({n.name, {n.host, n.slots}});
+    const auto alloc = read_slurm_allocation(process_env);
+    if (!nodes.empty() && alloc) {
+        // A site that is a Slurm cluster: the grid file lists its nodes, an
+        // allocation (sbatch) gives some of them, with its tasks as slots.
+        std::vector<SiteNode> given;
+        std::string names;
+        for (const auto& sn : alloc->nodes) {
+            names += (names.empty() ? "" : ",") + sn.name;
+            for (const auto& n : nodes)
+                if (n.spec.host == sn.name || n.name == sn.name)
+                    given.push_back({n.name, {n.spec.host, sn.tasks}});
+        }
+        if (given.empty())
+            throw usage_error("Slurm job " + alloc->job_id + "'s nodes (" + names +
+                              ") are none of site '" + a.site + "''s nodes in " + a.grid +
+                              "; list them there as [[node]] entries (host = the Slurm node name) "
+                              "or ask Slurm for the site's nodes");
+        return given;
+    }
     if (!nodes.empty()) return nodes;
-    const char* sl = std::getenv("SLURM_JOB_NODELIST");
-    if (sl && *sl)
-        for (const auto& h : expand_slurm_hostlist(sl)) nodes.push_back({h, {h, 0}});
+    if (alloc)
+        for (const auto& sn : alloc->nodes) nodes.push_back({sn.name, {sn.name, sn.tasks}});
     if (nodes.empty())
         throw usage_error("site '" + a.site + "' has no nodes in " + a.grid +
                           "; add [[node]] entries with site = \"" + a.site +

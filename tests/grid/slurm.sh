@@ -55,6 +55,9 @@ KillWait=2
 MinJobAge=10
 InactiveLimit=0
 MessageTimeout=5
+# Each task finds its node's grid-agent (testgrid.sh --agents), as a site's
+# TaskProlog can point it at a socket off the default path.
+TaskProlog=$dir/task-prolog
 EOF
     while read -r addr ns name link; do
         echo "NodeName=$ns NodeHostname=$ns NodeAddr=$addr CPUs=$slots State=UNKNOWN"
@@ -102,6 +105,15 @@ slurm_up() {
         --log-file="$dir/munged.log" --pid-file="$dir/munged.pid" --seed-file="$dir/munged.seed" \
         --force >"$dir/munged.out" 2>&1 || { say "munged did not start: $(cat "$dir/munged.out")"; return 1; }
     slurm_conf "$state" "$prefix" "$subnet" "$slots" >"$dir/slurm.conf"
+    # Run by slurmstepd before each task; "export NAME=VALUE" lines set its
+    # environment. The host name is the node's (slurmd's UTS namespace).
+    {
+        echo '#!/bin/sh'
+        echo "s=$state/hosts/\$(hostname)/agent.sock"
+        echo '[ -S "$s" ] && echo "export HEARTH_AGENT_SOCKET=$s"'
+        echo 'exit 0'
+    } >"$dir/task-prolog"
+    chmod 0755 "$dir/task-prolog"
     # Read from slurm.conf's directory. slurmd loads a cgroup plugin even with
     # proctrack/linuxproc; its autodetection fails on a tmpfs /sys/fs/cgroup
     # holding v1 controllers (as in this container), so it is named.

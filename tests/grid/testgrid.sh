@@ -101,7 +101,10 @@ start_agent() {
     # The model source: these VMs have no RAPL; it is labelled "estimated".
     # The node is named as the hostfile names it, like the job's journal does.
     # A private test subnet: tokens are required, TLS is not (--insecure-http).
-    ip netns exec "$ns" setsid "$agent_bin" --node "$addr" --listen "$addr:$agent_port" \
+    # On a Slurm grid the node is named as Slurm (and so the journal) names it.
+    local node=$addr
+    [ -n "${slurm_names:-}" ] && node=$ns
+    ip netns exec "$ns" setsid "$agent_bin" --node "$node" --listen "$addr:$agent_port" \
         --tokens "$state/tokens" --insecure-http \
         --socket "$dir/agent.sock" --ledger "$dir/ledger.db" --energy model --rate 10 \
         </dev/null >>"$dir/agent.log" 2>&1 &
@@ -222,6 +225,7 @@ cmd_up() {
         echo "export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1"
     } >"$state/env"
 
+    [ "$slurm" = 1 ] && slurm_names=1 && : >"$state/slurm_names"
     if [ "$agents" = 1 ]; then
         echo "$agent_bin" >"$state/agent_bin"
         # One operator token for the whole test grid, as `hearth token new`
@@ -379,6 +383,7 @@ cmd_revive() {
     ip link set "$h_link" up
     if [ -r "$state/agent_bin" ]; then
         agent_bin=$(cat "$state/agent_bin")
+        [ -e "$state/slurm_names" ] && slurm_names=1
         start_agent "$state" "$h_ns" "$h_addr" "$h_name"
         wait_agent "$state" "$h_ns" || die "grid-agent failed on $h_ns"
     fi

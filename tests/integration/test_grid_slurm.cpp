@@ -8,9 +8,12 @@
 // environment describes it, is refused before anything starts.
 #include <boost/test/unit_test.hpp>
 
+#include <sys/stat.h>
+
 #include <regex>
 
 #include "harness.hpp"
+#include "serve_http.hpp"
 
 using namespace hearth::test;
 
@@ -44,9 +47,10 @@ struct SlurmGrid {
     std::vector<std::string> nodes;  // Slurm node names in host order: PREFIX-h1, ...
     std::string up_output;
 
-    SlurmGrid(int n, int cpus) {
-        up_output = sh_out(quote(grid_script()) + " up " + std::to_string(n) + " --slurm --slots " +
-                           std::to_string(cpus) + " 2>&1");
+    SlurmGrid(int n, int cpus, bool agents = false) {
+        up_output = sh_out("GRID_AGENT_BIN=" + quote(fs::absolute(agent_bin()).string()) + " " +
+                           quote(grid_script()) + " up " + std::to_string(n) + " --slurm --slots " +
+                           std::to_string(cpus) + (agents ? " --agents" : "") + " 2>&1");
         auto ls = lines_of(up_output);
         if (!ls.empty() && fs::exists(fs::path(ls.back()) / "slurm/slurm.conf")) state = ls.back();
         if (state.empty()) return;
@@ -234,6 +238,72 @@ void lose_a_node_mid_job(const std::string& how) {
                                << g.node_state(victim));
 }
 
+// `hearth serve` in the background, in its own process group, stopped by pid.
+struct Serve {
+    pid_t pid = -1;
+    std::string url;
+    ~Serve() {
+        if (pid <= 0) return;
+        ::kill(pid, SIGTERM);
+        int st = 0;
+        pid_t r = 0;
+        for (int i = 0; i < 100 && (r = ::waitpid(pid, &st, WNOHANG)) == 0; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        ::kill(-pid, SIGKILL);
+        if (r == 0) ::waitpid(pid, &st, 0);
+    }
+    // On the grid's bridge address (a test address in the root namespace).
+    bool start(const fs::path& dir, const std::string& addr) {
+        std::string cmd = "cd " + quote(dir.string()) + " && exec " + quote(hearth_bin()) +
+                          " serve --grid grid.toml --state queue --listen " + addr +
+                          ":0 --tokens tokens --insecure-http >serve.out 2>serve.err </dev/null";
+        posix_spawnattr_t at;
+        ::posix_spawnattr_init(&at);
+        ::posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
+        ::posix_spawnattr_setpgroup(&at, 0);
+        std::vector<char*> argv = {const_cast<char*>("/bin/sh"), const_cast<char*>("-c"),
+                                   cmd.data(), nullptr};
+        ::posix_spawn(&pid, "/bin/sh", nullptr, &at, argv.data(), environ);
+        ::posix_spawnattr_destroy(&at);
+        std::string said;
+        wait_for(
+            [&] {
+                said = slurp(dir / "serve.err");
+                return said.find("listening on port ") != std::string::npos;
+            },
+            std::chrono::seconds(30));
+        auto at_port = said.find("listening on port ");
+        if (at_port == std::string::npos) return false;
+        url = "http://" + addr + ":" + std::to_string(std::stoi(said.substr(at_port + 18)));
+        return true;
+    }
+};
+
+std::string join(const std::set<std::string>& s) {
+    std::string o;
+    for (const auto& x : s) o += (o.empty() ? "" : ",") + x;
+    return o;
+}
+
+// The nodes the scheduler recorded for a job's tasks, once it has finished
+// (an operator's view: a tenant's does not name nodes).
+std::set<std::string> finished_job_nodes(const TempDir& t, const Serve& s, const std::string& token,
+                                         const std::string& job) {
+    std::set<std::string> nodes;
+    bool done = wait_for(
+        [&] {
+            Reply r = http(t, "GET", s.url + "/v1/jobs/" + job, token);
+            return r.code == 200 && r.json().value("state", "") == "finished";
+        },
+        std::chrono::seconds(60));
+    BOOST_TEST_REQUIRE(done, "job " << job << " did not finish");
+    Reply r = http(t, "GET", s.url + "/v1/jobs/" + job + "/tasks", token);
+    BOOST_TEST_REQUIRE(r.code == 200, r.body);
+    const nlohmann::json j = r.json();
+    for (const auto& task : j["tasks"]) nodes.insert(task.value("node", ""));
+    return nodes;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(grid_slurm, *boost::unit_test::precondition(slurm_possible))
@@ -386,6 +456,114 @@ BOOST_AUTO_TEST_CASE(scancel_then_resume_in_a_new_allocation_reruns_nothing_comm
         run_hearth({"resume", (t / "job").string()}, t.path, "env -u SLURM_JOB_ID -u SLURM_JOBID");
     BOOST_TEST(outside.code == 2);
     BOOST_TEST(outside.err.find("salloc -N2 hearth resume") != std::string::npos, outside.err);
+}
+
+// A site that is a Slurm cluster: `hearth site` as a batch job is the site,
+// on the nodes Slurm gave it; a new allocation of another size is seen by
+// the scheduler (it places tasks on exactly the new nodes).
+BOOST_AUTO_TEST_CASE(hearth_site_as_a_batch_job_is_one_site_on_its_allocation) {
+    SlurmGrid g(3, 2);
+    BOOST_TEST_INFO(g.up_output);
+    BOOST_REQUIRE(g.up());
+    TempDir t;
+    std::ostringstream grid;
+    grid << "[[site]]\nname = \"cluster\"\nkind = \"room\"\ntarget = 20\nmin = 10\nmax = 30\n"
+         << "[site.source]\ntype = \"static\"\nmeasured = 15\n\n";
+    for (std::size_t i = 0; i < g.nodes.size(); ++i)
+        grid << "[[node]]\nname = \"c" << i + 1 << "\"\nsite = \"cluster\"\nhost = \"" << g.nodes[i]
+             << "\"\nslots = 2\n\n";
+    grid << "[[tenant]]\nname = \"bank\"\nshare = 1\n";
+    std::ofstream(t / "grid.toml") << grid.str();
+    std::map<std::string, std::string> token;
+    for (const char* role : {"tenant:bank", "site:cluster", "operator"}) {
+        Result r = run_hearth({"token", "new", "--role", role, "--tokens", "tokens"}, t.path,
+                              "env -u HEARTH_TOKEN -u HEARTH_TOKEN_FILE");
+        BOOST_TEST_REQUIRE(r.code == 0, r.err);
+        token[role] = r.out.substr(0, r.out.find('\n'));
+    }
+    ::chmod((t / "tokens").c_str(), 0600);
+    std::ofstream(t / "site.token") << token["site:cluster"] << "\n";
+    ::chmod((t / "site.token").c_str(), 0600);
+    Serve serve;
+    BOOST_REQUIRE(serve.start(t.path, trim(slurp(g.state / "subnet")) + ".1"));
+
+    auto site_job = [&](int nodes) {
+        Result r = run_login(
+            g,
+            "sbatch -N" + std::to_string(nodes) + " -o site.log --wrap " +
+                quote("exec " +
+                      hearth_words({"site", "--grid", "grid.toml", "--site", "cluster", "--server",
+                                    serve.url, "--token-file", "site.token", "--state", "state"})),
+            t.path);
+        BOOST_TEST_REQUIRE(r.code == 0, r.err);
+        return slurm_job_said(r.out);
+    };
+    auto submit = [&](const std::string& count) {
+        Result r = run_hearth({"submit", "--server", serve.url, "--tenant", "bank", "--count",
+                               count, "--", "sh", "-c", "sleep 0.3"},
+                              t.path, "HEARTH_TOKEN=" + token["tenant:bank"]);
+        BOOST_TEST_REQUIRE(r.code == 0, r.err);
+        return trim(r.out);
+    };
+
+    std::string first = site_job(2);
+    BOOST_REQUIRE(!first.empty());
+    std::string job1 = submit("12");
+    auto used1 = finished_job_nodes(t, serve, token["operator"], job1);
+    BOOST_TEST_INFO(slurp(t / "site.log"));
+    BOOST_TEST((used1 == std::set<std::string>{"c1", "c2"}), "used " << join(used1));
+
+    // A new allocation with one node more: the same site, now on three nodes.
+    BOOST_REQUIRE_EQUAL(run_login(g, "scancel " + first, t.path).code, 0);
+    bool gone = wait_for(
+        [&] { return g.node_state(g.nodes[0]) == "idle" && g.node_state(g.nodes[1]) == "idle"; },
+        std::chrono::seconds(60));
+    BOOST_REQUIRE(gone);
+    std::string second = site_job(3);
+    BOOST_REQUIRE(!second.empty());
+    std::string job2 = submit("18");
+    auto used2 = finished_job_nodes(t, serve, token["operator"], job2);
+    BOOST_TEST_INFO(slurp(t / "site.log"));
+    BOOST_TEST((used2 == std::set<std::string>{"c1", "c2", "c3"}), "used " << join(used2));
+    run_login(g, "scancel " + second, t.path);
+}
+
+// Energy under Slurm: each node's grid-agent (found through the cluster's
+// TaskProlog) charges the tasks Slurm's allocation ran there to the job's
+// tenant, and its ledger agrees with the journal node by node.
+BOOST_AUTO_TEST_CASE(each_node_s_agent_charges_the_slurm_job_s_tasks_to_its_tenant) {
+    SlurmGrid g(3, 2, true);
+    BOOST_TEST_INFO(g.up_output);
+    BOOST_REQUIRE(g.up());
+    TempDir t;
+    Result r =
+        run_login(g,
+                  "salloc -N3 " + hearth_words({"run", "--tenant", "bank", "--count", "9",
+                                                "--job-dir", "job", "--", "sh", "-c", "sleep 0.3"}),
+                  t.path);
+    BOOST_TEST_INFO(r.err);
+    BOOST_REQUIRE_EQUAL(r.code, 0);
+    check_each_task_committed_once(t / "job", 9);
+    std::map<std::string, std::uint64_t> journal_uj;
+    for (const auto& rec : journal(t / "job"))
+        if (rec["e"] == "done") {
+            BOOST_TEST(rec.value("uj", std::uint64_t{0}) > 0u);
+            journal_uj[rec["n"].get<std::string>()] += rec.value("uj", std::uint64_t{0});
+        }
+    BOOST_TEST(journal_uj.size() == 3u);
+    auto s = summary(t / "job");
+    Result e = run_hearth(
+        {"energy", "--hosts", (g.state / "hostfile").string(), "--job", s["job"].get<std::string>(),
+         "--tenant", "bank", "--by", "node", "--format", "json"},
+        t.path, ". " + quote((g.state / "env").string()) + " &&");
+    BOOST_TEST_INFO(e.err);
+    BOOST_REQUIRE_EQUAL(e.code, 0);
+    auto j = nlohmann::json::parse(e.out);
+    std::map<std::string, std::uint64_t> ledger_uj;
+    for (const auto& row : j["rows"])
+        ledger_uj[row["node"].get<std::string>()] = row["energy_uj"].get<std::uint64_t>();
+    BOOST_TEST((ledger_uj == journal_uj));
+    BOOST_TEST(j["total_uj"] == s["energy_uj"]);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
