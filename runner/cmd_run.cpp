@@ -15,11 +15,13 @@
 #include "core/duration.hpp"
 #include "core/error.hpp"
 #include "core/grid.hpp"
-#include "core/scenario.hpp"
 #include "core/hostlist.hpp"
 #include "core/placeholder.hpp"
 #include "core/safe_path.hpp"
+#include "core/scenario.hpp"
+#include "core/task_env.hpp"
 #include "job_items.hpp"
+#include "job_submit.hpp"
 #include "launch_plan.hpp"
 #include "server_client.hpp"
 #include "supervisor.hpp"
@@ -191,6 +193,8 @@ JobSpec build_spec(const RunArgs& a) {
     s.urgent = a.urgent;
     if (a.deadline) s.deadline_ms = parse_deadline_ms(*a.deadline, s.submitted_ms);
     s.submit_cwd = fs::current_path().string();
+    s.env = resolve_env(a.env);
+    s.cores_per_task = checked_cores_per_task(a.cores_per_task);
     CommandTemplate tmpl = CommandTemplate::parse(s.command, s.chunk);
     bool remote = false;
     for (const auto& n : s.nodes) remote = remote || !is_local_host(n.host);

@@ -12,6 +12,9 @@ struct SpawnRequest {
     std::vector<std::string> argv;
     std::string cwd;       // the attempt's scratch directory
     std::string log_path;  // stdout and stderr both go here
+    // NAME=VALUE, the task's whole environment (core/task_env); the
+    // worker's own when empty.
+    std::vector<std::string> env;
 };
 
 struct Child {

@@ -15,11 +15,12 @@
 #include <optional>
 #include <vector>
 
+#include "agent_client.hpp"
 #include "core/error.hpp"
 #include "core/safe_path.hpp"
 #include "core/slot_plan.hpp"
+#include "core/task_env.hpp"
 #include "scratch.hpp"
-#include "agent_client.hpp"
 #include "task_process.hpp"
 #include "topology.hpp"
 
@@ -75,6 +76,7 @@ constexpr auto k_energy_wait = std::chrono::seconds(10);
 // slots, cores and heat budget.
 struct JobEntry {
     JobConfig cfg;
+    std::vector<std::string> env;  // every task's environment but its own variables (core/task_env)
     std::unique_ptr<ScratchArea> scratch;
     std::size_t active = 0;  // its attempts queued or running here
     bool forget = false;     // the dispatcher is done with it: drop when idle
@@ -125,6 +127,8 @@ private:
     std::vector<AwaitingEnergy> m_awaiting;
     Topology m_topo;
     std::vector<std::vector<unsigned>> m_plan;
+    std::vector<std::string> m_cpu_lists;  // per slot, for an mpirun inside a task
+    std::vector<std::string> m_environ;    // this worker's environment, read once
     std::vector<bool> m_slot_busy;
     std::vector<unsigned> m_slot_turn;
     std::map<pid_t, Running> m_running;
@@ -265,6 +269,8 @@ void Worker::receive_config() {
     unsigned slots = m_node.slots ? m_node.slots : h.cores;
     m_plan = plan_slots(h.cores, slots);
     m_topo.prepare_slots(m_plan);
+    for (const auto& cores : m_plan) m_cpu_lists.push_back(cpu_list_text(cores));
+    for (char** e = ::environ; e && *e; ++e) m_environ.emplace_back(*e);
     m_slot_busy.assign(slots, false);
     m_slot_turn.assign(slots, 0);
     const char* tmp = std::getenv("TMPDIR");
@@ -279,6 +285,7 @@ void Worker::on_job(const std::string& data) {
         // Sent again (a dispatcher that lost track): keep the files written.
         it->second.forget = false;
         cfg.staged.clear();
+        it->second.env = job_environment(m_environ, cfg.env, cfg.cores_per_task);
         it->second.cfg = std::move(cfg);
         return;
     }
@@ -289,6 +296,7 @@ void Worker::on_job(const std::string& data) {
     e.scratch = std::make_unique<ScratchArea>(m_base + "/" + cfg.job);
     e.scratch->set_staged(cfg.staged);
     cfg.staged.clear();
+    e.env = job_environment(m_environ, cfg.env, cfg.cores_per_task);
     e.cfg = std::move(cfg);
     std::string id = e.cfg.job;
     m_jobs.emplace(std::move(id), std::move(e));
@@ -356,7 +364,16 @@ void Worker::start_one(Queued q, unsigned slot) {
         // worker stays bound to the last slot it spawned for: it mostly
         // sleeps, and unbinding would cost a system call per task.
         m_topo.bind_slot(slot);
-        r.child = spawn_task(SpawnRequest{r.a.argv, r.dir, r.log});
+        TaskIdentity id{job.cfg.job,
+                        r.a.task,
+                        r.a.attempt,
+                        job.cfg.tenant,
+                        r.a.first,
+                        r.a.last,
+                        job.cfg.cores_per_task,
+                        m_cpu_lists[slot],
+                        r.dir};
+        r.child = spawn_task(SpawnRequest{r.a.argv, r.dir, r.log, task_environment(job.env, id)});
     } catch (const Error& e) {
         Completion c;
         c.job = r.a.job;

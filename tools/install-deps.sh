@@ -11,6 +11,7 @@ pkgs=(g++ make pkg-config openmpi-bin libopenmpi-dev hwloc libhwloc-dev libpapi-
       chromium gnuplot-nox)
 pkgs+=(python3 openssl)  # the tests' fake HTTP(S) servers and their certificates
 pkgs+=(python3-venv python3-setuptools python3-wheel)  # pip install of the Python client (runner/python), offline
+pkgs+=(blender)  # the task-world test renders a tiny scene with Blender run directly as a task
 [ "${1:-}" = fuzz ] && pkgs+=(clang-14 libfuzzer-14-dev libclang-rt-14-dev libssl-dev)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -35,6 +35,8 @@ JobSpec full_spec(SplitKind kind) {
     j.collect = {"*.png", "logs/*.txt"};
     j.submitted_ms = 1718100000123;
     j.submit_cwd = "/home/ann/shots/s010";
+    j.env = {"SCENE_DIR=/data/s010", "QUALITY=", "ARGS=-x=1"};
+    j.cores_per_task = 4;
     return j;
 }
 
@@ -59,6 +61,8 @@ void check_same(const JobSpec& a, const JobSpec& b) {
     BOOST_TEST(a.collect == b.collect, boost::test_tools::per_element());
     BOOST_TEST(a.submitted_ms == b.submitted_ms);
     BOOST_TEST(a.submit_cwd == b.submit_cwd);
+    BOOST_TEST(a.env == b.env, boost::test_tools::per_element());
+    BOOST_TEST(a.cores_per_task == b.cores_per_task);
 }
 
 auto mentions_job_json(std::string also = "") {
@@ -96,11 +100,13 @@ BOOST_AUTO_TEST_CASE(fully_populated_spec_round_trips_for_every_split_kind) {
 
 BOOST_AUTO_TEST_CASE(to_json_writes_every_field) {
     const json j = hearth::to_json(full_spec(SplitKind::frames));
-    for (const char* key : {"id", "name", "tenant", "split", "split_text", "chunk", "command",
-                            "nodes", "workers_per_host", "slots", "retries", "timeout_ms", "stage",
-                            "collect", "submitted_ms", "submit_cwd", "deadline_ms", "urgent"})
+    for (const char* key :
+         {"id",      "name",          "tenant",           "split",      "split_text",  "chunk",
+          "command", "nodes",         "workers_per_host", "slots",      "retries",     "timeout_ms",
+          "stage",   "collect",       "submitted_ms",     "submit_cwd", "deadline_ms", "urgent",
+          "env",     "cores_per_task"})
         BOOST_TEST(j.contains(key), key);
-    BOOST_TEST(j.size() == 18u);
+    BOOST_TEST(j.size() == 20u);
     BOOST_TEST(j.at("nodes").is_array());
     BOOST_TEST(j.at("nodes").at(0).at("host").get<std::string>() == "node01");
     BOOST_TEST(j.at("nodes").at(0).at("slots").get<int>() == 16);
@@ -125,9 +131,9 @@ BOOST_AUTO_TEST_CASE(extreme_values_and_empty_lists_round_trip) {
 BOOST_AUTO_TEST_CASE(out_of_range_numbers_are_refused_not_wrapped) {
     const json good = hearth::to_json(full_spec(SplitKind::count));
     const std::vector<std::pair<const char*, json>> bad_values = {
-        {"chunk", -1},          {"chunk", 0},   {"chunk", 1.5},     {"retries", -1.5},
-        {"retries", 101},       {"slots", 4097}, {"workers_per_host", 0},
-        {"timeout_ms", -5},     {"chunk", "3"}};
+        {"chunk", -1},    {"chunk", 0},          {"chunk", 1.5},          {"retries", -1.5},
+        {"retries", 101}, {"slots", 4097},       {"workers_per_host", 0}, {"timeout_ms", -5},
+        {"chunk", "3"},   {"cores_per_task", 0}, {"cores_per_task", 1025}};
     for (const auto& [key, value] : bad_values) {
         BOOST_TEST_CONTEXT(key << " = " << value.dump()) {
             json bad = good;
@@ -152,11 +158,26 @@ BOOST_AUTO_TEST_CASE(deadline_and_urgent_round_trip_and_default_when_absent) {
     BOOST_TEST(!legacy.urgent);
 }
 
+BOOST_AUTO_TEST_CASE(env_and_cores_default_when_absent_and_a_bad_env_is_refused) {
+    json old = hearth::to_json(full_spec(SplitKind::count));
+    old.erase("env");
+    old.erase("cores_per_task");
+    const JobSpec legacy = hearth::job_from_json(old);
+    BOOST_TEST(legacy.env.empty());
+    BOOST_TEST(legacy.cores_per_task == 1u);
+    json bad = hearth::to_json(full_spec(SplitKind::count));
+    bad["env"] = json::array({"HEARTH_TOKEN=stolen"});
+    BOOST_CHECK_EXCEPTION(hearth::job_from_json(bad), hearth::Error,
+                          mentions_job_json("HEARTH_TOKEN"));
+}
+
 BOOST_AUTO_TEST_CASE(a_missing_field_throws_mentioning_job_json) {
     const json good = hearth::to_json(full_spec(SplitKind::count));
     for (const auto& [key, value] : good.items()) {
         // Jobs written before heat-aware dispatch have no deadline: optional.
         if (key == "deadline_ms" || key == "urgent") continue;
+        // Nor a task environment of its own.
+        if (key == "env" || key == "cores_per_task") continue;
         BOOST_TEST_CONTEXT("without " << key) {
             json bad = good;
             bad.erase(key);
