@@ -37,7 +37,8 @@ nlohmann::json to_json(const JobSpec& j) {
             {"deadline_ms", j.deadline_ms},
             {"urgent", j.urgent},
             {"env", j.env},
-            {"cores_per_task", j.cores_per_task}};
+            {"cores_per_task", j.cores_per_task},
+            {"mem_per_task", j.mem_per_task}};
 }
 
 namespace {
@@ -85,6 +86,8 @@ JobSpec job_from_json(const nlohmann::json& v) {
         // Absent in jobs written before a task had its own environment.
         if (v.contains("env")) j.env = v.at("env").get<std::vector<std::string>>();
         check_env_list(j.env, "'env' of job.json");
+        j.mem_per_task =
+            v.contains("mem_per_task") ? whole(v, "mem_per_task", 0, std::uint64_t{1} << 62) : 0;
         j.cores_per_task =
             v.contains("cores_per_task")
                 ? static_cast<std::uint32_t>(whole(v, "cores_per_task", 1, k_max_cores_per_task))

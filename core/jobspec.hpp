@@ -43,6 +43,7 @@ struct JobSpec {
     // submit time (NAME=VALUE), and the cores each task holds.
     std::vector<std::string> env;
     std::uint32_t cores_per_task = 1;
+    std::uint64_t mem_per_task = 0;  // bytes a task may use; 0: no limit
 };
 
 inline constexpr std::uint32_t k_max_cores_per_task = 1024;

@@ -79,6 +79,7 @@ std::string encode(const JobConfig& c) {
     w.u8(c.urgent ? 1 : 0);
     w.strings(c.env);
     w.u32(c.cores_per_task);
+    w.u64(c.mem_per_task);
     return std::move(w.buffer());
 }
 
@@ -93,6 +94,7 @@ JobConfig decode_job_config(const std::string& buf) {
     c.urgent = r.u8() != 0;
     c.env = r.strings();
     c.cores_per_task = r.u32();
+    c.mem_per_task = r.u64();
     finish(r);
     return c;
 }

@@ -50,6 +50,7 @@ struct JobConfig {
     bool urgent = false;  // ignore heat budgets: run on every slot
     std::vector<std::string> env;      // --env, resolved: NAME=VALUE (core/task_env)
     std::uint32_t cores_per_task = 1;  // HEARTH_CORES and the thread counts
+    std::uint64_t mem_per_task = 0;    // bytes: placement and the task's limit; 0 = none
 };
 
 struct Assignment {

@@ -20,6 +20,7 @@
 #include "core/safe_path.hpp"
 #include "core/scenario.hpp"
 #include "core/task_env.hpp"
+#include "core/task_memory.hpp"
 #include "job_items.hpp"
 #include "job_submit.hpp"
 #include "launch_plan.hpp"
@@ -195,6 +196,7 @@ JobSpec build_spec(const RunArgs& a) {
     s.submit_cwd = fs::current_path().string();
     s.env = resolve_env(a.env);
     s.cores_per_task = checked_cores_per_task(a.cores_per_task);
+    if (a.mem_per_task) s.mem_per_task = parse_byte_size(*a.mem_per_task, "--mem-per-task");
     CommandTemplate tmpl = CommandTemplate::parse(s.command, s.chunk);
     bool remote = false;
     for (const auto& n : s.nodes) remote = remote || !is_local_host(n.host);

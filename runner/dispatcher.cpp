@@ -137,6 +137,7 @@ void Dispatcher::on_hello(int rank, const std::string& data) {
     cfg.urgent = m_spec.urgent;
     cfg.env = m_spec.env;
     cfg.cores_per_task = m_spec.cores_per_task;
+    cfg.mem_per_task = m_spec.mem_per_task;
     std::uint32_t slots = node.slots ? node.slots : h.cores;
     m_link.send(rank, Tag::config, encode(node));
     m_link.send(rank, Tag::job, encode(cfg));

@@ -79,6 +79,11 @@ void check_submit_args(const RunArgs& a) {
     for (const auto& g : a.collect) check_relative_path(g, "--collect");
     resolve_env(a.env);
     checked_cores_per_task(a.cores_per_task);
+    if (a.mem_per_task)
+        throw usage_error(
+            "--mem-per-task has no effect through a server yet: its sites place tasks by slots "
+            "only; run the job here without --server (and without HEARTH_SERVER), or drop the "
+            "option");
     // A site's worker counts its slots in tasks of one core (core/jobs_api).
     if (a.cores_per_task != 1)
         throw usage_error(

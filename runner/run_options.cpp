@@ -24,6 +24,8 @@ void add_job_options(CLI::App* r, RunArgs& run) {
          "NAME=VALUE, or NAME (its value here), for every task; repeatable (hearth(1), The "
          "task's environment)")
         ->take_all();
+    r->add_option("--mem-per-task", run.mem_per_task,
+                  "memory a task may use, e.g. 2G: placed where it is free, and its limit");
     r->add_option(
         "--cores-per-task", run.cores_per_task,
         "cores each task holds, bound with hwloc; {cores}, HEARTH_CORES and OMP_NUM_THREADS "

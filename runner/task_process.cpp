@@ -61,6 +61,19 @@ Child spawn_task(const SpawnRequest& req) {
                                   : ""));
     }
     c.pidfd = static_cast<int>(::syscall(SYS_pidfd_open, c.pid, 0));
+    if (req.mem_limit) {
+        // posix_spawn returns once the program is exec'd: the limit holds
+        // from its first allocations on (its loader's few pages aside).
+        const rlimit lim{req.mem_limit, req.mem_limit};
+        if (::prlimit(c.pid, RLIMIT_DATA, &lim, nullptr) != 0) {
+            const int err = errno;
+            ::kill(c.pid, SIGKILL);
+            ::waitpid(c.pid, nullptr, 0);
+            if (c.pidfd >= 0) ::close(c.pidfd);
+            throw Error(std::string("cannot limit the task's memory (--mem-per-task): ") +
+                        std::strerror(err));
+        }
+    }
     return c;
 }
 

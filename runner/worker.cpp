@@ -20,6 +20,7 @@
 #include "core/safe_path.hpp"
 #include "core/slot_plan.hpp"
 #include "core/task_env.hpp"
+#include "core/task_memory.hpp"
 #include "scratch.hpp"
 #include "task_process.hpp"
 #include "topology.hpp"
@@ -79,6 +80,11 @@ struct JobEntry {
     std::vector<std::string> env;  // every task's environment but its own variables (core/task_env)
     std::unique_ptr<ScratchArea> scratch;
     std::size_t active = 0;  // its attempts queued or running here
+    std::size_t running = 0;  // its attempts running here
+    // --mem-per-task: its tasks that fit in the memory this node had free
+    // when the job came (UINT32_MAX: no limit), and why none does.
+    std::uint32_t mem_cap = UINT32_MAX;
+    std::string mem_why;
     bool forget = false;     // the dispatcher is done with it: drop when idle
 };
 
@@ -158,6 +164,8 @@ unsigned Worker::capacity() const {
 // Urgent jobs and attempts the scheduler placed past the budget take any
 // free slot; the rest only what the heat budget allows.
 bool Worker::may_start(const Assignment& a) const {
+    if (auto j = m_jobs.find(a.job); j != m_jobs.end() && j->second.running >= j->second.mem_cap)
+        return false;
     if (m_running.size() < capacity() || a.overridden) return true;
     auto it = m_jobs.find(a.job);
     return it != m_jobs.end() && it->second.cfg.urgent;
@@ -297,6 +305,18 @@ void Worker::on_job(const std::string& data) {
     e.scratch->set_staged(cfg.staged);
     cfg.staged.clear();
     e.env = job_environment(m_environ, cfg.env, cfg.cores_per_task);
+    if (cfg.mem_per_task) {
+        // Placement by memory: only as many of the job's tasks at once as
+        // fit in what is free now; none fitting, its tasks fail here and
+        // are retried on other nodes.
+        if (auto avail = read_mem_available(FsRoot{})) {
+            e.mem_cap = tasks_fitting(*avail, cfg.mem_per_task);
+            if (e.mem_cap == 0)
+                e.mem_why = "node " + m_node.node + " has " +
+                            format_byte_size(*avail / (1 << 20) << 20) +
+                            " free, less than --mem-per-task " + format_byte_size(cfg.mem_per_task);
+        }
+    }
     e.cfg = std::move(cfg);
     std::string id = e.cfg.job;
     m_jobs.emplace(std::move(id), std::move(e));
@@ -306,7 +326,19 @@ void Worker::on_tasks(const std::string& data) {
     auto batch = decode_tasks(data);
     m_requested -= static_cast<std::uint32_t>(batch.size() > m_requested ? m_requested : batch.size());
     for (auto& a : batch) {
-        ++job_of(a).active;
+        JobEntry& job = job_of(a);
+        if (job.mem_cap == 0) {
+            Completion c;
+            c.job = a.job;
+            c.task = a.task;
+            c.attempt = a.attempt;
+            c.status = AttemptStatus::spawn_failed;
+            c.exit_code = 127;
+            c.reason = job.mem_why;
+            add_done(std::move(c));
+            continue;
+        }
+        ++job.active;
         m_queue.push_back(Queued{std::move(a), {}});
     }
 }
@@ -373,7 +405,9 @@ void Worker::start_one(Queued q, unsigned slot) {
                         job.cfg.cores_per_task,
                         m_cpu_lists[slot],
                         r.dir};
-        r.child = spawn_task(SpawnRequest{r.a.argv, r.dir, r.log, task_environment(job.env, id)});
+        r.child = spawn_task(SpawnRequest{r.a.argv, r.dir, r.log, task_environment(job.env, id),
+                                          job.cfg.mem_per_task});
+        ++job.running;
     } catch (const Error& e) {
         Completion c;
         c.job = r.a.job;
@@ -503,6 +537,7 @@ void Worker::finalize(Running& r, const ExitInfo& e) {
     // The group may still hold the task's own children: they die with it.
     kill_group(r.child.pid, SIGKILL);
     JobEntry& job = job_of(r.a);
+    if (job.running > 0) --job.running;
     Completion c;
     c.job = r.a.job;
     c.task = r.a.task;

@@ -238,6 +238,43 @@ BOOST_AUTO_TEST_CASE(a_task_hanging_at_start_fails_at_its_timeout_and_the_job_go
     BOOST_TEST(timed_out);
 }
 
+// --mem-per-task: a task is held to it (an allocation past it fails inside
+// the task), and a node without that much free memory runs none of the
+// job's tasks, saying why.
+BOOST_AUTO_TEST_CASE(a_task_is_held_to_its_memory_and_placed_only_where_it_fits) {
+    TempDir t;
+    // 256 MiB of data: past a 64M limit, within a 1G one.
+    const std::vector<std::string> alloc = {"python3", "-c",
+                                            "b = bytearray(256 << 20); print(len(b))"};
+    std::vector<std::string> args = {"run", "--tenant",  "lab",   "--count",
+                                     "1",   "--retries", "0",     "--mem-per-task",
+                                     "64M", "--job-dir", "small", "--"};
+    args.insert(args.end(), alloc.begin(), alloc.end());
+    Result r = run_hearth(args, t.path);
+    BOOST_TEST(r.code == 1, r.err);
+    BOOST_TEST(run_hearth({"logs", "small", "0"}, t.path).out.find("MemoryError") !=
+               std::string::npos);
+    args[8] = "1G";
+    args[10] = "large";
+    r = run_hearth(args, t.path);
+    BOOST_TEST(r.code == 0, r.err);
+    // More than this machine has free: refused where it would run, with the reason.
+    r = run_hearth({"run", "--tenant", "lab", "--count", "2", "--retries", "0", "--mem-per-task",
+                    "1000T", "--job-dir", "huge", "--", "true"},
+                   t.path);
+    BOOST_TEST(r.code == 1, r.err);
+    bool said = false;
+    for (const auto& e : journal(t / "huge"))
+        said = said ||
+               e.value("reason", "").find("less than --mem-per-task 1000 TiB") != std::string::npos;
+    BOOST_TEST(said, slurp(t / "huge/journal"));
+    // A size without a unit is a usage error, before anything starts.
+    r = run_hearth(
+        {"run", "--tenant", "lab", "--count", "1", "--mem-per-task", "512", "--", "true"}, t.path);
+    BOOST_TEST(r.code == 2);
+    BOOST_TEST(r.err.find("no unit") != std::string::npos, r.err);
+}
+
 // Blender run directly, as a studio would (no sh -c): it reads the scene and
 // writes its // outputs beside it, in the task's directory, because PWD is
 // that directory; -t {cores} renders each frame on the task's cores. The

@@ -37,6 +37,7 @@ JobSpec full_spec(SplitKind kind) {
     j.submit_cwd = "/home/ann/shots/s010";
     j.env = {"SCENE_DIR=/data/s010", "QUALITY=", "ARGS=-x=1"};
     j.cores_per_task = 4;
+    j.mem_per_task = std::uint64_t{3} << 30;
     return j;
 }
 
@@ -63,6 +64,7 @@ void check_same(const JobSpec& a, const JobSpec& b) {
     BOOST_TEST(a.submit_cwd == b.submit_cwd);
     BOOST_TEST(a.env == b.env, boost::test_tools::per_element());
     BOOST_TEST(a.cores_per_task == b.cores_per_task);
+    BOOST_TEST(a.mem_per_task == b.mem_per_task);
 }
 
 auto mentions_job_json(std::string also = "") {
@@ -100,13 +102,15 @@ BOOST_AUTO_TEST_CASE(fully_populated_spec_round_trips_for_every_split_kind) {
 
 BOOST_AUTO_TEST_CASE(to_json_writes_every_field) {
     const json j = hearth::to_json(full_spec(SplitKind::frames));
-    for (const char* key :
-         {"id",      "name",          "tenant",           "split",      "split_text",  "chunk",
-          "command", "nodes",         "workers_per_host", "slots",      "retries",     "timeout_ms",
-          "stage",   "collect",       "submitted_ms",     "submit_cwd", "deadline_ms", "urgent",
-          "env",     "cores_per_task"})
+    for (const char* key : {"id",         "name",           "tenant",
+                            "split",      "split_text",     "chunk",
+                            "command",    "nodes",          "workers_per_host",
+                            "slots",      "retries",        "timeout_ms",
+                            "stage",      "collect",        "submitted_ms",
+                            "submit_cwd", "deadline_ms",    "urgent",
+                            "env",        "cores_per_task", "mem_per_task"})
         BOOST_TEST(j.contains(key), key);
-    BOOST_TEST(j.size() == 20u);
+    BOOST_TEST(j.size() == 21u);
     BOOST_TEST(j.at("nodes").is_array());
     BOOST_TEST(j.at("nodes").at(0).at("host").get<std::string>() == "node01");
     BOOST_TEST(j.at("nodes").at(0).at("slots").get<int>() == 16);
@@ -177,7 +181,7 @@ BOOST_AUTO_TEST_CASE(a_missing_field_throws_mentioning_job_json) {
         // Jobs written before heat-aware dispatch have no deadline: optional.
         if (key == "deadline_ms" || key == "urgent") continue;
         // Nor a task environment of its own.
-        if (key == "env" || key == "cores_per_task") continue;
+        if (key == "env" || key == "cores_per_task" || key == "mem_per_task") continue;
         BOOST_TEST_CONTEXT("without " << key) {
             json bad = good;
             bad.erase(key);

@@ -42,6 +42,7 @@ JobConfig sample_config() {
                 FileBlob{"empty", 0600, ""}, FileBlob{"bytes/all", 0444, all_bytes()}};
     c.env = {"SCENE=shot 12", "EMPTY=", "EQ=a=b"};
     c.cores_per_task = 4;
+    c.mem_per_task = std::uint64_t{8} << 30;
     return c;
 }
 
@@ -208,6 +209,7 @@ BOOST_AUTO_TEST_CASE(job_config_round_trips_with_binary_staged_files) {
     BOOST_TEST(got.staged[3].data == all_bytes());
     BOOST_TEST(got.env == c.env, boost::test_tools::per_element());
     BOOST_TEST(got.cores_per_task == 4u);
+    BOOST_TEST(got.mem_per_task == std::uint64_t{8} << 30);
 }
 
 BOOST_AUTO_TEST_CASE(empty_job_config_round_trips) {
