@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "core/json_fields.hpp"
 #include "core/safe_path.hpp"
+#include "core/task_env.hpp"
 
 namespace hearth {
 
@@ -90,10 +91,18 @@ json to_json(const JobSubmit& s) {
     json stage = json::array();
     for (const auto& b : s.stage) stage.push_back(to_json(b));
     json j = {{"split", to_string(s.split)},
-              {"split_text", s.split_text}, {"chunk", s.chunk},     {"command", s.command},
-              {"retries", s.retries},    {"timeout_ms", s.timeout_ms}, {"stage", stage},
-              {"collect", s.collect},    {"deadline_ms", s.deadline_ms}, {"urgent", s.urgent},
-              {"priority", s.priority}};
+              {"split_text", s.split_text},
+              {"chunk", s.chunk},
+              {"command", s.command},
+              {"retries", s.retries},
+              {"timeout_ms", s.timeout_ms},
+              {"stage", stage},
+              {"collect", s.collect},
+              {"deadline_ms", s.deadline_ms},
+              {"urgent", s.urgent},
+              {"priority", s.priority},
+              {"env", s.env},
+              {"cores_per_task", s.cores_per_task}};
     // Empty means "not given" (the token's tenant, no label): left out, as
     // the reader refuses an empty name.
     if (!s.tenant.empty()) j["tenant"] = s.tenant;
@@ -126,6 +135,18 @@ JobSubmit job_submit_from_json(const json& j) {
     s.deadline_ms = f.i64("deadline_ms", 0, k_max_unix_ms, 0);
     s.urgent = f.flag("urgent", false);
     s.priority = static_cast<std::int32_t>(f.i64("priority", k_min_priority, k_max_priority, 0));
+    s.env = f.strs("env", k_max_env_entries, k_max_env_bytes);
+    check_env_list(s.env, "'env'");
+    s.cores_per_task =
+        static_cast<std::uint32_t>(f.u64("cores_per_task", 1, k_max_cores_per_task, 1));
+    // A site's worker counts its slots in tasks of one core; a task of
+    // several cores would need the scheduler's placement and the workers'
+    // slots counted in cores, which they are not yet.
+    if (s.cores_per_task != 1)
+        throw usage_error(
+            "'cores_per_task' " + std::to_string(s.cores_per_task) +
+            ": a scheduler runs tasks of one core only for now; run the job with hearth "
+            "run --cores-per-task (no --server), or submit it with 1");
     f.done();
     return s;
 }

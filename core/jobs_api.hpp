@@ -55,6 +55,8 @@ struct JobSubmit {
     std::int64_t deadline_ms = 0;      // Unix ms; 0 = none
     bool urgent = false;
     std::int32_t priority = 0;  // within the tenant: higher first
+    std::vector<std::string> env;      // NAME=VALUE for every task (hearth submit --env)
+    std::uint32_t cores_per_task = 1;  // only 1 through a scheduler (see job_submit_from_json)
 };
 
 struct JobInfo {

@@ -1,6 +1,7 @@
 #include "jobspec.hpp"
 
 #include "error.hpp"
+#include "task_env.hpp"
 
 namespace hearth {
 
@@ -35,7 +36,10 @@ nlohmann::json to_json(const JobSpec& j) {
             {"submitted_ms", j.submitted_ms},
             {"submit_cwd", j.submit_cwd},
             {"deadline_ms", j.deadline_ms},
-            {"urgent", j.urgent}};
+            {"urgent", j.urgent},
+            {"env", j.env},
+            {"cores_per_task", j.cores_per_task},
+            {"mem_per_task", j.mem_per_task}};
 }
 
 namespace {
@@ -81,6 +85,15 @@ JobSpec job_from_json(const nlohmann::json& v) {
         // Absent in jobs written before heat-aware dispatch.
         j.deadline_ms = v.value("deadline_ms", std::int64_t{0});
         j.urgent = v.value("urgent", false);
+        // Absent in jobs written before a task had its own environment.
+        if (v.contains("env")) j.env = v.at("env").get<std::vector<std::string>>();
+        check_env_list(j.env, "'env' of job.json");
+        j.mem_per_task =
+            v.contains("mem_per_task") ? whole(v, "mem_per_task", 0, std::uint64_t{1} << 62) : 0;
+        j.cores_per_task =
+            v.contains("cores_per_task")
+                ? static_cast<std::uint32_t>(whole(v, "cores_per_task", 1, k_max_cores_per_task))
+                : 1;
         if (j.chunk == 0 || j.command.empty() || j.workers_per_host == 0)
             throw std::runtime_error("chunk, command or workers_per_host is empty");
         return j;

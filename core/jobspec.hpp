@@ -42,7 +42,14 @@ struct JobSpec {
     // deadline); urgent ignores the budgets altogether.
     std::int64_t deadline_ms = 0;
     bool urgent = false;
+    // A task's world (hearth(1), The task's environment): --env resolved at
+    // submit time (NAME=VALUE), and the cores each task holds.
+    std::vector<std::string> env;
+    std::uint32_t cores_per_task = 1;
+    std::uint64_t mem_per_task = 0;  // bytes a task may use; 0: no limit
 };
+
+inline constexpr std::uint32_t k_max_cores_per_task = 1024;
 
 nlohmann::json to_json(const JobSpec&);
 JobSpec job_from_json(const nlohmann::json&);  // throws Error if a field is bad

@@ -40,8 +40,8 @@ std::string pad(std::string value, unsigned width, bool zero_pad) {
 }  // namespace
 
 const std::vector<std::string>& CommandTemplate::valid_names() {
-    static const std::vector<std::string> names = {"item", "first",   "last",   "items",
-                                                   "task", "attempt", "tenant", "job"};
+    static const std::vector<std::string> names = {"item",    "first",  "last", "items", "task",
+                                                   "attempt", "tenant", "job",  "cores"};
     return names;
 }
 
@@ -142,6 +142,7 @@ std::vector<std::string> CommandTemplate::expand(const TaskValues& values) const
         if (name == "task") return std::to_string(values.task);
         if (name == "attempt") return std::to_string(values.attempt);
         if (name == "tenant") return values.tenant;
+        if (name == "cores") return std::to_string(values.cores);
         return values.job;  // parse() admits no other name
     };
 

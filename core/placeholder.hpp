@@ -15,11 +15,12 @@ struct TaskValues {
     std::uint32_t attempt = 1;
     std::string tenant;
     std::string job;
+    std::uint32_t cores = 1;  // cores each task holds (--cores-per-task)
 };
 
 class CommandTemplate {
 public:
-    // Placeholders: {item} {first} {last} {items} {task} {attempt} {tenant} {job};
+    // Placeholders: {item} {first} {last} {items} {task} {attempt} {tenant} {job} {cores};
     // optional width after a colon: {first:04} zero-pads to 4, {first:4} pads
     // with spaces; "{{" and "}}" are literal braces. Throws usage_error for an
     // unknown name (listing the valid ones), an unclosed brace, a bad width, or

@@ -77,6 +77,9 @@ std::string encode(const JobConfig& c) {
     w.strings(c.collect);
     put(w, c.staged);
     w.u8(c.urgent ? 1 : 0);
+    w.strings(c.env);
+    w.u32(c.cores_per_task);
+    w.u64(c.mem_per_task);
     return std::move(w.buffer());
 }
 
@@ -89,6 +92,9 @@ JobConfig decode_job_config(const std::string& buf) {
     c.collect = r.strings();
     c.staged = get_blobs(r);
     c.urgent = r.u8() != 0;
+    c.env = r.strings();
+    c.cores_per_task = r.u32();
+    c.mem_per_task = r.u64();
     finish(r);
     return c;
 }
@@ -162,6 +168,8 @@ std::string encode(const std::vector<Assignment>& tasks) {
         w.strings(a.argv);
         w.str(a.job);
         w.u8(a.overridden ? 1 : 0);
+        w.str(a.first);
+        w.str(a.last);
     }
     return std::move(w.buffer());
 }
@@ -177,6 +185,8 @@ std::vector<Assignment> decode_tasks(const std::string& buf) {
         a.argv = r.strings();
         a.job = r.str();
         a.overridden = r.u8() != 0;
+        a.first = r.str();
+        a.last = r.str();
         v.push_back(std::move(a));
     }
     finish(r);

@@ -48,6 +48,9 @@ struct JobConfig {
     std::vector<std::string> collect;
     std::vector<FileBlob> staged;
     bool urgent = false;  // ignore heat budgets: run on every slot
+    std::vector<std::string> env;      // --env, resolved: NAME=VALUE (core/task_env)
+    std::uint32_t cores_per_task = 1;  // HEARTH_CORES and the thread counts
+    std::uint64_t mem_per_task = 0;    // bytes: placement and the task's limit; 0 = none
 };
 
 struct Assignment {
@@ -56,6 +59,7 @@ struct Assignment {
     std::vector<std::string> argv;
     std::string job;          // its JobConfig reached the worker first
     bool overridden = false;  // the scheduler placed it past the heat budget: start it anyway
+    std::string first, last;  // its first and last items: HEARTH_FIRST, HEARTH_LAST
 };
 
 // One attempt of one job, as cancel messages name it.

@@ -247,7 +247,9 @@ void Scheduler::Impl::grant(const std::string& site, const WorkRequest& r, WorkR
             running.emplace(k, Running{site, r.run, node, j.row.tenant, now, t.failures});
             st.running.insert(k);
             ++j.running;
-            reply.tasks.push_back(TaskGrant{k, node, j.argv(t.task, t.attempt), g.overridden});
+            auto [first, last] = j.first_last(t.task);
+            reply.tasks.push_back(TaskGrant{k, node, j.argv(t.task, t.attempt), g.overridden,
+                                            std::move(first), std::move(last)});
         }
         if (count == 0) continue;
         budget -= static_cast<std::uint32_t>(count);
@@ -263,7 +265,7 @@ void Scheduler::Impl::grant(const std::string& site, const WorkRequest& r, WorkR
         if (!st.sent.insert(id).second) continue;
         const SchedJob& j = *jobs.at(id);
         reply.jobs.push_back(JobRuntime{id, j.row.tenant, j.spec().timeout_ms, j.spec().collect,
-                                        j.spec().stage, j.spec().urgent});
+                                        j.spec().stage, j.spec().urgent, j.spec().env});
     }
 }
 

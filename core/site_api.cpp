@@ -1,5 +1,7 @@
 #include "core/site_api.hpp"
 
+#include "core/task_env.hpp"
+
 #include "core/error.hpp"
 #include "core/json_fields.hpp"
 
@@ -139,7 +141,8 @@ json to_json(const JobRuntime& r) {
             {"timeout_ms", r.timeout_ms},
             {"collect", r.collect},
             {"stage", array_of(r.stage, [](const BlobRef& b) { return to_json(b); })},
-            {"urgent", r.urgent}};
+            {"urgent", r.urgent},
+            {"env", r.env}};
 }
 
 JobRuntime job_runtime_from_json(const json& j) {
@@ -151,6 +154,8 @@ JobRuntime job_runtime_from_json(const json& j) {
     r.collect = f.strs("collect", k_max_collect, 4096);
     for (const auto& b : f.objects("stage", k_max_staged)) r.stage.push_back(blob_ref_from_json(b));
     r.urgent = f.flag("urgent", false);
+    r.env = f.strs("env", k_max_env_entries, k_max_env_bytes);
+    check_env_list(r.env, "'env' of job " + r.job);
     f.done();
     return r;
 }
@@ -160,6 +165,8 @@ json to_json(const TaskGrant& g) {
     j["node"] = g.node;
     j["argv"] = g.argv;
     j["overridden"] = g.overridden;
+    j["first"] = g.first;
+    j["last"] = g.last;
     return j;
 }
 
@@ -173,6 +180,8 @@ TaskGrant task_grant_from_json(const json& j) {
     g.argv = f.strs("argv", k_max_command_words, k_max_word_bytes);
     if (g.argv.empty()) throw usage_error("'argv' of a task grant is empty");
     g.overridden = f.flag("overridden", false);
+    g.first = f.str("first", "");
+    g.last = f.str("last", "");
     f.done();
     return g;
 }

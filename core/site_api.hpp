@@ -73,6 +73,7 @@ struct JobRuntime {
     std::vector<std::string> collect;
     std::vector<BlobRef> stage;  // the site fetches each blob once: GET /v1/blobs/SHA256
     bool urgent = false;
+    std::vector<std::string> env;  // NAME=VALUE, added to each task's environment
 };
 
 struct TaskGrant {
@@ -80,6 +81,7 @@ struct TaskGrant {
     std::string node;  // where the policy placed it
     std::vector<std::string> argv;
     bool overridden = false;  // past the node's heat budget (deadline, urgent)
+    std::string first, last;  // the task's first and last items (HEARTH_FIRST, HEARTH_LAST)
 };
 
 struct WorkReply {

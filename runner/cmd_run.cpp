@@ -20,7 +20,10 @@
 #include "core/safe_path.hpp"
 #include "core/scenario.hpp"
 #include "core/slurm_alloc.hpp"
+#include "core/task_env.hpp"
+#include "core/task_memory.hpp"
 #include "job_items.hpp"
+#include "job_submit.hpp"
 #include "launch_plan.hpp"
 #include "server_client.hpp"
 #include "supervisor.hpp"
@@ -219,6 +222,9 @@ JobSpec build_spec(const RunArgs& a) {
     s.urgent = a.urgent;
     if (a.deadline) s.deadline_ms = parse_deadline_ms(*a.deadline, s.submitted_ms);
     s.submit_cwd = fs::current_path().string();
+    s.env = resolve_env(a.env);
+    s.cores_per_task = checked_cores_per_task(a.cores_per_task);
+    if (a.mem_per_task) s.mem_per_task = parse_byte_size(*a.mem_per_task, "--mem-per-task");
     CommandTemplate tmpl = CommandTemplate::parse(s.command, s.chunk);
     bool remote = false;
     for (const auto& n : s.nodes) remote = remote || !is_local_host(n.host);

@@ -29,6 +29,9 @@ struct RunArgs {
     std::optional<std::string> template_name;  // --template: job_template_cli.hpp
     bool json = false;
     bool quiet = false;
+    std::vector<std::string> env;             // --env NAME[=VALUE], repeatable
+    std::uint32_t cores_per_task = 1;         // --cores-per-task N
+    std::optional<std::string> mem_per_task;  // --mem-per-task SIZE
     std::vector<std::string> command;
 };
 

@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -120,6 +121,12 @@ void Dispatcher::on_hello(int rank, const std::string& data) {
     node.slots = m_spec.slots;
     auto it = m_ranks.find(rank);
     if (it != m_ranks.end() && it->second.slots) node.slots = it->second.slots;
+    // --cores-per-task N: the node's cores (its hostfile slots, else hwloc's
+    // count) make cores / N slots of N cores each; a node with fewer than N
+    // runs one task at a time on all it has. --slots says tasks at once itself.
+    if (m_spec.cores_per_task > 1 && m_spec.slots == 0)
+        node.slots =
+            std::max<std::uint32_t>(1, (node.slots ? node.slots : h.cores) / m_spec.cores_per_task);
     // The worker is the site's kind, that runs any number of jobs: here one.
     JobConfig cfg;
     cfg.job = m_spec.id;
@@ -128,6 +135,9 @@ void Dispatcher::on_hello(int rank, const std::string& data) {
     cfg.collect = m_spec.collect;
     cfg.staged = m_staged;
     cfg.urgent = m_spec.urgent;
+    cfg.env = m_spec.env;
+    cfg.cores_per_task = m_spec.cores_per_task;
+    cfg.mem_per_task = m_spec.mem_per_task;
     std::uint32_t slots = node.slots ? node.slots : h.cores;
     m_link.send(rank, Tag::config, encode(node));
     m_link.send(rank, Tag::job, encode(cfg));
@@ -251,7 +261,10 @@ void Dispatcher::assign() {
             v.attempt = a.attempt;
             v.tenant = m_spec.tenant;
             v.job = m_spec.id;
-            batch.push_back(Assignment{a.task, a.attempt, m_template.expand(v), m_spec.id, false});
+            v.cores = m_spec.cores_per_task;
+            std::string first = v.items.front(), last = v.items.back();
+            batch.push_back(Assignment{a.task, a.attempt, m_template.expand(v), m_spec.id, false,
+                                       std::move(first), std::move(last)});
             nlohmann::json rec = {{"e", "start"}, {"t", a.task},         {"a", a.attempt},
                                   {"n", node_of(rank)}, {"ts", unix_ms_now()}};
             m_journal.append(rec.dump() + "\n");

@@ -10,6 +10,7 @@
 #include "core/grid.hpp"
 #include "core/safe_path.hpp"
 #include "core/scenario.hpp"
+#include "core/task_env.hpp"
 
 namespace hearth {
 namespace {
@@ -30,6 +31,22 @@ std::int64_t now_ms() {
 }
 
 }  // namespace
+
+std::vector<std::string> resolve_env(const std::vector<std::string>& words) {
+    std::vector<std::string> env;
+    for (const auto& w : words)
+        env.push_back(
+            resolve_env_word(w, [](const std::string& n) { return std::getenv(n.c_str()); }));
+    check_env_list(env, "--env");
+    return env;
+}
+
+std::uint32_t checked_cores_per_task(std::uint32_t n) {
+    if (n == 0 || n > k_max_cores_per_task)
+        throw usage_error("--cores-per-task " + std::to_string(n) + ": give 1 to " +
+                          std::to_string(k_max_cores_per_task) + " cores a task");
+    return n;
+}
 
 void check_submit_args(const RunArgs& a) {
     // These place a job on nodes of the caller's choosing; a scheduler places
@@ -60,6 +77,19 @@ void check_submit_args(const RunArgs& a) {
     if (a.priority < k_min_priority || a.priority > k_max_priority)
         throw usage_error("--priority " + std::to_string(a.priority) + " is out of range; use -1000 to 1000");
     for (const auto& g : a.collect) check_relative_path(g, "--collect");
+    resolve_env(a.env);
+    checked_cores_per_task(a.cores_per_task);
+    if (a.mem_per_task)
+        throw usage_error(
+            "--mem-per-task has no effect through a server yet: its sites place tasks by slots "
+            "only; run the job here without --server (and without HEARTH_SERVER), or drop the "
+            "option");
+    // A site's worker counts its slots in tasks of one core (core/jobs_api).
+    if (a.cores_per_task != 1)
+        throw usage_error(
+            "--cores-per-task " + std::to_string(a.cores_per_task) +
+            " has no effect through a server yet: its sites run tasks of one core; run "
+            "the job here without --server (and without HEARTH_SERVER), or drop the option");
 }
 
 JobSubmit build_submit(const RunArgs& a, const ServerClient& server) {
@@ -78,6 +108,8 @@ JobSubmit build_submit(const RunArgs& a, const ServerClient& server) {
     s.collect = a.collect;
     s.urgent = a.urgent;
     s.priority = a.priority;
+    s.env = resolve_env(a.env);
+    s.cores_per_task = a.cores_per_task;
     if (a.deadline) s.deadline_ms = parse_deadline_ms(*a.deadline, now_ms());
     // Every name is checked before the first byte is sent.
     std::set<std::string> names;

@@ -10,6 +10,12 @@
 
 namespace hearth {
 
+// --env words resolved against this process's environment (NAME alone takes
+// its value here, like sbatch --export), checked as a list: usage_error.
+std::vector<std::string> resolve_env(const std::vector<std::string>& words);
+// --cores-per-task, 1 to k_max_cores_per_task: usage_error otherwise.
+std::uint32_t checked_cores_per_task(std::uint32_t n);
+
 // Checks a, and refuses the options that place a job on local nodes.
 void check_submit_args(const RunArgs& a);
 // Uploads a's inputs through server and returns the submission.

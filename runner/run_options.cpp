@@ -19,6 +19,17 @@ void add_job_options(CLI::App* r, RunArgs& run) {
     r->add_option("--collect", run.collect, "bring files matching this glob back to JOBDIR/out/")
         ->take_all();
     r->add_option("--name", run.name, "a label for the job, used in its id");
+    r->add_option(
+         "--env", run.env,
+         "NAME=VALUE, or NAME (its value here), for every task; repeatable (hearth(1), The "
+         "task's environment)")
+        ->take_all();
+    r->add_option("--mem-per-task", run.mem_per_task,
+                  "memory a task may use, e.g. 2G: placed where it is free, and its limit");
+    r->add_option(
+        "--cores-per-task", run.cores_per_task,
+        "cores each task holds, bound with hwloc; {cores}, HEARTH_CORES and OMP_NUM_THREADS "
+        "say it (default 1)");
     r->add_option("--priority", run.priority,
                   "with a server: order among the tenant's own jobs, -1000 to 1000 (default 0)");
     r->add_option("--server", run.server, "the scheduler's URL (or HEARTH_SERVER): submit the job there");

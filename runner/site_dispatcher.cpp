@@ -322,6 +322,7 @@ bool SiteDispatcher::send_job(int rank, const std::string& job, std::string& why
     cfg.timeout_ms = rt.timeout_ms;
     cfg.collect = rt.collect;
     cfg.urgent = rt.urgent;
+    cfg.env = rt.env;
     for (const auto& b : rt.stage) {
         const std::string* data = staged_bytes(b, why);
         if (!data) {
@@ -364,7 +365,8 @@ void SiteDispatcher::apply(const WorkReply& reply) {
                 fail_unstartable(g, why);
                 continue;
             }
-            batch.push_back(Assignment{g.key.task, g.key.attempt, g.argv, g.key.job, g.overridden});
+            batch.push_back(Assignment{g.key.task, g.key.attempt, g.argv, g.key.job, g.overridden,
+                                       g.first, g.last});
         }
         if (!batch.empty()) m_link.send(rank, Tag::tasks, encode(batch));
     }

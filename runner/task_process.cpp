@@ -41,8 +41,17 @@ Child spawn_task(const SpawnRequest& req) {
     std::vector<char*> args;
     for (const auto& a : req.argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
+    std::vector<char*> envp;
+    if (!req.env.empty()) {
+        envp.reserve(req.env.size() + 1);
+        for (const auto& e : req.env) envp.push_back(const_cast<char*>(e.c_str()));
+        envp.push_back(nullptr);
+    }
     Child c;
-    int rc = posix_spawnp(&c.pid, args[0], &fa, &attr, args.data(), environ);
+    // posix_spawnp looks the program up in the worker's PATH; the task's own
+    // PATH is the same unless --env set another, which the program then sees.
+    int rc = posix_spawnp(&c.pid, args[0], &fa, &attr, args.data(),
+                          envp.empty() ? environ : envp.data());
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
     if (rc != 0) {
@@ -52,6 +61,19 @@ Child spawn_task(const SpawnRequest& req) {
                                   : ""));
     }
     c.pidfd = static_cast<int>(::syscall(SYS_pidfd_open, c.pid, 0));
+    if (req.mem_limit) {
+        // posix_spawn returns once the program is exec'd: the limit holds
+        // from its first allocations on (its loader's few pages aside).
+        const rlimit lim{req.mem_limit, req.mem_limit};
+        if (::prlimit(c.pid, RLIMIT_DATA, &lim, nullptr) != 0) {
+            const int err = errno;
+            ::kill(c.pid, SIGKILL);
+            ::waitpid(c.pid, nullptr, 0);
+            if (c.pidfd >= 0) ::close(c.pidfd);
+            throw Error(std::string("cannot limit the task's memory (--mem-per-task): ") +
+                        std::strerror(err));
+        }
+    }
     return c;
 }
 

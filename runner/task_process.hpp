@@ -3,6 +3,7 @@
 // process group, so a timeout or a cancel kills its whole tree with one kill().
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,12 @@ struct SpawnRequest {
     std::vector<std::string> argv;
     std::string cwd;       // the attempt's scratch directory
     std::string log_path;  // stdout and stderr both go here
+    // NAME=VALUE, the task's whole environment (core/task_env); the
+    // worker's own when empty.
+    std::vector<std::string> env;
+    // Bytes of data (heap, anonymous mappings) the task may hold
+    // (RLIMIT_DATA, inherited by its children); 0: no limit.
+    std::uint64_t mem_limit = 0;
 };
 
 struct Child {

@@ -15,11 +15,13 @@
 #include <optional>
 #include <vector>
 
+#include "agent_client.hpp"
 #include "core/error.hpp"
 #include "core/safe_path.hpp"
 #include "core/slot_plan.hpp"
+#include "core/task_env.hpp"
+#include "core/task_memory.hpp"
 #include "scratch.hpp"
-#include "agent_client.hpp"
 #include "task_process.hpp"
 #include "topology.hpp"
 
@@ -75,8 +77,14 @@ constexpr auto k_energy_wait = std::chrono::seconds(10);
 // slots, cores and heat budget.
 struct JobEntry {
     JobConfig cfg;
+    std::vector<std::string> env;  // every task's environment but its own variables (core/task_env)
     std::unique_ptr<ScratchArea> scratch;
     std::size_t active = 0;  // its attempts queued or running here
+    std::size_t running = 0;  // its attempts running here
+    // --mem-per-task: its tasks that fit in the memory this node had free
+    // when the job came (UINT32_MAX: no limit), and why none does.
+    std::uint32_t mem_cap = UINT32_MAX;
+    std::string mem_why;
     bool forget = false;     // the dispatcher is done with it: drop when idle
 };
 
@@ -125,6 +133,8 @@ private:
     std::vector<AwaitingEnergy> m_awaiting;
     Topology m_topo;
     std::vector<std::vector<unsigned>> m_plan;
+    std::vector<std::string> m_cpu_lists;  // per slot, for an mpirun inside a task
+    std::vector<std::string> m_environ;    // this worker's environment, read once
     std::vector<bool> m_slot_busy;
     std::vector<unsigned> m_slot_turn;
     std::map<pid_t, Running> m_running;
@@ -154,6 +164,8 @@ unsigned Worker::capacity() const {
 // Urgent jobs and attempts the scheduler placed past the budget take any
 // free slot; the rest only what the heat budget allows.
 bool Worker::may_start(const Assignment& a) const {
+    if (auto j = m_jobs.find(a.job); j != m_jobs.end() && j->second.running >= j->second.mem_cap)
+        return false;
     if (m_running.size() < capacity() || a.overridden) return true;
     auto it = m_jobs.find(a.job);
     return it != m_jobs.end() && it->second.cfg.urgent;
@@ -265,6 +277,8 @@ void Worker::receive_config() {
     unsigned slots = m_node.slots ? m_node.slots : h.cores;
     m_plan = plan_slots(h.cores, slots);
     m_topo.prepare_slots(m_plan);
+    for (const auto& cores : m_plan) m_cpu_lists.push_back(cpu_list_text(cores));
+    for (char** e = ::environ; e && *e; ++e) m_environ.emplace_back(*e);
     m_slot_busy.assign(slots, false);
     m_slot_turn.assign(slots, 0);
     const char* tmp = std::getenv("TMPDIR");
@@ -279,6 +293,7 @@ void Worker::on_job(const std::string& data) {
         // Sent again (a dispatcher that lost track): keep the files written.
         it->second.forget = false;
         cfg.staged.clear();
+        it->second.env = job_environment(m_environ, cfg.env, cfg.cores_per_task);
         it->second.cfg = std::move(cfg);
         return;
     }
@@ -289,6 +304,19 @@ void Worker::on_job(const std::string& data) {
     e.scratch = std::make_unique<ScratchArea>(m_base + "/" + cfg.job);
     e.scratch->set_staged(cfg.staged);
     cfg.staged.clear();
+    e.env = job_environment(m_environ, cfg.env, cfg.cores_per_task);
+    if (cfg.mem_per_task) {
+        // Placement by memory: only as many of the job's tasks at once as
+        // fit in what is free now; none fitting, its tasks fail here and
+        // are retried on other nodes.
+        if (auto avail = read_mem_available(FsRoot{})) {
+            e.mem_cap = tasks_fitting(*avail, cfg.mem_per_task);
+            if (e.mem_cap == 0)
+                e.mem_why = "node " + m_node.node + " has " +
+                            format_byte_size(*avail / (1 << 20) << 20) +
+                            " free, less than --mem-per-task " + format_byte_size(cfg.mem_per_task);
+        }
+    }
     e.cfg = std::move(cfg);
     std::string id = e.cfg.job;
     m_jobs.emplace(std::move(id), std::move(e));
@@ -298,7 +326,19 @@ void Worker::on_tasks(const std::string& data) {
     auto batch = decode_tasks(data);
     m_requested -= static_cast<std::uint32_t>(batch.size() > m_requested ? m_requested : batch.size());
     for (auto& a : batch) {
-        ++job_of(a).active;
+        JobEntry& job = job_of(a);
+        if (job.mem_cap == 0) {
+            Completion c;
+            c.job = a.job;
+            c.task = a.task;
+            c.attempt = a.attempt;
+            c.status = AttemptStatus::spawn_failed;
+            c.exit_code = 127;
+            c.reason = job.mem_why;
+            add_done(std::move(c));
+            continue;
+        }
+        ++job.active;
         m_queue.push_back(Queued{std::move(a), {}});
     }
 }
@@ -356,7 +396,18 @@ void Worker::start_one(Queued q, unsigned slot) {
         // worker stays bound to the last slot it spawned for: it mostly
         // sleeps, and unbinding would cost a system call per task.
         m_topo.bind_slot(slot);
-        r.child = spawn_task(SpawnRequest{r.a.argv, r.dir, r.log});
+        TaskIdentity id{job.cfg.job,
+                        r.a.task,
+                        r.a.attempt,
+                        job.cfg.tenant,
+                        r.a.first,
+                        r.a.last,
+                        job.cfg.cores_per_task,
+                        m_cpu_lists[slot],
+                        r.dir};
+        r.child = spawn_task(SpawnRequest{r.a.argv, r.dir, r.log, task_environment(job.env, id),
+                                          job.cfg.mem_per_task});
+        ++job.running;
     } catch (const Error& e) {
         Completion c;
         c.job = r.a.job;
@@ -486,6 +537,7 @@ void Worker::finalize(Running& r, const ExitInfo& e) {
     // The group may still hold the task's own children: they die with it.
     kill_group(r.child.pid, SIGKILL);
     JobEntry& job = job_of(r.a);
+    if (job.running > 0) --job.running;
     Completion c;
     c.job = r.a.job;
     c.task = r.a.task;

@@ -12,7 +12,7 @@ pkgs=(g++ make pkg-config openmpi-bin libopenmpi-dev hwloc libhwloc-dev libpapi-
 pkgs+=(python3 openssl)  # the tests' fake HTTP(S) servers and their certificates
 pkgs+=(slurmctld slurmd slurm-client munge)  # the Slurm test cluster (testgrid.sh --slurm, grid_slurm tests)
 pkgs+=(python3-venv python3-setuptools python3-wheel)  # pip install of the Python client (runner/python), offline
-pkgs+=(blender ffmpeg)  # examples/blender-batch (Cycles renders merged into a video); ffmpeg: hearth serve's thumbnails
+pkgs+=(blender ffmpeg)  # examples/blender-batch (Cycles renders merged into a video), the task-world test (Blender run directly as a task); ffmpeg: hearth serve's thumbnails
 [ "${1:-}" = fuzz ] && pkgs+=(clang-14 libfuzzer-14-dev libclang-rt-14-dev libssl-dev)
 missing=()
 for p in "${pkgs[@]}"; do

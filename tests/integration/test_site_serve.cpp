@@ -189,6 +189,55 @@ BOOST_AUTO_TEST_CASE(two_tenants_jobs_finish_once_each_within_the_sites_slots) {
     BOOST_TEST(g.site.stop() == 0, g.logs());
 }
 
+// A task at a site sees the submitter's --env, its own identity and
+// directory, and nothing of the site's worker (an Open MPI rank holding the
+// site's settings) nor of the test runner's HEARTH_* variables.
+BOOST_AUTO_TEST_CASE(a_served_task_gets_its_own_environment_not_the_sites) {
+    Grid g;
+    fs::create_directories(g.t / "client");
+    fs::copy_file(repo_root() + "/tests/fixtures/task-world/print_env.py",
+                  g.t / "client" / "print_env.py");
+    Result r = g.client("tenant:bank", {"submit", "--frames", "10-13", "--chunk", "2", "--env",
+                                        "GREETING=hello", "--stage", "print_env.py", "--collect",
+                                        "env_*.json", "--", "./print_env.py"});
+    BOOST_TEST_REQUIRE(r.code == 0, r.err);
+    const std::string id = r.out.substr(0, r.out.find('\n'));
+    // Tasks of several cores are refused through a server, before any upload.
+    Result cores =
+        g.client("tenant:bank", {"submit", "--count", "1", "--cores-per-task", "2", "--", "true"});
+    BOOST_TEST(cores.code == 2);
+    BOOST_TEST(cores.err.find("--cores-per-task 2") != std::string::npos, cores.err);
+    g.start_site();
+    BOOST_TEST_REQUIRE(
+        eventually([&] { return g.status("bank", id).value("state", "") == "finished"; }, 120),
+        g.logs());
+    Result f = g.client("tenant:bank", {"fetch", id});
+    BOOST_TEST_REQUIRE(f.code == 0, f.err);
+    for (int task = 0; task < 2; ++task) {
+        BOOST_TEST_CONTEXT("task " << task) {
+            const auto j = nlohmann::json::parse(
+                slurp(g.t / "client" / id / "out" / ("env_" + std::to_string(task) + ".json")));
+            const auto& env = j.at("env");
+            for (const auto& [name, value] : env.items()) {
+                if (name != "OMPI_MCA_hwloc_base_cpu_list")
+                    BOOST_TEST(name.rfind("OMPI_", 0) != 0, name);
+                BOOST_TEST(name.rfind("PMIX_", 0) != 0, name);
+            }
+            BOOST_TEST(!env.contains("HEARTH_BIN"));
+            BOOST_TEST(!env.contains("HEARTH_ROOT"));
+            BOOST_TEST(env.value("PWD", "") == j.at("cwd").get<std::string>());
+            BOOST_TEST(env.value("TMPDIR", "") == j.at("cwd").get<std::string>());
+            BOOST_TEST(env.value("HEARTH_JOB", "") == id);
+            BOOST_TEST(env.value("HEARTH_TASK", "") == std::to_string(task));
+            BOOST_TEST(env.value("HEARTH_TENANT", "") == "bank");
+            BOOST_TEST(env.value("HEARTH_FIRST", "") == std::to_string(10 + 2 * task));
+            BOOST_TEST(env.value("HEARTH_LAST", "") == std::to_string(11 + 2 * task));
+            BOOST_TEST(env.value("GREETING", "") == "hello");
+        }
+    }
+    BOOST_TEST(g.site.stop() == 0, g.logs());
+}
+
 BOOST_AUTO_TEST_CASE(a_worker_rank_killed_mid_job_relaunches_the_site_and_every_task_is_committed) {
     Grid g;
     const std::string bank = g.submit("bank", 6, 1.0);

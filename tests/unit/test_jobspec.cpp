@@ -35,6 +35,9 @@ JobSpec full_spec(SplitKind kind) {
     j.collect = {"*.png", "logs/*.txt"};
     j.submitted_ms = 1718100000123;
     j.submit_cwd = "/home/ann/shots/s010";
+    j.env = {"SCENE_DIR=/data/s010", "QUALITY=", "ARGS=-x=1"};
+    j.cores_per_task = 4;
+    j.mem_per_task = std::uint64_t{3} << 30;
     return j;
 }
 
@@ -59,6 +62,9 @@ void check_same(const JobSpec& a, const JobSpec& b) {
     BOOST_TEST(a.collect == b.collect, boost::test_tools::per_element());
     BOOST_TEST(a.submitted_ms == b.submitted_ms);
     BOOST_TEST(a.submit_cwd == b.submit_cwd);
+    BOOST_TEST(a.env == b.env, boost::test_tools::per_element());
+    BOOST_TEST(a.cores_per_task == b.cores_per_task);
+    BOOST_TEST(a.mem_per_task == b.mem_per_task);
 }
 
 auto mentions_job_json(std::string also = "") {
@@ -99,9 +105,9 @@ BOOST_AUTO_TEST_CASE(to_json_writes_every_field) {
     for (const char* key :
          {"id", "name", "tenant", "split", "split_text", "chunk", "command", "nodes",
           "workers_per_host", "slots", "retries", "timeout_ms", "stage", "collect", "submitted_ms",
-          "submit_cwd", "deadline_ms", "urgent", "slurm"})
+          "submit_cwd", "deadline_ms", "urgent", "slurm", "env", "cores_per_task", "mem_per_task"})
         BOOST_TEST(j.contains(key), key);
-    BOOST_TEST(j.size() == 19u);
+    BOOST_TEST(j.size() == 22u);
     BOOST_TEST(j.at("nodes").is_array());
     BOOST_TEST(j.at("nodes").at(0).at("host").get<std::string>() == "node01");
     BOOST_TEST(j.at("nodes").at(0).at("slots").get<int>() == 16);
@@ -126,9 +132,9 @@ BOOST_AUTO_TEST_CASE(extreme_values_and_empty_lists_round_trip) {
 BOOST_AUTO_TEST_CASE(out_of_range_numbers_are_refused_not_wrapped) {
     const json good = hearth::to_json(full_spec(SplitKind::count));
     const std::vector<std::pair<const char*, json>> bad_values = {
-        {"chunk", -1},          {"chunk", 0},   {"chunk", 1.5},     {"retries", -1.5},
-        {"retries", 101},       {"slots", 4097}, {"workers_per_host", 0},
-        {"timeout_ms", -5},     {"chunk", "3"}};
+        {"chunk", -1},    {"chunk", 0},          {"chunk", 1.5},          {"retries", -1.5},
+        {"retries", 101}, {"slots", 4097},       {"workers_per_host", 0}, {"timeout_ms", -5},
+        {"chunk", "3"},   {"cores_per_task", 0}, {"cores_per_task", 1025}};
     for (const auto& [key, value] : bad_values) {
         BOOST_TEST_CONTEXT(key << " = " << value.dump()) {
             json bad = good;
@@ -162,12 +168,27 @@ BOOST_AUTO_TEST_CASE(the_slurm_flag_round_trips_and_defaults_to_false) {
     BOOST_TEST(!hearth::job_from_json(old).slurm);
 }
 
+BOOST_AUTO_TEST_CASE(env_and_cores_default_when_absent_and_a_bad_env_is_refused) {
+    json old = hearth::to_json(full_spec(SplitKind::count));
+    old.erase("env");
+    old.erase("cores_per_task");
+    const JobSpec legacy = hearth::job_from_json(old);
+    BOOST_TEST(legacy.env.empty());
+    BOOST_TEST(legacy.cores_per_task == 1u);
+    json bad = hearth::to_json(full_spec(SplitKind::count));
+    bad["env"] = json::array({"HEARTH_TOKEN=stolen"});
+    BOOST_CHECK_EXCEPTION(hearth::job_from_json(bad), hearth::Error,
+                          mentions_job_json("HEARTH_TOKEN"));
+}
+
 BOOST_AUTO_TEST_CASE(a_missing_field_throws_mentioning_job_json) {
     const json good = hearth::to_json(full_spec(SplitKind::count));
     for (const auto& [key, value] : good.items()) {
         // Jobs written before heat-aware dispatch have no deadline, and
         // before Slurm support no slurm flag: optional.
         if (key == "deadline_ms" || key == "urgent" || key == "slurm") continue;
+        // Nor a task environment of its own.
+        if (key == "env" || key == "cores_per_task" || key == "mem_per_task") continue;
         BOOST_TEST_CONTEXT("without " << key) {
             json bad = good;
             bad.erase(key);

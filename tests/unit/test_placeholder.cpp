@@ -24,6 +24,7 @@ TaskValues values(Words items) {
     v.attempt = 3;
     v.tenant = "vfx";
     v.job = "job-42";
+    v.cores = 4;
     return v;
 }
 
@@ -46,9 +47,10 @@ BOOST_AUTO_TEST_CASE(expands_item) {
 
 BOOST_AUTO_TEST_CASE(expands_every_name) {
     const auto tpl = CommandTemplate::parse(
-        {"{first}", "{last}", "{items}", "{task}", "{attempt}", "{tenant}", "{job}"}, 3);
+        {"{first}", "{last}", "{items}", "{task}", "{attempt}", "{tenant}", "{job}", "-t{cores}"},
+        3);
     BOOST_TEST(tpl.expand(values({"1", "2", "3"})) ==
-                   (Words{"1", "3", "1,2,3", "12", "3", "vfx", "job-42"}),
+                   (Words{"1", "3", "1,2,3", "12", "3", "vfx", "job-42", "-t4"}),
                boost::test_tools::per_element());
     BOOST_TEST(expand_word("{items}", {"only"}) == "only");
 }
@@ -101,15 +103,15 @@ BOOST_AUTO_TEST_CASE(has_placeholder) {
 }
 
 BOOST_AUTO_TEST_CASE(valid_names_in_order) {
-    BOOST_TEST(CommandTemplate::valid_names() ==
-                   (Words{"item", "first", "last", "items", "task", "attempt", "tenant", "job"}),
+    BOOST_TEST(CommandTemplate::valid_names() == (Words{"item", "first", "last", "items", "task",
+                                                        "attempt", "tenant", "job", "cores"}),
                boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(unknown_name_lists_valid_ones) {
     const auto check = usage_mentioning(
         "unknown placeholder {frame} in 'render {frame}'; valid placeholders: {item} {first} "
-        "{last} {items} {task} {attempt} {tenant} {job}");
+        "{last} {items} {task} {attempt} {tenant} {job} {cores}");
     BOOST_CHECK_EXCEPTION(CommandTemplate::parse({"render", "{frame}"}, 1), hearth::Error, check);
     BOOST_CHECK_EXCEPTION(CommandTemplate::parse({"x{}"}, 1), hearth::Error,
                           usage_mentioning("{}"));

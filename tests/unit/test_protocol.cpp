@@ -40,6 +40,9 @@ JobConfig sample_config() {
     c.staged = {FileBlob{"scene.blend", 0644, std::string("\0\0BLENDER\0v2\xff\xfe", 14)},
                 FileBlob{"bin/render.sh", 0755, "#!/bin/sh\nexec blender \"$@\"\n"},
                 FileBlob{"empty", 0600, ""}, FileBlob{"bytes/all", 0444, all_bytes()}};
+    c.env = {"SCENE=shot 12", "EMPTY=", "EQ=a=b"};
+    c.cores_per_task = 4;
+    c.mem_per_task = std::uint64_t{8} << 30;
     return c;
 }
 
@@ -79,10 +82,17 @@ Report sample_report() {
 }
 
 std::vector<Assignment> sample_tasks() {
-    return {Assignment{0, 1, {"render", "-f", "1", "-o", "out/frame_0001.png"}, "j-studio", false},
-            Assignment{std::numeric_limits<std::uint64_t>::max(), 9, {}, "", true},
-            Assignment{42, 2, {"", "with space", std::string("nul\0inside", 10), "é"}, "j-bank",
-                       false}};
+    return {
+        Assignment{
+            0, 1, {"render", "-f", "1", "-o", "out/frame_0001.png"}, "j-studio", false, "1", "1"},
+        Assignment{std::numeric_limits<std::uint64_t>::max(), 9, {}, "", true, "", ""},
+        Assignment{42,
+                   2,
+                   {"", "with space", std::string("nul\0inside", 10), "é"},
+                   "j-bank",
+                   false,
+                   "seed 17",
+                   "seed 32"}};
 }
 
 std::vector<AttemptRef> sample_cancel() {
@@ -197,6 +207,9 @@ BOOST_AUTO_TEST_CASE(job_config_round_trips_with_binary_staged_files) {
     check_blobs(got.staged, c.staged);
     BOOST_TEST(got.staged[0].data[0] == '\0');
     BOOST_TEST(got.staged[3].data == all_bytes());
+    BOOST_TEST(got.env == c.env, boost::test_tools::per_element());
+    BOOST_TEST(got.cores_per_task == 4u);
+    BOOST_TEST(got.mem_per_task == std::uint64_t{8} << 30);
 }
 
 BOOST_AUTO_TEST_CASE(empty_job_config_round_trips) {
@@ -206,6 +219,8 @@ BOOST_AUTO_TEST_CASE(empty_job_config_round_trips) {
     BOOST_TEST(got.timeout_ms == 0u);
     BOOST_TEST(got.collect.empty());
     BOOST_TEST(got.staged.empty());
+    BOOST_TEST(got.env.empty());
+    BOOST_TEST(got.cores_per_task == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(report_round_trips_with_outputs_and_logs) {
@@ -272,6 +287,8 @@ BOOST_AUTO_TEST_CASE(assignments_round_trip) {
         BOOST_TEST(got[i].argv == tasks[i].argv, boost::test_tools::per_element());
         BOOST_TEST(got[i].job == tasks[i].job);
         BOOST_TEST(got[i].overridden == tasks[i].overridden);
+        BOOST_TEST(got[i].first == tasks[i].first);
+        BOOST_TEST(got[i].last == tasks[i].last);
     }
     BOOST_TEST(decode_tasks(encode(std::vector<Assignment>{})).empty());
 }

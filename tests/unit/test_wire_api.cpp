@@ -33,6 +33,7 @@ JobSubmit full_submit() {
     s.deadline_ms = 1'900'000'000'000;
     s.urgent = true;
     s.priority = -7;
+    s.env = {"QL_CURVE=eur", "EMPTY="};
     return s;
 }
 
@@ -59,6 +60,8 @@ BOOST_AUTO_TEST_CASE(job_submit_round_trips) {
     BOOST_TEST(b.deadline_ms == a.deadline_ms);
     BOOST_TEST(b.urgent);
     BOOST_TEST(b.priority == -7);
+    BOOST_TEST(b.env == a.env);
+    BOOST_TEST(b.cores_per_task == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(job_submit_refusals_name_the_field) {
@@ -106,6 +109,15 @@ BOOST_AUTO_TEST_CASE(job_submit_refusals_name_the_field) {
     j = ok;
     j["deadline_ms"] = "tomorrow";
     refused(j, "'deadline_ms'");
+    j = ok;
+    j["env"] = {"HEARTH_TOKEN=x"};
+    refused(j, "Hearth sets HEARTH_TOKEN");
+    j = ok;
+    j["env"] = {"NOVALUE"};
+    refused(j, "NAME=VALUE");
+    j = ok;
+    j["cores_per_task"] = 4u;
+    refused(j, "'cores_per_task' 4");
     BOOST_CHECK_EXCEPTION(job_submit_from_json(json::array()), Error, usage_mentioning("JSON object"));
 }
 
@@ -207,8 +219,15 @@ BOOST_AUTO_TEST_CASE(work_request_refusals) {
 BOOST_AUTO_TEST_CASE(work_reply_round_trips) {
     WorkReply r;
     r.lease_ms = 60000;
-    r.jobs = {JobRuntime{"j1", "bank", 5000, {"*.csv"}, {BlobRef{"in.txt", k_sha, 0644, 3}}, true}};
-    r.tasks = {TaskGrant{AttemptKey{"j1", 3, 1}, "pool-n1", {"./risk", "30", "39"}, true}};
+    r.jobs = {JobRuntime{"j1",
+                         "bank",
+                         5000,
+                         {"*.csv"},
+                         {BlobRef{"in.txt", k_sha, 0644, 3}},
+                         true,
+                         {"CURVE=eur 2026"}}};
+    r.tasks = {
+        TaskGrant{AttemptKey{"j1", 3, 1}, "pool-n1", {"./risk", "30", "39"}, true, "30", "39"}};
     r.cancel = {AttemptKey{"j0", 1, 4}};
     r.acked = 12;
     const WorkReply b = work_reply_from_json(json::parse(to_json(r).dump()));
@@ -218,6 +237,9 @@ BOOST_AUTO_TEST_CASE(work_reply_round_trips) {
     BOOST_TEST(b.jobs.at(0).stage.at(0).name == "in.txt");
     BOOST_TEST(b.tasks.at(0).argv == (std::vector<std::string>{"./risk", "30", "39"}));
     BOOST_TEST(b.tasks.at(0).overridden);
+    BOOST_TEST(b.tasks.at(0).first == "30");
+    BOOST_TEST(b.tasks.at(0).last == "39");
+    BOOST_TEST(b.jobs.at(0).env == (std::vector<std::string>{"CURVE=eur 2026"}));
     BOOST_TEST((b.cancel.at(0) == AttemptKey{"j0", 1, 4}));
     BOOST_TEST(b.acked == 12u);
 }
