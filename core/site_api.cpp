@@ -253,8 +253,12 @@ std::string work_reply_text(const WorkReply& r) {
         }
         out += "],\"attempt\":";
         out += std::to_string(g.key.attempt);
+        out += ",\"first\":";
+        put_string(out, g.first);
         out += ",\"job\":";
         put_string(out, g.key.job);
+        out += ",\"last\":";
+        put_string(out, g.last);
         out += ",\"node\":";
         put_string(out, g.node);
         out += g.overridden ? ",\"overridden\":true,\"task\":" : ",\"overridden\":false,\"task\":";

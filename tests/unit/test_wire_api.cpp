@@ -251,13 +251,16 @@ BOOST_AUTO_TEST_CASE(work_reply_text_is_what_dump_writes) {
     BOOST_TEST(work_reply_text(r) == to_json(r).dump());
     r.lease_ms = 60000;
     r.acked = 4294967295u;
-    r.jobs = {JobRuntime{"j1", "bank", 5000, {"*.csv"}, {BlobRef{"in.txt", k_sha, 0644, 3}}, true},
-              JobRuntime{"j2", "studio", 0, {}, {}, false}};
-    r.tasks = {TaskGrant{AttemptKey{"j1", 3, 1}, "pool-n1", {"./risk", "30", "39"}, true},
+    r.jobs = {JobRuntime{"j1", "bank", 5000, {"*.csv"}, {BlobRef{"in.txt", k_sha, 0644, 3}}, true,
+                         {"CURVE=eur \"2026\""}},
+              JobRuntime{"j2", "studio", 0, {}, {}, false, {}}};
+    r.tasks = {TaskGrant{AttemptKey{"j1", 3, 1}, "pool-n1", {"./risk", "30", "39"}, true, "30", "39"},
                TaskGrant{AttemptKey{"j2", std::uint64_t{1} << 62, 1u << 20},
                          "n2",
                          {"sh", "-c", "echo \"a\\b\"\t\n\x01 caf\xc3\xa9 \xe2\x82\xac", ""},
-                         false}};
+                         false,
+                         "f\xc3\xa9",
+                         ""}};
     r.cancel = {AttemptKey{"j0", 1, 4}, AttemptKey{"j0", 2, 1}};
     const std::string text = work_reply_text(r);
     BOOST_TEST(text == to_json(r).dump());
