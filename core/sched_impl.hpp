@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/content_store.hpp"
+#include "core/heat_wait.hpp"
 #include "core/sched_job.hpp"
 #include "core/sched_store.hpp"
 #include "core/scheduler.hpp"
@@ -41,6 +42,7 @@ struct Scheduler::Impl {
         std::int64_t lease_expires_ms = 0;
         std::set<AttemptKey> running;
         std::set<std::string> sent;  // jobs whose JobRuntime this run of the site has
+        std::vector<NodeRoom> rooms;  // its nodes' room after the last grant (core/heat_wait)
     };
     struct Usage {
         double slot_s = 0;
@@ -139,6 +141,11 @@ struct Scheduler::Impl {
     // committed or whose job is gone.
     std::vector<AttemptKey> cancels(const std::string& site, const WorkRequest& r);
     WorkReply work(const std::string& site, const WorkRequest& r);
+    // Queued work waits for heat (core/heat_wait) on the room the sites
+    // whose lease is live last reported. An urgent job's tasks never do: the
+    // policy opens slots past the budgets for them.
+    bool held_for_heat(std::int64_t now) const;
+    std::uint64_t waiting_for_heat(const SchedJob& j, std::int64_t now) const;
     void tick();
 
     // ---- core/sched_reads.cpp: clients' reads

@@ -34,6 +34,7 @@ std::vector<TaskInfo> Scheduler::Impl::task_list(const Role& who, const std::str
     if (from >= row.task_count) return {};
     const std::uint64_t to = from + std::min<std::uint64_t>({limit, k_max_task_page, row.task_count - from});
     JobView v = view(row);
+    const bool heat_held = waiting_for_heat(*v.job, clock.unix_ms()) > 0;
     const auto done = store.committed(id, from, to);
     const std::set<std::uint64_t> committed(done.begin(), done.end());
     std::set<std::uint64_t> failed;
@@ -63,7 +64,8 @@ std::vector<TaskInfo> Scheduler::Impl::task_list(const Role& who, const std::str
         if (committed.count(t)) ti.state = TaskState::done;
         else if (out_now) ti.state = TaskState::running;
         else if (failed.count(t)) ti.state = TaskState::failed;
-        else ti.state = TaskState::waiting;
+        else
+            ti.state = heat_held ? TaskState::waiting_for_heat : TaskState::waiting;
         out.push_back(std::move(ti));
     }
     return out;

@@ -389,6 +389,60 @@ BOOST_AUTO_TEST_CASE(a_site_completes_the_tasks_and_fetch_downloads_the_outputs_
     BOOST_TEST(events.find("\"state\":\"finished\"") != std::string::npos, events);
 }
 
+BOOST_AUTO_TEST_CASE(queued_work_no_heat_budget_allows_shows_as_waiting_for_heat) {
+    TempDir t;
+    Grid g(t);
+    Serve s(t, t / "state");
+    const std::string bank = g.token["tenant:bank"], site = g.token["site:home"];
+    Result sub = client(t, {"submit", "--count", "6", "--", "render", "{item}"}, bank, s.url());
+    BOOST_TEST_REQUIRE(sub.code == 0, sub.err);
+    const std::string id = sub.out.substr(0, sub.out.find('\n'));
+    // The site's only node: 4 slots, its agent's heat budget allows one.
+    std::vector<hearth::AttemptKey> held;  // what the site runs: every grant, none ends here
+    auto ask = [&](std::uint32_t allowed, std::uint32_t running, std::uint32_t want) {
+        hearth::WorkRequest req;
+        req.site = "home";
+        req.run = "run-1";
+        req.held = held;
+        hearth::NodeReport n = node_n1(want);
+        n.running = running;
+        n.heat = hearth::HeatReport{true, allowed, 4, 0};
+        req.nodes.push_back(n);
+        Reply r = http(t, "POST", s.url() + "/v1/sites/home/work", site, to_json(req).dump());
+        BOOST_TEST_REQUIRE(r.code == 200, r.body);
+        hearth::WorkReply reply = hearth::work_reply_from_json(r.json());
+        for (const auto& g : reply.tasks) held.push_back(g.key);
+        return reply;
+    };
+    const hearth::WorkReply first = ask(1, 0, 1);
+    BOOST_TEST_REQUIRE(first.tasks.size() == 1u);
+    ask(1, 1, 0);  // it runs the one; the budget is spent, 3 slots idle
+    Result st = client(t, {"status", id, "--json"}, bank, s.url());
+    BOOST_TEST_REQUIRE(st.code == 0, st.err);
+    const auto sj = nlohmann::json::parse(st.out);
+    BOOST_TEST(sj.value("state", "") == "running");  // the names scripts read are kept
+    BOOST_TEST(sj.value("waiting_for_heat", -1) == 5);
+    BOOST_TEST(sj.value("pending", -1) == 5);
+    Result human = client(t, {"status", id}, bank, s.url());
+    BOOST_TEST(human.out.find("5 waiting for heat") != std::string::npos, human.out);
+    Reply job = http(t, "GET", s.url() + "/v1/jobs/" + id, bank);
+    BOOST_TEST(job.json().value("waiting_for_heat", -1) == 5, job.body);
+    Reply tasks = http(t, "GET", s.url() + "/v1/jobs/" + id + "/tasks", bank);
+    BOOST_TEST_REQUIRE(tasks.code == 200, tasks.body);
+    std::map<std::string, int> states;
+    const nlohmann::json listed = tasks.json();
+    for (const auto& task : listed["tasks"]) ++states[task.value("state", "")];
+    BOOST_TEST(states["running"] == 1);
+    BOOST_TEST(states["waiting_for_heat"] == 5, tasks.body);
+    // The budget opens: granted, and what is left is plain queued (the
+    // node has heat-allowed room; the site asks for what it wants).
+    ask(4, 1, 1);
+    job = http(t, "GET", s.url() + "/v1/jobs/" + id, bank);
+    BOOST_TEST(job.json().value("waiting_for_heat", -1) == 0, job.body);
+    tasks = http(t, "GET", s.url() + "/v1/jobs/" + id + "/tasks", bank);
+    BOOST_TEST(tasks.body.find("waiting_for_heat") == std::string::npos, tasks.body);
+}
+
 BOOST_AUTO_TEST_CASE(a_sigkilled_scheduler_restarts_with_its_jobs_and_committed_tasks) {
     TempDir t;
     Grid g(t);
