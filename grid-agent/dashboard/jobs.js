@@ -166,9 +166,9 @@ function renderList(jobs) {
           el('td', {'data-testid': 'job-progress'}, progressBar(j),
              el('span', {class: 'hint', text: progressText(j)})),
           el('td', {text: workText(j)}), el('td', {text: when(j.submitted_ms)}));
-      row.addEventListener("click", () => openDetail(j.id));
-      row.addEventListener("keydown", (ev) => {
-          if (ev.key === "Enter") openDetail(j.id);
+      row.addEventListener('click', () => openDetail(j.id));
+      row.addEventListener('keydown', (ev) => {
+          if (ev.key === 'Enter') openDetail(j.id);
       });
       body.append(row);
   }
