@@ -151,26 +151,16 @@ function renderList(jobs) {
   const body = $("jobs-table").tBodies[0];
   body.replaceChildren();
   for (const j of jobs) {
-      const row = el(
-          'tr', {
-              class: 'job-row',
-              tabindex: '0',
-              'data-testid': 'job-row',
-              'data-job': j.id,
-              'data-state': j.state
-          },
-          el('td', {}, el('span', {class: 'job-id', text: j.id}),
-             j.name ? el('div', {class: 'hint', text: j.name}) : ''),
-          el('td', {text: j.tenant}),
-          el('td', {class: 'state-' + j.state, 'data-testid': 'job-state', text: jobStateText(j)}),
-          el('td', {'data-testid': 'job-progress'}, progressBar(j),
-             el('span', {class: 'hint', text: progressText(j)})),
-          el('td', {text: workText(j)}), el('td', {text: when(j.submitted_ms)}));
-      row.addEventListener('click', () => openDetail(j.id));
-      row.addEventListener('keydown', (ev) => {
-          if (ev.key === 'Enter') openDetail(j.id);
-      });
-      body.append(row);
+    const row = el("tr", { class: "job-row", tabindex: "0", "data-testid": "job-row", "data-job": j.id, "data-state": j.state },
+      el("td", {}, el("span", { class: "job-id", text: j.id }), j.name ? el("div", { class: "hint", text: j.name }) : ""),
+      el("td", { text: j.tenant }),
+      el("td", { class: "state-" + j.state, "data-testid": "job-state", text: jobStateText(j) }),
+      el("td", { "data-testid": "job-progress" }, progressBar(j), el("span", { class: "hint", text: progressText(j) })),
+      el("td", { text: workText(j) }),
+      el("td", { text: when(j.submitted_ms) }));
+    row.addEventListener("click", () => openDetail(j.id));
+    row.addEventListener("keydown", (ev) => { if (ev.key === "Enter") openDetail(j.id); });
+    body.append(row);
   }
   if (!jobs.length)
     body.append(el("tr", {}, el("td", { colspan: "6", class: "hint", text: "no jobs yet: hearth submit queues one" })));
@@ -260,14 +250,13 @@ async function refreshDetail() {
 
 // A job whose queued tasks no node's heat budget lets start says so: the
 // scheduler counts them (waiting_for_heat, hearth-api(7)).
-const jobStateText = (j) =>
-    j.state + (j.waiting_for_heat > 0 ? ', ' + j.waiting_for_heat + ' waiting for heat' : '');
+const jobStateText = (j) => j.state + (j.waiting_for_heat > 0 ? ", " + j.waiting_for_heat + " waiting for heat" : "");
 
 function renderJob() {
   const el = ctx.el, j = job;
   $("job-title").textContent = "Job " + j.id + (j.name ? " \u2013 " + j.name : "");
   const fact = (dt, dd, testid) => el("div", {}, el("dt", { text: dt }), el("dd", testid ? { "data-testid": testid, text: dd } : { text: dd }));
-  const state = fact('State', jobStateText(j) + (j.urgent ? ' (urgent)' : ''), 'job-detail-state');
+  const state = fact("State", jobStateText(j) + (j.urgent ? " (urgent)" : ""), "job-detail-state");
   state.lastChild.className = "state-" + j.state;
   const kwh = (Number(j.energy_uj) || 0) / 3.6e12;
   $("job-facts").replaceChildren(
@@ -311,24 +300,14 @@ function renderTasks(tasks) {
     log.title = !t.attempts ? "not started yet" : t.state === "running" ? "its log comes back when it ends"
       : "the output of its last attempt";
     log.addEventListener("click", () => showLog(t.task, true));
-    body.append(
-        el('tr', {
-            'data-testid': 'task-row',
-            'data-task': String(t.task),
-            'data-state': t.state,
-            'data-seen': seen(t)
-        },
-           el('td', {'data-testid': 'task-terms', text: terms}), el('td', {
-               class: 'state-' + t.state,
-               'data-testid': 'task-state',
-               text: t.state.replace(/_/g, ' ')
-           }),
-           el('td', {class: 'num', text: String(t.attempts)}), el('td', {text: where}), el('td', {
-               class: 'num',
-               text: t.wall_ms ? (t.wall_ms / 1000).toFixed(t.wall_ms < 10000 ? 2 : 0) + ' s' :
-                                 '\u2013'
-           }),
-           el('td', {text: outcome}), el('td', {}, log)));
+    body.append(el("tr", { "data-testid": "task-row", "data-task": String(t.task), "data-state": t.state, "data-seen": seen(t) },
+      el("td", { "data-testid": "task-terms", text: terms }),
+      el("td", { class: "state-" + t.state, "data-testid": "task-state", text: t.state.replace(/_/g, " ") }),
+      el("td", { class: "num", text: String(t.attempts) }),
+      el("td", { text: where }),
+      el("td", { class: "num", text: t.wall_ms ? (t.wall_ms / 1000).toFixed(t.wall_ms < 10000 ? 2 : 0) + " s" : "\u2013" }),
+      el("td", { text: outcome }),
+      el("td", {}, log)));
   }
 }
 
