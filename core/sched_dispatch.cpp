@@ -338,7 +338,10 @@ WorkReply Scheduler::Impl::work(const std::string& site, const WorkRequest& r) {
         std::map<std::string, std::uint32_t> granted_on;
         for (const TaskGrant& g : reply.tasks) ++granted_on[g.node];
         st.rooms.clear();
+        st.last_ms = now;
+        st.down.clear();
         for (const NodeReport& n : r.nodes) {
+            if (!n.up) st.down.push_back(n.node);
             auto it = granted_on.find(n.node);
             st.rooms.push_back(node_room(n, it == granted_on.end() ? 0 : it->second));
         }

@@ -42,7 +42,9 @@ struct Scheduler::Impl {
         std::int64_t lease_expires_ms = 0;
         std::set<AttemptKey> running;
         std::set<std::string> sent;  // jobs whose JobRuntime this run of the site has
-        std::vector<NodeRoom> rooms;  // its nodes' room after the last grant (core/heat_wait)
+        std::vector<NodeRoom> rooms;    // its nodes' room after the last grant (core/heat_wait)
+        std::int64_t last_ms = 0;       // its last request (this process's life; 0: none yet)
+        std::vector<std::string> down;  // nodes its last request reported down
     };
     struct Usage {
         double slot_s = 0;
@@ -162,6 +164,7 @@ struct Scheduler::Impl {
     std::string task_log(const Role& who, const std::string& id, std::uint64_t task,
                          std::optional<std::uint32_t> attempt);
     std::vector<OutputInfo> outputs(const Role& who, const std::string& id);
+    GridOverview overview(const Role& who);
 };
 
 }  // namespace hearth

@@ -105,8 +105,8 @@ void Scheduler::Impl::load() {
     // Sites get a fresh lease on a restart: the scheduler was away, not
     // they, and what they hold may still be delivered.
     for (const SiteRow& s : store.sites())
-        sites[s.name] =
-            SiteState{s.run, std::max(s.lease_expires_ms, now + settings.lease_ms), {}, {}, {}};
+        sites[s.name] = SiteState{
+            s.run, std::max(s.lease_expires_ms, now + settings.lease_ms), {}, {}, {}, 0, {}};
     for (const AttemptRow& a : store.running_attempts()) {
         SchedJob* j = load_job(a.key.job, false);
         if (j == nullptr) continue;  // an attempt of no job: nothing to run it for
@@ -331,6 +331,10 @@ std::string Scheduler::task_log(const Role& who, const std::string& id, std::uin
                                 std::optional<std::uint32_t> attempt) {
     return m->task_log(who, id, task, attempt);
 }
+GridOverview Scheduler::overview(const Role& who) {
+    return m->overview(who);
+}
+
 std::vector<OutputInfo> Scheduler::outputs(const Role& who, const std::string& id) {
     return m->outputs(who, id);
 }

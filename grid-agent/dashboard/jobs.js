@@ -8,6 +8,8 @@
 // left open in a tab must not keep one.
 // Every value from the server goes in with textContent, never as HTML.
 
+import { refreshGridOverview } from "./overview.js";
+
 const LIST_MS = 5000;    // the job list
 const DETAIL_MS = 2000;  // the open job and its page of tasks
 const PAGE = 100;        // tasks a page (the API's default)
@@ -169,6 +171,7 @@ function renderList(jobs) {
 // An operator's overview: jobs per state and per tenant, tasks running now,
 // from the list itself (the jobs the API answers, at most its limit).
 function renderOverview(jobs) {
+  refreshGridOverview(ctx);
   const box = $("jobs-overview");
   box.hidden = ctx.me.kind !== "operator";
   if (box.hidden) return;
