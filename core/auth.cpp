@@ -293,6 +293,8 @@ Decision authorize_serve(bool token_given, const std::optional<Role>& who, Serve
         return Decision{403, "role " + to_string(r) + " may not " + what};
     };
     if (route == ServeRoute::whoami || r.kind == RoleKind::operator_) return {};
+    if (route == ServeRoute::overview)
+        return refuse("see the grid's overview (an operator token can)");
     switch (r.kind) {
     case RoleKind::tenant:
         if (route == ServeRoute::site_work) return refuse("ask for a site's work (a site:NAME token can)");

@@ -117,6 +117,7 @@ enum class ServeRoute {
     blob_read,   // GET /v1/blobs/SHA: tenants, operators, sites
     blob_write,  // PUT /v1/blobs/SHA: tenants (inputs), sites (outputs), operators
     site_work,   // POST /v1/sites/NAME/work: that site's token, or an operator
+    overview,    // GET /v1/overview: operators only
 };
 
 // token_given and who as for authorize(); site: NAME of /v1/sites/NAME/work.

@@ -53,6 +53,8 @@ const char* to_string(TaskState s) {
         case TaskState::running: return "running";
         case TaskState::done: return "done";
         case TaskState::failed: return "failed";
+        case TaskState::waiting_for_heat:
+            return "waiting_for_heat";
     }
     return "?";
 }
@@ -168,6 +170,7 @@ json to_json(const JobInfo& i) {
             {"committed", i.committed},
             {"failed", i.failed},
             {"running", i.running},
+            {"waiting_for_heat", i.waiting_for_heat},
             {"submitted_ms", i.submitted_ms},
             {"started_ms", i.started_ms},
             {"finished_ms", i.finished_ms},
@@ -195,6 +198,7 @@ JobInfo job_info_from_json(const json& j) {
     i.committed = f.u64("committed", 0, big, 0);
     i.failed = f.u64("failed", 0, big, 0);
     i.running = f.u64("running", 0, big, 0);
+    i.waiting_for_heat = f.u64("waiting_for_heat", 0, big, 0);
     i.submitted_ms = f.i64("submitted_ms", 0, k_max_unix_ms, 0);
     i.started_ms = f.i64("started_ms", 0, k_max_unix_ms, 0);
     i.finished_ms = f.i64("finished_ms", 0, k_max_unix_ms, 0);
@@ -222,6 +226,8 @@ TaskInfo task_info_from_json(const json& j) {
     else if (st == "running") t.state = TaskState::running;
     else if (st == "done") t.state = TaskState::done;
     else if (st == "failed") t.state = TaskState::failed;
+    else if (st == "waiting_for_heat")
+        t.state = TaskState::waiting_for_heat;
     else throw usage_error("unknown task state '" + st.substr(0, 32) + "'");
     t.attempts = static_cast<std::uint32_t>(f.u64("attempts", 0, UINT32_MAX, 0));
     t.site = f.str("site", "");

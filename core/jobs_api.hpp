@@ -76,13 +76,18 @@ struct JobInfo {
     std::uint64_t committed = 0;  // done
     std::uint64_t failed = 0;     // failed after their retries
     std::uint64_t running = 0;    // attempts out at sites now
+    // Of the queued tasks, those held back for want of heat: no node has a
+    // heat-allowed slot free (core/heat_wait). 0 when plain queued.
+    std::uint64_t waiting_for_heat = 0;
     std::int64_t submitted_ms = 0, started_ms = 0, finished_ms = 0;  // 0 = not yet
     std::uint64_t energy_uj = 0;    // charged to this job's attempts so far
     bool energy_estimated = false;  // some of it from a model, not a meter
 };
 
 // GET /v1/jobs/ID/tasks: a task in the user's own terms (frames 21-22).
-enum class TaskState { waiting, running, done, failed };
+// waiting_for_heat: waiting, and held back because no node's heat budget
+// allows another task now (core/heat_wait); plain waiting otherwise.
+enum class TaskState { waiting, running, done, failed, waiting_for_heat };
 const char* to_string(TaskState s);
 struct TaskInfo {
     std::uint64_t task = 0;

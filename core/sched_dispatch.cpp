@@ -337,8 +337,31 @@ WorkReply Scheduler::Impl::work(const std::string& site, const WorkRequest& r) {
         }
         reply.cancel = cancels(site, r);
         grant(site, r, reply, now);
+        std::map<std::string, std::uint32_t> granted_on;
+        for (const TaskGrant& g : reply.tasks) ++granted_on[g.node];
+        st.rooms.clear();
+        st.last_ms = now;
+        st.down.clear();
+        for (const NodeReport& n : r.nodes) {
+            if (!n.up) st.down.push_back(n.node);
+            auto it = granted_on.find(n.node);
+            st.rooms.push_back(node_room(n, it == granted_on.end() ? 0 : it->second));
+        }
         return reply;
     });
+}
+
+bool Scheduler::Impl::held_for_heat(std::int64_t now) const {
+    std::vector<NodeRoom> rooms;
+    for (const auto& [name, st] : sites)
+        if (st.lease_expires_ms >= now) rooms.insert(rooms.end(), st.rooms.begin(), st.rooms.end());
+    return hearth::held_for_heat(rooms);
+}
+
+std::uint64_t Scheduler::Impl::waiting_for_heat(const SchedJob& j, std::int64_t now) const {
+    if (is_final(j.row.state) || j.spec().urgent) return 0;
+    const std::uint64_t queued = j.queued();
+    return queued > 0 && held_for_heat(now) ? queued : 0;
 }
 
 void Scheduler::Impl::tick() {

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/content_store.hpp"
+#include "core/heat_wait.hpp"
 #include "core/sched_job.hpp"
 #include "core/sched_store.hpp"
 #include "core/scheduler.hpp"
@@ -41,6 +42,9 @@ struct Scheduler::Impl {
         std::int64_t lease_expires_ms = 0;
         std::set<AttemptKey> running;
         std::set<std::string> sent;  // jobs whose JobRuntime this run of the site has
+        std::vector<NodeRoom> rooms;    // its nodes' room after the last grant (core/heat_wait)
+        std::int64_t last_ms = 0;       // its last request (this process's life; 0: none yet)
+        std::vector<std::string> down;  // nodes its last request reported down
     };
     struct Usage {
         double slot_s = 0;
@@ -139,6 +143,11 @@ struct Scheduler::Impl {
     // committed or whose job is gone.
     std::vector<AttemptKey> cancels(const std::string& site, const WorkRequest& r);
     WorkReply work(const std::string& site, const WorkRequest& r);
+    // Queued work waits for heat (core/heat_wait) on the room the sites
+    // whose lease is live last reported. An urgent job's tasks never do: the
+    // policy opens slots past the budgets for them.
+    bool held_for_heat(std::int64_t now) const;
+    std::uint64_t waiting_for_heat(const SchedJob& j, std::int64_t now) const;
     void tick();
 
     // ---- core/sched_reads.cpp: clients' reads
@@ -155,6 +164,7 @@ struct Scheduler::Impl {
     std::string task_log(const Role& who, const std::string& id, std::uint64_t task,
                          std::optional<std::uint32_t> attempt);
     std::vector<OutputInfo> outputs(const Role& who, const std::string& id);
+    GridOverview overview(const Role& who);
 };
 
 }  // namespace hearth

@@ -34,6 +34,7 @@ std::vector<TaskInfo> Scheduler::Impl::task_list(const Role& who, const std::str
     if (from >= row.task_count) return {};
     const std::uint64_t to = from + std::min<std::uint64_t>({limit, k_max_task_page, row.task_count - from});
     JobView v = view(row);
+    const bool heat_held = waiting_for_heat(*v.job, clock.unix_ms()) > 0;
     const auto done = store.committed(id, from, to);
     const std::set<std::uint64_t> committed(done.begin(), done.end());
     std::set<std::uint64_t> failed;
@@ -63,7 +64,8 @@ std::vector<TaskInfo> Scheduler::Impl::task_list(const Role& who, const std::str
         if (committed.count(t)) ti.state = TaskState::done;
         else if (out_now) ti.state = TaskState::running;
         else if (failed.count(t)) ti.state = TaskState::failed;
-        else ti.state = TaskState::waiting;
+        else
+            ti.state = heat_held ? TaskState::waiting_for_heat : TaskState::waiting;
         out.push_back(std::move(ti));
     }
     return out;
@@ -83,6 +85,33 @@ std::string Scheduler::Impl::task_log(const Role& who, const std::string& id, st
                                        : std::string(" has not started yet")) +
                               "; list its attempts with 'hearth status " + id + "'");
     return store.log(a->key).value_or("");
+}
+
+GridOverview Scheduler::Impl::overview(const Role& who) {
+    if (who.kind != RoleKind::operator_)
+        throw forbidden_error("role " + to_string(who) +
+                              " may not see the grid's overview (an operator token can)");
+    const std::int64_t now = clock.unix_ms();
+    std::vector<SiteSeen> seen;
+    for (const Site& g : grid.sites) {
+        SiteSeen s;
+        s.name = g.name;
+        if (auto it = sites.find(g.name); it != sites.end()) {
+            s.last_ms = it->second.last_ms;
+            s.lease_expires_ms = it->second.lease_expires_ms;
+            s.down = it->second.down;
+            for (const NodeRoom& n : it->second.rooms) {
+                s.slots += n.slots;
+                s.running += n.running;
+            }
+            // Known from before a restart: asked, but not yet since.
+            if (s.last_ms == 0 && !it->second.run.empty())
+                s.last_ms = s.lease_expires_ms - settings.lease_ms;
+        }
+        seen.push_back(std::move(s));
+    }
+    return make_overview(store.ended_attempts(overview_week_start_ms(now)), seen, now,
+                         grid.gas_kgco2_per_kwh);
 }
 
 std::vector<OutputInfo> Scheduler::Impl::outputs(const Role& who, const std::string& id) {

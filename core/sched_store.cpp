@@ -529,6 +529,17 @@ std::optional<AttemptRow> SchedStore::attempt(const AttemptKey& k) {
     return read_attempt(q);
 }
 
+std::vector<AttemptEnergy> SchedStore::ended_attempts(std::int64_t since_ms) {
+    Query q(*m,
+            "SELECT site, ended_ms, energy_uj, overridden FROM attempts WHERE ended_ms >= ?1 AND "
+            "state != 'running'");
+    q.bind(1, since_ms);
+    std::vector<AttemptEnergy> out;
+    while (q.step("reading ended attempts"))
+        out.push_back(AttemptEnergy{q.text(0), q.i64(1), q.u64(2), q.i64(3) != 0});
+    return out;
+}
+
 std::vector<AttemptRow> SchedStore::running_attempts() {
     Query q(*m, sql_of(attempts_running).c_str());
     std::vector<AttemptRow> out;

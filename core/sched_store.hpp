@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "core/grid_overview.hpp"
 #include "core/jobs_api.hpp"
 #include "core/site_api.hpp"
 
@@ -115,6 +116,9 @@ public:
     void end_attempt(const AttemptRow& a);  // state, ended_ms, exit, wall, reason, energy
     std::optional<AttemptRow> attempt(const AttemptKey& k);
     std::vector<AttemptRow> running_attempts();
+    // Attempts that ended at or after since_ms, with their energy (the
+    // operator's overview; a scan of the table, asked every half minute).
+    std::vector<AttemptEnergy> ended_attempts(std::int64_t since_ms);
     // Every attempt of tasks [from, to), by task then attempt.
     std::vector<AttemptRow> attempts(const std::string& job, std::uint64_t from, std::uint64_t to);
     std::optional<AttemptRow> last_attempt(const std::string& job, std::uint64_t task);

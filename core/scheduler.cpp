@@ -105,7 +105,8 @@ void Scheduler::Impl::load() {
     // Sites get a fresh lease on a restart: the scheduler was away, not
     // they, and what they hold may still be delivered.
     for (const SiteRow& s : store.sites())
-        sites[s.name] = SiteState{s.run, std::max(s.lease_expires_ms, now + settings.lease_ms), {}, {}};
+        sites[s.name] = SiteState{
+            s.run, std::max(s.lease_expires_ms, now + settings.lease_ms), {}, {}, {}, 0, {}};
     for (const AttemptRow& a : store.running_attempts()) {
         SchedJob* j = load_job(a.key.job, false);
         if (j == nullptr) continue;  // an attempt of no job: nothing to run it for
@@ -168,6 +169,7 @@ JobInfo Scheduler::Impl::info(const JobRow& row) {
     if (auto it = jobs.find(row.id); it != jobs.end()) {
         spec = it->second->spec();
         out = it->second->running;
+        i.waiting_for_heat = waiting_for_heat(*it->second, clock.unix_ms());
     } else {
         spec = job_submit_from_json(nlohmann::json::parse(row.spec));
     }
@@ -329,6 +331,10 @@ std::string Scheduler::task_log(const Role& who, const std::string& id, std::uin
                                 std::optional<std::uint32_t> attempt) {
     return m->task_log(who, id, task, attempt);
 }
+GridOverview Scheduler::overview(const Role& who) {
+    return m->overview(who);
+}
+
 std::vector<OutputInfo> Scheduler::outputs(const Role& who, const std::string& id) {
     return m->outputs(who, id);
 }

@@ -21,6 +21,7 @@
 #include "core/auth.hpp"
 #include "core/clock.hpp"
 #include "core/grid.hpp"
+#include "core/grid_overview.hpp"
 #include "core/jobs_api.hpp"
 #include "core/sched_policy.hpp"
 #include "core/site_api.hpp"
@@ -69,6 +70,9 @@ public:
     std::string task_log(const Role& who, const std::string& id, std::uint64_t task,
                          std::optional<std::uint32_t> attempt);
     std::vector<OutputInfo> outputs(const Role& who, const std::string& id);
+    // The operator's overview of the grid (core/grid_overview); 403 for
+    // anyone else.
+    GridOverview overview(const Role& who);
 
     // Content store: put verifies the data hashes to sha256 (400 otherwise)
     // and is idempotent; get throws a 404 Error when absent.

@@ -25,14 +25,23 @@ int remote_status(const std::string& url, const std::string& job, bool json) {
                                               1000.0
                                         : 0;
     if (json) {
-        std::cout << nlohmann::json{{"job", j.id},          {"name", j.name},
-                                    {"tenant", j.tenant},   {"state", to_string(j.state)},
-                                    {"tasks", j.total},     {"done", j.committed},
-                                    {"failed", j.failed},   {"running", j.running},
-                                    {"pending", pending},   {"seconds", seconds},
-                                    {"priority", j.priority}, {"urgent", j.urgent},
-                                    {"deadline_ms", j.deadline_ms}, {"server", server.url()},
-                                    {"energy_uj", j.energy_uj}, {"energy_estimated", j.energy_estimated}}
+        std::cout << nlohmann::json{{"job", j.id},
+                                    {"name", j.name},
+                                    {"tenant", j.tenant},
+                                    {"state", to_string(j.state)},
+                                    {"tasks", j.total},
+                                    {"done", j.committed},
+                                    {"failed", j.failed},
+                                    {"running", j.running},
+                                    {"pending", pending},
+                                    {"waiting_for_heat", j.waiting_for_heat},
+                                    {"seconds", seconds},
+                                    {"priority", j.priority},
+                                    {"urgent", j.urgent},
+                                    {"deadline_ms", j.deadline_ms},
+                                    {"server", server.url()},
+                                    {"energy_uj", j.energy_uj},
+                                    {"energy_estimated", j.energy_estimated}}
                          .dump()
                   << "\n";
         return 0;
@@ -40,8 +49,13 @@ int remote_status(const std::string& url, const std::string& job, bool json) {
     std::cout << "job      " << j.id << (j.name.empty() ? "" : " (" + j.name + ")") << "\n"
               << "tenant   " << j.tenant << "\n"
               << "state    " << to_string(j.state) << "\n"
-              << "tasks    " << j.total << ": " << j.committed << " done, " << j.running << " running, " << j.failed
-              << " failed, " << pending << " pending\n"
+              << "tasks    " << j.total << ": " << j.committed << " done, " << j.running
+              << " running, " << j.failed << " failed, " << pending << " pending"
+              << (j.waiting_for_heat
+                      ? " (" + std::to_string(j.waiting_for_heat) +
+                            " waiting for heat: no node's heat budget allows more now)"
+                      : "")
+              << "\n"
               << "time     " << format_duration(seconds) << "\n"
               << "server   " << server.url() << "\n";
     if (j.energy_uj) std::cout << "energy   " << format_energy(j.energy_uj) << (j.energy_estimated ? " (estimated)" : "") << "\n";

@@ -18,6 +18,7 @@
 
 #include "commands.hpp"
 #include "core/clock.hpp"
+#include "core/duration.hpp"
 #include "core/error.hpp"
 #include "core/grid.hpp"
 #include "core/json_server.hpp"
@@ -30,6 +31,23 @@ namespace hearth {
 namespace {
 
 void log_line(const std::string& s) { std::cerr << "hearth serve: " << s << std::endl; }
+
+// A site renews its lease at a third of it (runner/site_dispatcher): under a
+// second it would ask several times a second for nothing; past a day a dead
+// site's tasks would wait a day to run elsewhere.
+std::int64_t lease_ms(const std::string& text) {
+    std::chrono::milliseconds ms{0};
+    try {
+        ms = parse_duration(text);
+    } catch (const Error&) {
+        throw usage_error("--lease '" + text.substr(0, 64) +
+                          "' is not a duration; give e.g. 30s, 2m or 1h");
+    }
+    if (ms < std::chrono::seconds(1) || ms > std::chrono::hours(24))
+        throw usage_error("--lease " + text +
+                          " is out of range; give from 1s to 24h (default 60s)");
+    return ms.count();
+}
 
 // Everything a user can get wrong is refused before the state is opened.
 void check_args(const ServeArgs& a, const std::string& host) {
@@ -68,6 +86,8 @@ std::unique_ptr<httplib::Server> make_server(const ServeArgs& a) {
 int cmd_serve(const ServeArgs& a) {
     const auto [host, port] = split_listen(a.listen);
     check_args(a, host);
+    SchedulerSettings settings;
+    settings.lease_ms = lease_ms(a.lease);
     Grid grid = load_grid(a.grid);
     std::optional<TokenTable> tokens;
     if (!a.tokens.empty()) tokens = TokenTable::parse(read_secret_file(a.tokens, 0640), a.tokens);
@@ -81,7 +101,7 @@ int cmd_serve(const ServeArgs& a) {
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
     SystemClock clock;
-    Scheduler sched(a.state, std::move(grid), clock, PolicyFn(schedule));
+    Scheduler sched(a.state, std::move(grid), clock, PolicyFn(schedule), settings);
     std::mutex mu;  // the Scheduler is not thread-safe: every call holds it
     ServeApi api(sched, mu, std::move(tokens), a.state);
     auto server = make_server(a);
@@ -128,8 +148,9 @@ int cmd_serve(const ServeArgs& a) {
         server->stop();
     });
     // The port on a line of its own: with --listen HOST:0, tests and scripts read it.
-    log_line("scheduling grid " + a.grid + ", state " + a.state + ", " + (a.tls_cert.empty() ? "http" : "https") +
-             " on " + host + ":" + std::to_string(bound) + (a.no_auth ? " (no auth: loopback only)" : ""));
+    log_line("scheduling grid " + a.grid + ", state " + a.state + ", " +
+             (a.tls_cert.empty() ? "http" : "https") + " on " + host + ":" + std::to_string(bound) +
+             ", site lease " + a.lease + (a.no_auth ? " (no auth: loopback only)" : ""));
     std::cerr << "listening on port " << bound << std::endl;
     server->listen_after_bind();
     // Ended by a signal (the waiter stopped the server) or by a failure.

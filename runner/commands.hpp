@@ -48,6 +48,8 @@ struct ServeArgs {
     std::string tls_cert, tls_key;
     bool insecure_http = false;
     bool no_auth = false;
+    std::string lease =
+        "60s";  // a site silent this long loses what it holds (requeued, no retry used)
 };
 
 struct EnergyArgs {

@@ -85,7 +85,9 @@ int main(int argc, char** argv) {
     sv->add_option("--tls-key", serve.tls_key, "PEM private key of --tls-cert");
     sv->add_flag("--insecure-http", serve.insecure_http, "allow plain HTTP on a non-loopback address (warned)");
     sv->add_flag("--no-auth", serve.no_auth, "loopback only: serve without tokens (tests, demos)");
-
+    sv->add_option("--lease", serve.lease,
+                   "how long a silent site keeps its tasks before they are requeued elsewhere, "
+                   "from 1s to 24h (default 60s)");
 
     auto* res = app.add_subcommand("resume", "run what a job has not committed yet");
     res->add_option("job", job, "job directory or id")->required();

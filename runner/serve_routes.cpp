@@ -43,6 +43,7 @@ std::optional<RouteInfo> route_of(const httplib::Request& req) {
     const std::size_t n = s.size();
     if (n == 2 && s[1] == "health" && get) return RouteInfo{ServeRoute::health, "", 0};
     if (n == 2 && s[1] == "whoami" && get) return RouteInfo{ServeRoute::whoami, "", 0};
+    if (n == 2 && s[1] == "overview" && get) return RouteInfo{ServeRoute::overview, "", 0};
     if (s[1] == "jobs") {
         if (n == 2 && post) return RouteInfo{ServeRoute::jobs, "", k_max_submit_body};
         if (n == 2 && get) return RouteInfo{ServeRoute::jobs, "", 0};
@@ -149,6 +150,11 @@ void ServeApi::install(httplib::Server& s) {
               json_reply(res, j);
           }));
 
+    s.Get("/v1/overview", guarded([this](const httplib::Request& req, httplib::Response& res) {
+              only_params(req, {});
+              std::lock_guard lock(m_mu);
+              json_reply(res, to_json(m_sched.overview(*caller(req))));
+          }));
     s.Post("/v1/jobs", guarded([this](const httplib::Request& req, httplib::Response& res) {
                only_params(req, {});
                const JobSubmit sub = job_submit_from_json(parse_body(req.body, "a job submission"));

@@ -9,6 +9,7 @@
 // Every value from the server goes in with textContent, never as HTML.
 
 import { initFrames, renderFrames, resetFrames } from "./frames.js";
+import { refreshGridOverview } from "./overview.js";
 
 const LIST_MS = 5000;    // the job list
 const DETAIL_MS = 2000;  // the open job and its page of tasks
@@ -157,7 +158,7 @@ function renderList(jobs) {
     const row = el("tr", { class: "job-row", tabindex: "0", "data-testid": "job-row", "data-job": j.id, "data-state": j.state },
       el("td", {}, el("span", { class: "job-id", text: j.id }), j.name ? el("div", { class: "hint", text: j.name }) : ""),
       el("td", { text: j.tenant }),
-      el("td", { class: "state-" + j.state, "data-testid": "job-state", text: j.state }),
+      el("td", { class: "state-" + j.state, "data-testid": "job-state", text: jobStateText(j) }),
       el("td", { "data-testid": "job-progress" }, progressBar(j), el("span", { class: "hint", text: progressText(j) })),
       el("td", { text: workText(j) }),
       el("td", { text: when(j.submitted_ms) }));
@@ -172,6 +173,7 @@ function renderList(jobs) {
 // An operator's overview: jobs per state and per tenant, tasks running now,
 // from the list itself (the jobs the API answers, at most its limit).
 function renderOverview(jobs) {
+  refreshGridOverview(ctx);
   const box = $("jobs-overview");
   box.hidden = ctx.me.kind !== "operator";
   if (box.hidden) return;
@@ -254,11 +256,15 @@ async function refreshDetail() {
   if (shown && seen(shown) !== logSeen) await showLog(logTask, false);
 }
 
+// A job whose queued tasks no node's heat budget lets start says so: the
+// scheduler counts them (waiting_for_heat, hearth-api(7)).
+const jobStateText = (j) => j.state + (j.waiting_for_heat > 0 ? ", " + j.waiting_for_heat + " waiting for heat" : "");
+
 function renderJob() {
   const el = ctx.el, j = job;
   $("job-title").textContent = "Job " + j.id + (j.name ? " \u2013 " + j.name : "");
   const fact = (dt, dd, testid) => el("div", {}, el("dt", { text: dt }), el("dd", testid ? { "data-testid": testid, text: dd } : { text: dd }));
-  const state = fact("State", j.state + (j.urgent ? " (urgent)" : ""), "job-detail-state");
+  const state = fact("State", jobStateText(j) + (j.urgent ? " (urgent)" : ""), "job-detail-state");
   state.lastChild.className = "state-" + j.state;
   const kwh = (Number(j.energy_uj) || 0) / 3.6e12;
   $("job-facts").replaceChildren(
@@ -304,7 +310,7 @@ function renderTasks(tasks) {
     log.addEventListener("click", () => showLog(t.task, true));
     body.append(el("tr", { "data-testid": "task-row", "data-task": String(t.task), "data-state": t.state, "data-seen": seen(t) },
       el("td", { "data-testid": "task-terms", text: terms }),
-      el("td", { class: "state-" + t.state, "data-testid": "task-state", text: t.state }),
+      el("td", { class: "state-" + t.state, "data-testid": "task-state", text: t.state.replace(/_/g, " ") }),
       el("td", { class: "num", text: String(t.attempts) }),
       el("td", { text: where }),
       el("td", { class: "num", text: t.wall_ms ? (t.wall_ms / 1000).toFixed(t.wall_ms < 10000 ? 2 : 0) + " s" : "\u2013" }),

@@ -112,6 +112,17 @@ try {
         await op.getByTestId("count-running").textContent());
   const tenants = await op.locator("[data-testid=tenant-row] td:first-child").allTextContents();
   check(tenants.includes("bank") && tenants.includes("studio"), "the overview has a row per tenant", tenants.join(", "));
+  // The grid's overview, from what the site reported (test_jobs_view.cpp).
+  await op.getByTestId("overview-today").waitFor();
+  const today = await op.getByTestId("overview-today").textContent();
+  check(today === "0.60 kWh", "the grid's overview sums the heat the site reported today", today);
+  check(await op.getByTestId("overview-useful").textContent() === "100 %", "all of it within budgets: useful",
+        await op.getByTestId("overview-useful").textContent());
+  check(await op.getByTestId("overview-co2").textContent() === "0.1 kg", "gas CO2 displaced at 0.2 kg a kWh",
+        await op.getByTestId("overview-co2").textContent());
+  check(await op.locator("[data-testid=overview-day]").count() === 7, "the week chart has seven days");
+  const site = await op.locator("[data-testid=overview-site]").first().textContent();
+  check(site.startsWith("homeok"), "the site that asked lately is not in alarm", site);
   await op.screenshot({ path: shot("operator"), fullPage: true });
 
   // ---- the studio: its own job only, and not the bank's by its address ----
@@ -121,6 +132,7 @@ try {
   let ids = await rowIds(sp);
   check(ids.length === 1 && ids[0] === other, "a tenant sees its own jobs only", ids.join(", "));
   check(!(await sp.getByTestId("jobs-overview").isVisible()), "a tenant sees no operator's overview");
+  check(!(await sp.getByTestId("grid-overview").isVisible()), "a tenant sees no grid overview");
   await sp.goto(base + "#job/" + job);
   await sp.reload();
   await sp.getByTestId("page-error").waitFor();

@@ -23,7 +23,10 @@ std::string sha256_of(const std::string& data) { return hearth::to_hex(hearth::s
 // A scheduler of the test, killed at the end.
 class Serve {
 public:
-    Serve(const TempDir& t, const fs::path& state) : m_t(t), m_state(state) { start(); }
+    Serve(const TempDir& t, const fs::path& state, std::vector<std::string> extra = {})
+        : m_t(t), m_state(state), m_extra(std::move(extra)) {
+        start();
+    }
     ~Serve() {
         if (m_pid > 0) {
             ::kill(m_pid, SIGKILL);
@@ -33,9 +36,11 @@ public:
     void start() {
         fs::create_directories(m_t / "serve");
         fs::remove(m_t / "serve" / ".bg.err");
-        m_pid = start_hearth({"serve", "--grid", (m_t / "grid.toml").string(), "--state", m_state.string(),
-                              "--listen", "127.0.0.1:0", "--tokens", (m_t / "tokens").string()},
-                             m_t / "serve");
+        std::vector<std::string> args{"serve",       "--grid",         (m_t / "grid.toml").string(),
+                                      "--state",     m_state.string(), "--listen",
+                                      "127.0.0.1:0", "--tokens",       (m_t / "tokens").string()};
+        args.insert(args.end(), m_extra.begin(), m_extra.end());
+        m_pid = start_hearth(args, m_t / "serve");
         std::string port;
         const bool up = wait_for(
             [&] {
@@ -61,6 +66,7 @@ public:
 private:
     const TempDir& m_t;
     fs::path m_state;
+    std::vector<std::string> m_extra;
     pid_t m_pid = -1;
     std::string m_url;
 };
@@ -387,6 +393,113 @@ BOOST_AUTO_TEST_CASE(a_site_completes_the_tasks_and_fetch_downloads_the_outputs_
                                       quote(s.url() + "/v1/jobs/" + id + "/events"));
     BOOST_TEST(events.find("event: job") != std::string::npos, events);
     BOOST_TEST(events.find("\"state\":\"finished\"") != std::string::npos, events);
+}
+
+BOOST_AUTO_TEST_CASE(queued_work_no_heat_budget_allows_shows_as_waiting_for_heat) {
+    TempDir t;
+    Grid g(t);
+    Serve s(t, t / "state");
+    const std::string bank = g.token["tenant:bank"], site = g.token["site:home"];
+    Result sub = client(t, {"submit", "--count", "6", "--", "render", "{item}"}, bank, s.url());
+    BOOST_TEST_REQUIRE(sub.code == 0, sub.err);
+    const std::string id = sub.out.substr(0, sub.out.find('\n'));
+    // The site's only node: 4 slots, its agent's heat budget allows one.
+    std::vector<hearth::AttemptKey> held;  // what the site runs: every grant, none ends here
+    auto ask = [&](std::uint32_t allowed, std::uint32_t running, std::uint32_t want) {
+        hearth::WorkRequest req;
+        req.site = "home";
+        req.run = "run-1";
+        req.held = held;
+        hearth::NodeReport n = node_n1(want);
+        n.running = running;
+        n.heat = hearth::HeatReport{true, allowed, 4, 0};
+        req.nodes.push_back(n);
+        Reply r = http(t, "POST", s.url() + "/v1/sites/home/work", site, to_json(req).dump());
+        BOOST_TEST_REQUIRE(r.code == 200, r.body);
+        hearth::WorkReply reply = hearth::work_reply_from_json(r.json());
+        for (const auto& g : reply.tasks) held.push_back(g.key);
+        return reply;
+    };
+    const hearth::WorkReply first = ask(1, 0, 1);
+    BOOST_TEST_REQUIRE(first.tasks.size() == 1u);
+    ask(1, 1, 0);  // it runs the one; the budget is spent, 3 slots idle
+    Result st = client(t, {"status", id, "--json"}, bank, s.url());
+    BOOST_TEST_REQUIRE(st.code == 0, st.err);
+    const auto sj = nlohmann::json::parse(st.out);
+    BOOST_TEST(sj.value("state", "") == "running");  // the names scripts read are kept
+    BOOST_TEST(sj.value("waiting_for_heat", -1) == 5);
+    BOOST_TEST(sj.value("pending", -1) == 5);
+    Result human = client(t, {"status", id}, bank, s.url());
+    BOOST_TEST(human.out.find("5 waiting for heat") != std::string::npos, human.out);
+    Reply job = http(t, "GET", s.url() + "/v1/jobs/" + id, bank);
+    BOOST_TEST(job.json().value("waiting_for_heat", -1) == 5, job.body);
+    Reply tasks = http(t, "GET", s.url() + "/v1/jobs/" + id + "/tasks", bank);
+    BOOST_TEST_REQUIRE(tasks.code == 200, tasks.body);
+    std::map<std::string, int> states;
+    const nlohmann::json listed = tasks.json();
+    for (const auto& task : listed["tasks"]) ++states[task.value("state", "")];
+    BOOST_TEST(states["running"] == 1);
+    BOOST_TEST(states["waiting_for_heat"] == 5, tasks.body);
+    // The budget opens: granted, and what is left is plain queued (the
+    // node has heat-allowed room; the site asks for what it wants).
+    ask(4, 1, 1);
+    job = http(t, "GET", s.url() + "/v1/jobs/" + id, bank);
+    BOOST_TEST(job.json().value("waiting_for_heat", -1) == 0, job.body);
+    tasks = http(t, "GET", s.url() + "/v1/jobs/" + id + "/tasks", bank);
+    BOOST_TEST(tasks.body.find("waiting_for_heat") == std::string::npos, tasks.body);
+}
+
+BOOST_AUTO_TEST_CASE(a_site_silent_past_the_lease_loses_its_tasks_without_using_a_retry) {
+    TempDir t;
+    Grid g(t);
+    // Out of range or unreadable: refused at start, one line, exit 2.
+    for (const char* bad : {"500ms", "2d", "soon"}) {
+        Result r = run_hearth({"serve", "--grid", (t / "grid.toml").string(), "--state",
+                               (t / "bad").string(), "--no-auth", "--lease", bad},
+                              t.path);
+        BOOST_TEST(r.code == 2, bad << ": " << r.err);
+        BOOST_TEST(r.err.find("--lease") != std::string::npos, r.err);
+        BOOST_TEST(!fs::exists(t / "bad"));
+    }
+    Serve s(t, t / "state", {"--lease", "2s"});
+    BOOST_TEST(s.log().find("site lease 2s") != std::string::npos, s.log());
+    const std::string bank = g.token["tenant:bank"], op = g.token["operator"];
+    Result sub = client(t, {"submit", "--count", "2", "--retries", "0", "--", "render", "{item}"},
+                        bank, s.url());
+    BOOST_TEST_REQUIRE(sub.code == 0, sub.err);
+    const std::string id = sub.out.substr(0, sub.out.find('\n'));
+    // The site takes both tasks and goes silent.
+    hearth::WorkRequest req;
+    req.site = "home";
+    req.run = "run-1";
+    req.nodes.push_back(node_n1(2));
+    Reply r =
+        http(t, "POST", s.url() + "/v1/sites/home/work", g.token["site:home"], to_json(req).dump());
+    BOOST_TEST_REQUIRE(r.code == 200, r.body);
+    const hearth::WorkReply taken = hearth::work_reply_from_json(r.json());
+    BOOST_TEST_REQUIRE(taken.tasks.size() == 2u);
+    BOOST_TEST(taken.lease_ms == 2000);
+    // Past the lease (the scheduler looks every second): both queued again.
+    hearth::JobInfo j;
+    const bool requeued = wait_for(
+        [&] {
+            j = hearth::job_info_from_json(http(t, "GET", s.url() + "/v1/jobs/" + id, op).json());
+            return j.running == 0;
+        },
+        std::chrono::seconds(15));
+    BOOST_TEST_REQUIRE(requeued, "still running after 15 s with a 2 s lease");
+    BOOST_TEST(j.failed == 0u);
+    BOOST_TEST((j.state != hearth::JobState::failed));
+    // With --retries 0 a failure would end the job: a lapse is no failure,
+    // the tasks run again (attempt 2) and the job finishes.
+    FakeSite site(t, g.token["site:home"]);
+    const hearth::JobInfo end = run_to_end(t, site, s.url(), id, op, "run-2");
+    BOOST_TEST(to_string(end.state) == std::string("finished"));
+    BOOST_TEST(end.committed == 2u);
+    BOOST_TEST(end.failed == 0u);
+    Reply tasks = http(t, "GET", s.url() + "/v1/jobs/" + id + "/tasks", op);
+    const nlohmann::json listed = tasks.json();
+    for (const auto& task : listed["tasks"]) BOOST_TEST(task.value("attempts", 0) == 2, tasks.body);
 }
 
 BOOST_AUTO_TEST_CASE(a_sigkilled_scheduler_restarts_with_its_jobs_and_committed_tasks) {

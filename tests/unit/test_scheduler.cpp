@@ -733,4 +733,48 @@ BOOST_AUTO_TEST_CASE(a_relaunched_site_loses_what_it_no_longer_holds) {
     BOOST_TEST(again.jobs.size() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(queued_work_a_heat_budget_holds_back_shows_as_waiting_for_heat) {
+    Fixture f;
+    const JobInfo j = f.s->submit(k_bank, count_job("4"));
+    // Plain queued before any site asked.
+    BOOST_TEST(f.s->job(k_bank, j.id).waiting_for_heat == 0u);
+    // The only site's node: 2 slots free, its heat budget allows none.
+    WorkRequest warm = f.ask("pool", 0);
+    warm.nodes[0].heat.known = true;
+    warm.nodes[0].heat.allowed = 0;
+    warm.nodes[0].heat.slots = 2;
+    BOOST_TEST(f.work(warm).tasks.empty());
+    BOOST_TEST(f.s->job(k_bank, j.id).waiting_for_heat == 4u);
+    auto tasks = f.s->tasks(k_bank, j.id, 0, 10);
+    BOOST_TEST_REQUIRE(tasks.size() == 4u);
+    BOOST_TEST((tasks[0].state == TaskState::waiting_for_heat));
+    BOOST_TEST(to_json(f.s->job(k_bank, j.id))["waiting_for_heat"] == 4);
+    // The budget opens one slot: one task runs, the other three wait for heat.
+    warm.nodes[0].heat.allowed = 1;
+    warm.nodes[0].want = 1;
+    const WorkReply r = f.work(warm);
+    BOOST_TEST_REQUIRE(r.tasks.size() == 1u);
+    BOOST_TEST(f.s->job(k_bank, j.id).waiting_for_heat == 3u);
+    tasks = f.s->tasks(k_bank, j.id, 0, 10);
+    BOOST_TEST((tasks[r.tasks[0].key.task].state == TaskState::running));
+    // A second site with room: plain queued again.
+    WorkRequest tank = f.ask("tank", 0);
+    f.work(tank);
+    BOOST_TEST(f.s->job(k_bank, j.id).waiting_for_heat == 0u);
+    tasks = f.s->tasks(k_bank, j.id, 0, 10);
+    for (const TaskInfo& t : tasks) BOOST_TEST((t.state != TaskState::waiting_for_heat));
+    // That site's lease lapses: only the warm one counts again.
+    f.clock.advance(std::chrono::seconds(11));
+    warm.nodes[0].running = 1;
+    warm.nodes[0].want = 0;
+    warm.held = {r.tasks[0].key};
+    f.work(warm);
+    BOOST_TEST(f.s->job(k_bank, j.id).waiting_for_heat == 3u);
+    // An urgent job is never held for heat: the policy may open slots for it.
+    JobSubmit urgent = count_job("2");
+    urgent.urgent = true;
+    const JobInfo u = f.s->submit(k_bank, urgent);
+    BOOST_TEST(f.s->job(k_bank, u.id).waiting_for_heat == 0u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
