@@ -134,4 +134,57 @@ BOOST_AUTO_TEST_CASE(ledger_total_is_exactly_what_the_wrapping_counter_advanced)
                added);
 }
 
+// One site with a static heat source (below its band: all heat useful).
+std::string recovery_grid(const std::string& recovery) {
+    return "[[site]]\nname = \"dhw\"\nkind = \"tank\"\ntarget = 60\nmin = 55\nmax = 70\n" +
+           recovery +
+           "\n[site.source]\ntype = \"static\"\nmeasured = 50\n"
+           "[[node]]\nname = \"n1\"\nsite = \"dhw\"\nslots = 2\n";
+}
+
+BOOST_AUTO_TEST_CASE(heat_delivered_is_the_metered_energy_times_the_sites_recovery) {
+    TempDir t;
+    FakeMeter meter(t / "root");
+    std::uint64_t raw = 1'000'000;
+    meter.set("energy1_input", raw);
+    std::ofstream(t / "grid.toml") << recovery_grid("recovery = 0.95");
+    MeterAgent agent(t.path, t / "root", "--grid " + quote((t / "grid.toml").string()));
+    std::smatch m;
+    const std::string log = agent.log();
+    BOOST_REQUIRE(std::regex_search(log, m, std::regex("http 127\\.0\\.0\\.1:([0-9]+)")));
+    const std::string url = "http://127.0.0.1:" + m[1].str() + "/v1/heat";
+    for (int i = 0; i < 50; ++i) {  // 100 W for half a second, then the node stops drawing
+        raw += 1'000'000;
+        meter.set("energy1_input", raw);
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    auto heat = nlohmann::json::parse(sh_out("curl -s --noproxy '*' " + quote(url)));
+    const auto node_uj = std::stoull(sql(agent.ledger, "SELECT sum(energy_uj) FROM intervals"));
+    BOOST_TEST(node_uj == 50'000'000u);
+    BOOST_TEST(heat["recovery"].get<double>() == 0.95);
+    BOOST_TEST(std::abs(heat["today_kwh"].get<double>() * 3.6e12 - 0.95 * 50e6) < 1.0, heat.dump());
+    // Useful once the control step has read the site below its band.
+    BOOST_TEST(heat["today_useful_kwh"].get<double>() > 0);
+    BOOST_TEST(heat["today_useful_kwh"].get<double>() <= heat["today_kwh"].get<double>());
+    BOOST_TEST(agent.stop() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_recovery_outside_its_bounds_is_refused_with_file_and_line) {
+    TempDir t;
+    FakeMeter meter(t / "root");
+    std::ofstream(t / "grid.toml") << recovery_grid("recovery = 1.2");
+    int code = 0;
+    std::string out =
+        sh_out(quote(agent_bin()) + " --node n1 --no-auth --grid " +
+                   quote((t / "grid.toml").string()) + " --fsroot " + quote((t / "root").string()) +
+                   " --ledger " + quote((t / "l.db").string()) + " 2>&1",
+               &code);
+    BOOST_TEST(code == 2);
+    BOOST_TEST(
+        out.find("grid.toml:7: site 'dhw': 'recovery' 1.2 is out of range") != std::string::npos,
+        out);
+    BOOST_TEST(!fs::exists(t / "l.db"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
