@@ -132,6 +132,18 @@ BOOST_AUTO_TEST_CASE(ledger_total_is_exactly_what_the_wrapping_counter_advanced)
     BOOST_TEST(std::stoull(sql(agent.ledger, "SELECT sum(energy_uj) FROM intervals")) == added);
     BOOST_TEST(std::stoull(sql(agent.ledger, "SELECT sum(static_uj+dynamic_uj) FROM charges")) ==
                added);
+    BOOST_TEST(sql(agent.ledger, "SELECT DISTINCT meter FROM intervals") ==
+               "power_meter (hwmon3) energy1_input\n");
+    // hearth energy: every joule measured, by the node meter.
+    Result rep = run_hearth({"energy", "--ledger", agent.ledger}, t.path);
+    BOOST_REQUIRE_EQUAL(rep.code, 0);
+    BOOST_TEST(rep.out.find("measured 100.0%, estimated 0.0% (source: hwmon)") != std::string::npos,
+               rep.out);
+    rep = run_hearth({"energy", "--ledger", agent.ledger, "--format", "json"}, t.path);
+    auto j = nlohmann::json::parse(rep.out);
+    BOOST_TEST(j["measured_uj"].get<std::uint64_t>() == added);
+    BOOST_TEST(j["estimated_uj"].get<std::uint64_t>() == 0u);
+    BOOST_TEST(j["sources"] == nlohmann::json::array({"hwmon"}));
 }
 
 // One site with a static heat source (below its band: all heat useful).
@@ -160,6 +172,7 @@ BOOST_AUTO_TEST_CASE(heat_delivered_is_the_metered_energy_times_the_sites_recove
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(400));
     auto heat = nlohmann::json::parse(sh_out("curl -s --noproxy '*' " + quote(url)));
+    BOOST_TEST(agent.stop() == 0);  // writes the last group of intervals
     const auto node_uj = std::stoull(sql(agent.ledger, "SELECT sum(energy_uj) FROM intervals"));
     BOOST_TEST(node_uj == 50'000'000u);
     BOOST_TEST(heat["recovery"].get<double>() == 0.95);
@@ -167,7 +180,6 @@ BOOST_AUTO_TEST_CASE(heat_delivered_is_the_metered_energy_times_the_sites_recove
     // Useful once the control step has read the site below its band.
     BOOST_TEST(heat["today_useful_kwh"].get<double>() > 0);
     BOOST_TEST(heat["today_useful_kwh"].get<double>() <= heat["today_kwh"].get<double>());
-    BOOST_TEST(agent.stop() == 0);
 }
 
 BOOST_AUTO_TEST_CASE(a_recovery_outside_its_bounds_is_refused_with_file_and_line) {
