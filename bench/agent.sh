@@ -405,7 +405,8 @@ q_tx=$(sql "$peer_db" 'SELECT count(*) FROM intervals')
 q_rows=$(sql "$peer_db" 'SELECT (SELECT count(*) FROM intervals) + (SELECT count(*) FROM charges)')
 ((q_tx == SQL_TX)) || fail "the sqlite3 peer committed $q_tx transactions, not $SQL_TX"
 
-echo "2. Durable ledger commits: WAL, synchronous=FULL, one transaction per interval"
+echo "2. Durable ledger commits: WAL, synchronous=FULL; the shell: one transaction per interval;"
+echo "   the agent: intervals per second written (grouped, one transaction a second, unless --commit 0)"
 echo "   (1 interval row + $((TASKS + 1)) charge rows + 2 state upserts; rows counted = interval + charge rows)"
 printf '%-34s %8s %10s\n' "writer" "tx/s" "rows/s"
 q_rps=$(calc '%.0f' "$q_rows / $q_dur")
@@ -414,7 +415,7 @@ ch_rps=$(calc '%.0f' "$ch_rows / $ch_dur")
 printf '%-34s %8s %10s  (%d tx back to back: %s ms per tx, %s ms of CPU per tx; process start included)\n' \
     "sqlite3 shell, same transactions" "$(calc '%.1f' "$q_tx / $q_dur")" "$q_rps" "$q_tx" \
     "$(calc '%.2f' "$q_dur * 1000 / $q_tx")" "$(calc '%.3f' "($q_user + $q_sys) * 1000 / $q_tx")"
-printf '%-34s %8s %10s  (sampling-bound: at most 100 tx/s; %s ms of agent CPU per interval, %s%% of a core)\n' \
+printf '%-34s %8s %10s  (sampling-bound: at most 100 intervals/s; %s ms of agent CPU per interval, %s%% of a core)\n' \
     "grid-agent --rate 100, ${FAST_S} s" "$(calc '%.1f' "$s_tx / $s_dur")" "$s_rps" "$s_cpu_ms" "$s_pct"
 printf '%-34s %8s %10s  (%s requests, sampling at 100 Hz too: mean %s ms, p99 %s ms per request, commit and round trip)\n' \
     "grid-agent, register/unregister" "$(calc '%.1f' "$ch_tx / $ch_dur")" "$ch_rps" "$churn_ops" \

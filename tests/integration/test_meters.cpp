@@ -75,6 +75,9 @@ BOOST_AUTO_TEST_CASE(probe_shows_the_node_meter_with_its_reading) {
                out);
     BOOST_TEST(out.find("energy source: hwmon (power_meter power1_average)") != std::string::npos,
                out);
+    // The GPU source is compiled in and probed; without a driver it says so.
+    if (out.find("available    nvml") == std::string::npos)
+        BOOST_TEST(out.find("unavailable  nvml: no NVIDIA driver") != std::string::npos, out);
     // A meter whose file holds garbage: unavailable, the file named, the model used.
     std::ofstream(meter.dir / "power1_average") << "ERROR\n";
     out =
