@@ -27,6 +27,7 @@
 #    before the answer: its unthrottled commit rate, socket round trip
 #    included).
 #
+# BENCH_AGENT_FLAGS adds grid-agent flags (e.g. "--commit 0").
 # Exits 1 if a run fails or the ledger does not add up; a missed target is
 # reported, not an error. Usage errors exit 2. Takes 2-2.5 minutes;
 # BENCH_AGENT_SECONDS (default 60) shortens part 1 (and part 2's sampling
@@ -35,6 +36,9 @@ set -euo pipefail
 
 prog=bench/agent.sh
 RUN_S=${BENCH_AGENT_SECONDS:-60}
+# Extra grid-agent flags, e.g. "--commit 0" for one transaction per interval
+# (the agent before grouped commits), to compare both against the same peer.
+AGENT_FLAGS=${BENCH_AGENT_FLAGS:-}
 TASKS=16
 RANGE_UJ=50000000       # the zone's wrap range: 50 J
 STEP_UJ=1000000         # the feeder's step at 10 Hz: 1 J every 50 ms = 20 W
@@ -165,8 +169,9 @@ start_agent() {
     mkdir -p "$dir"
     : >"$dir/agent.log"
     t0=$(now)
+    # shellcheck disable=SC2086 # the extra flags are words
     "$agent" --node bench --site bench --fsroot "$root" --rate "$rate" --listen 127.0.0.1:0 --no-auth \
-        --socket "$dir/agent.sock" --ledger "$dir/ledger.db" >"$dir/agent.log" 2>&1 &
+        --socket "$dir/agent.sock" --ledger "$dir/ledger.db" $AGENT_FLAGS >"$dir/agent.log" 2>&1 &
     agent_pid=$!
     track "$agent_pid"
     for ((i = 0; i < 1000; i++)); do
@@ -268,6 +273,7 @@ churn_pid=${task_pids[TASKS]}
 unset 'task_pids[TASKS]'
 
 echo "Hearth grid-agent benchmark: $TASKS registered tasks (sleep), fake RAPL zone (50 J wrap, fed 20 W)"
+echo "grid-agent flags: --rate N${AGENT_FLAGS:+ $AGENT_FLAGS} (ledger commits grouped: --commit, default 1 s)"
 echo "machine: $(nproc) cores, $(uname -sr), $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
 echo "ledgers on: $(df -PT "$work" | awk 'NR == 2 { print $2 " (" $7 ")" }'), sqlite3 $(sqlite3 --version | cut -d' ' -f1)"
 echo
@@ -399,7 +405,8 @@ q_tx=$(sql "$peer_db" 'SELECT count(*) FROM intervals')
 q_rows=$(sql "$peer_db" 'SELECT (SELECT count(*) FROM intervals) + (SELECT count(*) FROM charges)')
 ((q_tx == SQL_TX)) || fail "the sqlite3 peer committed $q_tx transactions, not $SQL_TX"
 
-echo "2. Durable ledger commits: WAL, synchronous=FULL, one transaction per interval"
+echo "2. Durable ledger commits: WAL, synchronous=FULL; the shell: one transaction per interval;"
+echo "   the agent: intervals per second written (grouped, one transaction a second, unless --commit 0)"
 echo "   (1 interval row + $((TASKS + 1)) charge rows + 2 state upserts; rows counted = interval + charge rows)"
 printf '%-34s %8s %10s\n' "writer" "tx/s" "rows/s"
 q_rps=$(calc '%.0f' "$q_rows / $q_dur")
@@ -408,7 +415,7 @@ ch_rps=$(calc '%.0f' "$ch_rows / $ch_dur")
 printf '%-34s %8s %10s  (%d tx back to back: %s ms per tx, %s ms of CPU per tx; process start included)\n' \
     "sqlite3 shell, same transactions" "$(calc '%.1f' "$q_tx / $q_dur")" "$q_rps" "$q_tx" \
     "$(calc '%.2f' "$q_dur * 1000 / $q_tx")" "$(calc '%.3f' "($q_user + $q_sys) * 1000 / $q_tx")"
-printf '%-34s %8s %10s  (sampling-bound: at most 100 tx/s; %s ms of agent CPU per interval, %s%% of a core)\n' \
+printf '%-34s %8s %10s  (sampling-bound: at most 100 intervals/s; %s ms of agent CPU per interval, %s%% of a core)\n' \
     "grid-agent --rate 100, ${FAST_S} s" "$(calc '%.1f' "$s_tx / $s_dur")" "$s_rps" "$s_cpu_ms" "$s_pct"
 printf '%-34s %8s %10s  (%s requests, sampling at 100 Hz too: mean %s ms, p99 %s ms per request, commit and round trip)\n' \
     "grid-agent, register/unregister" "$(calc '%.1f' "$ch_tx / $ch_dur")" "$ch_rps" "$churn_ops" \

@@ -105,6 +105,7 @@ IntervalRecord Accountant::close_interval(
     rec.node = m_cfg.node;
     rec.site = m_cfg.site;
     rec.source = m_source.name();
+    rec.meter = m_source.meter();
     rec.estimated = reading.estimated || m_source.estimated();
     rec.t0_ms = m_last_unix_ms;
     rec.t1_ms = now_ms;
@@ -135,6 +136,7 @@ std::optional<IntervalRecord> Accountant::startup_gap(std::int64_t since_ms) con
     rec.node = m_cfg.node;
     rec.site = m_cfg.site;
     rec.source = m_source.name();
+    rec.meter = m_source.meter();
     rec.estimated = m_source.estimated();
     rec.kind = "gap";
     rec.t0_ms = std::min(since_ms, m_last_unix_ms);

@@ -26,6 +26,9 @@ public:
     virtual ~EnergySource() = default;
     virtual std::string name() const = 0;
     virtual bool estimated() const = 0;
+    // What it reads, for the ledger's intervals ("power_meter energy1_input",
+    // "package-0, dram"); "" when the name says it all.
+    virtual std::string meter() const { return ""; }
     // Reads the counters now. A failed or implausible zone read contributes
     // nothing to this reading and adds a warning; sampling goes on.
     virtual EnergyReading read() = 0;

@@ -413,7 +413,8 @@ Site read_site(const std::string& origin, const toml::table& t, std::size_t inde
     Scope s(origin, "", t);
     Site site;
     site.name = entry_name(s, "site", index);
-    s.check_keys({"name", "kind", "target", "min", "max", "band", "schedule", "source", "thermal"});
+    s.check_keys({"name", "kind", "target", "min", "max", "band", "recovery", "schedule", "source",
+                  "thermal"});
 
     const std::string kind = s.required_string("kind", "kind = \"tank\", \"room\" or \"loop\"");
     if (kind == "tank")
@@ -441,6 +442,14 @@ Site read_site(const std::string& origin, const toml::table& t, std::size_t inde
                                       " K is out of range; give a deadband half-width above 0 "
                                       "and up to 10 K");
         site.band = *band;
+    }
+    if (auto rec = s.finite("recovery")) {
+        if (!(*rec >= k_min_recovery && *rec <= 1.0))
+            s.fail(s.get("recovery"),
+                   "'recovery' " + num(*rec) +
+                       " is out of range; give the share of the node's energy the site receives "
+                       "as heat, from 0.5 to 1.0 (e.g. recovery = 0.95)");
+        site.recovery = *rec;
     }
     read_schedule(s, site);
     read_source(origin, s, site);

@@ -67,10 +67,28 @@ struct Site {
     Celsius min{k_hard_min};  // targets outside [min, max] are refused
     Celsius max{k_hard_max};  // above it tasks are stopped and requeued
     double band = 1.0;        // deadband half-width, K, (0, 10]
+    // The share of the node's energy the site receives as heat: 1.0 with the
+    // node inside the tank's or room's envelope; less where the power
+    // supply or the rack loses some to a room that is not heated. [0.5, 1.0]
+    double recovery = 1.0;
     std::string schedule;     // "" or a schedule spec (core/schedule.hpp)
     HeatSourceSpec source;
     ThermalParams thermal;
 };
+
+// Below this a site is mostly a data centre: Hearth is not the tool.
+inline constexpr double k_min_recovery = 0.5;
+
+// Heat delivered to a site from the node energy (or power) that produced it:
+// the one place the rule lives, for the agent's heat accounts and its
+// simulated sites, the dashboard and `hearth heat show` (which read those)
+// and `hearth sim`.
+constexpr double heat_delivered(const Site& site, double node_energy) {
+    return node_energy * site.recovery;
+}
+constexpr Watts heat_delivered(const Site& site, Watts node_power) {
+    return Watts{node_power.value * site.recovery};
+}
 
 struct GridNode {
     std::string name;

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstring>
@@ -23,7 +24,9 @@ constexpr int k_application_id = 0x48525448;
 // older Hearth could not read. Adding a table (history) does not bump it: an
 // older agent ignores the table, and a newer one adds it to an existing ledger
 // on open (every statement of the schema is IF NOT EXISTS).
-constexpr int k_schema_version = 1;
+// 2: intervals.meter, what the source read (migrated on open by the agent;
+// hearth energy reads version 1 ledgers as they are).
+constexpr int k_schema_version = 2;
 
 constexpr const char* k_schema = R"sql(
 CREATE TABLE IF NOT EXISTS intervals(
@@ -35,7 +38,8 @@ CREATE TABLE IF NOT EXISTS intervals(
     kind      TEXT    NOT NULL CHECK (kind IN ('sample', 'gap')),
     t0_ms     INTEGER NOT NULL,
     t1_ms     INTEGER NOT NULL CHECK (t1_ms >= t0_ms),
-    energy_uj INTEGER NOT NULL CHECK (energy_uj >= 0)
+    energy_uj INTEGER NOT NULL CHECK (energy_uj >= 0),
+    meter     TEXT    NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS charges(
     interval_id INTEGER NOT NULL REFERENCES intervals(id) ON DELETE CASCADE,
@@ -327,7 +331,7 @@ Ledger::Ledger(const std::string& path, bool read_only) : m_path(path) {
                         std::to_string(k_schema_version) + "); upgrade Hearth to read it");
         }
         if (read_only) {
-            if (empty || version < k_schema_version) {
+            if (empty || version < 1) {
                 throw usage_error("ledger " + path +
                                   " is empty (grid-agent has not created it yet); " +
                                   "is grid-agent running with --ledger " + path + "?");
@@ -355,6 +359,12 @@ Ledger::Ledger(const std::string& path, bool read_only) : m_path(path) {
         {
             exec(m_db, path, "BEGIN IMMEDIATE", "starting the schema transaction");
             try {
+                // Before the schema: its CREATE TABLE IF NOT EXISTS leaves a
+                // version 1 table without the column.
+                if (version == 1)
+                    exec(m_db, path,
+                         "ALTER TABLE intervals ADD COLUMN meter TEXT NOT NULL DEFAULT ''",
+                         "adding intervals.meter (schema 1 to 2)");
                 exec(m_db, path, k_schema, "creating the schema");
                 if (version < k_schema_version) {
                     const std::string ids =
@@ -386,19 +396,25 @@ Ledger::~Ledger() {
 
 std::int64_t Ledger::commit(const IntervalRecord& rec,
                             const std::map<std::string, std::string>& state) {
+    return commit(std::vector<IntervalRecord>{rec}, state);
+}
+
+std::int64_t Ledger::commit(const std::vector<IntervalRecord>& recs,
+                            const std::map<std::string, std::string>& state) {
     if (sqlite3_db_readonly(m_db, "main") == 1) {
         throw Error("ledger " + m_path + " was opened read-only and cannot take an interval " +
                     "(a Hearth bug: please report it)");
     }
-    validate(rec);
+    // All refused up front: nothing of a group is written if one is wrong.
+    for (const auto& rec : recs) validate(rec);
     // Prepared once like the inserts: the agent commits ten times a second.
     Stmt(m_db, m_path, "BEGIN IMMEDIATE", true).run("starting a transaction");
     try {
         std::int64_t id = 0;
-        {
+        for (const auto& rec : recs) {
             Stmt ins(m_db, m_path,
                      "INSERT INTO intervals(node, site, source, estimated, kind, t0_ms, t1_ms, "
-                     "energy_uj) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                     "energy_uj, meter) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                      true);
             ins.bind(1, rec.node);
             ins.bind(2, rec.site);
@@ -408,23 +424,22 @@ std::int64_t Ledger::commit(const IntervalRecord& rec,
             ins.bind(6, rec.t0_ms);
             ins.bind(7, rec.t1_ms);
             ins.bind(8, as_int64(rec.energy, "interval energy"));
+            ins.bind(9, rec.meter);
             ins.run("writing an interval");
             id = sqlite3_last_insert_rowid(m_db);
-        }
-        {
-            Stmt ins(m_db, m_path,
-                     "INSERT INTO charges(interval_id, tenant, job, task, attempt, static_uj, "
-                     "dynamic_uj) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                     true);
+            Stmt charge(m_db, m_path,
+                        "INSERT INTO charges(interval_id, tenant, job, task, attempt, static_uj, "
+                        "dynamic_uj) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                        true);
             for (const auto& c : rec.charges) {
-                ins.bind(1, id);
-                ins.bind(2, c.tenant);
-                ins.bind(3, c.job);
-                ins.bind(4, c.task);
-                ins.bind(5, std::int64_t{c.attempt});
-                ins.bind(6, as_int64(c.static_part, "static charge"));
-                ins.bind(7, as_int64(c.dynamic_part, "dynamic charge"));
-                ins.run("writing a charge");
+                charge.bind(1, id);
+                charge.bind(2, c.tenant);
+                charge.bind(3, c.job);
+                charge.bind(4, c.task);
+                charge.bind(5, std::int64_t{c.attempt});
+                charge.bind(6, as_int64(c.static_part, "static charge"));
+                charge.bind(7, as_int64(c.dynamic_part, "dynamic charge"));
+                charge.run("writing a charge");
             }
         }
         {
@@ -503,9 +518,13 @@ std::vector<EnergyRow> Ledger::query(const EnergyQuery& q) const {
     // Inner grouping by (key, interval) yields each interval once per group,
     // so its span is counted once however many charges it has.
     const std::string sql =
-        std::string("SELECT k, sum(e), sum(s), max(est), sum(span) FROM (SELECT ") + g->key +
+        std::string(
+            "SELECT k, sum(e), sum(s), max(est), sum(span), sum(CASE WHEN est THEN e "
+            "ELSE 0 END), group_concat(DISTINCT src) FROM (SELECT ") +
+        g->key +
         " AS k, i.id, sum(c.static_uj + c.dynamic_uj) AS e, sum(c.static_uj) AS s, "
-        "max(i.estimated) AS est, max(i.t1_ms - i.t0_ms) AS span FROM intervals i " +
+        "max(i.estimated) AS est, max(i.t1_ms - i.t0_ms) AS span, max(i.source) AS src "
+        "FROM intervals i " +
         (charges_only ? "JOIN" : "LEFT JOIN") + " charges c ON c.interval_id = i.id" + where +
         " GROUP BY k, i.id) GROUP BY k ORDER BY k";
     Stmt s(m_db, m_path, sql.c_str(), false);
@@ -523,6 +542,14 @@ std::vector<EnergyRow> Ledger::query(const EnergyQuery& q) const {
         r.static_part = read_uj(s, 2);
         r.estimated = s.int64(3) != 0;
         r.seconds = static_cast<double>(s.int64(4)) / 1000.0;
+        r.estimated_part = read_uj(s, 5);
+        std::string src = s.text(6);
+        for (std::size_t at = 0; at <= src.size();) {
+            std::size_t comma = std::min(src.find(',', at), src.size());
+            if (comma > at) r.sources.push_back(src.substr(at, comma - at));
+            at = comma + 1;
+        }
+        std::sort(r.sources.begin(), r.sources.end());
         rows.push_back(std::move(r));
     }
     return rows;

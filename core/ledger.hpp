@@ -1,9 +1,12 @@
 #pragma once
-// The energy ledger: SQLite in WAL mode, one durable transaction per sampling
-// interval holding the interval and every charge in it. Readable with the
+// The energy ledger: SQLite in WAL mode, one durable transaction per group
+// of sampling intervals (grid-agent commits about once a second) holding the
+// intervals and every charge in them. Readable with the
 // sqlite3 shell; the schema is documented in hearth-ledger(5).
 //
-//   intervals(id, node, site, source, estimated, kind, t0_ms, t1_ms, energy_uj)
+//   intervals(id, node, site, source, estimated, kind, t0_ms, t1_ms, energy_uj, meter)
+//     source: the energy source that measured it (hwmon, powercap, papi, model);
+//     meter: what that source read (schema 2; '' in intervals of older agents)
 //     kind: 'sample' (measured and attributed) or 'gap' (energy the agent did
 //     not see attributed: it was down; charged to the house)
 //   charges(interval_id, tenant, job, task, attempt, static_uj, dynamic_uj)
@@ -36,6 +39,7 @@ struct ChargeRow {
 
 struct IntervalRecord {
     std::string node, site, source;
+    std::string meter;  // what the source read: "power_meter energy1_input", "package-0, dram"
     bool estimated = false;
     std::string kind = "sample";
     std::int64_t t0_ms = 0, t1_ms = 0;
@@ -55,6 +59,8 @@ struct EnergyRow {
     Microjoules static_part{};
     double seconds = 0;      // span of the intervals covered (for mean watts)
     bool estimated = false;  // any contributing interval was estimated
+    Microjoules estimated_part{};      // of energy, from estimated intervals
+    std::vector<std::string> sources;  // of the intervals, sorted
 };
 
 class Ledger {
@@ -68,6 +74,11 @@ public:
     // One transaction: the interval, its charges and the state entries. Throws
     // Error if the charges do not add up to the interval's energy.
     std::int64_t commit(const IntervalRecord& rec, const std::map<std::string, std::string>& state);
+    // One transaction for several intervals (the agent's group of up to a
+    // second) and the state after the last; the id of the last. Nothing of
+    // the group is written if one interval is refused.
+    std::int64_t commit(const std::vector<IntervalRecord>& recs,
+                        const std::map<std::string, std::string>& state);
     std::optional<std::string> state(const std::string& key) const;
     std::vector<EnergyRow> query(const EnergyQuery& q) const;
     // Sum of charges of one task attempt (what the worker is told at unregister).

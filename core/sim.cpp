@@ -42,7 +42,7 @@ struct SiteSim {
     std::vector<std::uint32_t> nodes;
     std::uint32_t free_allowed = 0;  // after dispatch: budgeted slots left empty
     // accumulators (joules, seconds, kelvin-seconds)
-    double delivered = 0, useful = 0, wasted = 0, dumped = 0;
+    double node = 0, delivered = 0, useful = 0, wasted = 0, dumped = 0;
     double err_ks = 0, settled_s = 0, starved_s = 0, overshoot = 0;
 };
 
@@ -349,13 +349,18 @@ SimResult simulate(const Scenario& sc, SimPolicy policy, const SimTrace& trace) 
         for (std::size_t si = 0; si < sites.size(); ++si) {
             auto& s = sites[si];
             const double t0 = s.t;
-            const double e = site_power[si] * dt;
+            // What reaches the site of the nodes' energy.
+            const double heat_w = heat_delivered(*s.def, Watts{site_power[si]}).value;
+            const double e = heat_w * dt;
+            s.node += site_power[si] * dt;
             s.delivered += e;
             const bool wanted = t0 < s.target + s.def->band;
             (wanted ? s.useful : s.wasted) += e;
             r.override_kwh += site_override[si] * dt / k_j_per_kwh;
             if (!wanted) r.override_wasted_kwh += site_override[si] * dt / k_j_per_kwh;
-            double t1 = thermal_step(s.def->kind, s.def->thermal, Celsius{t0}, Watts{site_power[si]}, dt, sod).value;
+            double t1 =
+                thermal_step(s.def->kind, s.def->thermal, Celsius{t0}, Watts{heat_w}, dt, sod)
+                    .value;
             if (t1 > s.def->max.value) {  // the site's dump (dry cooler) rejects the excess
                 s.dumped += (t1 - s.def->max.value) * s.capacity;
                 t1 = s.def->max.value;
@@ -411,6 +416,7 @@ SimResult simulate(const Scenario& sc, SimPolicy policy, const SimTrace& trace) 
     for (const auto& s : sites) {
         SiteResult sr;
         sr.name = s.def->name;
+        sr.node_kwh = s.node / k_j_per_kwh;
         sr.delivered_kwh = s.delivered / k_j_per_kwh;
         sr.useful_kwh = s.useful / k_j_per_kwh;
         sr.wasted_kwh = s.wasted / k_j_per_kwh;
@@ -486,6 +492,7 @@ std::string format_sim_json(const SimResult& r) {
     auto& sites = j["sites"] = nlohmann::ordered_json::array();
     for (const auto& s : r.sites)
         sites.push_back({{"name", s.name},
+                         {"node_kwh", s.node_kwh},
                          {"delivered_kwh", s.delivered_kwh},
                          {"useful_kwh", s.useful_kwh},
                          {"wasted_kwh", s.wasted_kwh},

@@ -21,7 +21,8 @@ SimPolicy parse_policy(const std::string& s);  // usage_error for unknown names
 
 struct SiteResult {
     std::string name;
-    double delivered_kwh = 0;
+    double node_kwh = 0;       // what the site's nodes drew
+    double delivered_kwh = 0;  // the heat of it the site received (its recovery)
     double useful_kwh = 0;   // delivered while the site was below target + band
     double wasted_kwh = 0;   // delivered while at or above target + band
     double dumped_kwh = 0;   // heat the site had to reject at its hard maximum

@@ -70,7 +70,12 @@ private:
     TaskRegistry::Charged unregister_task(const UnregisterOp& op) override;
     nlohmann::json budget() override;
 
-    void commit(const IntervalRecord& rec);        // m_mu held
+    // Takes an interval into the group being collected and writes the group
+    // when it is due (see flush_due). m_mu held.
+    void commit(const IntervalRecord& rec);
+    // Writes the collected intervals in one transaction with the state after
+    // the last (the source's checkpoint then matches it). m_mu held.
+    void flush();
     void history_tick(const IntervalRecord& rec);  // m_mu held
 
     AgentConfig m_cfg;
@@ -82,6 +87,8 @@ private:
     std::string m_weights;  // what dynamic energy is split by, for the log and /v1/node
     std::unique_ptr<Accountant> m_acct;
     std::unique_ptr<Ledger> m_ledger;
+    std::vector<IntervalRecord> m_pending;  // closed, not yet in the ledger
+    Clock::TimePoint m_last_flush{};
     std::unique_ptr<TaskRegistry> m_tasks;
     AgentMetrics m_metrics;
     uid_t m_worker_uid = 0;

@@ -39,6 +39,10 @@ const std::vector<AgentSetting>& agent_settings() {
          &AgentConfig::throttle},
         {"control_s", "--control", "seconds between heat control steps (default 10)",
          &AgentConfig::control_s},
+        {"commit_s", "--commit",
+         "longest wait, in seconds, before closed intervals are written to the ledger, 0 to 1 "
+         "(default 1)",
+         &AgentConfig::commit_s},
         {"tokens", "--tokens",
          "tokens file: hashes and roles of the API's bearer tokens (mode 0640 or stricter)",
          &AgentConfig::tokens},
@@ -156,6 +160,9 @@ void finish_agent_config(AgentConfig& cfg, bool serving) {
     if (!std::isfinite(cfg.control_s) || cfg.control_s < 0.1 || cfg.control_s > 3600)
         throw usage_error("control step " + std::to_string(cfg.control_s) +
                           " s is out of range; use 0.1 to 3600 (default 10)");
+    if (!std::isfinite(cfg.commit_s) || cfg.commit_s < 0 || cfg.commit_s > 1)
+        throw usage_error("commit interval " + std::to_string(cfg.commit_s) +
+                          " s is out of range; use 0 (every interval) to 1 (default 1)");
     const std::string host = split_listen(cfg.listen).first;
     if (!serving) return;  // --probe: no listener, no tokens needed
     const bool tls = !cfg.tls_cert.empty() || !cfg.tls_key.empty();

@@ -29,6 +29,8 @@ struct AgentConfig {
     std::string grid;       // grid file: this node's site, slots and heat target ("" = no heat control)
     std::string throttle = "auto";  // auto | slots | cgroup | sigstop | powercap
     double control_s = 10;  // seconds between heat control steps
+    // Longest time closed intervals wait to be written, seconds (0: each at once).
+    double commit_s = 1.0;
     // Security (hearth-api(7) SECURITY, grid-agent(8)).
     std::string tokens;          // tokens file (hashes and roles); required unless no_auth
     bool no_auth = false;        // loopback only: every caller is an operator

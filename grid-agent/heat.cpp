@@ -64,8 +64,8 @@ double HeatControl::target_now(std::int64_t unix_s) const {
 }
 
 void HeatControl::on_interval(std::uint64_t energy_uj, double seconds) {
-    const double j = static_cast<double>(energy_uj) / 1e6;
-    // Simulated sites are heated by this node's measured power.
+    const double j = heat_delivered(m_site, static_cast<double>(energy_uj) / 1e6);
+    // Simulated sites are heated by the heat this node's measured energy gives them.
     if (seconds > 0) m_source->deliver(Watts{j / seconds}, seconds);
     std::lock_guard<std::mutex> lock(m_mu);
     roll_periods(m_clock->unix_ms() / 1000);
@@ -152,6 +152,8 @@ nlohmann::json HeatControl::to_json(double power_w) const {
     j["slots"] = b.slots_total;
     j["slots_allowed"] = b.slots;
     j["power_w"] = power_w;
+    j["heat_w"] = heat_delivered(m_site, Watts{power_w}).value;
+    j["recovery"] = m_site.recovery;
     j["source"] = m_source->type();
     j["alarm"] = m_reading.alarm;
     j["today_kwh"] = m_day_j / 3.6e6;

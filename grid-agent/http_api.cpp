@@ -216,7 +216,9 @@ void HttpApi::add_routes() {
                                 {"energy_uj", r.energy.value},
                                 {"static_uj", r.static_part.value},
                                 {"seconds", r.seconds},
-                                {"estimated", r.estimated}});
+                                {"estimated", r.estimated},
+                                {"estimated_uj", r.estimated_part.value},
+                                {"sources", r.sources}});
             json_reply(res, {{"node", m_cfg.node}, {"by", q.by}, {"rows", rows}});
         } catch (const Error& e) {
             error_reply(res, e);

@@ -11,6 +11,7 @@
 #include "config.hpp"
 #include "core/error.hpp"
 #include "core/grid.hpp"
+#include "plugins/energy/nvml_api.hpp"
 #include "plugins/energy/papi_api.hpp"
 #include "plugins/energy/select.hpp"
 #include "plugins/throttle/select.hpp"
@@ -58,7 +59,8 @@ int main(int argc, char** argv) {
         auto clock = std::make_shared<const SystemClock>();
         ModelParams mp{Watts{cfg.idle_watts}, Watts{cfg.max_watts}};
         if (probe) {
-            SourceChoice c = choose_energy_source("auto", fs, clock, make_real_papi(), mp);
+            SourceChoice c =
+                choose_energy_source("auto", fs, clock, make_real_papi(), mp, make_real_nvml());
             const auto print = [](const ProbeResult& p, const std::string& kind) {
                 std::cout << (p.available ? "available    " : "unavailable  ") << kind << p.source
                           << ": " << p.detail << "\n";
@@ -78,7 +80,7 @@ int main(int argc, char** argv) {
         sigaddset(&set, SIGINT);
         pthread_sigmask(SIG_BLOCK, &set, nullptr);
         SourceChoice choice =
-            choose_energy_source(cfg.energy, fs, clock, make_real_papi(), mp);
+            choose_energy_source(cfg.energy, fs, clock, make_real_papi(), mp, make_real_nvml());
         Agent agent(cfg, fs, clock, std::move(choice), std::shared_ptr<PapiApi>(make_real_papi()));
         std::thread waiter([&] {
             int sig = 0;

@@ -1,5 +1,6 @@
 // hearth energy: who used how much energy, from a ledger file or from the
 // agents' HTTP APIs.
+#include <algorithm>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -64,11 +65,21 @@ std::vector<EnergyRow> query_agent(const std::string& base, const EnergyQuery& q
                                           client_credentials()));
     if (status != 200) throw Error("grid-agent at " + base + ": " + why);
     std::vector<EnergyRow> rows;
-    for (const auto& r : j.at("rows"))
-        rows.push_back(EnergyRow{r.at("key").get<std::string>(),
-                                 Microjoules{r.at("energy_uj").get<std::uint64_t>()},
-                                 Microjoules{r.at("static_uj").get<std::uint64_t>()},
-                                 r.at("seconds").get<double>(), r.at("estimated").get<bool>()});
+    for (const auto& r : j.at("rows")) {
+        EnergyRow row;
+        row.key = r.at("key").get<std::string>();
+        row.energy = Microjoules{r.at("energy_uj").get<std::uint64_t>()};
+        row.static_part = Microjoules{r.at("static_uj").get<std::uint64_t>()};
+        row.seconds = r.at("seconds").get<double>();
+        row.estimated = r.at("estimated").get<bool>();
+        // An older agent does not split its rows: an estimated row counts as
+        // estimated throughout, which is what it said.
+        row.estimated_part = r.contains("estimated_uj")
+                                 ? Microjoules{r.at("estimated_uj").get<std::uint64_t>()}
+                                 : (row.estimated ? row.energy : Microjoules{});
+        if (r.contains("sources")) row.sources = r.at("sources").get<std::vector<std::string>>();
+        rows.push_back(std::move(row));
+    }
     return rows;
 }
 
@@ -118,6 +129,11 @@ int cmd_energy(const EnergyArgs& a) {
             m.static_part += r.static_part;
             m.seconds += r.seconds;
             m.estimated = m.estimated || r.estimated;
+            m.estimated_part += r.estimated_part;
+            for (const auto& src : r.sources)
+                if (std::find(m.sources.begin(), m.sources.end(), src) == m.sources.end())
+                    m.sources.push_back(src);
+            std::sort(m.sources.begin(), m.sources.end());
         }
     };
     if (agents.empty()) {
@@ -127,12 +143,21 @@ int cmd_energy(const EnergyArgs& a) {
         client_credentials();  // an unusable token file stops here, with exit 2
         for (const auto& url : agents) merge(query_agent(url, q));
     }
-    std::uint64_t total = 0;
+    std::uint64_t total = 0, estimated_total = 0;
     bool any_estimated = false;
+    std::set<std::string> sources;
     for (const auto& [k, r] : merged) {
         total += r.energy.value;
+        estimated_total += r.estimated_part.value;
         any_estimated = any_estimated || r.estimated;
+        sources.insert(r.sources.begin(), r.sources.end());
     }
+    const std::uint64_t measured_total = total - std::min(total, estimated_total);
+    auto joined = [](const auto& names, const char* sep) {
+        std::string out;
+        for (const auto& n : names) out += (out.empty() ? "" : sep) + n;
+        return out;
+    };
     auto share = [&](const EnergyRow& r) {
         return total ? 100.0 * static_cast<double>(r.energy.value) / static_cast<double>(total) : 0.0;
     };
@@ -140,22 +165,35 @@ int cmd_energy(const EnergyArgs& a) {
     if (a.format == "json") {
         nlohmann::json rows = nlohmann::json::array();
         for (const auto& [k, r] : merged)
-            rows.push_back({{a.by, k},
-                            {"kwh", r.energy.kwh()},
-                            {"energy_uj", r.energy.value},
-                            {"static_uj", r.static_part.value},
-                            {"mean_w", mean_w(r)},
-                            {"share", share(r) / 100.0},
-                            {"estimated", r.estimated}});
-        std::cout << nlohmann::json{{"by", a.by}, {"rows", rows}, {"total_uj", total}}.dump(2) << "\n";
+            rows.push_back(
+                {{a.by, k},
+                 {"kwh", r.energy.kwh()},
+                 {"energy_uj", r.energy.value},
+                 {"static_uj", r.static_part.value},
+                 {"mean_w", mean_w(r)},
+                 {"share", share(r) / 100.0},
+                 {"estimated", r.estimated},
+                 {"measured_uj", r.energy.value - std::min(r.energy.value, r.estimated_part.value)},
+                 {"estimated_uj", r.estimated_part.value},
+                 {"sources", r.sources}});
+        std::cout << nlohmann::json{{"by", a.by},
+                                    {"rows", rows},
+                                    {"total_uj", total},
+                                    {"measured_uj", measured_total},
+                                    {"estimated_uj", estimated_total},
+                                    {"sources", sources}}
+                         .dump(2)
+                  << "\n";
         return 0;
     }
     if (a.format == "csv") {
-        std::cout << a.by << ",kwh,energy_uj,static_uj,mean_w,share,estimated\n";
+        std::cout << a.by
+                  << ",kwh,energy_uj,static_uj,mean_w,share,estimated,estimated_uj,sources\n";
         for (const auto& [k, r] : merged)
             std::cout << csv_field(k) << "," << std::setprecision(9) << r.energy.kwh() << ","
                       << r.energy.value << "," << r.static_part.value << "," << mean_w(r) << ","
-                      << share(r) / 100.0 << "," << (r.estimated ? "true" : "false") << "\n";
+                      << share(r) / 100.0 << "," << (r.estimated ? "true" : "false") << ","
+                      << r.estimated_part.value << "," << csv_field(joined(r.sources, " ")) << "\n";
         return 0;
     }
     std::cout << std::left << std::setw(24) << a.by << std::right << std::setw(14) << "kWh"
@@ -168,6 +206,18 @@ int cmd_energy(const EnergyArgs& a) {
     std::cout << std::left << std::setw(24) << "total" << std::right << std::setprecision(6)
               << std::setw(14) << static_cast<double>(total) / 3.6e12 << "\n";
     if (any_estimated) std::cout << "* estimated from a power model, not measured\n";
+    if (total > 0) {
+        std::cout << std::setprecision(1) << "measured "
+                  << 100.0 * static_cast<double>(measured_total) / static_cast<double>(total)
+                  << "%, estimated "
+                  << 100.0 * static_cast<double>(total - measured_total) /
+                         static_cast<double>(total)
+                  << "%";
+        if (!sources.empty())
+            std::cout << (sources.size() > 1 ? " (sources: " : " (source: ")
+                      << joined(sources, ", ") << ")";
+        std::cout << "\n";
+    }
     return 0;
 }
 

@@ -192,6 +192,14 @@ HwmonSource::HwmonSource(std::shared_ptr<const FsRoot> fs, std::shared_ptr<const
     m_state.resize(m_meters.size());
 }
 
+std::string HwmonSource::meter() const {
+    std::string out;
+    for (const auto& m : m_meters)
+        out += (out.empty() ? "" : ", ") + meter_label(m) + " " + m.file +
+               (m.counter ? "" : " (integrated)");
+    return out;
+}
+
 std::string HwmonSource::checkpoint() const {
     std::string out;
     for (std::size_t i = 0; i < m_meters.size(); ++i) {

@@ -51,6 +51,7 @@ public:
                 Watts node_max = {});
     std::string name() const override { return "hwmon"; }
     bool estimated() const override { return false; }
+    std::string meter() const override;
     EnergyReading read() override;
     std::chrono::milliseconds max_interval() const override;
     Watts max_power() const override;

@@ -233,6 +233,13 @@ PowercapSource::PowercapSource(std::shared_ptr<const FsRoot> fs, std::shared_ptr
     m_state.resize(m_zones.size());
 }
 
+std::string PowercapSource::meter() const {
+    std::string out;
+    for (std::size_t i = 0; i < m_zones.size(); ++i)
+        out += (out.empty() ? "" : ", ") + zone_label(m_zones, i);
+    return out;
+}
+
 std::string PowercapSource::checkpoint() const {
     std::string out;
     for (std::size_t i = 0; i < m_zones.size(); ++i) {

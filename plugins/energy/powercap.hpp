@@ -37,6 +37,7 @@ public:
     PowercapSource(std::shared_ptr<const FsRoot> fs, std::shared_ptr<const Clock> clock);
     std::string name() const override { return "powercap"; }
     bool estimated() const override { return false; }
+    std::string meter() const override;
     EnergyReading read() override;
     std::chrono::milliseconds max_interval() const override;
     Watts max_power() const override;

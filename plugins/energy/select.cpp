@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "hwmon.hpp"
+#include "nvml.hpp"
 #include "papi.hpp"
 #include "powercap.hpp"
 
@@ -66,6 +67,14 @@ const EnergyRegistry& energy_sources() {
           },
           [](const EnergyContext& c) {
               return std::make_unique<ModelSource>(c.fs, c.clock, c.model);
+          }},
+         {"nvml", 0,
+          [](const EnergyContext& c) {
+              return c.nvml ? probe_nvml(*c.nvml)
+                            : ProbeResult{"nvml", false, "NVML was not probed"};
+          },
+          [](const EnergyContext& c) {
+              return std::make_unique<NvmlSource>(std::move(c.nvml), c.clock);
           }}});
     return registry;
 }
@@ -76,19 +85,20 @@ std::vector<std::string> energy_source_names() {
 
 SourceChoice choose_energy_source(const std::string& wanted, std::shared_ptr<const FsRoot> fs,
                                   std::shared_ptr<const Clock> clock, std::unique_ptr<PapiApi> papi,
-                                  ModelParams model) {
+                                  ModelParams model, std::unique_ptr<NvmlApi> nvml) {
     const EnergyRegistry& sources = energy_sources();
     if (wanted != "auto" && !sources.find(wanted))
         throw usage_error("unknown energy source '" + wanted + "': valid names are " +
                           joined_names(energy_source_names(), ", "));
 
-    const EnergyContext ctx{std::move(fs), std::move(clock), papi, model};
+    const EnergyContext ctx{std::move(fs), std::move(clock), papi, model, nvml};
     SourceChoice c;
     for (const auto& p : sources.plugins()) c.table.push_back(p.probe(ctx));
 
     std::size_t pick = c.table.size();
     for (std::size_t i = 0; i < c.table.size(); ++i) {
-        if (wanted == "auto" ? c.table[i].available : c.table[i].source == wanted) {
+        if (wanted == "auto" ? c.table[i].available && sources.plugins()[i].priority > 0
+                             : c.table[i].source == wanted) {
             pick = i;
             break;
         }

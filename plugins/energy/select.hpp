@@ -11,6 +11,7 @@
 #include "core/fsroot.hpp"
 #include "core/plugin_registry.hpp"
 #include "model.hpp"
+#include "nvml_api.hpp"
 #include "papi_api.hpp"
 
 namespace hearth {
@@ -22,6 +23,7 @@ struct EnergyContext {
     std::shared_ptr<const Clock> clock;
     std::unique_ptr<PapiApi>& papi;
     ModelParams model;
+    std::unique_ptr<NvmlApi>& nvml;  // null: not probed (tests)
 };
 using EnergyRegistry = PluginRegistry<EnergySource, EnergyContext>;
 const EnergyRegistry& energy_sources();
@@ -35,10 +37,11 @@ struct SourceChoice {
     std::string summary;             // "energy source: powercap (2 zones); papi: ...; model: ..."
 };
 
-// wanted: "auto" or a source's name. A named source that is not available
+// wanted: "auto" or a source's name; `auto` takes only sources that measure
+// the node (priority > 0), never nvml's GPUs alone. A named source that is not available
 // is an Error naming why, not a silent fallback.
 SourceChoice choose_energy_source(const std::string& wanted, std::shared_ptr<const FsRoot> fs,
                                   std::shared_ptr<const Clock> clock, std::unique_ptr<PapiApi> papi,
-                                  ModelParams model);
+                                  ModelParams model, std::unique_ptr<NvmlApi> nvml = nullptr);
 
 }  // namespace hearth

@@ -235,7 +235,9 @@ BOOST_AUTO_TEST_CASE(a_restarted_agent_re_adopts_its_tasks_and_charges_the_gap_t
 BOOST_AUTO_TEST_CASE(the_http_api_serves_the_agents_figures_and_checks_its_routes) {
     World w;
     w.register_task();
-    for (int i = 0; i < 12; ++i) w.step();
+    // One second: the ledger, which /v1/energy reads, has the group written
+    // then (intervals are written at least once a second).
+    for (int i = 0; i < 10; ++i) w.step();
     // A second API on the same agent, on a free loopback port: the routes
     // without the daemon's loop and socket.
     const AgentConfig cfg = w.config();
@@ -262,6 +264,28 @@ BOOST_AUTO_TEST_CASE(the_http_api_serves_the_agents_figures_and_checks_its_route
     BOOST_TEST(c.Get("/metrics")->body.find("hearth_node_tasks{site=\"pool\",node=\"n1\"} 1") !=
                std::string::npos);
     api.stop();
+}
+
+BOOST_AUTO_TEST_CASE(intervals_are_written_in_groups_at_least_once_a_second) {
+    World w;
+    auto written = [&] { return Ledger(w.config().ledger, true).total_energy().value; };
+    w.register_task();  // a registration is written before the reply
+    const auto at_register = written();
+    BOOST_TEST(at_register == w.measured);
+    for (int i = 0; i < 5; ++i) w.step();
+    BOOST_TEST(written() == at_register);  // half a second collected, not yet written
+    BOOST_TEST(w.measured > at_register);
+    for (int i = 0; i < 5; ++i) w.step();
+    BOOST_TEST(written() == w.measured);  // a second after the last write: all of it
+    w.step();
+    auto un = w.unregister_attempt();  // written at once: the worker is told the ledger's figure
+    BOOST_TEST_REQUIRE(un.value("ok", false), un.dump());
+    BOOST_TEST(written() == w.measured);
+    BOOST_TEST(Ledger(w.config().ledger, true).task_energy("j1", 0, 1).value ==
+               un["energy_uj"].get<std::uint64_t>());
+    w.step();
+    w.agent.reset();  // a clean end writes the rest
+    BOOST_TEST(written() == w.measured);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -156,6 +156,16 @@ BOOST_AUTO_TEST_CASE(bounds_and_band_limits_are_inclusive) {
     BOOST_TEST(g.sites[0].band == 10);
 }
 
+BOOST_AUTO_TEST_CASE(recovery_defaults_to_all_and_takes_its_bounds) {
+    BOOST_TEST(parse(grid_with("")).sites[0].recovery == 1.0);
+    for (double r : {0.5, 0.95, 1.0}) {
+        const Grid g = parse(grid_with("recovery = " + std::to_string(r)));
+        BOOST_TEST(g.sites[0].recovery == r);
+        BOOST_TEST(hearth::heat_delivered(g.sites[0], 1000.0) == 1000.0 * r);
+        BOOST_TEST(hearth::heat_delivered(g.sites[0], hearth::Watts{200}).value == 200.0 * r);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(a_site_without_nodes_is_allowed) {
     const Grid g =
         parse(k_site + "[[site]]\nname = \"later\"\nkind = \"loop\"\ntarget = 40\n" + k_node);
@@ -228,7 +238,7 @@ BOOST_AUTO_TEST_CASE(errors_name_the_entry_the_key_and_the_fix) {
          {"unknown key 'gsa'; valid keys: gas_kgco2_per_kwh site node"}},
         {grid_with("tagret = 61"),
          {"site 'tank-a': unknown key 'tagret'; valid keys: name kind target min max band "
-          "schedule source thermal"}},
+          "recovery schedule source thermal"}},
         {grid_with("[site.source]\nurll = \"http://x\""),
          {"site 'tank-a' source: unknown key 'urll'; valid keys: type measured url"}},
         {grid_with("[site.thermal]\nvolume = 300"),
@@ -286,6 +296,12 @@ BOOST_AUTO_TEST_CASE(errors_name_the_entry_the_key_and_the_fix) {
         {grid_with("band = 10.5"), {"'band' 10.5 K is out of range"}},
         {grid_with("band = -1"), {"'band' -1 K is out of range"}},
         {grid_with("band = inf"), {"'band' is inf; give a finite number"}},
+        {grid_with("recovery = 0.4"),
+         {"grid.toml:7: site 'tank-a': 'recovery' 0.4 is out of range",
+          "from 0.5 to 1.0 (e.g. recovery = 0.95)"}},
+        {grid_with("recovery = 1.05"), {"'recovery' 1.05 is out of range"}},
+        {grid_with("recovery = nan"), {"'recovery' is nan; give a finite number"}},
+        {grid_with("recovery = \"95%\""), {"'recovery' must be a number, not a string"}},
         // names
         {k_site + "[[site]]\nname = \"tank-a\"\nkind = \"room\"\ntarget = 20\n" + k_node,
          {"grid.toml:8: site 'tank-a' is defined twice; give each [[site]] its own name"}},

@@ -445,7 +445,7 @@ BOOST_AUTO_TEST_CASE(durable_and_readable_by_the_sqlite3_shell) {
     BOOST_TEST(shell(db, "SELECT count(*) FROM intervals") == std::to_string(n));
     BOOST_TEST(shell(db, "PRAGMA journal_mode") == "wal");
     BOOST_TEST(shell(db, "PRAGMA integrity_check") == "ok");
-    BOOST_TEST(shell(db, "PRAGMA user_version") == "1");
+    BOOST_TEST(shell(db, "PRAGMA user_version") == "2");
     BOOST_TEST(shell(db, "PRAGMA foreign_key_check") == "");
 
     std::uint64_t by_tenant = 0;
@@ -731,6 +731,53 @@ BOOST_AUTO_TEST_CASE(schema_is_created_once_and_constrained) {
                      "energy_uj) VALUES ('n', 's', 'x', 0, 'nap', 0, 1, 1)",
                      false, true)
                    .find("CHECK constraint failed") != std::string::npos);
+}
+
+// A ledger of schema 1 (before intervals.meter), built with the sqlite3
+// shell as an older agent left it: hearth energy reads it as it is; the
+// agent migrates it on open, keeping every row.
+BOOST_AUTO_TEST_CASE(a_schema_1_ledger_stays_readable_and_is_migrated) {
+    TempDir dir;
+    const std::string db = dir.file("ledger.db");
+    shell(db,
+          "PRAGMA journal_mode = WAL; PRAGMA application_id = 1213355080; "
+          "PRAGMA user_version = 1; "
+          "CREATE TABLE intervals(id INTEGER PRIMARY KEY, node TEXT NOT NULL, site TEXT NOT NULL, "
+          "source TEXT NOT NULL, estimated INTEGER NOT NULL CHECK (estimated IN (0, 1)), "
+          "kind TEXT NOT NULL CHECK (kind IN ('sample', 'gap')), t0_ms INTEGER NOT NULL, "
+          "t1_ms INTEGER NOT NULL CHECK (t1_ms >= t0_ms), energy_uj INTEGER NOT NULL CHECK "
+          "(energy_uj >= 0)); "
+          "CREATE TABLE charges(interval_id INTEGER NOT NULL REFERENCES intervals(id) ON DELETE "
+          "CASCADE, tenant TEXT NOT NULL, job TEXT NOT NULL, task INTEGER NOT NULL, attempt "
+          "INTEGER NOT NULL, static_uj INTEGER NOT NULL, dynamic_uj INTEGER NOT NULL); "
+          "CREATE TABLE state(key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL); "
+          "INSERT INTO intervals VALUES (1, 'n', 's', 'powercap', 0, 'sample', 0, 1000, 3000); "
+          "INSERT INTO intervals VALUES (2, 'n', 's', 'model', 1, 'sample', 1000, 2000, 1000); "
+          "INSERT INTO charges VALUES (1, 'a', 'j', 0, 0, 1000, 2000); "
+          "INSERT INTO charges VALUES (2, 'a', 'j', 0, 0, 1000, 0);",
+          false);
+    {
+        Ledger reader(db, true);
+        auto rows = reader.query(by("tenant"));
+        BOOST_REQUIRE_EQUAL(rows.size(), 1u);
+        BOOST_TEST(rows[0].energy.value == 4000u);
+        BOOST_TEST(rows[0].estimated_part.value == 1000u);
+        BOOST_TEST(rows[0].sources == (std::vector<std::string>{"model", "powercap"}),
+                   boost::test_tools::per_element());
+    }
+    BOOST_TEST(shell(db, "PRAGMA user_version") == "1");  // a reader changes nothing
+    {
+        Ledger l(db);
+        IntervalRecord r = interval("n", "s", 2000, 3000, {house(0, 500)}, false);
+        r.source = "hwmon";
+        r.meter = "power_meter (hwmon3) energy1_input";
+        l.commit(r, {});
+        BOOST_TEST(l.total_energy().value == 4500u);
+    }
+    BOOST_TEST(shell(db, "PRAGMA user_version") == "2");
+    BOOST_TEST(shell(db, "SELECT source || ':' || meter FROM intervals ORDER BY id") ==
+               "powercap:\nmodel:\nhwmon:power_meter (hwmon3) energy1_input");
+    BOOST_TEST(shell(db, "PRAGMA integrity_check") == "ok");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -65,7 +65,7 @@ BOOST_AUTO_TEST_CASE(auto_prefers_powercap) {
     auto c = hearth::choose_energy_source("auto", fs, manual_clock(), papi_with_rapl(), {});
     BOOST_REQUIRE(c.source);
     BOOST_TEST(c.source->name() == "powercap");
-    BOOST_REQUIRE(c.table.size() == 4u);
+    BOOST_REQUIRE(c.table.size() == 5u);
     BOOST_TEST(c.table[0].source == "hwmon");  // no node meter in this tree
     BOOST_TEST(c.table[1].source == "powercap");
     BOOST_TEST(c.table[2].source == "papi");

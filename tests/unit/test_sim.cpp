@@ -107,6 +107,19 @@ BOOST_AUTO_TEST_CASE(energy_is_idle_power_plus_the_work_done) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(heat_delivered_is_the_node_energy_times_the_sites_recovery) {
+    std::string site = room("cold", 20, 5);
+    site.insert(site.find("band = 1\n"), "recovery = 0.95\n");
+    const Scenario sc = scenario(site + node("n", "cold", 2, 10, 210), "2h", job("j", 3, "30m"));
+    BOOST_TEST(sc.grid.sites.at(0).recovery == 0.95);
+    const SimResult r = simulate(sc, SimPolicy::heat_aware);
+    const double node_j = 10.0 * 7200 + 100.0 * 5400;  // as above: the work is the same
+    BOOST_TEST(close_rel(r.sites.at(0).node_kwh * k_j_per_kwh, node_j));
+    BOOST_TEST(close_rel(r.sites.at(0).delivered_kwh * k_j_per_kwh, 0.95 * node_j));
+    BOOST_TEST(close_rel(r.delivered_kwh * k_j_per_kwh, 0.95 * node_j));
+    BOOST_TEST(close_rel(r.useful_kwh, r.delivered_kwh));
+}
+
 BOOST_AUTO_TEST_CASE(useful_and_wasted_add_up_to_the_heat_delivered) {
     // A small room that the unaware policy overheats into its dump.
     const std::string grid = room("hall", 20, 15, 10, 2e5, 0.1, 30) + node("n", "hall", 4, 50, 450);
