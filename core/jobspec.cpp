@@ -34,7 +34,8 @@ nlohmann::json to_json(const JobSpec& j) {
             {"submitted_ms", j.submitted_ms},
             {"submit_cwd", j.submit_cwd},
             {"deadline_ms", j.deadline_ms},
-            {"urgent", j.urgent}};
+            {"urgent", j.urgent},
+            {"user", j.user}};
 }
 
 namespace {
@@ -79,6 +80,7 @@ JobSpec job_from_json(const nlohmann::json& v) {
         // Absent in jobs written before heat-aware dispatch.
         j.deadline_ms = v.value("deadline_ms", std::int64_t{0});
         j.urgent = v.value("urgent", false);
+        j.user = v.value("user", "");
         if (j.chunk == 0 || j.command.empty() || j.workers_per_host == 0)
             throw std::runtime_error("chunk, command or workers_per_host is empty");
         return j;

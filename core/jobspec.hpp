@@ -39,6 +39,7 @@ struct JobSpec {
     // deadline); urgent ignores the budgets altogether.
     std::int64_t deadline_ms = 0;
     bool urgent = false;
+    std::string user;  // the tenant's Unix user from --grid's tenant table ("" = none)
 };
 
 nlohmann::json to_json(const JobSpec&);

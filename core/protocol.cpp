@@ -77,6 +77,7 @@ std::string encode(const JobConfig& c) {
     w.strings(c.collect);
     put(w, c.staged);
     w.u8(c.urgent ? 1 : 0);
+    w.str(c.user);
     return std::move(w.buffer());
 }
 
@@ -89,6 +90,7 @@ JobConfig decode_job_config(const std::string& buf) {
     c.collect = r.strings();
     c.staged = get_blobs(r);
     c.urgent = r.u8() != 0;
+    c.user = r.str();
     finish(r);
     return c;
 }

@@ -48,6 +48,9 @@ struct JobConfig {
     std::vector<std::string> collect;
     std::vector<FileBlob> staged;
     bool urgent = false;  // ignore heat budgets: run on every slot
+    // The Unix user the tenant's tasks run as on this grid (its grid file's
+    // `user`); "": one allocated for the tenant (core/task_identity).
+    std::string user;
 };
 
 struct Assignment {

@@ -128,6 +128,7 @@ void Dispatcher::on_hello(int rank, const std::string& data) {
     cfg.collect = m_spec.collect;
     cfg.staged = m_staged;
     cfg.urgent = m_spec.urgent;
+    cfg.user = m_spec.user;
     std::uint32_t slots = node.slots ? node.slots : h.cores;
     m_link.send(rank, Tag::config, encode(node));
     m_link.send(rank, Tag::job, encode(cfg));

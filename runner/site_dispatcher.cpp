@@ -322,6 +322,8 @@ bool SiteDispatcher::send_job(int rank, const std::string& job, std::string& why
     cfg.timeout_ms = rt.timeout_ms;
     cfg.collect = rt.collect;
     cfg.urgent = rt.urgent;
+    if (auto u = m_settings.tenant_users.find(rt.tenant); u != m_settings.tenant_users.end())
+        cfg.user = u->second;
     for (const auto& b : rt.stage) {
         const std::string* data = staged_bytes(b, why);
         if (!data) {

@@ -2,9 +2,8 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/syscall.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,44 +12,91 @@
 
 #include "core/error.hpp"
 
-extern char** environ;
-
 namespace hearth {
 
+namespace {
+
+// What the child reports through its pipe when it cannot exec.
+struct ChildFailure {
+    int step = 0;  // ConfineStep, or k_exec_step
+    int error = 0;
+};
+constexpr int k_exec_step = 100;
+constexpr int k_setup_step = 101;
+
+[[noreturn]] void child_fail(int fd, int step, int error) {
+    ChildFailure f{step, error};
+    (void)!::write(fd, &f, sizeof f);
+    ::_exit(127);
+}
+
+}  // namespace
+
 Child spawn_task(const SpawnRequest& req) {
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t attr;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawnattr_init(&attr);
-    posix_spawn_file_actions_addchdir_np(&fa, req.cwd.c_str());
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, req.log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    sigset_t none, dflt;
-    sigemptyset(&none);
-    sigemptyset(&dflt);
-    sigaddset(&dflt, SIGPIPE);
-    sigaddset(&dflt, SIGTERM);
-    sigaddset(&dflt, SIGINT);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &dflt);
-    posix_spawnattr_setpgroup(&attr, 0);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                        POSIX_SPAWN_SETSIGDEF);
+    // Everything the child needs is built here: between fork and exec it
+    // only makes system calls (the worker may have threads: MPI's).
     std::vector<char*> args;
     for (const auto& a : req.argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
+    static const IdentityOps ops;
+    int pipefd[2];
+    if (::pipe2(pipefd, O_CLOEXEC) != 0)
+        throw Error(std::string("cannot start '") + req.argv[0] + "': " + std::strerror(errno));
     Child c;
-    int rc = posix_spawnp(&c.pid, args[0], &fa, &attr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-    if (rc != 0) {
-        throw Error("cannot start '" + req.argv[0] + "': " + std::strerror(rc) +
-                    (rc == ENOENT ? " (not on PATH on this node, nor staged into the scratch "
-                                    "directory)"
-                                  : ""));
+    c.pid = ::fork();
+    if (c.pid < 0) {
+        const int e = errno;
+        ::close(pipefd[0]);
+        ::close(pipefd[1]);
+        throw Error(std::string("cannot start '") + req.argv[0] + "': " + std::strerror(e));
     }
+    if (c.pid == 0) {
+        const int fd = pipefd[1];
+        sigset_t none;
+        sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        for (int sig : {SIGPIPE, SIGTERM, SIGINT}) ::signal(sig, SIG_DFL);
+        // Its own process group: a timeout or a cancel kills its tree.
+        if (::setpgid(0, 0) != 0) child_fail(fd, k_setup_step, errno);
+        int in = ::open("/dev/null", O_RDONLY);
+        // Opened as the worker, before the task's user is taken: the log
+        // sits in the job's directory, which the task cannot write; never
+        // through a symlink.
+        int out = ::open(req.log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
+        if (in < 0 || out < 0) child_fail(fd, k_setup_step, errno);
+        if (::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(out, 2) < 0)
+            child_fail(fd, k_setup_step, errno);
+        if (in > 2) ::close(in);
+        if (out > 2) ::close(out);
+        if (req.confine) {
+            ConfineResult r = confine_in_child(*req.confine, ops);
+            if (r.step != ConfineStep::none) child_fail(fd, static_cast<int>(r.step), r.error);
+        }
+        // As the task's user: its scratch directory is its own.
+        if (::chdir(req.cwd.c_str()) != 0) child_fail(fd, k_setup_step, errno);
+        ::execvp(args[0], args.data());
+        child_fail(fd, k_exec_step, errno);
+    }
+    ::close(pipefd[1]);
+    ChildFailure f;
+    ssize_t n;
+    do {
+        n = ::read(pipefd[0], &f, sizeof f);
+    } while (n < 0 && errno == EINTR);
+    ::close(pipefd[0]);
+    if (n == static_cast<ssize_t>(sizeof f)) {
+        ::waitpid(c.pid, nullptr, 0);
+        if (f.step == k_exec_step)
+            throw Error("cannot start '" + req.argv[0] + "': " + std::strerror(f.error) +
+                        (f.error == ENOENT ? " (not on PATH on this node, nor staged into the "
+                                             "scratch directory)"
+                                           : ""));
+        if (f.step == k_setup_step)
+            throw Error("cannot start '" + req.argv[0] + "' in " + req.cwd + ": " +
+                        std::strerror(f.error));
+        throw Error(describe({static_cast<ConfineStep>(f.step), f.error}, *req.confine));
+    }
+    // The pipe closed on exec: the program runs.
     c.pidfd = static_cast<int>(::syscall(SYS_pidfd_open, c.pid, 0));
     return c;
 }

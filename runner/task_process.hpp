@@ -6,12 +6,15 @@
 #include <string>
 #include <vector>
 
+#include "core/task_confine.hpp"
+
 namespace hearth {
 
 struct SpawnRequest {
     std::vector<std::string> argv;
     std::string cwd;       // the attempt's scratch directory
     std::string log_path;  // stdout and stderr both go here
+    const TaskConfinement* confine = nullptr;  // its tenant's user and cgroup (null: none)
 };
 
 struct Child {

@@ -15,12 +15,13 @@
 #include <optional>
 #include <vector>
 
+#include "agent_client.hpp"
 #include "core/error.hpp"
 #include "core/safe_path.hpp"
 #include "core/slot_plan.hpp"
 #include "scratch.hpp"
-#include "agent_client.hpp"
 #include "task_process.hpp"
+#include "task_tenancy.hpp"
 #include "topology.hpp"
 
 namespace hearth {
@@ -76,6 +77,7 @@ constexpr auto k_energy_wait = std::chrono::seconds(10);
 struct JobEntry {
     JobConfig cfg;
     std::unique_ptr<ScratchArea> scratch;
+    JobTenancy tenancy;      // its tenant's user on this node (task_tenancy)
     std::size_t active = 0;  // its attempts queued or running here
     bool forget = false;     // the dispatcher is done with it: drop when idle
 };
@@ -122,6 +124,7 @@ private:
     std::map<std::string, JobEntry> m_jobs;
     AgentClient m_agent;
     bool m_agent_noted = false;
+    bool m_tenancy_noted = false;
     std::vector<AwaitingEnergy> m_awaiting;
     Topology m_topo;
     std::vector<std::vector<unsigned>> m_plan;
@@ -287,6 +290,7 @@ void Worker::on_job(const std::string& data) {
         throw Error("refusing job id '" + cfg.job + "': not a plain name");
     JobEntry e;
     e.scratch = std::make_unique<ScratchArea>(m_base + "/" + cfg.job);
+    e.tenancy = job_tenancy(cfg, *e.scratch, m_tenancy_noted, m_node.node);
     e.scratch->set_staged(cfg.staged);
     cfg.staged.clear();
     e.cfg = std::move(cfg);
@@ -351,12 +355,13 @@ void Worker::start_one(Queued q, unsigned slot) {
     if (job.cfg.timeout_ms) r.deadline = r.start + std::chrono::milliseconds(job.cfg.timeout_ms);
     r.log = job.scratch->log_path(slot, m_slot_turn[slot]++);
     try {
+        if (!job.tenancy.error.empty()) throw Error(job.tenancy.error);
         if (r.dir.empty()) r.dir = job.scratch->acquire();
         // The task inherits the spawning thread's binding at creation. The
         // worker stays bound to the last slot it spawned for: it mostly
         // sleeps, and unbinding would cost a system call per task.
         m_topo.bind_slot(slot);
-        r.child = spawn_task(SpawnRequest{r.a.argv, r.dir, r.log});
+        r.child = spawn_task(SpawnRequest{r.a.argv, r.dir, r.log, &job.tenancy.confine});
     } catch (const Error& e) {
         Completion c;
         c.job = r.a.job;
