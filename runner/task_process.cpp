@@ -9,7 +9,11 @@
 
 #include <cerrno>
 #include <cstring>
+#include <iostream>
+#include <map>
+#include <memory>
 
+#include "core/cgroup.hpp"
 #include "core/error.hpp"
 
 namespace hearth {
@@ -23,6 +27,39 @@ struct ChildFailure {
 };
 constexpr int k_exec_step = 100;
 constexpr int k_setup_step = 101;
+
+// Each running task's cgroup, by its pid (its process group's id): kills
+// reach it, its end removes it. The tree is made on the first spawn.
+struct Cgroups {
+    std::unique_ptr<CgroupTree> tree;
+    bool tried = false;
+    std::uint64_t next = 0;
+    std::map<pid_t, std::unique_ptr<TaskCgroup>> tasks;
+};
+Cgroups& cgroups() {
+    static Cgroups c;
+    return c;
+}
+
+// A new cgroup for the next task; null (said once) when none can be made.
+std::unique_ptr<TaskCgroup> new_task_cgroup() {
+    Cgroups& c = cgroups();
+    std::string why;
+    if (!c.tried) {
+        c.tried = true;
+        c.tree = CgroupTree::open(std::make_shared<FsRoot>(), ::getpid(), &why);
+    }
+    if (c.tree) try {
+            return std::make_unique<TaskCgroup>(*c.tree, "t" + std::to_string(c.next++));
+        } catch (const Error& e) {
+            why = e.what();
+            c.tree.reset();
+        }
+    if (!why.empty())
+        std::cerr << "hearth worker: tasks are not in cgroups of their own (" << why
+                  << "): a task that calls setsid() can outlive --timeout and cancel" << std::endl;
+    return nullptr;
+}
 
 [[noreturn]] void child_fail(int fd, int step, int error) {
     ChildFailure f{step, error};
@@ -39,6 +76,16 @@ Child spawn_task(const SpawnRequest& req) {
     for (const auto& a : req.argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     static const IdentityOps ops;
+    // Its own cgroup, joined by the child before anything else runs.
+    auto cgroup = new_task_cgroup();
+    TaskConfinement confine = req.confine ? *req.confine : TaskConfinement{};
+    if (cgroup) confine.cgroup_procs_fd = cgroup->open_procs();
+    struct CloseFd {
+        int fd;
+        ~CloseFd() {
+            if (fd >= 0) ::close(fd);
+        }
+    } procs_fd{confine.cgroup_procs_fd};
     int pipefd[2];
     if (::pipe2(pipefd, O_CLOEXEC) != 0)
         throw Error(std::string("cannot start '") + req.argv[0] + "': " + std::strerror(errno));
@@ -68,10 +115,8 @@ Child spawn_task(const SpawnRequest& req) {
             child_fail(fd, k_setup_step, errno);
         if (in > 2) ::close(in);
         if (out > 2) ::close(out);
-        if (req.confine) {
-            ConfineResult r = confine_in_child(*req.confine, ops);
-            if (r.step != ConfineStep::none) child_fail(fd, static_cast<int>(r.step), r.error);
-        }
+        ConfineResult r = confine_in_child(confine, ops);
+        if (r.step != ConfineStep::none) child_fail(fd, static_cast<int>(r.step), r.error);
         // As the task's user: its scratch directory is its own.
         if (::chdir(req.cwd.c_str()) != 0) child_fail(fd, k_setup_step, errno);
         ::execvp(args[0], args.data());
@@ -94,8 +139,9 @@ Child spawn_task(const SpawnRequest& req) {
         if (f.step == k_setup_step)
             throw Error("cannot start '" + req.argv[0] + "' in " + req.cwd + ": " +
                         std::strerror(f.error));
-        throw Error(describe({static_cast<ConfineStep>(f.step), f.error}, *req.confine));
+        throw Error(describe({static_cast<ConfineStep>(f.step), f.error}, confine));
     }
+    if (cgroup) cgroups().tasks[c.pid] = std::move(cgroup);
     // The pipe closed on exec: the program runs.
     c.pidfd = static_cast<int>(::syscall(SYS_pidfd_open, c.pid, 0));
     return c;
@@ -118,11 +164,22 @@ ExitInfo try_reap(Child& child) {
     }
     if (child.pidfd >= 0) ::close(child.pidfd);
     child.pidfd = -1;
+    // The one hook after the task's end: its cgroup counts the CPU of every
+    // process it started (those it did not wait for too), and removing it
+    // kills what is left, setsid() or not.
+    auto& tasks = cgroups().tasks;
+    if (auto it = tasks.find(child.pid); it != tasks.end()) {
+        if (auto cpu = it->second->cpu_seconds(); cpu && *cpu > info.cpu_s) info.cpu_s = *cpu;
+        tasks.erase(it);
+    }
     return info;
 }
 
 void kill_group(pid_t pgid, int sig) {
     if (pgid > 0) ::kill(-pgid, sig);
+    // And whatever of the task left the group (setsid).
+    if (sig == SIGKILL)
+        if (auto it = cgroups().tasks.find(pgid); it != cgroups().tasks.end()) it->second->kill();
 }
 
 }  // namespace hearth

@@ -96,11 +96,12 @@ BOOST_AUTO_TEST_CASE(fully_populated_spec_round_trips_for_every_split_kind) {
 
 BOOST_AUTO_TEST_CASE(to_json_writes_every_field) {
     const json j = hearth::to_json(full_spec(SplitKind::frames));
-    for (const char* key : {"id", "name", "tenant", "split", "split_text", "chunk", "command",
-                            "nodes", "workers_per_host", "slots", "retries", "timeout_ms", "stage",
-                            "collect", "submitted_ms", "submit_cwd", "deadline_ms", "urgent"})
+    for (const char* key :
+         {"id", "name", "tenant", "split", "split_text", "chunk", "command", "nodes",
+          "workers_per_host", "slots", "retries", "timeout_ms", "stage", "collect", "submitted_ms",
+          "submit_cwd", "deadline_ms", "urgent", "user"})
         BOOST_TEST(j.contains(key), key);
-    BOOST_TEST(j.size() == 18u);
+    BOOST_TEST(j.size() == 19u);
     BOOST_TEST(j.at("nodes").is_array());
     BOOST_TEST(j.at("nodes").at(0).at("host").get<std::string>() == "node01");
     BOOST_TEST(j.at("nodes").at(0).at("slots").get<int>() == 16);
@@ -155,8 +156,9 @@ BOOST_AUTO_TEST_CASE(deadline_and_urgent_round_trip_and_default_when_absent) {
 BOOST_AUTO_TEST_CASE(a_missing_field_throws_mentioning_job_json) {
     const json good = hearth::to_json(full_spec(SplitKind::count));
     for (const auto& [key, value] : good.items()) {
-        // Jobs written before heat-aware dispatch have no deadline: optional.
-        if (key == "deadline_ms" || key == "urgent") continue;
+        // Jobs written before heat-aware dispatch have no deadline, before
+        // tenants' users no user: optional.
+        if (key == "deadline_ms" || key == "urgent" || key == "user") continue;
         BOOST_TEST_CONTEXT("without " << key) {
             json bad = good;
             bad.erase(key);
