@@ -41,6 +41,12 @@ Cgroups& cgroups() {
     return c;
 }
 
+void no_cgroups(const std::string& why) {
+    cgroups().tree.reset();
+    std::cerr << "hearth worker: tasks are not in cgroups of their own (" << why
+              << "): a task that calls setsid() can outlive --timeout and cancel" << std::endl;
+}
+
 // A new cgroup for the next task; null (said once) when none can be made.
 std::unique_ptr<TaskCgroup> new_task_cgroup() {
     Cgroups& c = cgroups();
@@ -55,9 +61,7 @@ std::unique_ptr<TaskCgroup> new_task_cgroup() {
             why = e.what();
             c.tree.reset();
         }
-    if (!why.empty())
-        std::cerr << "hearth worker: tasks are not in cgroups of their own (" << why
-                  << "): a task that calls setsid() can outlive --timeout and cancel" << std::endl;
+    if (!why.empty()) no_cgroups(why);
     return nullptr;
 }
 
@@ -67,9 +71,13 @@ std::unique_ptr<TaskCgroup> new_task_cgroup() {
     ::_exit(127);
 }
 
-}  // namespace
+// The task could not join its cgroup (a cgroup whose parent has
+// controllers enabled, a delegation the worker does not own).
+struct CgroupJoinFailed {
+    std::string why;
+};
 
-Child spawn_task(const SpawnRequest& req) {
+Child spawn_once(const SpawnRequest& req, bool use_cgroup) {
     // Everything the child needs is built here: between fork and exec it
     // only makes system calls (the worker may have threads: MPI's).
     std::vector<char*> args;
@@ -77,7 +85,7 @@ Child spawn_task(const SpawnRequest& req) {
     args.push_back(nullptr);
     static const IdentityOps ops;
     // Its own cgroup, joined by the child before anything else runs.
-    auto cgroup = new_task_cgroup();
+    auto cgroup = use_cgroup ? new_task_cgroup() : nullptr;
     TaskConfinement confine = req.confine ? *req.confine : TaskConfinement{};
     if (cgroup) confine.cgroup_procs_fd = cgroup->open_procs();
     struct CloseFd {
@@ -139,12 +147,26 @@ Child spawn_task(const SpawnRequest& req) {
         if (f.step == k_setup_step)
             throw Error("cannot start '" + req.argv[0] + "' in " + req.cwd + ": " +
                         std::strerror(f.error));
-        throw Error(describe({static_cast<ConfineStep>(f.step), f.error}, confine));
+        const ConfineResult r{static_cast<ConfineStep>(f.step), f.error};
+        if (r.step == ConfineStep::cgroup) throw CgroupJoinFailed{describe(r, confine)};
+        throw Error(describe(r, confine));
     }
     if (cgroup) cgroups().tasks[c.pid] = std::move(cgroup);
     // The pipe closed on exec: the program runs.
     c.pidfd = static_cast<int>(::syscall(SYS_pidfd_open, c.pid, 0));
     return c;
+}
+
+}  // namespace
+
+Child spawn_task(const SpawnRequest& req) {
+    try {
+        return spawn_once(req, true);
+    } catch (const CgroupJoinFailed& f) {
+        // Without cgroups from now on, said once; this task starts anyway.
+        no_cgroups(f.why);
+        return spawn_once(req, false);
+    }
 }
 
 ExitInfo try_reap(Child& child) {
