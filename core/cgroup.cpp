@@ -78,6 +78,19 @@ std::unique_ptr<CgroupTree> CgroupTree::open(std::shared_ptr<const FsRoot> fs, p
     auto own = cg.text ? own_cgroup_path(*cg.text, mount->v2) : std::nullopt;
     if (!own) return fail("this process's cgroup is unknown (/proc/self/cgroup)");
     std::string base = mount->path + (*own == "/" ? "" : *own);
+    // A worker that ended without removing its tree (killed, or _exit after
+    // MPI) left it empty: removed here (rmdir refuses a cgroup still in use).
+    for (const auto& name : fs->list(base)) {
+        if (name.rfind("hearth-w", 0) != 0) continue;
+        const std::string pid = name.substr(8);
+        if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos ||
+            fs->exists("/proc/" + pid))
+            continue;
+        const std::string stale = base + "/" + name;
+        for (const auto& task : fs->list(stale))
+            if (task.rfind('t', 0) == 0) ::rmdir(fs->path(stale + "/" + task).c_str());
+        ::rmdir(fs->path(stale).c_str());
+    }
     std::string dir = base + "/hearth-w" + std::to_string(self);
     if (::mkdir(fs->path(dir).c_str(), 0755) != 0 && errno != EEXIST)
         return fail("cannot create " + dir + ": " + std::strerror(errno));

@@ -57,9 +57,15 @@ BOOST_AUTO_TEST_CASE(a_v2_task_cgroup_is_made_below_the_workers_killed_by_cgroup
     fs->write("/proc/self/mounts", k_hybrid_mounts);
     fs->write("/proc/self/cgroup", "1:cpu:/\n0::/system.slice/w.service\n");
     fs->mkdir("/sys/fs/cgroup/unified/system.slice/w.service");
+    // Left by a worker that is gone (no /proc/17), and one still running.
+    fs->mkdir("/sys/fs/cgroup/unified/system.slice/w.service/hearth-w17/t3");
+    fs->mkdir("/sys/fs/cgroup/unified/system.slice/w.service/hearth-w18");
+    fs->write("/proc/18/stat", "18 (hearth) S 1 18 18 0 -1 0\n");
     std::string why;
     auto tree = CgroupTree::open(fs, 4242, &why);
     BOOST_TEST_REQUIRE(tree != nullptr, why);
+    BOOST_TEST(!fs->exists("/sys/fs/cgroup/unified/system.slice/w.service/hearth-w17"));
+    BOOST_TEST(fs->exists("/sys/fs/cgroup/unified/system.slice/w.service/hearth-w18"));
     BOOST_TEST(tree->dir() == "/sys/fs/cgroup/unified/system.slice/w.service/hearth-w4242");
     {
         TaskCgroup t(*tree, "t0");
