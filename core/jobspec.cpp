@@ -39,7 +39,8 @@ nlohmann::json to_json(const JobSpec& j) {
             {"urgent", j.urgent},
             {"env", j.env},
             {"cores_per_task", j.cores_per_task},
-            {"mem_per_task", j.mem_per_task}};
+            {"mem_per_task", j.mem_per_task},
+            {"user", j.user}};
 }
 
 namespace {
@@ -94,6 +95,7 @@ JobSpec job_from_json(const nlohmann::json& v) {
             v.contains("cores_per_task")
                 ? static_cast<std::uint32_t>(whole(v, "cores_per_task", 1, k_max_cores_per_task))
                 : 1;
+        j.user = v.value("user", "");
         if (j.chunk == 0 || j.command.empty() || j.workers_per_host == 0)
             throw std::runtime_error("chunk, command or workers_per_host is empty");
         return j;

@@ -47,6 +47,7 @@ struct JobSpec {
     std::vector<std::string> env;
     std::uint32_t cores_per_task = 1;
     std::uint64_t mem_per_task = 0;  // bytes a task may use; 0: no limit
+    std::string user;  // the tenant's Unix user from --grid's tenant table ("" = none)
 };
 
 inline constexpr std::uint32_t k_max_cores_per_task = 1024;

@@ -80,6 +80,7 @@ std::string encode(const JobConfig& c) {
     w.strings(c.env);
     w.u32(c.cores_per_task);
     w.u64(c.mem_per_task);
+    w.str(c.user);
     return std::move(w.buffer());
 }
 
@@ -95,6 +96,7 @@ JobConfig decode_job_config(const std::string& buf) {
     c.env = r.strings();
     c.cores_per_task = r.u32();
     c.mem_per_task = r.u64();
+    c.user = r.str();
     finish(r);
     return c;
 }

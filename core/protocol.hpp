@@ -51,6 +51,9 @@ struct JobConfig {
     std::vector<std::string> env;      // --env, resolved: NAME=VALUE (core/task_env)
     std::uint32_t cores_per_task = 1;  // HEARTH_CORES and the thread counts
     std::uint64_t mem_per_task = 0;    // bytes: placement and the task's limit; 0 = none
+    // The Unix user the tenant's tasks run as on this grid (its grid file's
+    // `user`); "": one allocated for the tenant (core/task_identity).
+    std::string user;
 };
 
 struct Assignment {

@@ -119,7 +119,7 @@ std::vector<std::string> job_environment(const std::vector<std::string>& worker_
 }
 
 std::vector<std::string> task_environment(const std::vector<std::string>& job_env,
-                                          const TaskIdentity& id) {
+                                          const TaskAttemptVars& id) {
     std::vector<std::string> env;
     env.reserve(job_env.size() + 10);
     env.insert(env.end(), job_env.begin(), job_env.end());

@@ -53,7 +53,7 @@ std::vector<std::string> job_environment(const std::vector<std::string>& worker_
                                          std::uint32_t cores);
 
 // Who a task attempt is, for its own variables.
-struct TaskIdentity {
+struct TaskAttemptVars {
     std::string job;
     std::uint64_t task = 0;
     std::uint32_t attempt = 1;
@@ -71,7 +71,7 @@ struct TaskIdentity {
 // task, so that an mpirun started inside it places its ranks on the task's
 // cores (Open MPI ignores the binding it was started with).
 std::vector<std::string> task_environment(const std::vector<std::string>& job_env,
-                                          const TaskIdentity& id);
+                                          const TaskAttemptVars& id);
 
 // "0,1,2" from core indices.
 std::string cpu_list_text(const std::vector<unsigned>& cores);

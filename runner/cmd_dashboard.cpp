@@ -24,6 +24,7 @@
 #include "core/grid.hpp"
 #include "core/json_server.hpp"
 #include "core/text.hpp"
+#include "core/token_route.hpp"
 #include "grid_view.hpp"
 #include "heat_api.hpp"
 #include "heat_change.hpp"
@@ -51,6 +52,12 @@ AgentAnswer fetch(const Call& c, const std::string& auth, long timeout_ms,
     AgentAnswer a;
     a.node = c.node;
     a.agent = c.agent;
+    // The caller's token goes only where the network cannot read it.
+    if (!auth.empty())
+        if (std::string why = token_refusal(c.agent); !why.empty()) {
+            a.failure = why;
+            return a;
+        }
     HttpReply r;
     try {
         r = http_request(std::string(trim_end(c.agent, "/")) + c.path, body, timeout_ms, auth);
@@ -267,6 +274,10 @@ private:
             std::function<void()> check = [&] {
                 parse_heat_change(what, req.body, site, now_ms() / 1000);
             };
+            for (const auto& n : m_grid.nodes)
+                if (n.site == site.name && !authorization_of(req).empty())
+                    if (std::string why = token_refusal(n.agent); !why.empty())
+                        throw Error(why, ExitCode::usage, 502);
             SiteChange done = apply_to_site(m_grid, site, m_args.grid, what, body,
                                             authorization_of(req), check);
             json out = done.heat.is_object() ? done.heat : json::object();

@@ -164,6 +164,10 @@ JobSpec build_spec(const RunArgs& a) {
     if (!is_safe_name(s.tenant))
         throw usage_error("bad tenant '" + s.tenant + "': use 1-64 letters, digits, '.', '_' or " +
                           "'-', not starting with '.' or '-'");
+    // The grid file's tenant table names the Unix user its tasks run as
+    // (when the workers are root: core/task_identity).
+    if (a.grid)
+        if (const TenantSpec* t = load_grid(*a.grid).find_tenant(s.tenant)) s.user = t->user;
     if (s.tenant == "house")
         throw usage_error("tenant name 'house' is reserved for the energy nobody's tasks used; "
                           "choose another --tenant");

@@ -217,6 +217,8 @@ int cmd_site(const SiteArgs& a) {
     settings.cacert = a.cacert ? fs::absolute(*a.cacert).string() : "";
     settings.timeout_ms = a.timeout_ms;
     settings.max_buffer_bytes = a.max_buffer_mb << 20;
+    for (const auto& t : grid.tenants)
+        if (!t.user.empty()) settings.tenant_users[t.name] = t.user;
     // A token file that is unusable (mode, symlink): exit 2 now, not a
     // dispatcher failing every request later.
     if (!settings.token_file.empty()) {

@@ -138,6 +138,7 @@ void Dispatcher::on_hello(int rank, const std::string& data) {
     cfg.env = m_spec.env;
     cfg.cores_per_task = m_spec.cores_per_task;
     cfg.mem_per_task = m_spec.mem_per_task;
+    cfg.user = m_spec.user;
     std::uint32_t slots = node.slots ? node.slots : h.cores;
     m_link.send(rank, Tag::config, encode(node));
     m_link.send(rank, Tag::job, encode(cfg));

@@ -24,6 +24,11 @@ ScratchArea::ScratchArea(std::string base) : m_base(std::move(base)) {
     fs::remove_all(m_base, ec);
     fs::create_directories(m_base + "/stage", ec);
     if (ec) throw Error("cannot create scratch area " + m_base + ": " + ec.message());
+    // Tasks reach their own directory through base, but list, read or write
+    // nothing else of it: not another tenant's directory, nor the logs.
+    fs::permissions(m_base, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec,
+                    ec);
+    fs::permissions(m_base + "/stage", fs::perms::owner_all, ec);
 }
 
 ScratchArea::~ScratchArea() {
@@ -54,7 +59,7 @@ std::string ScratchArea::acquire() {
         return dir;
     }
     std::string dir = m_base + "/d" + std::to_string(m_next++);
-    if (::mkdir(dir.c_str(), 0755) != 0)
+    if (::mkdir(dir.c_str(), 0700) != 0)
         throw Error("cannot create scratch directory " + dir + ": " + std::strerror(errno));
     std::error_code ec;
     for (const auto& rel : m_staged) {
@@ -64,6 +69,8 @@ std::string ScratchArea::acquire() {
         fs::copy_file(fs::path(m_base) / "stage" / rel, dst, ec);
         if (ec) throw Error("cannot stage " + rel + " into " + dir + ": " + ec.message());
     }
+    static const IdentityOps ops;
+    give_tree(dir, m_owner, ops);
     return dir;
 }
 

@@ -7,6 +7,7 @@
 
 #include "core/atomic_file.hpp"  // write_file_atomic, used with the scratch area's outputs
 #include "core/protocol.hpp"
+#include "core/task_identity.hpp"
 
 namespace hearth {
 
@@ -19,6 +20,10 @@ public:
     ScratchArea& operator=(const ScratchArea&) = delete;
 
     void set_staged(const std::vector<FileBlob>& staged);  // written once under base/stage
+    // The user the job's tasks run as: each attempt's directory is made
+    // theirs, mode 0700 (base itself stays the worker's, 0711, with the
+    // logs and the staged inputs, which the tasks cannot write).
+    void set_owner(const TaskIdentity& id) { m_owner = id; }
     // An empty directory holding only the staged inputs, for one attempt.
     std::string acquire();
     // Done with it: an attempt that left it empty hands it to the next one
@@ -40,6 +45,7 @@ private:
     std::vector<std::string> m_staged;  // relative paths under base/stage
     std::vector<std::string> m_empty;   // empty directories ready for reuse
     std::uint64_t m_next = 0;
+    TaskIdentity m_owner;  // not separate: the worker's own
 };
 
 // Reads a file, keeping head and tail when it is larger than cap bytes.

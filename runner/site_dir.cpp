@@ -10,9 +10,13 @@
 namespace hearth {
 
 void save_site_settings(const SiteDir& dir, const SiteSettings& s) {
-    nlohmann::json j = {{"site", s.site},           {"server", s.server},
-                        {"token_file", s.token_file}, {"cacert", s.cacert},
-                        {"timeout_ms", s.timeout_ms}, {"max_buffer_bytes", s.max_buffer_bytes}};
+    nlohmann::json j = {{"site", s.site},
+                        {"server", s.server},
+                        {"token_file", s.token_file},
+                        {"cacert", s.cacert},
+                        {"timeout_ms", s.timeout_ms},
+                        {"max_buffer_bytes", s.max_buffer_bytes},
+                        {"tenant_users", s.tenant_users}};
     write_file_atomic(dir.settings(), j.dump(2) + "\n", 0600);
 }
 
@@ -27,6 +31,8 @@ SiteSettings load_site_settings(const SiteDir& dir) {
     s.cacert = j.value("cacert", "");
     s.timeout_ms = j.value("timeout_ms", 10000L);
     s.max_buffer_bytes = j.value("max_buffer_bytes", std::uint64_t{256} << 20);
+    if (j.contains("tenant_users"))
+        s.tenant_users = j["tenant_users"].get<std::map<std::string, std::string>>();
     return s;
 }
 

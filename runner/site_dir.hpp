@@ -14,6 +14,8 @@
 
 #include "job_dir.hpp"
 
+#include <map>
+
 namespace hearth {
 
 struct SiteDir {
@@ -37,6 +39,9 @@ struct SiteSettings {
     std::string cacert;      // "" = HEARTH_CACERT
     long timeout_ms = 10000;  // per request to the scheduler
     std::uint64_t max_buffer_bytes = 256ull << 20;
+    // The grid file's tenants' Unix users (tenant -> user), which their
+    // tasks run as on this site's nodes.
+    std::map<std::string, std::string> tenant_users;
 };
 
 void save_site_settings(const SiteDir& dir, const SiteSettings& s);

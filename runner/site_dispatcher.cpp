@@ -323,6 +323,8 @@ bool SiteDispatcher::send_job(int rank, const std::string& job, std::string& why
     cfg.collect = rt.collect;
     cfg.urgent = rt.urgent;
     cfg.env = rt.env;
+    if (auto u = m_settings.tenant_users.find(rt.tenant); u != m_settings.tenant_users.end())
+        cfg.user = u->second;
     for (const auto& b : rt.stage) {
         const std::string* data = staged_bytes(b, why);
         if (!data) {

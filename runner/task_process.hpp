@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "core/task_confine.hpp"
+
 namespace hearth {
 
 struct SpawnRequest {
@@ -19,6 +21,7 @@ struct SpawnRequest {
     // Bytes of data (heap, anonymous mappings) the task may hold
     // (RLIMIT_DATA, inherited by its children); 0: no limit.
     std::uint64_t mem_limit = 0;
+    const TaskConfinement* confine = nullptr;  // its tenant's user and cgroup (null: none)
 };
 
 struct Child {

@@ -23,6 +23,7 @@
 #include "core/task_memory.hpp"
 #include "scratch.hpp"
 #include "task_process.hpp"
+#include "task_tenancy.hpp"
 #include "topology.hpp"
 
 namespace hearth {
@@ -52,9 +53,9 @@ struct Running {
     std::string dir;
     std::string log;
     bool timed_out = false;
-    bool handed_back = false;  // stopped because the site passed its maximum
-    bool cancelled = false;    // stopped by the dispatcher (Tag::cancel)
-    bool overridden = false;   // started past the heat budget (deadline)
+    bool handed_back = false;               // stopped because the site passed its maximum
+    bool cancelled = false;                 // stopped by the dispatcher (Tag::cancel)
+    bool overridden = false;                // started past the heat budget (deadline)
     std::optional<std::uint64_t> agent_id;  // registration with the node's grid-agent
     bool agent_retry = false;               // the agent was unreachable: register later
 };
@@ -79,13 +80,14 @@ struct JobEntry {
     JobConfig cfg;
     std::vector<std::string> env;  // every task's environment but its own variables (core/task_env)
     std::unique_ptr<ScratchArea> scratch;
-    std::size_t active = 0;  // its attempts queued or running here
+    JobTenancy tenancy;       // its tenant's user on this node (task_tenancy)
+    std::size_t active = 0;   // its attempts queued or running here
     std::size_t running = 0;  // its attempts running here
     // --mem-per-task: its tasks that fit in the memory this node had free
     // when the job came (UINT32_MAX: no limit), and why none does.
     std::uint32_t mem_cap = UINT32_MAX;
     std::string mem_why;
-    bool forget = false;     // the dispatcher is done with it: drop when idle
+    bool forget = false;  // the dispatcher is done with it: drop when idle
 };
 
 class Worker {
@@ -130,6 +132,7 @@ private:
     std::map<std::string, JobEntry> m_jobs;
     AgentClient m_agent;
     bool m_agent_noted = false;
+    bool m_tenancy_noted = false;
     std::vector<AwaitingEnergy> m_awaiting;
     Topology m_topo;
     std::vector<std::vector<unsigned>> m_plan;
@@ -282,8 +285,8 @@ void Worker::receive_config() {
     m_slot_busy.assign(slots, false);
     m_slot_turn.assign(slots, 0);
     const char* tmp = std::getenv("TMPDIR");
-    m_base = std::string(tmp && *tmp ? tmp : "/tmp") + "/hearth-w" +
-             std::to_string(m_link.rank()) + "-" + std::to_string(::getpid());
+    m_base = std::string(tmp && *tmp ? tmp : "/tmp") + "/hearth-w" + std::to_string(m_link.rank()) +
+             "-" + std::to_string(::getpid());
 }
 
 void Worker::on_job(const std::string& data) {
@@ -302,6 +305,7 @@ void Worker::on_job(const std::string& data) {
         throw Error("refusing job id '" + cfg.job + "': not a plain name");
     JobEntry e;
     e.scratch = std::make_unique<ScratchArea>(m_base + "/" + cfg.job);
+    e.tenancy = job_tenancy(cfg, *e.scratch, m_tenancy_noted, m_node.node);
     e.scratch->set_staged(cfg.staged);
     cfg.staged.clear();
     e.env = job_environment(m_environ, cfg.env, cfg.cores_per_task);
@@ -324,7 +328,8 @@ void Worker::on_job(const std::string& data) {
 
 void Worker::on_tasks(const std::string& data) {
     auto batch = decode_tasks(data);
-    m_requested -= static_cast<std::uint32_t>(batch.size() > m_requested ? m_requested : batch.size());
+    m_requested -=
+        static_cast<std::uint32_t>(batch.size() > m_requested ? m_requested : batch.size());
     for (auto& a : batch) {
         JobEntry& job = job_of(a);
         if (job.mem_cap == 0) {
@@ -391,22 +396,23 @@ void Worker::start_one(Queued q, unsigned slot) {
     if (job.cfg.timeout_ms) r.deadline = r.start + std::chrono::milliseconds(job.cfg.timeout_ms);
     r.log = job.scratch->log_path(slot, m_slot_turn[slot]++);
     try {
+        if (!job.tenancy.error.empty()) throw Error(job.tenancy.error);
         if (r.dir.empty()) r.dir = job.scratch->acquire();
         // The task inherits the spawning thread's binding at creation. The
         // worker stays bound to the last slot it spawned for: it mostly
         // sleeps, and unbinding would cost a system call per task.
         m_topo.bind_slot(slot);
-        TaskIdentity id{job.cfg.job,
-                        r.a.task,
-                        r.a.attempt,
-                        job.cfg.tenant,
-                        r.a.first,
-                        r.a.last,
-                        job.cfg.cores_per_task,
-                        m_cpu_lists[slot],
-                        r.dir};
-        r.child = spawn_task(SpawnRequest{r.a.argv, r.dir, r.log, task_environment(job.env, id),
-                                          job.cfg.mem_per_task});
+        TaskAttemptVars vars{job.cfg.job,
+                             r.a.task,
+                             r.a.attempt,
+                             job.cfg.tenant,
+                             r.a.first,
+                             r.a.last,
+                             job.cfg.cores_per_task,
+                             m_cpu_lists[slot],
+                             r.dir};
+        r.child = spawn_task(SpawnRequest{r.a.argv, r.dir, r.log, task_environment(job.env, vars),
+                                          job.cfg.mem_per_task, &job.tenancy.confine});
         ++job.running;
     } catch (const Error& e) {
         Completion c;
@@ -618,7 +624,8 @@ bool Worker::report_due() const {
 void Worker::maybe_report() {
     if (m_stopping) return;
     std::uint64_t have = m_running.size() + m_queue.size() + m_requested;
-    std::uint32_t want = have < target_backlog() ? static_cast<std::uint32_t>(target_backlog() - have) : 0;
+    std::uint32_t want =
+        have < target_backlog() ? static_cast<std::uint32_t>(target_backlog() - have) : 0;
     // Ask at once when a slot may soon find the queue empty; otherwise batch
     // completions for a few milliseconds: fewer messages and journal syncs.
     bool low = (m_queue.size() + m_requested) * 2 < std::max<std::size_t>(target_backlog(), 2);

@@ -122,6 +122,8 @@ BOOST_AUTO_TEST_CASE(a_symlink_to_a_directory_outside_is_not_collected_through) 
 
 BOOST_AUTO_TEST_CASE(a_symlink_planted_in_out_is_not_written_through) {
     TempDir t, outside;
+    // The task runs as its tenant's user (the test is root): it must see the flag.
+    fs::permissions(t.path, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
     const std::string flag = (t / "flag").string();
     // Fails until the flag exists, then writes frames/f_0.txt.
     const std::string script = "test -f " + quote(flag) +

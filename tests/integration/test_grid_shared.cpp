@@ -194,6 +194,14 @@ struct SharedGrid {
     // hosts: 4, or 5 for a fifth host that is no node (a site's gateway).
     // lease: hearth serve --lease (a site silent this long loses its tasks).
     explicit SharedGrid(int hosts = 4, std::string lease = "60s") : lease(std::move(lease)) {
+        // The tasks run as their tenants' users (the sites are root): they
+        // reach the spans file, and only it.
+        fs::permissions(t.path,
+                        fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+        std::ofstream(t / "spans").close();
+        fs::permissions(t / "spans", fs::perms::owner_read | fs::perms::owner_write |
+                                         fs::perms::group_read | fs::perms::group_write |
+                                         fs::perms::others_read | fs::perms::others_write);
         up_output = sh_out("GRID_AGENT_BIN=" + quote(agent_bin()) + " " + quote(grid_script()) +
                            " up " + std::to_string(hosts) + " --agents --slots 2 2>&1");
         auto ls = lines_of(up_output);

@@ -174,7 +174,15 @@ void write_grid(const fs::path& p) {
 
 // A task: its staged input and its name into out-JOB-TASK.txt, its start and
 // end (ns) appended to the shared spans file, and a pause.
+// The tasks run as their tenants' users (the site is root here): the spans
+// file is made writable to them, and its directory reachable.
 std::string script(const fs::path& spans, double seconds) {
+    fs::permissions(spans.parent_path(),
+                    fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+    if (!fs::exists(spans)) std::ofstream(spans).close();
+    fs::permissions(spans, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                               fs::perms::group_write | fs::perms::others_read |
+                               fs::perms::others_write);
     return "echo \"s $(date +%s%N)\" >> " + quote(spans.string()) +
            "; cat input.txt > out-$1-$2.txt; echo \"$1 $2\" >> out-$1-$2.txt; sleep " +
            std::to_string(seconds) + "; echo \"e $(date +%s%N)\" >> " + quote(spans.string());

@@ -114,6 +114,14 @@ struct Grid {
 
     std::string submit(const std::string& tenant, int count, double seconds) {
         // Each task: its start and end (ns) into the shared spans file, an output.
+        // The tasks run as their tenants' users (the site is root here):
+        // they reach the spans file, and only it.
+        fs::permissions(t.path,
+                        fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+        if (!fs::exists(t / "spans")) std::ofstream(t / "spans").close();
+        fs::permissions(t / "spans", fs::perms::owner_read | fs::perms::owner_write |
+                                         fs::perms::group_read | fs::perms::group_write |
+                                         fs::perms::others_read | fs::perms::others_write);
         const std::string spans = quote((t / "spans").string());
         const std::string script = "echo \"s $(date +%s%N)\" >> " + spans + "; echo " + tenant +
                                    " {item} > out-{item}.txt; sleep " + std::to_string(seconds) +

@@ -105,9 +105,9 @@ BOOST_AUTO_TEST_CASE(to_json_writes_every_field) {
     for (const char* key :
          {"id", "name", "tenant", "split", "split_text", "chunk", "command", "nodes",
           "workers_per_host", "slots", "retries", "timeout_ms", "stage", "collect", "submitted_ms",
-          "submit_cwd", "deadline_ms", "urgent", "slurm", "env", "cores_per_task", "mem_per_task"})
+          "submit_cwd", "deadline_ms", "urgent", "slurm", "env", "cores_per_task", "mem_per_task", "user"})
         BOOST_TEST(j.contains(key), key);
-    BOOST_TEST(j.size() == 22u);
+    BOOST_TEST(j.size() == 23u);
     BOOST_TEST(j.at("nodes").is_array());
     BOOST_TEST(j.at("nodes").at(0).at("host").get<std::string>() == "node01");
     BOOST_TEST(j.at("nodes").at(0).at("slots").get<int>() == 16);
@@ -187,6 +187,8 @@ BOOST_AUTO_TEST_CASE(a_missing_field_throws_mentioning_job_json) {
         // Jobs written before heat-aware dispatch have no deadline, and
         // before Slurm support no slurm flag: optional.
         if (key == "deadline_ms" || key == "urgent" || key == "slurm") continue;
+        // Before tenants' users, no user.
+        if (key == "user") continue;
         // Nor a task environment of its own.
         if (key == "env" || key == "cores_per_task" || key == "mem_per_task") continue;
         BOOST_TEST_CONTEXT("without " << key) {

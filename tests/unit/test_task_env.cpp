@@ -96,7 +96,7 @@ BOOST_AUTO_TEST_CASE(thread_counts_follow_the_cores_and_env_wins_over_both) {
 
 BOOST_AUTO_TEST_CASE(an_attempt_gets_its_identity_and_its_directory) {
     const Env job = hearth::job_environment(k_worker_env, {}, 2);
-    hearth::TaskIdentity id;
+    hearth::TaskAttemptVars id;
     id.job = "20261206-101500-ab12";
     id.task = 7;
     id.attempt = 2;
