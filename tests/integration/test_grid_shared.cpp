@@ -18,28 +18,11 @@
 #include <optional>
 
 #include "harness.hpp"
+#include "testgrid.hpp"
 
 using namespace hearth::test;
 
 namespace {
-
-std::string grid_script() {
-    return repo_root() + "/tests/grid/testgrid.sh";
-}
-
-std::string trim(std::string s) {
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-    return s;
-}
-
-std::vector<std::string> lines_of(const std::string& s) {
-    std::vector<std::string> v;
-    std::stringstream ss(s);
-    std::string l;
-    while (std::getline(ss, l))
-        if (!l.empty()) v.push_back(l);
-    return v;
-}
 
 std::int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -13,29 +13,12 @@
 #include <regex>
 
 #include "harness.hpp"
+#include "testgrid.hpp"
 #include "serve_http.hpp"
 
 using namespace hearth::test;
 
 namespace {
-
-std::string grid_script() {
-    return repo_root() + "/tests/grid/testgrid.sh";
-}
-
-std::string trim(std::string s) {
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-    return s;
-}
-
-std::vector<std::string> lines_of(const std::string& s) {
-    std::vector<std::string> v;
-    std::stringstream ss(s);
-    std::string l;
-    while (std::getline(ss, l))
-        if (!l.empty()) v.push_back(l);
-    return v;
-}
 
 // Every limit on a command: a stuck allocation must fail the test, not hang it.
 constexpr int k_limit_s = 120;
