@@ -64,13 +64,15 @@ RedfishReading parse_redfish_reading(long status, const std::string& content_typ
                    ": the BMC refused the credentials; check the user:password in the "
                    "credentials file");
     if (status == 404)
-        return why("HTTP 404: the BMC has no such resource; --redfish-url must name a Chassis, "
-                   "e.g. https://BMC/redfish/v1/Chassis/1");
+        return why(
+            "HTTP 404: the BMC has no such resource; --redfish-url must name a Chassis, "
+            "e.g. https://BMC/redfish/v1/Chassis/1");
     if (status != 200) return why("HTTP " + std::to_string(status) + " from the BMC");
     const std::string start = trimmed(body.substr(0, 256));
     if (content_type.find("html") != std::string::npos || (!start.empty() && start[0] == '<'))
-        return why("the BMC answered with HTML, not Redfish JSON (a login page or a proxy?); "
-                   "check --redfish-url");
+        return why(
+            "the BMC answered with HTML, not Redfish JSON (a login page or a proxy?); "
+            "check --redfish-url");
     nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
     if (j.is_discarded() || !j.is_object())
         return why("the BMC's answer is not a JSON object; check --redfish-url");
@@ -88,8 +90,8 @@ RedfishReading parse_redfish_reading(long status, const std::string& content_typ
         if (!e->is_object()) return why("EnvironmentMetrics EnergykWh is not an object");
         if (auto r = e->find("Reading"); r != e->end() && !r->is_null())
             return value_of(Kind::energy_kwh, *r, "EnergykWh.Reading");
-        if (auto u = e->find("DataSourceUri"); u != e->end() && u->is_string() &&
-                                               !u->get<std::string>().empty()) {
+        if (auto u = e->find("DataSourceUri");
+            u != e->end() && u->is_string() && !u->get<std::string>().empty()) {
             RedfishReading r;
             r.kind = Kind::link;
             r.link = u->get<std::string>();
@@ -104,8 +106,9 @@ RedfishReading parse_redfish_reading(long status, const std::string& content_typ
         if (r == j.end()) return why("the kWh sensor has no Reading");
         return value_of(Kind::energy_kwh, *r, "the kWh sensor's Reading");
     }
-    return why("the answer has no PowerControl, EnergykWh or kWh sensor Reading; check "
-               "--redfish-url");
+    return why(
+        "the answer has no PowerControl, EnergykWh or kWh sensor Reading; check "
+        "--redfish-url");
 }
 
 }  // namespace hearth

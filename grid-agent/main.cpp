@@ -62,9 +62,8 @@ int main(int argc, char** argv) {
                            cfg.redfish_timeout_s,
                            static_cast<std::size_t>(cfg.redfish_max_kib * 1024.0)};
         if (probe) {
-            SourceChoice c =
-                choose_energy_source("auto", fs, clock, make_real_papi(), mp,
-                                     make_real_nvml(), bmc);
+            SourceChoice c = choose_energy_source("auto", fs, clock, make_real_papi(), mp,
+                                                  make_real_nvml(), bmc);
             const auto print = [](const ProbeResult& p, const std::string& kind) {
                 std::cout << (p.available ? "available    " : "unavailable  ") << kind << p.source
                           << ": " << p.detail << "\n";
@@ -83,9 +82,8 @@ int main(int argc, char** argv) {
         sigaddset(&set, SIGTERM);
         sigaddset(&set, SIGINT);
         pthread_sigmask(SIG_BLOCK, &set, nullptr);
-        SourceChoice choice =
-            choose_energy_source(cfg.energy, fs, clock, make_real_papi(), mp,
-                                 make_real_nvml(), bmc);
+        SourceChoice choice = choose_energy_source(cfg.energy, fs, clock, make_real_papi(), mp,
+                                                   make_real_nvml(), bmc);
         Agent agent(cfg, fs, clock, std::move(choice), std::shared_ptr<PapiApi>(make_real_papi()));
         std::thread waiter([&] {
             int sig = 0;

@@ -86,8 +86,9 @@ ProbeResult probe_redfish(const RedfishOptions& o, RedfishHttp* http) {
     ProbeResult r;
     r.source = "redfish";
     if (o.url.empty()) {
-        r.detail = "no BMC configured; set --redfish-url to its Chassis, e.g. "
-                   "https://BMC/redfish/v1/Chassis/1";
+        r.detail =
+            "no BMC configured; set --redfish-url to its Chassis, e.g. "
+            "https://BMC/redfish/v1/Chassis/1";
         return r;
     }
     std::unique_ptr<RedfishHttp> own;

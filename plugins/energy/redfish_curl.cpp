@@ -3,9 +3,9 @@
 #include <curl/curl.h>
 #include <sys/stat.h>
 
+#include <unistd.h>
 #include <algorithm>
 #include <cstdio>
-#include <unistd.h>
 
 #include <cerrno>
 #include <fstream>
@@ -46,7 +46,7 @@ void init_curl_once() {
 
 // user:password from a file nobody else can read.
 std::string read_credentials(const std::string& path) {
-    struct stat st{};
+    struct stat st {};
     if (::stat(path.c_str(), &st) != 0)
         throw usage_error("redfish credentials file " + path + ": " + errno_text(errno) +
                           "; write user:password to it with mode 0600");
@@ -61,8 +61,7 @@ std::string read_credentials(const std::string& path) {
     ss << in.rdbuf();
     std::string text = trimmed(ss.str());
     if (text.find(':') == std::string::npos || text.find('\n') != std::string::npos)
-        throw usage_error("redfish credentials file " + path +
-                          " must hold one line user:password");
+        throw usage_error("redfish credentials file " + path + " must hold one line user:password");
     return text;
 }
 

@@ -46,7 +46,9 @@ const EnergyRegistry& energy_sources() {
     static const EnergyRegistry registry(
         "energy source",
         {{"redfish", 5, [](const EnergyContext& c) { return probe_redfish(c.redfish); },
-          [](const EnergyContext& c) { return std::make_unique<RedfishSource>(c.redfish, c.clock); }},
+          [](const EnergyContext& c) {
+              return std::make_unique<RedfishSource>(c.redfish, c.clock);
+          }},
          {"hwmon", 4, [](const EnergyContext& c) { return probe_hwmon(*c.fs, c.model.max); },
           [](const EnergyContext& c) {
               return std::make_unique<HwmonSource>(c.fs, c.clock, c.model.max);

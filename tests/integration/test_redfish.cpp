@@ -94,8 +94,8 @@ public:
         set("auth", "admin:s3cret");
         set("watts", "250");
         std::ofstream(dir / "server.py") << k_bmc;
-        std::string cmd = "exec python3 " + quote((dir / "server.py").string()) + " " + d +
-                          " 2>>" + quote((dir / "server.log").string());
+        std::string cmd = "exec python3 " + quote((dir / "server.py").string()) + " " + d + " 2>>" +
+                          quote((dir / "server.log").string());
         std::vector<char*> argv = {const_cast<char*>("/bin/sh"), const_cast<char*>("-c"),
                                    cmd.data(), nullptr};
         ::posix_spawn(&m_pid, "/bin/sh", nullptr, nullptr, argv.data(), environ);
@@ -228,16 +228,17 @@ BOOST_AUTO_TEST_CASE(probe_shows_the_reading_or_one_line_saying_why_not) {
     fs::permissions(bmc.cred(), fs::perms::group_read | fs::perms::others_read,
                     fs::perm_options::add);
     line = probe_line(bmc);
-    BOOST_TEST(has(line, "unavailable  redfish: redfish credentials file " +
-                             bmc.cred().string() + " has mode 0644, readable by others; run "
-                             "chmod 600 " + bmc.cred().string()),
+    BOOST_TEST(has(line, "unavailable  redfish: redfish credentials file " + bmc.cred().string() +
+                             " has mode 0644, readable by others; run "
+                             "chmod 600 " +
+                             bmc.cred().string()),
                line);
     // Asked for by name, the agent refuses to start with the same reason.
     int rc = 0;
-    const std::string out = sh_out(quote(agent_bin()) + " --energy redfish " + bmc.options() +
-                                       " --no-auth --ledger " + quote((t / "l.db").string()) +
-                                       " 2>&1",
-                                   &rc);
+    const std::string out =
+        sh_out(quote(agent_bin()) + " --energy redfish " + bmc.options() + " --no-auth --ledger " +
+                   quote((t / "l.db").string()) + " 2>&1",
+               &rc);
     BOOST_TEST(rc == 2, out);
     BOOST_TEST(has(out, "energy source 'redfish' is unavailable: redfish credentials file"), out);
 }

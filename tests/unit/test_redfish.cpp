@@ -37,7 +37,9 @@ struct FakeBmc final : hearth::RedfishHttp {
         if (it == answers.end()) return {404, k_json, R"({"error":{}})", ""};
         return it->second;
     }
-    void set(const std::string& url, const std::string& body) { answers[url] = {200, k_json, body, ""}; }
+    void set(const std::string& url, const std::string& body) {
+        answers[url] = {200, k_json, body, ""};
+    }
 };
 
 const std::string k_chassis = "https://bmc/redfish/v1/Chassis/1";
@@ -68,7 +70,8 @@ BOOST_AUTO_TEST_CASE(nan_negative_and_null_watts_are_reasons_not_readings) {
     auto r = parse_redfish_reading(200, k_json, power("1e400"));
     BOOST_TEST(contains(r.reason, "not a JSON object"), r.reason);
     r = parse_redfish_reading(200, k_json, R"({"PowerControl":[{"Name":"x"}]})");
-    BOOST_TEST(r.reason == "PowerControl[0] has no PowerConsumedWatts; the BMC reports no node power");
+    BOOST_TEST(r.reason ==
+               "PowerControl[0] has no PowerConsumedWatts; the BMC reports no node power");
     r = parse_redfish_reading(200, k_json, R"({"PowerControl":[]})");
     BOOST_TEST(contains(r.reason, "empty PowerControl"), r.reason);
 }
