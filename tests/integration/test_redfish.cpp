@@ -16,7 +16,7 @@ using namespace hearth::test;
 
 namespace {
 
-// Files in its directory steer it: `mode` (ok, html, slow), `watts`, `kwh`
+// Files in its directory steer it: `mode` (ok, html, slow, big), `watts`, `kwh`
 // (no file: no energy sensor), `auth` (user:password). Each GET's path is
 // appended to `requests`.
 const char* k_bmc = R"PY(
@@ -41,6 +41,8 @@ class Bmc(http.server.BaseHTTPRequestHandler):
         mode = read('mode', 'ok')
         if mode == 'slow':
             time.sleep(3)
+        if mode == 'big':
+            return self.send(200, json.dumps({'Padding': 'x' * 4096}))
         if mode == 'html':
             return self.send(200, '<!DOCTYPE html><html><body>Please log in</body></html>',
                              'text/html')
@@ -222,7 +224,17 @@ BOOST_AUTO_TEST_CASE(probe_shows_the_reading_or_one_line_saying_why_not) {
     BOOST_TEST((has(line, "unavailable  redfish: ") && has(line, "no answer from the BMC") &&
                 has(line, "timed out")),
                line);
+    bmc.set("mode", "big");
+    line = probe_line(bmc, "--redfish-max-kib 1");
+    BOOST_TEST(has(line, "answer larger than 1024 bytes (--redfish-max-kib)"), line);
     bmc.set("mode", "ok");
+    // Without the test's CA the BMC's certificate is not trusted.
+    const std::string out_no_ca =
+        sh_out(quote(agent_bin()) + " --probe --redfish-url " + bmc.chassis() +
+               " --redfish-credentials " + quote(bmc.cred().string()) + " 2>&1");
+    BOOST_TEST(has(out_no_ca, "unavailable  redfish: " + bmc.chassis() +
+                                  "/EnvironmentMetrics: no answer from the BMC: SSL certificate"),
+               out_no_ca);
 
     // Credentials others can read are refused, with the fix.
     fs::permissions(bmc.cred(), fs::perms::group_read | fs::perms::others_read,
