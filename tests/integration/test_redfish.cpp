@@ -297,6 +297,8 @@ BOOST_AUTO_TEST_CASE(ledger_total_is_the_bmcs_watts_integrated) {
     const double uj = std::stod(sql(agent.ledger, "SELECT sum(energy_uj) FROM intervals"));
     const double ms = std::stod(sql(agent.ledger, "SELECT max(t1_ms) - min(t0_ms) FROM intervals"));
     const double fed = 250.0 * ms * 1000.0;
+    BOOST_TEST_MESSAGE("redfish watts: ledger " << uj << " uJ, fed " << fed << " uJ over " << ms
+                                                << " ms");
     BOOST_TEST(ms > 1500.0);
     BOOST_TEST(std::abs(uj - fed) <= fed * 0.005, "ledger " << uj << " uJ, fed " << fed << " uJ");
     BOOST_TEST(sql(agent.ledger, "SELECT DISTINCT source FROM intervals") == "redfish\n");
