@@ -33,6 +33,17 @@ const std::vector<AgentSetting>& agent_settings() {
         {"idle_watts", "--idle-watts", "the node's idle power (model and static share)",
          &AgentConfig::idle_watts},
         {"max_watts", "--max-watts", "the node's maximum power (model)", &AgentConfig::max_watts},
+        {"redfish_url", "--redfish-url",
+         "the BMC's Redfish Chassis, https://BMC/redfish/v1/Chassis/1 (energy source redfish)",
+         &AgentConfig::redfish_url},
+        {"redfish_credentials", "--redfish-credentials",
+         "file holding the BMC's user:password (mode 0600)", &AgentConfig::redfish_credentials},
+        {"redfish_ca", "--redfish-ca", "PEM CA file the BMC's certificate is checked with",
+         &AgentConfig::redfish_ca},
+        {"redfish_timeout_s", "--redfish-timeout",
+         "seconds a BMC request may take (0.1-30, default 2)", &AgentConfig::redfish_timeout_s},
+        {"redfish_max_kib", "--redfish-max-kib",
+         "largest BMC answer read, KiB (1-65536, default 1024)", &AgentConfig::redfish_max_kib},
         {"grid", "--grid", "grid file: take this node's site, slots and heat target from it",
          &AgentConfig::grid},
         {"throttle", "--throttle", "how to hold power down: " + joined_names(throttle_names()),
@@ -163,6 +174,14 @@ void finish_agent_config(AgentConfig& cfg, bool serving) {
     if (!std::isfinite(cfg.commit_s) || cfg.commit_s < 0 || cfg.commit_s > 1)
         throw usage_error("commit interval " + std::to_string(cfg.commit_s) +
                           " s is out of range; use 0 (every interval) to 1 (default 1)");
+    if (!std::isfinite(cfg.redfish_timeout_s) || cfg.redfish_timeout_s < 0.1 ||
+        cfg.redfish_timeout_s > 30)
+        throw usage_error("redfish timeout " + std::to_string(cfg.redfish_timeout_s) +
+                          " s is out of range; use 0.1 to 30 (default 2)");
+    if (!std::isfinite(cfg.redfish_max_kib) || cfg.redfish_max_kib < 1 ||
+        cfg.redfish_max_kib > 65536)
+        throw usage_error("redfish answer limit " + std::to_string(cfg.redfish_max_kib) +
+                          " KiB is out of range; use 1 to 65536 (default 1024)");
     const std::string host = split_listen(cfg.listen).first;
     if (!serving) return;  // --probe: no listener, no tokens needed
     const bool tls = !cfg.tls_cert.empty() || !cfg.tls_key.empty();

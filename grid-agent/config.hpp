@@ -26,6 +26,10 @@ struct AgentConfig {
     std::string fsroot;  // "" = the real /
     double idle_watts = 0;  // 0: derived
     double max_watts = 0;   // 0: derived
+    // The BMC's Redfish API (energy source redfish; "" = no BMC).
+    std::string redfish_url, redfish_credentials, redfish_ca;
+    double redfish_timeout_s = 2;
+    double redfish_max_kib = 1024;
     std::string grid;       // grid file: this node's site, slots and heat target ("" = no heat control)
     std::string throttle = "auto";  // auto | slots | cgroup | sigstop | powercap
     double control_s = 10;  // seconds between heat control steps

@@ -58,9 +58,12 @@ int main(int argc, char** argv) {
         auto fs = std::make_shared<const FsRoot>(cfg.fsroot);
         auto clock = std::make_shared<const SystemClock>();
         ModelParams mp{Watts{cfg.idle_watts}, Watts{cfg.max_watts}};
+        RedfishOptions bmc{cfg.redfish_url, cfg.redfish_credentials, cfg.redfish_ca,
+                           cfg.redfish_timeout_s,
+                           static_cast<std::size_t>(cfg.redfish_max_kib * 1024.0)};
         if (probe) {
-            SourceChoice c =
-                choose_energy_source("auto", fs, clock, make_real_papi(), mp, make_real_nvml());
+            SourceChoice c = choose_energy_source("auto", fs, clock, make_real_papi(), mp,
+                                                  make_real_nvml(), bmc);
             const auto print = [](const ProbeResult& p, const std::string& kind) {
                 std::cout << (p.available ? "available    " : "unavailable  ") << kind << p.source
                           << ": " << p.detail << "\n";
@@ -79,8 +82,8 @@ int main(int argc, char** argv) {
         sigaddset(&set, SIGTERM);
         sigaddset(&set, SIGINT);
         pthread_sigmask(SIG_BLOCK, &set, nullptr);
-        SourceChoice choice =
-            choose_energy_source(cfg.energy, fs, clock, make_real_papi(), mp, make_real_nvml());
+        SourceChoice choice = choose_energy_source(cfg.energy, fs, clock, make_real_papi(), mp,
+                                                   make_real_nvml(), bmc);
         Agent agent(cfg, fs, clock, std::move(choice), std::shared_ptr<PapiApi>(make_real_papi()));
         std::thread waiter([&] {
             int sig = 0;

@@ -7,6 +7,7 @@
 #include "nvml.hpp"
 #include "papi.hpp"
 #include "powercap.hpp"
+#include "redfish.hpp"
 
 namespace hearth {
 namespace {
@@ -30,6 +31,8 @@ std::string chosen_detail(const EnergySource& source, const ProbeResult& probe) 
             meters += (meters.empty() ? "" : ", ") + m.name + " " + m.file;
         return meters;
     }
+    if (const auto* rf = dynamic_cast<const RedfishSource*>(&source))
+        return rf->counter() ? "EnergykWh counter" : "PowerConsumedWatts, integrated";
     const auto* pc = dynamic_cast<const PowercapSource*>(&source);
     if (!pc) return probe.detail;
     std::string zones;
@@ -42,7 +45,11 @@ std::string chosen_detail(const EnergySource& source, const ProbeResult& probe) 
 const EnergyRegistry& energy_sources() {
     static const EnergyRegistry registry(
         "energy source",
-        {{"hwmon", 4, [](const EnergyContext& c) { return probe_hwmon(*c.fs, c.model.max); },
+        {{"redfish", 5, [](const EnergyContext& c) { return probe_redfish(c.redfish); },
+          [](const EnergyContext& c) {
+              return std::make_unique<RedfishSource>(c.redfish, c.clock);
+          }},
+         {"hwmon", 4, [](const EnergyContext& c) { return probe_hwmon(*c.fs, c.model.max); },
           [](const EnergyContext& c) {
               return std::make_unique<HwmonSource>(c.fs, c.clock, c.model.max);
           }},
@@ -85,13 +92,14 @@ std::vector<std::string> energy_source_names() {
 
 SourceChoice choose_energy_source(const std::string& wanted, std::shared_ptr<const FsRoot> fs,
                                   std::shared_ptr<const Clock> clock, std::unique_ptr<PapiApi> papi,
-                                  ModelParams model, std::unique_ptr<NvmlApi> nvml) {
+                                  ModelParams model, std::unique_ptr<NvmlApi> nvml,
+                                  RedfishOptions redfish) {
     const EnergyRegistry& sources = energy_sources();
     if (wanted != "auto" && !sources.find(wanted))
         throw usage_error("unknown energy source '" + wanted + "': valid names are " +
                           joined_names(energy_source_names(), ", "));
 
-    const EnergyContext ctx{std::move(fs), std::move(clock), papi, model, nvml};
+    const EnergyContext ctx{std::move(fs), std::move(clock), papi, model, nvml, std::move(redfish)};
     SourceChoice c;
     for (const auto& p : sources.plugins()) c.table.push_back(p.probe(ctx));
 

@@ -13,6 +13,7 @@
 #include "model.hpp"
 #include "nvml_api.hpp"
 #include "papi_api.hpp"
+#include "redfish.hpp"
 
 namespace hearth {
 
@@ -24,6 +25,7 @@ struct EnergyContext {
     std::unique_ptr<PapiApi>& papi;
     ModelParams model;
     std::unique_ptr<NvmlApi>& nvml;  // null: not probed (tests)
+    RedfishOptions redfish;          // url "": no BMC configured
 };
 using EnergyRegistry = PluginRegistry<EnergySource, EnergyContext>;
 const EnergyRegistry& energy_sources();
@@ -37,11 +39,13 @@ struct SourceChoice {
     std::string summary;             // "energy source: powercap (2 zones); papi: ...; model: ..."
 };
 
+// redfish: the BMC to read (--redfish-*), url "" when none.
 // wanted: "auto" or a source's name; `auto` takes only sources that measure
 // the node (priority > 0), never nvml's GPUs alone. A named source that is not available
 // is an Error naming why, not a silent fallback.
 SourceChoice choose_energy_source(const std::string& wanted, std::shared_ptr<const FsRoot> fs,
                                   std::shared_ptr<const Clock> clock, std::unique_ptr<PapiApi> papi,
-                                  ModelParams model, std::unique_ptr<NvmlApi> nvml = nullptr);
+                                  ModelParams model, std::unique_ptr<NvmlApi> nvml = nullptr,
+                                  RedfishOptions redfish = {});
 
 }  // namespace hearth

@@ -4,6 +4,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -108,6 +109,19 @@ BOOST_AUTO_TEST_CASE(unknown_keys_and_wrong_types_name_the_fix) {
     BOOST_CHECK_EXCEPTION(load("node = 3\n"), Error, usage_mentioning("'node' must be a string"));
     BOOST_CHECK_EXCEPTION(load("no_auth = \"yes\"\n"), Error,
                           usage_mentioning("'no_auth' must be true or false"));
+}
+
+BOOST_AUTO_TEST_CASE(redfish_limits_out_of_range_are_usage_errors) {
+    auto finish = [](double timeout_s, double max_kib) {
+        AgentConfig cfg;
+        cfg.redfish_timeout_s = timeout_s;
+        cfg.redfish_max_kib = max_kib;
+        finish_agent_config(cfg, false);
+    };
+    BOOST_CHECK_NO_THROW(finish(2, 1024));
+    BOOST_CHECK_EXCEPTION(finish(0, 1024), Error, usage_mentioning("use 0.1 to 30 (default 2)"));
+    BOOST_CHECK_EXCEPTION(finish(std::nan(""), 1024), Error, usage_mentioning("redfish timeout"));
+    BOOST_CHECK_EXCEPTION(finish(2, 0.5), Error, usage_mentioning("use 1 to 65536 (default 1024)"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

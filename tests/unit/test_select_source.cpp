@@ -65,13 +65,18 @@ BOOST_AUTO_TEST_CASE(auto_prefers_powercap) {
     auto c = hearth::choose_energy_source("auto", fs, manual_clock(), papi_with_rapl(), {});
     BOOST_REQUIRE(c.source);
     BOOST_TEST(c.source->name() == "powercap");
-    BOOST_REQUIRE(c.table.size() == 5u);
-    BOOST_TEST(c.table[0].source == "hwmon");  // no node meter in this tree
-    BOOST_TEST(c.table[1].source == "powercap");
-    BOOST_TEST(c.table[2].source == "papi");
-    BOOST_TEST(c.table[3].source == "model");
+    BOOST_REQUIRE(c.table.size() == 6u);
+    BOOST_TEST(c.table[0].source == "redfish");  // no BMC configured
+    BOOST_TEST(c.table[1].source == "hwmon");    // no node meter in this tree
+    BOOST_TEST(c.table[2].source == "powercap");
+    BOOST_TEST(c.table[3].source == "papi");
+    BOOST_TEST(c.table[4].source == "model");
     BOOST_TEST(contains(c.summary,
-                        "energy source: powercap (package-0, dram); hwmon: unavailable "
+                        "energy source: powercap (package-0, dram); redfish: unavailable (no BMC "
+                        "configured; set --redfish-url"),
+               c.summary);
+    BOOST_TEST(contains(c.summary,
+                        "; hwmon: unavailable "
                         "(no node power meter"),
                c.summary);
     BOOST_TEST(contains(c.summary, "; papi: not needed; model: not needed"), c.summary);
@@ -98,11 +103,13 @@ BOOST_AUTO_TEST_CASE(auto_falls_back_to_the_model_on_a_vm) {
     BOOST_TEST(!c.table[0].available);
     BOOST_TEST(!c.table[1].available);
     BOOST_TEST(!c.table[2].available);
-    BOOST_TEST(c.table[3].available);
+    BOOST_TEST(!c.table[3].available);
+    BOOST_TEST(c.table[4].available);
     BOOST_TEST(contains(c.summary,
                         "energy source: model (estimated from CPU utilisation: idle "
-                        "14 W, max 34 W); hwmon: unavailable (no node power meter"),
+                        "14 W, max 34 W); redfish: unavailable (no BMC configured"),
                c.summary);
+    BOOST_TEST(contains(c.summary, "; hwmon: unavailable (no node power meter"), c.summary);
     BOOST_TEST(contains(c.summary, "; powercap: unavailable (no RAPL"), c.summary);
     BOOST_TEST(contains(c.summary,
                         "; papi: unavailable (rapl: event " + k_rapl + ": Event does not exist"),
@@ -112,7 +119,7 @@ BOOST_AUTO_TEST_CASE(auto_falls_back_to_the_model_on_a_vm) {
     c = hearth::choose_energy_source("auto", vm_fs(), manual_clock(), papi_without_events(),
                                      {hearth::Watts{30}, hearth::Watts{90}});
     BOOST_TEST(contains(c.summary, "idle 30 W, max 90 W"), c.summary);
-    BOOST_TEST(c.table[3].detail == "estimated from CPU utilisation: idle 30 W, max 90 W");
+    BOOST_TEST(c.table[4].detail == "estimated from CPU utilisation: idle 30 W, max 90 W");
 }
 
 BOOST_AUTO_TEST_CASE(named_source_is_used_even_when_a_better_one_exists) {
@@ -152,9 +159,9 @@ BOOST_AUTO_TEST_CASE(nothing_available_says_why_for_each) {
         hearth::Error, [](const hearth::Error& e) {
             const std::string what = e.what();
             BOOST_TEST_INFO("message: " << what);
-            return contains(what, "no energy source is available; hwmon: ") &&
-                   contains(what, "; powercap: ") && contains(what, "; papi: ") &&
-                   contains(what, "; model: cannot read /proc/stat");
+            return contains(what, "no energy source is available; redfish: no BMC configured") &&
+                   contains(what, "; hwmon: ") && contains(what, "; powercap: ") &&
+                   contains(what, "; papi: ") && contains(what, "; model: cannot read /proc/stat");
         });
 }
 
@@ -166,7 +173,7 @@ BOOST_AUTO_TEST_CASE(unknown_name_lists_the_valid_ones) {
             BOOST_TEST_INFO("message: " << what);
             return e.code() == hearth::ExitCode::usage &&
                    contains(what, "unknown energy source 'rapl'") &&
-                   contains(what, "auto, hwmon, powercap, papi, model");
+                   contains(what, "auto, redfish, hwmon, powercap, papi, model");
         });
 }
 
