@@ -12,8 +12,8 @@
 #include "core/api_request.hpp"
 #include "core/error.hpp"
 #include "core/json_server.hpp"
-#include "core/token_validity.hpp"
 #include "core/ledger.hpp"
+#include "core/token_validity.hpp"
 #include "log.hpp"
 
 namespace hearth {
@@ -79,8 +79,7 @@ std::string dashboard_dir(const std::string& configured) {
 
 HttpApi::HttpApi(const AgentConfig& cfg, std::shared_ptr<const Clock> clock, Agent& agent)
     : m_cfg(cfg), m_clock(std::move(clock)), m_agent(agent) {
-    if (!m_cfg.tokens.empty())
-        m_tokens = std::make_shared<TokenFile>(m_cfg.tokens);
+    if (!m_cfg.tokens.empty()) m_tokens = std::make_shared<TokenFile>(m_cfg.tokens);
 }
 
 HttpApi::~HttpApi() {

@@ -201,8 +201,11 @@ int main(int argc, char** argv) {
     tn->add_option("--label", token.label, "a note kept with the hash, e.g. who holds the token");
     tn->add_option("--expires", token.expires,
                    "when the token stops working: a duration from now (30d, 12h) or a UTC time");
-    auto* tr = to->add_subcommand("revoke", "refuse a token from now on (servers see it at their next request)");
-    tr->add_option("id", token.id, "the token's id (8+ hex digits of its hash, as 'hearth token new' printed) or the token")
+    auto* tr = to->add_subcommand(
+        "revoke", "refuse a token from now on (servers see it at their next request)");
+    tr->add_option(
+          "id", token.id,
+          "the token's id (8+ hex digits of its hash, as 'hearth token new' printed) or the token")
         ->required();
     tr->add_option("--tokens", token.tokens, "the tokens file")->required();
 

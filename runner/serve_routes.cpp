@@ -74,7 +74,10 @@ std::optional<RouteInfo> route_of(const httplib::Request& req) {
 
 ServeApi::ServeApi(Scheduler& scheduler, std::mutex& mu, std::shared_ptr<TokenFile> tokens,
                    std::string state_dir)
-    : m_sched(scheduler), m_mu(mu), m_tokens(std::move(tokens)), m_state_dir(std::move(state_dir)) {}
+    : m_sched(scheduler),
+      m_mu(mu),
+      m_tokens(std::move(tokens)),
+      m_state_dir(std::move(state_dir)) {}
 
 std::optional<Role> ServeApi::caller(const httplib::Request& req) const {
     if (!m_tokens) return Role{RoleKind::operator_, "", "no-auth"};
@@ -152,7 +155,9 @@ void ServeApi::install(httplib::Server& s) {
     });
     s.Get("/v1/whoami", guarded([this](const httplib::Request& req, httplib::Response& res) {
               const Role r = *caller(req);
-              json j{{"role", to_string(r)}, {"kind", to_string(r.kind)}, {"auth", m_tokens != nullptr},
+              json j{{"role", to_string(r)},
+                     {"kind", to_string(r.kind)},
+                     {"auth", m_tokens != nullptr},
                      {"scheduler", true}};
               if (r.kind == RoleKind::tenant) j["tenant"] = r.scope;
               if (r.kind == RoleKind::site) j["site"] = r.scope;

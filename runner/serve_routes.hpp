@@ -33,7 +33,8 @@ class ServeApi {
 public:
     // tokens: nullopt with --no-auth (every caller is an operator).
     // state_dir: the Scheduler's; uploads stream into its content store.
-    ServeApi(Scheduler& scheduler, std::mutex& mu, std::shared_ptr<TokenFile> tokens, std::string state_dir);
+    ServeApi(Scheduler& scheduler, std::mutex& mu, std::shared_ptr<TokenFile> tokens,
+             std::string state_dir);
     // Installs the pre-routing check and the routes on s.
     void install(httplib::Server& s);
     // Ends the event streams (before the server stops: they hold its threads).
