@@ -175,7 +175,8 @@ TokenTable TokenTable::parse(const std::string& text, const std::string& origin)
             const bool exp = rest.rfind("expires=", 0) == 0, rev = rest.rfind("revoked=", 0) == 0;
             if (!exp && !rev) break;
             auto end = rest.find_first_of(" \t");
-            const std::string value = rest.substr(8, end == std::string::npos ? std::string::npos : end - 8);
+            const std::string value =
+                rest.substr(8, end == std::string::npos ? std::string::npos : end - 8);
             const auto at = try_parse_utc_ms(value);
             if (!at || *at <= 0)
                 throw usage_error(where + "'" + rest.substr(0, end) +
