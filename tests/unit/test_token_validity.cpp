@@ -1,9 +1,15 @@
 // The rule "is this token in force now": revocation and expiry against a
 // given time, the tokens file's expires=/revoked= words, and --expires.
+#include <unistd.h>
+
 #include <boost/test/unit_test.hpp>
 
+#include <filesystem>
+
+#include "core/atomic_file.hpp"
 #include "core/auth.hpp"
 #include "core/error.hpp"
+#include "core/token_file.hpp"
 #include "core/token_validity.hpp"
 #include "core/utc_time.hpp"
 
@@ -92,6 +98,33 @@ BOOST_AUTO_TEST_CASE(expires_takes_a_duration_or_a_utc_time_in_the_future) {
             BOOST_TEST(std::string(e.what()).find("--expires") != std::string::npos, e.what());
         }
     }
+}
+
+BOOST_AUTO_TEST_CASE(a_token_file_follows_an_atomic_replacement_and_keeps_the_last_good_table) {
+    namespace fs = std::filesystem;
+    const fs::path dir =
+        fs::temp_directory_path() / ("hearth-token-file-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    const std::string path = (dir / "tokens").string();
+    const std::string tok = generate_token();
+    Role op = parse_role("operator");
+    write_file_atomic(path, token_line(tok, op, "") + "\n", 0600);
+    TokenFile f(path);
+    BOOST_TEST_REQUIRE(f.find(tok).has_value());
+    BOOST_TEST(f.find(tok)->revoked_ms == 0);
+    // Revoked in a new file renamed over the old: seen at the next lookup.
+    op.revoked_ms = k_noon;
+    write_file_atomic(path, entry_line(sha256(tok), op) + "\n", 0600);
+    BOOST_TEST_REQUIRE(f.find(tok).has_value());
+    BOOST_TEST(f.find(tok)->revoked_ms == k_noon);
+    // A malformed replacement: the last good table stays.
+    write_file_atomic(path, "garbage\n", 0600);
+    BOOST_TEST_REQUIRE(f.find(tok).has_value());
+    BOOST_TEST(f.find(tok)->revoked_ms == k_noon);
+    // The line deleted: the token is unknown.
+    write_file_atomic(path, "# none\n", 0600);
+    BOOST_TEST(!f.find(tok).has_value());
+    fs::remove_all(dir);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
