@@ -14,4 +14,13 @@ enum class Durability {
 void write_file_atomic(const std::string& path, const std::string& data, unsigned mode,
                        Durability durability = Durability::synced);
 
+// The same, for a file others read by its group (a tokens file of mode 0640
+// and group 'hearth'): the new file gets exactly `mode` whatever the umask,
+// and the owner and group given, before it replaces the old one.
+struct FileOwner {
+    unsigned uid = 0, gid = 0;
+};
+void write_file_atomic(const std::string& path, const std::string& data, unsigned mode,
+                       const FileOwner& owner);
+
 }  // namespace hearth

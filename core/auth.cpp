@@ -16,6 +16,7 @@
 
 #include "error.hpp"
 #include "grid.hpp"
+#include "utc_time.hpp"
 
 namespace hearth {
 namespace {
@@ -123,8 +124,16 @@ std::string token_line(const std::string& token, const Role& role, const std::st
     for (char c : label)
         if (c == '\n' || c == '\r' || c == '#')
             throw usage_error("a token label may not hold a newline or '#'; use plain words");
-    std::string line = "sha256:" + to_hex(sha256(token)) + " " + to_string(role);
-    if (!label.empty()) line += " " + label;
+    Role r = role;
+    r.label = label;
+    return entry_line(sha256(token), r);
+}
+
+std::string entry_line(const Sha256& hash, const Role& role) {
+    std::string line = "sha256:" + to_hex(hash) + " " + to_string(role);
+    if (role.expires_ms != 0) line += " expires=" + format_utc(role.expires_ms / 1000);
+    if (role.revoked_ms != 0) line += " revoked=" + format_utc(role.revoked_ms / 1000);
+    if (!role.label.empty()) line += " " + role.label;
     return line;
 }
 
@@ -159,8 +168,23 @@ TokenTable TokenTable::parse(const std::string& text, const std::string& origin)
         }
         std::string rest;
         std::getline(words, rest);
-        auto b = rest.find_first_not_of(" \t");
-        e.role.label = b == std::string::npos ? "" : rest.substr(b);
+        // Optional expires=UTC and revoked=UTC words, then the label.
+        for (;;) {
+            auto b = rest.find_first_not_of(" \t");
+            rest = b == std::string::npos ? "" : rest.substr(b);
+            const bool exp = rest.rfind("expires=", 0) == 0, rev = rest.rfind("revoked=", 0) == 0;
+            if (!exp && !rev) break;
+            auto end = rest.find_first_of(" \t");
+            const std::string value =
+                rest.substr(8, end == std::string::npos ? std::string::npos : end - 8);
+            const auto at = try_parse_utc_ms(value);
+            if (!at || *at <= 0)
+                throw usage_error(where + "'" + rest.substr(0, end) +
+                                  "' is not a UTC time; write e.g. expires=2027-01-04T06:00:00Z");
+            (exp ? e.role.expires_ms : e.role.revoked_ms) = *at;
+            rest = end == std::string::npos ? "" : rest.substr(end);
+        }
+        e.role.label = rest;
         if (!seen.insert(e.hash).second)
             throw usage_error(where + "the same token appears twice; delete one of the lines");
         t.m_entries.push_back(std::move(e));

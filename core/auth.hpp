@@ -3,12 +3,13 @@
 // authorization policy as a pure function of (role, route, agent's site).
 //
 // Tokens file (hearth-tokens(5)): one token a line,
-//   sha256:<64 hex digits>  ROLE  [LABEL]
+//   sha256:<64 hex digits>  ROLE  [expires=UTC] [revoked=UTC]  [LABEL]
 // ROLE is tenant:NAME, facility, facility:SITE, operator or site:NAME; '#' starts a
 // comment. Only hashes are stored: the tokens are 256-bit random secrets, so a
 // plain SHA-256 is as good as a slow password hash here, and a stolen file
 // gives no usable token.
 #include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +27,10 @@ struct Role {
     // sites); site: the site whose work it may ask for.
     std::string scope;
     std::string label;  // the tokens file's label, for logs ("" when none)
+    // Unix ms when the token stops being accepted (0: never); see
+    // core/token_validity for the rule.
+    std::int64_t expires_ms = 0;
+    std::int64_t revoked_ms = 0;
 };
 
 // "tenant:bank", "facility", "facility:poolroom", "operator", "site:poolroom". Throws
@@ -42,7 +47,10 @@ std::string to_hex(const Sha256& h);
 // the kernel's random source fails.
 std::string generate_token();
 // The tokens file line for a token (its hash, the role, the label).
+// role.expires_ms, when set, is written as expires=UTC.
 std::string token_line(const std::string& token, const Role& role, const std::string& label);
+// The line of a parsed entry, for rewriting the file (hash as sha256:HEX).
+std::string entry_line(const Sha256& hash, const Role& role);
 
 class TokenTable {
 public:
@@ -55,11 +63,13 @@ public:
     std::optional<Role> find(std::string_view token) const;
     std::size_t size() const { return m_entries.size(); }
 
-private:
     struct Entry {
         Sha256 hash;
         Role role;
     };
+    const std::vector<Entry>& entries() const { return m_entries; }
+
+private:
     std::vector<Entry> m_entries;
 };
 

@@ -13,6 +13,7 @@
 #include "core/error.hpp"
 #include "core/json_server.hpp"
 #include "core/ledger.hpp"
+#include "core/token_validity.hpp"
 #include "log.hpp"
 
 namespace hearth {
@@ -78,8 +79,7 @@ std::string dashboard_dir(const std::string& configured) {
 
 HttpApi::HttpApi(const AgentConfig& cfg, std::shared_ptr<const Clock> clock, Agent& agent)
     : m_cfg(cfg), m_clock(std::move(clock)), m_agent(agent) {
-    if (!m_cfg.tokens.empty())
-        m_tokens = TokenTable::parse(read_secret_file(m_cfg.tokens, 0640), m_cfg.tokens);
+    if (!m_cfg.tokens.empty()) m_tokens = std::make_shared<TokenFile>(m_cfg.tokens);
 }
 
 HttpApi::~HttpApi() {
@@ -158,8 +158,11 @@ void HttpApi::add_routes() {
             }
         }
         const bool given = req.has_header("Authorization");
-        Decision d =
-            authorize(given || !m_tokens, caller(req), *route, m_cfg.site, m_cfg.public_metrics);
+        const auto who = caller(req);
+        // A revoked or expired token is refused on every route but the open ones.
+        Decision d = authorize(given || !m_tokens, who, *route, m_cfg.site, m_cfg.public_metrics);
+        if (d.allowed() && route != Route::health && route != Route::dashboard && given)
+            d = token_in_force(who, m_clock->unix_ms());
         if (!d.allowed()) {
             if (d.status == 401) res.set_header("WWW-Authenticate", "Bearer realm=\"hearth\"");
             json_reply(res, {{"error", d.error}}, d.status);
@@ -173,7 +176,7 @@ void HttpApi::add_routes() {
     s.Get("/v1/whoami", [this](const httplib::Request& req, httplib::Response& res) {
         Role r = *caller(req);
         nlohmann::json j{{"role", to_string(r)},
-                         {"auth", m_tokens.has_value()},
+                         {"auth", m_tokens != nullptr},
                          {"node", m_cfg.node},
                          {"site", m_cfg.site}};
         j["kind"] = to_string(r.kind);

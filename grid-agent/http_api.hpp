@@ -14,6 +14,7 @@
 #include "config.hpp"
 #include "core/auth.hpp"
 #include "core/clock.hpp"
+#include "core/token_file.hpp"
 
 namespace httplib {
 class Server;
@@ -52,7 +53,7 @@ private:
     const AgentConfig& m_cfg;
     std::shared_ptr<const Clock> m_clock;
     Agent& m_agent;
-    std::optional<TokenTable> m_tokens;  // null with --no-auth
+    std::shared_ptr<TokenFile> m_tokens;  // null with --no-auth
     std::unique_ptr<httplib::Server> m_server;
     std::thread m_thread;
     std::atomic<int> m_port{0};

@@ -89,8 +89,8 @@ int cmd_serve(const ServeArgs& a) {
     SchedulerSettings settings;
     settings.lease_ms = lease_ms(a.lease);
     Grid grid = load_grid(a.grid);
-    std::optional<TokenTable> tokens;
-    if (!a.tokens.empty()) tokens = TokenTable::parse(read_secret_file(a.tokens, 0640), a.tokens);
+    std::shared_ptr<TokenFile> tokens;
+    if (!a.tokens.empty()) tokens = std::make_shared<TokenFile>(a.tokens);
 
     // Signals go to one thread (sigwait), so stopping runs as ordinary code.
     // Blocked before any thread starts: every thread inherits the mask.

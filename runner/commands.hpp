@@ -98,6 +98,8 @@ struct TokenArgs {
     std::string role;    // tenant:NAME, facility, facility:SITE or operator
     std::string tokens;  // the agents' tokens file (hearth-tokens(5))
     std::string label;
+    std::string expires;  // new: a duration from now or a UTC time ("" = never)
+    std::string id;       // revoke: a hash prefix (8+ hex digits) or the token itself
 };
 
 struct SiteArgs {
@@ -113,6 +115,7 @@ int cmd_run(const RunArgs& args);
 int cmd_site(const SiteArgs& args);
 int cmd_site_rank(int argc, char** argv, const std::string& state_dir, const std::string& run);
 int cmd_token(const TokenArgs& args);
+int cmd_token_revoke(const TokenArgs& args);
 int cmd_dashboard(const DashboardArgs& args);
 int cmd_nodes(const NodesArgs& args);
 int cmd_sim(const SimArgs& args);

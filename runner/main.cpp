@@ -199,6 +199,15 @@ int main(int argc, char** argv) {
     tn->add_option("--tokens", token.tokens, "the agents' tokens file (created with mode 0640)")
         ->required();
     tn->add_option("--label", token.label, "a note kept with the hash, e.g. who holds the token");
+    tn->add_option("--expires", token.expires,
+                   "when the token stops working: a duration from now (30d, 12h) or a UTC time");
+    auto* tr = to->add_subcommand(
+        "revoke", "refuse a token from now on (servers see it at their next request)");
+    tr->add_option(
+          "id", token.id,
+          "the token's id (8+ hex digits of its hash, as 'hearth token new' printed) or the token")
+        ->required();
+    tr->add_option("--tokens", token.tokens, "the tokens file")->required();
 
     hearth::SiteArgs site;
     auto* sit = app.add_subcommand("site", "run a site: one long-lived mpirun over its nodes, pulling work from hearth serve");
@@ -255,6 +264,7 @@ int main(int argc, char** argv) {
             return hearth::cmd_heat(heat);
         }
         if (tn->parsed()) return hearth::cmd_token(token);
+        if (tr->parsed()) return hearth::cmd_token_revoke(token);
         if (da->parsed()) return hearth::cmd_dashboard(dashboard);
         if (sit->parsed()) return hearth::cmd_site(site);
     } catch (const hearth::Error& e) {

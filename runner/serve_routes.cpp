@@ -1,5 +1,7 @@
 #include "serve_routes.hpp"
 
+#include <chrono>
+
 #include <httplib.h>
 
 #include <nlohmann/json.hpp>
@@ -7,6 +9,7 @@
 #include "core/api_request.hpp"
 #include "core/error.hpp"
 #include "core/json_server.hpp"
+#include "core/token_validity.hpp"
 #include "serve_http.hpp"
 
 namespace hearth {
@@ -69,9 +72,12 @@ std::optional<RouteInfo> route_of(const httplib::Request& req) {
 
 }  // namespace
 
-ServeApi::ServeApi(Scheduler& scheduler, std::mutex& mu, std::optional<TokenTable> tokens,
+ServeApi::ServeApi(Scheduler& scheduler, std::mutex& mu, std::shared_ptr<TokenFile> tokens,
                    std::string state_dir)
-    : m_sched(scheduler), m_mu(mu), m_tokens(std::move(tokens)), m_state_dir(std::move(state_dir)) {}
+    : m_sched(scheduler),
+      m_mu(mu),
+      m_tokens(std::move(tokens)),
+      m_state_dir(std::move(state_dir)) {}
 
 std::optional<Role> ServeApi::caller(const httplib::Request& req) const {
     if (!m_tokens) return Role{RoleKind::operator_, "", "no-auth"};
@@ -129,8 +135,14 @@ void ServeApi::install(httplib::Server& s) {
                                       " bytes, this route's limit (hearth-api(7))");
             return H::Handled;
         }
-        const Decision d = authorize_serve(req.has_header("Authorization") || !m_tokens, caller(req),
-                                           route->route, route->site);
+        const bool given = req.has_header("Authorization");
+        const auto who = caller(req);
+        Decision d = authorize_serve(given || !m_tokens, who, route->route, route->site);
+        // A revoked or expired token: refused with its reason, without a restart.
+        if (d.allowed() && given && route->route != ServeRoute::health)
+            d = token_in_force(who, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
         if (!d.allowed()) {
             error_reply(res, d.status, d.error);
             return H::Handled;
@@ -143,7 +155,9 @@ void ServeApi::install(httplib::Server& s) {
     });
     s.Get("/v1/whoami", guarded([this](const httplib::Request& req, httplib::Response& res) {
               const Role r = *caller(req);
-              json j{{"role", to_string(r)}, {"kind", to_string(r.kind)}, {"auth", m_tokens.has_value()},
+              json j{{"role", to_string(r)},
+                     {"kind", to_string(r.kind)},
+                     {"auth", m_tokens != nullptr},
                      {"scheduler", true}};
               if (r.kind == RoleKind::tenant) j["tenant"] = r.scope;
               if (r.kind == RoleKind::site) j["site"] = r.scope;

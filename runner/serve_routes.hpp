@@ -14,6 +14,7 @@
 
 #include "core/auth.hpp"
 #include "core/scheduler.hpp"
+#include "core/token_file.hpp"
 
 namespace httplib {
 class Server;
@@ -32,7 +33,8 @@ class ServeApi {
 public:
     // tokens: nullopt with --no-auth (every caller is an operator).
     // state_dir: the Scheduler's; uploads stream into its content store.
-    ServeApi(Scheduler& scheduler, std::mutex& mu, std::optional<TokenTable> tokens, std::string state_dir);
+    ServeApi(Scheduler& scheduler, std::mutex& mu, std::shared_ptr<TokenFile> tokens,
+             std::string state_dir);
     // Installs the pre-routing check and the routes on s.
     void install(httplib::Server& s);
     // Ends the event streams (before the server stops: they hold its threads).
@@ -45,7 +47,7 @@ private:
 
     Scheduler& m_sched;
     std::mutex& m_mu;
-    std::optional<TokenTable> m_tokens;
+    std::shared_ptr<TokenFile> m_tokens;  // null with --no-auth
     std::string m_state_dir;
     std::atomic<bool> m_stopping{false};
     std::atomic<int> m_streams{0};
