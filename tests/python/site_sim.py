@@ -101,8 +101,10 @@ class SiteSim:
                "energy_state": (2 if self.estimated else 1) if self.energy_uj else 0,
                "energy_uj": self.energy_uj}
         try:
+            # The job's --env on top of this process's, as a site's worker adds it.
+            env = dict(os.environ, **dict(e.split("=", 1) for e in rt.get("env", [])))
             p = subprocess.run(g["argv"], cwd=scratch, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               timeout=timeout)
+                               timeout=timeout, env=env)
             res["log"] = p.stdout.decode("utf-8", "replace")[-1_000_000:]
             if p.returncode != 0:
                 res.update(status=1 if p.returncode > 0 else 2, exit=abs(p.returncode),

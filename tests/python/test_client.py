@@ -253,6 +253,26 @@ class ClientTest(unittest.TestCase):
             self.studio.wait(job.id, poll=0.1, timeout=0.3)
         self.studio.cancel(job.id)
 
+    def test_env_reaches_the_tasks_and_a_reserved_name_is_refused(self):
+        os.environ["CLIENT_TEST_CURVE"] = "eur 2026"
+        try:
+            job = self.bank.submit(["sh", "-c", 'echo "greeting=$GREETING curve=$CLIENT_TEST_CURVE"'],
+                                   count=1, env=["GREETING=hello hearth", "CLIENT_TEST_CURVE"])
+        finally:
+            del os.environ["CLIENT_TEST_CURVE"]
+        self.site()
+        self.assertEqual(self.bank.wait(job.id, poll=0.1, timeout=60).state, "finished")
+        self.assertIn("greeting=hello hearth curve=eur 2026", self.bank.log(job.id, 0))
+        # A Hearth variable is the server's to set: 400, nothing queued.
+        before = len(self.bank.jobs())
+        with self.assertRaises(BadRequest) as cm:
+            self.bank.submit(["true"], count=1, env={"HEARTH_TOKEN": "stolen"})
+        self.assertIn("HEARTH_TOKEN", cm.exception.reason)
+        self.assertEqual(len(self.bank.jobs()), before)
+        # A bare name that is not set is refused before anything is sent.
+        with self.assertRaises(UsageError):
+            self.bank.submit(["true"], count=1, env=["CLIENT_TEST_UNSET_NAME"])
+
     # -------------------------------------------------------------- refusals
 
     def test_bad_frame_range_is_a_400_naming_it(self):

@@ -25,7 +25,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 from .errors import HearthError, Unreachable, UsageError, error_for_status
 
@@ -291,6 +291,23 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 # ---------------------------------------------------------------- the client
 
 
+
+def _env_list(env: Union[Mapping[str, str], Iterable[str]]) -> List[str]:
+    """NAME=VALUE words, as ``--env`` resolves them; the server checks the names."""
+    if isinstance(env, Mapping):
+        return [f"{k}={v}" for k, v in env.items()]
+    if isinstance(env, str):
+        env = [env]
+    out = []
+    for w in env:
+        if "=" in w:
+            out.append(w)
+        elif w in os.environ:
+            out.append(f"{w}={os.environ[w]}")
+        else:
+            raise UsageError(f"env: '{w}' is not set here; give it a value ('{w}=VALUE')")
+    return out
+
 class Client:
     """A connection to `hearth serve` (its /v1 REST API, hearth-api(7)).
 
@@ -440,7 +457,8 @@ class Client:
                timeout: Union[int, float, str, _dt.timedelta, None] = None,
                stage: Iterable[str] = (), collect: Iterable[str] = (),
                deadline: Union[int, float, str, _dt.datetime, _dt.timedelta, None] = None,
-               urgent: bool = False, priority: int = 0, name: Optional[str] = None) -> Job:
+               urgent: bool = False, priority: int = 0, name: Optional[str] = None,
+               env: Union[Mapping[str, str], Iterable[str], None] = None) -> Job:
         """Queues a job, as ``hearth submit`` does; returns it (state queued).
 
         Args:
@@ -464,6 +482,9 @@ class Client:
             urgent: run past the sites' heat budgets.
             priority: -1000..1000, within the tenant (higher first).
             name: a label (letters, digits, ``.``, ``_``, ``-``).
+            env: more variables for every task, as ``hearth submit --env``:
+                a mapping ``{"CURVE": "eur"}`` or words ``"CURVE=eur"``; a
+                bare ``"NAME"`` takes this process's value.
 
         The server checks every field; a refusal raises
         :class:`~hearth.errors.BadRequest` naming it, and nothing is queued.
@@ -505,6 +526,8 @@ class Client:
             "urgent": bool(urgent),
             "priority": priority,
         }
+        if env is not None:
+            body["env"] = _env_list(env)
         tenant = tenant if tenant is not None else self.tenant
         if tenant:
             body["tenant"] = tenant
