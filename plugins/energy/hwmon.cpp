@@ -8,6 +8,7 @@
 #include "core/energy_counter.hpp"
 #include "core/error.hpp"
 #include "core/text.hpp"
+#include "counter_checkpoint.hpp"
 
 namespace hearth {
 namespace {
@@ -201,34 +202,24 @@ std::string HwmonSource::meter() const {
 }
 
 std::string HwmonSource::checkpoint() const {
-    std::string out;
-    for (std::size_t i = 0; i < m_meters.size(); ++i) {
-        if (!m_meters[i].counter || !m_state[i].have_prev) continue;
-        if (!out.empty()) out += ';';
-        out += m_meters[i].dir + "=" + std::to_string(m_state[i].prev_raw);
-    }
-    return out;
+    std::vector<std::pair<std::string, std::uint64_t>> raw;
+    for (std::size_t i = 0; i < m_meters.size(); ++i)
+        if (m_meters[i].counter && m_state[i].have_prev)
+            raw.emplace_back(m_meters[i].dir, m_state[i].prev_raw);
+    return format_counter_checkpoint(raw);
 }
 
 void HwmonSource::resume(const std::string& checkpoint, double elapsed_s) {
     if (!(elapsed_s >= 0)) return;
     const auto then = m_clock->now() - std::chrono::duration_cast<Clock::Duration>(
                                            std::chrono::duration<double>(elapsed_s));
-    std::size_t start = 0;
-    while (start < checkpoint.size()) {
-        std::size_t end = checkpoint.find(';', start);
-        if (end == std::string::npos) end = checkpoint.size();
-        const std::string item = checkpoint.substr(start, end - start);
-        start = end + 1;
-        auto eq = item.rfind('=');
-        if (eq == std::string::npos) continue;
-        auto raw = parse_u64(item.substr(eq + 1));
-        for (std::size_t i = 0; i < m_meters.size(); ++i) {
-            if (!m_meters[i].counter || m_meters[i].dir != item.substr(0, eq) || !raw) continue;
-            m_state[i].have_prev = true;
-            m_state[i].prev_raw = *raw;
-            m_state[i].prev_time = then;
-        }
+    const auto saved = parse_counter_checkpoint(checkpoint);
+    for (std::size_t i = 0; i < m_meters.size(); ++i) {
+        auto it = saved.find(m_meters[i].dir);
+        if (!m_meters[i].counter || it == saved.end()) continue;
+        m_state[i].have_prev = true;
+        m_state[i].prev_raw = it->second;
+        m_state[i].prev_time = then;
     }
 }
 

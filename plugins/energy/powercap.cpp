@@ -8,6 +8,7 @@
 #include "core/energy_counter.hpp"
 #include "core/error.hpp"
 #include "core/text.hpp"
+#include "counter_checkpoint.hpp"
 
 namespace hearth {
 namespace {
@@ -241,37 +242,25 @@ std::string PowercapSource::meter() const {
 }
 
 std::string PowercapSource::checkpoint() const {
-    std::string out;
-    for (std::size_t i = 0; i < m_zones.size(); ++i) {
-        if (!m_state[i].have_prev) continue;
-        if (!out.empty()) out += ';';
-        out += m_zones[i].dir + "=" + std::to_string(m_state[i].prev_raw);
-    }
-    return out;
+    std::vector<std::pair<std::string, std::uint64_t>> raw;
+    for (std::size_t i = 0; i < m_zones.size(); ++i)
+        if (m_state[i].have_prev) raw.emplace_back(m_zones[i].dir, m_state[i].prev_raw);
+    return format_counter_checkpoint(raw);
 }
 
 void PowercapSource::resume(const std::string& checkpoint, double elapsed_s) {
     if (!(elapsed_s >= 0)) return;
     const auto then = m_clock->now() - std::chrono::duration_cast<Clock::Duration>(
                                            std::chrono::duration<double>(elapsed_s));
-    std::size_t start = 0;
-    while (start < checkpoint.size()) {
-        std::size_t end = checkpoint.find(';', start);
-        if (end == std::string::npos) end = checkpoint.size();
-        std::string item = checkpoint.substr(start, end - start);
-        start = end + 1;
-        auto eq = item.rfind('=');
-        if (eq == std::string::npos) continue;
-        auto raw = parse_u64(item.substr(eq + 1));
-        for (std::size_t i = 0; i < m_zones.size(); ++i) {
-            // A zone that vanished or a value it cannot hold is not resumed:
-            // its first read just starts afresh.
-            if (m_zones[i].dir != item.substr(0, eq) || !raw || *raw >= m_zones[i].max_range_uj)
-                continue;
-            m_state[i].have_prev = true;
-            m_state[i].prev_raw = *raw;
-            m_state[i].prev_time = then;
-        }
+    const auto saved = parse_counter_checkpoint(checkpoint);
+    for (std::size_t i = 0; i < m_zones.size(); ++i) {
+        // A zone that vanished or a value it cannot hold is not resumed:
+        // its first read just starts afresh.
+        auto it = saved.find(m_zones[i].dir);
+        if (it == saved.end() || it->second >= m_zones[i].max_range_uj) continue;
+        m_state[i].have_prev = true;
+        m_state[i].prev_raw = it->second;
+        m_state[i].prev_time = then;
     }
 }
 
