@@ -24,7 +24,7 @@ HWLOC_LIBS = -lhwloc
 CORE_LIBS = -lsqlite3 -lpapi -lcurl -lcrypto
 
 CORE_SRC := $(wildcard core/*.cpp) $(wildcard plugins/*/*.cpp)
-RUNNER_SRC := $(wildcard runner/*.cpp)
+RUNNER_SRC := $(wildcard runner/*/*.cpp)
 AGENT_SRC := $(wildcard grid-agent/*.cpp)
 UNIT_SRC := $(wildcard tests/unit/*.cpp)
 INTEG_SRC := $(wildcard tests/integration/*.cpp)
@@ -36,7 +36,7 @@ CORE_OBJ := $(call obj,$(CORE_SRC))
 RUNNER_OBJ := $(call obj,$(RUNNER_SRC))
 AGENT_OBJ := $(call obj,$(AGENT_SRC))
 AGENT_LIB_OBJ := $(filter-out $(BUILD)/obj/grid-agent/main.o,$(AGENT_OBJ))
-RUNNER_LIB_OBJ := $(filter-out $(BUILD)/obj/runner/main.o,$(RUNNER_OBJ))
+RUNNER_LIB_OBJ := $(filter-out $(BUILD)/obj/runner/cli/main.o,$(RUNNER_OBJ))
 UNIT_OBJ := $(call obj,$(UNIT_SRC))
 INTEG_OBJ := $(call obj,$(INTEG_SRC))
 
@@ -229,7 +229,7 @@ install: $(HEARTH) $(AGENT)
 	install -m 0644 $(TEMPLATES_SRC) $(DESTDIR)$(PREFIX)/share/hearth/templates/
 
 FORMAT_FILES = $(CORE_SRC) $(RUNNER_SRC) $(AGENT_SRC) $(UNIT_SRC) $(INTEG_SRC) \
-	$(wildcard core/*.hpp runner/*.hpp grid-agent/*.hpp plugins/*/*.hpp tests/*/*.hpp tests/fuzz/*.cpp)
+	$(wildcard core/*.hpp runner/*/*.hpp grid-agent/*.hpp plugins/*/*.hpp tests/*/*.hpp tests/fuzz/*.cpp)
 format:
 	clang-format -i $(FORMAT_FILES)
 

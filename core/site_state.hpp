@@ -3,7 +3,7 @@
 // no MPI, no HTTP. Which worker rank is which node, what each node asked
 // for, which attempts are held where (queued or running on a worker), which
 // jobs' settings each worker has, and what the next work request says. The
-// glue (runner/site_dispatcher.cpp) feeds it MPI reports and HTTP replies.
+// glue (runner/site/site_dispatcher.cpp) feeds it MPI reports and HTTP replies.
 #include <cstdint>
 #include <map>
 #include <set>

@@ -1,5 +1,5 @@
 // --frames and --seeds text through FrameSet::parse and parse_seed_range, the
-// parsers `hearth run` uses (runner/job_items.cpp). A set that parses must
+// parsers `hearth run` uses (runner/job/job_items.cpp). A set that parses must
 // print as text that parses back to the same set, and must never list a
 // frame twice.
 #include <algorithm>

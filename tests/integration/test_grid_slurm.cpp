@@ -13,8 +13,8 @@
 #include <regex>
 
 #include "harness.hpp"
-#include "testgrid.hpp"
 #include "serve_http.hpp"
+#include "testgrid.hpp"
 
 using namespace hearth::test;
 

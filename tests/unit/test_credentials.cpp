@@ -9,7 +9,7 @@
 #include <map>
 
 #include "core/error.hpp"
-#include "runner/credentials.hpp"
+#include "runner/clients/credentials.hpp"
 
 using hearth::ClientCredentials;
 using hearth::load_credentials;

@@ -10,7 +10,7 @@
 #include <optional>
 #include <string>
 
-#include "runner/launch_plan.hpp"
+#include "runner/job/launch_plan.hpp"
 
 using namespace hearth;
 

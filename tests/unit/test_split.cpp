@@ -14,8 +14,8 @@
 
 #include "core/error.hpp"
 #include "core/frameset.hpp"
-#include "core/split.hpp"
 #include "core/line_items.hpp"
+#include "core/split.hpp"
 
 using hearth::ChunkPlan;
 using hearth::FrameSet;

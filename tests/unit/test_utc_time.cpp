@@ -48,7 +48,7 @@ BOOST_AUTO_TEST_CASE(the_forms_the_old_parsers_took) {
     // core/scenario.cpp's
     BOOST_TEST(ms("2027-01-04") == k_monday_ms);
     BOOST_TEST(ms("2024-02-29") == 1709164800000);
-    // runner/cmd_energy.cpp's (UTC without a zone)
+    // runner/cli/cmd_energy.cpp's (UTC without a zone)
     BOOST_TEST(ms("2027-01-04T06:00:00") == k_monday_ms + 6 * 3600'000);
     BOOST_TEST(ms("2027-01-04 06:00:00") == k_monday_ms + 6 * 3600'000);
     BOOST_TEST(ms("2027-01-04T06:00") == k_monday_ms + 6 * 3600'000);

@@ -1,0 +1,366 @@
+#include "runner/mpi/dispatcher.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+
+#include "core/append_file.hpp"
+#include "core/dispatch.hpp"
+#include "core/error.hpp"
+#include "core/journal.hpp"
+#include "core/placeholder.hpp"
+#include "core/safe_path.hpp"
+#include "runner/job/job_dir.hpp"
+#include "runner/job/job_items.hpp"
+#include "runner/mpi/deadline.hpp"
+#include "runner/mpi/scratch.hpp"
+
+namespace fs = std::filesystem;
+
+namespace hearth {
+namespace {
+
+struct RankInfo {
+    std::string node;
+    std::uint32_t slots = 0;
+};
+
+std::map<int, RankInfo> load_launch(const JobDir& dir) {
+    std::ifstream in(dir.launch());
+    nlohmann::json j;
+    in >> j;
+    std::map<int, RankInfo> ranks;
+    for (const auto& r : j.at("ranks"))
+        ranks[r.at("rank").get<int>()] = {r.at("node").get<std::string>(),
+                                          r.at("slots").get<std::uint32_t>()};
+    return ranks;
+}
+
+std::vector<FileBlob> load_staged(const JobDir& dir) {
+    std::vector<FileBlob> blobs;
+    if (!fs::exists(dir.stage())) return blobs;
+    // 'hearth run' copied regular files here (links resolved at submit); a
+    // symlink found now was planted since, and is not followed.
+    for (const auto& e : fs::recursive_directory_iterator(dir.stage())) {
+        if (e.symlink_status().type() != fs::file_type::regular) continue;
+        FileBlob b;
+        b.path = fs::relative(e.path(), dir.stage()).string();
+        unsigned mode = 0644;
+        b.data = read_file_beneath(dir.stage(), b.path, &mode);
+        b.mode = mode;
+        blobs.push_back(std::move(b));
+    }
+    return blobs;
+}
+
+class Dispatcher {
+public:
+    Dispatcher(MpiLink& link, JobDir dir)
+        : m_link(link),
+          m_dir(std::move(dir)),
+          m_spec(load_spec(m_dir)),
+          m_items(make_item_source(m_spec, m_dir.items())),
+          m_plan{m_items->size(), m_spec.chunk},
+          m_template(CommandTemplate::parse(m_spec.command, m_spec.chunk)),
+          m_journal(m_dir.journal()),
+          m_logs((fs::create_directories(m_dir.file("logs")), m_dir.logs())),
+          m_deadline(m_spec.deadline_ms, m_spec.urgent) {}
+
+    int run();
+
+private:
+    void lock_job();
+    void on_hello(int rank, const std::string& data);
+    void on_report(int rank, const std::string& data);
+    void on_completion(int rank, Completion& c);
+    void assign();
+    void finish(const char* state, bool kill);
+    std::string node_of(int rank) const;
+
+    MpiLink& m_link;
+    JobDir m_dir;
+    JobSpec m_spec;
+    std::unique_ptr<ItemSource> m_items;
+    ChunkPlan m_plan;
+    CommandTemplate m_template;
+    AppendFile m_journal;
+    AppendFile m_logs;
+    std::unique_ptr<DispatchState> m_state;
+    std::map<std::string, std::uint64_t> m_owners;  // collected name -> task
+    std::map<int, RankInfo> m_ranks;
+    std::vector<FileBlob> m_staged;
+    std::map<int, bool> m_said_hello;
+    int m_lock_fd = -1;
+    DeadlinePlanner m_deadline;
+};
+
+std::string Dispatcher::node_of(int rank) const {
+    auto it = m_ranks.find(rank);
+    return it != m_ranks.end() ? it->second.node : "rank" + std::to_string(rank);
+}
+
+void Dispatcher::lock_job() {
+    m_lock_fd = ::open(m_dir.lock().c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (m_lock_fd < 0 || ::flock(m_lock_fd, LOCK_EX | LOCK_NB) != 0)
+        throw Error("job " + m_spec.id + " is already being run by another dispatcher");
+}
+
+void Dispatcher::on_hello(int rank, const std::string& data) {
+    Hello h = decode_hello(data);
+    m_said_hello[rank] = true;
+    NodeConfig node;
+    node.node = node_of(rank);
+    node.slots = m_spec.slots;
+    auto it = m_ranks.find(rank);
+    if (it != m_ranks.end() && it->second.slots) node.slots = it->second.slots;
+    // --cores-per-task N: the node's cores (its hostfile slots, else hwloc's
+    // count) make cores / N slots of N cores each; a node with fewer than N
+    // runs one task at a time on all it has. --slots says tasks at once itself.
+    if (m_spec.cores_per_task > 1 && m_spec.slots == 0)
+        node.slots =
+            std::max<std::uint32_t>(1, (node.slots ? node.slots : h.cores) / m_spec.cores_per_task);
+    // The worker is the site's kind, that runs any number of jobs: here one.
+    JobConfig cfg;
+    cfg.job = m_spec.id;
+    cfg.tenant = m_spec.tenant;
+    cfg.timeout_ms = m_spec.timeout_ms;
+    cfg.collect = m_spec.collect;
+    cfg.staged = m_staged;
+    cfg.urgent = m_spec.urgent;
+    cfg.env = m_spec.env;
+    cfg.cores_per_task = m_spec.cores_per_task;
+    cfg.mem_per_task = m_spec.mem_per_task;
+    cfg.user = m_spec.user;
+    std::uint32_t slots = node.slots ? node.slots : h.cores;
+    m_link.send(rank, Tag::config, encode(node));
+    m_link.send(rank, Tag::job, encode(cfg));
+    m_state->add_worker(rank);
+    nlohmann::json rec = {{"e", "node"}, {"n", node.node}, {"host", h.host}, {"state", "up"},
+                          {"slots", slots}, {"cores", h.cores}, {"ts", unix_ms_now()}};
+    m_journal.append(rec.dump() + "\n");
+}
+
+void Dispatcher::on_completion(int rank, Completion& c) {
+    const std::string node = node_of(rank);
+    Attempt a{c.task, c.attempt};
+    // The energy the node's agent charged to this attempt: the tenant pays for
+    // failed attempts too, so it is journaled with either outcome.
+    auto with_energy = [&](nlohmann::json rec) {
+        if (c.energy_state != EnergyState::unknown) {
+            rec["uj"] = c.energy_uj;
+            if (c.energy_state == EnergyState::estimated) rec["est"] = true;
+        }
+        return rec;
+    };
+    nlohmann::json log = nlohmann::json::array();
+    if (!c.log.empty()) log = {m_logs.append(c.log), c.log.size()};
+    else log = {0, 0};
+
+    bool permanent = false;
+    if (c.status == AttemptStatus::ok && !m_state->is_committed(c.task)) {
+        for (const auto& f : c.outputs) {
+            // A worker names outputs inside its scratch directory; anything
+            // else (a bug, a tampered node) must not write outside out/.
+            if (!is_clean_relative_path(f.path)) {
+                c.status = AttemptStatus::collect_failed;
+                c.reason = "output name '" + f.path + "' is not a plain relative path; refused";
+                permanent = true;
+                break;
+            }
+            auto owner = m_owners.find(f.path);
+            if (owner != m_owners.end() && owner->second != c.task) {
+                c.status = AttemptStatus::collect_failed;
+                c.reason = "output '" + f.path + "' was already collected from task " +
+                           std::to_string(owner->second) +
+                           "; give each task its own output names, e.g. frame_{first:04}.png";
+                permanent = true;
+                break;
+            }
+        }
+        if (c.status == AttemptStatus::ok) {
+            // Outputs first, durable and in place; the journal line that follows
+            // is the commit. A crash between the two reruns the task, whose
+            // rerun rewrites its own files.
+            for (const auto& f : c.outputs) {
+                try {
+                    write_file_beneath(m_dir.out(), f.path, f.data, f.mode);
+                } catch (const Error&) {
+                    // A full disk stops the job: first commit what completed
+                    // before, whose outputs are in place (logs first, as the
+                    // journal's lines point into them), if there is room.
+                    try {
+                        m_logs.sync();
+                        m_journal.sync();
+                    } catch (const Error&) {
+                    }
+                    throw;
+                }
+                m_owners[f.path] = c.task;
+            }
+        }
+    }
+    if (c.status == AttemptStatus::cancelled) {
+        m_state->on_requeue(rank, a);
+        return;
+    }
+    if (c.status == AttemptStatus::ok) {
+        Outcome o = m_state->on_success(rank, a);
+        if (o == Outcome::duplicate) return;  // already committed by another attempt
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& f : c.outputs) out.push_back(f.path);
+        nlohmann::json rec = {{"e", "done"}, {"t", c.task},  {"a", c.attempt},    {"n", node},
+                              {"ms", c.wall_ms}, {"exit", 0}, {"out", out}, {"log", log},
+                              {"ts", unix_ms_now()}};
+        if (c.overridden) rec["ovr"] = true;  // ran past the site's heat budget
+        m_deadline.on_task_time(c.wall_ms);
+        m_journal.append(with_energy(rec).dump() + "\n");
+        return;
+    }
+    Outcome o = m_state->on_failure(rank, a, permanent);
+    if (o == Outcome::duplicate) return;
+    nlohmann::json rec = {{"e", "fail"},
+                          {"t", c.task},
+                          {"a", c.attempt},
+                          {"n", node},
+                          {"ms", c.wall_ms},
+                          {"why", to_string(c.status)},
+                          {"exit", c.exit_code},
+                          {"reason", c.reason},
+                          {"final", o == Outcome::failed},
+                          {"log", log},
+                          {"ts", unix_ms_now()}};
+    m_journal.append(with_energy(rec).dump() + "\n");
+    for (int w : m_state->take_newly_blocked()) {
+        nlohmann::json b = {{"e", "node"}, {"n", node_of(w)}, {"state", "blocked"},
+                            {"reason", "3 tasks failed on it"}, {"ts", unix_ms_now()}};
+        m_journal.append(b.dump() + "\n");
+    }
+}
+
+void Dispatcher::on_report(int rank, const std::string& data) {
+    Report rep = decode_report(data);
+    for (auto& c : rep.completions) on_completion(rank, c);
+    if (rep.heat.known) m_deadline.on_heat(rank, rep.heat);
+    if (rep.want) m_state->want(rank, rep.want);
+}
+
+void Dispatcher::assign() {
+    for (auto& [rank, attempts] : m_state->take_assignments()) {
+        std::vector<Assignment> batch;
+        for (const Attempt& a : attempts) {
+            TaskValues v;
+            v.items = task_items(*m_items, m_plan, a.task);
+            v.task = a.task;
+            v.attempt = a.attempt;
+            v.tenant = m_spec.tenant;
+            v.job = m_spec.id;
+            v.cores = m_spec.cores_per_task;
+            std::string first = v.items.front(), last = v.items.back();
+            batch.push_back(Assignment{a.task, a.attempt, m_template.expand(v), m_spec.id, false,
+                                       std::move(first), std::move(last)});
+            nlohmann::json rec = {{"e", "start"}, {"t", a.task},         {"a", a.attempt},
+                                  {"n", node_of(rank)}, {"ts", unix_ms_now()}};
+            m_journal.append(rec.dump() + "\n");
+        }
+        m_link.send(rank, Tag::tasks, encode(batch));
+    }
+}
+
+void Dispatcher::finish(const char* state, bool kill) {
+    for (int r = 1; r < m_link.size(); ++r) m_link.send(r, Tag::stop, encode(Stop{kill}));
+    rusage ru{};
+    ::getrusage(RUSAGE_SELF, &ru);
+    nlohmann::json rec = {{"e", "end"},
+                          {"state", state},
+                          {"committed", m_state->committed()},
+                          {"failed", m_state->failed()},
+                          {"total", m_state->total()},
+                          {"rss_kb", ru.ru_maxrss},
+                          {"ts", unix_ms_now()}};
+    m_journal.append(rec.dump() + "\n");
+    m_logs.sync();
+    m_journal.sync();
+}
+
+int Dispatcher::run() {
+    lock_job();
+    JournalState js = read_journal(m_dir.journal());
+    m_owners = std::move(js.outputs);
+    DispatchLimits limits;
+    limits.retries = m_spec.retries;
+    m_state = std::make_unique<DispatchState>(m_plan.tasks(), std::move(js.committed),
+                                              std::move(js.attempts), limits);
+    m_ranks = load_launch(m_dir);
+    m_staged = load_staged(m_dir);
+    nlohmann::json launch = {{"e", "launch"}, {"n", js.launches + 1}, {"ranks", m_link.size() - 1},
+                             {"total", m_plan.tasks()}, {"ts", unix_ms_now()}};
+    m_journal.append(launch.dump() + "\n");
+    m_journal.sync();
+
+    Backoff backoff{20, 2000};
+    auto last_cancel_check = std::chrono::steady_clock::now();
+    if (m_link.size() < 2) {
+        finish("stalled", false);
+        return 3;
+    }
+    for (;;) {
+        bool active = false;
+        while (auto m = m_link.poll()) {
+            active = true;
+            if (m->tag == Tag::hello) on_hello(m->source, m->data);
+            else if (m->tag == Tag::report) on_report(m->source, m->data);
+        }
+        assign();
+        if (m_logs.pending()) m_logs.sync();
+        if (m_journal.pending()) m_journal.sync();
+        if (m_state->finished()) {
+            finish("finished", false);
+            break;
+        }
+        bool all_hello = static_cast<int>(m_said_hello.size()) == m_link.size() - 1;
+        if (all_hello && m_state->stalled()) {
+            finish("stalled", false);
+            break;
+        }
+        auto now = std::chrono::steady_clock::now();
+        if (now - last_cancel_check > std::chrono::milliseconds(200)) {
+            last_cancel_check = now;
+            if (m_deadline.active()) {
+                // Open (or close) slots past the heat budgets as the deadline needs.
+                const std::uint64_t left = m_state->total() - m_state->committed() - m_state->failed();
+                for (const auto& [rank, extra] : m_deadline.plan(unix_ms_now(), left))
+                    m_link.send(rank, Tag::override_slots, encode(Override{extra}));
+            }
+            if (fs::exists(m_dir.cancel())) {
+                finish("cancelled", true);
+                break;
+            }
+        }
+        m_link.sends_pending();
+        if (active) {
+            backoff.reset();
+        } else {
+            backoff.sleep();
+            backoff.grow();
+        }
+    }
+    m_link.drain_sends();
+    return 0;
+}
+
+}  // namespace
+
+int run_dispatcher(MpiLink& link, const std::string& job_dir) {
+    Dispatcher d(link, JobDir{job_dir});
+    return d.run();
+}
+
+}  // namespace hearth
