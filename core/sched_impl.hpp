@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/content_store.hpp"
+#include "core/group_sync.hpp"
 #include "core/heat_wait.hpp"
 #include "core/sched_job.hpp"
 #include "core/sched_store.hpp"
@@ -59,6 +60,7 @@ struct Scheduler::Impl {
     SchedulerSettings settings;
     ContentStore blobs;
     SchedStore store;
+    std::unique_ptr<GroupSync> group;                       // with settings.group_commit
     std::map<std::string, std::unique_ptr<SchedJob>> jobs;  // active, or with attempts out
     std::map<AttemptKey, Running> running;
     std::map<std::string, SiteState> sites;
@@ -89,6 +91,7 @@ struct Scheduler::Impl {
             auto result = f();
             flush();
             t.commit();
+            if (group) group->committed();
             evict();
             return result;
         } catch (...) {

@@ -437,6 +437,10 @@ SchedStore::~SchedStore() {
 
 const std::string& SchedStore::path() const { return m->path; }
 
+void SchedStore::defer_sync() {
+    m->exec("PRAGMA synchronous = NORMAL", "setting synchronous");
+}
+
 SchedStore::Transaction::Transaction(SchedStore& store) : m_store(store) {
     Query(*m_store.m, "BEGIN IMMEDIATE").run("starting a transaction");
 }

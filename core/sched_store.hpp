@@ -1,6 +1,6 @@
 #pragma once
 // The scheduler's durable state: queue.db, SQLite in WAL mode with
-// synchronous=FULL, schema in hearth-queue(5) (readable with the sqlite3
+// synchronous=FULL (NORMAL with group commit: defer_sync), schema in hearth-queue(5) (readable with the sqlite3
 // shell). The scheduler (core/scheduler.cpp) keeps the runnable jobs in
 // memory and uses this as its log: every mutating call runs in one
 // transaction (Transaction), so a crash loses nothing a reply confirmed and
@@ -148,6 +148,9 @@ public:
     std::vector<SiteRow> sites();
 
     const std::string& path() const;
+    // Group commit (core/group_sync): COMMIT stops syncing the WAL
+    // (synchronous=NORMAL); the caller syncs it before it answers.
+    void defer_sync();
 
 private:
     struct Impl;

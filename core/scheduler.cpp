@@ -53,6 +53,10 @@ Scheduler::Impl::Impl(const std::string& dir, Grid g, const Clock& c, PolicyFn p
       blobs((make_state_dir(dir), dir)),
       store(dir + "/queue.db") {
     if (!policy) throw Error("the scheduler was given no policy (a Hearth bug: please report it)");
+    if (settings.group_commit) {
+        store.defer_sync();
+        group = std::make_unique<GroupSync>(store.path() + "-wal");
+    }
     load();
 }
 
@@ -345,5 +349,11 @@ bool Scheduler::has_blob(const std::string& sha256) const { return m->blobs.has(
 WorkReply Scheduler::work(const std::string& site, const WorkRequest& r) { return m->work(site, r); }
 void Scheduler::tick() { m->tick(); }
 const Grid& Scheduler::grid() const { return m->grid; }
+std::uint64_t Scheduler::last_commit() const {
+    return m->group ? m->group->last() : 0;
+}
+void Scheduler::wait_durable(std::uint64_t commit) const {
+    if (m->group) m->group->wait_durable(commit);
+}
 
 }  // namespace hearth

@@ -33,6 +33,12 @@ struct SchedulerSettings {
     double usage_half_life_s = 7 * 86400.0;  // fair-share usage decay (Slurm's default: 7 days)
     std::uint32_t max_grants_per_reply = 4096;
     std::uint64_t max_tasks_per_job = std::uint64_t{1} << 40;
+    // Group commit (core/group_sync; hearth serve): a mutating call returns
+    // once its transaction is committed but not yet synced; its caller
+    // releases its lock and calls wait_durable(last_commit()) before it
+    // answers, so concurrent requests share one fsync. Off: every
+    // transaction syncs before the call returns.
+    bool group_commit = false;
 };
 
 struct JobFilter {
@@ -90,6 +96,14 @@ public:
     void tick();
 
     const Grid& grid() const;
+
+    // Group commit (SchedulerSettings::group_commit). last_commit: under the
+    // caller's lock, the number of the latest committed transaction;
+    // wait_durable: without it, returns once that transaction is synced
+    // (throws Error when the disk refuses). Both are no-ops without group
+    // commit: there every call returns durable.
+    std::uint64_t last_commit() const;
+    void wait_durable(std::uint64_t commit) const;
 
 private:
     struct Impl;

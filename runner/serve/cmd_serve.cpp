@@ -88,6 +88,7 @@ int cmd_serve(const ServeArgs& a) {
     check_args(a, host);
     SchedulerSettings settings;
     settings.lease_ms = lease_ms(a.lease);
+    settings.group_commit = true;  // the routes wait for durability outside the lock
     Grid grid = load_grid(a.grid);
     std::shared_ptr<TokenFile> tokens;
     if (!a.tokens.empty()) tokens = std::make_shared<TokenFile>(a.tokens);

@@ -172,8 +172,15 @@ void ServeApi::install(httplib::Server& s) {
     s.Post("/v1/jobs", guarded([this](const httplib::Request& req, httplib::Response& res) {
                only_params(req, {});
                const JobSubmit sub = job_submit_from_json(parse_body(req.body, "a job submission"));
-               std::lock_guard lock(m_mu);
-               json_reply(res, to_json(m_sched.submit(*caller(req), sub)), 201);
+               JobInfo info;
+               std::uint64_t commit = 0;
+               {
+                   std::lock_guard lock(m_mu);
+                   info = m_sched.submit(*caller(req), sub);
+                   commit = m_sched.last_commit();
+               }
+               m_sched.wait_durable(commit);
+               json_reply(res, to_json(info), 201);
            }));
     s.Get("/v1/jobs", guarded([this](const httplib::Request& req, httplib::Response& res) {
               only_params(req, {"tenant", "state", "limit"});
@@ -202,8 +209,16 @@ void ServeApi::install(httplib::Server& s) {
                only_params(req, {});
                const Role who = *caller(req);
                const std::string id = path_part(req, 1);
-               std::lock_guard lock(m_mu);
-               json_reply(res, to_json(req.matches[2] == "cancel" ? m_sched.cancel(who, id) : m_sched.resume(who, id)));
+               JobInfo info;
+               std::uint64_t commit = 0;
+               {
+                   std::lock_guard lock(m_mu);
+                   info = req.matches[2] == "cancel" ? m_sched.cancel(who, id)
+                                                     : m_sched.resume(who, id);
+                   commit = m_sched.last_commit();
+               }
+               m_sched.wait_durable(commit);
+               json_reply(res, to_json(info));
                m_wake.notify_all();
            }));
     s.Get(R"(/v1/jobs/([^/]+)/tasks)", guarded([this](const httplib::Request& req, httplib::Response& res) {
@@ -238,8 +253,19 @@ void ServeApi::install(httplib::Server& s) {
                if (r.site != site)
                    throw usage_error("the body's 'site' is '" + r.site.substr(0, 64) + "' but the URL names '" +
                                      site + "'; send each site's request to its own URL");
-               std::lock_guard lock(m_mu);
-               res.set_content(work_reply_text(m_sched.work(site, r)), "application/json");
+               // Group commit (core/group_sync): the lock covers the
+               // scheduler's work and its COMMIT; the fsync, shared with the
+               // requests that committed meanwhile, and the reply's text
+               // happen outside it. The reply goes out only once durable.
+               WorkReply reply;
+               std::uint64_t commit = 0;
+               {
+                   std::lock_guard lock(m_mu);
+                   reply = m_sched.work(site, r);
+                   commit = m_sched.last_commit();
+               }
+               m_sched.wait_durable(commit);
+               res.set_content(work_reply_text(reply), "application/json");
                m_wake.notify_all();
            }));
 }

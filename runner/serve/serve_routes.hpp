@@ -4,7 +4,8 @@
 // role policy (core/auth: authorize_serve) before any route runs, its body
 // bounded by what that route may carry, and every refusal is a JSON error
 // with the status the error carries (core/error: http_status()). The
-// Scheduler is not thread-safe: every call into it holds one mutex.
+// Scheduler is not thread-safe: every call into it holds one mutex; a change
+// is answered once it is durable (group commit: Scheduler::wait_durable).
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
