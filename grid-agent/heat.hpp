@@ -80,7 +80,12 @@ private:
     std::shared_ptr<const Clock> m_clock;
 
     ControllerState m_state;
-    ControlDecision m_decision{HeatMode::open, 1.0};
+    // Until the first control step there is no reading: safe mode (no
+    // slots), as the controller decides without one. It was "open, every
+    // slot": a worker asking in the first moments after an agent (re)start
+    // could fill every slot of a site that wants no heat (the shared-grid
+    // test's budget sampler caught one).
+    ControlDecision m_decision{HeatMode::safe, 0.0};
     HeatReading m_reading;
     double m_target = 0;
     std::optional<double> m_override;

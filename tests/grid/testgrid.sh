@@ -27,7 +27,7 @@
 # The state dir holds: env (source it: Open MPI's launch agent and interface
 # limits), hostfile ("ADDRESS slots=S", for hearth run --hosts), hosts.map
 # (ADDRESS NAMESPACE NAME LINK, read by netns-ssh) and hosts/NS/ (a host's
-# grid-agent socket, ledger and log). HOST is an address, a namespace or a
+# grid-agent socket, ledger and log, and agent_args: extra options for it). HOST is an address, a namespace or a
 # short name (h1..hN).
 #
 # Addresses come from 198.18.0.0/15 only (RFC 2544, reserved for network
@@ -104,10 +104,16 @@ start_agent() {
     # On a Slurm grid the node is named as Slurm (and so the journal) names it.
     local node=$addr
     [ -n "${slurm_names:-}" ] && node=$ns
-    ip netns exec "$ns" setsid "$agent_bin" --node "$node" --listen "$addr:$agent_port" \
+    # A test may give a host's agent more options (heat control: --grid,
+    # --node, --control), one word a line in hosts/NS/agent_args; they
+    # apply from the next start (revive). A --node there names the node.
+    local extra=() w node_args=(--node "$node")
+    [ -r "$dir/agent_args" ] && mapfile -t extra <"$dir/agent_args"
+    for w in "${extra[@]}"; do [ "$w" = --node ] && node_args=(); done
+    ip netns exec "$ns" setsid "$agent_bin" "${node_args[@]}" --listen "$addr:$agent_port" \
         --tokens "$state/tokens" --insecure-http \
         --socket "$dir/agent.sock" --ledger "$dir/ledger.db" --energy model --rate 10 \
-        </dev/null >>"$dir/agent.log" 2>&1 &
+        "${extra[@]}" </dev/null >>"$dir/agent.log" 2>&1 &
     echo $! >"$dir/agent.pid"
 }
 

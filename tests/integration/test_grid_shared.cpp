@@ -3,8 +3,9 @@
 // h4, 2 slots a node), one `hearth serve` on the bridge's test address, and
 // one `hearth site` per site (each its own mpirun over its two hosts, through
 // tests/grid/netns-ssh). Jobs go in with `hearth submit`; what happened is
-// read from the scheduler's queue.db (sqlite3 shell, read-only) and from a
-// spans file each task appends its start and end to (host, cores, time).
+// read from the scheduler's queue.db (sqlite3 shell, read-only), from a
+// spans file each task appends its start and end to (host, cores, time) and,
+// where the agents run heat control, from their budgets sampled during the run.
 // Where namespaces cannot be made (not root, no `ip netns`) or the sqlite3
 // shell is missing, the suite is skipped and says why.
 #include <boost/test/unit_test.hpp>
@@ -14,10 +15,14 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <limits>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 #include "harness.hpp"
+#include "heat_agent.hpp"
 #include "testgrid.hpp"
 
 using namespace hearth::test;
@@ -161,6 +166,35 @@ std::vector<std::string> shared_cores(const Spans& s) {
     return bad;
 }
 
+// The grid file: sites a (h1 h2) and b (h3 h4), rooms at 20 C (band 1 C)
+// whose static sources read the given temperatures (15: cold, every slot
+// open; 20: at target, the heat control holds about half), 2 slots a node,
+// two tenants of equal shares.
+std::string shared_grid_toml(const std::vector<std::string>& addrs, int measured_a, int measured_b) {
+    std::ostringstream g;
+    for (const char* s : {"a", "b"})
+        g << "[[site]]\nname = \"" << s
+          << "\"\nkind = \"room\"\ntarget = 20\nmin = 10\nmax = 30\n"
+          << "[site.source]\ntype = \"static\"\nmeasured = "
+          << (s[0] == 'a' ? measured_a : measured_b) << "\n\n";
+    const char* names[] = {"a1", "a2", "b1", "b2"};
+    for (int i = 0; i < 4; ++i)
+        g << "[[node]]\nname = \"" << names[i] << "\"\nsite = \"" << names[i][0]
+          << "\"\nhost = \"" << addrs[i] << "\"\nslots = 2\n\n";
+    g << "[[tenant]]\nname = \"bank\"\nshare = 1\n\n[[tenant]]\nname = \"studio\"\nshare = 1\n";
+    return g.str();
+}
+
+// A node's heat budget as its agent gives it to the worker (the socket's
+// budget op): the slots it may fill now; nullopt while it has none.
+std::optional<int> agent_budget(const fs::path& socket) {
+    auto j = nlohmann::json::parse(agent_socket_line(socket.string(), R"({"op":"budget"})"), nullptr,
+                                   false);
+    if (!j.is_object() || !j.value("ok", false) || !j.value("heat", false) || !j.contains("slots"))
+        return std::nullopt;
+    return j["slots"].get<int>();
+}
+
 // The shared grid of one test, torn down by the destructor whatever happens.
 struct SharedGrid {
     TempDir t;
@@ -199,17 +233,7 @@ struct SharedGrid {
             ns[addr] = name;
         }
         if (addrs.size() != std::size_t(hosts)) return;
-        std::ostringstream g;
-        for (const char* s : {"a", "b"})
-            g << "[[site]]\nname = \"" << s
-              << "\"\nkind = \"room\"\ntarget = 20\nmin = 10\nmax = 30\n"
-              << "[site.source]\ntype = \"static\"\nmeasured = 15\n\n";
-        const char* names[] = {"a1", "a2", "b1", "b2"};
-        for (int i = 0; i < 4; ++i)
-            g << "[[node]]\nname = \"" << names[i] << "\"\nsite = \"" << names[i][0]
-              << "\"\nhost = \"" << addrs[i] << "\"\nslots = 2\n\n";
-        g << "[[tenant]]\nname = \"bank\"\nshare = 1\n\n[[tenant]]\nname = \"studio\"\nshare = 1\n";
-        std::ofstream(t / "grid.toml") << g.str();
+        std::ofstream(t / "grid.toml") << shared_grid_toml(addrs, 15, 15);
         for (const char* role : {"tenant:bank", "tenant:studio", "operator", "site:a", "site:b"}) {
             Result r =
                 run_hearth({"token", "new", "--role", role, "--tokens", (t / "tokens").string()},
@@ -391,6 +415,34 @@ struct SharedGrid {
                                .c_str());
     }
 
+    // Heat control on the four agents: the grid file's sources read
+    // measured_a and measured_b, and each agent is restarted as its grid
+    // node with that file (its site's source and controller, slot
+    // throttling, a control step every 0.2 s). Returns once every agent
+    // gives its worker the budget its controller decides (budget_a and
+    // budget_b slots a node). Before any site starts: the sites read the
+    // same file.
+    void heat_control(int measured_a, int measured_b, int budget_a, int budget_b) {
+        std::ofstream(t / "grid.toml") << shared_grid_toml(addrs, measured_a, measured_b);
+        for (const char* node : {"a1", "a2", "b1", "b2"}) {
+            std::ofstream(agent_dir(node) / "agent_args")
+                << "--grid\n"
+                << (t / "grid.toml").string() << "\n--node\n"
+                << node << "\n--throttle\nslots\n--control\n0.2\n";
+            BOOST_TEST_REQUIRE(act("revive", ns_of(node)) == 0, "the agent of " << node);
+        }
+        for (const char* node : {"a1", "a2", "b1", "b2"}) {
+            const int want = node[0] == 'a' ? budget_a : budget_b;
+            BOOST_TEST_REQUIRE(wait_for([&] { return budget(node) == want; }, std::chrono::seconds(20)),
+                               "the agent of " << node << " gives no budget of " << want << ": "
+                                               << slurp(agent_dir(node) / "agent.log"));
+        }
+    }
+    fs::path agent_dir(const std::string& node) const { return state / "hosts" / ns_of(node); }
+    std::optional<int> budget(const std::string& node) const {
+        return agent_budget(agent_dir(node) / "agent.sock");
+    }
+
     // The namespace a grid node runs in (a1 -> h1's, ...).
     std::string ns_of(const std::string& node) const {
         static const std::map<std::string, int> idx = {{"a1", 0}, {"a2", 1}, {"b1", 2}, {"b2", 3}};
@@ -436,10 +488,44 @@ std::size_t executions(const Spans& s, const std::string& tag) {
 
 BOOST_AUTO_TEST_SUITE(grid_shared, *boost::unit_test::precondition(shared_grid_possible))
 
+// Every budget an agent gave during the run, sampled five times a second.
+struct BudgetSampler {
+    std::map<std::string, std::pair<int, int>> seen;  // node -> least, most slots allowed
+    std::mutex mu;
+    std::atomic<bool> on{true};
+    std::thread thread;
+    explicit BudgetSampler(const SharedGrid& g) {
+        thread = std::thread([this, &g] {
+            while (on) {
+                for (const char* node : {"a1", "a2", "b1", "b2"})
+                    if (auto b = g.budget(node)) {
+                        std::lock_guard l(mu);
+                        auto [it, fresh] = seen.try_emplace(node, *b, *b);
+                        it->second.first = std::min(it->second.first, *b);
+                        it->second.second = std::max(it->second.second, *b);
+                    }
+                std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            }
+        });
+    }
+    std::map<std::string, std::pair<int, int>> stop() {
+        on = false;
+        if (thread.joinable()) thread.join();
+        return seen;
+    }
+    ~BudgetSampler() { stop(); }
+};
+
 BOOST_AUTO_TEST_CASE(a_bank_job_and_a_studio_job_share_two_sites_fairly_within_each_node_s_slots) {
     SharedGrid g;
     BOOST_TEST_INFO(g.up_output);
     BOOST_REQUIRE(g.up());
+    // Heat control on every node: site a's rooms are cold (every slot
+    // open), site b's at their target (the controller holds half the power:
+    // 1 slot of 2), so the sites' budgets, not only their slots, bound what
+    // runs where.
+    g.heat_control(15, 20, 2, 1);
+    BudgetSampler sampler(g);
     // Both queued before any site asks, so neither gets a head start.
     const int n = 40;
     const std::string bank = g.submit("bank", "bank", n, 1.0);
@@ -447,8 +533,19 @@ BOOST_AUTO_TEST_CASE(a_bank_job_and_a_studio_job_share_two_sites_fairly_within_e
     g.start_site("a");
     g.start_site("b");
     BOOST_TEST_REQUIRE(g.wait_jobs({bank, studio}), g.logs());
+    const auto budgets = sampler.stop();
     g.check_committed_once(bank, n);
     g.check_committed_once(studio, n);
+    // The budgets were as set up, all through the run.
+    const std::map<std::string, std::pair<int, int>> expected = {
+        {"a1", {2, 2}}, {"a2", {2, 2}}, {"b1", {1, 1}}, {"b2", {1, 1}}};
+    for (const auto& [node, want] : expected) {
+        BOOST_TEST_REQUIRE(budgets.count(node) == 1u, node << ": no budget sampled");
+        BOOST_TEST(budgets.at(node).first == want.first, node << " allowed as few as "
+                                                               << budgets.at(node).first);
+        BOOST_TEST(budgets.at(node).second == want.second, node << " allowed as many as "
+                                                                << budgets.at(node).second);
+    }
     // No fault: one attempt a task, each a success, spread over both sites
     // and all four nodes.
     BOOST_TEST(g.sql_int("SELECT count(*) FROM attempts") == 2 * n, g.logs());
@@ -478,13 +575,17 @@ BOOST_AUTO_TEST_CASE(a_bank_job_and_a_studio_job_share_two_sites_fairly_within_e
         BOOST_TEST_REQUIRE(spans.size() == 1u, row);
         BOOST_TEST(spans[0].host == g.ns_of(node), row);
     }
-    // Never more tasks at once on a node than its 2 slots; no two running
-    // tasks on one node bound to a common core.
+    // Never more tasks at once on a node than its 2 slots or the most its
+    // heat budget allowed at any sample; no two running tasks on one node
+    // bound to a common core.
     auto most = max_concurrency(s);
     BOOST_TEST(most.size() == 4u);
-    for (const auto& [host, m] : most) {
-        BOOST_TEST_MESSAGE("most tasks at once on " << host << ": " << m);
-        BOOST_TEST(m <= 2, host << " ran " << m << " tasks at once");
+    for (const char* node : {"a1", "a2", "b1", "b2"}) {
+        const int m = most[g.ns_of(node)];
+        const int allowed = std::min(2, budgets.at(node).second);
+        BOOST_TEST_MESSAGE("most tasks at once on " << node << ": " << m << " (budget " << allowed
+                                                    << ")");
+        BOOST_TEST(m <= allowed, node << " ran " << m << " tasks at once, its budget " << allowed);
     }
     auto shared = shared_cores(s);
     BOOST_TEST(shared.empty(), shared.size() << " overlapping pairs share a core, e.g. "
