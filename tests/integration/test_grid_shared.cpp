@@ -170,17 +170,17 @@ std::vector<std::string> shared_cores(const Spans& s) {
 // whose static sources read the given temperatures (15: cold, every slot
 // open; 20: at target, the heat control holds about half), 2 slots a node,
 // two tenants of equal shares.
-std::string shared_grid_toml(const std::vector<std::string>& addrs, int measured_a, int measured_b) {
+std::string shared_grid_toml(const std::vector<std::string>& addrs, int measured_a,
+                             int measured_b) {
     std::ostringstream g;
     for (const char* s : {"a", "b"})
-        g << "[[site]]\nname = \"" << s
-          << "\"\nkind = \"room\"\ntarget = 20\nmin = 10\nmax = 30\n"
+        g << "[[site]]\nname = \"" << s << "\"\nkind = \"room\"\ntarget = 20\nmin = 10\nmax = 30\n"
           << "[site.source]\ntype = \"static\"\nmeasured = "
           << (s[0] == 'a' ? measured_a : measured_b) << "\n\n";
     const char* names[] = {"a1", "a2", "b1", "b2"};
     for (int i = 0; i < 4; ++i)
-        g << "[[node]]\nname = \"" << names[i] << "\"\nsite = \"" << names[i][0]
-          << "\"\nhost = \"" << addrs[i] << "\"\nslots = 2\n\n";
+        g << "[[node]]\nname = \"" << names[i] << "\"\nsite = \"" << names[i][0] << "\"\nhost = \""
+          << addrs[i] << "\"\nslots = 2\n\n";
     g << "[[tenant]]\nname = \"bank\"\nshare = 1\n\n[[tenant]]\nname = \"studio\"\nshare = 1\n";
     return g.str();
 }
@@ -188,8 +188,8 @@ std::string shared_grid_toml(const std::vector<std::string>& addrs, int measured
 // A node's heat budget as its agent gives it to the worker (the socket's
 // budget op): the slots it may fill now; nullopt while it has none.
 std::optional<int> agent_budget(const fs::path& socket) {
-    auto j = nlohmann::json::parse(agent_socket_line(socket.string(), R"({"op":"budget"})"), nullptr,
-                                   false);
+    auto j = nlohmann::json::parse(agent_socket_line(socket.string(), R"({"op":"budget"})"),
+                                   nullptr, false);
     if (!j.is_object() || !j.value("ok", false) || !j.value("heat", false) || !j.contains("slots"))
         return std::nullopt;
     return j["slots"].get<int>();
@@ -433,9 +433,10 @@ struct SharedGrid {
         }
         for (const char* node : {"a1", "a2", "b1", "b2"}) {
             const int want = node[0] == 'a' ? budget_a : budget_b;
-            BOOST_TEST_REQUIRE(wait_for([&] { return budget(node) == want; }, std::chrono::seconds(20)),
-                               "the agent of " << node << " gives no budget of " << want << ": "
-                                               << slurp(agent_dir(node) / "agent.log"));
+            BOOST_TEST_REQUIRE(
+                wait_for([&] { return budget(node) == want; }, std::chrono::seconds(20)),
+                "the agent of " << node << " gives no budget of " << want << ": "
+                                << slurp(agent_dir(node) / "agent.log"));
         }
     }
     fs::path agent_dir(const std::string& node) const { return state / "hosts" / ns_of(node); }
@@ -541,10 +542,10 @@ BOOST_AUTO_TEST_CASE(a_bank_job_and_a_studio_job_share_two_sites_fairly_within_e
         {"a1", {2, 2}}, {"a2", {2, 2}}, {"b1", {1, 1}}, {"b2", {1, 1}}};
     for (const auto& [node, want] : expected) {
         BOOST_TEST_REQUIRE(budgets.count(node) == 1u, node << ": no budget sampled");
-        BOOST_TEST(budgets.at(node).first == want.first, node << " allowed as few as "
-                                                               << budgets.at(node).first);
-        BOOST_TEST(budgets.at(node).second == want.second, node << " allowed as many as "
-                                                                << budgets.at(node).second);
+        BOOST_TEST(budgets.at(node).first == want.first,
+                   node << " allowed as few as " << budgets.at(node).first);
+        BOOST_TEST(budgets.at(node).second == want.second,
+                   node << " allowed as many as " << budgets.at(node).second);
     }
     // No fault: one attempt a task, each a success, spread over both sites
     // and all four nodes.
