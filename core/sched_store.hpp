@@ -1,10 +1,10 @@
 #pragma once
 // The scheduler's durable state: queue.db, SQLite in WAL mode with
-// synchronous=FULL (NORMAL with group commit: defer_sync), schema in hearth-queue(5) (readable with the sqlite3
-// shell). The scheduler (core/scheduler.cpp) keeps the runnable jobs in
-// memory and uses this as its log: every mutating call runs in one
-// transaction (Transaction), so a crash loses nothing a reply confirmed and
-// nothing half-done survives it.
+// synchronous=FULL (NORMAL with group commit: defer_sync), schema in
+// hearth-queue(5) (readable with the sqlite3 shell). The scheduler
+// (core/scheduler.cpp) keeps the runnable jobs in memory and uses this as
+// its log: every mutating call runs in one transaction (Transaction), so a
+// crash loses nothing a reply confirmed and nothing half-done survives it.
 //
 // Lazy by construction: a job is a row with a task count and a cursor
 // (tasks [next_task, task_count) were never started). Only tasks that were
