@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "core/agent_bodies.hpp"
 #include "core/error.hpp"
 
 namespace hearth {
@@ -45,8 +46,6 @@ const json* node_row(const json& entry, const std::string& node) {
         if (n.is_object() && n.value("node", "") == node) return &n;
     return it->size() == 1 && (*it)[0].is_object() ? &(*it)[0] : nullptr;
 }
-
-json opt_json(const std::optional<double>& v) { return v ? json(*v) : json(); }
 
 }  // namespace
 
@@ -140,30 +139,14 @@ std::vector<HistoryPoint> history_points(const json& answer, int res_s) {
     std::vector<HistoryPoint> out;
     auto it = answer.find("points");
     if (it == answer.end() || !it->is_array()) return out;
-    for (const auto& p : *it) {
-        if (!p.is_object() || !p.contains("t_ms") || !p["t_ms"].is_number_integer()) continue;
-        HistoryPoint h;
-        h.t_ms = p["t_ms"].get<std::int64_t>();
-        h.res_s = res_s;
-        h.power_w = num_or(p, "power_w");
-        h.temp_c = opt_num(p, "temp_c");
-        h.target_c = opt_num(p, "target_c");
-        h.slots_allowed = static_cast<int>(num_or(p, "slots_allowed"));
-        h.slots = static_cast<int>(num_or(p, "slots"));
-        out.push_back(h);
-    }
+    for (const auto& p : *it)
+        if (auto h = history_point_from_json(p, res_s)) out.push_back(*h);
     return out;
 }
 
 json history_json(const std::vector<HistoryPoint>& points) {
     json out = json::array();
-    for (const auto& p : points)
-        out.push_back({{"t_ms", p.t_ms},
-                       {"power_w", p.power_w},
-                       {"temp_c", opt_json(p.temp_c)},
-                       {"target_c", opt_json(p.target_c)},
-                       {"slots_allowed", p.slots_allowed},
-                       {"slots", p.slots}});
+    for (const auto& p : points) out.push_back(history_point_json(p));
     return out;
 }
 
