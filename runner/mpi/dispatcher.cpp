@@ -13,6 +13,7 @@
 #include <map>
 
 #include "core/append_file.hpp"
+#include "core/deadline.hpp"
 #include "core/dispatch.hpp"
 #include "core/error.hpp"
 #include "core/journal.hpp"
@@ -21,7 +22,6 @@
 #include "core/safe_path.hpp"
 #include "runner/job/job_dir.hpp"
 #include "runner/job/job_items.hpp"
-#include "runner/mpi/deadline.hpp"
 #include "runner/mpi/scratch.hpp"
 
 namespace fs = std::filesystem;

@@ -1,4 +1,4 @@
-#include "runner/cli/grid_view.hpp"
+#include "grid_view.hpp"
 
 #include <arpa/inet.h>
 
@@ -7,8 +7,8 @@
 #include <map>
 #include <set>
 
-#include "core/agent_bodies.hpp"
-#include "core/error.hpp"
+#include "agent_bodies.hpp"
+#include "error.hpp"
 
 namespace hearth {
 namespace {
@@ -27,7 +27,9 @@ std::optional<double> opt_num(const json& j, const char* key) {
     return std::isfinite(v) ? std::optional<double>(v) : std::nullopt;
 }
 
-bool is_refusal(long status) { return status == 400 || status == 401 || status == 403; }
+bool is_refusal(long status) {
+    return status == 400 || status == 401 || status == 403;
+}
 
 // The agent's entry for the site in its GET /v1/grid answer, or null.
 const json* site_entry(const json& answer, const std::string& site) {
@@ -76,8 +78,8 @@ json merge_grid_site(const Site& site, const std::vector<AgentAnswer>& nodes) {
     std::set<double> targets;
     json rows = json::array();
     for (const auto& a : nodes) {
-        json row{{"node", a.node}, {"agent", a.agent}, {"state", "down"}, {"power_w", 0.0},
-                 {"slots", 0}, {"slots_allowed", 0}, {"tasks", 0}};
+        json row{{"node", a.node}, {"agent", a.agent},   {"state", "down"}, {"power_w", 0.0},
+                 {"slots", 0},     {"slots_allowed", 0}, {"tasks", 0}};
         const json* entry = a.ok() ? site_entry(a.body, site.name) : nullptr;
         if (!a.ok()) {
             alarm("node " + a.node + ": no answer (" + a.reason() + ")");
@@ -108,12 +110,14 @@ json merge_grid_site(const Site& site, const std::vector<AgentAnswer>& nodes) {
         }
         rows.push_back(row);
     }
-    if (targets.size() > 1)
-        alarm("the site's agents disagree on the target; set it again");
+    if (targets.size() > 1) alarm("the site's agents disagree on the target; set it again");
     if (nodes.empty()) alarm("no node of the grid file stands in this site");
-    return json{{"site", site.name},       {"heat", heat},
-                {"power_w", power},        {"today_kwh", today},
-                {"today_useful_kwh", today_useful}, {"alarms", alarms},
+    return json{{"site", site.name},
+                {"heat", heat},
+                {"power_w", power},
+                {"today_kwh", today},
+                {"today_useful_kwh", today_useful},
+                {"alarms", alarms},
                 {"nodes", rows}};
 }
 
@@ -127,9 +131,9 @@ json merge_grid(const Grid& grid, const std::vector<AgentAnswer>& answers) {
             auto it = site_of.find(a.node);
             if (it != site_of.end() && it->second == site.name) mine.push_back(a);
         }
-        const bool hidden = !mine.empty() && std::all_of(mine.begin(), mine.end(), [](const auto& a) {
-            return a.status == 403;
-        });
+        const bool hidden =
+            !mine.empty() &&
+            std::all_of(mine.begin(), mine.end(), [](const auto& a) { return a.status == 403; });
         if (!hidden) sites.push_back(merge_grid_site(site, mine));
     }
     return json{{"sites", sites}};
@@ -173,8 +177,10 @@ json merge_history(const std::string& site, std::optional<int> asked,
         series.push_back(history_points(a.body, res_s));
         answered.push_back(a.node);
     }
-    return json{{"site", site},       {"res_s", res_s},
-                {"nodes", answered},  {"missing", missing},
+    return json{{"site", site},
+                {"res_s", res_s},
+                {"nodes", answered},
+                {"missing", missing},
                 {"points", history_json(merge_site_history(series))}};
 }
 
