@@ -27,6 +27,8 @@ CORE_SRC := $(wildcard core/*.cpp) $(wildcard plugins/*/*.cpp)
 RUNNER_SRC := $(wildcard runner/*/*.cpp)
 AGENT_SRC := $(wildcard grid-agent/*.cpp)
 UNIT_SRC := $(wildcard tests/unit/*.cpp)
+# Unit tests of the programs' own code (runner/, grid-agent/): a binary of their own.
+PROGRAM_SRC := $(wildcard tests/program/*.cpp)
 INTEG_SRC := $(wildcard tests/integration/*.cpp)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_CXX_SRC := $(wildcard bench/*.cpp)
@@ -38,12 +40,14 @@ AGENT_OBJ := $(call obj,$(AGENT_SRC))
 AGENT_LIB_OBJ := $(filter-out $(BUILD)/obj/grid-agent/main.o,$(AGENT_OBJ))
 RUNNER_LIB_OBJ := $(filter-out $(BUILD)/obj/runner/cli/main.o,$(RUNNER_OBJ))
 UNIT_OBJ := $(call obj,$(UNIT_SRC))
+PROGRAM_OBJ := $(call obj,$(PROGRAM_SRC))
 INTEG_OBJ := $(call obj,$(INTEG_SRC))
 
 LIBCORE := $(BUILD)/lib/libhearth-core.a
 HEARTH := $(BUILD)/bin/hearth
 AGENT := $(if $(AGENT_SRC),$(BUILD)/bin/grid-agent)
 UNIT := $(BUILD)/tests/unit_tests
+PROGRAM_TESTS := $(BUILD)/tests/program_tests
 INTEG := $(BUILD)/tests/integration_tests
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC)) $(patsubst bench/%.cpp,$(BUILD)/bench/%,$(BENCH_CXX_SRC))
 # The dashboard's page, where grid-agent and hearth dashboard look for it:
@@ -59,7 +63,7 @@ include examples/risk-mc/build.mk
 .DEFAULT_GOAL := all
 
 .PHONY: fuzz fuzz-deps bench-soak bench-sched bench-sim all deps build test test-unit test-integration test-asan demo bench bench-agent install man clean format
-all: $(HEARTH) $(AGENT) $(UNIT) $(INTEG) $(BENCH_BIN) $(RISK_MC_BIN) $(DASHBOARD) $(TEMPLATES)
+all: $(HEARTH) $(AGENT) $(UNIT) $(PROGRAM_TESTS) $(INTEG) $(BENCH_BIN) $(RISK_MC_BIN) $(DASHBOARD) $(TEMPLATES)
 build: all
 
 deps:
@@ -90,7 +94,14 @@ $(BUILD)/bin/grid-agent: $(AGENT_OBJ) $(LIBCORE)
 	@mkdir -p $(dir $@)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(CORE_LIBS) $(HTTPLIB_LIBS) -lpthread
 
-$(UNIT): $(UNIT_OBJ) $(RUNNER_LIB_OBJ) $(AGENT_LIB_OBJ) $(LIBCORE)
+# The unit tests link core/ and plugins/ only (and fakes): pure logic and
+# its seams. cpp-httplib serves the HTTP fakes of tests/unit/test_heat_sources.
+$(UNIT): $(UNIT_OBJ) $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CXX) $(LDFLAGS) -o $@ $^ -lboost_unit_test_framework $(CORE_LIBS) $(HTTPLIB_LIBS) -lpthread
+
+# The programs' own code under test (tests/program/main.cpp says what).
+$(PROGRAM_TESTS): $(PROGRAM_OBJ) $(RUNNER_LIB_OBJ) $(AGENT_LIB_OBJ) $(LIBCORE)
 	@mkdir -p $(dir $@)
 	$(CXX) $(LDFLAGS) -o $@ $^ -lboost_unit_test_framework $(MPI_LIBS) $(HWLOC_LIBS) $(CORE_LIBS) $(HTTPLIB_LIBS) -lpthread
 
@@ -119,7 +130,7 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBCORE)
 # suite and ends with "N passed, N failed".
 test: deps browser-deps
 	@$(MAKE) --no-print-directory -j2 all
-	@tests/run.sh $(BUILD) unit integration
+	@tests/run.sh $(BUILD) unit program integration
 
 # The dashboard's browser test drives Debian's chromium with playwright-core,
 # installed from the lockfile (npm's cache serves it offline once fetched).
@@ -131,15 +142,15 @@ tests/browser/node_modules/.package-lock.json: tests/browser/package-lock.json t
 	else echo "hearth: npm ci failed: the dashboard's browser test will be skipped" >&2; fi
 
 test-unit: all
-	@tests/run.sh $(BUILD) unit
+	@tests/run.sh $(BUILD) unit program
 
 test-integration: all
 	@tests/run.sh $(BUILD) integration
 
 # ASan+UBSan build of the unit tests (CI runs it after `make test`).
 test-asan: deps
-	@$(MAKE) --no-print-directory -j2 BUILD=build-asan SAN=1 build-asan/tests/unit_tests
-	@tests/run.sh build-asan unit
+	@$(MAKE) --no-print-directory -j2 BUILD=build-asan SAN=1 build-asan/tests/unit_tests build-asan/tests/program_tests
+	@tests/run.sh build-asan unit program
 
 # libFuzzer targets (tests/fuzz/README.md): clang-14 with ASan+UBSan, in their
 # own object dir; each runs FUZZ_SECONDS on a scratch copy of its seed corpus.
@@ -154,7 +165,8 @@ FUZZ_BIN := $(patsubst tests/fuzz/%.cpp,$(FUZZ_BUILD)/bin/%,$(FUZZ_SRC))
 # links only the objects it needs).
 FUZZ_CORE_SRC := $(wildcard $(addprefix core/,frameset.cpp placeholder.cpp grid.cpp schedule.cpp \
 	scenario.cpp duration.cpp journal.cpp api_request.cpp auth.cpp text.cpp utc_time.cpp \
-	jobs_api.cpp site_api.cpp json_fields.cpp jobspec.cpp protocol.cpp safe_path.cpp site_schedule.cpp task_env.cpp))
+	jobs_api.cpp site_api.cpp json_fields.cpp jobspec.cpp protocol.cpp safe_path.cpp site_schedule.cpp task_env.cpp \
+	agent_socket.cpp json_checks.cpp))
 FUZZ_CORE_OBJ := $(patsubst %.cpp,$(FUZZ_BUILD)/obj/%.o,$(FUZZ_CORE_SRC))
 FUZZ_LIB := $(FUZZ_BUILD)/lib/libhearth-fuzz.a
 
@@ -228,7 +240,7 @@ install: $(HEARTH) $(AGENT)
 	install -d $(DESTDIR)$(PREFIX)/share/hearth/templates
 	install -m 0644 $(TEMPLATES_SRC) $(DESTDIR)$(PREFIX)/share/hearth/templates/
 
-FORMAT_FILES = $(CORE_SRC) $(RUNNER_SRC) $(AGENT_SRC) $(UNIT_SRC) $(INTEG_SRC) \
+FORMAT_FILES = $(CORE_SRC) $(RUNNER_SRC) $(AGENT_SRC) $(UNIT_SRC) $(PROGRAM_SRC) $(INTEG_SRC) \
 	$(wildcard core/*.hpp runner/*/*.hpp grid-agent/*.hpp plugins/*/*.hpp tests/*/*.hpp tests/fuzz/*.cpp)
 format:
 	clang-format -i $(FORMAT_FILES)
@@ -248,13 +260,14 @@ format-check:
 
 # The layering of ../shared/DESIGN.md: core/ includes nothing of plugins/,
 # runner/ or grid-agent/ (plugin contracts live in core/); plugins/ nothing
-# of runner/ or grid-agent/.
+# of runner/ or grid-agent/; the unit tests (tests/unit) neither: the
+# programs' code is tested in tests/program.
 .PHONY: layers-check
 layers-check:
 	@bad=$$(grep -nE '^#include "(plugins|runner|grid-agent)/' core/*.cpp core/*.hpp; \
-	        grep -nE '^#include "(runner|grid-agent)/' plugins/*/*.cpp plugins/*/*.hpp); \
+	        grep -nE '^#include "(runner|grid-agent)/' plugins/*/*.cpp plugins/*/*.hpp tests/unit/*.cpp tests/unit/*.hpp); \
 	if [ -n "$$bad" ]; then printf '%s\n' "$$bad"; echo "layers-check: core/ and plugins/ must not include the programs (see ../shared/DESIGN.md)" >&2; exit 1; fi; \
-	echo "layers-check: core/ depends on no plugin or program; plugins/ on no program"
+	echo "layers-check: core/ depends on no plugin or program; plugins/ and tests/unit on no program"
 
 clean:
 	rm -rf build build-asan build-fuzz
@@ -269,4 +282,4 @@ test-grid: deps
 	@tests/run.sh $(BUILD) grid grid_shared grid_slurm
 
 -include $(FUZZ_CORE_OBJ:.o=.d) $(patsubst $(FUZZ_BUILD)/bin/%,$(FUZZ_BUILD)/obj/tests/fuzz/%.d,$(FUZZ_BIN))
--include $(CORE_OBJ:.o=.d) $(RUNNER_OBJ:.o=.d) $(AGENT_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(INTEG_OBJ:.o=.d)
+-include $(CORE_OBJ:.o=.d) $(RUNNER_OBJ:.o=.d) $(AGENT_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(PROGRAM_OBJ:.o=.d) $(INTEG_OBJ:.o=.d)

@@ -6,11 +6,15 @@
 #include <nlohmann/json.hpp>
 
 #include "error.hpp"
+#include "json_checks.hpp"
 #include "site_schedule.hpp"
 
 namespace hearth {
 namespace {
 
+using json_checks::finite_number;
+using json_checks::safe_string;
+using json_checks::whole;
 using nlohmann::json;
 
 json parse_object(const std::string& text, const char* example) {
@@ -39,26 +43,6 @@ void only_keys(const json& j, std::initializer_list<const char*> keys) {
     }
 }
 
-double finite_number(const json& j, const char* key, const char* what) {
-    if (!j.contains(key)) throw usage_error(std::string("missing '") + key + "' (" + what + ")");
-    const json& v = j.at(key);
-    if (!v.is_number()) throw usage_error(std::string("'") + key + "' must be a number (" + what + ")");
-    const double d = v.get<double>();
-    if (!std::isfinite(d)) throw usage_error(std::string("'") + key + "' must be finite (" + what + ")");
-    return d;
-}
-
-std::string safe_string(const json& j, const char* key, const char* what) {
-    // at() would throw nlohmann's out_of_range, not a usage error (tests/fuzz).
-    if (!j.contains(key)) throw usage_error(std::string("missing '") + key + "' (" + what + ")");
-    const json& v = j.at(key);
-    if (!v.is_string()) throw usage_error(std::string("'") + key + "' must be a string (" + what + ")");
-    std::string s = v.get<std::string>();
-    if (!is_safe_name(s))
-        throw usage_error(std::string("'") + key + "' must be 1-64 letters, digits, '.', '_' or '-' (" + what + ")");
-    return s;
-}
-
 std::optional<std::string> site_field(const json& j, const Site& site) {
     if (!j.contains("site") || j["site"].is_null()) return std::nullopt;
     std::string s = safe_string(j, "site", "the site to change");
@@ -66,28 +50,6 @@ std::optional<std::string> site_field(const json& j, const Site& site) {
         throw usage_error("this agent's site is '" + site.name + "', not '" + s +
                           "'; send the change to an agent of that site");
     return s;
-}
-
-template <class T>
-T whole(const json& j, const char* key, T lo, T hi, const char* what) {
-    if (!j.contains(key)) throw usage_error(std::string("missing '") + key + "' (" + what + ")");
-    const json& v = j.at(key);
-    if (!v.is_number_integer())
-        throw usage_error(std::string("'") + key + "' must be a whole number (" + what + ")");
-    // Compare as the widest type first: a huge unsigned must not wrap into range.
-    if (v.is_number_unsigned()) {
-        const auto u = v.get<std::uint64_t>();
-        // lo too: a pid or cores of 0 is unsigned (tests/fuzz), and kill(2) reads pid 0 as
-        // the agent's own process group.
-        if (u > static_cast<std::uint64_t>(hi) || (lo > 0 && u < static_cast<std::uint64_t>(lo)))
-            throw usage_error(std::string("'") + key + "' is out of range (" + what + ")");
-        return static_cast<T>(u);
-    }
-    // nlohmann keeps every non-negative integer as unsigned: this one is negative.
-    const auto s = v.get<std::int64_t>();
-    if (s < static_cast<std::int64_t>(lo))
-        throw usage_error(std::string("'") + key + "' is out of range (" + what + ")");
-    return static_cast<T>(s);
 }
 
 }  // namespace
@@ -189,51 +151,6 @@ TryRequest parse_try_request(const std::string& body, const Site& site) {
         r.work = w.get<double>();
     }
     return r;
-}
-
-SocketOp parse_socket_op(const std::string& line) {
-    json j;
-    try {
-        j = json::parse(line);
-    } catch (const json::exception&) {
-        throw usage_error("not JSON: send one JSON object a line");
-    }
-    if (!j.is_object()) throw usage_error("send one JSON object a line");
-    if (!j.contains("op") || !j["op"].is_string()) throw usage_error("missing 'op'; use register, unregister, budget or ping");
-    const std::string op = j["op"].get<std::string>();
-    auto attempt_key = [&](RegisterOp& r) {
-        r.tenant = safe_string(j, "tenant", "the tenant");
-        r.job = safe_string(j, "job", "the job id");
-        r.task = whole<std::int64_t>(j, "task", 0, std::numeric_limits<std::int64_t>::max(), "task index");
-        r.attempt = whole<std::uint32_t>(j, "attempt", 0, std::numeric_limits<std::uint32_t>::max(), "attempt");
-    };
-    if (op == "register") {
-        RegisterOp r;
-        if (!j.contains("tenant") || !j.contains("job"))
-            throw usage_error("register needs tenant, job, task, attempt and pid");
-        attempt_key(r);
-        r.pid = whole<pid_t>(j, "pid", 1, std::numeric_limits<pid_t>::max(), "the task's pid");
-        if (j.contains("cores")) r.cores = whole<unsigned>(j, "cores", 1, 4096, "cores the task may use");
-        return r;
-    }
-    if (op == "unregister") {
-        UnregisterOp u;
-        if (j.contains("job")) {
-            RegisterOp r;
-            attempt_key(r);
-            u.attempt = r;
-        } else {
-            u.id = whole<std::uint64_t>(j, "id", 0, std::numeric_limits<std::uint64_t>::max(), "the registration id");
-        }
-        if (j.contains("cpu_s")) {
-            u.cpu_s = finite_number(j, "cpu_s", "CPU seconds");
-            if (*u.cpu_s < 0) throw usage_error("'cpu_s' must not be negative");
-        }
-        return u;
-    }
-    if (op == "budget") return BudgetOp{};
-    if (op == "ping") return PingOp{};
-    throw usage_error("unknown op '" + op.substr(0, 32) + "'; use register, unregister, budget or ping");
 }
 
 }  // namespace hearth

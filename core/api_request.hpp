@@ -1,7 +1,7 @@
 #pragma once
 // The grid-agent's request bodies, parsed and checked before anything acts on
-// them: the HTTP heat changes and tries (POST /v1/heat/...) and the local
-// socket's ops.
+// them: the HTTP heat changes and tries (POST /v1/heat/...). The local
+// socket's ops are core/agent_socket.
 // Pure functions over text, so the fuzzer drives exactly what the agent runs.
 // Every refusal is a usage_error naming the field and the fix.
 #include <cstdint>
@@ -48,24 +48,5 @@ struct TryRequest {
 };
 inline constexpr std::size_t k_max_try_body_bytes = 8 * 1024;
 TryRequest parse_try_request(const std::string& body, const Site& site);
-
-// The worker's socket ops, one JSON object a line.
-struct RegisterOp {
-    std::string tenant, job;  // safe names (is_safe_name)
-    std::int64_t task = 0;
-    std::uint32_t attempt = 0;
-    pid_t pid = 0;
-    unsigned cores = 1;
-};
-struct UnregisterOp {
-    std::uint64_t id = 0;                 // used when no attempt is named
-    std::optional<double> cpu_s;          // finite, >= 0
-    std::optional<RegisterOp> attempt;    // tenant/job/task/attempt named (pid unused)
-};
-struct BudgetOp {};
-struct PingOp {};
-using SocketOp = std::variant<RegisterOp, UnregisterOp, BudgetOp, PingOp>;
-
-SocketOp parse_socket_op(const std::string& line);
 
 }  // namespace hearth

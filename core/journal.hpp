@@ -1,19 +1,25 @@
 #pragma once
 // The job journal: JOBDIR/journal, one JSON object a line, appended by the
-// dispatcher and fsync'd in batches. It is the job's truth: a task is done
-// when its "done" line is durable. Readers ignore a torn last line (a crash
-// mid-write) and reject corruption anywhere else with a message saying how
-// to recover.
+// dispatcher (the supervisor between launches) and fsync'd in batches. It is the job's truth: a
+// task is done when its "done" line is durable. Readers ignore a torn last line (a crash mid-write)
+// and reject corruption anywhere else with a message saying how to recover.
 //
-// Records ("e" field):
-//   launch {n, ranks}                  a dispatcher started (n-th launch)
-//   node   {n, state: up|blocked, slots}
-//   start  {t, a, n, ts}               attempt a of task t started on node n
-//   done   {t, a, n, ms, exit, out:[names], log:[off,len], ts, [uj, est]}
-//   fail   {t, a, n, ms, why, exit, reason, final, log:[off,len], ts, [uj, est]}
+// Records ("e" field), all written by core/journal_writer (JournalWriter);
+// every record carries ts (unix ms when written):
+//   launch {n, ranks, total}           a dispatcher started (n-th launch, total tasks)
+//   node   {n, state: up, host, slots, cores}    a worker rank said hello
+//   node   {n, state: blocked, reason}           3 tasks failed on it: no more there
+//   node   {n: host, state: down, reason, lost:[[t,a]...]}
+//                                      the supervisor found the host dead
+//                                      between launches; lost: attempts running there
+//   start  {t, a, n}                   attempt a of task t started on node n
+//   done   {t, a, n, ms, exit: 0, out:[names], log:[off,len], [uj, est], [ovr]}
+//   fail   {t, a, n, ms, why, exit, reason, final, log:[off,len], [uj, est]}
 //          uj: microjoules the node's grid-agent charged to the attempt;
-//          est: true when that figure came from a model, not a meter
-//   end    {state: finished|cancelled|stalled, committed, failed, rss_kb, ts}
+//          est: true when that figure came from a model, not a meter;
+//          ovr: true when it ran past its site's heat budget (a deadline)
+//   end    {state: finished|cancelled|stalled, committed, failed, total, rss_kb}
+//   end    {state: error, error}       the dispatcher failed (a fault of the job)
 #include <cstdint>
 #include <functional>
 #include <map>

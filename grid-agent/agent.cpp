@@ -195,8 +195,8 @@ void Agent::history_tick(const IntervalRecord& rec) {
     }
 }
 
-nlohmann::json Agent::handle_request(const nlohmann::json& req, const Peer& peer) {
-    return m_socket->handle(req, peer);
+std::string Agent::handle_request(const std::string& line, const Peer& peer) {
+    return m_socket->handle(line, peer);
 }
 
 std::uint64_t Agent::register_task(const Registration& r) {
@@ -217,22 +217,14 @@ TaskRegistry::Charged Agent::unregister_task(const UnregisterOp& op) {
     return m_tasks->unregister_task(op.id, key, op.cpu_s);
 }
 
-nlohmann::json Agent::budget() {
+BudgetReply Agent::budget() {
     // What the worker may run. Without heat control, everything (unless an
     // operator drained the node).
     std::lock_guard<std::mutex> lock(m_mu);
-    if (m_drained)
-        return {{"ok", true},      {"heat", true},    {"slots", 0},  {"slots_total", 0},
-                {"mode", "drain"}, {"fraction", 0.0}, {"waste", 0.0}};
-    if (!m_heat) return {{"ok", true}, {"heat", false}};
-    HeatBudget b = m_heat->budget();
-    return {{"ok", true},
-            {"heat", true},
-            {"slots", b.slots},
-            {"slots_total", b.slots_total},
-            {"mode", to_string(b.mode)},
-            {"fraction", b.fraction},
-            {"waste", b.waste}};
+    if (m_drained) return BudgetReply{true, 0, 0, "drain", 0.0, 0.0};
+    if (!m_heat) return BudgetReply{};
+    const HeatBudget b = m_heat->budget();
+    return BudgetReply{true, b.slots, b.slots_total, to_string(b.mode), b.fraction, b.waste};
 }
 
 nlohmann::json Agent::node_json() {

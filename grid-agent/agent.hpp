@@ -46,10 +46,10 @@ public:
     // a ManualClock, without sockets or threads.
     void step();
 
-    // One request of the registration protocol (a JSON object a line), as
-    // the socket answers it.
+    // One request line of the registration protocol (core/agent_socket)
+    // and the reply line, as the socket answers it.
     using Peer = SocketPeer;
-    nlohmann::json handle_request(const nlohmann::json& req, const Peer& peer);
+    std::string handle_request(const std::string& line, const Peer& peer);
 
     nlohmann::json node_json();
     std::string metrics_text();
@@ -68,7 +68,7 @@ private:
     // SocketOps: what the socket's operations do, each under m_mu.
     std::uint64_t register_task(const Registration& r) override;
     TaskRegistry::Charged unregister_task(const UnregisterOp& op) override;
-    nlohmann::json budget() override;
+    BudgetReply budget() override;
 
     // Takes an interval into the group being collected and writes the group
     // when it is due (see flush_due). m_mu held.

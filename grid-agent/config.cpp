@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 #include <type_traits>
 
 #include "core/error.hpp"
@@ -26,13 +27,15 @@ const std::vector<AgentSetting>& agent_settings() {
         {"listen", "--listen", "HTTP API address (default 127.0.0.1:9750)", &AgentConfig::listen},
         {"socket", "--socket", "Unix socket for task registration", &AgentConfig::socket},
         {"ledger", "--ledger", "SQLite ledger file", &AgentConfig::ledger},
-        {"rate_hz", "--rate", "samples per second (default 10)", &AgentConfig::rate_hz},
+        {"rate_hz", "--rate", "samples per second (default 10)", &AgentConfig::rate_hz,
+         SettingRange{0.1, 100}},
         {"energy", "--energy", "energy source: " + joined_names(energy_source_names()),
          &AgentConfig::energy},
         {"fsroot", "--fsroot", "read /sys and /proc under this directory", &AgentConfig::fsroot},
         {"idle_watts", "--idle-watts", "the node's idle power (model and static share)",
-         &AgentConfig::idle_watts},
-        {"max_watts", "--max-watts", "the node's maximum power (model)", &AgentConfig::max_watts},
+         &AgentConfig::idle_watts, SettingRange{0, 10000}},
+        {"max_watts", "--max-watts", "the node's maximum power (model)", &AgentConfig::max_watts,
+         SettingRange{0, 10000}},
         {"redfish_url", "--redfish-url",
          "the BMC's Redfish Chassis, https://BMC/redfish/v1/Chassis/1 (energy source redfish)",
          &AgentConfig::redfish_url},
@@ -41,19 +44,21 @@ const std::vector<AgentSetting>& agent_settings() {
         {"redfish_ca", "--redfish-ca", "PEM CA file the BMC's certificate is checked with",
          &AgentConfig::redfish_ca},
         {"redfish_timeout_s", "--redfish-timeout",
-         "seconds a BMC request may take (0.1-30, default 2)", &AgentConfig::redfish_timeout_s},
+         "seconds a BMC request may take (0.1-30, default 2)", &AgentConfig::redfish_timeout_s,
+         SettingRange{0.1, 30}},
         {"redfish_max_kib", "--redfish-max-kib",
-         "largest BMC answer read, KiB (1-65536, default 1024)", &AgentConfig::redfish_max_kib},
+         "largest BMC answer read, KiB (1-65536, default 1024)", &AgentConfig::redfish_max_kib,
+         SettingRange{1, 65536}},
         {"grid", "--grid", "grid file: take this node's site, slots and heat target from it",
          &AgentConfig::grid},
         {"throttle", "--throttle", "how to hold power down: " + joined_names(throttle_names()),
          &AgentConfig::throttle},
         {"control_s", "--control", "seconds between heat control steps (default 10)",
-         &AgentConfig::control_s},
+         &AgentConfig::control_s, SettingRange{0.1, 3600}},
         {"commit_s", "--commit",
          "longest wait, in seconds, before closed intervals are written to the ledger, 0 to 1 "
          "(default 1)",
-         &AgentConfig::commit_s},
+         &AgentConfig::commit_s, SettingRange{0, 1}},
         {"tokens", "--tokens",
          "tokens file: hashes and roles of the API's bearer tokens (mode 0640 or stricter)",
          &AgentConfig::tokens},
@@ -67,7 +72,7 @@ const std::vector<AgentSetting>& agent_settings() {
          &AgentConfig::public_metrics},
         {"metrics_interval_s", "--metrics-interval",
          "seconds between updates of /metrics' per-tenant figures (1-3600, default 60)",
-         &AgentConfig::metrics_interval_s},
+         &AgentConfig::metrics_interval_s, SettingRange{1, 3600}},
         {"worker_user", "--worker-user",
          "the user whose workers may register tasks (default: the agent's own)",
          &AgentConfig::worker_user},
@@ -75,9 +80,30 @@ const std::vector<AgentSetting>& agent_settings() {
          &AgentConfig::dashboard},
         {"history_step_s", "--history-step",
          "seconds between the finest history points (1-60, default 10)",
-         &AgentConfig::history_step_s},
+         &AgentConfig::history_step_s, SettingRange{1, 60}},
     };
     return table;
+}
+
+namespace {
+
+std::string number(double v) {
+    std::ostringstream o;
+    o << v;
+    return o.str();
+}
+
+}  // namespace
+
+void check_setting_range(const AgentSetting& s, double v, const std::string& where) {
+    if (!s.range || (v >= s.range->lo && v <= s.range->hi)) return;  // NaN fails both
+    static const AgentConfig defaults;
+    const double* dflt = std::get_if<double AgentConfig::*>(&s.field)
+                             ? &(defaults.*std::get<double AgentConfig::*>(s.field))
+                             : nullptr;
+    throw usage_error(where + ": '" + s.key + "' " + number(v) + " is out of range; use " +
+                      number(s.range->lo) + " to " + number(s.range->hi) +
+                      (dflt ? " (default " + number(*dflt) + ")" : std::string()));
 }
 
 void add_agent_flags(CLI::App& app, AgentConfig& cfg) {
@@ -134,6 +160,10 @@ void load_agent_config(const std::string& path, AgentConfig& cfg) {
                                                                         : "a number";
                     throw usage_error("config " + path + ": '" + s.key + "' must be " + want);
                 }
+                if constexpr (std::is_same_v<T, double>)
+                    check_setting_range(
+                        s, *v,
+                        "config " + path + ":" + std::to_string(n.node()->source().begin.line));
                 cfg.*member = *v;
             },
             s.field);
@@ -160,28 +190,13 @@ void finish_agent_config(AgentConfig& cfg, bool serving) {
     }
     if (!safe(cfg.node)) throw usage_error("bad node name '" + cfg.node + "': use 1-64 letters, digits, '.', '_' or '-'");
     if (!safe(cfg.site)) throw usage_error("bad site name '" + cfg.site + "': use 1-64 letters, digits, '.', '_' or '-'");
-    if (!std::isfinite(cfg.rate_hz) || cfg.rate_hz < 0.1 || cfg.rate_hz > 100)
-        throw usage_error("sampling rate " + std::to_string(cfg.rate_hz) +
-                          " Hz is out of range; use 0.1 to 100 (default 10)");
-    if (!std::isfinite(cfg.idle_watts) || cfg.idle_watts < 0 || cfg.idle_watts > 10000 ||
-        !std::isfinite(cfg.max_watts) || cfg.max_watts < 0 || cfg.max_watts > 10000)
-        throw usage_error("idle/max watts must be between 0 and 10000");
+    // Every number within its range, the file's already checked where read
+    // (with its line): what is out of range here came from a flag.
+    for (const auto& s : agent_settings())
+        if (const auto* member = std::get_if<double AgentConfig::*>(&s.field))
+            check_setting_range(s, cfg.**member, s.flag);
     if (cfg.max_watts > 0 && cfg.idle_watts > cfg.max_watts)
         throw usage_error("idle_watts is above max_watts; a node idles below its maximum");
-    if (!std::isfinite(cfg.control_s) || cfg.control_s < 0.1 || cfg.control_s > 3600)
-        throw usage_error("control step " + std::to_string(cfg.control_s) +
-                          " s is out of range; use 0.1 to 3600 (default 10)");
-    if (!std::isfinite(cfg.commit_s) || cfg.commit_s < 0 || cfg.commit_s > 1)
-        throw usage_error("commit interval " + std::to_string(cfg.commit_s) +
-                          " s is out of range; use 0 (every interval) to 1 (default 1)");
-    if (!std::isfinite(cfg.redfish_timeout_s) || cfg.redfish_timeout_s < 0.1 ||
-        cfg.redfish_timeout_s > 30)
-        throw usage_error("redfish timeout " + std::to_string(cfg.redfish_timeout_s) +
-                          " s is out of range; use 0.1 to 30 (default 2)");
-    if (!std::isfinite(cfg.redfish_max_kib) || cfg.redfish_max_kib < 1 ||
-        cfg.redfish_max_kib > 65536)
-        throw usage_error("redfish answer limit " + std::to_string(cfg.redfish_max_kib) +
-                          " KiB is out of range; use 1 to 65536 (default 1024)");
     const std::string host = split_listen(cfg.listen).first;
     if (!serving) return;  // --probe: no listener, no tokens needed
     const bool tls = !cfg.tls_cert.empty() || !cfg.tls_key.empty();
@@ -197,14 +212,8 @@ void finish_agent_config(AgentConfig& cfg, bool serving) {
     if (cfg.no_auth && !cfg.tokens.empty())
         throw usage_error("--no-auth and --tokens contradict each other; drop one");
     if (cfg.no_auth && !is_loopback_host(host))
-        throw usage_error("--no-auth is for loopback only; give --tokens FILE to listen on " + cfg.listen);
-    if (!std::isfinite(cfg.metrics_interval_s) || cfg.metrics_interval_s < 1 || cfg.metrics_interval_s > 3600)
-        throw usage_error("metrics interval " + std::to_string(cfg.metrics_interval_s) +
-                          " s is out of range; use 1 to 3600 (default 60; per-tenant figures much faster "
-                          "than a minute tell co-tenants what each other runs)");
-    if (!std::isfinite(cfg.history_step_s) || cfg.history_step_s < 1 || cfg.history_step_s > 60)
-        throw usage_error("history step " + std::to_string(cfg.history_step_s) +
-                          " s is out of range; use 1 to 60 (default 10)");
+        throw usage_error("--no-auth is for loopback only; give --tokens FILE to listen on " +
+                          cfg.listen);
     if (cfg.ledger.empty()) throw usage_error("no ledger path; give --ledger FILE");
     if (cfg.socket.empty()) throw usage_error("no socket path; give --socket FILE");
 }

@@ -3,7 +3,9 @@
 // table (agent_settings) names each setting's TOML key, flag and help, so the
 // flags, the known keys and the merge cannot disagree; the defaults are the
 // initialisers of AgentConfig.
+#include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -47,8 +49,15 @@ struct AgentConfig {
     double history_step_s = 10;  // finest history resolution
 };
 
-// One setting: its TOML key, its flag, its --help text and the field it sets
-// (the field's type decides how the key and the flag are parsed).
+// The values a numeric setting may take, inclusive.
+struct SettingRange {
+    double lo = 0, hi = 0;
+};
+
+// One setting: its TOML key, its flag, its --help text, the field it sets
+// (the field's type decides how the key and the flag are parsed) and, for a
+// number, its range (checked by check_setting_range for the file and the
+// flags alike).
 struct AgentSetting {
     using Field =
         std::variant<std::string AgentConfig::*, double AgentConfig::*, bool AgentConfig::*>;
@@ -56,10 +65,24 @@ struct AgentSetting {
     std::string flag;  // command-line flag, "--rate"
     std::string help;
     Field field;
+    std::optional<SettingRange> range;  // every number has one
+
+    AgentSetting(std::string key_, std::string flag_, std::string help_, Field field_,
+                 std::optional<SettingRange> range_ = std::nullopt)
+        : key(std::move(key_)),
+          flag(std::move(flag_)),
+          help(std::move(help_)),
+          field(field_),
+          range(range_) {}
 };
 
 // Every setting, in the order --help and the unknown-key error list them.
 const std::vector<AgentSetting>& agent_settings();
+
+// The one range check: a usage_error "WHERE: 'key' V is out of range; use
+// LO to HI (default D)" when v is outside s's range (NaN included). where:
+// "config FILE:LINE" for the file, the flag for a command line.
+void check_setting_range(const AgentSetting& s, double v, const std::string& where);
 
 // Binds every setting's flag to its field of cfg (bool fields are flags
 // without a value).

@@ -9,6 +9,7 @@
 #include <httplib.h>
 
 #include "agent.hpp"
+#include "core/agent_bodies.hpp"
 #include "core/api_request.hpp"
 #include "core/error.hpp"
 #include "core/json_server.hpp"
@@ -214,14 +215,7 @@ void HttpApi::add_routes() {
             if (req.has_param("by")) q.by = req.get_param_value("by");
             Ledger ro(m_cfg.ledger, true);
             nlohmann::json rows = nlohmann::json::array();
-            for (const auto& r : ro.query(q))
-                rows.push_back({{"key", r.key},
-                                {"energy_uj", r.energy.value},
-                                {"static_uj", r.static_part.value},
-                                {"seconds", r.seconds},
-                                {"estimated", r.estimated},
-                                {"estimated_uj", r.estimated_part.value},
-                                {"sources", r.sources}});
+            for (const auto& r : ro.query(q)) rows.push_back(energy_row_json(r));
             json_reply(res, {{"node", m_cfg.node}, {"by", q.by}, {"rows", rows}});
         } catch (const Error& e) {
             error_reply(res, e);
@@ -337,16 +331,7 @@ nlohmann::json HttpApi::history_json(std::optional<std::int64_t> since_ms,
         points = ro.history(res, since, until, 12000);  // 8 days of minutes: 11,520
     }
     nlohmann::json arr = nlohmann::json::array();
-    auto opt = [](const std::optional<double>& v) {
-        return v ? nlohmann::json(*v) : nlohmann::json();
-    };
-    for (const auto& p : points)
-        arr.push_back({{"t_ms", p.t_ms},
-                       {"power_w", p.power_w},
-                       {"temp_c", opt(p.temp_c)},
-                       {"target_c", opt(p.target_c)},
-                       {"slots_allowed", p.slots_allowed},
-                       {"slots", p.slots}});
+    for (const auto& p : points) arr.push_back(history_point_json(p));
     return {{"node", m_cfg.node}, {"site", m_cfg.site}, {"res_s", res}, {"points", arr}};
 }
 

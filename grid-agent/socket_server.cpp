@@ -30,9 +30,13 @@ SocketServer::~SocketServer() {
     if (m_listen_fd >= 0) ::close(m_listen_fd);
 }
 
-nlohmann::json SocketServer::handle(const nlohmann::json& req, const SocketPeer& peer) {
+std::string SocketServer::handle(const std::string& line, const SocketPeer& peer) {
+    return socket_reply_line(reply_to(line, peer));
+}
+
+SocketReply SocketServer::reply_to(const std::string& line, const SocketPeer& peer) {
     try {
-        SocketOp op = parse_socket_op(req.dump());
+        const SocketOp op = parse_socket_op(line);
         if (auto* reg = std::get_if<RegisterOp>(&op)) {
             Registration r;
             r.start_ticks = check_registration(*m_fs, m_policy, peer, reg->pid, reg->cores);
@@ -42,20 +46,17 @@ nlohmann::json SocketServer::handle(const nlohmann::json& req, const SocketPeer&
             r.key.attempt = reg->attempt;
             r.pid = reg->pid;
             r.cores = reg->cores;
-            return {{"ok", true}, {"id", m_ops.register_task(r)}};
+            return RegisterReply{m_ops.register_task(r)};
         }
         if (auto* un = std::get_if<UnregisterOp>(&op)) {
             check_registration(*m_fs, m_policy, peer, 0, 0);
-            TaskRegistry::Charged c = m_ops.unregister_task(*un);
-            nlohmann::json reply{
-                {"ok", true}, {"energy_uj", c.energy.value}, {"estimated", c.estimated}};
-            if (c.from_ledger) reply["from_ledger"] = true;
-            return reply;
+            const TaskRegistry::Charged c = m_ops.unregister_task(*un);
+            return UnregisterReply{c.energy.value, c.estimated, c.from_ledger};
         }
-        if (std::holds_alternative<PingOp>(op)) return {{"ok", true}, {"node", m_node}};
+        if (std::holds_alternative<PingOp>(op)) return PingReply{m_node};
         return m_ops.budget();
     } catch (const std::exception& e) {
-        return {{"ok", false}, {"error", e.what()}};
+        return ErrorReply{e.what()};
     }
 }
 
@@ -110,13 +111,7 @@ void SocketServer::serve_connection(int fd, const SocketPeer& peer) {
         while ((nl = buf.find('\n')) != std::string::npos) {
             std::string line = buf.substr(0, nl);
             buf.erase(0, nl + 1);
-            nlohmann::json reply;
-            try {
-                reply = handle(nlohmann::json::parse(line), peer);
-            } catch (const std::exception& e) {
-                reply = {{"ok", false}, {"error", std::string("not JSON: ") + e.what()}};
-            }
-            std::string out = reply.dump() + "\n";
+            const std::string out = handle(line, peer) + "\n";
             if (::write(fd, out.data(), out.size()) < 0) break;
         }
     }

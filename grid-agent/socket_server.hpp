@@ -1,5 +1,5 @@
 #pragma once
-// The local registration socket, one JSON request a line: owned by the
+// The local registration socket, one request a line (core/agent_socket): owned by the
 // workers' user and closed to everyone else (mode 0600), so a task, which
 // runs as its tenant's user, cannot reach it. Who may register which process
 // is checked again per request from the peer's SO_PEERCRED credentials
@@ -12,9 +12,7 @@
 #include <string>
 #include <thread>
 
-#include <nlohmann/json.hpp>
-
-#include "core/api_request.hpp"
+#include "core/agent_socket.hpp"
 #include "core/fsroot.hpp"
 #include "core/registration_check.hpp"
 #include "task_registry.hpp"
@@ -30,8 +28,8 @@ public:
     virtual ~SocketOps() = default;
     virtual std::uint64_t register_task(const Registration& r) = 0;
     virtual TaskRegistry::Charged unregister_task(const UnregisterOp& op) = 0;
-    // What the worker may run: {"heat": false} without heat control.
-    virtual nlohmann::json budget() = 0;
+    // What the worker may run: heat false without heat control.
+    virtual BudgetReply budget() = 0;
 };
 
 class SocketServer {
@@ -49,10 +47,12 @@ public:
     // Stops accepting; open connections end within their poll period.
     void stop() { m_stop = true; }
 
-    // One request and its reply; errors are replies ({"ok": false}).
-    nlohmann::json handle(const nlohmann::json& req, const SocketPeer& peer);
+    // One request line and its reply line (core/agent_socket), each parsed
+    // or written once; errors are replies (ErrorReply).
+    std::string handle(const std::string& line, const SocketPeer& peer);
 
 private:
+    SocketReply reply_to(const std::string& line, const SocketPeer& peer);
     void serve();
     void serve_connection(int fd, const SocketPeer& peer);
 

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/agent_bodies.hpp"
 #include "core/error.hpp"
 #include "core/grid.hpp"
 #include "core/hostlist.hpp"
@@ -65,20 +66,14 @@ std::vector<EnergyRow> query_agent(const std::string& base, const EnergyQuery& q
                                           client_credentials()));
     if (status != 200) throw Error("grid-agent at " + base + ": " + why);
     std::vector<EnergyRow> rows;
-    for (const auto& r : j.at("rows")) {
-        EnergyRow row;
-        row.key = r.at("key").get<std::string>();
-        row.energy = Microjoules{r.at("energy_uj").get<std::uint64_t>()};
-        row.static_part = Microjoules{r.at("static_uj").get<std::uint64_t>()};
-        row.seconds = r.at("seconds").get<double>();
-        row.estimated = r.at("estimated").get<bool>();
-        // An older agent does not split its rows: an estimated row counts as
-        // estimated throughout, which is what it said.
-        row.estimated_part = r.contains("estimated_uj")
-                                 ? Microjoules{r.at("estimated_uj").get<std::uint64_t>()}
-                                 : (row.estimated ? row.energy : Microjoules{});
-        if (r.contains("sources")) row.sources = r.at("sources").get<std::vector<std::string>>();
-        rows.push_back(std::move(row));
+    try {
+        if (!j.is_object() || !j.contains("rows") || !j["rows"].is_array())
+            throw usage_error("no \"rows\" array");
+        for (const auto& r : j["rows"]) rows.push_back(energy_row_from_json(r));
+    } catch (const Error& e) {
+        throw Error("grid-agent at " + base + " answered an energy report hearth cannot read (" +
+                        e.what() + "); upgrade hearth or the agent so that they match",
+                    ExitCode::no_grid);
     }
     return rows;
 }

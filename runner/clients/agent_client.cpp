@@ -10,8 +10,6 @@
 #include <cstdlib>
 #include <cstring>
 
-#include <nlohmann/json.hpp>
-
 namespace hearth {
 
 namespace {
@@ -105,22 +103,33 @@ std::optional<std::string> AgentClient::call(const std::string& line) {
     return std::nullopt;
 }
 
+std::optional<SocketReply> AgentClient::ask(const SocketOp& op) {
+    auto line = call(socket_op_line(op));
+    if (!line) return std::nullopt;
+    try {
+        return parse_socket_reply(*line, op);
+    } catch (const std::exception& e) {
+        return ErrorReply{std::string("its reply was unreadable: ") + e.what()};
+    }
+}
+
 AgentClient::Registered AgentClient::register_task(const std::string& tenant,
                                                    const std::string& job, std::uint64_t task,
                                                    std::uint32_t attempt, pid_t pid,
                                                    unsigned cores) {
     if (!ensure()) return {};  // no agent: nothing to build per task
-    nlohmann::json req = {{"op", "register"},   {"tenant", tenant}, {"job", job},    {"task", task},
-                          {"attempt", attempt}, {"pid", pid},       {"cores", cores}};
-    auto reply = call(req.dump());
+    RegisterOp op;
+    op.tenant = tenant;
+    op.job = job;
+    op.task = static_cast<std::int64_t>(task);
+    op.attempt = attempt;
+    op.pid = pid;
+    op.cores = cores;
+    auto reply = ask(op);
     if (!reply) return {};
-    try {
-        auto j = nlohmann::json::parse(*reply);
-        if (j.value("ok", false)) return {AgentReply::ok, j.at("id").get<std::uint64_t>()};
-        m_why_not = "grid-agent refused a task: " + j.value("error", std::string("?"));
-    } catch (const std::exception& e) {
-        m_why_not = std::string("bad reply from grid-agent: ") + e.what();
-    }
+    if (const auto* r = std::get_if<RegisterReply>(&*reply)) return {AgentReply::ok, r->id};
+    if (const auto* e = std::get_if<ErrorReply>(&*reply))
+        m_why_not = "grid-agent refused a task: " + e->error;
     return {AgentReply::refused, 0};
 }
 
@@ -129,37 +138,34 @@ AgentClient::Unregistered AgentClient::unregister_task(std::uint64_t id, double 
                                                        const std::string& job, std::uint64_t task,
                                                        std::uint32_t attempt) {
     if (!ensure()) return {};
-    nlohmann::json req = {{"op", "unregister"}, {"id", id},   {"cpu_s", cpu_s},
-                          {"tenant", tenant},   {"job", job}, {"task", task},
-                          {"attempt", attempt}};
-    auto reply = call(req.dump());
+    UnregisterOp op;
+    op.id = id;
+    op.cpu_s = cpu_s;
+    op.attempt.emplace();
+    op.attempt->tenant = tenant;
+    op.attempt->job = job;
+    op.attempt->task = static_cast<std::int64_t>(task);
+    op.attempt->attempt = attempt;
+    auto reply = ask(op);
     if (!reply) return {};
-    try {
-        auto j = nlohmann::json::parse(*reply);
-        if (j.value("ok", false))
-            return {AgentReply::ok, TaskEnergy{j.at("energy_uj").get<std::uint64_t>(),
-                                               j.value("estimated", false)}};
-    } catch (const std::exception&) {
-    }
+    if (const auto* u = std::get_if<UnregisterReply>(&*reply))
+        return {AgentReply::ok, TaskEnergy{u->energy_uj, u->estimated}};
     return {AgentReply::refused, {}};
 }
 
 std::optional<AgentClient::Budget> AgentClient::budget() {
     if (!ensure()) return std::nullopt;
-    auto reply = call(R"({"op":"budget"})");
+    auto reply = ask(BudgetOp{});
     if (!reply) return std::nullopt;
-    try {
-        auto j = nlohmann::json::parse(*reply);
-        if (!j.value("ok", false) || !j.value("heat", false)) return std::nullopt;
-        Budget b;
-        b.slots = j.at("slots").get<std::uint32_t>();
-        b.slots_total = j.at("slots_total").get<std::uint32_t>();
-        b.stop = j.value("mode", std::string()) == "stop";
-        b.waste_mk = static_cast<std::int64_t>(j.value("waste", 0.0) * 1000.0);
-        return b;
-    } catch (const std::exception&) {
-        return std::nullopt;  // an older agent: no heat control
-    }
+    const auto* b = std::get_if<BudgetReply>(&*reply);
+    // Refused, or an older agent: no heat control.
+    if (!b || !b->heat) return std::nullopt;
+    Budget out;
+    out.slots = b->slots;
+    out.slots_total = b->slots_total;
+    out.stop = b->mode == "stop";
+    out.waste_mk = static_cast<std::int64_t>(b->waste * 1000.0);
+    return out;
 }
 
 }  // namespace hearth

@@ -10,6 +10,8 @@
 #include <optional>
 #include <string>
 
+#include "core/agent_socket.hpp"
+
 namespace hearth {
 
 struct TaskEnergy {
@@ -65,6 +67,10 @@ private:
     bool ensure();
     void drop(const std::string& why);
     std::optional<std::string> call(const std::string& line);
+    // One request and its reply, parsed once (core/agent_socket); nullopt
+    // when no agent answered, an ErrorReply when its reply was refused or
+    // unreadable.
+    std::optional<SocketReply> ask(const SocketOp& op);
     std::string m_path;
     int m_fd = -1;
     // No connection attempt before this: at most one a second, and a hung

@@ -24,6 +24,7 @@
 #include "core/append_file.hpp"
 #include "core/error.hpp"
 #include "core/journal.hpp"
+#include "core/journal_writer.hpp"
 #include "core/progress.hpp"
 #include "core/slurm_alloc.hpp"
 #include "runner/job/launch_plan.hpp"
@@ -288,26 +289,23 @@ int supervise(const JobDir& dir, const SuperviseOptions& opt) {
         std::map<std::string, std::string> dead;
         if (started || launched > 1) dead = dead_hosts(plan, said);
         if (!dead.empty()) {
-            AppendFile journal(dir.journal());
+            JournalWriter journal(dir.journal());
             std::string names;
             for (const auto& [host, why_down] : dead) {
-                nlohmann::json lost = nlohmann::json::array();
+                std::vector<std::pair<std::uint64_t, std::uint32_t>> lost;
                 nlohmann::json attempts = nlohmann::json::array();
                 std::uint64_t elsewhere = 0;
                 for (const auto& [task, f] : rep.in_flight()) {
                     if (node_on_host(f.node, host)) {
-                        lost.push_back({task, f.attempt});
+                        lost.emplace_back(task, f.attempt);
                         attempts.push_back({{"task", task}, {"attempt", f.attempt}});
                     } else if (!dead.count(f.node.substr(0, f.node.find('#')))) {
                         ++elsewhere;
                     }
                 }
-                std::int64_t ts = unix_ms_now();
                 // The dispatcher is gone with mpirun: the supervisor is the
                 // journal's only writer until the next launch.
-                nlohmann::json rec = {{"e", "node"},        {"n", host},    {"state", "down"},
-                                      {"reason", why_down}, {"lost", lost}, {"ts", ts}};
-                journal.append(rec.dump() + "\n");
+                const std::int64_t ts = journal.node_down(host, why_down, lost);
                 lost_hosts.push_back({{"host", host},
                                       {"reason", why_down},
                                       {"time", ts / 1000.0},

@@ -6,6 +6,7 @@
 #include "core/append_file.hpp"
 #include "core/error.hpp"
 #include "core/journal.hpp"
+#include "core/journal_writer.hpp"
 #include "runner/cli/commands.hpp"
 #include "runner/job/job_dir.hpp"
 #include "runner/mpi/dispatcher.hpp"
@@ -31,11 +32,8 @@ int cmd_worker(int argc, char** argv, const std::string& job_dir) {
             // Tell the supervisor this is a fault of the job, not a lost node,
             // so it reports instead of relaunching into the same fault.
             try {
-                AppendFile j(JobDir{job_dir}.journal());
-                j.append(nlohmann::json{{"e", "end"}, {"state", "error"}, {"error", e.what()},
-                                        {"ts", unix_ms_now()}}
-                             .dump() +
-                         "\n");
+                JournalWriter j(JobDir{job_dir}.journal());
+                j.end_error(e.what());
                 j.sync();
             } catch (...) {
             }

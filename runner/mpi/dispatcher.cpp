@@ -13,14 +13,15 @@
 #include <map>
 
 #include "core/append_file.hpp"
+#include "core/deadline.hpp"
 #include "core/dispatch.hpp"
 #include "core/error.hpp"
 #include "core/journal.hpp"
+#include "core/journal_writer.hpp"
 #include "core/placeholder.hpp"
 #include "core/safe_path.hpp"
 #include "runner/job/job_dir.hpp"
 #include "runner/job/job_items.hpp"
-#include "runner/mpi/deadline.hpp"
 #include "runner/mpi/scratch.hpp"
 
 namespace fs = std::filesystem;
@@ -91,7 +92,7 @@ private:
     std::unique_ptr<ItemSource> m_items;
     ChunkPlan m_plan;
     CommandTemplate m_template;
-    AppendFile m_journal;
+    JournalWriter m_journal;
     AppendFile m_logs;
     std::unique_ptr<DispatchState> m_state;
     std::map<std::string, std::uint64_t> m_owners;  // collected name -> task
@@ -143,9 +144,7 @@ void Dispatcher::on_hello(int rank, const std::string& data) {
     m_link.send(rank, Tag::config, encode(node));
     m_link.send(rank, Tag::job, encode(cfg));
     m_state->add_worker(rank);
-    nlohmann::json rec = {{"e", "node"}, {"n", node.node}, {"host", h.host}, {"state", "up"},
-                          {"slots", slots}, {"cores", h.cores}, {"ts", unix_ms_now()}};
-    m_journal.append(rec.dump() + "\n");
+    m_journal.node_up(node.node, h.host, slots, h.cores);
 }
 
 void Dispatcher::on_completion(int rank, Completion& c) {
@@ -153,16 +152,14 @@ void Dispatcher::on_completion(int rank, Completion& c) {
     Attempt a{c.task, c.attempt};
     // The energy the node's agent charged to this attempt: the tenant pays for
     // failed attempts too, so it is journaled with either outcome.
-    auto with_energy = [&](nlohmann::json rec) {
-        if (c.energy_state != EnergyState::unknown) {
-            rec["uj"] = c.energy_uj;
-            if (c.energy_state == EnergyState::estimated) rec["est"] = true;
-        }
-        return rec;
-    };
-    nlohmann::json log = nlohmann::json::array();
-    if (!c.log.empty()) log = {m_logs.append(c.log), c.log.size()};
-    else log = {0, 0};
+    JournalOutcome rec;
+    rec.task = c.task;
+    rec.attempt = c.attempt;
+    rec.node = node;
+    rec.wall_ms = c.wall_ms;
+    if (c.energy_state != EnergyState::unknown)
+        rec.energy = JournalEnergy{c.energy_uj, c.energy_state == EnergyState::estimated};
+    if (!c.log.empty()) rec.log = {m_logs.append(c.log), c.log.size()};
 
     bool permanent = false;
     if (c.status == AttemptStatus::ok && !m_state->is_committed(c.task)) {
@@ -214,35 +211,21 @@ void Dispatcher::on_completion(int rank, Completion& c) {
     if (c.status == AttemptStatus::ok) {
         Outcome o = m_state->on_success(rank, a);
         if (o == Outcome::duplicate) return;  // already committed by another attempt
-        nlohmann::json out = nlohmann::json::array();
-        for (const auto& f : c.outputs) out.push_back(f.path);
-        nlohmann::json rec = {{"e", "done"}, {"t", c.task},  {"a", c.attempt},    {"n", node},
-                              {"ms", c.wall_ms}, {"exit", 0}, {"out", out}, {"log", log},
-                              {"ts", unix_ms_now()}};
-        if (c.overridden) rec["ovr"] = true;  // ran past the site's heat budget
+        for (const auto& f : c.outputs) rec.outputs.push_back(f.path);
+        rec.overridden = c.overridden;  // ran past the site's heat budget
         m_deadline.on_task_time(c.wall_ms);
-        m_journal.append(with_energy(rec).dump() + "\n");
+        m_journal.done(rec);
         return;
     }
     Outcome o = m_state->on_failure(rank, a, permanent);
     if (o == Outcome::duplicate) return;
-    nlohmann::json rec = {{"e", "fail"},
-                          {"t", c.task},
-                          {"a", c.attempt},
-                          {"n", node},
-                          {"ms", c.wall_ms},
-                          {"why", to_string(c.status)},
-                          {"exit", c.exit_code},
-                          {"reason", c.reason},
-                          {"final", o == Outcome::failed},
-                          {"log", log},
-                          {"ts", unix_ms_now()}};
-    m_journal.append(with_energy(rec).dump() + "\n");
-    for (int w : m_state->take_newly_blocked()) {
-        nlohmann::json b = {{"e", "node"}, {"n", node_of(w)}, {"state", "blocked"},
-                            {"reason", "3 tasks failed on it"}, {"ts", unix_ms_now()}};
-        m_journal.append(b.dump() + "\n");
-    }
+    rec.why = to_string(c.status);
+    rec.exit_code = c.exit_code;
+    rec.reason = c.reason;
+    rec.final = o == Outcome::failed;
+    m_journal.fail(rec);
+    for (int w : m_state->take_newly_blocked())
+        m_journal.node_blocked(node_of(w), "3 tasks failed on it");
 }
 
 void Dispatcher::on_report(int rank, const std::string& data) {
@@ -266,9 +249,7 @@ void Dispatcher::assign() {
             std::string first = v.items.front(), last = v.items.back();
             batch.push_back(Assignment{a.task, a.attempt, m_template.expand(v), m_spec.id, false,
                                        std::move(first), std::move(last)});
-            nlohmann::json rec = {{"e", "start"}, {"t", a.task},         {"a", a.attempt},
-                                  {"n", node_of(rank)}, {"ts", unix_ms_now()}};
-            m_journal.append(rec.dump() + "\n");
+            m_journal.start(a.task, a.attempt, node_of(rank));
         }
         m_link.send(rank, Tag::tasks, encode(batch));
     }
@@ -278,14 +259,8 @@ void Dispatcher::finish(const char* state, bool kill) {
     for (int r = 1; r < m_link.size(); ++r) m_link.send(r, Tag::stop, encode(Stop{kill}));
     rusage ru{};
     ::getrusage(RUSAGE_SELF, &ru);
-    nlohmann::json rec = {{"e", "end"},
-                          {"state", state},
-                          {"committed", m_state->committed()},
-                          {"failed", m_state->failed()},
-                          {"total", m_state->total()},
-                          {"rss_kb", ru.ru_maxrss},
-                          {"ts", unix_ms_now()}};
-    m_journal.append(rec.dump() + "\n");
+    m_journal.end(
+        JournalEnd{state, m_state->committed(), m_state->failed(), m_state->total(), ru.ru_maxrss});
     m_logs.sync();
     m_journal.sync();
 }
@@ -300,9 +275,7 @@ int Dispatcher::run() {
                                               std::move(js.attempts), limits);
     m_ranks = load_launch(m_dir);
     m_staged = load_staged(m_dir);
-    nlohmann::json launch = {{"e", "launch"}, {"n", js.launches + 1}, {"ranks", m_link.size() - 1},
-                             {"total", m_plan.tasks()}, {"ts", unix_ms_now()}};
-    m_journal.append(launch.dump() + "\n");
+    m_journal.launch(js.launches + 1, m_link.size() - 1, m_plan.tasks());
     m_journal.sync();
 
     Backoff backoff{20, 2000};

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <variant>
 
+#include "core/agent_socket.hpp"
 #include "core/api_request.hpp"
 #include "core/schedule.hpp"
 #include "core/sim_try.hpp"

@@ -3,7 +3,7 @@
 // changes are sent.
 #include <boost/test/unit_test.hpp>
 
-#include "runner/mpi/deadline.hpp"
+#include "core/deadline.hpp"
 
 using hearth::DeadlinePlanner;
 using hearth::HeatReport;

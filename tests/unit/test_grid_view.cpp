@@ -3,7 +3,7 @@
 
 #include "core/error.hpp"
 #include "core/grid.hpp"
-#include "runner/cli/grid_view.hpp"
+#include "core/grid_view.hpp"
 
 using namespace hearth;
 using nlohmann::json;

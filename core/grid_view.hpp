@@ -10,8 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/grid.hpp"
-#include "core/history.hpp"
+#include "grid.hpp"
+#include "history.hpp"
 
 namespace hearth {
 

@@ -36,7 +36,8 @@ void secret(const std::string& path, const std::string& text, unsigned mode) {
     ::chmod(path.c_str(), mode);
 }
 
-const std::string k_token = "hearth_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+const std::string k_token =
+    "hearth_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 }  // namespace
 
@@ -93,7 +94,8 @@ BOOST_AUTO_TEST_CASE(a_symlinked_or_missing_named_token_file_is_refused) {
     secret(home.file("real"), k_token, 0600);
     fs::create_symlink(home.file("real"), home.file("link"));
     Env env{{{"HEARTH_TOKEN_FILE", home.file("link")}}};
-    BOOST_CHECK_EXCEPTION(load_credentials(env.lookup()), hearth::Error, usage_mentioning("symlink"));
+    BOOST_CHECK_EXCEPTION(load_credentials(env.lookup()), hearth::Error,
+                          usage_mentioning("symlink"));
     env.vars["HEARTH_TOKEN_FILE"] = home.file("missing");
     BOOST_CHECK_EXCEPTION(load_credentials(env.lookup()), hearth::Error,
                           usage_mentioning(home.file("missing")));
@@ -128,7 +130,8 @@ BOOST_AUTO_TEST_CASE(hearth_cacert_must_name_a_readable_file) {
 
 BOOST_AUTO_TEST_CASE(a_refusal_names_the_agent_its_reason_and_the_token_sent) {
     ClientCredentials none;
-    std::string m = hearth::refusal_message("http://n1:9750", 401, "no token", "an operator token", none);
+    std::string m =
+        hearth::refusal_message("http://n1:9750", 401, "no token", "an operator token", none);
     BOOST_TEST(m.find("grid-agent at http://n1:9750: 401 no token") == 0u, m);
     BOOST_TEST(m.find("no token was sent: set HEARTH_TOKEN") != std::string::npos, m);
     ClientCredentials bank{std::string("t"), "/home/b/.config/hearth/token", std::nullopt};
@@ -136,12 +139,14 @@ BOOST_AUTO_TEST_CASE(a_refusal_names_the_agent_its_reason_and_the_token_sent) {
                                 "tenant 'bank' may not read tenant 'studio' (use a token of that "
                                 "tenant or an operator token)",
                                 "a token of tenant 'studio' or an operator token", bank);
-    BOOST_TEST(m == "grid-agent at http://n1:9750: 403 tenant 'bank' may not read tenant 'studio' "
-                    "(use a token of that tenant or an operator token); the token sent is from "
-                    "/home/b/.config/hearth/token");
+    BOOST_TEST(m ==
+               "grid-agent at http://n1:9750: 403 tenant 'bank' may not read tenant 'studio' "
+               "(use a token of that tenant or an operator token); the token sent is from "
+               "/home/b/.config/hearth/token");
     // Without the agent's reason, the role needed is said.
     m = hearth::refusal_message("http://n1:9750", 403, "", "a facility or operator token", bank);
-    BOOST_TEST(m.find("403 refused; this takes a facility or operator token") != std::string::npos, m);
+    BOOST_TEST(m.find("403 refused; this takes a facility or operator token") != std::string::npos,
+               m);
     m = hearth::refusal_message("http://n1:9750", 401, "the token is not valid here", "x", bank);
     BOOST_TEST(m.find("this agent does not know it") != std::string::npos, m);
 }

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <map>
 
-#include "core/protocol.hpp"
+#include "protocol.hpp"
 
 namespace hearth {
 

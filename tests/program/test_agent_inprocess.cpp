@@ -107,7 +107,7 @@ struct World {
         agent->step();
     }
     nlohmann::json request(const nlohmann::json& req, uid_t uid = k_worker_uid) {
-        return agent->handle_request(req, Agent::Peer{1, uid, uid});
+        return nlohmann::json::parse(agent->handle_request(req.dump(), Agent::Peer{1, uid, uid}));
     }
     nlohmann::json register_task() {
         return request({{"op", "register"},

@@ -1,8 +1,8 @@
-#include "runner/mpi/deadline.hpp"
+#include "deadline.hpp"
 
 #include <vector>
 
-#include "core/heat_dispatch.hpp"
+#include "heat_dispatch.hpp"
 
 namespace hearth {
 
@@ -29,7 +29,8 @@ std::map<int, std::uint32_t> DeadlinePlanner::plan(std::int64_t now_ms, std::uin
     DeadlineNeed need;
     // Until a task has finished, assume a task takes the time left: the
     // plan then asks for one slot a task, the safe side of a deadline.
-    const double left_s = m_deadline_ms > 0 ? static_cast<double>(m_deadline_ms - now_ms) / 1000.0 : 0;
+    const double left_s =
+        m_deadline_ms > 0 ? static_cast<double>(m_deadline_ms - now_ms) / 1000.0 : 0;
     need.task_s = m_mean_ms >= 0 ? m_mean_ms / 1000.0 : (left_s > 0 ? left_s : 1.0);
     need.work_s = static_cast<double>(tasks_left) * need.task_s;
     need.time_left_s = left_s;

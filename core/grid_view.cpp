@@ -1,4 +1,4 @@
-#include "runner/cli/grid_view.hpp"
+#include "grid_view.hpp"
 
 #include <arpa/inet.h>
 
@@ -7,7 +7,8 @@
 #include <map>
 #include <set>
 
-#include "core/error.hpp"
+#include "agent_bodies.hpp"
+#include "error.hpp"
 
 namespace hearth {
 namespace {
@@ -26,7 +27,9 @@ std::optional<double> opt_num(const json& j, const char* key) {
     return std::isfinite(v) ? std::optional<double>(v) : std::nullopt;
 }
 
-bool is_refusal(long status) { return status == 400 || status == 401 || status == 403; }
+bool is_refusal(long status) {
+    return status == 400 || status == 401 || status == 403;
+}
 
 // The agent's entry for the site in its GET /v1/grid answer, or null.
 const json* site_entry(const json& answer, const std::string& site) {
@@ -45,8 +48,6 @@ const json* node_row(const json& entry, const std::string& node) {
         if (n.is_object() && n.value("node", "") == node) return &n;
     return it->size() == 1 && (*it)[0].is_object() ? &(*it)[0] : nullptr;
 }
-
-json opt_json(const std::optional<double>& v) { return v ? json(*v) : json(); }
 
 }  // namespace
 
@@ -77,8 +78,8 @@ json merge_grid_site(const Site& site, const std::vector<AgentAnswer>& nodes) {
     std::set<double> targets;
     json rows = json::array();
     for (const auto& a : nodes) {
-        json row{{"node", a.node}, {"agent", a.agent}, {"state", "down"}, {"power_w", 0.0},
-                 {"slots", 0}, {"slots_allowed", 0}, {"tasks", 0}};
+        json row{{"node", a.node}, {"agent", a.agent},   {"state", "down"}, {"power_w", 0.0},
+                 {"slots", 0},     {"slots_allowed", 0}, {"tasks", 0}};
         const json* entry = a.ok() ? site_entry(a.body, site.name) : nullptr;
         if (!a.ok()) {
             alarm("node " + a.node + ": no answer (" + a.reason() + ")");
@@ -109,12 +110,14 @@ json merge_grid_site(const Site& site, const std::vector<AgentAnswer>& nodes) {
         }
         rows.push_back(row);
     }
-    if (targets.size() > 1)
-        alarm("the site's agents disagree on the target; set it again");
+    if (targets.size() > 1) alarm("the site's agents disagree on the target; set it again");
     if (nodes.empty()) alarm("no node of the grid file stands in this site");
-    return json{{"site", site.name},       {"heat", heat},
-                {"power_w", power},        {"today_kwh", today},
-                {"today_useful_kwh", today_useful}, {"alarms", alarms},
+    return json{{"site", site.name},
+                {"heat", heat},
+                {"power_w", power},
+                {"today_kwh", today},
+                {"today_useful_kwh", today_useful},
+                {"alarms", alarms},
                 {"nodes", rows}};
 }
 
@@ -128,9 +131,9 @@ json merge_grid(const Grid& grid, const std::vector<AgentAnswer>& answers) {
             auto it = site_of.find(a.node);
             if (it != site_of.end() && it->second == site.name) mine.push_back(a);
         }
-        const bool hidden = !mine.empty() && std::all_of(mine.begin(), mine.end(), [](const auto& a) {
-            return a.status == 403;
-        });
+        const bool hidden =
+            !mine.empty() &&
+            std::all_of(mine.begin(), mine.end(), [](const auto& a) { return a.status == 403; });
         if (!hidden) sites.push_back(merge_grid_site(site, mine));
     }
     return json{{"sites", sites}};
@@ -140,30 +143,14 @@ std::vector<HistoryPoint> history_points(const json& answer, int res_s) {
     std::vector<HistoryPoint> out;
     auto it = answer.find("points");
     if (it == answer.end() || !it->is_array()) return out;
-    for (const auto& p : *it) {
-        if (!p.is_object() || !p.contains("t_ms") || !p["t_ms"].is_number_integer()) continue;
-        HistoryPoint h;
-        h.t_ms = p["t_ms"].get<std::int64_t>();
-        h.res_s = res_s;
-        h.power_w = num_or(p, "power_w");
-        h.temp_c = opt_num(p, "temp_c");
-        h.target_c = opt_num(p, "target_c");
-        h.slots_allowed = static_cast<int>(num_or(p, "slots_allowed"));
-        h.slots = static_cast<int>(num_or(p, "slots"));
-        out.push_back(h);
-    }
+    for (const auto& p : *it)
+        if (auto h = history_point_from_json(p, res_s)) out.push_back(*h);
     return out;
 }
 
 json history_json(const std::vector<HistoryPoint>& points) {
     json out = json::array();
-    for (const auto& p : points)
-        out.push_back({{"t_ms", p.t_ms},
-                       {"power_w", p.power_w},
-                       {"temp_c", opt_json(p.temp_c)},
-                       {"target_c", opt_json(p.target_c)},
-                       {"slots_allowed", p.slots_allowed},
-                       {"slots", p.slots}});
+    for (const auto& p : points) out.push_back(history_point_json(p));
     return out;
 }
 
@@ -190,8 +177,10 @@ json merge_history(const std::string& site, std::optional<int> asked,
         series.push_back(history_points(a.body, res_s));
         answered.push_back(a.node);
     }
-    return json{{"site", site},       {"res_s", res_s},
-                {"nodes", answered},  {"missing", missing},
+    return json{{"site", site},
+                {"res_s", res_s},
+                {"nodes", answered},
+                {"missing", missing},
                 {"points", history_json(merge_site_history(series))}};
 }
 

@@ -24,7 +24,8 @@ std::optional<std::string> own_ipv4() {
     for (ifaddrs* a = list; a && !out; a = a->ifa_next) {
         if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET) continue;
         char text[INET_ADDRSTRLEN] = {};
-        ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(a->ifa_addr)->sin_addr, text, sizeof text);
+        ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(a->ifa_addr)->sin_addr, text,
+                    sizeof text);
         if (std::string(text).rfind("127.", 0) != 0) out = text;
     }
     ::freeifaddrs(list);

@@ -120,8 +120,68 @@ BOOST_AUTO_TEST_CASE(redfish_limits_out_of_range_are_usage_errors) {
     };
     BOOST_CHECK_NO_THROW(finish(2, 1024));
     BOOST_CHECK_EXCEPTION(finish(0, 1024), Error, usage_mentioning("use 0.1 to 30 (default 2)"));
-    BOOST_CHECK_EXCEPTION(finish(std::nan(""), 1024), Error, usage_mentioning("redfish timeout"));
+    BOOST_CHECK_EXCEPTION(finish(std::nan(""), 1024), Error,
+                          usage_mentioning("'redfish_timeout_s' nan is out of range"));
     BOOST_CHECK_EXCEPTION(finish(2, 0.5), Error, usage_mentioning("use 1 to 65536 (default 1024)"));
+}
+
+// Every number carries its range in the table, so a new numeric setting
+// cannot skip the check.
+BOOST_AUTO_TEST_CASE(every_number_has_a_range_that_holds_its_default) {
+    const AgentConfig defaults;
+    for (const auto& s : agent_settings()) {
+        const auto* member = std::get_if<double AgentConfig::*>(&s.field);
+        if (!member) {
+            BOOST_TEST(!s.range.has_value(), s.key << ": a range on a setting that is no number");
+            continue;
+        }
+        BOOST_TEST_REQUIRE(s.range.has_value(), s.key << " has no range");
+        const double dflt = defaults.**member;
+        BOOST_TEST(s.range->lo <= dflt, s.key);
+        BOOST_TEST(dflt <= s.range->hi, s.key);
+    }
+}
+
+// One check for the file and the flags: one line naming the key, the range
+// and where the value came from (the file's line, or the flag).
+BOOST_AUTO_TEST_CASE(out_of_range_names_the_key_the_range_and_the_place) {
+    TempDir t;
+    auto load = [&](const std::string& text) {
+        std::ofstream(t.file("a.toml")) << text;
+        AgentConfig cfg;
+        load_agent_config(t.file("a.toml"), cfg);
+    };
+    BOOST_CHECK_EXCEPTION(
+        load("site = \"pool\"\nrate_hz = 500\n"), Error,
+        usage_mentioning("a.toml:2: 'rate_hz' 500 is out of range; use 0.1 to 100 (default 10)"));
+    BOOST_CHECK_EXCEPTION(load("history_step_s = 0\n"), Error,
+                          usage_mentioning(":1: 'history_step_s' 0 is out of range; use 1 to 60"));
+    BOOST_CHECK_EXCEPTION(load("commit_s = nan\n"), Error,
+                          usage_mentioning("'commit_s' nan is out of range; use 0 to 1"));
+    BOOST_CHECK_NO_THROW(load("rate_hz = 100\ncommit_s = 0\nidle_watts = 0\n"));
+
+    // The same check for a flag, after the file and the flags are merged.
+    CLI::App app;
+    AgentConfig cfg;
+    add_agent_flags(app, cfg);
+    parse(app, {"--control", "7200"});
+    BOOST_CHECK_EXCEPTION(
+        finish_agent_config(cfg, false), Error,
+        usage_mentioning(
+            "--control: 'control_s' 7200 is out of range; use 0.1 to 3600 (default 10)"));
+    for (const auto& s : agent_settings()) {
+        if (!s.range) continue;
+        const std::string msg = [&] {
+            try {
+                check_setting_range(s, s.range->hi * 2 + 1, "here");
+            } catch (const Error& e) {
+                return std::string(e.what());
+            }
+            return std::string();
+        }();
+        BOOST_TEST(msg.find("here: '" + s.key + "'") == 0u, msg);
+        BOOST_TEST(msg.find('\n') == std::string::npos);
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
