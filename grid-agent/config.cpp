@@ -44,6 +44,20 @@ const std::vector<AgentSetting>& agent_settings() {
          "seconds a BMC request may take (0.1-30, default 2)", &AgentConfig::redfish_timeout_s},
         {"redfish_max_kib", "--redfish-max-kib",
          "largest BMC answer read, KiB (1-65536, default 1024)", &AgentConfig::redfish_max_kib},
+        {"ipmi_tool", "--ipmi-tool",
+         "what reads the BMC's DCMI power: auto, ipmitool or freeipmi (energy source ipmi)",
+         &AgentConfig::ipmi_tool},
+        {"ipmi_host", "--ipmi-host",
+         "the BMC's address, host or host:port, read over lanplus (default: in-band, /dev/ipmi0)",
+         &AgentConfig::ipmi_host},
+        {"ipmi_credentials", "--ipmi-credentials",
+         "file holding the BMC's user:password for --ipmi-host (mode 0600)",
+         &AgentConfig::ipmi_credentials},
+        {"ipmi_timeout_s", "--ipmi-timeout",
+         "seconds one IPMI reading may take (0.5-30, default 5)", &AgentConfig::ipmi_timeout_s},
+        {"ipmi_cipher", "--ipmi-cipher",
+         "lanplus cipher suite, 0-17 (default: ipmitool asks the BMC for its list)",
+         &AgentConfig::ipmi_cipher},
         {"grid", "--grid", "grid file: take this node's site, slots and heat target from it",
          &AgentConfig::grid},
         {"throttle", "--throttle", "how to hold power down: " + joined_names(throttle_names()),
@@ -182,6 +196,21 @@ void finish_agent_config(AgentConfig& cfg, bool serving) {
         cfg.redfish_max_kib > 65536)
         throw usage_error("redfish answer limit " + std::to_string(cfg.redfish_max_kib) +
                           " KiB is out of range; use 1 to 65536 (default 1024)");
+    if (!std::isfinite(cfg.ipmi_timeout_s) || cfg.ipmi_timeout_s < 0.5 || cfg.ipmi_timeout_s > 30)
+        throw usage_error("ipmi timeout " + std::to_string(cfg.ipmi_timeout_s) +
+                          " s is out of range; use 0.5 to 30 (default 5)");
+    if (cfg.ipmi_cipher != -1 &&
+        (!std::isfinite(cfg.ipmi_cipher) || cfg.ipmi_cipher < 0 || cfg.ipmi_cipher > 17 ||
+         cfg.ipmi_cipher != std::floor(cfg.ipmi_cipher)))
+        throw usage_error("ipmi cipher suite " + std::to_string(cfg.ipmi_cipher) +
+                          " is out of range; use a whole number from 0 to 17 (3 and 17 are the "
+                          "usual ones)");
+    if (cfg.ipmi_tool != "auto" && cfg.ipmi_tool != "ipmitool" && cfg.ipmi_tool != "freeipmi")
+        throw usage_error("unknown IPMI tool '" + cfg.ipmi_tool +
+                          "': use auto, ipmitool or freeipmi");
+    if (!cfg.ipmi_host.empty() && cfg.ipmi_credentials.empty())
+        throw usage_error("--ipmi-host " + cfg.ipmi_host +
+                          " needs --ipmi-credentials FILE holding user:password (mode 0600)");
     const std::string host = split_listen(cfg.listen).first;
     if (!serving) return;  // --probe: no listener, no tokens needed
     const bool tls = !cfg.tls_cert.empty() || !cfg.tls_key.empty();

@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "hwmon.hpp"
+#include "ipmi.hpp"
 #include "nvml.hpp"
 #include "papi.hpp"
 #include "powercap.hpp"
@@ -31,6 +32,7 @@ std::string chosen_detail(const EnergySource& source, const ProbeResult& probe) 
             meters += (meters.empty() ? "" : ", ") + m.name + " " + m.file;
         return meters;
     }
+    if (dynamic_cast<const IpmiSource*>(&source)) return source.meter();
     if (const auto* rf = dynamic_cast<const RedfishSource*>(&source))
         return rf->counter() ? "EnergykWh counter" : "PowerConsumedWatts, integrated";
     const auto* pc = dynamic_cast<const PowercapSource*>(&source);
@@ -45,13 +47,26 @@ std::string chosen_detail(const EnergySource& source, const ProbeResult& probe) 
 const EnergyRegistry& energy_sources() {
     static const EnergyRegistry registry(
         "energy source",
-        {{"redfish", 5, [](const EnergyContext& c) { return probe_redfish(c.redfish); },
+        {{"redfish", 6, [](const EnergyContext& c) { return probe_redfish(c.redfish); },
           [](const EnergyContext& c) {
               return std::make_unique<RedfishSource>(c.redfish, c.clock);
           }},
-         {"hwmon", 4, [](const EnergyContext& c) { return probe_hwmon(*c.fs, c.model.max); },
+         {"hwmon", 5, [](const EnergyContext& c) { return probe_hwmon(*c.fs, c.model.max); },
           [](const EnergyContext& c) {
               return std::make_unique<HwmonSource>(c.fs, c.clock, c.model.max);
+          }},
+         // DCMI watts through a tool: a node meter, after hwmon's (a counter
+         // or the same reading without a process per sample).
+         {"ipmi", 4,
+          [](const EnergyContext& c) {
+              IpmiOptions o = c.ipmi;
+              o.node_max = c.model.max;
+              return probe_ipmi(o, *c.fs);
+          },
+          [](const EnergyContext& c) {
+              IpmiOptions o = c.ipmi;
+              o.node_max = c.model.max;
+              return std::make_unique<IpmiSource>(o, c.fs, c.clock);
           }},
          {"powercap", 3, [](const EnergyContext& c) { return probe_powercap(*c.fs); },
           [](const EnergyContext& c) { return std::make_unique<PowercapSource>(c.fs, c.clock); }},
@@ -93,13 +108,14 @@ std::vector<std::string> energy_source_names() {
 SourceChoice choose_energy_source(const std::string& wanted, std::shared_ptr<const FsRoot> fs,
                                   std::shared_ptr<const Clock> clock, std::unique_ptr<PapiApi> papi,
                                   ModelParams model, std::unique_ptr<NvmlApi> nvml,
-                                  RedfishOptions redfish) {
+                                  RedfishOptions redfish, IpmiOptions ipmi) {
     const EnergyRegistry& sources = energy_sources();
     if (wanted != "auto" && !sources.find(wanted))
         throw usage_error("unknown energy source '" + wanted + "': valid names are " +
                           joined_names(energy_source_names(), ", "));
 
-    const EnergyContext ctx{std::move(fs), std::move(clock), papi, model, nvml, std::move(redfish)};
+    const EnergyContext ctx{std::move(fs), std::move(clock),   papi,           model,
+                            nvml,          std::move(redfish), std::move(ipmi)};
     SourceChoice c;
     for (const auto& p : sources.plugins()) c.table.push_back(p.probe(ctx));
 
