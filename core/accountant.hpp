@@ -121,6 +121,8 @@ private:
     std::map<std::uint64_t, Tracked> m_tasks;
     std::uint64_t m_next_id = 1;
     Microjoules m_last_reading{};
+    std::optional<Microjoules> m_last_parts;  // the parts' last total, when read
+    bool m_warned_parts = false;              // "the parts read more than the meter", once
     Microjoules m_first_reading{};
     Clock::TimePoint m_last_time{};
     std::int64_t m_last_unix_ms = 0;

@@ -199,6 +199,14 @@ std::vector<std::uint64_t> split_largest_remainder(std::uint64_t total,
     return parts;
 }
 
+NodeParts split_node_meter(Microjoules node, Microjoules parts) {
+    NodeParts p;
+    p.exceeded = parts.value > node.value;
+    p.explained = Microjoules{std::min(parts.value, node.value)};
+    p.overhead = Microjoules{node.value - p.explained.value};
+    return p;
+}
+
 IntervalSplit attribute_interval(const IntervalInput& in) {
     const double dt = in.seconds;
     if (!(dt >= 0) || std::isinf(dt)) {
@@ -212,11 +220,18 @@ IntervalSplit attribute_interval(const IntervalInput& in) {
     // Idle power is what the node would burn empty; it cannot exceed what was
     // measured (an idle estimate that is too high must not invent energy).
     const double idle_uj = in.idle.value * dt * 1e6;
-    std::uint64_t static_total = 0;
-    if (idle_uj > 0) {
-        static_total = idle_uj >= static_cast<double>(de)
-                           ? de
-                           : std::min(de, static_cast<std::uint64_t>(idle_uj));
+    // With parts: the overhead is static (charged by reservation) and the
+    // node's idle power covers it first; what idle power is left is the
+    // parts' static share, capped at what they measured.
+    const NodeParts parts = in.explained ? split_node_meter(in.energy, *in.explained)
+                                         : NodeParts{in.energy, Microjoules{0}, false};
+    const std::uint64_t measured = parts.explained.value;
+    const double parts_idle_uj = std::max(0.0, idle_uj - static_cast<double>(parts.overhead.value));
+    std::uint64_t static_total = parts.overhead.value;
+    if (parts_idle_uj > 0) {
+        static_total += parts_idle_uj >= static_cast<double>(measured)
+                            ? measured
+                            : std::min(measured, static_cast<std::uint64_t>(parts_idle_uj));
     }
     const std::uint64_t dynamic_total = de - static_total;
 

@@ -8,6 +8,7 @@
 // node's other work (daemons, the agent itself) charged to the house.
 // Integer microjoules, largest-remainder rounding: tasks + house == dE exactly.
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "units.hpp"
@@ -26,6 +27,12 @@ struct IntervalInput {
     unsigned cores = 1;    // the node's capacity
     double house_work = 0; // CPU seconds (or cycles) of everything else on the node
     std::vector<TaskUsage> tasks;
+    // A node meter with parts measured beside it (RAPL, GPUs): how much of
+    // `energy` their counters explain (see split_node_meter). The rest, the
+    // platform overhead (power supply, board, fans, disks), is charged like
+    // the static part, by reservation; the idle power left after the
+    // overhead is the parts' static part. nullopt: no parts, as before.
+    std::optional<Microjoules> explained;
 };
 
 struct TaskCharge {
@@ -40,6 +47,17 @@ struct IntervalSplit {
     Microjoules house_dynamic{};
     Microjoules house() const { return house_static + house_dynamic; }
 };
+
+// One interval of a node meter against the parts it holds: explained =
+// min(parts, node), overhead = node - explained (never negative). A node
+// meter reading less than its parts (exceeded) is trusted: the parts'
+// counters cannot see the whole node, the meter can.
+struct NodeParts {
+    Microjoules explained{};
+    Microjoules overhead{};
+    bool exceeded = false;  // the parts read more than the node meter
+};
+NodeParts split_node_meter(Microjoules node, Microjoules parts);
 
 // Throws std::invalid_argument for a negative, NaN or infinite in.seconds.
 IntervalSplit attribute_interval(const IntervalInput& in);

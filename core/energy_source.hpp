@@ -7,6 +7,7 @@
 // `grid-agent --probe` can print the table.
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,10 @@ struct EnergyReading {
     Microjoules total{};                // monotonic since the source was opened
     bool estimated = false;             // a model, not a meter
     std::vector<std::string> warnings;  // one line each: a wrap glitch, a failed read...
+    // A node meter read with its parts (RAPL, GPUs): the parts' own monotonic
+    // total, which splits each interval's node energy into what they explain
+    // and the platform overhead. nullopt: no parts.
+    std::optional<Microjoules> parts;
 };
 
 class EnergySource {

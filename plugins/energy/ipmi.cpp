@@ -206,7 +206,7 @@ EnergyReading IpmiSource::read() {
     } else if (s.failures == 0) {
         m_warned_failures = 0;
     }
-    if (waiting && s.good > 0 && !m_warned_stale) {
+    if (waiting && s.good > 0 && s.failures == 0 && !m_warned_stale) {
         out.warnings.push_back(
             "ipmi: no good reading for over 10 s; intervals wait for the next one, which covers "
             "them");

@@ -6,7 +6,8 @@
 // credentials file (user:password, mode 0600).
 //
 // DCMI gives instantaneous watts, not an energy counter: the source holds
-// the latest reading and integrates it between samples. A restart cannot
+// the latest reading and integrates it between samples; while the BMC fails
+// nothing is counted, and its next good reading covers the span. A restart cannot
 // recover what the agent did not see, and a node whose power changes faster
 // than the BMC samples is followed only as well as the BMC follows it.
 // The tool runs on a thread of its own (Poller) about once a second, so a

@@ -71,7 +71,7 @@ void Poller::poll_soon() {
 }
 
 std::uint64_t PolledPower::step(const PollState& s, Clock::TimePoint now, bool& waiting) {
-    waiting = s.good == 0 || now - s.at > m_stale;
+    waiting = s.good == 0 || s.failures > 0 || now - s.at > m_stale;
     if (s.good == 0) return 0;
     if (!m_have_prev) {
         // The first answer is the base: energy counts from here.

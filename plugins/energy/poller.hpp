@@ -65,10 +65,10 @@ private:
 };
 
 // Integrates a polled power: each step counts the latest good watts over the
-// time since the previous step, while that answer is no older than `stale`.
-// While it is (a BMC that stopped answering) nothing is counted and the span
-// waits: the next good answer covers it, so a slow BMC loses nothing and
-// nothing is counted twice.
+// time since the previous step, while the latest answer was good and is no
+// older than `stale`. While the BMC fails or has stopped answering, nothing
+// is counted and the span waits: the next good answer covers it at its
+// power, so nothing is guessed and nothing is counted twice.
 class PolledPower {
 public:
     explicit PolledPower(std::chrono::milliseconds stale) : m_stale(stale) {}

@@ -1,10 +1,12 @@
 #include "select.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "core/error.hpp"
 #include "hwmon.hpp"
 #include "ipmi.hpp"
+#include "node_parts.hpp"
 #include "nvml.hpp"
 #include "papi.hpp"
 #include "powercap.hpp"
@@ -144,8 +146,43 @@ SourceChoice choose_energy_source(const std::string& wanted, std::shared_ptr<con
     c.source = sources.plugins()[pick].make(ctx);
     c.summary = "energy source: " + c.table[pick].source + " (" +
                 chosen_detail(*c.source, c.table[pick]) + ")";
+
+    // A node meter with RAPL and/or GPU counters beside it: they split its
+    // energy into parts (what they explain, and the platform overhead).
+    std::vector<std::size_t> parts;
+    const std::string& chosen = c.table[pick].source;
+    if (chosen == "redfish" || chosen == "hwmon" || chosen == "ipmi") {
+        const auto available = [&](const std::string& name) {
+            for (std::size_t i = 0; i < c.table.size(); ++i)
+                if (c.table[i].source == name && c.table[i].available) return i;
+            return c.table.size();
+        };
+        std::unique_ptr<EnergySource> cpu, gpu;
+        std::string split;
+        for (const char* name : {"powercap", "papi"}) {
+            const std::size_t i = available(name);
+            if (i == c.table.size()) continue;
+            cpu = sources.plugins()[i].make(ctx);
+            split = std::string(name) + " (" + chosen_detail(*cpu, c.table[i]) + ")";
+            parts.push_back(i);
+            break;
+        }
+        if (const std::size_t i = available("nvml"); i != c.table.size()) {
+            gpu = sources.plugins()[i].make(ctx);
+            split += (split.empty() ? "" : " and ") + std::string("nvml (") +
+                     chosen_detail(*gpu, c.table[i]) + ")";
+            parts.push_back(i);
+        }
+        if (cpu || gpu) {
+            c.source = std::make_unique<NodeWithParts>(std::move(c.source), std::move(cpu),
+                                                       std::move(gpu));
+            c.summary += ", split into parts by " + split +
+                         ": they are charged by activity, the rest of the node's energy (the "
+                         "platform overhead) by reservation";
+        }
+    }
     for (std::size_t i = 0; i < c.table.size(); ++i) {
-        if (i == pick) continue;
+        if (i == pick || std::find(parts.begin(), parts.end(), i) != parts.end()) continue;
         const auto& p = c.table[i];
         c.summary += "; " + p.source + ": ";
         if (!p.available)
