@@ -51,7 +51,7 @@ const EnergyRegistry& energy_sources() {
         "energy source",
         {{"redfish", 6, [](const EnergyContext& c) { return probe_redfish(c.redfish); },
           [](const EnergyContext& c) {
-              return std::make_unique<RedfishSource>(c.redfish, c.clock);
+              return std::make_unique<RedfishSource>(c.redfish, c.clock, nullptr, true);
           }},
          {"hwmon", 5, [](const EnergyContext& c) { return probe_hwmon(*c.fs, c.model.max); },
           [](const EnergyContext& c) {
