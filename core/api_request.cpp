@@ -1,5 +1,6 @@
 #include "api_request.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -214,6 +215,20 @@ SocketOp parse_socket_op(const std::string& line) {
         attempt_key(r);
         r.pid = whole<pid_t>(j, "pid", 1, std::numeric_limits<pid_t>::max(), "the task's pid");
         if (j.contains("cores")) r.cores = whole<unsigned>(j, "cores", 1, 4096, "cores the task may use");
+        if (j.contains("gpus")) {
+            const json& g = j["gpus"];
+            const char* fix = "'gpus' must be a list of distinct GPU indices, such as [0, 1]";
+            if (!g.is_array() || g.size() > 1024) throw usage_error(fix);
+            for (const json& x : g) {
+                if (!x.is_number_integer() || x.get<std::int64_t>() < 0 ||
+                    x.get<std::int64_t>() > 1023)
+                    throw usage_error(fix);
+                const auto i = static_cast<unsigned>(x.get<std::int64_t>());
+                if (std::find(r.gpus.begin(), r.gpus.end(), i) != r.gpus.end())
+                    throw usage_error(fix);
+                r.gpus.push_back(i);
+            }
+        }
         return r;
     }
     if (op == "unregister") {

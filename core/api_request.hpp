@@ -4,11 +4,12 @@
 // socket's ops.
 // Pure functions over text, so the fuzzer drives exactly what the agent runs.
 // Every refusal is a usage_error naming the field and the fix.
+#include <sys/types.h>
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <sys/types.h>
 #include <variant>
+#include <vector>
 
 #include "grid.hpp"
 
@@ -56,6 +57,7 @@ struct RegisterOp {
     std::uint32_t attempt = 0;
     pid_t pid = 0;
     unsigned cores = 1;
+    std::vector<unsigned> gpus;  // the GPUs the task was given (NVML indices), distinct
 };
 struct UnregisterOp {
     std::uint64_t id = 0;                 // used when no attempt is named

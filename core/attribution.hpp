@@ -18,6 +18,7 @@ namespace hearth {
 struct TaskUsage {
     double reserved_core_s = 0;  // cores held x seconds held within the interval
     double work = 0;             // CPU seconds (or cycles) of the task's processes
+    Microjoules gpu{};           // its GPUs' energy (NVML), charged to it whole
 };
 
 struct IntervalInput {
@@ -33,6 +34,10 @@ struct IntervalInput {
     // the static part, by reservation; the idle power left after the
     // overhead is the parts' static part. nullopt: no parts, as before.
     std::optional<Microjoules> explained;
+    // GPU energy of GPUs no task registered: the house's. With the tasks'
+    // `gpu`, charged as measured (dynamic) before the rest is split; capped
+    // at the parts' energy (the node meter is trusted).
+    Microjoules gpu_house{};
 };
 
 struct TaskCharge {

@@ -42,6 +42,8 @@ nlohmann::json SocketServer::handle(const nlohmann::json& req, const SocketPeer&
             r.key.attempt = reg->attempt;
             r.pid = reg->pid;
             r.cores = reg->cores;
+            check_gpus(m_policy, reg->gpus);
+            r.gpus = reg->gpus;
             return {{"ok", true}, {"id", m_ops.register_task(r)}};
         }
         if (auto* un = std::get_if<UnregisterOp>(&op)) {

@@ -32,6 +32,7 @@ EnergyReading NodeWithParts::read() {
         if (!s) continue;
         EnergyReading r = s->read();
         parts += r.total.value;
+        if (s == m_gpu.get()) out.gpus = std::move(r.gpus);
         for (auto& w : r.warnings) out.warnings.push_back(std::move(w));
     }
     out.parts = Microjoules{parts};

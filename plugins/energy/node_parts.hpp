@@ -25,6 +25,7 @@ public:
     EnergyReading read() override;
     std::chrono::milliseconds max_interval() const override;
     Watts max_power() const override { return m_node->max_power(); }
+    unsigned gpu_count() const override { return m_gpu ? m_gpu->gpu_count() : 0; }
     // Each source's own checkpoint, one a line: "node:...", "cpu:...", "gpu:...".
     std::string checkpoint() const override;
     void resume(const std::string& checkpoint, double elapsed_s) override;

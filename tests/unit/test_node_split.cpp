@@ -8,11 +8,15 @@
 #include <random>
 
 #include "core/accountant.hpp"
+#include "core/api_request.hpp"
 #include "core/attribution.hpp"
 #include "core/error.hpp"
+#include "core/registration_check.hpp"
 #include "plugins/energy/node_parts.hpp"
+#include "plugins/energy/nvml.hpp"
 #include "tests/fakes/fake_energy.hpp"
 #include "tests/fakes/fake_fs.hpp"
+#include "tests/fakes/fake_nvml.hpp"
 
 using hearth::attribute_interval;
 using hearth::IntervalInput;
@@ -191,6 +195,105 @@ BOOST_AUTO_TEST_CASE(checkpoints_of_the_meter_and_its_parts_travel_together) {
         NodeWithParts n(std::make_unique<test::FakeEnergySource>(), nullptr, nullptr);
     };
     BOOST_CHECK_THROW(alone(), hearth::Error);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(gpu_per_task)
+
+// A node meter, RAPL and two GPUs (the fake NVML): a task registered with
+// GPU 1 carries GPU 1's energy; GPU 0, held by no task, is the house's.
+BOOST_AUTO_TEST_CASE(a_task_carries_its_gpus_energy_and_the_house_the_others) {
+    using namespace hearth;
+    auto fs = std::make_shared<test::FakeFs>();
+    auto clock = std::make_shared<ManualClock>();
+    fs->write("/proc/stat", "cpu  0 0 0 0 0 0 0 0 0 0\ncpu0 0 0 0 0 0 0 0 0 0 0\n");
+    fs->write("/proc/100/stat",
+              "100 (render) R 1 100 100 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 "
+              "100 1000 10\n");
+    test::FakeNvmlState gpus;
+    gpus.energy = {1'000'000, 5'000'000};  // mJ since the driver loaded
+    auto nvml = std::make_unique<test::FakeNvml>(gpus);
+    BOOST_REQUIRE(probe_nvml(*nvml).available);
+    auto node = std::make_unique<test::FakeEnergySource>();
+    auto rapl = std::make_unique<test::FakeEnergySource>();
+    test::FakeEnergySource* meter = node.get();
+    test::FakeEnergySource* cpu = rapl.get();
+    NodeWithParts source(std::move(node), std::move(rapl),
+                         std::make_unique<NvmlSource>(std::move(nvml), clock));
+    BOOST_TEST(source.gpu_count() == 2u);
+    BOOST_TEST(source.name() == "fake-meter+fake-meter+nvml");
+    Accountant acct(source, fs, clock, AccountantConfig{"n1", "pool", Watts{0}, 1});
+    IntervalRecord closed;
+    Registration reg{{"studio", "j1", 0, 1}, 100, 1};
+    reg.gpus = {1};
+    acct.register_task(reg, closed);
+    // 1 s: the meter 500 J; RAPL 50 J; GPU 0 100 J, GPU 1 300 J.
+    clock->advance(std::chrono::seconds(1));
+    meter->total += Microjoules{500'000'000};
+    cpu->total += Microjoules{50'000'000};
+    gpus.energy = {1'100'000, 5'300'000};
+    IntervalRecord r = acct.sample();
+    BOOST_TEST(r.energy.value == 500'000'000u);
+    BOOST_REQUIRE_EQUAL(r.charges.size(), 2u);
+    // The task: GPU 1's 300 J (dynamic) and the whole overhead, 50 J (it
+    // holds the node's one core); RAPL's 50 J by CPU time: nobody worked, the
+    // house's, with GPU 0's 100 J.
+    BOOST_TEST(r.charges[0].dynamic_part.value == 300'000'000u);
+    BOOST_TEST(r.charges[0].static_part.value == 50'000'000u);
+    BOOST_TEST(r.charges[1].dynamic_part.value == 150'000'000u);
+    BOOST_TEST(r.charges[1].static_part.value == 0u);
+    std::uint64_t sum = 0;
+    for (const auto& c : r.charges) sum += c.static_part.value + c.dynamic_part.value;
+    BOOST_TEST(sum == 500'000'000u);
+}
+
+BOOST_AUTO_TEST_CASE(gpus_beyond_the_parts_are_scaled_to_the_meter_exactly) {
+    hearth::IntervalInput in;
+    in.energy = Microjoules{100};
+    in.explained = Microjoules{130};  // the parts read more than the meter
+    in.seconds = 1;
+    in.cores = 2;
+    in.tasks = {TaskUsage{1, 1, Microjoules{60}}, TaskUsage{1, 1, Microjoules{30}}};
+    in.gpu_house = Microjoules{30};
+    const IntervalSplit s = attribute_interval(in);
+    BOOST_TEST(sum(s) == 100u);
+    BOOST_TEST(s.tasks[0].dynamic_part.value == 50u);  // 60:30:30 of 100
+    BOOST_TEST(s.tasks[1].dynamic_part.value == 25u);
+    BOOST_TEST(s.house_dynamic.value == 25u);
+}
+
+BOOST_AUTO_TEST_CASE(registered_gpus_are_checked_against_the_node) {
+    hearth::RegistrationPolicy p;
+    p.gpus = 2;
+    hearth::check_gpus(p, {0, 1});
+    try {
+        hearth::check_gpus(p, {2});
+        BOOST_FAIL("GPU 2 accepted");
+    } catch (const hearth::Error& e) {
+        BOOST_TEST(std::string(e.what()) ==
+                   "GPU 2 on a node with 2 GPUs (0 to 1); register the GPUs the task was given");
+    }
+    p.gpus = 0;
+    BOOST_CHECK_THROW(hearth::check_gpus(p, {0}), hearth::Error);
+    hearth::check_gpus(p, {});
+    auto op = hearth::parse_socket_op(
+        R"({"op":"register","tenant":"t","job":"j","task":0,"attempt":1,"pid":5,"gpus":[1,0]})");
+    BOOST_TEST((std::get<hearth::RegisterOp>(op).gpus == std::vector<unsigned>{1, 0}));
+    for (const char* bad :
+         {R"("gpus":[1,1])", R"("gpus":[-1])", R"("gpus":"0")", R"("gpus":[0.5])"}) {
+        const std::string line =
+            std::string(
+                R"({"op":"register","tenant":"t","job":"j","task":0,"attempt":1,"pid":5,)") +
+            bad + "}";
+        try {
+            hearth::parse_socket_op(line);
+            BOOST_FAIL("accepted " << bad);
+        } catch (const hearth::Error& e) {
+            BOOST_TEST(std::string(e.what()) ==
+                       "'gpus' must be a list of distinct GPU indices, such as [0, 1]");
+        }
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
