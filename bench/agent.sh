@@ -28,6 +28,11 @@
 #    included).
 #
 # BENCH_AGENT_FLAGS adds grid-agent flags (e.g. "--commit 0").
+# BENCH_AGENT_METER=1 adds a node meter beside RAPL (an ACPI power_meter
+# under hwmon reading a steady 60 W): the agent then reads both and splits
+# the meter's energy into RAPL's part and the platform overhead; the peer
+# reads the meter's file too, and the ledger check is that every interval's
+# charges add up to it (the meter's watts are integrated, not fed).
 # Exits 1 if a run fails or the ledger does not add up; a missed target is
 # reported, not an error. Usage errors exit 2. Takes 2-2.5 minutes;
 # BENCH_AGENT_SECONDS (default 60) shortens part 1 (and part 2's sampling
@@ -39,6 +44,7 @@ RUN_S=${BENCH_AGENT_SECONDS:-60}
 # Extra grid-agent flags, e.g. "--commit 0" for one transaction per interval
 # (the agent before grouped commits), to compare both against the same peer.
 AGENT_FLAGS=${BENCH_AGENT_FLAGS:-}
+METER=${BENCH_AGENT_METER:-0}
 TASKS=16
 RANGE_UJ=50000000       # the zone's wrap range: 50 J
 STEP_UJ=1000000         # the feeder's step at 10 Hz: 1 J every 50 ms = 20 W
@@ -74,6 +80,7 @@ tck=$(getconf CLK_TCK)
 work=$(mktemp -d "${TMPDIR:-/tmp}/hearth-agent-bench.XXXXXX")
 root=$work/root
 zone=$root/sys/class/powercap/intel-rapl:0
+meter=$root/sys/class/hwmon/hwmon0
 
 # Every process this script starts, so that the trap can end them by pid.
 tracked=()
@@ -195,12 +202,18 @@ stop_agent() {
     ((stopped_rc == 0)) || fail "grid-agent exited $stopped_rc on SIGTERM; log: $1/agent.log"
 }
 
-# hold DIR: registers the tasks and keeps the connection open (sets hold_pid).
+# hold DIR: starts and registers the tasks and keeps the connection open
+# (sets hold_pid and task_pids; the agent takes only tasks that descend from
+# the client registering them).
 hold() {
-    python3 "$load" hold "$1/agent.sock" "${task_pids[@]}" >"$1/hold.out" 2>&1 &
+    python3 "$load" hold "$1/agent.sock" "$TASKS" >"$1/hold.out" 2>&1 &
     hold_pid=$!
     track "$hold_pid"
     wait_for_line "$1/hold.out" "^registered $TASKS\$" "$hold_pid" "the registering client"
+    local words p
+    read -r -a words < <(grep '^pids ' "$1/hold.out")
+    task_pids=("${words[@]:1}")
+    for p in "${task_pids[@]}"; do track "$p"; done
 }
 
 # feed OUT STEP: starts the feeder (sets feed_pid); feed_stop OUT stops it and
@@ -244,6 +257,19 @@ check_ledger() {
     local db=$1/ledger.db sum bad
     sum=$(sql "$db" 'SELECT coalesce(sum(energy_uj), 0) FROM intervals')
     bad=$(sql "$db" 'SELECT count(*) FROM intervals i WHERE energy_uj != (SELECT coalesce(sum(static_uj + dynamic_uj), 0) FROM charges c WHERE c.interval_id = i.id)')
+    if [[ $METER == 1 ]]; then
+        local src
+        src=$(sql "$db" 'SELECT group_concat(DISTINCT source) FROM intervals')
+        if [[ $bad == 0 && $src == hwmon+powercap ]]; then
+            printf '%-34s %s uJ from %s, every interval'"'"'s charges equal to it (%s)\n' \
+                "ledger sum(intervals.energy_uj)" "$sum" "$src" "$3"
+        else
+            printf '%-34s %s uJ from %s, %s interval(s) whose charges differ: MISMATCH (%s)\n' \
+                "ledger sum(intervals.energy_uj)" "$sum" "$src" "$bad" "$3"
+            fail "ledger of $3 does not add up"
+        fi
+        return
+    fi
     if [[ $sum == "$2" && $bad == 0 ]]; then
         printf '%-34s %s uJ = %s uJ fed: equal (%s)\n' "ledger sum(intervals.energy_uj)" "$sum" "$2" "$3"
     else
@@ -261,18 +287,18 @@ echo package-0 >"$zone/name"
 echo "$RANGE_UJ" >"$zone/max_energy_range_uj"
 echo 200000000 >"$zone/constraint_0_max_power_uw"
 echo $((RANGE_UJ - 1000000)) >"$zone/energy_uj" # 1 J before the wrap
+if [[ $METER == 1 ]]; then
+    mkdir -p "$meter"
+    echo power_meter >"$meter/name"
+    echo 60000000 >"$meter/power1_average" # 60 W
+    echo 1000 >"$meter/power1_average_interval"
+fi
 ln -s /proc "$root/proc"
 
-task_pids=()
-for ((i = 0; i <= TASKS; i++)); do # one more than TASKS: the churn's task
-    sleep 86400 &
-    track "$!"
-    task_pids+=("$!")
-done
-churn_pid=${task_pids[TASKS]}
-unset 'task_pids[TASKS]'
+task_pids=() # set by hold: the tasks descend from the registering client
 
 echo "Hearth grid-agent benchmark: $TASKS registered tasks (sleep), fake RAPL zone (50 J wrap, fed 20 W)"
+[[ $METER == 1 ]] && echo "node meter: ACPI power_meter (hwmon0, 60 W power1_average) split by RAPL (BENCH_AGENT_METER=1)"
 echo "grid-agent flags: --rate N${AGENT_FLAGS:+ $AGENT_FLAGS} (ledger commits grouped: --commit, default 1 s)"
 echo "machine: $(nproc) cores, $(uname -sr), $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
 echo "ledgers on: $(df -PT "$work" | awk 'NR == 2 { print $2 " (" $7 ")" }'), sqlite3 $(sqlite3 --version | cut -d' ' -f1)"
@@ -304,6 +330,7 @@ n10=$(sql "$a10/ledger.db" "SELECT count(*) FROM intervals WHERE t0_ms >= $w0 AN
 
 # The peer: the same reads from a shell loop, once per 0.1 s.
 files=("$zone/energy_uj" /proc/stat)
+[[ $METER == 1 ]] && files+=("$meter/power1_average")
 for p in "${task_pids[@]}"; do files+=("/proc/$p/stat" "/proc/$p/task/$p/children"); done
 # shellcheck disable=SC2016 # expanded by the loop's bash, not here
 bash -c 'while :; do cat "$@" >/dev/null; sleep 0.1; done' shell-peer "${files[@]}" &
@@ -350,7 +377,7 @@ feed_stop "$work/feed100.out"
 added100=$fed_uj
 sleep 0.05
 cw0=$(now_ms)
-python3 "$load" churn "$a100/agent.sock" "$churn_pid" "$CHURN_PAIRS" >"$work/churn.out" 2>&1 ||
+python3 "$load" churn "$a100/agent.sock" "$CHURN_PAIRS" >"$work/churn.out" 2>&1 ||
     die "the churn client failed" "$work/churn.out"
 cw1=$(now_ms)
 read -r _ churn_ops _ _ _ churn_mean _ _ _ churn_p99 <"$work/churn.out"

@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Load generator for bench/agent.sh (the grid-agent benchmark).
 
-  agent_load.py hold SOCKET PID...
-      Registers each PID with the agent over its Unix socket (one connection,
+  agent_load.py hold SOCKET N
+      Starts N `sleep 86400` tasks of its own (the agent registers only
+      processes that descend from the registering one), prints "pids P...",
+      registers each with the agent over its Unix socket (one connection,
       one JSON object a line), prints "registered N" and keeps the connection
-      open until SIGTERM or SIGINT.
+      open until SIGTERM or SIGINT. The tasks outlive it: the caller ends them.
 
-  agent_load.py churn SOCKET PID COUNT
-      COUNT register+unregister round trips of PID on one connection. Every
+  agent_load.py churn SOCKET COUNT
+      COUNT register+unregister round trips of a `sleep` task of its own on
+      one connection. Every
       request closes an interval and commits it to the ledger before the
       agent answers, so a round trip's time includes one durable commit.
       Prints "ops N wall_s X mean_ms Y p50_ms Y p99_ms Y".
@@ -25,6 +28,7 @@ import json
 import os
 import signal
 import socket
+import subprocess
 import sys
 import time
 
@@ -65,22 +69,25 @@ class Client:
 
 
 def hold(args):
-    if len(args) < 2:
-        usage("hold needs SOCKET and at least one PID")
+    if len(args) != 2 or not args[1].isdigit() or int(args[1]) < 1:
+        usage("hold needs SOCKET and a number of tasks")
     client = Client(args[0])
-    for task, pid in enumerate(args[1:]):
-        client.register(int(pid), task)
-    print(f"registered {len(args) - 1}", flush=True)
+    tasks = [subprocess.Popen(["sleep", "86400"]) for _ in range(int(args[1]))]
+    print("pids " + " ".join(str(t.pid) for t in tasks), flush=True)
+    for task, t in enumerate(tasks):
+        client.register(t.pid, task)
+    print(f"registered {len(tasks)}", flush=True)
     while not stop:
         time.sleep(0.2)
     client.sock.close()
 
 
 def churn(args):
-    if len(args) != 3:
-        usage("churn needs SOCKET PID COUNT")
+    if len(args) != 2 or not args[1].isdigit():
+        usage("churn needs SOCKET COUNT")
     client = Client(args[0])
-    pid, count = int(args[1]), int(args[2])
+    task = subprocess.Popen(["sleep", "86400"])
+    pid, count = task.pid, int(args[1])
     lat = []
     t0 = time.monotonic()
     for i in range(count):
@@ -92,6 +99,8 @@ def churn(args):
                 client.call({"op": "unregister", "id": rid})
             lat.append(time.monotonic() - a)
     wall = time.monotonic() - t0
+    task.kill()
+    task.wait()
     lat.sort()
     n = len(lat)
     print(f"ops {n} wall_s {wall:.6f} mean_ms {1000 * sum(lat) / n:.3f} "

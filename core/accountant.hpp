@@ -46,6 +46,8 @@ struct Registration {
     // which tells the process apart from a later one given the same pid.
     // 0: not known yet; register_task() reads it.
     std::uint64_t start_ticks = 0;
+    // The GPUs the task was given (NVML indices): it carries their energy.
+    std::vector<unsigned> gpus{};
 };
 
 // Field 22 of /proc/PID/stat; nullopt when the process is gone or the line unreadable.
@@ -121,6 +123,9 @@ private:
     std::map<std::uint64_t, Tracked> m_tasks;
     std::uint64_t m_next_id = 1;
     Microjoules m_last_reading{};
+    std::optional<Microjoules> m_last_parts;  // the parts' last total, when read
+    bool m_warned_parts = false;              // "the parts read more than the meter", once
+    std::vector<Microjoules> m_last_gpus;     // each GPU's last total
     Microjoules m_first_reading{};
     Clock::TimePoint m_last_time{};
     std::int64_t m_last_unix_ms = 0;

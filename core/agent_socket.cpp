@@ -1,5 +1,6 @@
 #include "agent_socket.hpp"
 
+#include <algorithm>
 #include <limits>
 
 #include <nlohmann/json.hpp>
@@ -55,6 +56,20 @@ SocketOp parse_socket_op(const std::string& line) {
         r.pid = whole<pid_t>(j, "pid", 1, std::numeric_limits<pid_t>::max(), "the task's pid");
         if (j.contains("cores"))
             r.cores = whole<unsigned>(j, "cores", 1, 4096, "cores the task may use");
+        if (j.contains("gpus")) {
+            const json& g = j["gpus"];
+            const char* fix = "'gpus' must be a list of distinct GPU indices, such as [0, 1]";
+            if (!g.is_array() || g.size() > 1024) throw usage_error(fix);
+            for (const json& x : g) {
+                if (!x.is_number_integer() || x.get<std::int64_t>() < 0 ||
+                    x.get<std::int64_t>() > 1023)
+                    throw usage_error(fix);
+                const auto i = static_cast<unsigned>(x.get<std::int64_t>());
+                if (std::find(r.gpus.begin(), r.gpus.end(), i) != r.gpus.end())
+                    throw usage_error(fix);
+                r.gpus.push_back(i);
+            }
+        }
         return r;
     }
     if (op == "unregister") {
@@ -88,6 +103,7 @@ std::string socket_op_line(const SocketOp& op) {
         put_attempt(j, *r);
         j["pid"] = r->pid;
         j["cores"] = r->cores;
+        if (!r->gpus.empty()) j["gpus"] = r->gpus;
     } else if (const auto* u = std::get_if<UnregisterOp>(&op)) {
         j["op"] = "unregister";
         // The id, and the attempt too when known: an agent that no longer

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 #include <variant>
 
 namespace hearth {
@@ -22,6 +23,7 @@ struct RegisterOp {
     std::uint32_t attempt = 0;
     pid_t pid = 0;
     unsigned cores = 1;
+    std::vector<unsigned> gpus;  // the GPUs the task was given (NVML indices), distinct
     friend bool operator==(const RegisterOp&, const RegisterOp&) = default;
 };
 struct UnregisterOp {

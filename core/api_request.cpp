@@ -1,5 +1,6 @@
 #include "api_request.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 

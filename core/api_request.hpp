@@ -4,11 +4,12 @@
 // socket's ops are core/agent_socket.
 // Pure functions over text, so the fuzzer drives exactly what the agent runs.
 // Every refusal is a usage_error naming the field and the fix.
+#include <sys/types.h>
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <sys/types.h>
 #include <variant>
+#include <vector>
 
 #include "grid.hpp"
 

@@ -199,6 +199,14 @@ std::vector<std::uint64_t> split_largest_remainder(std::uint64_t total,
     return parts;
 }
 
+NodeParts split_node_meter(Microjoules node, Microjoules parts) {
+    NodeParts p;
+    p.exceeded = parts.value > node.value;
+    p.explained = Microjoules{std::min(parts.value, node.value)};
+    p.overhead = Microjoules{node.value - p.explained.value};
+    return p;
+}
+
 IntervalSplit attribute_interval(const IntervalInput& in) {
     const double dt = in.seconds;
     if (!(dt >= 0) || std::isinf(dt)) {
@@ -206,17 +214,50 @@ IntervalSplit attribute_interval(const IntervalInput& in) {
             "attribute_interval: interval length must be finite and >= 0, got " +
             std::to_string(dt) + " s");
     }
-    const std::uint64_t de = in.energy.value;
     const std::size_t n = in.tasks.size();
+
+    // GPU energy goes to the tasks holding the GPUs (and the house for the
+    // others) as measured; at most what the parts (or the node) measured:
+    // past that, the measured shares are scaled down to fit, exactly.
+    std::vector<double> gpu_w(n + 1, 0.0);
+    std::uint64_t gpu_total = in.gpu_house.value;
+    for (std::size_t i = 0; i < n; ++i) {
+        gpu_total += in.tasks[i].gpu.value;
+        gpu_w[i] = static_cast<double>(in.tasks[i].gpu.value);
+    }
+    gpu_w[n] = static_cast<double>(in.gpu_house.value);
+    const std::uint64_t gpu_room =
+        in.explained ? std::min(in.explained->value, in.energy.value) : in.energy.value;
+    std::vector<std::uint64_t> gpu(n + 1, 0);
+    if (gpu_total > 0) {
+        if (gpu_total <= gpu_room) {
+            for (std::size_t i = 0; i < n; ++i) gpu[i] = in.tasks[i].gpu.value;
+            gpu[n] = in.gpu_house.value;
+        } else {
+            gpu = split_largest_remainder(gpu_room, gpu_w);
+        }
+    }
+    const std::uint64_t gpu_charged = std::min(gpu_total, gpu_room);
+    const std::uint64_t de = in.energy.value - gpu_charged;
+    std::optional<Microjoules> rest_explained;
+    if (in.explained)
+        rest_explained = Microjoules{std::min(in.explained->value, in.energy.value) - gpu_charged};
 
     // Idle power is what the node would burn empty; it cannot exceed what was
     // measured (an idle estimate that is too high must not invent energy).
     const double idle_uj = in.idle.value * dt * 1e6;
-    std::uint64_t static_total = 0;
-    if (idle_uj > 0) {
-        static_total = idle_uj >= static_cast<double>(de)
-                           ? de
-                           : std::min(de, static_cast<std::uint64_t>(idle_uj));
+    // With parts: the overhead is static (charged by reservation) and the
+    // node's idle power covers it first; what idle power is left is the
+    // parts' static share, capped at what they measured.
+    const NodeParts parts = rest_explained ? split_node_meter(Microjoules{de}, *rest_explained)
+                                           : NodeParts{Microjoules{de}, Microjoules{0}, false};
+    const std::uint64_t measured = parts.explained.value;
+    const double parts_idle_uj = std::max(0.0, idle_uj - static_cast<double>(parts.overhead.value));
+    std::uint64_t static_total = parts.overhead.value;
+    if (parts_idle_uj > 0) {
+        static_total += parts_idle_uj >= static_cast<double>(measured)
+                            ? measured
+                            : std::min(measured, static_cast<std::uint64_t>(parts_idle_uj));
     }
     const std::uint64_t dynamic_total = de - static_total;
 
@@ -248,10 +289,10 @@ IntervalSplit attribute_interval(const IntervalInput& in) {
     out.tasks.resize(n);
     for (std::size_t i = 0; i < n; ++i) {
         out.tasks[i].static_part = Microjoules{s[i]};
-        out.tasks[i].dynamic_part = Microjoules{d[i]};
+        out.tasks[i].dynamic_part = Microjoules{d[i] + gpu[i]};
     }
     out.house_static = Microjoules{s[n]};
-    out.house_dynamic = Microjoules{d[n]};
+    out.house_dynamic = Microjoules{d[n] + gpu[n]};
     return out;
 }
 

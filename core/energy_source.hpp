@@ -7,6 +7,7 @@
 // `grid-agent --probe` can print the table.
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,13 @@ struct EnergyReading {
     Microjoules total{};                // monotonic since the source was opened
     bool estimated = false;             // a model, not a meter
     std::vector<std::string> warnings;  // one line each: a wrap glitch, a failed read...
+    // A node meter read with its parts (RAPL, GPUs): the parts' own monotonic
+    // total, which splits each interval's node energy into what they explain
+    // and the platform overhead. nullopt: no parts.
+    std::optional<Microjoules> parts;
+    // Each GPU's own monotonic total (NVML index = position), so a task
+    // registered with its GPUs carries their energy; empty: no GPU counters.
+    std::vector<Microjoules> gpus;
 };
 
 class EnergySource {
@@ -36,6 +44,8 @@ public:
     virtual std::chrono::milliseconds max_interval() const = 0;
     // The node's maximum power as far as the source knows (0 if unknown).
     virtual Watts max_power() const = 0;
+    // GPUs whose energy read() gives per GPU (indices 0..n-1); 0: none.
+    virtual unsigned gpu_count() const { return 0; }
     // What the source needs to pick up where a previous process left off
     // (raw counter values), saved with every ledger commit; "" if nothing.
     virtual std::string checkpoint() const { return ""; }

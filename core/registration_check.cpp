@@ -69,4 +69,18 @@ std::uint64_t check_registration(const FsRoot& fs, const RegistrationPolicy& pol
     return *before->start_ticks;
 }
 
+void check_gpus(const RegistrationPolicy& policy, const std::vector<unsigned>& gpus) {
+    for (unsigned g : gpus) {
+        if (policy.gpus == 0)
+            throw usage_error("GPU " + std::to_string(g) +
+                              ": this node's agent reads no GPU energy (NVML unavailable, see "
+                              "grid-agent --probe); register the task without 'gpus'");
+        if (g >= policy.gpus)
+            throw usage_error("GPU " + std::to_string(g) + " on a node with " +
+                              std::to_string(policy.gpus) + " GPU" + (policy.gpus == 1 ? "" : "s") +
+                              " (0 to " + std::to_string(policy.gpus - 1) +
+                              "); register the GPUs the task was given");
+    }
+}
+
 }  // namespace hearth

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/fsroot.hpp"
 
@@ -25,6 +26,7 @@ struct PeerCred {
 struct RegistrationPolicy {
     uid_t worker_uid = 0;    // the workers' user; root is also let in
     unsigned max_cores = 0;  // the node's cores; 0: not checked
+    unsigned gpus = 0;       // GPUs whose energy the agent reads (NVML); 0: none
 };
 
 // True when pid's chain of parents (/proc/PID/stat, field 4) reaches
@@ -47,5 +49,9 @@ bool in_cgroup_below(const FsRoot& fs, pid_t pid, pid_t peer);
 // the pid. pid 0 (unregister): only the peer is checked; returns 0.
 std::uint64_t check_registration(const FsRoot& fs, const RegistrationPolicy& policy,
                                  const PeerCred& peer, pid_t pid, unsigned cores);
+
+// Refuses (usage_error naming the fix) GPUs the node's agent does not read:
+// an index past the node's GPUs, or any GPU where no GPU energy is read.
+void check_gpus(const RegistrationPolicy& policy, const std::vector<unsigned>& gpus);
 
 }  // namespace hearth

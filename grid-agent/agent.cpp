@@ -110,6 +110,7 @@ Agent::Agent(AgentConfig cfg, std::shared_ptr<const FsRoot> fs, std::shared_ptr<
     RegistrationPolicy policy;
     policy.worker_uid = m_worker_uid;
     policy.max_cores = ac.cores;
+    policy.gpus = m_choice.source->gpu_count();
     m_socket = std::make_unique<SocketServer>(m_cfg.socket, m_cfg.node, policy, m_fs,
                                               static_cast<SocketOps&>(*this));
 }

@@ -49,6 +49,21 @@ const std::vector<AgentSetting>& agent_settings() {
         {"redfish_max_kib", "--redfish-max-kib",
          "largest BMC answer read, KiB (1-65536, default 1024)", &AgentConfig::redfish_max_kib,
          SettingRange{1, 65536}},
+        {"ipmi_tool", "--ipmi-tool",
+         "what reads the BMC's DCMI power: auto, ipmitool or freeipmi (energy source ipmi)",
+         &AgentConfig::ipmi_tool},
+        {"ipmi_host", "--ipmi-host",
+         "the BMC's address, host or host:port, read over lanplus (default: in-band, /dev/ipmi0)",
+         &AgentConfig::ipmi_host},
+        {"ipmi_credentials", "--ipmi-credentials",
+         "file holding the BMC's user:password for --ipmi-host (mode 0600)",
+         &AgentConfig::ipmi_credentials},
+        {"ipmi_timeout_s", "--ipmi-timeout",
+         "seconds one IPMI reading may take (0.5-30, default 5)", &AgentConfig::ipmi_timeout_s,
+         SettingRange{0.5, 30}},
+        {"ipmi_cipher", "--ipmi-cipher",
+         "lanplus cipher suite, 0-17; -1 (the default): ipmitool asks the BMC for its list",
+         &AgentConfig::ipmi_cipher, SettingRange{-1, 17}},
         {"grid", "--grid", "grid file: take this node's site, slots and heat target from it",
          &AgentConfig::grid},
         {"throttle", "--throttle", "how to hold power down: " + joined_names(throttle_names()),
@@ -197,6 +212,16 @@ void finish_agent_config(AgentConfig& cfg, bool serving) {
             check_setting_range(s, cfg.**member, s.flag);
     if (cfg.max_watts > 0 && cfg.idle_watts > cfg.max_watts)
         throw usage_error("idle_watts is above max_watts; a node idles below its maximum");
+    // The range is the table's; a suite is also a whole number.
+    if (cfg.ipmi_cipher != std::floor(cfg.ipmi_cipher))
+        throw usage_error("ipmi cipher suite " + std::to_string(cfg.ipmi_cipher) +
+                          " is not a whole number; use 0 to 17 (3 and 17 are the usual ones)");
+    if (cfg.ipmi_tool != "auto" && cfg.ipmi_tool != "ipmitool" && cfg.ipmi_tool != "freeipmi")
+        throw usage_error("unknown IPMI tool '" + cfg.ipmi_tool +
+                          "': use auto, ipmitool or freeipmi");
+    if (!cfg.ipmi_host.empty() && cfg.ipmi_credentials.empty())
+        throw usage_error("--ipmi-host " + cfg.ipmi_host +
+                          " needs --ipmi-credentials FILE holding user:password (mode 0600)");
     const std::string host = split_listen(cfg.listen).first;
     if (!serving) return;  // --probe: no listener, no tokens needed
     const bool tls = !cfg.tls_cert.empty() || !cfg.tls_key.empty();

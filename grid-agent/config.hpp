@@ -32,6 +32,10 @@ struct AgentConfig {
     std::string redfish_url, redfish_credentials, redfish_ca;
     double redfish_timeout_s = 2;
     double redfish_max_kib = 1024;
+    // The BMC's DCMI power reading (energy source ipmi; host "" = in-band).
+    std::string ipmi_tool = "auto", ipmi_host, ipmi_credentials;
+    double ipmi_timeout_s = 5;
+    double ipmi_cipher = -1;  // lanplus cipher suite, -1: ipmitool's choice
     std::string grid;       // grid file: this node's site, slots and heat target ("" = no heat control)
     std::string throttle = "auto";  // auto | slots | cgroup | sigstop | powercap
     double control_s = 10;  // seconds between heat control steps

@@ -61,9 +61,15 @@ int main(int argc, char** argv) {
         RedfishOptions bmc{cfg.redfish_url, cfg.redfish_credentials, cfg.redfish_ca,
                            cfg.redfish_timeout_s,
                            static_cast<std::size_t>(cfg.redfish_max_kib * 1024.0)};
+        IpmiOptions ipmi;
+        ipmi.tool = cfg.ipmi_tool;
+        ipmi.host = cfg.ipmi_host;
+        ipmi.credentials = cfg.ipmi_credentials;
+        ipmi.timeout_s = cfg.ipmi_timeout_s;
+        ipmi.cipher = static_cast<int>(cfg.ipmi_cipher);
         if (probe) {
             SourceChoice c = choose_energy_source("auto", fs, clock, make_real_papi(), mp,
-                                                  make_real_nvml(), bmc);
+                                                  make_real_nvml(), bmc, ipmi);
             const auto print = [](const ProbeResult& p, const std::string& kind) {
                 std::cout << (p.available ? "available    " : "unavailable  ") << kind << p.source
                           << ": " << p.detail << "\n";
@@ -83,7 +89,7 @@ int main(int argc, char** argv) {
         sigaddset(&set, SIGINT);
         pthread_sigmask(SIG_BLOCK, &set, nullptr);
         SourceChoice choice = choose_energy_source(cfg.energy, fs, clock, make_real_papi(), mp,
-                                                   make_real_nvml(), bmc);
+                                                   make_real_nvml(), bmc, ipmi);
         Agent agent(cfg, fs, clock, std::move(choice), std::shared_ptr<PapiApi>(make_real_papi()));
         std::thread waiter([&] {
             int sig = 0;

@@ -46,6 +46,8 @@ SocketReply SocketServer::reply_to(const std::string& line, const SocketPeer& pe
             r.key.attempt = reg->attempt;
             r.pid = reg->pid;
             r.cores = reg->cores;
+            check_gpus(m_policy, reg->gpus);
+            r.gpus = reg->gpus;
             return RegisterReply{m_ops.register_task(r)};
         }
         if (auto* un = std::get_if<UnregisterOp>(&op)) {

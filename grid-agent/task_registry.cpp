@@ -76,6 +76,7 @@ std::string TaskRegistry::state() const {
                          {"attempt", t.reg.key.attempt},
                          {"pid", t.reg.pid},
                          {"cores", t.reg.cores},
+                         {"gpus", t.reg.gpus},
                          {"start_ticks", t.reg.start_ticks}});
     return nlohmann::json{{"next_id", m_acct.next_id()}, {"tasks", tasks}}.dump();
 }
@@ -101,6 +102,7 @@ void TaskRegistry::restore() {
             v.reg.pid = t.at("pid").get<pid_t>();
             v.reg.cores = t.at("cores").get<unsigned>();
             v.reg.start_ticks = t.at("start_ticks").get<std::uint64_t>();
+            if (t.contains("gpus")) v.reg.gpus = t.at("gpus").get<std::vector<unsigned>>();
             v.totals.energy =
                 m_ledger.task_energy(v.reg.key.job, v.reg.key.task, v.reg.key.attempt);
             v.totals.estimated = m_estimated;
@@ -129,6 +131,7 @@ nlohmann::json TaskRegistry::to_json() const {
                          {"attempt", t.reg.key.attempt},
                          {"pid", t.reg.pid},
                          {"cores", t.reg.cores},
+                         {"gpus", t.reg.gpus},
                          {"energy_uj", t.totals.energy.value}});
     return tasks;
 }

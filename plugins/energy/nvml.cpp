@@ -1,5 +1,6 @@
 #include "nvml.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "core/error.hpp"
@@ -60,6 +61,12 @@ NvmlSource::NvmlSource(std::unique_ptr<NvmlApi> api, std::shared_ptr<const Clock
     if (m_gpus.empty()) throw Error("energy source nvml is unavailable: " + why);
 }
 
+unsigned NvmlSource::gpu_count() const {
+    unsigned n = 0;
+    for (const auto& g : m_gpus) n = std::max(n, g.index + 1);
+    return n;
+}
+
 std::string NvmlSource::meter() const {
     std::string out;
     for (const auto& g : m_gpus) out += (out.empty() ? "GPU " : ", GPU ") + std::to_string(g.index);
@@ -114,12 +121,15 @@ EnergyReading NvmlSource::read() {
                                    " mJ (driver reloaded?); counting goes on from the new value");
         } else if (g.have_prev) {
             m_total += Microjoules{(*mj - g.prev_mj) * 1000};
+            g.total += Microjoules{(*mj - g.prev_mj) * 1000};
         }
         g.warned = false;
         g.have_prev = true;
         g.prev_mj = *mj;
     }
     out.total = m_total;
+    out.gpus.assign(gpu_count(), Microjoules{0});
+    for (const auto& g : m_gpus) out.gpus[g.index] = g.total;
     return out;
 }
 

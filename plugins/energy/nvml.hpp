@@ -30,6 +30,7 @@ public:
     EnergyReading read() override;
     std::chrono::milliseconds max_interval() const override { return std::chrono::seconds(10); }
     Watts max_power() const override { return {}; }
+    unsigned gpu_count() const override;
     // "gpuN=mJ;...": each GPU's last good reading.
     std::string checkpoint() const override;
     void resume(const std::string& checkpoint, double elapsed_s) override;
@@ -40,6 +41,7 @@ private:
         bool have_prev = false;
         std::uint64_t prev_mj = 0;
         bool warned = false;
+        Microjoules total{};  // this GPU's energy since the source opened
     };
     std::unique_ptr<NvmlApi> m_api;
     std::shared_ptr<const Clock> m_clock;

@@ -14,6 +14,10 @@ using Kind = RedfishReading::Kind;
 // about once a second: polling faster only loads it.
 constexpr std::chrono::milliseconds k_poll{1000};
 
+// The latest power stands for the node's this long; a BMC silent for longer
+// is not guessed at (its next answer covers the span).
+constexpr std::chrono::milliseconds k_stale{10'000};
+
 std::string number(double v) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.6g", v);
@@ -114,11 +118,14 @@ ProbeResult probe_redfish(const RedfishOptions& o, RedfishHttp* http) {
 }
 
 RedfishSource::RedfishSource(const RedfishOptions& o, std::shared_ptr<const Clock> clock,
-                             std::unique_ptr<RedfishHttp> http)
-    : m_clock(std::move(clock)), m_http(std::move(http)) {
+                             std::unique_ptr<RedfishHttp> http, bool background)
+    : m_clock(std::move(clock)), m_http(std::move(http)), m_power(k_stale) {
     if (!m_http) m_http = make_redfish_http(o);
     m_find = find_redfish_meter(*m_http, o.url);
     if (m_find.url.empty()) throw Error("energy source redfish is unavailable: " + m_find.why_not);
+    m_poller =
+        std::make_unique<Poller>([this] { return fetch_reading(); }, k_poll, m_clock, background);
+    m_poller->seed(Polled{true, m_find.value, ""});
 }
 
 std::string RedfishSource::meter() const {
@@ -141,65 +148,55 @@ void RedfishSource::resume(const std::string& checkpoint, double elapsed_s) {
     if (end == checkpoint.c_str() || *end != '\0' || !std::isfinite(kwh) || kwh < 0) return;
     m_have_prev = true;
     m_prev_kwh = kwh;
-    m_polled = false;  // the next read polls, so it includes the gap
+    m_prev_good = 0;
+    m_poller->poll_soon();  // the next read has a fresh reading, the gap included
+}
+
+// On the poller's thread (or in read() without one): touches only m_http
+// and m_find, which nothing changes after construction.
+Polled RedfishSource::fetch_reading() {
+    Polled p;
+    RedfishReading r = fetch(*m_http, m_find.url);
+    const Kind want = m_find.counter ? Kind::energy_kwh : Kind::watts;
+    if (r.kind != want) {
+        if (r.kind != Kind::none) r.reason = m_find.url + ": the answer changed its kind";
+        p.error = r.reason + "; the next good reading covers the gap";
+        return p;
+    }
+    p.ok = true;
+    p.value = r.value;
+    return p;
 }
 
 EnergyReading RedfishSource::read() {
     EnergyReading out;
-    const auto now = m_clock->now();
-    auto warn = [&](const std::string& text) {
-        if (m_warned) return;
-        m_warned = true;
-        out.warnings.push_back("redfish: " + text);
-    };
-    const bool due = !m_polled || now - m_last_poll >= k_poll;
-    if (due) {
-        m_polled = true;
-        m_last_poll = now;
-        RedfishReading r = fetch(*m_http, m_find.url);
-        const Kind want = m_find.counter ? Kind::energy_kwh : Kind::watts;
-        if (r.kind != want) {
-            if (r.kind != Kind::none) r.reason = m_find.url + ": the answer changed its kind";
-            // State untouched: the next good reading covers this span.
-            warn(r.reason + "; the next good reading covers the gap");
-            out.total = m_total;
-            return out;
-        }
-        m_warned = false;
-        if (m_find.counter) {
+    const PollState s = m_poller->latest();
+    if (s.failures > 0 && m_warned_failures == 0) {
+        out.warnings.push_back("redfish: " + s.error);
+        m_warned_failures = s.failures;
+    } else if (s.failures == 0) {
+        m_warned_failures = 0;
+    }
+    if (m_find.counter) {
+        // Each good answer counted once; failed ones leave the last value,
+        // so the next good one covers the gap.
+        if (s.good > 0 && s.good != m_prev_good) {
             if (m_have_prev) {
-                KwhStep s = kwh_counter_step(m_prev_kwh, r.value);
-                if (s.backwards)
+                KwhStep st = kwh_counter_step(m_prev_kwh, s.value);
+                if (st.backwards)
                     out.warnings.push_back("redfish: the energy counter went back from " +
-                                           number(m_prev_kwh) + " to " + number(r.value) +
+                                           number(m_prev_kwh) + " to " + number(s.value) +
                                            " kWh (a BMC reset?); counting goes on from the new "
                                            "value");
-                m_total += s.energy;
+                m_total += st.energy;
             }
             m_have_prev = true;
-            m_prev_kwh = r.value;
-        } else {
-            if (m_have_prev) {
-                // A reading stands for the span since the last good one.
-                const double dt = std::chrono::duration<double>(now - m_prev_time).count();
-                const double uj = r.value * dt * 1e6 + m_carry_uj;
-                const double whole = std::floor(uj);
-                m_total += Microjoules{static_cast<std::uint64_t>(whole)};
-                m_carry_uj = uj - whole;
-            }
-            m_have_prev = true;
-            m_watts = r.value;
-            m_prev_time = now;
+            m_prev_kwh = s.value;
+            m_prev_good = s.good;
         }
-    } else if (!m_find.counter && m_have_prev && !m_warned) {
-        // Between polls the last power holds: intervals get their share now,
-        // not in a lump at the next poll.
-        const double dt = std::chrono::duration<double>(now - m_prev_time).count();
-        const double uj = m_watts * dt * 1e6 + m_carry_uj;
-        const double whole = std::floor(uj);
-        m_total += Microjoules{static_cast<std::uint64_t>(whole)};
-        m_carry_uj = uj - whole;
-        m_prev_time = now;
+    } else {
+        bool waiting = false;
+        m_total += Microjoules{m_power.step(s, m_clock->now(), waiting)};
     }
     out.total = m_total;
     return out;

@@ -8,8 +8,8 @@
 // - <chassis>/Power PowerControl[0].PowerConsumedWatts: instantaneous watts,
 //   held between polls and integrated over each interval (not a counter: a
 //   restart cannot recover what the agent did not see).
-// The BMC is polled at most once a second, synchronously in the sampling
-// loop: a BMC that does not answer stalls a sample by up to the timeout.
+// The BMC is polled about once a second on a thread of its own (Poller): a
+// slow or hung BMC never delays a sample; the sample uses the latest reading.
 #include <chrono>
 #include <memory>
 #include <string>
@@ -17,6 +17,7 @@
 #include "core/clock.hpp"
 #include "core/energy_source.hpp"
 #include "core/redfish_reading.hpp"
+#include "poller.hpp"
 
 namespace hearth {
 
@@ -58,8 +59,10 @@ ProbeResult probe_redfish(const RedfishOptions& o, RedfishHttp* http = nullptr);
 class RedfishSource final : public EnergySource {
 public:
     // Throws Error with probe's reason when no reading can be had.
+    // background: poll on a thread (the agent); false: in read() when a
+    // poll is due (tests on a manual clock).
     RedfishSource(const RedfishOptions& o, std::shared_ptr<const Clock> clock,
-                  std::unique_ptr<RedfishHttp> http = nullptr);
+                  std::unique_ptr<RedfishHttp> http = nullptr, bool background = false);
     std::string name() const override { return "redfish"; }
     bool estimated() const override { return false; }
     std::string meter() const override;
@@ -71,20 +74,19 @@ public:
     bool counter() const { return m_find.counter; }
 
 private:
+    Polled fetch_reading();
+
     std::shared_ptr<const Clock> m_clock;
     std::unique_ptr<RedfishHttp> m_http;
     RedfishFind m_find;
-    Clock::TimePoint m_last_poll{};
-    bool m_polled = false;
-    // counter: the last good reading; watts: the power held since the last
-    // read and when that read was.
+    // counter: the last reading counted (and the poller's answer it came from).
     bool m_have_prev = false;
     double m_prev_kwh = 0;
-    double m_watts = 0;
-    Clock::TimePoint m_prev_time{};
-    double m_carry_uj = 0;
-    bool m_warned = false;
+    std::uint64_t m_prev_good = 0;
+    PolledPower m_power;  // watts
+    std::uint64_t m_warned_failures = 0;
     Microjoules m_total{};
+    std::unique_ptr<Poller> m_poller;  // last: its thread uses the members above
 };
 
 }  // namespace hearth

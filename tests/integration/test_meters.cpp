@@ -202,4 +202,58 @@ BOOST_AUTO_TEST_CASE(a_recovery_outside_its_bounds_is_refused_with_file_and_line
     BOOST_TEST(!fs::exists(t / "l.db"));
 }
 
+// A node meter with RAPL beside it: the ledger's intervals are the meter's
+// energy; RAPL's part is charged by activity (here the house's dynamic part,
+// no task being registered: exactly what the zone's counter advanced) and the
+// platform overhead by reservation (the house's static part).
+BOOST_AUTO_TEST_CASE(rapl_splits_the_node_meter_into_parts) {
+    TempDir t;
+    FakeMeter meter(t / "root");
+    const fs::path zone = t / "root/sys/class/powercap/intel-rapl:0";
+    fs::create_directories(zone);
+    std::ofstream(zone / "name") << "package-0\n";
+    std::ofstream(zone / "max_energy_range_uj") << "262143328850\n";
+    std::uint64_t rapl = 1'000'000'000;
+    const auto set_rapl = [&] {
+        std::ofstream(zone / "energy_uj.tmp") << rapl << "\n";
+        fs::rename(zone / "energy_uj.tmp", zone / "energy_uj");
+    };
+    set_rapl();
+    const std::string probe =
+        sh_out(quote(agent_bin()) + " --probe --fsroot " + quote((t / "root").string()) + " 2>&1");
+    BOOST_TEST(
+        probe.find("energy source: hwmon (power_meter power1_average), split into parts by "
+                   "powercap (package-0): they are charged by activity, the rest of the "
+                   "node's energy (the platform overhead) by reservation") != std::string::npos,
+        probe);
+
+    MeterAgent agent(t.path, t / "root");
+    // RAPL at about 50 W (2.5 J every 50 ms) under the meter's 150 W.
+    std::uint64_t fed = 0;
+    for (int i = 0; i < 40; ++i) {
+        rapl += 2'500'000;
+        fed += 2'500'000;
+        set_rapl();
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the last step is read
+    BOOST_TEST(agent.stop() == 0);
+    BOOST_TEST(sql(agent.ledger, "SELECT DISTINCT source FROM intervals") == "hwmon+powercap\n");
+    BOOST_TEST(sql(agent.ledger, "SELECT DISTINCT meter FROM intervals") ==
+               "power_meter (hwmon3) power1_average (integrated)+package-0\n");
+    const double uj = std::stod(sql(agent.ledger, "SELECT sum(energy_uj) FROM intervals"));
+    const double ms = std::stod(sql(agent.ledger, "SELECT max(t1_ms) - min(t0_ms) FROM intervals"));
+    const double metered = 150.0 * ms * 1000.0;
+    BOOST_TEST(std::abs(uj - metered) <= metered * 0.005,
+               "ledger " << uj << " uJ, meter " << metered << " uJ");
+    BOOST_TEST(sql(agent.ledger,
+                   "SELECT count(*) FROM intervals i WHERE energy_uj != (SELECT "
+                   "sum(static_uj + dynamic_uj) FROM charges c WHERE "
+                   "c.interval_id = i.id)") == "0\n");
+    BOOST_TEST(sql(agent.ledger, "SELECT sum(dynamic_uj) FROM charges") ==
+               std::to_string(fed) + "\n");
+    BOOST_TEST_MESSAGE("meter split: " << uj << " uJ metered, " << fed << " uJ RAPL, overhead "
+                                       << uj - static_cast<double>(fed) << " uJ");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

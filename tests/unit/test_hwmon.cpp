@@ -171,14 +171,19 @@ BOOST_AUTO_TEST_CASE(a_counter_going_backwards_is_a_reset_not_a_wrap) {
     BOOST_TEST(src.read().total.value == 100'000'000u);  // counting goes on from the new value
 }
 
-BOOST_AUTO_TEST_CASE(auto_prefers_the_node_meter_over_rapl) {
+BOOST_AUTO_TEST_CASE(auto_prefers_the_node_meter_and_rapl_splits_it) {
     Rig r;
     r.fs->add_zone("/sys/class/powercap/intel-rapl:0", "package-0", 262143328850, 1000);
     r.fs->add_power_meter(k_hw + "/hwmon0", 150'000'000);
     auto c = hearth::choose_energy_source("auto", r.fs, r.clock, nullptr, {});
-    BOOST_TEST(c.source->name() == "hwmon");
-    BOOST_TEST(contains(c.summary, "energy source: hwmon (power_meter power1_average)"), c.summary);
-    BOOST_TEST(contains(c.summary, "powercap: not needed"), c.summary);
+    BOOST_TEST(c.source->name() == "hwmon+powercap");
+    BOOST_TEST(contains(c.summary,
+                        "energy source: hwmon (power_meter power1_average), split into parts by "
+                        "powercap (package-0): they are charged by activity, the rest of the "
+                        "node's energy (the platform overhead) by reservation; redfish: "),
+               c.summary);
+    BOOST_TEST(!contains(c.summary, "powercap: not needed"), c.summary);
+    BOOST_TEST(c.source->meter() == "power_meter (hwmon0) power1_average (integrated)+package-0");
     BOOST_TEST(c.table[1].source == "hwmon");  // after redfish, not configured here
 }
 

@@ -64,7 +64,7 @@ BOOST_AUTO_TEST_CASE(names_join_for_messages) {
 // The names people type in flags, config files and grid files.
 BOOST_AUTO_TEST_CASE(the_registries_of_the_plugin_kinds) {
     BOOST_TEST(hearth::energy_source_names() ==
-                   (Names{"auto", "redfish", "hwmon", "powercap", "papi", "model", "nvml"}),
+                   (Names{"auto", "redfish", "hwmon", "ipmi", "powercap", "papi", "model", "nvml"}),
                boost::test_tools::per_element());
     BOOST_TEST(
         hearth::throttle_names() == (Names{"auto", "slots", "powercap", "cgroup", "sigstop"}),

@@ -65,12 +65,14 @@ BOOST_AUTO_TEST_CASE(auto_prefers_powercap) {
     auto c = hearth::choose_energy_source("auto", fs, manual_clock(), papi_with_rapl(), {});
     BOOST_REQUIRE(c.source);
     BOOST_TEST(c.source->name() == "powercap");
-    BOOST_REQUIRE(c.table.size() == 6u);
+    BOOST_REQUIRE(c.table.size() == 7u);
     BOOST_TEST(c.table[0].source == "redfish");  // no BMC configured
     BOOST_TEST(c.table[1].source == "hwmon");    // no node meter in this tree
-    BOOST_TEST(c.table[2].source == "powercap");
-    BOOST_TEST(c.table[3].source == "papi");
-    BOOST_TEST(c.table[4].source == "model");
+    BOOST_TEST(c.table[2].source == "ipmi");     // no /dev/ipmi0, no --ipmi-host
+    BOOST_TEST(c.table[3].source == "powercap");
+    BOOST_TEST(c.table[4].source == "papi");
+    BOOST_TEST(c.table[5].source == "model");
+    BOOST_TEST(contains(c.summary, "; ipmi: unavailable ("), c.summary);
     BOOST_TEST(contains(c.summary,
                         "energy source: powercap (package-0, dram); redfish: unavailable (no BMC "
                         "configured; set --redfish-url"),
@@ -104,7 +106,8 @@ BOOST_AUTO_TEST_CASE(auto_falls_back_to_the_model_on_a_vm) {
     BOOST_TEST(!c.table[1].available);
     BOOST_TEST(!c.table[2].available);
     BOOST_TEST(!c.table[3].available);
-    BOOST_TEST(c.table[4].available);
+    BOOST_TEST(!c.table[4].available);
+    BOOST_TEST(c.table[5].available);
     BOOST_TEST(contains(c.summary,
                         "energy source: model (estimated from CPU utilisation: idle "
                         "14 W, max 34 W); redfish: unavailable (no BMC configured"),
@@ -119,7 +122,7 @@ BOOST_AUTO_TEST_CASE(auto_falls_back_to_the_model_on_a_vm) {
     c = hearth::choose_energy_source("auto", vm_fs(), manual_clock(), papi_without_events(),
                                      {hearth::Watts{30}, hearth::Watts{90}});
     BOOST_TEST(contains(c.summary, "idle 30 W, max 90 W"), c.summary);
-    BOOST_TEST(c.table[4].detail == "estimated from CPU utilisation: idle 30 W, max 90 W");
+    BOOST_TEST(c.table[5].detail == "estimated from CPU utilisation: idle 30 W, max 90 W");
 }
 
 BOOST_AUTO_TEST_CASE(named_source_is_used_even_when_a_better_one_exists) {
@@ -173,7 +176,7 @@ BOOST_AUTO_TEST_CASE(unknown_name_lists_the_valid_ones) {
             BOOST_TEST_INFO("message: " << what);
             return e.code() == hearth::ExitCode::usage &&
                    contains(what, "unknown energy source 'rapl'") &&
-                   contains(what, "auto, redfish, hwmon, powercap, papi, model");
+                   contains(what, "auto, redfish, hwmon, ipmi, powercap, papi, model");
         });
 }
 
