@@ -36,8 +36,8 @@ void ServeApi::install_event_route(httplib::Server& s) {
                       std::string text;
                       bool final = false;
                       try {
-                          std::lock_guard lock(m_mu);
-                          const JobInfo j = m_sched.job(who, id);
+                          // An event shows only what is synced (group commit).
+                          const JobInfo j = durable([&] { return m_sched.job(who, id); });
                           const std::string now = to_json(j).dump();
                           final = is_final(j.state);
                           if (now != *last) text = "event: job\ndata: " + now + "\n\n";

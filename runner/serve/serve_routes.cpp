@@ -166,21 +166,13 @@ void ServeApi::install(httplib::Server& s) {
 
     s.Get("/v1/overview", guarded([this](const httplib::Request& req, httplib::Response& res) {
               only_params(req, {});
-              std::lock_guard lock(m_mu);
-              json_reply(res, to_json(m_sched.overview(*caller(req))));
+              json_reply(res, to_json(durable([&] { return m_sched.overview(*caller(req)); })));
           }));
     s.Post("/v1/jobs", guarded([this](const httplib::Request& req, httplib::Response& res) {
                only_params(req, {});
                const JobSubmit sub = job_submit_from_json(parse_body(req.body, "a job submission"));
-               JobInfo info;
-               std::uint64_t commit = 0;
-               {
-                   std::lock_guard lock(m_mu);
-                   info = m_sched.submit(*caller(req), sub);
-                   commit = m_sched.last_commit();
-               }
-               m_sched.wait_durable(commit);
-               json_reply(res, to_json(info), 201);
+               json_reply(res, to_json(durable([&] { return m_sched.submit(*caller(req), sub); })),
+                          201);
            }));
     s.Get("/v1/jobs", guarded([this](const httplib::Request& req, httplib::Response& res) {
               only_params(req, {"tenant", "state", "limit"});
@@ -196,37 +188,33 @@ void ServeApi::install(httplib::Server& s) {
               if (who.kind == RoleKind::tenant) f.tenant = who.scope;
               if (req.has_param("state")) f.state = parse_job_state(req.get_param_value("state"));
               f.limit = uint_param(req, "limit", 1000, 100000);
-              std::lock_guard lock(m_mu);
-              json_reply(res, {{"jobs", list_json(m_sched.jobs(who, f))}});
+              json_reply(res, {{"jobs", list_json(durable([&] { return m_sched.jobs(who, f); }))}});
           }));
     s.Get(R"(/v1/jobs/([^/]+))", guarded([this](const httplib::Request& req, httplib::Response& res) {
               only_params(req, {});
-              std::lock_guard lock(m_mu);
-              json_reply(res, to_json(m_sched.job(*caller(req), path_part(req, 1))));
+              json_reply(
+                  res,
+                  to_json(durable([&] { return m_sched.job(*caller(req), path_part(req, 1)); })));
           }));
     s.Post(R"(/v1/jobs/([^/]+)/(cancel|resume))",
            guarded([this](const httplib::Request& req, httplib::Response& res) {
                only_params(req, {});
                const Role who = *caller(req);
                const std::string id = path_part(req, 1);
-               JobInfo info;
-               std::uint64_t commit = 0;
-               {
-                   std::lock_guard lock(m_mu);
-                   info = req.matches[2] == "cancel" ? m_sched.cancel(who, id)
-                                                     : m_sched.resume(who, id);
-                   commit = m_sched.last_commit();
-               }
-               m_sched.wait_durable(commit);
-               json_reply(res, to_json(info));
+               json_reply(res, to_json(durable([&] {
+                              return req.matches[2] == "cancel" ? m_sched.cancel(who, id)
+                                                                : m_sched.resume(who, id);
+                          })));
                m_wake.notify_all();
            }));
     s.Get(R"(/v1/jobs/([^/]+)/tasks)", guarded([this](const httplib::Request& req, httplib::Response& res) {
               only_params(req, {"from", "limit"});
               const std::uint64_t from = uint_param(req, "from", 0, ~std::uint64_t{0} >> 1);
               const std::size_t limit = uint_param(req, "limit", 100, 10000);
-              std::lock_guard lock(m_mu);
-              json_reply(res, {{"tasks", list_json(m_sched.tasks(*caller(req), path_part(req, 1), from, limit))}});
+              json_reply(res, {{"tasks", list_json(durable([&] {
+                                    return m_sched.tasks(*caller(req), path_part(req, 1), from,
+                                                         limit);
+                                }))}});
           }));
     s.Get(R"(/v1/jobs/([^/]+)/tasks/(\d{1,19})/log)",
           guarded([this](const httplib::Request& req, httplib::Response& res) {
@@ -235,14 +223,17 @@ void ServeApi::install(httplib::Server& s) {
               if (req.has_param("attempt"))
                   attempt = static_cast<std::uint32_t>(uint_param(req, "attempt", 1, 1000000));
               const std::uint64_t task = std::stoull(req.matches[2].str());
-              std::lock_guard lock(m_mu);
-              res.set_content(m_sched.task_log(*caller(req), path_part(req, 1), task, attempt),
+              res.set_content(durable([&] {
+                                  return m_sched.task_log(*caller(req), path_part(req, 1), task,
+                                                          attempt);
+                              }),
                               "text/plain; charset=utf-8");
           }));
     s.Get(R"(/v1/jobs/([^/]+)/outputs)", guarded([this](const httplib::Request& req, httplib::Response& res) {
               only_params(req, {});
-              std::lock_guard lock(m_mu);
-              json_reply(res, {{"outputs", list_json(m_sched.outputs(*caller(req), path_part(req, 1)))}});
+              json_reply(res, {{"outputs", list_json(durable([&] {
+                                    return m_sched.outputs(*caller(req), path_part(req, 1));
+                                }))}});
           }));
     install_event_route(s);
     install_blob_routes(s);
@@ -257,14 +248,7 @@ void ServeApi::install(httplib::Server& s) {
                // scheduler's work and its COMMIT; the fsync, shared with the
                // requests that committed meanwhile, and the reply's text
                // happen outside it. The reply goes out only once durable.
-               WorkReply reply;
-               std::uint64_t commit = 0;
-               {
-                   std::lock_guard lock(m_mu);
-                   reply = m_sched.work(site, r);
-                   commit = m_sched.last_commit();
-               }
-               m_sched.wait_durable(commit);
+               const WorkReply reply = durable([&] { return m_sched.work(site, r); });
                res.set_content(work_reply_text(reply), "application/json");
                m_wake.notify_all();
            }));

@@ -42,6 +42,18 @@ public:
     void stop();
 
 private:
+    // Runs f on the scheduler under the lock, then waits without it until
+    // every change f made or saw is synced (group commit, core/group_sync):
+    // no reply, a read's included, shows what a power cut could take back.
+    template <class F>
+    auto durable(F&& f) {
+        std::unique_lock lock(m_mu);
+        auto result = f();
+        const std::uint64_t commit = m_sched.last_commit();
+        lock.unlock();
+        m_sched.wait_durable(commit);
+        return result;
+    }
     std::optional<Role> caller(const httplib::Request& req) const;
     void install_event_route(httplib::Server& s);  // serve_events.cpp
     void install_blob_routes(httplib::Server& s);  // serve_blobs.cpp
