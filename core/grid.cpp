@@ -1,5 +1,6 @@
 #include "core/grid.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -10,10 +11,16 @@
 #include <string_view>
 
 #include "core/error.hpp"
+#include "core/plugin_registry.hpp"
 #include "core/schedule.hpp"
 #include "core/toml.hpp"
 
 namespace hearth {
+
+const std::vector<std::string>& heat_source_types() {
+    static const std::vector<std::string> types{"static", "http", "sim-tank", "sim-room"};
+    return types;
+}
 
 const char* to_string(SiteKind k) {
     switch (k) {
@@ -285,9 +292,10 @@ void read_source(const std::string& origin, const Scope& parent, Site& site) {
                   "measured_field", "target_field", "safe_mode"});
     HeatSourceSpec& src = site.source;
     if (auto type = s.string("type")) {
-        if (*type != "static" && *type != "http" && *type != "sim-tank" && *type != "sim-room")
+        const auto& types = heat_source_types();
+        if (std::find(types.begin(), types.end(), *type) == types.end())
             s.fail(s.get("type"),
-                   "unknown source type '" + *type + "'; use static, http, sim-tank or sim-room");
+                   "unknown source type '" + *type + "'; use " + joined_names(types));
         src.type = *type;
     }
     if (src.type == "sim-tank" && site.kind != SiteKind::tank)

@@ -25,8 +25,13 @@ inline constexpr Celsius k_hard_max{85.0};
 enum class SafeMode { min_power, hold };
 const char* to_string(SafeMode m);
 
+// The heat source types a grid file may name ("static", "http", ...). The
+// grid file is read here, before any plugin is chosen; plugins/heat registers
+// one plugin of each name (tests/unit/test_plugin_docs holds them equal).
+const std::vector<std::string>& heat_source_types();
+
 struct HeatSourceSpec {
-    std::string type = "static";  // static | http | sim-tank | sim-room
+    std::string type = "static";  // one of heat_source_types()
     // static: the measured temperature until the API sets one (nullopt: none yet)
     std::optional<Celsius> measured;
     // http

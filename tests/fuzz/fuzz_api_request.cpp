@@ -75,23 +75,6 @@ void check(const TryRequest& r) {
     if (r.work) FUZZ_CHECK(*r.work >= 0 && *r.work <= 1);
 }
 
-void check_attempt(const RegisterOp& r) {
-    FUZZ_CHECK(is_safe_name(r.tenant) && is_safe_name(r.job));
-    FUZZ_CHECK(r.task >= 0);
-}
-
-void check(const SocketOp& op) {
-    if (const auto* r = std::get_if<RegisterOp>(&op)) {
-        check_attempt(*r);
-        // kill(2) reads 0 and negative pids as process groups.
-        FUZZ_CHECK(r->pid >= 1);
-        FUZZ_CHECK(r->cores >= 1 && r->cores <= 4096);
-    } else if (const auto* u = std::get_if<UnregisterOp>(&op)) {
-        if (u->attempt) check_attempt(*u->attempt);
-        if (u->cpu_s) FUZZ_CHECK(std::isfinite(*u->cpu_s) && *u->cpu_s >= 0);
-    }
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -105,7 +88,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     } else if (pick == 4) {
         if (auto r = fuzz::parsed([&] { return parse_try_request(body, site()); })) check(*r);
     } else {
-        if (auto op = fuzz::parsed([&] { return parse_socket_op(body); })) check(*op);
+        // Its invariants and round trip: tests/fuzz/fuzz_agent_socket.
+        (void)fuzz::parsed([&] { return parse_socket_op(body); });
     }
     return 0;
 }
