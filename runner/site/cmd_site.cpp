@@ -128,18 +128,33 @@ std::string new_run_id(const std::string& site, unsigned launch) {
     return o.str();
 }
 
+// The ranks save what they hold within a few seconds of SIGTERM.
+constexpr auto k_mpirun_grace = std::chrono::seconds(20);
+
 // Waits for mpirun to end, or for a stop signal or restart() saying so (then
 // stops it and waits).
 int wait_mpirun(pid_t pid, const std::function<bool()>& restart) {
     int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
     int status = 0;
-    bool forwarded = false;
+    bool forwarded = false, killed = false;
+    std::chrono::steady_clock::time_point forwarded_at;
     for (;;) {
         if (::waitpid(pid, &status, WNOHANG) == pid) break;
         if (!forwarded && (g_signals > 0 || restart())) {
             // mpirun passes SIGTERM to every rank: the dispatcher saves what it holds.
             ::kill(pid, SIGTERM);
             forwarded = true;
+            forwarded_at = std::chrono::steady_clock::now();
+        }
+        // Open MPI 4.1's mpirun can deadlock in its PMIx server after the
+        // ranks have gone: past the grace the site must not hang with it.
+        if (forwarded && !killed &&
+            std::chrono::steady_clock::now() - forwarded_at > k_mpirun_grace) {
+            std::cerr << "hearth site: mpirun did not end within "
+                      << std::chrono::duration_cast<std::chrono::seconds>(k_mpirun_grace).count()
+                      << " s of SIGTERM; killed\n";
+            ::kill(pid, SIGKILL);
+            killed = true;
         }
         if (pidfd >= 0) {
             pollfd p{pidfd, POLLIN, 0};

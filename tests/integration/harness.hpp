@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
 
 extern char** environ;
@@ -121,6 +122,25 @@ inline pid_t start_hearth(const std::vector<std::string>& args, const fs::path& 
 inline int wait_exit(pid_t pid) {
     int st = 0;
     ::waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+// A test's teardown: SIGTERM, then SIGKILL after `grace`, so that a program
+// that hangs on its way out fails its test instead of hanging the suite.
+inline int stop_process(pid_t pid, std::chrono::seconds grace = std::chrono::seconds(60)) {
+    ::kill(pid, SIGTERM);
+    const auto until = std::chrono::steady_clock::now() + grace;
+    int st = 0;
+    while (::waitpid(pid, &st, WNOHANG) == 0) {
+        if (std::chrono::steady_clock::now() > until) {
+            BOOST_ERROR("pid " + std::to_string(pid) + " did not stop within " +
+                        std::to_string(grace.count()) + " s of SIGTERM; killed");
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, &st, 0);
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 

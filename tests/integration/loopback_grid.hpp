@@ -57,8 +57,7 @@ struct LoopbackGrid {
     ~LoopbackGrid() {
         for (pid_t* p : {&site, &serve})
             if (*p > 0) {
-                ::kill(*p, SIGTERM);
-                wait_exit(*p);
+                stop_process(*p);
                 *p = -1;
             }
     }
