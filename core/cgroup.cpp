@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -78,18 +80,17 @@ std::unique_ptr<CgroupTree> CgroupTree::open(std::shared_ptr<const FsRoot> fs, p
     auto own = cg.text ? own_cgroup_path(*cg.text, mount->v2) : std::nullopt;
     if (!own) return fail("this process's cgroup is unknown (/proc/self/cgroup)");
     std::string base = mount->path + (*own == "/" ? "" : *own);
-    // A worker that ended without removing its tree (killed, or _exit after
-    // MPI) left it empty: removed here (rmdir refuses a cgroup still in use).
+    // A worker that ended without removing its tree (SIGKILLed, or _exit
+    // after MPI) left it behind, perhaps with tasks still in it: they are
+    // killed and the tree removed here, so a relaunched site leaves nothing
+    // of the last one running.
     for (const auto& name : fs->list(base)) {
         if (name.rfind("hearth-w", 0) != 0) continue;
         const std::string pid = name.substr(8);
         if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos ||
             fs->exists("/proc/" + pid))
             continue;
-        const std::string stale = base + "/" + name;
-        for (const auto& task : fs->list(stale))
-            if (task.rfind('t', 0) == 0) ::rmdir(fs->path(stale + "/" + task).c_str());
-        ::rmdir(fs->path(stale).c_str());
+        kill_cgroup_tree_signal_safe(fs->path(base + "/" + name).c_str(), mount->v2);
     }
     std::string dir = base + "/hearth-w" + std::to_string(self);
     if (::mkdir(fs->path(dir).c_str(), 0755) != 0 && errno != EEXIST)
@@ -133,22 +134,124 @@ std::vector<pid_t> TaskCgroup::pids() const {
 }
 
 void TaskCgroup::kill() const {
-    if (m_tree.v2()) {
-        int fd = ::open(m_tree.fs().path(m_dir + "/cgroup.kill").c_str(), O_WRONLY | O_CLOEXEC);
-        if (fd >= 0) {
-            const bool ok = ::write(fd, "1", 1) == 1;
-            ::close(fd);
-            if (ok) return;
+    int dfd = ::open(m_tree.fs().path(m_dir).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) return;
+    kill_cgroup_signal_safe(dfd, m_tree.v2());
+    ::close(dfd);
+}
+
+namespace {
+
+// Writes a short text to a control file of the cgroup at dirfd.
+bool write_control(int dirfd, const char* name, const char* text, std::size_t n) {
+    int fd = ::openat(dirfd, name, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    const bool ok = ::write(fd, text, n) == static_cast<ssize_t>(n);
+    ::close(fd);
+    return ok;
+}
+
+// SIGKILL to each pid cgroup.procs lists; how many it listed.
+int kill_listed(int dirfd) {
+    int fd = ::openat(dirfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    char buf[4096];
+    int listed = 0;
+    long pid = -1;  // digits carried over a read boundary
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n <= 0) break;
+        for (ssize_t i = 0; i < n; ++i) {
+            if (buf[i] >= '0' && buf[i] <= '9') {
+                pid = (pid < 0 ? 0 : pid * 10) + (buf[i] - '0');
+            } else if (pid >= 0) {
+                if (pid > 0 && ::kill(static_cast<pid_t>(pid), SIGKILL) == 0) ++listed;
+                pid = -1;
+            }
         }
     }
-    // v1, or a kernel before 5.14 (no cgroup.kill): one pid at a time, until
-    // none is left that a fork raced in.
-    for (int round = 0; round < 10; ++round) {
-        auto ps = pids();
-        if (ps.empty()) return;
-        for (pid_t p : ps)
-            if (p > 0) ::kill(p, SIGKILL);
+    if (pid > 0 && ::kill(static_cast<pid_t>(pid), SIGKILL) == 0) ++listed;
+    ::close(fd);
+    return listed;
+}
+
+// Calls f(name) for each entry of the directory at dirfd that names a task
+// cgroup ("t" and digits), without allocating.
+template <class F>
+void each_task_dir(int dirfd, F f) {
+    ::lseek(dirfd, 0, SEEK_SET);
+    alignas(8) char buf[4096];
+    for (;;) {
+        const long n = ::syscall(SYS_getdents64, dirfd, buf, sizeof buf);
+        if (n <= 0) return;
+        for (long off = 0; off < n;) {
+            struct Dirent64 {
+                std::uint64_t ino;
+                std::int64_t off;
+                unsigned short reclen;
+                unsigned char type;
+                char name[1];
+            };
+            const auto* d = reinterpret_cast<const Dirent64*>(buf + off);
+            // "t0", "t1"...; not v1's "tasks" file
+            if (d->name[0] == 't' && d->name[1] >= '0' && d->name[1] <= '9') f(d->name);
+            off += d->reclen;
+        }
     }
+}
+
+void pause_ms(long ms) {
+    timespec ts{0, ms * 1000000L};
+    ::nanosleep(&ts, nullptr);
+}
+
+}  // namespace
+
+void kill_cgroup_signal_safe(int dirfd, bool v2) {
+    if (v2 && write_control(dirfd, "cgroup.kill", "1", 1)) return;
+    // v1, or a kernel before 5.14 (no cgroup.kill): frozen first where v2
+    // can freeze it, so no fork races the kill (SIGKILL reaches a frozen
+    // process), then one pid at a time until none is left.
+    const bool frozen = v2 && write_control(dirfd, "cgroup.freeze", "1", 1);
+    for (int round = 0; round < 50 && kill_listed(dirfd) > 0; ++round) pause_ms(1);
+    if (frozen) write_control(dirfd, "cgroup.freeze", "0", 1);
+}
+
+int kill_cgroup_tree_signal_safe(const char* tree_dir, bool v2) {
+    int dfd = ::open(tree_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) return 0;
+    each_task_dir(dfd, [&](const char* name) {
+        int t = ::openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (t < 0) return;
+        kill_cgroup_signal_safe(t, v2);
+        ::close(t);
+    });
+    // The kernel empties a killed cgroup within milliseconds; rmdir
+    // refuses it until then.
+    // Removing entries while reading the directory may skip some: read it
+    // again until a pass finds none.
+    int left = 0;
+    for (int pass = 0; pass < 3; ++pass) {
+        int seen = 0;
+        left = 0;
+        each_task_dir(dfd, [&](const char* name) {
+            ++seen;
+            for (int i = 0; i < 200; ++i) {
+                if (::unlinkat(dfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT) return;
+                int t = ::openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (t >= 0) {
+                    kill_cgroup_signal_safe(t, v2);
+                    ::close(t);
+                }
+                pause_ms(5);
+            }
+            ++left;
+        });
+        if (seen == 0 || left > 0) break;
+    }
+    ::close(dfd);
+    ::rmdir(tree_dir);
+    return left;
 }
 
 std::optional<double> TaskCgroup::cpu_seconds() const {

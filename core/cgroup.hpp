@@ -65,6 +65,17 @@ private:
     std::string m_dir;
 };
 
+// For a worker's SIGTERM handler: async-signal-safe (system calls only, no
+// allocation). SIGKILL to every process of every task cgroup ("t...")
+// below tree_dir (a path on the real filesystem, as CgroupTree::dir()
+// after FsRoot::path), by cgroup.kill on v2, else by freezing the cgroup
+// (v2 cgroup.freeze, where there is one) and killing each pid it lists
+// until none is left; then the task cgroups and tree_dir are removed.
+// Returns the number of task cgroups that could not be removed.
+int kill_cgroup_tree_signal_safe(const char* tree_dir, bool v2);
+// One cgroup, the same way (the directory of a task's cgroup).
+void kill_cgroup_signal_safe(int dirfd, bool v2);
+
 // Parsers, pure: the mount point of the cgroup2 (or, with v1, the cpuacct)
 // hierarchy from /proc/self/mounts text; this process's path in it from
 // /proc/self/cgroup text; usage_usec from cpu.stat text.

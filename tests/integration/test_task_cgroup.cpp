@@ -87,4 +87,73 @@ BOOST_AUTO_TEST_CASE(a_task_escaping_with_setsid_does_not_outlive_its_end) {
     if (running(pid)) ::kill(std::stoi(pid), SIGKILL);
 }
 
+// The worker's pid: the task's parent (the task script writes $PPID).
+std::string worker_of(const Escape& e) {
+    std::string p = slurp(e.rv / "worker.pid");
+    while (!p.empty() && p.back() == '\n') p.pop_back();
+    return p;
+}
+
+BOOST_AUTO_TEST_CASE(a_task_escaping_with_setsid_does_not_outlive_its_sigtermed_worker) {
+    // mpirun killed, a site relaunched: the worker gets SIGTERM while its
+    // task runs; the escapee dies with it and the worker's cgroups go.
+    Escape e;
+    const fs::path sh = e.rv / "task.sh";
+    std::ofstream(sh) << "echo $PPID > " << (e.rv / "worker.pid.tmp").string() << "\n"
+                      << "mv " << (e.rv / "worker.pid.tmp").string() << " "
+                      << (e.rv / "worker.pid").string() << "\n"
+                      << "setsid sh -c 'echo $$ > " << (e.rv / "escaped.pid").string()
+                      << "; exec sleep 300' &\n"
+                      << "sleep 300\n";
+    fs::permissions(sh, fs::perms::owner_all | fs::perms::others_read);
+    pid_t run = start_hearth({"run", "--tenant", "bank", "--count", "1", "--retries", "0",
+                              "--job-dir", "job", "--", "sh", sh.string()},
+                             e.t.path);
+    BOOST_TEST_REQUIRE(wait_for([&] { return !e.escaped().empty() && !worker_of(e).empty(); },
+                                std::chrono::seconds(20)),
+                       slurp(e.t / ".bg.err"));
+    const std::string worker = worker_of(e), pid = e.escaped();
+    const std::string tree = "/hearth-w" + worker;
+    BOOST_TEST_REQUIRE(
+        slurp("/proc/" + pid + "/cgroup").find(tree + "/t") != std::string::npos,
+        "the escapee is not in its task's cgroup: " << slurp("/proc/" + pid + "/cgroup"));
+    BOOST_TEST(::kill(std::stoi(worker), SIGTERM) == 0);
+    BOOST_TEST(wait_for([&] { return !running(pid); }, std::chrono::seconds(10)),
+               "pid " << pid << " outlived its worker's SIGTERM");
+    if (running(pid)) ::kill(std::stoi(pid), SIGKILL);
+    // No cgroup of that worker is left in any hierarchy.
+    BOOST_TEST(wait_for(
+                   [&] {
+                       return sh_out("find /sys/fs/cgroup -maxdepth 6 -type d -name hearth-w" +
+                                     worker + " 2>/dev/null") == "";
+                   },
+                   std::chrono::seconds(10)),
+               sh_out("find /sys/fs/cgroup -maxdepth 6 -type d -name 'hearth-w*'"));
+    // hearth run relaunches mpirun for the task not yet done: ended here.
+    Result c = run_hearth({"cancel", "job", "--wait"}, e.t.path);
+    BOOST_TEST(c.code == 0, c.err);
+    wait_exit(run);
+}
+
+BOOST_AUTO_TEST_CASE(a_task_escaping_with_setsid_does_not_outlive_a_cancel) {
+    Escape e;
+    const fs::path sh = e.rv / "task.sh";
+    std::ofstream(sh) << "setsid sh -c 'echo $$ > " << (e.rv / "escaped.pid").string()
+                      << "; exec sleep 300' &\n"
+                      << "sleep 300\n";
+    fs::permissions(sh, fs::perms::owner_all | fs::perms::others_read);
+    pid_t run = start_hearth({"run", "--tenant", "bank", "--count", "1", "--retries", "0",
+                              "--job-dir", "job", "--", "sh", sh.string()},
+                             e.t.path);
+    BOOST_TEST_REQUIRE(wait_for([&] { return !e.escaped().empty(); }, std::chrono::seconds(20)),
+                       slurp(e.t / ".bg.err"));
+    const std::string pid = e.escaped();
+    Result c = run_hearth({"cancel", "job", "--wait"}, e.t.path);
+    BOOST_TEST(c.code == 0, c.err);
+    BOOST_TEST(wait_exit(run) == 1);
+    BOOST_TEST(wait_for([&] { return !running(pid); }, std::chrono::seconds(10)),
+               "pid " << pid << " outlived the cancel");
+    if (running(pid)) ::kill(std::stoi(pid), SIGKILL);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
