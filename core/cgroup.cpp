@@ -255,18 +255,51 @@ int kill_cgroup_tree_signal_safe(const char* tree_dir, bool v2) {
 }
 
 std::optional<double> TaskCgroup::cpu_seconds() const {
-    if (m_tree.v2()) {
-        auto r = m_tree.fs().read(m_dir + "/cpu.stat");
+    return cgroup_cpu_seconds(m_tree.fs(), CgroupDir{m_dir, m_tree.v2()});
+}
+
+std::optional<double> cgroup_cpu_seconds(const FsRoot& fs, const CgroupDir& cg) {
+    if (cg.v2) {
+        auto r = fs.read(cg.dir + "/cpu.stat");
         auto us = r.text ? parse_usage_usec(*r.text) : std::nullopt;
         if (us) return static_cast<double>(*us) / 1e6;
         return std::nullopt;
     }
-    auto r = m_tree.fs().read(m_dir + "/cpuacct.usage");
+    auto r = fs.read(cg.dir + "/cpuacct.usage");
     std::uint64_t ns = 0;
     if (r.text &&
         std::from_chars(r.text->data(), r.text->data() + r.text->size(), ns).ec == std::errc())
         return static_cast<double>(ns) / 1e9;
     return std::nullopt;
+}
+
+bool is_task_cgroup_path(const std::string& path) {
+    auto digits = [](const std::string& s, std::size_t from) {
+        return s.size() > from && s.find_first_not_of("0123456789", from) == std::string::npos;
+    };
+    const auto last = path.rfind('/');
+    if (last == std::string::npos || last == 0) return false;
+    const auto prev = path.rfind('/', last - 1);
+    if (prev == std::string::npos) return false;
+    const std::string task = path.substr(last + 1), tree = path.substr(prev + 1, last - prev - 1);
+    return task[0] == 't' && digits(task, 1) && tree.rfind("hearth-w", 0) == 0 && digits(tree, 8);
+}
+
+std::optional<CgroupDir> task_cgroup_of(const FsRoot& fs, pid_t pid, std::string* why) {
+    auto fail = [&](const std::string& w) -> std::optional<CgroupDir> {
+        if (why) *why = w;
+        return std::nullopt;
+    };
+    auto mounts = fs.read("/proc/self/mounts");
+    auto mount = mounts.text ? find_cgroup_mount(*mounts.text) : std::nullopt;
+    if (!mount) return fail("no cgroup2 (nor v1 cpuacct) hierarchy is mounted");
+    auto cg = fs.read("/proc/" + std::to_string(pid) + "/cgroup");
+    auto path = cg.text ? own_cgroup_path(*cg.text, mount->v2) : std::nullopt;
+    if (!path) return fail("pid " + std::to_string(pid) + " is gone or in no cgroup");
+    if (!is_task_cgroup_path(*path))
+        return fail("pid " + std::to_string(pid) + " is not in a task cgroup of its own (" + *path +
+                    "; its worker could make none)");
+    return CgroupDir{mount->path + *path, mount->v2};
 }
 
 }  // namespace hearth

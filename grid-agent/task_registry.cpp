@@ -129,7 +129,8 @@ nlohmann::json TaskRegistry::to_json() const {
                          {"attempt", t.reg.key.attempt},
                          {"pid", t.reg.pid},
                          {"cores", t.reg.cores},
-                         {"energy_uj", t.totals.energy.value}});
+                         {"energy_uj", t.totals.energy.value},
+                         {"cpu_from", t.cgroup.empty() ? "proc" : "cgroup"}});
     return tasks;
 }
 
