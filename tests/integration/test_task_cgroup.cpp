@@ -4,8 +4,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/test/unit_test.hpp>
 #include <fstream>
+#include <regex>
 #include <thread>
 
 #include "harness.hpp"
@@ -154,6 +156,122 @@ BOOST_AUTO_TEST_CASE(a_task_escaping_with_setsid_does_not_outlive_a_cancel) {
     BOOST_TEST(wait_for([&] { return !running(pid); }, std::chrono::seconds(10)),
                "pid " << pid << " outlived the cancel");
     if (running(pid)) ::kill(std::stoi(pid), SIGKILL);
+}
+
+// A grid-agent reading real /proc and the real cgroup hierarchies through
+// its --fsroot (symlinks), with a RAPL counter the test drives.
+struct CgroupAgent {
+    TempDir t;
+    fs::path zone;
+    pid_t pid = -1;
+    int port = 0;
+    std::string socket, ledger;
+    std::atomic<std::uint64_t> raw{0};
+    CgroupAgent() {
+        const fs::path root = t / "root";
+        zone = root / "sys/class/powercap/intel-rapl:0";
+        fs::create_directories(zone);
+        std::ofstream(zone / "name") << "package-0\n";
+        std::ofstream(zone / "max_energy_range_uj") << 1'000'000'000'000ULL << "\n";
+        set_energy(0);
+        fs::create_directory_symlink("/proc", root / "proc");
+        fs::create_directories(root / "sys/fs");
+        fs::create_directory_symlink("/sys/fs/cgroup", root / "sys/fs/cgroup");
+        socket = (t / "agent.sock").string();
+        ledger = (t / "ledger.db").string();
+        std::string cmd = "exec " + quote(agent_bin()) +
+                          " --node n1 --site pool --listen 127.0.0.1:0 --no-auth --socket " +
+                          quote(socket) + " --ledger " + quote(ledger) + " --fsroot " +
+                          quote(root.string()) + " --idle-watts 1 --rate 20 2>>" +
+                          quote((t / "agent.log").string());
+        std::vector<char*> argv = {const_cast<char*>("/bin/sh"), const_cast<char*>("-c"),
+                                   cmd.data(), nullptr};
+        ::posix_spawn(&pid, "/bin/sh", nullptr, nullptr, argv.data(), environ);
+        std::regex re("http 127\\.0\\.0\\.1:([0-9]+)");
+        BOOST_TEST_REQUIRE(wait_for(
+                               [&] {
+                                   std::smatch m;
+                                   std::string log = slurp(t / "agent.log");
+                                   if (std::regex_search(log, m, re)) port = std::stoi(m[1]);
+                                   return port > 0 && fs::exists(socket);
+                               },
+                               std::chrono::seconds(10)),
+                           slurp(t / "agent.log"));
+    }
+    ~CgroupAgent() {
+        ::kill(pid, SIGTERM);
+        wait_exit(pid);
+    }
+    void set_energy(std::uint64_t uj) {
+        std::ofstream(zone / "energy_uj.tmp") << uj << "\n";
+        fs::rename(zone / "energy_uj.tmp", zone / "energy_uj");
+    }
+    std::string log() const { return slurp(t / "agent.log"); }
+};
+
+BOOST_AUTO_TEST_CASE(the_agent_bills_a_setsid_escapees_cpu_to_its_task_through_the_cgroup) {
+    // bank's task double-forks a busy loop into a session of its own (no
+    // longer its descendant: /proc would not find it) and waits for it;
+    // studio's task runs the same loop itself. Both are billed alike.
+    CgroupAgent agent;
+    std::atomic<bool> feeding{true};
+    std::thread feeder([&] {
+        std::uint64_t total = 0;
+        while (feeding) {
+            total += 500'000;  // 50 W in 10 ms steps
+            agent.set_energy(total);
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    });
+    const std::string loop = "i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done";
+    const std::string env = "HEARTH_AGENT_SOCKET=" + quote(agent.socket);
+    Result bank, studio;
+    std::thread tb([&] {
+        bank = run_hearth({"run", "--tenant", "bank", "--count", "1", "--retries", "0", "--job-dir",
+                           "bank", "--", "sh", "-c",
+                           "(setsid sh -c '" + loop +
+                               "; touch done' &); "
+                               "while [ ! -e done ]; do sleep 0.05; done"},
+                          agent.t.path, env);
+    });
+    std::thread ts([&] {
+        studio = run_hearth({"run", "--tenant", "studio", "--count", "1", "--retries", "0",
+                             "--job-dir", "studio", "--", "sh", "-c", loop},
+                            agent.t.path, env);
+    });
+    // While they run, the agent says where it reads their CPU.
+    std::string seen;
+    wait_for(
+        [&] {
+            std::string node =
+                sh_out("curl -sf http://127.0.0.1:" + std::to_string(agent.port) + "/v1/node");
+            auto j = nlohmann::json::parse(node, nullptr, false);
+            if (j.is_discarded() || !j.contains("tasks") || j["tasks"].size() < 2) return false;
+            seen = j["tasks"].dump();
+            return true;
+        },
+        std::chrono::seconds(20));
+    tb.join();
+    ts.join();
+    feeding = false;
+    feeder.join();
+    BOOST_TEST_REQUIRE(bank.code == 0, bank.err);
+    BOOST_TEST_REQUIRE(studio.code == 0, studio.err);
+    BOOST_TEST(seen.find("\"cpu_from\":\"cgroup\"") != std::string::npos, seen);
+    BOOST_TEST(seen.find("\"cpu_from\":\"proc\"") == std::string::npos, seen);
+    BOOST_TEST(agent.log().find("read from /proc") == std::string::npos, agent.log());
+    auto dyn = [&](const std::string& tenant) {
+        std::string out = sh_out(
+            "sqlite3 " + quote(agent.ledger) +
+            " \"SELECT coalesce(sum(dynamic_uj),0) FROM charges WHERE tenant='" + tenant + "'\"");
+        return out.empty() ? 0.0 : std::stod(out);
+    };
+    const double b = dyn("bank"), s = dyn("studio");
+    BOOST_TEST_MESSAGE("dynamic energy: bank " << b / 1e6 << " J, studio " << s / 1e6 << " J");
+    // The same loop's work: the escapee's is not lost to the house. Read
+    // from /proc, bank's would be its sleeping shell's, a few per cent.
+    BOOST_TEST(s > 0);
+    BOOST_TEST(b > 0.5 * s, "bank " << b << " uJ, studio " << s << " uJ");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
