@@ -100,6 +100,7 @@ struct TokenArgs {
     std::string label;
     std::string expires;  // new: a duration from now or a UTC time ("" = never)
     std::string id;       // revoke: a hash prefix (8+ hex digits) or the token itself
+    std::string sites;    // new: SITE[,SITE...] the token is for ("" = its role's, or any)
 };
 
 struct SiteArgs {

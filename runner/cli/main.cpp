@@ -201,6 +201,9 @@ int main(int argc, char** argv) {
     tn->add_option("--label", token.label, "a note kept with the hash, e.g. who holds the token");
     tn->add_option("--expires", token.expires,
                    "when the token stops working: a duration from now (30d, 12h) or a UTC time");
+    tn->add_option("--sites", token.sites,
+                   "SITE[,SITE...]: the sites whose agents hearth dashboard may send it to "
+                   "(written into the token; facility:SITE and site:NAME tokens get theirs)");
     auto* tr = to->add_subcommand(
         "revoke", "refuse a token from now on (servers see it at their next request)");
     tr->add_option(
