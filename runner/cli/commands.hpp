@@ -110,6 +110,7 @@ struct SiteArgs {
     std::optional<std::string> token_file, cacert, state, hostfile;
     long timeout_ms = 10000;           // per request to the scheduler
     std::uint64_t max_buffer_mb = 256;  // results kept while the link is down
+    bool insecure_http = false;         // allow http:// to a host that is not loopback
 };
 
 int cmd_run(const RunArgs& args);

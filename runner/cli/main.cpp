@@ -219,6 +219,8 @@ int main(int argc, char** argv) {
     sit->add_option("--server", site.server, "the scheduler, http(s)://HOST:PORT (hearth serve)")->required();
     sit->add_option("--token-file", site.token_file, "the site's bearer token (a file, mode 0600)");
     sit->add_option("--cacert", site.cacert, "PEM file of the CA that signs the scheduler's certificate");
+    sit->add_flag("--insecure-http", site.insecure_http,
+                  "allow an http:// --server that is not loopback (token and jobs in clear)");
     sit->add_option("--state", site.state, "state directory (default ./hearth-site-SITE)");
     sit->add_option("--hostfile", site.hostfile, "Open MPI hostfile: these nodes instead of the grid file's");
     sit->add_option("--timeout-ms", site.timeout_ms, "time allowed each request to the scheduler, ms (default 10000)");

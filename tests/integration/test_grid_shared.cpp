@@ -277,13 +277,14 @@ struct SharedGrid {
                                                 : "exec ip netns exec " + in_ns +
                                                       " unshare --uts -- sh -c 'hostname " + in_ns +
                                                       "s && " + "exec \"$0\" \"$@\"' ";
-        sites[name].start(
-            "cd " + quote(dir.string()) + " && . " + quote((state / "env").string()) + " && " +
-            (where.empty() ? "exec " : where) + quote(hearth_bin()) + " site --grid " +
-            quote((t / "grid.toml").string()) + " --site " + name + " --server " + url +
-            " --token-file " + quote((t / ("site-" + name + ".token")).string()) + " --state " +
-            quote((dir / "state").string()) + " >>" + quote((dir / ".bg.out").string()) + " 2>>" +
-            quote((dir / ".bg.err").string()) + " </dev/null");
+        sites[name].start("cd " + quote(dir.string()) + " && . " + quote((state / "env").string()) +
+                          " && " + (where.empty() ? "exec " : where) + quote(hearth_bin()) +
+                          " site --insecure-http --grid " + quote((t / "grid.toml").string()) +
+                          " --site " + name + " --server " + url + " --token-file " +
+                          quote((t / ("site-" + name + ".token")).string()) + " --state " +
+                          quote((dir / "state").string()) + " >>" +
+                          quote((dir / ".bg.out").string()) + " 2>>" +
+                          quote((dir / ".bg.err").string()) + " </dev/null");
     }
 
     Result client(const std::string& role, const std::vector<std::string>& args) {
