@@ -103,6 +103,12 @@ struct TokenArgs {
     std::string sites;    // new: SITE[,SITE...] the token is for ("" = its role's, or any)
 };
 
+struct TlsArgs {
+    std::string dir;                 // the CA's directory
+    std::vector<std::string> hosts;  // cert: the names and addresses it is for
+    std::string name;                // ca: the CA's name; cert: the files' name
+};
+
 struct SiteArgs {
     std::string grid;    // the grid file: the site and its nodes
     std::string site;
@@ -118,6 +124,8 @@ int cmd_site(const SiteArgs& args);
 int cmd_site_rank(int argc, char** argv, const std::string& state_dir, const std::string& run);
 int cmd_token(const TokenArgs& args);
 int cmd_token_revoke(const TokenArgs& args);
+int cmd_tls_ca(const TlsArgs& args);
+int cmd_tls_cert(const TlsArgs& args);
 int cmd_dashboard(const DashboardArgs& args);
 int cmd_nodes(const NodesArgs& args);
 int cmd_sim(const SimArgs& args);

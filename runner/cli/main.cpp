@@ -212,6 +212,21 @@ int main(int argc, char** argv) {
         ->required();
     tr->add_option("--tokens", token.tokens, "the tokens file")->required();
 
+    hearth::TlsArgs tls;
+    auto* tl = app.add_subcommand(
+        "tls", "make a CA and certificates for TLS between sites and hearth serve");
+    tl->require_subcommand(1);
+    auto* tca = tl->add_subcommand("ca", "make a private CA in DIR (ca.pem, ca.key mode 0600)");
+    tca->add_option("dir", tls.dir, "the CA's directory")->required();
+    tca->add_option("--name", tls.name, "the CA's common name (default 'hearth CA')");
+    auto* tce = tl->add_subcommand("cert", "make a server certificate signed by DIR's CA");
+    tce->add_option("dir", tls.dir, "the CA's directory (hearth tls ca)")->required();
+    tce->add_option("--host", tls.hosts,
+                    "a name or IP address the server is reached by (repeatable)")
+        ->required();
+    tce->add_option("--name", tls.name,
+                    "the files' name: DIR/NAME.pem, DIR/NAME.key (default: the first --host)");
+
     hearth::SiteArgs site;
     auto* sit = app.add_subcommand("site", "run a site: one long-lived mpirun over its nodes, pulling work from hearth serve");
     sit->add_option("--grid", site.grid, "grid file (hearth-grid(5)): the site and its nodes")->required();
@@ -270,6 +285,8 @@ int main(int argc, char** argv) {
         }
         if (tn->parsed()) return hearth::cmd_token(token);
         if (tr->parsed()) return hearth::cmd_token_revoke(token);
+        if (tca->parsed()) return hearth::cmd_tls_ca(tls);
+        if (tce->parsed()) return hearth::cmd_tls_cert(tls);
         if (da->parsed()) return hearth::cmd_dashboard(dashboard);
         if (sit->parsed()) return hearth::cmd_site(site);
     } catch (const hearth::Error& e) {
