@@ -168,6 +168,7 @@ struct SharedGrid {
     std::vector<std::string> addrs;         // h1..h4
     std::map<std::string, std::string> ns;  // address -> namespace
     std::string subnet, up_output, url;
+    TestCa ca;          // the scheduler's https certificate and its CA
     std::string lease;  // hearth serve --lease
     int port = 0;
     std::map<std::string, std::string> token;  // role -> token
@@ -246,11 +247,15 @@ struct SharedGrid {
         const fs::path err = t / "serve" / ".bg.err";
         std::ofstream(err, std::ios::app) << "-- start\n";
         const std::string before = slurp(err);
+        if (ca.dir.empty()) {
+            const std::string why = ca.make(t / "ca", subnet + ".1");
+            BOOST_TEST_REQUIRE(why.empty(), "hearth tls: " << why);
+        }
         serve.start("cd " + quote((t / "serve").string()) + " && exec " + quote(hearth_bin()) +
                     " serve --grid " + quote((t / "grid.toml").string()) + " --state " +
                     quote((t / "queue").string()) + " --listen " + subnet + ".1:" + want_port +
                     " --tokens " + quote((t / "tokens").string()) + " --lease " + lease +
-                    " --insecure-http >>" + quote((t / "serve" / ".bg.out").string()) + " 2>>" +
+                    ca.serve_args() + " >>" + quote((t / "serve" / ".bg.out").string()) + " 2>>" +
                     quote(err.string()) + " </dev/null");
         std::string said;
         bool listening = wait_for(
@@ -263,7 +268,7 @@ struct SharedGrid {
         BOOST_TEST_REQUIRE((listening && at != std::string::npos),
                            "hearth serve did not start: " + said);
         port = std::stoi(said.substr(at + 18));
-        url = "http://" + subnet + ".1:" + std::to_string(port);
+        url = "https://" + subnet + ".1:" + std::to_string(port);
     }
 
     // hearth site NAME from the root namespace: rank 0 here, one worker on
@@ -277,14 +282,14 @@ struct SharedGrid {
                                                 : "exec ip netns exec " + in_ns +
                                                       " unshare --uts -- sh -c 'hostname " + in_ns +
                                                       "s && " + "exec \"$0\" \"$@\"' ";
-        sites[name].start("cd " + quote(dir.string()) + " && . " + quote((state / "env").string()) +
-                          " && " + (where.empty() ? "exec " : where) + quote(hearth_bin()) +
-                          " site --insecure-http --grid " + quote((t / "grid.toml").string()) +
-                          " --site " + name + " --server " + url + " --token-file " +
-                          quote((t / ("site-" + name + ".token")).string()) + " --state " +
-                          quote((dir / "state").string()) + " >>" +
-                          quote((dir / ".bg.out").string()) + " 2>>" +
-                          quote((dir / ".bg.err").string()) + " </dev/null");
+        sites[name].start(
+            "cd " + quote(dir.string()) + " && . " + quote((state / "env").string()) + " && " +
+            (where.empty() ? "exec " : where) + quote(hearth_bin()) + " site --cacert " +
+            quote(ca.cacert()) + " --grid " + quote((t / "grid.toml").string()) + " --site " +
+            name + " --server " + url + " --token-file " +
+            quote((t / ("site-" + name + ".token")).string()) + " --state " +
+            quote((dir / "state").string()) + " >>" + quote((dir / ".bg.out").string()) + " 2>>" +
+            quote((dir / ".bg.err").string()) + " </dev/null");
     }
 
     Result client(const std::string& role, const std::vector<std::string>& args) {
@@ -293,7 +298,7 @@ struct SharedGrid {
             args, t / "client",
             "timeout -k 5 60 env -u HEARTH_TOKEN_FILE -u HEARTH_CACERT -u HEARTH_TENANT HOME=" +
                 quote((t / "client" / "home").string()) + " HEARTH_TOKEN=" + quote(token[role]) +
-                " HEARTH_SERVER=" + quote(url));
+                " HEARTH_SERVER=" + quote(url) + " HEARTH_CACERT=" + quote(ca.cacert()));
     }
 
     // A job of `count` tasks of `seconds` each; each task appends its start
