@@ -85,7 +85,7 @@ IntervalRecord Accountant::close_interval(
         double cpu_now = t.cpu_prev;
         if (final_cpu && final_cpu->first == id) {
             cpu_now = std::max(final_cpu->second, t.cpu_prev);
-        } else if (auto c = tree_cpu_seconds(*m_fs, t.reg.pid, &m_proc)) {
+        } else if (auto c = cpu_of(t)) {
             cpu_now = std::max(*c, t.cpu_prev);
         }
         double work = cpu_now - t.cpu_prev;
@@ -196,7 +196,7 @@ std::uint64_t Accountant::register_task(const Registration& r, IntervalRecord& c
     t.reg = r;
     if (t.reg.start_ticks == 0) t.reg.start_ticks = process_start_ticks(*m_fs, r.pid).value_or(0);
     t.since = m_last_time;
-    if (auto c = tree_cpu_seconds(*m_fs, r.pid)) t.cpu_prev = *c;
+    start_cpu(t);
     std::uint64_t id = m_next_id++;
     if (m_cycles && m_cycles->attach(id, r.pid)) t.cycles_prev = m_cycles->cycles(id).value_or(0);
     m_tasks.emplace(id, std::move(t));
@@ -236,7 +236,7 @@ bool Accountant::adopt_task(const TaskView& saved) {
     t.reg = r;
     t.totals = saved.totals;
     t.since = m_clock->now();
-    if (auto c = tree_cpu_seconds(*m_fs, r.pid)) t.cpu_prev = *c;
+    start_cpu(t);
     if (m_cycles && m_cycles->attach(saved.id, r.pid))
         t.cycles_prev = m_cycles->cycles(saved.id).value_or(0);
     m_tasks.emplace(saved.id, std::move(t));
@@ -244,9 +244,30 @@ bool Accountant::adopt_task(const TaskView& saved) {
     return true;
 }
 
+void Accountant::start_cpu(Tracked& t) {
+    std::string why;
+    t.cgroup = task_cgroup_of(*m_fs, t.reg.pid, &why);
+    if (!t.cgroup && !m_said_no_cgroup) {
+        // Once: every task of this node is likely in the same case.
+        m_said_no_cgroup = true;
+        m_warnings.push_back("task CPU is read from /proc per process, not from a cgroup: " + why +
+                             "; a process that leaves its task (double fork) is not counted");
+    }
+    if (auto c = cpu_of(t)) t.cpu_prev = *c;
+}
+
+std::optional<double> Accountant::cpu_of(const Tracked& t) {
+    // A cgroup that cannot be read (removed at the task's end) counts no
+    // more work; the worker's own figure closes the task.
+    if (t.cgroup) return cgroup_cpu_seconds(*m_fs, *t.cgroup);
+    return tree_cpu_seconds(*m_fs, t.reg.pid, &m_proc);
+}
+
 std::vector<TaskView> Accountant::tasks() const {
     std::vector<TaskView> v;
-    for (const auto& [id, t] : m_tasks) v.push_back(TaskView{id, t.reg, t.totals});
+    for (const auto& [id, t] : m_tasks)
+        v.push_back(TaskView{id, t.reg, t.totals, t.cgroup ? t.cgroup->dir : std::string(),
+                             !t.cgroup || t.cgroup->v2});
     return v;
 }
 

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "cgroup.hpp"
 #include "clock.hpp"
 #include "cycle_meter.hpp"
 #include "energy_source.hpp"
@@ -62,6 +63,10 @@ struct TaskView {
     std::uint64_t id = 0;
     Registration reg;
     TaskTotals totals;
+    // Where its CPU time is read: its cgroup's directory, or "" for /proc
+    // (the registered process and its live descendants).
+    std::string cgroup;
+    bool cgroup_v2 = true;
 };
 
 class Accountant {
@@ -113,7 +118,13 @@ private:
         std::optional<double> cycles_prev;  // set while the task's cycles are counted
         Clock::TimePoint since{};
         TaskTotals totals;
+        // The task's own cgroup: its CPU counts every process the task
+        // started, setsid() or double fork, dead ones too. Unset: /proc.
+        std::optional<CgroupDir> cgroup;
     };
+    // Finds t's cgroup and reads its CPU now (into cpu_prev).
+    void start_cpu(Tracked& t);
+    std::optional<double> cpu_of(const Tracked& t);
     IntervalRecord close_interval(std::optional<std::pair<std::uint64_t, double>> final_cpu);
 
     EnergySource& m_source;
@@ -135,6 +146,7 @@ private:
     std::vector<std::string> m_warnings;
     CycleMeter* m_cycles = nullptr;
     ProcFiles m_proc;  // tasks' /proc files, kept open between intervals
+    bool m_said_no_cgroup = false;
 };
 
 }  // namespace hearth

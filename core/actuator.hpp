@@ -10,6 +10,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -17,8 +18,17 @@
 namespace hearth {
 
 struct ThrottleTask {
+    // A constructor, so that {pgid, ipc} still reads as before.
+    ThrottleTask(pid_t pgid_ = 0, double ipc_ = -1, std::string cgroup_ = {},
+                 bool cgroup_v2_ = true)
+        : pgid(pgid_), ipc(ipc_), cgroup(std::move(cgroup_)), cgroup_v2(cgroup_v2_) {}
     pid_t pgid = 0;   // the task's process group (the worker makes one per task)
     double ipc = -1;  // instructions per cycle where PAPI counts, else -1
+    // The task's own cgroup (core/cgroup), a path to open (any fsroot
+    // applied), "" when it has none: then the actuators act on every
+    // process in it, those that left the group with setsid() too.
+    std::string cgroup;
+    bool cgroup_v2 = true;
 };
 
 class Actuator {

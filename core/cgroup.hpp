@@ -65,6 +65,34 @@ private:
     std::string m_dir;
 };
 
+// For a worker's SIGTERM handler: async-signal-safe (system calls only, no
+// allocation). SIGKILL to every process of every task cgroup ("t...")
+// below tree_dir (a path on the real filesystem, as CgroupTree::dir()
+// after FsRoot::path), by cgroup.kill on v2, else by freezing the cgroup
+// (v2 cgroup.freeze, where there is one) and killing each pid it lists
+// until none is left; then the task cgroups and tree_dir are removed.
+// Returns the number of task cgroups that could not be removed.
+int kill_cgroup_tree_signal_safe(const char* tree_dir, bool v2);
+// One cgroup, the same way (the directory of a task's cgroup).
+void kill_cgroup_signal_safe(int dirfd, bool v2);
+
+// A task's own cgroup as the agent finds it: the directory (under the
+// FsRoot) of pid's cgroup, from the kernel's /proc/PID/cgroup (never from
+// what a registration claims), when that is a task cgroup a worker made
+// (".../hearth-wN/tM"). nullopt and *why (one line) otherwise: no
+// hierarchy, the process gone, or a cgroup shared with other processes.
+struct CgroupDir {
+    std::string dir;
+    bool v2 = true;
+};
+std::optional<CgroupDir> task_cgroup_of(const FsRoot& fs, pid_t pid, std::string* why);
+// CPU seconds every process of the cgroup used, dead ones included (v2
+// cpu.stat usage_usec, v1 cpuacct.usage); nullopt when unreadable.
+std::optional<double> cgroup_cpu_seconds(const FsRoot& fs, const CgroupDir& cg);
+// True when path's last two components are a worker's tree and one of its
+// task cgroups ("hearth-w123/t4"). Pure.
+bool is_task_cgroup_path(const std::string& path);
+
 // Parsers, pure: the mount point of the cgroup2 (or, with v1, the cpuacct)
 // hierarchy from /proc/self/mounts text; this process's path in it from
 // /proc/self/cgroup text; usage_usec from cpu.stat text.

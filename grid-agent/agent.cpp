@@ -327,7 +327,9 @@ void Agent::step() {
         if (++m_liveness_tick % std::max(1, static_cast<int>(m_cfg.rate_hz)) == 0)
             m_tasks->drop_dead_tasks();
         if (control_due)
-            for (const auto& t : m_acct->tasks()) tasks.push_back(ThrottleTask{t.reg.pid, -1});
+            for (const auto& t : m_acct->tasks())
+                tasks.push_back(ThrottleTask{
+                    t.reg.pid, -1, t.cgroup.empty() ? "" : m_fs->path(t.cgroup), t.cgroup_v2});
     }
     if (m_heat && !m_stop) {
         // Outside m_mu: an http heat feed may take its timeout to answer.

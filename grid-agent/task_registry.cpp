@@ -132,7 +132,8 @@ nlohmann::json TaskRegistry::to_json() const {
                          {"pid", t.reg.pid},
                          {"cores", t.reg.cores},
                          {"gpus", t.reg.gpus},
-                         {"energy_uj", t.totals.energy.value}});
+                         {"energy_uj", t.totals.energy.value},
+                         {"cpu_from", t.cgroup.empty() ? "proc" : "cgroup"}});
     return tasks;
 }
 

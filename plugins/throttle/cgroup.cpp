@@ -1,5 +1,10 @@
 // Throttles tasks with a CPU bandwidth quota on a child cgroup: the kernel
-// enforces it at every scheduler period, so it needs no ticking.
+// enforces it at every scheduler period, so it needs no ticking. A task with
+// a cgroup of its own (core/cgroup) is throttled as a whole, setsid() or
+// not: in another hierarchy than the quota's (v1 cpu beside a v2 task tree)
+// every process its cgroup lists joins the child; in the same hierarchy its
+// processes stay where the worker put them (a cancel kills them there) and
+// the task's cgroup gets its share of the quota itself.
 #include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,6 +33,7 @@ using throttle::write_text;
 constexpr long long k_period_us = 100000;
 // The kernel rejects quotas under 1 ms; 1% of one CPU per 100 ms period is that.
 constexpr double k_min_fraction = 0.01;
+constexpr long long k_min_quota_us = 1000;
 
 const std::string k_fix_access = "run grid-agent as root or delegate a cgroup to its user";
 
@@ -94,10 +100,12 @@ public:
             return;
         }
         long long quota = std::llround(std::max(fraction, k_min_fraction) * m_cpus * k_period_us);
-        if (m_version == 2)
-            set(quota_file(), std::to_string(quota) + " " + std::to_string(k_period_us));
-        else
-            set(quota_file(), std::to_string(quota));
+        // Tasks quota'd in their own cgroups: each its share by count of the
+        // whole, the child the rest.
+        const auto n = static_cast<long long>(std::max<std::size_t>(tasks.size(), 1));
+        const auto own = static_cast<long long>(m_own.size());
+        for (const auto& dir : m_own) set_quota(dir, std::max(quota / n, k_min_quota_us));
+        set_quota(m_child, std::max(quota * (n - own) / n, k_min_quota_us));
     }
 
     void release() override {
@@ -204,33 +212,75 @@ private:
         m_created = true;
     }
 
+    // In the quota's own hierarchy: the task's cgroup is below m_parent.
+    bool same_hierarchy(const std::string& cgroup) const {
+        return cgroup.rfind(m_parent + "/", 0) == 0;
+    }
+
+    void set_quota(const std::string& dir, long long quota) {
+        const std::string file = dir + (m_version == 2 ? "/cpu.max" : "/cpu.cfs_quota_us");
+        if (dir != m_child && !exists(file))
+            throw Error("throttle/cgroup: the task cgroup " + dir + " has no " +
+                        file.substr(dir.size() + 1) +
+                        ": the cpu controller is not enabled for the worker's cgroups; enable it "
+                        "(systemd: Delegate=cpu on the site's unit) or use the sigstop "
+                        "actuator, which freezes task cgroups");
+        if (m_version == 2)
+            set(file, std::to_string(quota) + " " + std::to_string(k_period_us));
+        else
+            set(file, std::to_string(quota));
+    }
+
     void move(const std::vector<ThrottleTask>& tasks) {
         std::set<pid_t> groups;
-        for (const auto& t : tasks)
-            if (t.pgid > 0) groups.insert(t.pgid);
-        if (groups.empty()) return;
-        auto found = processes_by_group(m_fsroot + "/proc", groups);
         std::set<pid_t> seen;
         const std::string procs = m_child + "/cgroup.procs";
-        for (const auto& [pgid, pids] : found) {
-            for (pid_t pid : pids) {
-                seen.insert(pid);
-                if (m_moved.count(pid)) continue;
-                int e = write_text(procs, std::to_string(pid) + "\n", true);
-                if (e == ESRCH) continue;  // exited since the scan
-                if (e) fail("cannot move process " + std::to_string(pid) + " to " + procs, e);
-                m_moved.insert(pid);
+        auto join = [&](pid_t pid) {
+            seen.insert(pid);
+            if (m_moved.count(pid)) return;
+            int e = write_text(procs, std::to_string(pid) + "\n", true);
+            if (e == ESRCH) return;  // exited since the scan
+            if (e) fail("cannot move process " + std::to_string(pid) + " to " + procs, e);
+            m_moved.insert(pid);
+        };
+        std::set<std::string> own;
+        for (const auto& t : tasks) {
+            if (t.cgroup.empty()) {
+                if (t.pgid > 0) groups.insert(t.pgid);
+            } else if (same_hierarchy(t.cgroup)) {
+                own.insert(t.cgroup);
+            } else {
+                std::istringstream in(read_text(t.cgroup + "/cgroup.procs").value_or(""));
+                for (long long pid; in >> pid;)
+                    if (pid > 0) join(static_cast<pid_t>(pid));
             }
         }
+        // Task cgroups no longer throttled lose their quota (those gone
+        // cannot be written: nothing to undo).
+        for (const auto& dir : m_own)
+            if (!own.count(dir) && exists(dir)) lift_quota(dir);
+        m_own = std::move(own);
+        auto found = groups.empty() ? std::map<pid_t, std::vector<pid_t>>{}
+                                    : processes_by_group(m_fsroot + "/proc", groups);
+        for (const auto& [pgid, pids] : found)
+            for (pid_t pid : pids) join(pid);
         // Forget processes of finished tasks, so a reused pid is moved again.
         std::erase_if(m_moved, [&](pid_t p) { return !seen.count(p); });
     }
 
-    void lift() {
+    void lift_quota(const std::string& dir) {
+        const std::string file = dir + (m_version == 2 ? "/cpu.max" : "/cpu.cfs_quota_us");
+        if (dir != m_child && !exists(file)) return;
         if (m_version == 2)
-            set(quota_file(), "max " + std::to_string(k_period_us));
+            set(file, "max " + std::to_string(k_period_us));
         else
-            set(quota_file(), "-1");
+            set(file, "-1");
+    }
+
+    void lift() {
+        for (const auto& dir : m_own)
+            if (exists(dir)) lift_quota(dir);
+        lift_quota(m_child);
     }
 
     std::string m_fsroot;
@@ -241,6 +291,7 @@ private:
     std::optional<std::string> m_unavailable;
     bool m_created = false;
     std::set<pid_t> m_moved;
+    std::set<std::string> m_own;  // task cgroups quota'd in place
 };
 
 }  // namespace

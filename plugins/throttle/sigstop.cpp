@@ -1,12 +1,16 @@
 // Throttles tasks by stopping their process groups (SIGSTOP/SIGCONT): needs
 // no cgroup, no RAPL and no privilege beyond signalling our own tasks, so it
-// works on every node and is the fallback of the others.
+// works on every node and is the fallback of the others. A task with a v2
+// cgroup of its own is frozen through it instead (cgroup.freeze), which
+// reaches the processes that left its group with setsid() and cannot be
+// undone by the task (a SIGCONT of its own).
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <map>
 #include <set>
 
 #include "core/error.hpp"
@@ -60,10 +64,15 @@ public:
                 ++it;
                 continue;
             }
-            ::kill(-*it, SIGCONT);  // gone already (ESRCH) is as good as resumed
+            resume_quietly(*it);  // gone already is as good as resumed
             it = m_stopped.erase(it);
         }
         m_tasks = tasks;
+        for (const auto& t : tasks)
+            if (!t.cgroup.empty() && t.cgroup_v2) m_freezer[t.pgid] = t.cgroup;
+        std::erase_if(m_freezer, [&](const auto& kv) {
+            return !current.count(kv.first) && !m_stopped.count(kv.first);
+        });
         if (!m_active) m_anchor = m_clock->now();
         m_active = true;
         tick(m_clock->now());
@@ -84,8 +93,9 @@ public:
     }
 
     void release() override {
-        for (pid_t g : m_stopped) ::kill(-g, SIGCONT);
+        for (pid_t g : m_stopped) resume_quietly(g);
         m_stopped.clear();
+        m_freezer.clear();
         m_tasks.clear();
         m_active = false;
     }
@@ -136,7 +146,29 @@ private:
         return out;
     }
 
+    void resume_quietly(pid_t pgid) {
+        if (auto it = m_freezer.find(pgid); it != m_freezer.end())
+            throttle::write_text(it->second + "/cgroup.freeze", "0");
+        ::kill(-pgid, SIGCONT);
+    }
+
     void signal(pid_t pgid, int sig, std::set<pid_t>& gone) {
+        if (auto it = m_freezer.find(pgid); it != m_freezer.end()) {
+            // Its cgroup gone: the task ended (the worker removes it).
+            if (!throttle::exists(it->second)) {
+                gone.insert(pgid);
+                return;
+            }
+            const int e =
+                throttle::write_text(it->second + "/cgroup.freeze", sig == SIGSTOP ? "1" : "0");
+            if (e == 0) return;
+            if (e == ENOENT) {
+                gone.insert(pgid);
+                return;
+            }
+            // A kernel without cgroup.freeze (before 5.2): the group's signal.
+            m_freezer.erase(it);
+        }
         if (::kill(-pgid, sig) == 0) return;
         int e = errno;
         if (e == ESRCH) {  // the task ended meanwhile
@@ -163,6 +195,7 @@ private:
     Clock::TimePoint m_anchor{};
     std::vector<ThrottleTask> m_tasks;
     std::set<pid_t> m_stopped;
+    std::map<pid_t, std::string> m_freezer;  // pgid -> its task's v2 cgroup
 };
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/api_request.hpp"
+#include "core/auth.hpp"
 #include "core/error.hpp"
 #include "core/grid.hpp"
 #include "core/grid_view.hpp"
@@ -38,7 +39,14 @@ namespace fs = std::filesystem;
 
 struct Call {
     std::string node, agent, path;
+    std::string site;  // the node's site: a scoped token goes to its sites' agents only
 };
+
+// Why the caller's token (in auth) must not go to c's agent; "" when it may.
+std::string forward_refusal(const Call& c, const std::string& auth) {
+    if (auth.empty()) return "";
+    return token_route_refusal(bearer_token(auth).value_or(auth), c.agent, c.site);
+}
 
 // The caller's Authorization header, to pass on; "" (send none) without one,
 // so that no token of this process's environment is ever sent in its place.
@@ -52,12 +60,12 @@ AgentAnswer fetch(const Call& c, const std::string& auth, long timeout_ms,
     AgentAnswer a;
     a.node = c.node;
     a.agent = c.agent;
-    // The caller's token goes only where the network cannot read it.
-    if (!auth.empty())
-        if (std::string why = token_refusal(c.agent); !why.empty()) {
-            a.failure = why;
-            return a;
-        }
+    // The caller's token goes only where the network cannot read it, and
+    // only to the agents of the sites it is for.
+    if (std::string why = forward_refusal(c, auth); !why.empty()) {
+        a.failure = why;
+        return a;
+    }
     HttpReply r;
     try {
         r = http_request(std::string(trim_end(c.agent, "/")) + c.path, body, timeout_ms, auth);
@@ -163,7 +171,7 @@ public:
         for (const auto& n : m_grid.nodes)
             if (std::none_of(m_agents.begin(), m_agents.end(),
                              [&](const Call& c) { return c.agent == n.agent; }))
-                m_agents.push_back(Call{n.name, n.agent, ""});
+                m_agents.push_back(Call{n.name, n.agent, "", n.site});
         if (m_agents.empty())
             throw usage_error(a.grid + " names no node; add [[node]] entries (hearth-grid(5))");
     }
@@ -203,7 +211,8 @@ private:
 
     void grid(const httplib::Request& req, httplib::Response& res) {
         std::vector<Call> calls;
-        for (const auto& n : m_grid.nodes) calls.push_back(Call{n.name, n.agent, "/v1/grid"});
+        for (const auto& n : m_grid.nodes)
+            calls.push_back(Call{n.name, n.agent, "/v1/grid", n.site});
         auto answers = fetch_all(calls, authorization_of(req), m_args.timeout_ms);
         if (const AgentAnswer* r = common_refusal(answers)) return pass_on(res, *r);
         reply(res, merge_grid(m_grid, answers));
@@ -225,7 +234,7 @@ private:
             if (res_s) query += "&res_s=" + std::to_string(*res_s);
             std::vector<Call> calls;
             for (const auto& n : m_grid.nodes)
-                if (n.site == site.name) calls.push_back(Call{n.name, n.agent, query});
+                if (n.site == site.name) calls.push_back(Call{n.name, n.agent, query, n.site});
             auto answers = fetch_all(calls, authorization_of(req), m_args.timeout_ms);
             if (const AgentAnswer* r = common_refusal(answers)) return pass_on(res, *r);
             reply(res, merge_history(site.name,
@@ -275,8 +284,10 @@ private:
                 parse_heat_change(what, req.body, site, now_ms() / 1000);
             };
             for (const auto& n : m_grid.nodes)
-                if (n.site == site.name && !authorization_of(req).empty())
-                    if (std::string why = token_refusal(n.agent); !why.empty())
+                if (n.site == site.name)
+                    if (std::string why = forward_refusal(Call{n.name, n.agent, "", n.site},
+                                                          authorization_of(req));
+                        !why.empty())
                         throw Error(why, ExitCode::usage, 502);
             SiteChange done = apply_to_site(m_grid, site, m_args.grid, what, body,
                                             authorization_of(req), check);
@@ -304,8 +315,8 @@ private:
             std::string why;
             for (const auto& n : m_grid.nodes) {
                 if (n.site != site.name) continue;
-                AgentAnswer a = fetch(Call{n.name, n.agent, "/v1/heat/try"}, authorization_of(req),
-                                      m_args.timeout_ms, req.body);
+                AgentAnswer a = fetch(Call{n.name, n.agent, "/v1/heat/try", n.site},
+                                      authorization_of(req), m_args.timeout_ms, req.body);
                 if (a.status == 0) {
                     why += (why.empty() ? "" : "; ") + n.name + ": " + a.reason();
                     continue;

@@ -15,10 +15,14 @@
 #include <filesystem>
 #include <iostream>
 #include <sstream>
+#include <string_view>
+#include <vector>
 
 #include "core/atomic_file.hpp"
 #include "core/auth.hpp"
 #include "core/error.hpp"
+#include "core/grid.hpp"
+#include "core/token_route.hpp"
 #include "core/token_validity.hpp"
 #include "core/utc_time.hpp"
 #include "runner/cli/commands.hpp"
@@ -111,7 +115,26 @@ int cmd_token(const TokenArgs& a) {
     // Everything is checked before the file is touched.
     Role role = parse_role(a.role);
     if (!a.expires.empty()) role.expires_ms = parse_token_expiry(a.expires, now_ms());
-    const std::string token = generate_token();
+    // The sites the token is for, in its text (core/token_route).
+    std::vector<std::string> sites;
+    for (std::string_view rest = a.sites; !rest.empty();) {
+        const auto comma = rest.find(',');
+        const std::string one(rest.substr(0, comma));
+        if (!is_safe_name(one))
+            throw usage_error("--sites: '" + one.substr(0, 64) +
+                              "' is not a site name; give the grid file's site names, comma "
+                              "separated");
+        sites.push_back(one);
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+    const bool site_bound =
+        (role.kind == RoleKind::facility || role.kind == RoleKind::site) && !role.scope.empty();
+    if (site_bound && sites.empty()) sites.push_back(role.scope);
+    if (site_bound && (sites.size() != 1 || sites[0] != role.scope))
+        throw usage_error("--sites " + a.sites + " does not match the role " + to_string(role) +
+                          ", which is for site " + role.scope + " only; leave --sites out");
+    std::string token = generate_token();
+    if (!sites.empty()) token = scoped_token(sites, token.substr(token.find('_') + 1));
     const std::string line = token_line(token, role, a.label);
     if (a.tokens.empty()) throw usage_error("no tokens file: give --tokens FILE");
 
@@ -131,7 +154,7 @@ int cmd_token(const TokenArgs& a) {
 int cmd_token_revoke(const TokenArgs& a) {
     // The id: the token itself, or 8+ hex digits of its hash.
     std::string prefix;
-    if (a.id.rfind("hearth_", 0) == 0) {
+    if (a.id.rfind("hearth_", 0) == 0 || a.id.rfind("hearth~", 0) == 0) {
         prefix = to_hex(sha256(a.id));
     } else {
         prefix = lower(a.id.rfind("sha256:", 0) == 0 ? a.id.substr(7) : a.id);

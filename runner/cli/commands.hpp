@@ -100,6 +100,13 @@ struct TokenArgs {
     std::string label;
     std::string expires;  // new: a duration from now or a UTC time ("" = never)
     std::string id;       // revoke: a hash prefix (8+ hex digits) or the token itself
+    std::string sites;    // new: SITE[,SITE...] the token is for ("" = its role's, or any)
+};
+
+struct TlsArgs {
+    std::string dir;                 // the CA's directory
+    std::vector<std::string> hosts;  // cert: the names and addresses it is for
+    std::string name;                // ca: the CA's name; cert: the files' name
 };
 
 struct SiteArgs {
@@ -109,6 +116,7 @@ struct SiteArgs {
     std::optional<std::string> token_file, cacert, state, hostfile;
     long timeout_ms = 10000;           // per request to the scheduler
     std::uint64_t max_buffer_mb = 256;  // results kept while the link is down
+    bool insecure_http = false;         // allow http:// to a host that is not loopback
 };
 
 int cmd_run(const RunArgs& args);
@@ -116,6 +124,8 @@ int cmd_site(const SiteArgs& args);
 int cmd_site_rank(int argc, char** argv, const std::string& state_dir, const std::string& run);
 int cmd_token(const TokenArgs& args);
 int cmd_token_revoke(const TokenArgs& args);
+int cmd_tls_ca(const TlsArgs& args);
+int cmd_tls_cert(const TlsArgs& args);
 int cmd_dashboard(const DashboardArgs& args);
 int cmd_nodes(const NodesArgs& args);
 int cmd_sim(const SimArgs& args);

@@ -201,6 +201,9 @@ int main(int argc, char** argv) {
     tn->add_option("--label", token.label, "a note kept with the hash, e.g. who holds the token");
     tn->add_option("--expires", token.expires,
                    "when the token stops working: a duration from now (30d, 12h) or a UTC time");
+    tn->add_option("--sites", token.sites,
+                   "SITE[,SITE...]: the sites whose agents hearth dashboard may send it to "
+                   "(written into the token; facility:SITE and site:NAME tokens get theirs)");
     auto* tr = to->add_subcommand(
         "revoke", "refuse a token from now on (servers see it at their next request)");
     tr->add_option(
@@ -209,6 +212,21 @@ int main(int argc, char** argv) {
         ->required();
     tr->add_option("--tokens", token.tokens, "the tokens file")->required();
 
+    hearth::TlsArgs tls;
+    auto* tl = app.add_subcommand(
+        "tls", "make a CA and certificates for TLS between sites and hearth serve");
+    tl->require_subcommand(1);
+    auto* tca = tl->add_subcommand("ca", "make a private CA in DIR (ca.pem, ca.key mode 0600)");
+    tca->add_option("dir", tls.dir, "the CA's directory")->required();
+    tca->add_option("--name", tls.name, "the CA's common name (default 'hearth CA')");
+    auto* tce = tl->add_subcommand("cert", "make a server certificate signed by DIR's CA");
+    tce->add_option("dir", tls.dir, "the CA's directory (hearth tls ca)")->required();
+    tce->add_option("--host", tls.hosts,
+                    "a name or IP address the server is reached by (repeatable)")
+        ->required();
+    tce->add_option("--name", tls.name,
+                    "the files' name: DIR/NAME.pem, DIR/NAME.key (default: the first --host)");
+
     hearth::SiteArgs site;
     auto* sit = app.add_subcommand("site", "run a site: one long-lived mpirun over its nodes, pulling work from hearth serve");
     sit->add_option("--grid", site.grid, "grid file (hearth-grid(5)): the site and its nodes")->required();
@@ -216,6 +234,8 @@ int main(int argc, char** argv) {
     sit->add_option("--server", site.server, "the scheduler, http(s)://HOST:PORT (hearth serve)")->required();
     sit->add_option("--token-file", site.token_file, "the site's bearer token (a file, mode 0600)");
     sit->add_option("--cacert", site.cacert, "PEM file of the CA that signs the scheduler's certificate");
+    sit->add_flag("--insecure-http", site.insecure_http,
+                  "allow an http:// --server that is not loopback (token and jobs in clear)");
     sit->add_option("--state", site.state, "state directory (default ./hearth-site-SITE)");
     sit->add_option("--hostfile", site.hostfile, "Open MPI hostfile: these nodes instead of the grid file's");
     sit->add_option("--timeout-ms", site.timeout_ms, "time allowed each request to the scheduler, ms (default 10000)");
@@ -265,6 +285,8 @@ int main(int argc, char** argv) {
         }
         if (tn->parsed()) return hearth::cmd_token(token);
         if (tr->parsed()) return hearth::cmd_token_revoke(token);
+        if (tca->parsed()) return hearth::cmd_tls_ca(tls);
+        if (tce->parsed()) return hearth::cmd_tls_cert(tls);
         if (da->parsed()) return hearth::cmd_dashboard(dashboard);
         if (sit->parsed()) return hearth::cmd_site(site);
     } catch (const hearth::Error& e) {

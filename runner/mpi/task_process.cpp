@@ -44,6 +44,12 @@ Cgroups& cgroups() {
     return c;
 }
 
+// The tree's path for the SIGTERM handler, which may not allocate: set
+// once, when the tree is made.
+char g_tree_path[4096];
+volatile sig_atomic_t g_tree_v2 = 0;
+volatile sig_atomic_t g_tree_set = 0;
+
 void no_cgroups(const std::string& why) {
     cgroups().tree.reset();
     std::cerr << "hearth worker: tasks are not in cgroups of their own (" << why
@@ -57,6 +63,14 @@ std::unique_ptr<TaskCgroup> new_task_cgroup() {
     if (!c.tried) {
         c.tried = true;
         c.tree = CgroupTree::open(std::make_shared<FsRoot>(), ::getpid(), &why);
+        if (c.tree) {
+            const std::string path = c.tree->fs().path(c.tree->dir());
+            if (path.size() < sizeof g_tree_path) {
+                std::memcpy(g_tree_path, path.c_str(), path.size() + 1);
+                g_tree_v2 = c.tree->v2() ? 1 : 0;
+                g_tree_set = 1;
+            }
+        }
     }
     if (c.tree) try {
             return std::make_unique<TaskCgroup>(*c.tree, "t" + std::to_string(c.next++));
@@ -264,6 +278,10 @@ ExitInfo try_reap(Child& child) {
         tasks.erase(it);
     }
     return info;
+}
+
+void kill_all_tasks_signal_safe() {
+    if (g_tree_set) kill_cgroup_tree_signal_safe(g_tree_path, g_tree_v2 != 0);
 }
 
 void kill_group(pid_t pgid, int sig) {

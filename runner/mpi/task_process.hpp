@@ -42,5 +42,9 @@ struct ExitInfo {
 // Reaps the child if it has ended (non-blocking).
 ExitInfo try_reap(Child& child);
 void kill_group(pid_t pgid, int sig);
+// For the worker's SIGTERM handler (async-signal-safe): SIGKILL to every
+// process of every task's cgroup, setsid() or not, then the cgroups are
+// removed. Nothing when tasks have no cgroups.
+void kill_all_tasks_signal_safe();
 
 }  // namespace hearth

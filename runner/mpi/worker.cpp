@@ -34,13 +34,16 @@ constexpr std::size_t k_log_cap = 1 << 20;
 constexpr auto k_report_delay = std::chrono::milliseconds(5);
 
 // Process groups of running tasks, for the SIGTERM handler: when mpirun
-// tears the job down, the tasks (in their own groups) must go with us.
+// tears the job down (or a site is relaunched), the tasks (in their own
+// groups) must go with us, and so must what left the group with setsid():
+// their cgroups are killed and removed.
 constexpr int k_max_groups = 4096;
 volatile sig_atomic_t g_groups[k_max_groups];
 
 void on_term(int sig) {
     for (int i = 0; i < k_max_groups; ++i)
         if (g_groups[i] > 0) ::kill(-static_cast<pid_t>(g_groups[i]), SIGKILL);
+    kill_all_tasks_signal_safe();
     ::_exit(128 + sig);
 }
 

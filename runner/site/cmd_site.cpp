@@ -29,8 +29,10 @@
 #include "core/grid.hpp"
 #include "core/hostlist.hpp"
 #include "core/journal.hpp"
+#include "core/listen.hpp"
 #include "core/site_state.hpp"
 #include "core/slurm_alloc.hpp"
+#include "core/token_route.hpp"
 #include "runner/cli/commands.hpp"
 #include "runner/clients/credentials.hpp"
 #include "runner/job/launch_plan.hpp"
@@ -212,6 +214,15 @@ int cmd_site(const SiteArgs& a) {
     }
     if (a.server.rfind("http://", 0) != 0 && a.server.rfind("https://", 0) != 0)
         throw usage_error("--server '" + a.server + "' must be an http:// or https:// URL of hearth serve");
+    // TLS by default between a site and its scheduler: the site's token and
+    // every job's inputs and results cross that link.
+    if (a.server.rfind("http://", 0) == 0 && !is_loopback_host(url_host_of(a.server)) &&
+        !a.insecure_http)
+        throw usage_error("--server " + a.server +
+                          " is plain http to a host that is not loopback: the site's token and "
+                          "the jobs would cross the network in clear; serve https (hearth serve "
+                          "--tls-cert/--tls-key) and give --cacert, or --insecure-http on a "
+                          "network you trust");
     std::vector<SiteNode> nodes = site_nodes(a, grid);
 
     SiteDir dir{a.state ? *a.state : "hearth-site-" + a.site};

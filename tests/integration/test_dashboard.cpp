@@ -167,12 +167,15 @@ bool charge_a_task(const Agent& a, const std::string& tenant, const std::string&
     return ok;
 }
 
-std::string new_token(const fs::path& tokens, const std::string& role, const fs::path& cwd) {
-    Result r = run_hearth({"token", "new", "--role", role, "--tokens", tokens.string(), "--label",
-                           "dashboard test " + role},
-                          cwd);
+std::string new_token(const fs::path& tokens, const std::string& role, const fs::path& cwd,
+                      const std::string& sites = "") {
+    std::vector<std::string> args = {
+        "token",    "new",           "--role",  role,
+        "--tokens", tokens.string(), "--label", "dashboard test " + role};
+    if (!sites.empty()) args.insert(args.end(), {"--sites", sites});
+    Result r = run_hearth(args, cwd);
     std::smatch m;
-    static const std::regex re("hearth_[0-9a-f]{64}");
+    static const std::regex re("hearth(_|~[A-Za-z0-9._-]+~)[0-9a-f]{64}");
     return r.code == 0 && std::regex_search(r.out, m, re) ? m.str() : "";
 }
 
@@ -181,6 +184,7 @@ std::string new_token(const fs::path& tokens, const std::string& role, const fs:
 struct Grid {
     TempDir t;
     std::string facility, tenant, operator_;
+    std::string facility_tank;  // a facility token for site tank's agents only
     std::unique_ptr<Agent> tank, room;
     pid_t dash = -1;
     int dash_port = 0;
@@ -190,6 +194,7 @@ struct Grid {
         facility = new_token(tokens, "facility", t.path);
         tenant = new_token(tokens, "tenant:bank", t.path);
         operator_ = new_token(tokens, "operator", t.path);
+        facility_tank = new_token(tokens, "facility", t.path, "tank");
         BOOST_TEST_REQUIRE((!facility.empty() && !tenant.empty() && !operator_.empty()),
                            "hearth token new failed: " << slurp(t / ".err"));
         {
@@ -401,6 +406,41 @@ BOOST_AUTO_TEST_CASE(hearth_dashboard_passes_the_callers_token_on_and_merges_the
     BOOST_TEST(no_try.body.value("error", "").find("no grid-agent of site 'room' answered") !=
                    std::string::npos,
                no_try.text);
+}
+
+BOOST_AUTO_TEST_CASE(a_token_scoped_to_a_site_goes_only_to_that_sites_agents) {
+    Grid g;
+    const std::string d = g.dash_url();
+    BOOST_TEST_REQUIRE(g.facility_tank.rfind("hearth~tank~", 0) == 0u, g.facility_tank);
+    // Both agents would take it (one tokens file): the dashboard's refusal
+    // is what keeps it from the room's.
+    BOOST_TEST(call(g.room->url() + "/v1/heat", g.facility_tank).status == 200);
+    Reply grid = call(d + "/v1/grid", g.facility_tank);
+    BOOST_TEST_REQUIRE(grid.status == 200, grid.text);
+    BOOST_TEST(grid.body["sites"][0]["nodes"][0]["state"] == "up", grid.text);
+    const json& room = grid.body["sites"][1];
+    BOOST_TEST(room["nodes"][0]["state"] == "down", room.dump());
+    BOOST_TEST(room.dump().find("it is for site tank, and that agent is of site 'room'") !=
+                   std::string::npos,
+               room.dump());
+    // A change: on its own site, done; on the other, refused with nothing sent.
+    Reply ok = call(d + "/v1/heat/target", g.facility_tank, R"({"site":"tank","target":61})");
+    BOOST_TEST(ok.status == 200, ok.text);
+    Reply other = call(d + "/v1/heat/target", g.facility_tank, R"({"site":"room","target":20})");
+    BOOST_TEST(other.status == 400, other.text);
+    BOOST_TEST(other.text.find("hearth token new --sites") != std::string::npos, other.text);
+    BOOST_TEST(call(g.room->url() + "/v1/heat", g.facility).body["target"].get<double>() == 21.0);
+    // The scope is the issuer's: a facility:SITE token cannot name another.
+    Result bad = run_hearth({"token", "new", "--role", "facility:room", "--tokens",
+                             (g.t / "tokens").string(), "--sites", "tank"},
+                            g.t.path);
+    BOOST_TEST(bad.code == 2, bad.err);
+    BOOST_TEST(bad.err.find("does not match the role facility:room") != std::string::npos, bad.err);
+    Result odd = run_hearth({"token", "new", "--role", "facility", "--tokens",
+                             (g.t / "tokens").string(), "--sites", "tank,../x"},
+                            g.t.path);
+    BOOST_TEST(odd.code == 2, odd.err);
+    BOOST_TEST(odd.err.find("'../x' is not a site name") != std::string::npos, odd.err);
 }
 
 // POST /v1/heat/try: the site's next day or week, simulated from its state

@@ -202,6 +202,7 @@ struct SharedGrid {
     std::vector<std::string> addrs;         // h1..h4
     std::map<std::string, std::string> ns;  // address -> namespace
     std::string subnet, up_output, url;
+    TestCa ca;          // the scheduler's https certificate and its CA
     std::string lease;  // hearth serve --lease
     int port = 0;
     std::map<std::string, std::string> token;  // role -> token
@@ -270,11 +271,15 @@ struct SharedGrid {
         const fs::path err = t / "serve" / ".bg.err";
         std::ofstream(err, std::ios::app) << "-- start\n";
         const std::string before = slurp(err);
+        if (ca.dir.empty()) {
+            const std::string why = ca.make(t / "ca", subnet + ".1");
+            BOOST_TEST_REQUIRE(why.empty(), "hearth tls: " << why);
+        }
         serve.start("cd " + quote((t / "serve").string()) + " && exec " + quote(hearth_bin()) +
                     " serve --grid " + quote((t / "grid.toml").string()) + " --state " +
                     quote((t / "queue").string()) + " --listen " + subnet + ".1:" + want_port +
                     " --tokens " + quote((t / "tokens").string()) + " --lease " + lease +
-                    " --insecure-http >>" + quote((t / "serve" / ".bg.out").string()) + " 2>>" +
+                    ca.serve_args() + " >>" + quote((t / "serve" / ".bg.out").string()) + " 2>>" +
                     quote(err.string()) + " </dev/null");
         std::string said;
         bool listening = wait_for(
@@ -287,7 +292,7 @@ struct SharedGrid {
         BOOST_TEST_REQUIRE((listening && at != std::string::npos),
                            "hearth serve did not start: " + said);
         port = std::stoi(said.substr(at + 18));
-        url = "http://" + subnet + ".1:" + std::to_string(port);
+        url = "https://" + subnet + ".1:" + std::to_string(port);
     }
 
     // hearth site NAME from the root namespace: rank 0 here, one worker on
@@ -303,9 +308,10 @@ struct SharedGrid {
                                                       "s && " + "exec \"$0\" \"$@\"' ";
         sites[name].start(
             "cd " + quote(dir.string()) + " && . " + quote((state / "env").string()) + " && " +
-            (where.empty() ? "exec " : where) + quote(hearth_bin()) + " site --grid " +
-            quote((t / "grid.toml").string()) + " --site " + name + " --server " + url +
-            " --token-file " + quote((t / ("site-" + name + ".token")).string()) + " --state " +
+            (where.empty() ? "exec " : where) + quote(hearth_bin()) + " site --cacert " +
+            quote(ca.cacert()) + " --grid " + quote((t / "grid.toml").string()) + " --site " +
+            name + " --server " + url + " --token-file " +
+            quote((t / ("site-" + name + ".token")).string()) + " --state " +
             quote((dir / "state").string()) + " >>" + quote((dir / ".bg.out").string()) + " 2>>" +
             quote((dir / ".bg.err").string()) + " </dev/null");
     }
@@ -316,7 +322,7 @@ struct SharedGrid {
             args, t / "client",
             "timeout -k 5 60 env -u HEARTH_TOKEN_FILE -u HEARTH_CACERT -u HEARTH_TENANT HOME=" +
                 quote((t / "client" / "home").string()) + " HEARTH_TOKEN=" + quote(token[role]) +
-                " HEARTH_SERVER=" + quote(url));
+                " HEARTH_SERVER=" + quote(url) + " HEARTH_CACERT=" + quote(ca.cacert()));
     }
 
     // A job of `count` tasks of `seconds` each; each task appends its start
@@ -913,6 +919,134 @@ BOOST_AUTO_TEST_CASE(
     g.check_committed_once(bank, n);
     BOOST_TEST(g.sql("SELECT task, attempt, state FROM attempts WHERE state='failed'").empty());
     BOOST_TEST(g.sites["b"].stop() == 0, g.logs());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Hostile tenants on the shared grid (issue 18): one site's worker runs a
+// bank task and, as the studio, tasks that try to reach it. Each refusal is
+// a case of its own; the grid is made once for the suite.
+namespace {
+
+struct HostileGrid {
+    SharedGrid g;
+    fs::path rv;  // where the tasks leave what they saw (world-writable)
+    std::string bank_dir, bank_pid;
+    int probes = 0;
+    HostileGrid() {
+        if (!g.up()) return;
+        rv = g.t / "rv";
+        fs::create_directories(rv);
+        fs::permissions(rv, fs::perms::all);
+        g.start_site("a");
+        const std::string r = rv.string();
+        const fs::path sh = rv / "bank.sh";
+        std::ofstream(sh) << "echo bank-secret > secret.txt\n"
+                          << "pwd > " << r << "/bank.dir.tmp; echo $$ > " << r << "/bank.pid\n"
+                          << "mv " << r << "/bank.dir.tmp " << r << "/bank.dir\n"
+                          << "exec env BANK_KEY=s3cr3t sh -c 'while [ ! -e " << r
+                          << "/release ]; do sleep 0.1; done'\n";
+        fs::permissions(sh, fs::perms::owner_all | fs::perms::group_read | fs::perms::others_read);
+        Result s = g.client("tenant:bank", {"submit", "--count", "1", "--", "sh", sh.string()});
+        BOOST_TEST_REQUIRE(s.code == 0, s.err);
+        wait_for([&] { return fs::exists(rv / "bank.dir"); }, std::chrono::seconds(60));
+        bank_dir = trim(slurp(rv / "bank.dir"));
+        bank_pid = trim(slurp(rv / "bank.pid"));
+    }
+    ~HostileGrid() {
+        if (!rv.empty()) std::ofstream(rv / "release") << "1";
+    }
+    // Runs script as a studio task on the same site's worker; what it printed.
+    std::string as_studio(const std::string& script) {
+        const std::string n = std::to_string(++probes);
+        const fs::path sh = rv / ("studio" + n + ".sh");
+        const std::string out = (rv / ("studio" + n + ".out")).string();
+        std::ofstream(sh) << "exec > " << out << " 2>&1\n" << script << "\nexit 0\n";
+        fs::permissions(sh, fs::perms::owner_all | fs::perms::group_read | fs::perms::others_read);
+        Result r = g.client("tenant:studio", {"run", "--count", "1", "--", "sh", sh.string()});
+        BOOST_TEST_INFO("hearth run --server: " << r.err);
+        BOOST_TEST(r.code == 0);
+        const std::string said = slurp(out);
+        BOOST_TEST_MESSAGE("studio task said: " << said);
+        return said;
+    }
+};
+
+HostileGrid* g_hostile = nullptr;
+struct HostileFixture {
+    std::unique_ptr<HostileGrid> owned;
+    void setup() {
+        owned = std::make_unique<HostileGrid>();
+        g_hostile = owned.get();
+    }
+    void teardown() {
+        g_hostile = nullptr;
+        owned.reset();
+    }
+};
+
+bool refused_here(const std::string& out) {
+    return out.find("Permission denied") != std::string::npos ||
+           out.find("Operation not permitted") != std::string::npos ||
+           out.find("PermissionError") != std::string::npos;
+}
+
+HostileGrid& hostile() {
+    BOOST_TEST_REQUIRE(g_hostile != nullptr);
+    BOOST_TEST_REQUIRE(!g_hostile->bank_dir.empty(),
+                       "the bank's task did not start: " << g_hostile->g.logs());
+    return *g_hostile;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(grid_shared_tenants, *boost::unit_test::precondition(shared_grid_possible) *
+                                               boost::unit_test::fixture<HostileFixture>())
+
+BOOST_AUTO_TEST_CASE(on_the_shared_grid_a_studio_task_cannot_read_the_banks_scratch) {
+    HostileGrid& h = hostile();
+    const std::string out = h.as_studio("cat " + h.bank_dir + "/secret.txt; ls " + h.bank_dir);
+    BOOST_TEST(out.find("bank-secret") == std::string::npos, out);
+    BOOST_TEST(refused_here(out), out);
+}
+
+BOOST_AUTO_TEST_CASE(on_the_shared_grid_a_studio_task_cannot_read_the_banks_environment) {
+    HostileGrid& h = hostile();
+    const std::string out = h.as_studio("cat /proc/" + h.bank_pid + "/environ");
+    BOOST_TEST(out.find("s3cr3t") == std::string::npos, out);
+    BOOST_TEST(refused_here(out), out);
+}
+
+BOOST_AUTO_TEST_CASE(on_the_shared_grid_a_studio_task_cannot_signal_the_banks_task) {
+    HostileGrid& h = hostile();
+    const std::string out = h.as_studio("kill -STOP " + h.bank_pid + "; kill -KILL " + h.bank_pid);
+    BOOST_TEST(refused_here(out), out);
+    BOOST_TEST(fs::exists("/proc/" + h.bank_pid), "the bank's task was killed");
+}
+
+BOOST_AUTO_TEST_CASE(on_the_shared_grid_a_studio_task_cannot_write_under_the_banks_job_directory) {
+    HostileGrid& h = hostile();
+    const std::string job_dir = fs::path(h.bank_dir).parent_path().string();
+    const std::string out =
+        h.as_studio("touch " + job_dir + "/planted; touch " + h.bank_dir + "/planted");
+    BOOST_TEST(!fs::exists(job_dir + "/planted"));
+    BOOST_TEST(!fs::exists(h.bank_dir + "/planted"));
+    BOOST_TEST(refused_here(out), out);
+}
+
+BOOST_AUTO_TEST_CASE(on_the_shared_grid_a_studio_task_cannot_reach_any_agents_socket) {
+    HostileGrid& h = hostile();
+    std::string sockets;
+    for (const auto& e : fs::directory_iterator(h.g.state / "hosts"))
+        if (fs::exists(e.path() / "agent.sock"))
+            sockets += " " + (e.path() / "agent.sock").string();
+    BOOST_TEST_REQUIRE(!sockets.empty(), "no agent sockets under " << h.g.state);
+    const std::string out = h.as_studio(
+        "for s in" + sockets +
+        "; do python3 -c \"import socket,sys; s = socket.socket(socket.AF_UNIX); "
+        "s.connect(sys.argv[1]); s.sendall(b'{}'); print('CONNECTED', s.recv(99))\" $s; done");
+    BOOST_TEST(out.find("CONNECTED") == std::string::npos, out);
+    BOOST_TEST(refused_here(out), out);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

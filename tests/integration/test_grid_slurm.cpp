@@ -474,9 +474,9 @@ BOOST_AUTO_TEST_CASE(hearth_site_as_a_batch_job_is_one_site_on_its_allocation) {
         Result r = run_login(
             g,
             "sbatch -N" + std::to_string(nodes) + " -o site.log --wrap " +
-                quote("exec " +
-                      hearth_words({"site", "--grid", "grid.toml", "--site", "cluster", "--server",
-                                    serve.url, "--token-file", "site.token", "--state", "state"})),
+                quote("exec " + hearth_words({"site", "--insecure-http", "--grid", "grid.toml",
+                                              "--site", "cluster", "--server", serve.url,
+                                              "--token-file", "site.token", "--state", "state"})),
             t.path);
         BOOST_TEST_REQUIRE(r.code == 0, r.err);
         return slurm_job_said(r.out);

@@ -168,6 +168,19 @@ std::vector<pid_t> children(pid_t pid) {
 
 BOOST_AUTO_TEST_SUITE(site_serve)
 
+BOOST_AUTO_TEST_CASE(a_site_refuses_a_plain_http_scheduler_off_loopback_unless_told_insecure) {
+    TempDir t;
+    std::ofstream(t / "grid.toml") << k_grid;
+    Result r = run_hearth({"site", "--grid", (t / "grid.toml").string(), "--site", "home",
+                           "--server", "http://198.18.0.9:9750", "--state", (t / "s").string()},
+                          t.path);
+    BOOST_TEST(r.code == 2, r.err);
+    BOOST_TEST(count_lines(r.err) == 1u, r.err);
+    BOOST_TEST(r.err.find("plain http to a host that is not loopback") != std::string::npos, r.err);
+    BOOST_TEST(r.err.find("--insecure-http") != std::string::npos, r.err);
+    BOOST_TEST(!fs::exists(t / "s"), "a refused site made its state directory");
+}
+
 BOOST_AUTO_TEST_CASE(two_tenants_jobs_finish_once_each_within_the_sites_slots) {
     Grid g;
     const std::string bank = g.submit("bank", 5, 0.4);

@@ -4,8 +4,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/test/unit_test.hpp>
 #include <fstream>
+#include <regex>
 #include <thread>
 
 #include "harness.hpp"
@@ -85,6 +87,191 @@ BOOST_AUTO_TEST_CASE(a_task_escaping_with_setsid_does_not_outlive_its_end) {
     BOOST_TEST_REQUIRE(!pid.empty(), "the task did not start its escapee");
     BOOST_TEST(!running(pid), "pid " << pid << " outlived its task");
     if (running(pid)) ::kill(std::stoi(pid), SIGKILL);
+}
+
+// The worker's pid: the task's parent (the task script writes $PPID).
+std::string worker_of(const Escape& e) {
+    std::string p = slurp(e.rv / "worker.pid");
+    while (!p.empty() && p.back() == '\n') p.pop_back();
+    return p;
+}
+
+BOOST_AUTO_TEST_CASE(a_task_escaping_with_setsid_does_not_outlive_its_sigtermed_worker) {
+    // mpirun killed, a site relaunched: the worker gets SIGTERM while its
+    // task runs; the escapee dies with it and the worker's cgroups go.
+    Escape e;
+    const fs::path sh = e.rv / "task.sh";
+    std::ofstream(sh) << "echo $PPID > " << (e.rv / "worker.pid.tmp").string() << "\n"
+                      << "mv " << (e.rv / "worker.pid.tmp").string() << " "
+                      << (e.rv / "worker.pid").string() << "\n"
+                      << "setsid sh -c 'echo $$ > " << (e.rv / "escaped.pid").string()
+                      << "; exec sleep 300' &\n"
+                      << "sleep 300\n";
+    fs::permissions(sh, fs::perms::owner_all | fs::perms::others_read);
+    pid_t run = start_hearth({"run", "--tenant", "bank", "--count", "1", "--retries", "0",
+                              "--job-dir", "job", "--", "sh", sh.string()},
+                             e.t.path);
+    BOOST_TEST_REQUIRE(wait_for([&] { return !e.escaped().empty() && !worker_of(e).empty(); },
+                                std::chrono::seconds(20)),
+                       slurp(e.t / ".bg.err"));
+    const std::string worker = worker_of(e), pid = e.escaped();
+    const std::string tree = "/hearth-w" + worker;
+    BOOST_TEST_REQUIRE(
+        slurp("/proc/" + pid + "/cgroup").find(tree + "/t") != std::string::npos,
+        "the escapee is not in its task's cgroup: " << slurp("/proc/" + pid + "/cgroup"));
+    BOOST_TEST(::kill(std::stoi(worker), SIGTERM) == 0);
+    BOOST_TEST(wait_for([&] { return !running(pid); }, std::chrono::seconds(10)),
+               "pid " << pid << " outlived its worker's SIGTERM");
+    if (running(pid)) ::kill(std::stoi(pid), SIGKILL);
+    // No cgroup of that worker is left in any hierarchy.
+    BOOST_TEST(wait_for(
+                   [&] {
+                       return sh_out("find /sys/fs/cgroup -maxdepth 6 -type d -name hearth-w" +
+                                     worker + " 2>/dev/null") == "";
+                   },
+                   std::chrono::seconds(10)),
+               sh_out("find /sys/fs/cgroup -maxdepth 6 -type d -name 'hearth-w*'"));
+    // hearth run relaunches mpirun for the task not yet done: ended here.
+    Result c = run_hearth({"cancel", "job", "--wait"}, e.t.path);
+    BOOST_TEST(c.code == 0, c.err);
+    wait_exit(run);
+}
+
+BOOST_AUTO_TEST_CASE(a_task_escaping_with_setsid_does_not_outlive_a_cancel) {
+    Escape e;
+    const fs::path sh = e.rv / "task.sh";
+    std::ofstream(sh) << "setsid sh -c 'echo $$ > " << (e.rv / "escaped.pid").string()
+                      << "; exec sleep 300' &\n"
+                      << "sleep 300\n";
+    fs::permissions(sh, fs::perms::owner_all | fs::perms::others_read);
+    pid_t run = start_hearth({"run", "--tenant", "bank", "--count", "1", "--retries", "0",
+                              "--job-dir", "job", "--", "sh", sh.string()},
+                             e.t.path);
+    BOOST_TEST_REQUIRE(wait_for([&] { return !e.escaped().empty(); }, std::chrono::seconds(20)),
+                       slurp(e.t / ".bg.err"));
+    const std::string pid = e.escaped();
+    Result c = run_hearth({"cancel", "job", "--wait"}, e.t.path);
+    BOOST_TEST(c.code == 0, c.err);
+    BOOST_TEST(wait_exit(run) == 1);
+    BOOST_TEST(wait_for([&] { return !running(pid); }, std::chrono::seconds(10)),
+               "pid " << pid << " outlived the cancel");
+    if (running(pid)) ::kill(std::stoi(pid), SIGKILL);
+}
+
+// A grid-agent reading real /proc and the real cgroup hierarchies through
+// its --fsroot (symlinks), with a RAPL counter the test drives.
+struct CgroupAgent {
+    TempDir t;
+    fs::path zone;
+    pid_t pid = -1;
+    int port = 0;
+    std::string socket, ledger;
+    std::atomic<std::uint64_t> raw{0};
+    CgroupAgent() {
+        const fs::path root = t / "root";
+        zone = root / "sys/class/powercap/intel-rapl:0";
+        fs::create_directories(zone);
+        std::ofstream(zone / "name") << "package-0\n";
+        std::ofstream(zone / "max_energy_range_uj") << 1'000'000'000'000ULL << "\n";
+        set_energy(0);
+        fs::create_directory_symlink("/proc", root / "proc");
+        fs::create_directories(root / "sys/fs");
+        fs::create_directory_symlink("/sys/fs/cgroup", root / "sys/fs/cgroup");
+        socket = (t / "agent.sock").string();
+        ledger = (t / "ledger.db").string();
+        std::string cmd = "exec " + quote(agent_bin()) +
+                          " --node n1 --site pool --listen 127.0.0.1:0 --no-auth --socket " +
+                          quote(socket) + " --ledger " + quote(ledger) + " --fsroot " +
+                          quote(root.string()) + " --idle-watts 1 --rate 20 2>>" +
+                          quote((t / "agent.log").string());
+        std::vector<char*> argv = {const_cast<char*>("/bin/sh"), const_cast<char*>("-c"),
+                                   cmd.data(), nullptr};
+        ::posix_spawn(&pid, "/bin/sh", nullptr, nullptr, argv.data(), environ);
+        std::regex re("http 127\\.0\\.0\\.1:([0-9]+)");
+        BOOST_TEST_REQUIRE(wait_for(
+                               [&] {
+                                   std::smatch m;
+                                   std::string log = slurp(t / "agent.log");
+                                   if (std::regex_search(log, m, re)) port = std::stoi(m[1]);
+                                   return port > 0 && fs::exists(socket);
+                               },
+                               std::chrono::seconds(10)),
+                           slurp(t / "agent.log"));
+    }
+    ~CgroupAgent() {
+        ::kill(pid, SIGTERM);
+        wait_exit(pid);
+    }
+    void set_energy(std::uint64_t uj) {
+        std::ofstream(zone / "energy_uj.tmp") << uj << "\n";
+        fs::rename(zone / "energy_uj.tmp", zone / "energy_uj");
+    }
+    std::string log() const { return slurp(t / "agent.log"); }
+};
+
+BOOST_AUTO_TEST_CASE(the_agent_bills_a_setsid_escapees_cpu_to_its_task_through_the_cgroup) {
+    // bank's task double-forks a busy loop into a session of its own (no
+    // longer its descendant: /proc would not find it) and waits for it;
+    // studio's task runs the same loop itself. Both are billed alike.
+    CgroupAgent agent;
+    std::atomic<bool> feeding{true};
+    std::thread feeder([&] {
+        std::uint64_t total = 0;
+        while (feeding) {
+            total += 500'000;  // 50 W in 10 ms steps
+            agent.set_energy(total);
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    });
+    const std::string loop = "i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done";
+    const std::string env = "HEARTH_AGENT_SOCKET=" + quote(agent.socket);
+    Result bank, studio;
+    std::thread tb([&] {
+        bank = run_hearth({"run", "--tenant", "bank", "--count", "1", "--retries", "0", "--job-dir",
+                           "bank", "--", "sh", "-c",
+                           "(setsid sh -c '" + loop +
+                               "; touch done' &); "
+                               "while [ ! -e done ]; do sleep 0.05; done"},
+                          agent.t.path, env);
+    });
+    std::thread ts([&] {
+        studio = run_hearth({"run", "--tenant", "studio", "--count", "1", "--retries", "0",
+                             "--job-dir", "studio", "--", "sh", "-c", loop},
+                            agent.t.path, env);
+    });
+    // While they run, the agent says where it reads their CPU.
+    std::string seen;
+    wait_for(
+        [&] {
+            std::string node =
+                sh_out("curl -sf http://127.0.0.1:" + std::to_string(agent.port) + "/v1/node");
+            auto j = nlohmann::json::parse(node, nullptr, false);
+            if (j.is_discarded() || !j.contains("tasks") || j["tasks"].size() < 2) return false;
+            seen = j["tasks"].dump();
+            return true;
+        },
+        std::chrono::seconds(20));
+    tb.join();
+    ts.join();
+    feeding = false;
+    feeder.join();
+    BOOST_TEST_REQUIRE(bank.code == 0, bank.err);
+    BOOST_TEST_REQUIRE(studio.code == 0, studio.err);
+    BOOST_TEST(seen.find("\"cpu_from\":\"cgroup\"") != std::string::npos, seen);
+    BOOST_TEST(seen.find("\"cpu_from\":\"proc\"") == std::string::npos, seen);
+    BOOST_TEST(agent.log().find("read from /proc") == std::string::npos, agent.log());
+    auto dyn = [&](const std::string& tenant) {
+        std::string out = sh_out(
+            "sqlite3 " + quote(agent.ledger) +
+            " \"SELECT coalesce(sum(dynamic_uj),0) FROM charges WHERE tenant='" + tenant + "'\"");
+        return out.empty() ? 0.0 : std::stod(out);
+    };
+    const double b = dyn("bank"), s = dyn("studio");
+    BOOST_TEST_MESSAGE("dynamic energy: bank " << b / 1e6 << " J, studio " << s / 1e6 << " J");
+    // The same loop's work: the escapee's is not lost to the house. Read
+    // from /proc, bank's would be its sleeping shell's, a few per cent.
+    BOOST_TEST(s > 0);
+    BOOST_TEST(b > 0.5 * s, "bank " << b << " uJ, studio " << s << " uJ");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -125,4 +125,58 @@ BOOST_AUTO_TEST_CASE(no_hierarchy_or_no_permission_says_why) {
                why);
 }
 
+BOOST_AUTO_TEST_CASE(a_terminated_workers_tree_is_killed_cgroup_by_cgroup_and_removed) {
+    // What the worker's SIGTERM handler does: t0 (v2, cgroup.kill), t1 (a
+    // kernel without cgroup.kill: frozen, then its listed pid killed, a real
+    // child here), t2 already empty; "tasks" is a v1 file, not a cgroup.
+    auto fs = std::make_shared<FakeFs>();
+    const std::string tree = "/sys/fs/cgroup/unified/hearth-w99";
+    fs->mkdir(tree + "/t0");
+    fs->mkdir(tree + "/t1");
+    fs->mkdir(tree + "/t2");
+    fs->write(tree + "/tasks", "");
+    fs->write(tree + "/t0/cgroup.kill", "");
+    pid_t child = ::fork();
+    if (child == 0) {
+        ::setsid();
+        ::pause();
+        ::_exit(0);
+    }
+    fs->write(tree + "/t1/cgroup.procs", std::to_string(child) + "\n");
+    fs->write(tree + "/t1/cgroup.freeze", "0");
+    // The fake's t0 and t1 keep their files, so rmdir refuses them as the
+    // kernel refuses a cgroup not yet empty: two are left.
+    BOOST_TEST(kill_cgroup_tree_signal_safe(fs->path(tree).c_str(), true) == 2);
+    BOOST_TEST(*fs->read(tree + "/t0/cgroup.kill").text == "1");
+    int st = 0;
+    BOOST_TEST(::waitpid(child, &st, 0) == child);
+    BOOST_TEST(WIFSIGNALED(st));
+    BOOST_TEST(WTERMSIG(st) == SIGKILL);
+    // Frozen for the kill, thawed after.
+    BOOST_TEST(*fs->read(tree + "/t1/cgroup.freeze").text == "0");
+    BOOST_TEST(!fs->exists(tree + "/t2"));
+    BOOST_TEST(fs->exists(tree + "/tasks"));
+}
+
+BOOST_AUTO_TEST_CASE(a_dead_workers_tree_with_a_task_left_in_it_is_killed_on_the_next_open) {
+    auto fs = std::make_shared<FakeFs>();
+    fs->write("/proc/self/mounts", k_v1_mounts);
+    fs->write("/proc/self/cgroup", "2:cpu,cpuacct:/\n");
+    const std::string stale = "/sys/fs/cgroup/cpu,cpuacct/hearth-w23";  // no /proc/23
+    fs->mkdir(stale + "/t0");
+    pid_t child = ::fork();
+    if (child == 0) {
+        ::setsid();
+        ::pause();
+        ::_exit(0);
+    }
+    fs->write(stale + "/t0/cgroup.procs", std::to_string(child) + "\n");
+    std::string why;
+    auto tree = CgroupTree::open(fs, 24, &why);
+    BOOST_TEST_REQUIRE(tree != nullptr, why);
+    int st = 0;
+    BOOST_TEST(::waitpid(child, &st, 0) == child);
+    BOOST_TEST(WIFSIGNALED(st));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

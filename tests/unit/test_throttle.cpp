@@ -619,4 +619,93 @@ BOOST_AUTO_TEST_CASE(powercap_not_writable_reads_as_locked_or_not_root) {
     BOOST_TEST(first_line(pc / "intel-rapl:0/constraint_0_power_limit_uw") == "65000000");
 }
 
+// ---- a task's own cgroup (core/cgroup) -------------------------------------
+
+BOOST_AUTO_TEST_CASE(sigstop_freezes_a_task_through_its_v2_cgroup_not_its_group) {
+    TempDir root;
+    const fs::path cg = root.path() / "sys/fs/cgroup/unified/hearth-w7/t0";
+    put(cg / "cgroup.freeze", "0\n");
+    auto clock = std::make_shared<hearth::ManualClock>();
+    auto act = hearth::make_sigstop_actuator(clock, 1.0);
+    Child a("exec sleep 30");
+    BOOST_TEST_REQUIRE(reaches(a.pid(), 'S'));
+    std::vector<ThrottleTask> tasks = {ThrottleTask{a.pid(), -1, cg.string(), true}};
+    act->apply(0.0, tasks);
+    BOOST_TEST(first_line(cg / "cgroup.freeze") == "1");
+    // The kernel's freezer, not SIGSTOP: the task cannot SIGCONT itself.
+    BOOST_TEST(state_of(a.pid()) == 'S');
+    BOOST_TEST(act->state() == "sigstop all 1 task stopped");
+    act->apply(1.0, tasks);
+    BOOST_TEST(first_line(cg / "cgroup.freeze") == "0");
+    act->apply(0.0, tasks);
+    act->release();
+    BOOST_TEST(first_line(cg / "cgroup.freeze") == "0");
+}
+
+BOOST_AUTO_TEST_CASE(sigstop_counts_a_task_whose_cgroup_is_gone_as_ended) {
+    TempDir root;
+    const fs::path cg = root.path() / "sys/fs/cgroup/unified/hearth-w7/t1";  // never made
+    auto clock = std::make_shared<hearth::ManualClock>();
+    auto act = hearth::make_sigstop_actuator(clock, 1.0);
+    Child a("exec sleep 30");
+    act->apply(0.0, {ThrottleTask{a.pid(), -1, cg.string(), true}});
+    BOOST_TEST(act->state() == "sigstop all 0 tasks stopped");
+    BOOST_TEST(state_of(a.pid()) != 'T');
+}
+
+BOOST_AUTO_TEST_CASE(cgroup_moves_every_process_of_a_task_cgroup_in_another_hierarchy) {
+    // v1 cpu beside the v2 tree the worker made (this sandbox's layout):
+    // every pid the task's cgroup lists joins the quota, setsid'd or not.
+    TempDir root;
+    fs::path cpu = fake_cgroup_v1(root);
+    const fs::path cg = root.path() / "sys/fs/cgroup/unified/hearth-w7/t0";
+    put(cg / "cgroup.procs", "4101\n4107\n");
+    auto act = hearth::make_cgroup_actuator(root.path().string(), 2);
+    act->apply(0.5, {ThrottleTask{4101, -1, cg.string(), true}});
+    BOOST_TEST(pids_in(cpu / "hearth/cgroup.procs") == (std::vector<pid_t>{4101, 4107}),
+               boost::test_tools::per_element());
+    BOOST_TEST(first_line(cpu / "hearth/cpu.cfs_quota_us") == "100000");
+}
+
+BOOST_AUTO_TEST_CASE(cgroup_quotas_a_task_cgroup_in_its_own_hierarchy_in_place) {
+    // v1 cpu,cpuacct co-mounted: the worker's task cgroups are in the
+    // quota's hierarchy; moving their processes would take them out of
+    // reach of a cancel, so each task cgroup gets its share in place.
+    TempDir root;
+    fs::path cpu = fake_cgroup_v1(root, "cpu,cpuacct");
+    const fs::path t0 = cpu / "hearth-w7/t0", t1 = cpu / "hearth-w7/t1";
+    put(t0 / "cpu.cfs_quota_us", "-1\n");
+    put(t1 / "cpu.cfs_quota_us", "-1\n");
+    put(t0 / "cgroup.procs", "4101\n");
+    auto act = hearth::make_cgroup_actuator(root.path().string(), 2);
+    act->apply(0.5, {ThrottleTask{4101, -1, t0.string(), false},
+                     ThrottleTask{4201, -1, t1.string(), false}});
+    // 50% of 2 CPUs: 100 ms per 100 ms period, half each.
+    BOOST_TEST(first_line(t0 / "cpu.cfs_quota_us") == "50000");
+    BOOST_TEST(first_line(t1 / "cpu.cfs_quota_us") == "50000");
+    BOOST_TEST(pids_in(cpu / "hearth/cgroup.procs").empty());
+    // t1 ended: its quota is lifted, t0 takes the whole.
+    act->apply(0.5, {ThrottleTask{4101, -1, t0.string(), false}});
+    BOOST_TEST(first_line(t1 / "cpu.cfs_quota_us") == "-1");
+    BOOST_TEST(first_line(t0 / "cpu.cfs_quota_us") == "100000");
+    act->apply(1.0, {ThrottleTask{4101, -1, t0.string(), false}});
+    BOOST_TEST(first_line(t0 / "cpu.cfs_quota_us") == "-1");
+}
+
+BOOST_AUTO_TEST_CASE(cgroup_says_how_to_fix_a_v2_task_cgroup_without_the_cpu_controller) {
+    TempDir root;
+    fs::path base = fake_cgroup_v2(root, "cpu memory");
+    const fs::path t0 = base / "site.service/hearth-w7/t0";
+    put(t0 / "cgroup.procs", "4101\n");  // no cpu.max: not delegated
+    auto act = hearth::make_cgroup_actuator(root.path().string(), 2);
+    try {
+        act->apply(0.5, {ThrottleTask{4101, -1, t0.string(), true}});
+        BOOST_FAIL("a task cgroup without cpu.max was accepted");
+    } catch (const hearth::Error& e) {
+        BOOST_TEST(contains(e.what(), "has no cpu.max"), e.what());
+        BOOST_TEST(contains(e.what(), "Delegate=cpu"), e.what());
+    }
+    BOOST_TEST(!fs::exists(t0 / "cpu.max"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
