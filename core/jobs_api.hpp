@@ -56,7 +56,8 @@ struct JobSubmit {
     bool urgent = false;
     std::int32_t priority = 0;  // within the tenant: higher first
     std::vector<std::string> env;      // NAME=VALUE for every task (hearth submit --env)
-    std::uint32_t cores_per_task = 1;  // only 1 through a scheduler (see job_submit_from_json)
+    std::uint32_t cores_per_task = 1;  // cores each task holds (placement, binding, thread counts)
+    std::uint64_t mem_per_task = 0;    // bytes each task needs free and is limited to; 0 = none
 };
 
 struct JobInfo {
