@@ -166,6 +166,9 @@ json to_json(const JobInfo& i) {
             {"failed", i.failed},
             {"running", i.running},
             {"waiting_for_heat", i.waiting_for_heat},
+            {"waiting", i.waiting},
+            {"cores_per_task", i.cores_per_task},
+            {"mem_per_task", i.mem_per_task},
             {"submitted_ms", i.submitted_ms},
             {"started_ms", i.started_ms},
             {"finished_ms", i.finished_ms},
@@ -199,6 +202,10 @@ JobInfo job_info_from_json(const json& j) {
     i.finished_ms = f.i64("finished_ms", 0, k_max_unix_ms, 0);
     i.energy_uj = f.u64("energy_uj", 0, UINT64_MAX, 0);
     i.energy_estimated = f.flag("energy_estimated", false);
+    i.waiting = f.str("waiting", "");
+    i.cores_per_task =
+        static_cast<std::uint32_t>(f.u64("cores_per_task", 1, k_max_cores_per_task, 1));
+    i.mem_per_task = f.u64("mem_per_task", 0, k_max_mem_per_task, 0);
     // Newer servers may add fields: a client reads what it knows.
     return i;
 }

@@ -80,6 +80,11 @@ struct JobInfo {
     // Of the queued tasks, those held back for want of heat: no node has a
     // heat-allowed slot free (core/heat_wait). 0 when plain queued.
     std::uint64_t waiting_for_heat = 0;
+    // Why its queued tasks start nowhere: no node up can hold one (its
+    // cores, its memory). "" when some node can, or none has reported.
+    std::string waiting;
+    std::uint32_t cores_per_task = 1;
+    std::uint64_t mem_per_task = 0;
     std::int64_t submitted_ms = 0, started_ms = 0, finished_ms = 0;  // 0 = not yet
     std::uint64_t energy_uj = 0;    // charged to this job's attempts so far
     bool energy_estimated = false;  // some of it from a model, not a meter

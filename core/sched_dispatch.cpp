@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "core/sched_impl.hpp"
 #include "core/sched_tenants.hpp"
+#include "core/task_memory.hpp"
 
 namespace hearth {
 
@@ -363,6 +364,7 @@ WorkReply Scheduler::Impl::work(const std::string& site, const WorkRequest& r) {
             granted_on[g.node] += jo == jobs.end() ? 1 : jo->second->spec().cores_per_task;
         }
         st.rooms.clear();
+        st.reported = r.nodes;
         st.last_ms = now;
         st.down.clear();
         for (const NodeReport& n : r.nodes) {
@@ -385,6 +387,37 @@ std::uint64_t Scheduler::Impl::waiting_for_heat(const SchedJob& j, std::int64_t 
     if (is_final(j.row.state) || j.spec().urgent) return 0;
     const std::uint64_t queued = j.queued();
     return queued > 0 && held_for_heat(now) ? queued : 0;
+}
+
+std::string Scheduler::Impl::fits_nowhere(const SchedJob& j, std::int64_t now) const {
+    const JobSubmit& s = j.spec();
+    if (is_final(j.row.state) || j.queued() == 0 || (s.cores_per_task <= 1 && s.mem_per_task == 0))
+        return "";
+    PolicyJob pj;
+    pj.cores_per_task = s.cores_per_task;
+    pj.mem_per_task = s.mem_per_task;
+    std::uint32_t most_cores = 0;
+    std::uint64_t most_mem = 0;
+    bool any = false;
+    for (const auto& [name, st] : sites) {
+        if (st.lease_expires_ms < now) continue;
+        for (const NodeReport& n : st.reported) {
+            if (!n.up) continue;
+            any = true;
+            PolicyNode pn;
+            pn.cap.slots = n.slots;
+            if (n.mem_total > 0) pn.mem_total = n.mem_total;
+            if (task_fits_node(pj, pn)) return "";
+            most_cores = std::max(most_cores, n.slots);
+            most_mem = std::max(most_mem, n.mem_total);
+        }
+    }
+    if (!any) return "";
+    const auto mem = [](std::uint64_t b) { return format_byte_size(b / (1 << 20) << 20); };
+    return "no node up can hold a task of " + std::to_string(s.cores_per_task) + " cores" +
+           (s.mem_per_task ? " and " + mem(s.mem_per_task) : "") + ": the largest has " +
+           std::to_string(most_cores) + " cores" + (most_mem ? " and " + mem(most_mem) : "") +
+           "; it waits for a node that can, or cancel it and submit smaller tasks";
 }
 
 void Scheduler::Impl::tick() {

@@ -45,6 +45,7 @@ struct Scheduler::Impl {
         std::vector<NodeRoom> rooms;    // its nodes' room after the last grant (core/heat_wait)
         std::int64_t last_ms = 0;       // its last request (this process's life; 0: none yet)
         std::vector<std::string> down;  // nodes its last request reported down
+        std::vector<NodeReport> reported;  // its nodes as its last request gave them
     };
     struct Usage {
         double slot_s = 0;
@@ -149,6 +150,9 @@ struct Scheduler::Impl {
     // policy opens slots past the budgets for them.
     bool held_for_heat(std::int64_t now) const;
     std::uint64_t waiting_for_heat(const SchedJob& j, std::int64_t now) const;
+    // Why the job's queued tasks start nowhere: no node up at a site whose
+    // lease is live can hold one (cores, memory). "" when one can.
+    std::string fits_nowhere(const SchedJob& j, std::int64_t now) const;
     void tick();
 
     // ---- core/sched_reads.cpp: clients' reads

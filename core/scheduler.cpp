@@ -107,7 +107,7 @@ void Scheduler::Impl::load() {
     // they, and what they hold may still be delivered.
     for (const SiteRow& s : store.sites())
         sites[s.name] = SiteState{
-            s.run, std::max(s.lease_expires_ms, now + settings.lease_ms), {}, {}, {}, 0, {}};
+            s.run, std::max(s.lease_expires_ms, now + settings.lease_ms), {}, {}, {}, 0, {}, {}};
     for (const AttemptRow& a : store.running_attempts()) {
         SchedJob* j = load_job(a.key.job, false);
         if (j == nullptr) continue;  // an attempt of no job: nothing to run it for
@@ -171,6 +171,7 @@ JobInfo Scheduler::Impl::info(const JobRow& row) {
         spec = it->second->spec();
         out = it->second->running;
         i.waiting_for_heat = waiting_for_heat(*it->second, clock.unix_ms());
+        i.waiting = fits_nowhere(*it->second, clock.unix_ms());
     } else {
         spec = job_submit_from_json(nlohmann::json::parse(row.spec));
     }
@@ -195,6 +196,8 @@ JobInfo Scheduler::Impl::info(const JobRow& row) {
     i.finished_ms = row.finished_ms;
     i.energy_uj = row.energy_uj;
     i.energy_estimated = row.energy_estimated;
+    i.cores_per_task = spec.cores_per_task;
+    i.mem_per_task = spec.mem_per_task;
     return i;
 }
 

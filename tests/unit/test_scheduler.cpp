@@ -319,6 +319,28 @@ BOOST_AUTO_TEST_CASE(a_job_no_node_could_hold_is_refused_and_one_that_fits_trave
                                            "largest, 'n2', has 6 GiB"));
 }
 
+BOOST_AUTO_TEST_CASE(a_job_no_reporting_node_can_hold_says_why_it_waits) {
+    Fixture f;  // the grid file says no node's memory: the job is taken
+    JobSubmit big = count_job("2");
+    big.mem_per_task = std::uint64_t{8} << 30;
+    const JobInfo id = f.s->submit(k_bank, big);
+    BOOST_TEST(id.waiting.empty());  // no node has reported yet
+    BOOST_TEST(id.mem_per_task == std::uint64_t{8} << 30);
+    WorkRequest req = f.ask("pool", 0);  // wanting nothing: the FIFO here would ignore memory
+    req.nodes[0].mem_total = std::uint64_t{4} << 30;
+    req.nodes[0].mem_available = std::uint64_t{3} << 30;
+    f.work(req);
+    const JobInfo j = f.s->job(k_bank, id.id);
+    BOOST_TEST(
+        j.waiting ==
+        "no node up can hold a task of 1 cores and 8 GiB: the largest has 2 cores and 4 GiB; "
+        "it waits for a node that can, or cancel it and submit smaller tasks");
+    // A node that can hold it reports: no reason any more.
+    req.nodes[0].mem_total = std::uint64_t{16} << 30;
+    f.work(req);
+    BOOST_TEST(f.s->job(k_bank, id.id).waiting.empty());
+}
+
 BOOST_AUTO_TEST_CASE(a_jobs_cores_and_memory_reach_the_policy_and_the_site) {
     Fixture f;
     JobSubmit two = count_job("3");
