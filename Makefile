@@ -166,7 +166,7 @@ FUZZ_BIN := $(patsubst tests/fuzz/%.cpp,$(FUZZ_BUILD)/bin/%,$(FUZZ_SRC))
 FUZZ_CORE_SRC := $(wildcard $(addprefix core/,frameset.cpp placeholder.cpp grid.cpp schedule.cpp \
 	scenario.cpp duration.cpp journal.cpp api_request.cpp auth.cpp text.cpp utc_time.cpp \
 	jobs_api.cpp site_api.cpp json_fields.cpp jobspec.cpp protocol.cpp safe_path.cpp site_schedule.cpp task_env.cpp \
-	agent_socket.cpp json_checks.cpp plugin_registry.cpp))
+	agent_socket.cpp json_checks.cpp plugin_registry.cpp task_memory.cpp fsroot.cpp))
 FUZZ_CORE_OBJ := $(patsubst %.cpp,$(FUZZ_BUILD)/obj/%.o,$(FUZZ_CORE_SRC))
 FUZZ_LIB := $(FUZZ_BUILD)/lib/libhearth-fuzz.a
 

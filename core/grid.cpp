@@ -13,6 +13,7 @@
 #include "core/error.hpp"
 #include "core/plugin_registry.hpp"
 #include "core/schedule.hpp"
+#include "core/task_memory.hpp"
 #include "core/toml.hpp"
 
 namespace hearth {
@@ -476,7 +477,7 @@ GridNode read_node(const std::string& origin, const toml::table& t, std::size_t 
     Scope s(origin, "", t);
     GridNode node;
     node.name = entry_name(s, "node", index);
-    s.check_keys({"name", "site", "host", "slots", "agent", "idle_watts", "max_watts"});
+    s.check_keys({"name", "site", "host", "slots", "memory", "agent", "idle_watts", "max_watts"});
 
     node.site = s.required_string("site", "site = \"NAME\", the site this node heats");
     if (!grid.find_site(node.site)) {
@@ -503,6 +504,15 @@ GridNode read_node(const std::string& origin, const toml::table& t, std::size_t 
             s.fail(n, "'slots' " + std::to_string(v) +
                           " is out of range; give the task slots of the node, 1 to 4096");
         node.slots = static_cast<std::uint32_t>(v);
+    }
+
+    if (auto m = s.string("memory")) {
+        try {
+            node.memory = parse_byte_size(*m, "'memory'");
+        } catch (const Error& e) {
+            s.fail(s.get("memory"),
+                   std::string(e.what()) + "; give the node's memory for tasks, e.g. \"64G\"");
+        }
     }
 
     if (auto agent = s.string("agent")) {

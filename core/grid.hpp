@@ -99,7 +99,9 @@ struct GridNode {
     std::string name;
     std::string site;
     std::string host;  // default: name
-    std::uint32_t slots = 1;
+    std::uint32_t slots = 1;  // its cores: a task of N cores holds N of them
+    // Bytes tasks may use there ("64G"); 0: not said (no check at submit).
+    std::uint64_t memory = 0;
     std::string agent;  // default: http://HOST:9750
     Watts idle{20};
     Watts max{120};

@@ -104,7 +104,8 @@ json to_json(const JobSubmit& s) {
               {"urgent", s.urgent},
               {"priority", s.priority},
               {"env", s.env},
-              {"cores_per_task", s.cores_per_task}};
+              {"cores_per_task", s.cores_per_task},
+              {"mem_per_task", s.mem_per_task}};
     // Empty means "not given" (the token's tenant, no label): left out, as
     // the reader refuses an empty name.
     if (!s.tenant.empty()) j["tenant"] = s.tenant;
@@ -141,14 +142,8 @@ JobSubmit job_submit_from_json(const json& j) {
     check_env_list(s.env, "'env'");
     s.cores_per_task =
         static_cast<std::uint32_t>(f.u64("cores_per_task", 1, k_max_cores_per_task, 1));
-    // A site's worker counts its slots in tasks of one core; a task of
-    // several cores would need the scheduler's placement and the workers'
-    // slots counted in cores, which they are not yet.
-    if (s.cores_per_task != 1)
-        throw usage_error(
-            "'cores_per_task' " + std::to_string(s.cores_per_task) +
-            ": a scheduler runs tasks of one core only for now; run the job with hearth "
-            "run --cores-per-task (no --server), or submit it with 1");
+    // Absent in jobs stored before it existed: no memory need.
+    s.mem_per_task = f.u64("mem_per_task", 0, k_max_mem_per_task, 0);
     f.done();
     return s;
 }
@@ -171,6 +166,9 @@ json to_json(const JobInfo& i) {
             {"failed", i.failed},
             {"running", i.running},
             {"waiting_for_heat", i.waiting_for_heat},
+            {"waiting", i.waiting},
+            {"cores_per_task", i.cores_per_task},
+            {"mem_per_task", i.mem_per_task},
             {"submitted_ms", i.submitted_ms},
             {"started_ms", i.started_ms},
             {"finished_ms", i.finished_ms},
@@ -204,6 +202,10 @@ JobInfo job_info_from_json(const json& j) {
     i.finished_ms = f.i64("finished_ms", 0, k_max_unix_ms, 0);
     i.energy_uj = f.u64("energy_uj", 0, UINT64_MAX, 0);
     i.energy_estimated = f.flag("energy_estimated", false);
+    i.waiting = f.str("waiting", "");
+    i.cores_per_task =
+        static_cast<std::uint32_t>(f.u64("cores_per_task", 1, k_max_cores_per_task, 1));
+    i.mem_per_task = f.u64("mem_per_task", 0, k_max_mem_per_task, 0);
     // Newer servers may add fields: a client reads what it knows.
     return i;
 }

@@ -56,7 +56,8 @@ struct JobSubmit {
     bool urgent = false;
     std::int32_t priority = 0;  // within the tenant: higher first
     std::vector<std::string> env;      // NAME=VALUE for every task (hearth submit --env)
-    std::uint32_t cores_per_task = 1;  // only 1 through a scheduler (see job_submit_from_json)
+    std::uint32_t cores_per_task = 1;  // cores each task holds (placement, binding, thread counts)
+    std::uint64_t mem_per_task = 0;    // bytes each task needs free and is limited to; 0 = none
 };
 
 struct JobInfo {
@@ -79,6 +80,11 @@ struct JobInfo {
     // Of the queued tasks, those held back for want of heat: no node has a
     // heat-allowed slot free (core/heat_wait). 0 when plain queued.
     std::uint64_t waiting_for_heat = 0;
+    // Why its queued tasks start nowhere: no node up can hold one (its
+    // cores, its memory). "" when some node can, or none has reported.
+    std::string waiting;
+    std::uint32_t cores_per_task = 1;
+    std::uint64_t mem_per_task = 0;
     std::int64_t submitted_ms = 0, started_ms = 0, finished_ms = 0;  // 0 = not yet
     std::uint64_t energy_uj = 0;    // charged to this job's attempts so far
     bool energy_estimated = false;  // some of it from a model, not a meter

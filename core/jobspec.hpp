@@ -51,6 +51,7 @@ struct JobSpec {
 };
 
 inline constexpr std::uint32_t k_max_cores_per_task = 1024;
+inline constexpr std::uint64_t k_max_mem_per_task = std::uint64_t{1} << 62;  // bytes
 
 nlohmann::json to_json(const JobSpec&);
 JobSpec job_from_json(const nlohmann::json&);  // throws Error if a field is bad

@@ -41,6 +41,7 @@ std::string encode(const Hello& h) {
     WireWriter w;
     w.str(h.host);
     w.u32(h.cores);
+    w.u64(h.mem_total);
     return std::move(w.buffer());
 }
 
@@ -49,6 +50,7 @@ Hello decode_hello(const std::string& buf) {
     Hello h;
     h.host = r.str();
     h.cores = r.u32();
+    h.mem_total = r.u64();
     finish(r);
     return h;
 }
@@ -57,6 +59,7 @@ std::string encode(const NodeConfig& c) {
     WireWriter w;
     w.str(c.node);
     w.u32(c.slots);
+    w.u8(c.slots_are_cores ? 1 : 0);
     return std::move(w.buffer());
 }
 
@@ -65,6 +68,7 @@ NodeConfig decode_node_config(const std::string& buf) {
     NodeConfig c;
     c.node = r.str();
     c.slots = r.u32();
+    c.slots_are_cores = r.u8() != 0;
     finish(r);
     return c;
 }
@@ -123,6 +127,7 @@ std::string encode(const Report& rep) {
     w.u32(rep.heat.allowed);
     w.u32(rep.heat.slots);
     w.u64(static_cast<std::uint64_t>(rep.heat.waste_mk));
+    w.u64(rep.mem_available);
     return std::move(w.buffer());
 }
 
@@ -157,6 +162,7 @@ Report decode_report(const std::string& buf) {
     rep.heat.allowed = r.u32();
     rep.heat.slots = r.u32();
     rep.heat.waste_mk = static_cast<std::int64_t>(r.u64());
+    rep.mem_available = r.u64();
     finish(r);
     return rep;
 }

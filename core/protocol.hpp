@@ -26,6 +26,7 @@ enum class Tag : int {
 struct Hello {
     std::string host;  // MPI processor name
     std::uint32_t cores = 0;
+    std::uint64_t mem_total = 0;  // bytes, /proc/meminfo MemTotal; 0: unknown
 };
 
 struct FileBlob {
@@ -38,6 +39,10 @@ struct FileBlob {
 struct NodeConfig {
     std::string node;         // the name the dispatcher gives this worker
     std::uint32_t slots = 0;  // 0: one per core
+    // `hearth site`: the slots are cores, spent once across every job; a
+    // task holds its job's cores_per_task of them (no two tasks share a
+    // core). `hearth run`: each slot is one task of the job's cores.
+    bool slots_are_cores = false;
 };
 
 // One job's settings, as the worker keeps them in its table of jobs.
@@ -114,9 +119,10 @@ struct HeatReport {
 };
 
 struct Report {
-    std::uint32_t want = 0;
+    std::uint32_t want = 0;  // more tasks (slots_are_cores: cores) it would start
     std::vector<Completion> completions;
     HeatReport heat;
+    std::uint64_t mem_available = 0;  // bytes, MemAvailable now; 0: unknown
 };
 
 struct Override {

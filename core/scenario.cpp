@@ -11,6 +11,7 @@
 #include "core/duration.hpp"
 #include "core/error.hpp"
 #include "core/jobs_api.hpp"
+#include "core/task_memory.hpp"
 #include "core/toml.hpp"
 #include "core/utc_time.hpp"
 
@@ -100,7 +101,7 @@ Scenario parse_scenario(const std::string& text, const std::string& origin,
             if (!jt) throw usage_error(where + " must be a table ([[job]])");
             check_keys(*jt,
                        {"name", "tenant", "arrival", "tasks", "task_time", "deadline", "urgent",
-                        "every", "count", "priority"},
+                        "every", "count", "priority", "cores_per_task", "mem_per_task"},
                        where);
             SimJob j;
             j.name = (*jt)["name"].value_or("job" + std::to_string(i));
@@ -131,6 +132,19 @@ Scenario parse_scenario(const std::string& text, const std::string& origin,
             j.task_s = seconds_of(*(*jt)["task_time"].node(), where + " task_time");
             if ((*jt)["deadline"]) j.deadline_s = seconds_of(*(*jt)["deadline"].node(), where + " deadline");
             j.urgent = (*jt)["urgent"].value_or(false);
+            if (const auto* cn = (*jt)["cores_per_task"].node()) {
+                const auto v = cn->value<std::int64_t>();
+                if (!cn->is_integer() || !v || *v < 1 || *v > k_max_cores_per_task)
+                    throw usage_error(
+                        where + ": 'cores_per_task' must be a whole number from 1 to " +
+                        std::to_string(k_max_cores_per_task) + " (cores each task holds)");
+                j.cores_per_task = static_cast<std::uint32_t>(*v);
+            }
+            if (const auto* mn = (*jt)["mem_per_task"].node()) {
+                const auto v = mn->value<std::string>();
+                if (!v) throw usage_error(where + ": 'mem_per_task' must be a size such as \"8G\"");
+                j.mem_per_task = parse_byte_size(*v, where + " mem_per_task");
+            }
             double every = 0;
             if ((*jt)["every"]) every = seconds_of(*(*jt)["every"].node(), where + " every");
             std::int64_t count = (*jt)["count"].value_or<std::int64_t>(every > 0 ? -1 : 1);

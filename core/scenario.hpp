@@ -20,6 +20,8 @@ struct SimJob {
     double deadline_s = 0;  // after arrival; 0 = none
     bool urgent = false;
     std::int32_t priority = 0;  // within its tenant: higher first
+    std::uint32_t cores_per_task = 1;  // slots (cores) each task holds
+    std::uint64_t mem_per_task = 0;    // bytes each task needs free on its node (node `memory`)
 };
 
 struct Scenario {

@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "core/sched_impl.hpp"
 #include "core/sched_tenants.hpp"
+#include "core/task_memory.hpp"
 
 namespace hearth {
 
@@ -171,7 +172,7 @@ void Scheduler::Impl::on_late_result(const AttemptResult& r, std::int64_t now) {
     settle(j, now);
 }
 
-PolicyNode Scheduler::Impl::policy_node(const NodeReport& n) const {
+PolicyNode Scheduler::Impl::policy_node(const NodeReport& n, std::uint64_t mem_reserved) const {
     PolicyNode p;
     p.cap.slots = n.slots;
     p.cap.allowed = n.heat.known ? std::min(n.heat.allowed, n.slots) : n.slots;
@@ -182,6 +183,13 @@ PolicyNode Scheduler::Impl::policy_node(const NodeReport& n) const {
     const std::uint32_t room = p.cap.allowed > n.running ? p.cap.allowed - n.running : 0;
     p.busy = n.running + (n.want < room ? room - n.want : 0);
     p.open = n.up && n.want > 0;
+    // Memory: what the node has free now, and no more than its total less
+    // what the tasks running there were granted (they may not have claimed
+    // it yet). Not reported (an older site): no check.
+    if (n.mem_total > 0) {
+        p.mem_total = n.mem_total;
+        p.mem_free = std::min(n.mem_available, n.mem_total - std::min(n.mem_total, mem_reserved));
+    }
     return p;
 }
 
@@ -217,12 +225,23 @@ void Scheduler::Impl::grant(const std::string& site, const WorkRequest& r, WorkR
         p.task_s = j.task_s();
         // Running tasks are on average half done.
         p.remaining_s = 0.5 * static_cast<double>(j.running) * p.task_s;
+        p.cores_per_task = j.spec().cores_per_task;
+        p.mem_per_task = j.spec().mem_per_task;
         in.jobs.push_back(p);
         order.push_back(&j);
     }
+    // Memory granted to the attempts this site runs, per node.
+    std::map<std::string, std::uint64_t> mem_reserved;
+    for (const AttemptKey& k : sites[site].running) {
+        auto ru = running.find(k);
+        auto jo = jobs.find(k.job);
+        if (ru != running.end() && jo != jobs.end())
+            mem_reserved[ru->second.node] += jo->second->spec().mem_per_task;
+    }
     bool any_open = false;
     for (const NodeReport& n : r.nodes) {
-        in.nodes.push_back(policy_node(n));
+        auto m = mem_reserved.find(n.node);
+        in.nodes.push_back(policy_node(n, m == mem_reserved.end() ? 0 : m->second));
         any_open = any_open || in.nodes.back().open;
     }
     if (!any_queued || !any_open) return;
@@ -265,7 +284,8 @@ void Scheduler::Impl::grant(const std::string& site, const WorkRequest& r, WorkR
         if (!st.sent.insert(id).second) continue;
         const SchedJob& j = *jobs.at(id);
         reply.jobs.push_back(JobRuntime{id, j.row.tenant, j.spec().timeout_ms, j.spec().collect,
-                                        j.spec().stage, j.spec().urgent, j.spec().env});
+                                        j.spec().stage, j.spec().urgent, j.spec().env,
+                                        j.spec().cores_per_task, j.spec().mem_per_task});
     }
 }
 
@@ -338,8 +358,13 @@ WorkReply Scheduler::Impl::work(const std::string& site, const WorkRequest& r) {
         reply.cancel = cancels(site, r);
         grant(site, r, reply, now);
         std::map<std::string, std::uint32_t> granted_on;
-        for (const TaskGrant& g : reply.tasks) ++granted_on[g.node];
+        // In cores, as the nodes' room is counted.
+        for (const TaskGrant& g : reply.tasks) {
+            auto jo = jobs.find(g.key.job);
+            granted_on[g.node] += jo == jobs.end() ? 1 : jo->second->spec().cores_per_task;
+        }
         st.rooms.clear();
+        st.reported = r.nodes;
         st.last_ms = now;
         st.down.clear();
         for (const NodeReport& n : r.nodes) {
@@ -362,6 +387,37 @@ std::uint64_t Scheduler::Impl::waiting_for_heat(const SchedJob& j, std::int64_t 
     if (is_final(j.row.state) || j.spec().urgent) return 0;
     const std::uint64_t queued = j.queued();
     return queued > 0 && held_for_heat(now) ? queued : 0;
+}
+
+std::string Scheduler::Impl::fits_nowhere(const SchedJob& j, std::int64_t now) const {
+    const JobSubmit& s = j.spec();
+    if (is_final(j.row.state) || j.queued() == 0 || (s.cores_per_task <= 1 && s.mem_per_task == 0))
+        return "";
+    PolicyJob pj;
+    pj.cores_per_task = s.cores_per_task;
+    pj.mem_per_task = s.mem_per_task;
+    std::uint32_t most_cores = 0;
+    std::uint64_t most_mem = 0;
+    bool any = false;
+    for (const auto& [name, st] : sites) {
+        if (st.lease_expires_ms < now) continue;
+        for (const NodeReport& n : st.reported) {
+            if (!n.up) continue;
+            any = true;
+            PolicyNode pn;
+            pn.cap.slots = n.slots;
+            if (n.mem_total > 0) pn.mem_total = n.mem_total;
+            if (task_fits_node(pj, pn)) return "";
+            most_cores = std::max(most_cores, n.slots);
+            most_mem = std::max(most_mem, n.mem_total);
+        }
+    }
+    if (!any) return "";
+    const auto mem = [](std::uint64_t b) { return format_byte_size(b / (1 << 20) << 20); };
+    return "no node up can hold a task of " + std::to_string(s.cores_per_task) + " cores" +
+           (s.mem_per_task ? " and " + mem(s.mem_per_task) : "") + ": the largest has " +
+           std::to_string(most_cores) + " cores" + (most_mem ? " and " + mem(most_mem) : "") +
+           "; it waits for a node that can, or cancel it and submit smaller tasks";
 }
 
 void Scheduler::Impl::tick() {

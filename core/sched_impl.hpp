@@ -46,6 +46,7 @@ struct Scheduler::Impl {
         std::vector<NodeRoom> rooms;    // its nodes' room after the last grant (core/heat_wait)
         std::int64_t last_ms = 0;       // its last request (this process's life; 0: none yet)
         std::vector<std::string> down;  // nodes its last request reported down
+        std::vector<NodeReport> reported;  // its nodes as its last request gave them
     };
     struct Usage {
         double slot_s = 0;
@@ -139,7 +140,8 @@ struct Scheduler::Impl {
     // already (ignored), or the late result of an attempt that was lost or
     // lapsed, whose success still commits the task if no other did.
     void on_late_result(const AttemptResult& r, std::int64_t now);
-    PolicyNode policy_node(const NodeReport& n) const;
+    // mem_reserved: bytes granted to the attempts running on that node.
+    PolicyNode policy_node(const NodeReport& n, std::uint64_t mem_reserved) const;
     void grant(const std::string& site, const WorkRequest& r, WorkReply& reply, std::int64_t now);
     // Attempts the site should stop: those of jobs that are over (cancelled,
     // or finished while a duplicate ran), and held ones whose task is
@@ -151,6 +153,9 @@ struct Scheduler::Impl {
     // policy opens slots past the budgets for them.
     bool held_for_heat(std::int64_t now) const;
     std::uint64_t waiting_for_heat(const SchedJob& j, std::int64_t now) const;
+    // Why the job's queued tasks start nowhere: no node up at a site whose
+    // lease is live can hold one (cores, memory). "" when one can.
+    std::string fits_nowhere(const SchedJob& j, std::int64_t now) const;
     void tick();
 
     // ---- core/sched_reads.cpp: clients' reads

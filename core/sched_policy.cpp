@@ -40,14 +40,31 @@ void check_input(const PolicyInput& in) {
                         std::to_string(in.tenants.size()) + "; pass every job's tenant");
 }
 
-// One call's working state: what is still free where, what each tenant
-// holds, and the grants so far (one per job and node).
+std::uint32_t cores_of(const PolicyJob& j) {
+    return std::max<std::uint32_t>(1, j.cores_per_task);
+}
+
+}  // namespace
+
+bool task_fits_node(const PolicyJob& job, const PolicyNode& node) {
+    if (node.cap.slots < cores_of(job)) return false;
+    return job.mem_per_task == 0 || node.mem_total == k_mem_unknown ||
+           job.mem_per_task <= node.mem_total;
+}
+
+namespace {
+
+// One call's working state: what is still free where (cores, memory), what
+// each tenant holds (cores), the nodes held back for wide jobs, and the
+// grants so far (one per job and node).
 class Round {
 public:
     explicit Round(const PolicyInput& in) : m_in(in) {
         const std::size_t n = in.nodes.size();
         m_free.assign(n, 0);
         m_spare.assign(n, 0);
+        m_mem.assign(n, k_mem_unknown);
+        m_reserved.assign(n, false);
         for (std::size_t i = 0; i < n; ++i) {
             const auto& node = in.nodes[i];
             if (node.cap.usable) m_usable_slots += node.cap.slots;
@@ -56,12 +73,13 @@ public:
                 in.heat_aware ? std::min(node.cap.allowed, node.cap.slots) : node.cap.slots;
             m_free[i] = sat_sub(limit, node.busy);
             m_spare[i] = sat_sub(node.cap.slots, std::max(limit, node.busy));
+            m_mem[i] = node.mem_free;
             m_free_total += m_free[i];
             m_spare_total += m_spare[i];
         }
         m_order = in.heat_aware ? heat_ordered_free() : rotation();
         m_held.assign(in.tenants.size(), 0);
-        for (const auto& j : in.jobs) m_held[j.tenant] += j.running;
+        for (const auto& j : in.jobs) m_held[j.tenant] += std::uint64_t{j.running} * cores_of(j);
         m_job_granted.assign(in.jobs.size(), 0);
         m_last_on_node.assign(n, -1);
     }
@@ -71,65 +89,121 @@ public:
     std::uint32_t job_granted(std::uint32_t job) const { return m_job_granted[job]; }
     std::uint64_t usable_slots() const { return m_usable_slots; }
 
-    // Slots the tenant may still start under its max_running.
+    // Cores the tenant may still start under its max_running.
     std::uint64_t headroom(std::uint32_t tenant) const {
         const std::uint32_t cap = m_in.tenants[tenant].max_running;
         if (cap == 0) return std::numeric_limits<std::uint64_t>::max();
         return cap > m_held[tenant] ? cap - m_held[tenant] : 0;
     }
 
-    // Up to `count` of the free (heat-allowed, when aware) slots, in node
-    // order; returns how many were granted.
+    // Up to `count` tasks of the job on the free (heat-allowed, when aware)
+    // cores, in node order, where its cores and memory fit; returns how many
+    // were granted.
     std::uint64_t take_free(std::uint32_t job, std::uint64_t count) {
+        const PolicyJob& j = m_in.jobs[job];
+        const std::uint32_t cores = cores_of(j);
+        // Nodes before the cursor have no core free: nobody needs them again.
+        while (m_cursor < m_order.size() && m_free[m_order[m_cursor]] == 0) ++m_cursor;
         std::uint64_t given = 0;
-        while (given < count && m_cursor < m_order.size()) {
-            const std::uint32_t node = m_order[m_cursor];
-            const std::uint64_t take = std::min<std::uint64_t>(m_free[node], count - given);
-            if (take > 0) {
-                m_free[node] -= static_cast<std::uint32_t>(take);
-                m_free_total -= take;
-                grant(job, node, take, false);
-                given += take;
-            }
-            if (m_free[node] == 0) ++m_cursor;
+        for (std::size_t k = m_cursor; k < m_order.size() && given < count; ++k) {
+            if (m_free_total < cores) break;
+            const std::uint32_t node = m_order[k];
+            if (m_reserved[node]) continue;
+            const std::uint64_t take =
+                std::min({count - given, std::uint64_t{m_free[node] / cores}, mem_fit(j, node)});
+            if (take == 0) continue;
+            m_free[node] -= static_cast<std::uint32_t>(take * cores);
+            m_free_total -= take * cores;
+            claim_mem(j, node, take);
+            grant(job, node, take, false);
+            given += take;
         }
         return given;
     }
 
-    // Opens up to `count` slots past the heat budgets, least waste first
-    // (heat_dispatch's plan_slots over the nodes with slots physically free
-    // past their budgets; none of their budgeted slots is left by now).
+    // Opens up to `count` tasks' cores past the heat budgets, least waste
+    // first (heat_dispatch's plan_slots over the nodes with cores physically
+    // free past their budgets, counted in the job's tasks).
     std::uint64_t open_extra(std::uint32_t job, std::uint64_t count) {
-        if (count == 0 || m_spare_total == 0) return 0;
+        const PolicyJob& j = m_in.jobs[job];
+        const std::uint32_t cores = cores_of(j);
+        if (count == 0 || m_spare_total < cores) return 0;
         std::vector<std::uint32_t> index;
         std::vector<NodeCapacity> spare;
+        std::uint64_t room = 0;
         for (std::size_t i = 0; i < m_spare.size(); ++i) {
-            if (m_spare[i] == 0) continue;
+            const auto fit = static_cast<std::uint32_t>(std::min<std::uint64_t>(
+                m_spare[i] / cores, mem_fit(j, static_cast<std::uint32_t>(i))));
+            if (fit == 0) continue;
             index.push_back(static_cast<std::uint32_t>(i));
             NodeCapacity c = m_in.nodes[i].cap;
-            c.slots = m_spare[i];
+            c.slots = fit;
             c.allowed = 0;
             spare.push_back(c);
+            room += fit;
         }
-        const auto plan = plan_slots(
-            static_cast<std::uint32_t>(std::min<std::uint64_t>(count, m_spare_total)), spare);
+        if (room == 0) return 0;
+        const auto plan =
+            plan_slots(static_cast<std::uint32_t>(std::min<std::uint64_t>(count, room)), spare);
         std::uint64_t given = 0;
         for (std::size_t k = 0; k < plan.extra.size(); ++k) {
             const std::uint32_t i = index[k];
-            const std::uint32_t add = std::min(plan.extra[k], m_spare[i]);
+            const std::uint32_t add = std::min(plan.extra[k], spare[k].slots);
             if (add == 0) continue;
-            m_spare[i] -= add;
-            m_spare_total -= add;
+            m_spare[i] -= add * cores;
+            m_spare_total -= std::uint64_t{add} * cores;
+            claim_mem(j, i, add);
             grant(job, i, add, true);
             given += add;
         }
         return given;
     }
 
+    // The job fits nowhere now: hold back for it the open node that could
+    // hold one of its tasks (cores and memory, within its heat budget when
+    // aware) with the most cores free, so that they add up there. False
+    // when no open node ever could.
+    bool reserve(std::uint32_t job) {
+        const PolicyJob& j = m_in.jobs[job];
+        std::int64_t best = -1;
+        for (std::size_t k = 0; k < m_order.size(); ++k) {
+            const std::uint32_t i = m_order[k];
+            if (m_reserved[i] || !could_hold(j, i)) continue;
+            if (best < 0 || m_free[i] > m_free[static_cast<std::size_t>(best)]) best = i;
+        }
+        if (best < 0) {
+            // No core free on the nodes that could hold it: nothing to hold back.
+            return false;
+        }
+        const auto i = static_cast<std::size_t>(best);
+        m_reserved[i] = true;
+        m_free_total -= m_free[i];
+        return true;
+    }
+
     // One grant per (job, node), in the order they were first made.
     std::vector<Grant> take_grants() { return std::move(m_grants); }
 
 private:
+    std::uint64_t mem_fit(const PolicyJob& j, std::uint32_t node) const {
+        if (j.mem_per_task == 0 || m_mem[node] == k_mem_unknown)
+            return std::numeric_limits<std::uint64_t>::max();
+        return m_mem[node] / j.mem_per_task;
+    }
+
+    void claim_mem(const PolicyJob& j, std::uint32_t node, std::uint64_t tasks) {
+        if (j.mem_per_task == 0 || m_mem[node] == k_mem_unknown) return;
+        m_mem[node] -= std::min(m_mem[node], tasks * j.mem_per_task);
+    }
+
+    bool could_hold(const PolicyJob& j, std::uint32_t i) const {
+        const PolicyNode& node = m_in.nodes[i];
+        if (!task_fits_node(j, node)) return false;
+        const std::uint32_t limit =
+            m_in.heat_aware ? std::min(node.cap.allowed, node.cap.slots) : node.cap.slots;
+        return limit >= cores_of(j);
+    }
+
     // The nodes with free slots in heat_order. Only those: on a busy grid a
     // call sees a few nodes with free slots among thousands, and sorting
     // them all on every site request would dominate.
@@ -173,18 +247,23 @@ private:
         Grant& g = m_grants[static_cast<std::size_t>(at)];
         g.count += static_cast<std::uint32_t>(count);
         g.overridden = g.overridden || overridden;
-        m_held[m_in.jobs[job].tenant] += count;
+        m_held[m_in.jobs[job].tenant] += count * cores_of(m_in.jobs[job]);
         m_job_granted[job] += static_cast<std::uint32_t>(count);
     }
 
     const PolicyInput& m_in;
-    std::vector<std::uint32_t> m_free;   // per node: grantable within the budget (or all, unaware)
-    std::vector<std::uint32_t> m_spare;  // per node: physically free past the budget
+    // Per node: cores grantable within the budget (or all, unaware), cores
+    // physically free past the budget, bytes new tasks may claim
+    // (k_mem_unknown: no check), held back for a wide job this call.
+    std::vector<std::uint32_t> m_free;
+    std::vector<std::uint32_t> m_spare;
+    std::vector<std::uint64_t> m_mem;
+    std::vector<bool> m_reserved;
     std::uint64_t m_free_total = 0, m_spare_total = 0, m_usable_slots = 0;
-    std::vector<std::uint32_t> m_order;  // nodes in the order free slots are given
+    std::vector<std::uint32_t> m_order;  // nodes in the order free cores are given
     std::size_t m_cursor = 0;            // into m_order: nodes before it are full
-    std::vector<std::uint64_t> m_held;   // per tenant: running + granted
-    std::vector<std::uint32_t> m_job_granted;
+    std::vector<std::uint64_t> m_held;   // per tenant: cores running + granted
+    std::vector<std::uint32_t> m_job_granted;  // per job: tasks granted
     std::vector<Grant> m_grants;
     std::vector<std::int64_t> m_last_on_node;  // per node: its latest grant, -1 = none
     std::vector<std::int64_t> m_prev_on_node;  // per grant: the node's grant before it
@@ -194,6 +273,7 @@ private:
 // work without a deadline wants as many as its tasks can use.
 std::uint64_t deadline_slots(const PolicyJob& j, double now_s, std::uint64_t usable_slots) {
     if (j.deadline_s <= 0) return j.running + j.queued;
+    usable_slots /= cores_of(j);  // in the job's tasks
     DeadlineNeed need;
     need.task_s = j.task_s > 0 ? j.task_s : k_guess_task_s;
     need.work_s = static_cast<double>(j.queued) * need.task_s + std::max(0.0, j.remaining_s);
@@ -225,7 +305,8 @@ void grant_deadline_work(const PolicyInput& in, Round& round) {
         const auto& j = in.jobs[ji];
         const std::uint64_t needed = deadline_slots(j, in.now_s, round.usable_slots());
         if (needed <= j.running) continue;
-        std::uint64_t want = std::min<std::uint64_t>({j.queued, round.headroom(j.tenant), needed - j.running});
+        std::uint64_t want = std::min<std::uint64_t>(
+            {j.queued, round.headroom(j.tenant) / cores_of(j), needed - j.running});
         want -= round.take_free(ji, want);
         if (want > 0 && in.heat_aware) round.open_extra(ji, want);
     }
@@ -249,10 +330,10 @@ public:
         for (std::size_t i = 0; i < in.jobs.size(); ++i) {
             const auto& j = in.jobs[i];
             const std::uint32_t granted = round.job_granted(static_cast<std::uint32_t>(i));
-            running += j.running + granted;
+            running += (std::uint64_t{j.running} + granted) * cores_of(j);
             if (j.queued <= granted) continue;
             m_jobs[j.tenant].push_back(static_cast<std::uint32_t>(i));
-            m_queued[j.tenant] += j.queued - granted;
+            m_queued[j.tenant] += (j.queued - granted) * cores_of(j);
         }
         double usage_total = 0;
         for (const auto& t : in.tenants) usage_total += std::max(0.0, t.usage_slot_s);
@@ -288,7 +369,9 @@ public:
                 if (gap > 1) chunk = static_cast<std::uint64_t>(std::min(std::ceil(gap - 1e-9), 1e18));
             }
             chunk = std::min({chunk, demand(t), m_round.free_total()});
-            if (give(t, chunk) == 0) break;  // no free slot left anywhere
+            // Nothing given: none of the tenant's queued tasks fits where
+            // cores are free now; it waits for the next call.
+            if (give(t, chunk) == 0) continue;
             if (demand(t) > 0) m_heap.push({load(t), t});
         }
     }
@@ -312,18 +395,32 @@ private:
         return std::min(m_queued[t], m_round.headroom(t));
     }
 
-    // Returns how many were granted.
-    std::uint64_t give(std::uint32_t t, std::uint64_t count) {
+    // About `cores` cores' worth of the tenant's tasks, its jobs in order;
+    // returns the cores granted. A job whose next task fits nowhere now has
+    // a node held back for it (Round::reserve) and the tenant's later jobs
+    // go on past it, on the other nodes.
+    std::uint64_t give(std::uint32_t t, std::uint64_t cores) {
         std::uint64_t total = 0;
-        while (count > 0 && m_next[t] < m_jobs[t].size()) {
+        while (cores > 0 && m_next[t] < m_jobs[t].size()) {
             const std::uint32_t ji = m_jobs[t][m_next[t]];
-            const std::uint64_t left = m_in.jobs[ji].queued - m_round.job_granted(ji);
-            const std::uint64_t given = m_round.take_free(ji, std::min(left, count));
-            count -= given;
-            total += given;
-            m_queued[t] -= given;
-            if (given == left) ++m_next[t];
-            if (given == 0) break;
+            const PolicyJob& j = m_in.jobs[ji];
+            const std::uint64_t per = cores_of(j);
+            const std::uint64_t left = j.queued - m_round.job_granted(ji);
+            const std::uint64_t room = m_round.headroom(t) / per;
+            const std::uint64_t ask = std::min({left, (cores + per - 1) / per, room});
+            if (ask == 0) break;  // its cores would pass the tenant's max_running
+            const std::uint64_t given = m_round.take_free(ji, ask);
+            cores -= std::min(cores, given * per);
+            total += given * per;
+            m_queued[t] -= given * per;
+            if (given == left) {
+                ++m_next[t];
+            } else if (given < ask) {
+                // No more of it fits now: skip it for this call.
+                if (given == 0) m_round.reserve(ji);
+                m_queued[t] -= (left - given) * per;
+                ++m_next[t];
+            }
         }
         return total;
     }
@@ -332,7 +429,7 @@ private:
     Round& m_round;
     std::vector<std::vector<std::uint32_t>> m_jobs;  // per tenant: its queued jobs, in order
     std::vector<std::size_t> m_next;                 // per tenant: first job with tasks left
-    std::vector<std::uint64_t> m_queued;             // per tenant: tasks not yet granted
+    std::vector<std::uint64_t> m_queued;             // per tenant: cores of tasks not yet granted
     std::vector<double> m_usage_slots;
     std::priority_queue<Entry> m_heap;
 };

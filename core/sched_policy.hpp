@@ -21,6 +21,18 @@
 //     As Slurm's fair share: usage normalised by share; ties to the lower
 //     tenant index. Granted in chunks (a heap over tenants), not slot by slot;
 //  3. within a tenant, higher job priority first, then arrival order (seq).
+// Slots are cores: a node's slots are its cores, a job's task holds its
+// cores_per_task of them, a tenant holds (and is charged for) the cores its
+// tasks hold, and max_running and the heat budgets count cores too. A task
+// goes only to a node with that many cores free within its budget and, with
+// mem_per_task, that much memory free (less what this call already placed).
+// Reservation (no starvation of wide jobs): when fair share reaches a job
+// none of whose tasks fits anywhere now, the open node that could hold one
+// with the most cores free is held back for it for the rest of the call, and
+// the queue goes on past it (backfill on the other nodes). Tasks end on the
+// held node and nobody else starts there, so its free cores only grow until
+// the wide task fits: narrow jobs arriving all the time cannot hold it off
+// (jobs of higher priority in its own tenant can, by design).
 // Per-tenant max_running caps a tenant's running + granted slots, deadline
 // work included. Free slots of an open, usable node: heat-aware,
 // min(allowed, slots) - busy; unaware, slots - busy. Nodes are filled in
@@ -51,12 +63,19 @@ struct PolicyJob {
     std::uint32_t running = 0;    // tasks running now (counted against shares)
     double task_s = 0;            // mean task time so far (0 = unknown: a guess of 60 s)
     double remaining_s = 0;       // work left in running tasks (deadline planning)
+    std::uint32_t cores_per_task = 1;  // cores (slots) each task holds; 0 is taken as 1
+    std::uint64_t mem_per_task = 0;    // bytes each task needs free on its node; 0 = no need
 };
 
+// A node's memory when nobody reported it: no memory check there.
+inline constexpr std::uint64_t k_mem_unknown = UINT64_MAX;
+
 struct PolicyNode {
-    NodeCapacity cap;          // slots, heat-allowed slots, waste, usable
-    std::uint32_t busy = 0;    // tasks running there now, every job's
+    NodeCapacity cap;          // slots (= cores), heat-allowed cores, waste, usable
+    std::uint32_t busy = 0;    // cores held by tasks running there now, every job's
     bool open = true;          // may receive grants now (the site asking; sim: all)
+    std::uint64_t mem_free = k_mem_unknown;   // bytes new tasks may still claim there
+    std::uint64_t mem_total = k_mem_unknown;  // bytes a task could ever have there
 };
 
 struct PolicyInput {
@@ -72,7 +91,7 @@ struct PolicyInput {
 struct Grant {
     std::uint32_t job = 0;   // index into PolicyInput::jobs
     std::uint32_t node = 0;  // index into PolicyInput::nodes
-    std::uint32_t count = 0;
+    std::uint32_t count = 0;  // tasks (each holding the job's cores_per_task cores)
     bool overridden = false;  // some of them opened past the node's heat budget
 };
 
@@ -84,5 +103,9 @@ std::vector<Grant> schedule(const PolicyInput& in);
 // Usage after dt_s seconds of exponential decay with the given half-life:
 // usage * 2^(-dt_s / half_life_s); half_life_s <= 0 or dt_s <= 0: unchanged.
 double decay_usage(double usage, double dt_s, double half_life_s);
+
+// Whether a task of `job` could ever run on `node` (its cores and memory, the
+// budget aside): the scheduler's check for a job that fits nowhere.
+bool task_fits_node(const PolicyJob& job, const PolicyNode& node);
 
 }  // namespace hearth

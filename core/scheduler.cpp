@@ -15,6 +15,7 @@
 #include "core/safe_path.hpp"
 #include "core/sched_impl.hpp"
 #include "core/sched_tenants.hpp"
+#include "core/task_memory.hpp"
 
 namespace hearth {
 
@@ -110,7 +111,7 @@ void Scheduler::Impl::load() {
     // they, and what they hold may still be delivered.
     for (const SiteRow& s : store.sites())
         sites[s.name] = SiteState{
-            s.run, std::max(s.lease_expires_ms, now + settings.lease_ms), {}, {}, {}, 0, {}};
+            s.run, std::max(s.lease_expires_ms, now + settings.lease_ms), {}, {}, {}, 0, {}, {}};
     for (const AttemptRow& a : store.running_attempts()) {
         SchedJob* j = load_job(a.key.job, false);
         if (j == nullptr) continue;  // an attempt of no job: nothing to run it for
@@ -174,6 +175,7 @@ JobInfo Scheduler::Impl::info(const JobRow& row) {
         spec = it->second->spec();
         out = it->second->running;
         i.waiting_for_heat = waiting_for_heat(*it->second, clock.unix_ms());
+        i.waiting = fits_nowhere(*it->second, clock.unix_ms());
     } else {
         spec = job_submit_from_json(nlohmann::json::parse(row.spec));
     }
@@ -198,8 +200,42 @@ JobInfo Scheduler::Impl::info(const JobRow& row) {
     i.finished_ms = row.finished_ms;
     i.energy_uj = row.energy_uj;
     i.energy_estimated = row.energy_estimated;
+    i.cores_per_task = spec.cores_per_task;
+    i.mem_per_task = spec.mem_per_task;
     return i;
 }
+
+namespace {
+
+// A job whose tasks no node of the grid file could ever hold would wait
+// forever: refused at once, naming the field and the largest node. Memory
+// only where every node with the cores says how much it has (a node that
+// does not say may have enough: the job waits for the policy then).
+void check_fits_grid(const Grid& grid, const JobSubmit& s) {
+    if (grid.nodes.empty()) return;
+    const GridNode* widest = &grid.nodes.front();
+    for (const GridNode& n : grid.nodes)
+        if (n.slots > widest->slots) widest = &n;
+    if (s.cores_per_task > widest->slots)
+        throw usage_error("'cores_per_task' " + std::to_string(s.cores_per_task) +
+                          " is more than any node has: the largest, '" + widest->name + "', has " +
+                          std::to_string(widest->slots) + " cores (slots in the grid file); give " +
+                          std::to_string(widest->slots) + " or fewer");
+    if (s.mem_per_task == 0) return;
+    const GridNode* largest = nullptr;
+    for (const GridNode& n : grid.nodes) {
+        if (n.slots < s.cores_per_task) continue;
+        if (n.memory == 0) return;  // not said: it may fit there
+        if (largest == nullptr || n.memory > largest->memory) largest = &n;
+    }
+    if (largest != nullptr && s.mem_per_task > largest->memory)
+        throw usage_error("'mem_per_task' " + format_byte_size(s.mem_per_task) +
+                          " is more than any node has: the largest, '" + largest->name + "', has " +
+                          format_byte_size(largest->memory) +
+                          " (memory in the grid file); give that or less");
+}
+
+}  // namespace
 
 JobInfo Scheduler::Impl::submit(const Role& who, const JobSubmit& given) {
     check_reader(who);
@@ -225,6 +261,7 @@ JobInfo Scheduler::Impl::submit(const Role& who, const JobSubmit& given) {
     // ranges, sizes, names (core/jobs_api).
     const nlohmann::json spec_json = to_json(s);
     s = job_submit_from_json(spec_json);
+    check_fits_grid(grid, s);
     const std::string spec_text = spec_json.dump();
     if (spec_text.size() > k_max_spec_bytes)
         throw usage_error("the job's spec is " + std::to_string(spec_text.size()) + " bytes, over the " +

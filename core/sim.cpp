@@ -55,6 +55,8 @@ struct NodeSim {
     std::uint32_t busy_prio = 0;  // of which deadline or urgent work: never throttled
     std::uint32_t allowed = 0;
     double cap = 0;           // slots' worth of power the throttle lets through
+    std::uint64_t memory = 0;    // bytes (grid file `memory`); 0: not modelled
+    std::uint64_t mem_used = 0;  // claimed by the tasks running there
 };
 
 struct JobSim {
@@ -63,7 +65,8 @@ struct JobSim {
     bool arrived = false;
     bool priority = false;  // urgent or with a deadline
     double deadline_abs = 0;
-    std::uint64_t queued = 0, running = 0, done = 0;
+    std::uint64_t queued = 0, running = 0, done = 0;  // tasks (each holding `cores` slots)
+    std::uint32_t cores = 1;
     double finish = -1;
     bool feasible = true;
 };
@@ -99,10 +102,14 @@ SimResult simulate(const Scenario& sc, SimPolicy policy, const SimTrace& trace) 
         slot_count += gn.slots;
         n.idle = gn.idle.value;
         n.dyn = std::max(0.0, gn.max.value - gn.idle.value);
+        n.memory = gn.memory;
         sites[si].nodes.push_back(static_cast<std::uint32_t>(i));
     }
     std::vector<double> remaining(slot_count, 0);
     std::vector<std::int32_t> slot_job(slot_count, -1);
+    // A task of N cores holds N slots; the first of them stands for the task
+    // (its count, its memory), the others only hold their cores.
+    std::vector<bool> slot_head(slot_count, false);
 
     // Tenants: the table's, in its order; without one, every tenant named
     // by a job, an equal share each. Usage decays as the scheduler's does.
@@ -131,10 +138,12 @@ SimResult simulate(const Scenario& sc, SimPolicy policy, const SimTrace& trace) 
         j.def = &sc.jobs[i];
         j.tenant = tenant_index(j.def->tenant);
         j.priority = j.def->urgent || j.def->deadline_s > 0;
+        j.cores = std::max(1u, j.def->cores_per_task);
         j.deadline_abs = j.def->deadline_s > 0 ? j.def->arrival_s + j.def->deadline_s : 0;
         if (j.def->deadline_s > 0) {
             // Every slot of the grid from arrival on, in waves of whole tasks.
-            const double waves = std::ceil(static_cast<double>(j.def->tasks) / std::max(1u, slot_count));
+            const double waves =
+                std::ceil(static_cast<double>(j.def->tasks) / std::max(1u, slot_count / j.cores));
             j.feasible = waves * j.def->task_s <= j.def->deadline_s &&
                          j.deadline_abs <= sc.duration_s;
         }
@@ -182,7 +191,8 @@ SimResult simulate(const Scenario& sc, SimPolicy policy, const SimTrace& trace) 
         for (const auto& n : nodes) {
             if (!n.busy_prio) continue;
             for (std::uint32_t k = n.first_slot; k < n.first_slot + n.slots; ++k)
-                if (slot_job[k] >= 0 && jobs[static_cast<std::size_t>(slot_job[k])].priority)
+                if (slot_job[k] >= 0 && slot_head[k] &&
+                    jobs[static_cast<std::size_t>(slot_job[k])].priority)
                     left[static_cast<std::size_t>(slot_job[k])] += std::max(0.0, remaining[k]);
         }
         in.jobs.clear();
@@ -198,6 +208,8 @@ SimResult simulate(const Scenario& sc, SimPolicy policy, const SimTrace& trace) 
             pj.running = static_cast<std::uint32_t>(j.running);
             pj.task_s = j.def->task_s;
             pj.remaining_s = left[ji];
+            pj.cores_per_task = j.cores;
+            pj.mem_per_task = j.def->mem_per_task;
             in.jobs.push_back(pj);
         }
         in.nodes.clear();
@@ -206,6 +218,10 @@ SimResult simulate(const Scenario& sc, SimPolicy policy, const SimTrace& trace) 
             pn.cap = NodeCapacity{n.slots, n.allowed, site_waste[n.site],
                                   sites[n.site].mode != HeatMode::stop};
             pn.busy = n.busy;
+            if (n.memory > 0) {
+                pn.mem_total = n.memory;
+                pn.mem_free = n.memory - std::min(n.memory, n.mem_used);
+            }
             in.nodes.push_back(pn);
         }
     };
@@ -258,12 +274,15 @@ SimResult simulate(const Scenario& sc, SimPolicy policy, const SimTrace& trace) 
                 for (std::uint32_t k = n.first_slot; k < n.first_slot + n.slots; ++k) {
                     if (slot_job[k] < 0) continue;
                     auto& j = jobs[static_cast<std::size_t>(slot_job[k])];
+                    slot_job[k] = -1;
+                    if (!slot_head[k]) continue;
+                    slot_head[k] = false;
                     --j.running;
                     ++j.queued;
                     ++r.requeues;
-                    slot_job[k] = -1;
                 }
                 n.busy = 0;
+                n.mem_used = 0;
                 n.busy_prio = 0;
                 n.allowed = 0;
                 n.cap = 0;
@@ -292,24 +311,30 @@ SimResult simulate(const Scenario& sc, SimPolicy policy, const SimTrace& trace) 
                 const std::uint32_t ji = active[g.job];
                 auto& j = jobs[ji];
                 auto& n = nodes[g.node];
-                if (g.count > j.queued || n.busy + g.count > n.slots)
+                const std::uint32_t cores = g.count * j.cores;
+                if (g.count > j.queued || n.busy + cores > n.slots)
                     throw Error("hearth sim: the policy granted more than was queued or free; this is a bug");
-                std::uint32_t to_place = g.count;
+                // Each task on `cores` free slots, the first its head.
+                std::uint32_t to_place = cores;
                 for (std::uint32_t k = n.first_slot; to_place > 0; ++k) {
                     if (slot_job[k] >= 0) continue;
                     slot_job[k] = static_cast<std::int32_t>(ji);
+                    slot_head[k] = to_place % j.cores == 0;
                     remaining[k] = j.def->task_s;
                     --to_place;
                 }
                 j.queued -= g.count;
                 j.running += g.count;
-                n.busy += g.count;
-                if (j.priority) n.busy_prio += g.count;
+                n.busy += cores;
+                n.mem_used += g.count * j.def->mem_per_task;
+                if (j.priority) n.busy_prio += cores;
             }
             if (!aware)
                 rotate = static_cast<std::uint32_t>((rotate + 1) % std::max<std::size_t>(1, nodes.size()));
         }
-        for (auto ji : active) usage[jobs[ji].tenant] += static_cast<double>(jobs[ji].running) * dt;
+        // Usage in slot-seconds: cores held, as the scheduler charges.
+        for (auto ji : active)
+            usage[jobs[ji].tenant] += static_cast<double>(jobs[ji].running * jobs[ji].cores) * dt;
 
         // 3. Run the step: throttled work progresses slower and draws less;
         // deadline and urgent work runs at full speed (it was let in past the
@@ -336,12 +361,17 @@ SimResult simulate(const Scenario& sc, SimPolicy policy, const SimTrace& trace) 
                 if (rate <= 0) continue;
                 remaining[k] -= dt * rate;
                 if (remaining[k] > 1e-9) continue;
-                --j.running;
-                ++j.done;
-                if (j.done == j.def->tasks) j.finish = t + dt + remaining[k] / rate;
+                // A task's slots all end in the same step (same start, same rate).
                 slot_job[k] = -1;
                 --n.busy;
                 if (j.priority) --n.busy_prio;
+                if (!slot_head[k]) continue;
+                slot_head[k] = false;
+                --j.running;
+                ++j.done;
+                n.mem_used -= std::min(n.mem_used, j.def->mem_per_task);
+                r.core_s += static_cast<double>(j.cores) * j.def->task_s;
+                if (j.done == j.def->tasks) j.finish = t + dt + remaining[k] / rate;
             }
         }
 
@@ -444,6 +474,7 @@ SimResult simulate(const Scenario& sc, SimPolicy policy, const SimTrace& trace) 
         jr.name = j.def->name;
         jr.tasks = j.def->tasks;
         jr.done = j.done;
+        jr.cores_per_task = j.cores;
         jr.arrival_s = j.def->arrival_s;
         jr.finish_s = j.finish;
         jr.deadline_s = j.deadline_abs;
@@ -482,6 +513,7 @@ std::string format_sim_json(const SimResult& r) {
     j["max_overshoot_c"] = r.max_overshoot_c;
     j["tasks_total"] = r.tasks_total;
     j["tasks_done"] = r.tasks_done;
+    j["core_hours_done"] = r.core_s / 3600.0;
     j["requeues"] = r.requeues;
     j["deadline_misses"] = r.deadline_misses;
     j["feasible_deadline_misses"] = r.feasible_misses;
@@ -508,6 +540,7 @@ std::string format_sim_json(const SimResult& r) {
                                  {"arrival_s", jr.arrival_s}, {"finish_s", jr.finish_s}};
         if (jr.deadline_s > 0) o["deadline_s"] = jr.deadline_s;
         if (jr.urgent) o["urgent"] = true;
+        if (jr.cores_per_task != 1) o["cores_per_task"] = jr.cores_per_task;
         o["missed"] = jr.missed;
         o["feasible"] = jr.feasible;
         jobs.push_back(o);
@@ -537,10 +570,13 @@ std::string format_sim_table(const SimResult& r) {
     std::snprintf(buf, sizeof buf, "setpoint error %.2f C mean, %.2f C max overshoot\n",
                   r.mean_abs_error_c, r.max_overshoot_c);
     out += buf;
-    std::snprintf(buf, sizeof buf, "tasks %llu/%llu done, %llu requeued, deadline misses %u (%u the grid could meet)\n",
+    std::snprintf(buf, sizeof buf,
+                  "tasks %llu/%llu done (%.1f core-hours), %llu requeued, deadline misses %u (%u "
+                  "the grid could meet)\n",
                   static_cast<unsigned long long>(r.tasks_done),
-                  static_cast<unsigned long long>(r.tasks_total),
-                  static_cast<unsigned long long>(r.requeues), r.deadline_misses, r.feasible_misses);
+                  static_cast<unsigned long long>(r.tasks_total), r.core_s / 3600.0,
+                  static_cast<unsigned long long>(r.requeues), r.deadline_misses,
+                  r.feasible_misses);
     out += buf;
     if (r.makespan_s >= 0)
         std::snprintf(buf, sizeof buf, "makespan %.2f h\n", r.makespan_s / 3600);

@@ -41,6 +41,7 @@ struct JobResult {
     bool urgent = false;
     bool missed = false;    // a deadline (or the end of the run, for urgent work) was missed
     bool feasible = true;   // the whole grid, all slots from arrival, could meet it
+    std::uint32_t cores_per_task = 1;  // slots each of its tasks held
 };
 
 // A traced site's state, sampled for `hearth sim --plot`: temperatures at
@@ -87,6 +88,7 @@ struct SimResult {
     double mean_abs_error_c = 0;
     double max_overshoot_c = 0;
     std::uint64_t tasks_total = 0, tasks_done = 0, requeues = 0;
+    double core_s = 0;  // core-seconds of the tasks done (a task of N cores counts N)
     std::uint32_t deadline_misses = 0, feasible_misses = 0;
     double makespan_s = -1;  // first arrival to last completion; -1 if work was left
     double override_kwh = 0;        // energy of slots opened past the heat budget for deadlines

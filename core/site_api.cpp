@@ -79,16 +79,23 @@ AttemptResult attempt_result_from_json(const json& j) {
 }
 
 json to_json(const NodeReport& n) {
-    return {{"node", n.node},
-            {"host", n.host},
-            {"slots", n.slots},
-            {"running", n.running},
-            {"want", n.want},
-            {"up", n.up},
-            {"heat", {{"known", n.heat.known},
-                      {"allowed", n.heat.allowed},
-                      {"slots", n.heat.slots},
-                      {"waste_mk", n.heat.waste_mk}}}};
+    json j{{"node", n.node},
+           {"host", n.host},
+           {"slots", n.slots},
+           {"running", n.running},
+           {"want", n.want},
+           {"up", n.up},
+           {"heat",
+            {{"known", n.heat.known},
+             {"allowed", n.heat.allowed},
+             {"slots", n.heat.slots},
+             {"waste_mk", n.heat.waste_mk}}}};
+    // Only when known: a scheduler older than them refuses unknown fields.
+    if (n.mem_total > 0) {
+        j["mem_available"] = n.mem_available;
+        j["mem_total"] = n.mem_total;
+    }
+    return j;
 }
 
 NodeReport node_report_from_json(const json& j) {
@@ -100,6 +107,8 @@ NodeReport node_report_from_json(const json& j) {
     n.running = static_cast<std::uint32_t>(f.u64("running", 0, 1 << 20, 0));
     n.want = static_cast<std::uint32_t>(f.u64("want", 0, 1 << 20, 0));
     n.up = f.flag("up", true);
+    n.mem_available = f.u64("mem_available", 0, k_max_mem_per_task, 0);
+    n.mem_total = f.u64("mem_total", 0, k_max_mem_per_task, 0);
     if (f.has("heat")) {
         JsonFields h(f.raw("heat"), "node report's heat");
         n.heat.known = h.flag("known", false);
@@ -136,13 +145,17 @@ WorkRequest work_request_from_json(const json& j) {
 }
 
 json to_json(const JobRuntime& r) {
-    return {{"job", r.job},
-            {"tenant", r.tenant},
-            {"timeout_ms", r.timeout_ms},
-            {"collect", r.collect},
-            {"stage", array_of(r.stage, [](const BlobRef& b) { return to_json(b); })},
-            {"urgent", r.urgent},
-            {"env", r.env}};
+    json j{{"job", r.job},
+           {"tenant", r.tenant},
+           {"timeout_ms", r.timeout_ms},
+           {"collect", r.collect},
+           {"stage", array_of(r.stage, [](const BlobRef& b) { return to_json(b); })},
+           {"urgent", r.urgent},
+           {"env", r.env}};
+    // Only when not the default: a site older than them refuses unknown fields.
+    if (r.cores_per_task != 1) j["cores_per_task"] = r.cores_per_task;
+    if (r.mem_per_task != 0) j["mem_per_task"] = r.mem_per_task;
+    return j;
 }
 
 JobRuntime job_runtime_from_json(const json& j) {
@@ -156,6 +169,9 @@ JobRuntime job_runtime_from_json(const json& j) {
     r.urgent = f.flag("urgent", false);
     r.env = f.strs("env", k_max_env_entries, k_max_env_bytes);
     check_env_list(r.env, "'env' of job " + r.job);
+    r.cores_per_task =
+        static_cast<std::uint32_t>(f.u64("cores_per_task", 1, k_max_cores_per_task, 1));
+    r.mem_per_task = f.u64("mem_per_task", 0, k_max_mem_per_task, 0);
     f.done();
     return r;
 }

@@ -44,11 +44,15 @@ struct AttemptResult {
 struct NodeReport {
     std::string node;      // the grid file's node name
     std::string host;
-    std::uint32_t slots = 0;    // task slots (cores / cores per task)
-    std::uint32_t running = 0;  // attempts running there now, every job's
-    std::uint32_t want = 0;     // attempts the site would start there now (the most granted there; 0: none)
-    HeatReport heat;            // known=false: no agent with heat control
+    // Slots are cores: a task of N cores holds N (core/sched_policy).
+    std::uint32_t slots = 0;    // the node's cores (its grid file slots)
+    std::uint32_t running = 0;  // cores held by attempts there now, every job's
+    std::uint32_t want =
+        0;            // cores the site would fill there now (the most granted there; 0: none)
+    HeatReport heat;  // known=false: no agent with heat control; allowed in cores
     bool up = true;
+    std::uint64_t mem_available = 0;  // bytes, /proc/meminfo MemAvailable; 0: not reported
+    std::uint64_t mem_total = 0;      // bytes, MemTotal; 0: not reported
 };
 
 struct WorkRequest {
@@ -74,6 +78,8 @@ struct JobRuntime {
     std::vector<BlobRef> stage;  // the site fetches each blob once: GET /v1/blobs/SHA256
     bool urgent = false;
     std::vector<std::string> env;  // NAME=VALUE, added to each task's environment
+    std::uint32_t cores_per_task = 1;  // cores each task holds (bound to them)
+    std::uint64_t mem_per_task = 0;    // bytes each task is limited to; 0 = none
 };
 
 struct TaskGrant {

@@ -5,11 +5,21 @@
 namespace hearth {
 
 void SiteState::add_node(int rank, const std::string& node, const std::string& host,
-                         std::uint32_t slots) {
+                         std::uint32_t slots, std::uint64_t mem_total) {
     Node& n = m_nodes[rank];
     n.name = node;
     n.host = host;
     n.slots = slots;
+    n.mem_total = mem_total;
+}
+
+void SiteState::set_job_cores(const std::string& job, std::uint32_t cores) {
+    m_job_cores[job] = std::max<std::uint32_t>(1, cores);
+}
+
+std::uint32_t SiteState::cores_of(const std::string& job) const {
+    auto it = m_job_cores.find(job);
+    return it == m_job_cores.end() ? 1 : it->second;
 }
 
 std::string SiteState::node_of(int rank) const {
@@ -17,10 +27,12 @@ std::string SiteState::node_of(int rank) const {
     return it != m_nodes.end() ? it->second.name : "rank" + std::to_string(rank);
 }
 
-void SiteState::on_report(int rank, std::uint32_t more, const HeatReport& heat) {
+void SiteState::on_report(int rank, std::uint32_t more, const HeatReport& heat,
+                          std::uint64_t mem_available) {
     auto it = m_nodes.find(rank);
     if (it == m_nodes.end()) return;
     it->second.want += more;
+    if (mem_available > 0) it->second.mem_available = mem_available;
     if (heat.known || it->second.heat.known) it->second.heat = heat;
 }
 
@@ -36,7 +48,8 @@ SiteState::Placement SiteState::place(const std::vector<TaskGrant>& grants) {
             continue;
         }
         Node& n = m_nodes[it->second];
-        n.want = n.want > 0 ? n.want - 1 : 0;
+        const std::uint32_t cores = cores_of(g.key.job);
+        n.want = n.want > cores ? n.want - cores : 0;
         m_held.emplace(g.key, it->second);
         p.by_rank[it->second].push_back(g);
     }
@@ -86,7 +99,7 @@ std::vector<AttemptKey> SiteState::held() const {
 
 std::vector<NodeReport> SiteState::nodes(bool take_work) const {
     std::map<int, std::uint32_t> running;
-    for (const auto& [k, r] : m_held) ++running[r];
+    for (const auto& [k, r] : m_held) running[r] += cores_of(k.job);
     std::vector<NodeReport> v;
     for (const auto& [rank, n] : m_nodes) {
         NodeReport r;
@@ -97,6 +110,10 @@ std::vector<NodeReport> SiteState::nodes(bool take_work) const {
         r.want = take_work ? n.want : 0;
         r.heat = n.heat;
         r.up = true;
+        if (n.mem_total > 0) {
+            r.mem_total = n.mem_total;
+            r.mem_available = n.mem_available > 0 ? n.mem_available : n.mem_total;
+        }
         v.push_back(std::move(r));
     }
     return v;

@@ -18,11 +18,18 @@ namespace hearth {
 class SiteState {
 public:
     // A worker rank said hello: node is the grid file's name for it.
-    void add_node(int rank, const std::string& node, const std::string& host, std::uint32_t slots);
+    // slots: its cores; mem_total: bytes (0: unknown).
+    void add_node(int rank, const std::string& node, const std::string& host, std::uint32_t slots,
+                  std::uint64_t mem_total = 0);
     bool has_node(int rank) const { return m_nodes.count(rank) != 0; }
     std::string node_of(int rank) const;  // "rankN" when unknown
-    // A worker's report: it wants `more` tasks beyond what it holds and was sent.
-    void on_report(int rank, std::uint32_t more, const HeatReport& heat);
+    // A worker's report: it wants `more` cores filled beyond what it holds
+    // and was sent; mem_available: its free memory now (0: unknown).
+    void on_report(int rank, std::uint32_t more, const HeatReport& heat,
+                   std::uint64_t mem_available = 0);
+    // The cores each task of a job holds (its JobRuntime): the nodes'
+    // running and wanted cores count them. Unknown jobs' tasks hold one.
+    void set_job_cores(const std::string& job, std::uint32_t cores);
 
     // Places granted attempts on the workers of their nodes. Those whose node
     // is not here (gone with a relaunch) or that are already held are refused:
@@ -55,12 +62,15 @@ private:
     struct Node {
         std::string name, host;
         std::uint32_t slots = 0;
-        std::uint32_t want = 0;  // asked for, not yet granted
+        std::uint32_t want = 0;  // cores asked for, not yet granted
         HeatReport heat;
+        std::uint64_t mem_total = 0, mem_available = 0;
         std::set<std::string> jobs;  // jobs whose settings it has
     };
     std::map<int, Node> m_nodes;
     std::map<AttemptKey, int> m_held;  // attempt -> rank
+    std::map<std::string, std::uint32_t> m_job_cores;
+    std::uint32_t cores_of(const std::string& job) const;
 };
 
 // What a previous run of the site held and did not finish: those attempts

@@ -42,8 +42,9 @@ std::string format_byte_size(std::uint64_t bytes) {
     return std::to_string(bytes) + " " + units[u];
 }
 
-std::optional<std::uint64_t> parse_mem_available(std::string_view meminfo) {
-    const std::string_view key = "MemAvailable:";
+namespace {
+
+std::optional<std::uint64_t> meminfo_bytes(std::string_view meminfo, std::string_view key) {
     const auto at = meminfo.find(key);
     if (at == std::string_view::npos || (at != 0 && meminfo[at - 1] != '\n')) return std::nullopt;
     std::size_t i = at + key.size();
@@ -57,10 +58,26 @@ std::optional<std::uint64_t> parse_mem_available(std::string_view meminfo) {
     return kb * 1024;  // the kernel writes kB, meaning KiB
 }
 
+}  // namespace
+
+std::optional<std::uint64_t> parse_mem_available(std::string_view meminfo) {
+    return meminfo_bytes(meminfo, "MemAvailable:");
+}
+
+std::optional<std::uint64_t> parse_mem_total(std::string_view meminfo) {
+    return meminfo_bytes(meminfo, "MemTotal:");
+}
+
 std::optional<std::uint64_t> read_mem_available(const FsRoot& fs) {
     const ReadResult r = fs.read("/proc/meminfo");
     if (!r.text) return std::nullopt;
     return parse_mem_available(*r.text);
+}
+
+std::optional<std::uint64_t> read_mem_total(const FsRoot& fs) {
+    const ReadResult r = fs.read("/proc/meminfo");
+    if (!r.text) return std::nullopt;
+    return parse_mem_total(*r.text);
 }
 
 std::uint32_t tasks_fitting(std::uint64_t available, std::uint64_t per_task) {

@@ -20,6 +20,9 @@ std::string format_byte_size(std::uint64_t bytes);
 // MemAvailable of /proc/meminfo's text, in bytes; nullopt when absent.
 std::optional<std::uint64_t> parse_mem_available(std::string_view meminfo);
 std::optional<std::uint64_t> read_mem_available(const FsRoot& fs);
+// MemTotal, likewise: what a task could ever have on the node.
+std::optional<std::uint64_t> parse_mem_total(std::string_view meminfo);
+std::optional<std::uint64_t> read_mem_total(const FsRoot& fs);
 
 // Tasks of per_task bytes that fit in available (per_task 0: no limit, UINT32_MAX).
 std::uint32_t tasks_fitting(std::uint64_t available, std::uint64_t per_task);

@@ -35,6 +35,7 @@ int remote_status(const std::string& url, const std::string& job, bool json) {
                                     {"running", j.running},
                                     {"pending", pending},
                                     {"waiting_for_heat", j.waiting_for_heat},
+                                    {"waiting", j.waiting},
                                     {"seconds", seconds},
                                     {"priority", j.priority},
                                     {"urgent", j.urgent},
@@ -56,7 +57,8 @@ int remote_status(const std::string& url, const std::string& job, bool json) {
                             " waiting for heat: no node's heat budget allows more now)"
                       : "")
               << "\n"
-              << "time     " << format_duration(seconds) << "\n"
+              << (j.waiting.empty() ? "" : "waiting  " + j.waiting + "\n") << "time     "
+              << format_duration(seconds) << "\n"
               << "server   " << server.url() << "\n";
     if (j.energy_uj) std::cout << "energy   " << format_energy(j.energy_uj) << (j.energy_estimated ? " (estimated)" : "") << "\n";
     if (j.state == JobState::failed || j.state == JobState::cancelled)

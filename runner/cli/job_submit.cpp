@@ -11,6 +11,7 @@
 #include "core/safe_path.hpp"
 #include "core/scenario.hpp"
 #include "core/task_env.hpp"
+#include "core/task_memory.hpp"
 
 namespace hearth {
 namespace {
@@ -79,17 +80,7 @@ void check_submit_args(const RunArgs& a) {
     for (const auto& g : a.collect) check_relative_path(g, "--collect");
     resolve_env(a.env);
     checked_cores_per_task(a.cores_per_task);
-    if (a.mem_per_task)
-        throw usage_error(
-            "--mem-per-task has no effect through a server yet: its sites place tasks by slots "
-            "only; run the job here without --server (and without HEARTH_SERVER), or drop the "
-            "option");
-    // A site's worker counts its slots in tasks of one core (core/jobs_api).
-    if (a.cores_per_task != 1)
-        throw usage_error(
-            "--cores-per-task " + std::to_string(a.cores_per_task) +
-            " has no effect through a server yet: its sites run tasks of one core; run "
-            "the job here without --server (and without HEARTH_SERVER), or drop the option");
+    if (a.mem_per_task) parse_byte_size(*a.mem_per_task, "--mem-per-task");
 }
 
 JobSubmit build_submit(const RunArgs& a, const ServerClient& server) {
@@ -110,6 +101,7 @@ JobSubmit build_submit(const RunArgs& a, const ServerClient& server) {
     s.priority = a.priority;
     s.env = resolve_env(a.env);
     s.cores_per_task = a.cores_per_task;
+    if (a.mem_per_task) s.mem_per_task = parse_byte_size(*a.mem_per_task, "--mem-per-task");
     if (a.deadline) s.deadline_ms = parse_deadline_ms(*a.deadline, now_ms());
     // Every name is checked before the first byte is sent.
     std::set<std::string> names;

@@ -49,7 +49,8 @@ void on_term(int sig) {
 
 struct Running {
     Assignment a;  // a.job names its entry in the worker's table of jobs
-    unsigned slot = 0;
+    unsigned slot = 0;            // its first slot (log names)
+    std::vector<unsigned> slots;  // every slot it holds (slots_are_cores: one per core it holds)
     Child child;
     Clock::time_point start;
     std::optional<Clock::time_point> deadline;
@@ -112,8 +113,10 @@ private:
         std::string dir;  // scratch directory, made ahead of time when known
     };
     bool may_start(const Assignment& a) const;
+    unsigned slots_of(const Assignment& a) const;
+    std::vector<unsigned> free_slots(unsigned n) const;
     void start_ready();
-    void start_one(Queued q, unsigned slot);
+    void start_one(Queued q, std::vector<unsigned> slots);
     void prepare_ahead();
     void reap_finished();
     void finalize(Running& r, const ExitInfo& e);
@@ -142,6 +145,7 @@ private:
     std::vector<std::string> m_cpu_lists;  // per slot, for an mpirun inside a task
     std::vector<std::string> m_environ;    // this worker's environment, read once
     std::vector<bool> m_slot_busy;
+    unsigned m_busy = 0;  // slots held by running tasks
     std::vector<unsigned> m_slot_turn;
     std::map<pid_t, Running> m_running;
     std::deque<Queued> m_queue;
@@ -167,12 +171,30 @@ unsigned Worker::capacity() const {
     return std::min(slots, m_heat.allowed + m_extra);
 }
 
+// The slots a task holds: under `hearth site` (slots are cores) its job's
+// cores_per_task; under `hearth run` one, sized to the job's cores already.
+unsigned Worker::slots_of(const Assignment& a) const {
+    if (!m_node.slots_are_cores) return 1;
+    auto it = m_jobs.find(a.job);
+    return it == m_jobs.end() ? 1 : std::max(1u, it->second.cfg.cores_per_task);
+}
+
+// The first n free slots, or none when fewer are free: a task never shares
+// a core with another.
+std::vector<unsigned> Worker::free_slots(unsigned n) const {
+    std::vector<unsigned> got;
+    for (unsigned s = 0; s < m_slot_busy.size() && got.size() < n; ++s)
+        if (!m_slot_busy[s]) got.push_back(s);
+    if (got.size() < n) got.clear();
+    return got;
+}
+
 // Urgent jobs and attempts the scheduler placed past the budget take any
-// free slot; the rest only what the heat budget allows.
+// free slots; the rest only what the heat budget allows.
 bool Worker::may_start(const Assignment& a) const {
     if (auto j = m_jobs.find(a.job); j != m_jobs.end() && j->second.running >= j->second.mem_cap)
         return false;
-    if (m_running.size() < capacity() || a.overridden) return true;
+    if (m_busy + slots_of(a) <= capacity() || a.overridden) return true;
     auto it = m_jobs.find(a.job);
     return it != m_jobs.end() && it->second.cfg.urgent;
 }
@@ -264,6 +286,7 @@ void Worker::receive_config() {
     MPI_Get_processor_name(name, &len);
     h.host.assign(name, static_cast<std::size_t>(len));
     h.cores = m_topo.cores();
+    h.mem_total = read_mem_total(FsRoot{}).value_or(0);
     m_link.send(0, Tag::hello, encode(h));
     Backoff wait{50, 5000};
     for (;;) {
@@ -331,10 +354,10 @@ void Worker::on_job(const std::string& data) {
 
 void Worker::on_tasks(const std::string& data) {
     auto batch = decode_tasks(data);
-    m_requested -=
-        static_cast<std::uint32_t>(batch.size() > m_requested ? m_requested : batch.size());
     for (auto& a : batch) {
         JobEntry& job = job_of(a);
+        const unsigned slots = slots_of(a);
+        m_requested -= std::min(m_requested, slots);
         if (job.mem_cap == 0) {
             Completion c;
             c.job = a.job;
@@ -389,11 +412,13 @@ void Worker::on_stop(const std::string& data) {
     if (m_kill) kill_all();
 }
 
-void Worker::start_one(Queued q, unsigned slot) {
+void Worker::start_one(Queued q, std::vector<unsigned> slots) {
     Running r;
     r.a = std::move(q.a);
     r.dir = std::move(q.dir);
+    const unsigned slot = slots.front();
     r.slot = slot;
+    r.slots = std::move(slots);
     r.start = Clock::now();
     JobEntry& job = job_of(r.a);
     if (job.cfg.timeout_ms) r.deadline = r.start + std::chrono::milliseconds(job.cfg.timeout_ms);
@@ -404,7 +429,20 @@ void Worker::start_one(Queued q, unsigned slot) {
         // The task inherits the spawning thread's binding at creation. The
         // worker stays bound to the last slot it spawned for: it mostly
         // sleeps, and unbinding would cost a system call per task.
-        m_topo.bind_slot(slot);
+        std::string cpu_list = m_cpu_lists[slot];
+        if (r.slots.size() == 1) {
+            m_topo.bind_slot(slot);
+        } else {
+            // Several slots (cores): bound to all of them, and its mpirun's
+            // cpu list names them all.
+            std::vector<unsigned> cores;
+            for (unsigned s : r.slots)
+                cores.insert(cores.end(), m_plan[s].begin(), m_plan[s].end());
+            std::sort(cores.begin(), cores.end());
+            cores.erase(std::unique(cores.begin(), cores.end()), cores.end());
+            m_topo.bind_thread(cores);
+            cpu_list = cpu_list_text(cores);
+        }
         TaskAttemptVars vars{job.cfg.job,
                              r.a.task,
                              r.a.attempt,
@@ -412,7 +450,7 @@ void Worker::start_one(Queued q, unsigned slot) {
                              r.a.first,
                              r.a.last,
                              job.cfg.cores_per_task,
-                             m_cpu_lists[slot],
+                             cpu_list,
                              r.dir};
         r.child = spawn_task(SpawnRequest{r.a.argv, r.dir, r.log, task_environment(job.env, vars),
                                           job.cfg.mem_per_task, &job.tenancy.confine});
@@ -437,15 +475,18 @@ void Worker::start_one(Queued q, unsigned slot) {
             break;
         }
     register_with_agent(r);
-    m_slot_busy[slot] = true;
-    r.overridden = r.a.overridden || (m_heat.known && m_running.size() >= m_heat.allowed);
+    r.overridden = r.a.overridden || (m_heat.known && m_busy + r.slots.size() > m_heat.allowed);
+    for (unsigned s : r.slots) m_slot_busy[s] = true;
+    m_busy += static_cast<unsigned>(r.slots.size());
     m_running.emplace(r.child.pid, std::move(r));
 }
 
 void Worker::register_with_agent(Running& r) {
     const JobConfig& cfg = job_of(r.a).cfg;
-    auto got = m_agent.register_task(cfg.tenant, cfg.job, r.a.task, r.a.attempt, r.child.pid,
-                                     static_cast<unsigned>(m_plan[r.slot].size()));
+    unsigned cores = 0;
+    for (unsigned s : r.slots) cores += static_cast<unsigned>(m_plan[s].size());
+    auto got =
+        m_agent.register_task(cfg.tenant, cfg.job, r.a.task, r.a.attempt, r.child.pid, cores);
     r.agent_retry = got.reply == AgentReply::unreachable;
     if (got.reply == AgentReply::ok) r.agent_id = got.id;
     if (!r.agent_id && !m_agent_noted && !m_agent.why_not().empty()) {
@@ -493,16 +534,19 @@ void Worker::retry_agent() {
 }
 
 void Worker::start_ready() {
-    for (unsigned s = 0; s < m_slot_busy.size() && !m_queue.empty(); ++s) {
-        if (m_slot_busy[s]) continue;
+    while (m_busy < m_slot_busy.size() && !m_queue.empty()) {
         // In arrival order, the first the heat budget lets start (urgent and
-        // overridden attempts pass a full budget).
-        auto it = std::find_if(m_queue.begin(), m_queue.end(),
-                               [&](const Queued& q) { return may_start(q.a); });
-        if (it == m_queue.end()) break;  // the heat budget is full
+        // overridden attempts pass a full budget) whose cores are free.
+        std::vector<unsigned> slots;
+        auto it = std::find_if(m_queue.begin(), m_queue.end(), [&](const Queued& q) {
+            if (!may_start(q.a)) return false;
+            slots = free_slots(slots_of(q.a));
+            return !slots.empty();
+        });
+        if (it == m_queue.end()) break;  // the heat budget or the cores are full
         Queued q = std::move(*it);
         m_queue.erase(it);
-        start_one(std::move(q), s);
+        start_one(std::move(q), std::move(slots));
     }
 }
 
@@ -529,7 +573,8 @@ void Worker::reap_finished() {
             ++it;
             continue;
         }
-        m_slot_busy[it->second.slot] = false;
+        for (unsigned s : it->second.slots) m_slot_busy[s] = false;
+        m_busy -= static_cast<unsigned>(it->second.slots.size());
         ended.emplace_back(std::move(it->second), e);
         it = m_running.erase(it);
     }
@@ -626,21 +671,26 @@ bool Worker::report_due() const {
 
 void Worker::maybe_report() {
     if (m_stopping) return;
-    std::uint64_t have = m_running.size() + m_queue.size() + m_requested;
+    // Counted in slots: under `hearth site` a task of N cores holds N.
+    std::uint64_t queued = 0;
+    for (const auto& q : m_queue) queued += slots_of(q.a);
+    std::uint64_t have = m_busy + queued + m_requested;
     std::uint32_t want =
         have < target_backlog() ? static_cast<std::uint32_t>(target_backlog() - have) : 0;
     // Ask at once when a slot may soon find the queue empty; otherwise batch
     // completions for a few milliseconds: fewer messages and journal syncs.
-    bool low = (m_queue.size() + m_requested) * 2 < std::max<std::size_t>(target_backlog(), 2);
+    bool low = (queued + m_requested) * 2 < std::max<std::size_t>(target_backlog(), 2);
     // A slot idle with nothing queued here: the completions go now, since
     // the reply to them is what brings that slot work (a site's scheduler
     // grants only free slots, so what was asked for may never come).
-    bool idle = !m_done.empty() && m_queue.empty() && m_running.size() < capacity();
+    bool idle = !m_done.empty() && m_queue.empty() && m_busy < capacity();
     if (!(want > 0 && low) && !idle && !report_due() && !m_heat_dirty) return;
     m_heat_dirty = false;
     Report rep;
     rep.want = want;
     rep.heat = m_heat;
+    // The scheduler places --mem-per-task by it (a read of /proc/meminfo).
+    if (m_node.slots_are_cores) rep.mem_available = read_mem_available(FsRoot{}).value_or(0);
     rep.completions = std::move(m_done);
     m_done.clear();
     m_requested += want;

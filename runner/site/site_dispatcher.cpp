@@ -143,8 +143,9 @@ void SiteDispatcher::on_hello(int rank, const std::string& data) {
     NodeConfig cfg;
     cfg.node = it != m_ranks.end() ? it->second.node : "rank" + std::to_string(rank);
     cfg.slots = it != m_ranks.end() ? it->second.slots : 0;
+    cfg.slots_are_cores = true;  // every tenant's jobs share the node's cores
     m_link.send(rank, Tag::config, encode(cfg));
-    m_state.add_node(rank, cfg.node, h.host, cfg.slots ? cfg.slots : h.cores);
+    m_state.add_node(rank, cfg.node, h.host, cfg.slots ? cfg.slots : h.cores, h.mem_total);
 }
 
 AttemptResult SiteDispatcher::to_result(int rank, Completion& c) {
@@ -183,7 +184,7 @@ void SiteDispatcher::on_report(int rank, const std::string& data) {
         if (m_buffer.size() == 0) m_first_result = Clock::now();
         m_buffer.add(to_result(rank, c));
     }
-    m_state.on_report(rank, rep.want, rep.heat);
+    m_state.on_report(rank, rep.want, rep.heat, rep.mem_available);
 }
 
 bool SiteDispatcher::request_due(Clock::time_point now) const {
@@ -323,6 +324,8 @@ bool SiteDispatcher::send_job(int rank, const std::string& job, std::string& why
     cfg.collect = rt.collect;
     cfg.urgent = rt.urgent;
     cfg.env = rt.env;
+    cfg.cores_per_task = rt.cores_per_task;
+    cfg.mem_per_task = rt.mem_per_task;
     if (auto u = m_settings.tenant_users.find(rt.tenant); u != m_settings.tenant_users.end())
         cfg.user = u->second;
     for (const auto& b : rt.stage) {
@@ -351,7 +354,10 @@ void SiteDispatcher::fail_unstartable(const TaskGrant& g, const std::string& why
 }
 
 void SiteDispatcher::apply(const WorkReply& reply) {
-    for (const auto& j : reply.jobs) m_jobs[j.job] = j;
+    for (const auto& j : reply.jobs) {
+        m_jobs[j.job] = j;
+        m_state.set_job_cores(j.job, j.cores_per_task);
+    }
     m_last_empty = reply.tasks.empty();
     auto placement = m_state.place(reply.tasks);
     // Granted to a node this run does not have (it died with the last run):

@@ -223,11 +223,6 @@ BOOST_AUTO_TEST_CASE(a_served_task_gets_its_own_environment_not_the_sites) {
                                         "env_*.json", "--", "./print_env.py"});
     BOOST_TEST_REQUIRE(r.code == 0, r.err);
     const std::string id = r.out.substr(0, r.out.find('\n'));
-    // Tasks of several cores are refused through a server, before any upload.
-    Result cores =
-        g.client("tenant:bank", {"submit", "--count", "1", "--cores-per-task", "2", "--", "true"});
-    BOOST_TEST(cores.code == 2);
-    BOOST_TEST(cores.err.find("--cores-per-task 2") != std::string::npos, cores.err);
     g.start_site();
     BOOST_TEST_REQUIRE(
         eventually([&] { return g.status("bank", id).value("state", "") == "finished"; }, 120),

@@ -245,8 +245,11 @@ BOOST_AUTO_TEST_CASE(errors_name_the_entry_the_key_and_the_fix) {
          {"site 'tank-a' thermal: unknown key 'volume'; valid keys: volume_litres"}},
         {grid_with("[site.thermal]\ndraw = [{ start = \"06:00\", end = \"07:00\", W = 1 }]"),
          {"site 'tank-a' thermal draw #1: unknown key 'W'; valid keys: start end watts"}},
+        {grid_with("", "memory = \"lots\""),
+         {"'memory' 'lots'", "give the node's memory for tasks, e.g. \"64G\""}},
         {grid_with("", "cores = 4"),
-         {"node 'n1': unknown key 'cores'; valid keys: name site host slots agent idle_watts "
+         {"node 'n1': unknown key 'cores'; valid keys: name site host slots memory agent "
+          "idle_watts "
           "max_watts"}},
         {"site = \"tank-a\"\n" + k_node, {"'site' must be [[site]] entries, not a string"}},
         {"[site]\nname = \"tank-a\"\nkind = \"tank\"\ntarget = 60\n" + k_node,

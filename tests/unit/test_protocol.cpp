@@ -49,6 +49,7 @@ JobConfig sample_config() {
 Report sample_report() {
     Report r;
     r.want = 7;
+    r.mem_available = std::uint64_t{5} << 30;
     Completion ok;
     ok.job = "j-bank-1";
     ok.task = 123456789012345ull;
@@ -180,20 +181,22 @@ BOOST_AUTO_TEST_CASE(wire_string_lists_round_trip) {
 
 BOOST_AUTO_TEST_CASE(hello_round_trips) {
     for (const Hello& h :
-         {Hello{"node01.cluster", 48}, Hello{"", 0},
+         {Hello{"node01.cluster", 48, std::uint64_t{256} << 30}, Hello{"", 0},
           Hello{std::string("h\0st", 4), std::numeric_limits<std::uint32_t>::max()}}) {
         const Hello got = decode_hello(encode(h));
         BOOST_TEST(got.host == h.host);
         BOOST_TEST(got.cores == h.cores);
+        BOOST_TEST(got.mem_total == h.mem_total);
     }
 }
 
 BOOST_AUTO_TEST_CASE(node_config_round_trips) {
-    for (const NodeConfig& n : {NodeConfig{"node07", 12}, NodeConfig{"", 0},
+    for (const NodeConfig& n : {NodeConfig{"node07", 12, true}, NodeConfig{"", 0},
                                 NodeConfig{"pool#2", std::numeric_limits<std::uint32_t>::max()}}) {
         const NodeConfig got = decode_node_config(encode(n));
         BOOST_TEST(got.node == n.node);
         BOOST_TEST(got.slots == n.slots);
+        BOOST_TEST(got.slots_are_cores == n.slots_are_cores);
     }
 }
 
@@ -227,6 +230,7 @@ BOOST_AUTO_TEST_CASE(report_round_trips_with_outputs_and_logs) {
     const Report r = sample_report();
     const Report got = decode_report(encode(r));
     BOOST_TEST(got.want == r.want);
+    BOOST_TEST(got.mem_available == r.mem_available);
     BOOST_TEST_REQUIRE(got.completions.size() == r.completions.size());
     for (std::size_t i = 0; i < r.completions.size(); ++i) {
         BOOST_TEST_CONTEXT("completion " << i) {

@@ -90,6 +90,8 @@ tasks = 150
 task_time = "10m"
 deadline = "12h"
 urgent = true
+cores_per_task = 4
+mem_per_task = "6G"
 )");
     BOOST_TEST(sc.name == "w");
     BOOST_TEST(sc.description == "a test week");
@@ -107,6 +109,22 @@ urgent = true
     BOOST_TEST(j.task_s == 600.0);
     BOOST_TEST(j.deadline_s == 43200.0);
     BOOST_TEST(j.urgent);
+    BOOST_TEST(j.cores_per_task == 4u);
+    BOOST_TEST(j.mem_per_task == std::uint64_t{6} << 30);
+}
+
+BOOST_AUTO_TEST_CASE(cores_and_memory_a_task_are_checked) {
+    Dir d;
+    const std::string job = k_head + "[[job]]\ntasks = 1\ntask_time = \"1m\"\n";
+    BOOST_CHECK_EXCEPTION(
+        d.parse(job + "cores_per_task = 0\n"), hearth::Error,
+        usage_mentioning("job 1: 'cores_per_task' must be a whole number from 1 to 1024"));
+    BOOST_CHECK_EXCEPTION(d.parse(job + "cores_per_task = \"2\"\n"), hearth::Error,
+                          usage_mentioning("'cores_per_task'"));
+    BOOST_CHECK_EXCEPTION(d.parse(job + "mem_per_task = 8\n"), hearth::Error,
+                          usage_mentioning("'mem_per_task' must be a size such as \"8G\""));
+    BOOST_CHECK_EXCEPTION(d.parse(job + "mem_per_task = \"8\"\n"), hearth::Error,
+                          usage_mentioning("job 1 mem_per_task '8': no unit"));
 }
 
 BOOST_AUTO_TEST_CASE(outside_replaces_the_weather_of_rooms_not_tanks) {
@@ -127,6 +145,8 @@ BOOST_AUTO_TEST_CASE(job_defaults) {
     BOOST_TEST(sc.jobs[0].task_s == 90.0);
     BOOST_TEST(sc.jobs[0].deadline_s == 0.0);
     BOOST_TEST(!sc.jobs[0].urgent);
+    BOOST_TEST(sc.jobs[0].cores_per_task == 1u);
+    BOOST_TEST(sc.jobs[0].mem_per_task == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(an_arrival_may_be_at_the_very_start) {
@@ -272,10 +292,11 @@ BOOST_AUTO_TEST_CASE(bad_scenarios_are_refused_with_the_fix) {
 
 BOOST_AUTO_TEST_CASE(an_unknown_key_message_lists_the_valid_ones) {
     Dir d;
-    BOOST_CHECK_EXCEPTION(
-        d.parse(k_head + "[[job]]\ntasks = 1\ntask_time = \"1m\"\ncont = 2\n"), hearth::Error,
-        usage_mentioning("valid keys: arrival count deadline every name priority task_time "
-                         "tasks tenant urgent"));
+    BOOST_CHECK_EXCEPTION(d.parse(k_head + "[[job]]\ntasks = 1\ntask_time = \"1m\"\ncont = 2\n"),
+                          hearth::Error,
+                          usage_mentioning("valid keys: arrival cores_per_task count deadline "
+                                           "every mem_per_task name priority task_time "
+                                           "tasks tenant urgent"));
 }
 
 BOOST_AUTO_TEST_CASE(a_missing_scenario_file_names_the_path) {

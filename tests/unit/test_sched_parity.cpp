@@ -49,12 +49,15 @@ initial = 20.4
 outside = 5
 )";
 
-std::string nodes_toml() {
+// memory: the nodes' `memory` ("" = not said).
+std::string nodes_toml(const std::string& memory = "") {
     std::string t;
     for (const char* site : {"tank", "hall"})
-        for (int n = 1; n <= 4; ++n)
+        for (int n = 1; n <= 4; ++n) {
             t += "[[node]]\nname = \"" + std::string(site) + "-" + std::to_string(n) + "\"\nsite = \"" +
                  site + "\"\nslots = 4\n";
+            if (!memory.empty()) t += "memory = \"" + memory + "\"\n";
+        }
     return t;
 }
 
@@ -85,17 +88,28 @@ task_time = "1m"
 urgent = true
 )";
 
+// The same queue with a job of 2-core tasks needing 5 GiB each, on nodes of
+// 4 cores and 12 GiB: cores and memory shape both deciders' grants alike.
+const char* k_wide_jobs = R"(
+[[job]]
+name = "pricer"
+tenant = "bank"
+tasks = 12
+task_time = "1m"
+cores_per_task = 2
+mem_per_task = "5G"
+priority = 10
+)";
+
 // (job, node) -> (count, overridden)
 using GrantMap = std::map<std::pair<std::string, std::string>, std::pair<std::uint32_t, bool>>;
 
-}  // namespace
-
-BOOST_AUTO_TEST_SUITE(sched_parity)
-
-BOOST_AUTO_TEST_CASE(sim_and_scheduler_grant_the_same_on_the_same_queue_and_budgets) {
+// The simulator's first decision and the scheduler's answers to both sites;
+// returns the simulator's grants once they are held equal.
+GrantMap check_parity(const std::string& scenario, const std::string& memory) {
     TempDir dir;
-    std::ofstream(dir.file("grid.toml")) << k_grid << nodes_toml();
-    const Scenario sc = parse_scenario(k_scenario, "parity.toml", dir.path().string());
+    std::ofstream(dir.file("grid.toml")) << k_grid << nodes_toml(memory);
+    const Scenario sc = parse_scenario(scenario, "parity.toml", dir.path().string());
 
     // The simulator's first decision.
     std::optional<PolicyInput> input;
@@ -128,6 +142,8 @@ BOOST_AUTO_TEST_CASE(sim_and_scheduler_grant_the_same_on_the_same_queue_and_budg
         s.command = {"true"};
         s.priority = j.priority;
         s.urgent = j.urgent;
+        s.cores_per_task = j.cores_per_task;
+        s.mem_per_task = j.mem_per_task;
         job_name[sched.submit(Role{RoleKind::operator_, "", ""}, s).id] = j.name;
     }
     GrantMap served;
@@ -145,6 +161,10 @@ BOOST_AUTO_TEST_CASE(sim_and_scheduler_grant_the_same_on_the_same_queue_and_budg
             n.want = p.cap.slots;
             n.heat = HeatReport{true, p.cap.allowed, p.cap.slots,
                                 static_cast<std::int64_t>(std::llround(p.cap.waste * 1000))};
+            if (p.mem_total != hearth::k_mem_unknown) {
+                n.mem_total = p.mem_total;
+                n.mem_available = p.mem_free;
+            }
             r.nodes.push_back(n);
         }
         for (const TaskGrant& t : sched.work(site, r).tasks) {
@@ -165,6 +185,15 @@ BOOST_AUTO_TEST_CASE(sim_and_scheduler_grant_the_same_on_the_same_queue_and_budg
             }
         }
     }
+    return sim;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(sched_parity)
+
+BOOST_AUTO_TEST_CASE(sim_and_scheduler_grant_the_same_on_the_same_queue_and_budgets) {
+    const GrantMap sim = check_parity(k_scenario, "");
     // Not vacuous: the urgent job got all it asked for, and both tenants
     // got slots.
     std::uint32_t bank = 0, studio = 0, hotfix = 0;
@@ -175,6 +204,19 @@ BOOST_AUTO_TEST_CASE(sim_and_scheduler_grant_the_same_on_the_same_queue_and_budg
     BOOST_TEST(hotfix == 3u);
     BOOST_TEST(bank > 0u);
     BOOST_TEST(studio > 0u);
+}
+
+BOOST_AUTO_TEST_CASE(sim_and_scheduler_place_tasks_of_two_cores_and_their_memory_alike) {
+    const GrantMap sim = check_parity(std::string(k_scenario) + k_wide_jobs, "12G");
+    // Not vacuous: the 2-core job ran, at most two of its tasks on a node
+    // (5 GiB each of 12, and 2 cores each of 4).
+    std::uint32_t pricer = 0;
+    for (const auto& [key, d] : sim) {
+        if (key.first != "pricer") continue;
+        pricer += d.first;
+        BOOST_TEST(d.first <= 2u);
+    }
+    BOOST_TEST(pricer > 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -298,6 +298,77 @@ BOOST_AUTO_TEST_CASE(bad_input_queues_nothing) {
     BOOST_TEST(f.s->submit(k_bank, count_job("1")).id == "j-000001");
 }
 
+BOOST_AUTO_TEST_CASE(a_job_no_node_could_hold_is_refused_and_one_that_fits_travels) {
+    Fixture f;
+    JobSubmit wide = count_job("4");
+    wide.cores_per_task = 3;  // the nodes have 2 slots (cores) each
+    BOOST_CHECK_EXCEPTION(
+        f.s->submit(k_bank, wide), Error,
+        usage_mentioning("'cores_per_task' 3 is more than any node has: the largest, "
+                         "'n1', has 2 cores"));
+    // Memory: refused only once every node able to hold the task says its memory.
+    JobSubmit big = count_job("4");
+    big.mem_per_task = std::uint64_t{8} << 30;
+    f.grid.nodes[0].memory = std::uint64_t{4} << 30;
+    f.open();
+    BOOST_TEST(f.s->submit(k_bank, big).total == 4u);  // n2 does not say: it may fit there
+    f.grid.nodes[1].memory = std::uint64_t{6} << 30;
+    f.open();
+    BOOST_CHECK_EXCEPTION(f.s->submit(k_bank, big), Error,
+                          usage_mentioning("'mem_per_task' 8 GiB is more than any node has: the "
+                                           "largest, 'n2', has 6 GiB"));
+}
+
+BOOST_AUTO_TEST_CASE(a_job_no_reporting_node_can_hold_says_why_it_waits) {
+    Fixture f;  // the grid file says no node's memory: the job is taken
+    JobSubmit big = count_job("2");
+    big.mem_per_task = std::uint64_t{8} << 30;
+    const JobInfo id = f.s->submit(k_bank, big);
+    BOOST_TEST(id.waiting.empty());  // no node has reported yet
+    BOOST_TEST(id.mem_per_task == std::uint64_t{8} << 30);
+    WorkRequest req = f.ask("pool", 0);  // wanting nothing: the FIFO here would ignore memory
+    req.nodes[0].mem_total = std::uint64_t{4} << 30;
+    req.nodes[0].mem_available = std::uint64_t{3} << 30;
+    f.work(req);
+    const JobInfo j = f.s->job(k_bank, id.id);
+    BOOST_TEST(
+        j.waiting ==
+        "no node up can hold a task of 1 cores and 8 GiB: the largest has 2 cores and 4 GiB; "
+        "it waits for a node that can, or cancel it and submit smaller tasks");
+    // A node that can hold it reports: no reason any more.
+    req.nodes[0].mem_total = std::uint64_t{16} << 30;
+    f.work(req);
+    BOOST_TEST(f.s->job(k_bank, id.id).waiting.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_jobs_cores_and_memory_reach_the_policy_and_the_site) {
+    Fixture f;
+    JobSubmit two = count_job("3");
+    two.cores_per_task = 2;
+    two.mem_per_task = std::uint64_t{1} << 30;
+    const JobInfo id = f.s->submit(k_bank, two);
+    WorkRequest req = f.ask("pool", 2);
+    req.nodes[0].mem_total = std::uint64_t{8} << 30;
+    req.nodes[0].mem_available = std::uint64_t{5} << 30;
+    const WorkReply r = f.work(req);
+    BOOST_TEST_REQUIRE(f.last_input.has_value());
+    BOOST_TEST_REQUIRE(f.last_input->jobs.size() == 1u);
+    BOOST_TEST(f.last_input->jobs[0].cores_per_task == 2u);
+    BOOST_TEST(f.last_input->jobs[0].mem_per_task == std::uint64_t{1} << 30);
+    BOOST_TEST(f.last_input->nodes.at(0).mem_free == std::uint64_t{5} << 30);
+    BOOST_TEST(f.last_input->nodes.at(0).mem_total == std::uint64_t{8} << 30);
+    BOOST_TEST_REQUIRE(r.jobs.size() == 1u);
+    BOOST_TEST(r.jobs[0].job == id.id);
+    BOOST_TEST(r.jobs[0].cores_per_task == 2u);
+    BOOST_TEST(r.jobs[0].mem_per_task == std::uint64_t{1} << 30);
+    BOOST_TEST_REQUIRE(r.tasks.size() == 2u);  // the FIFO here counts slots; the real policy cores
+    // Next request: the memory granted to the running attempts is held back
+    // (8 GiB less 2 x 1 GiB), whatever the node says is free.
+    req.nodes[0].mem_available = std::uint64_t{7} << 30;
+    f.work(req);
+    BOOST_TEST(f.last_input->nodes.at(0).mem_free == std::uint64_t{6} << 30);
+}
+
 BOOST_AUTO_TEST_CASE(the_grid_tenant_table_decides_who_submits_and_their_terms) {
     Fixture f;
     f.grid.tenants = {TenantSpec{"bank", 3, 1, ""}, TenantSpec{"studio", 1, 0, ""}};

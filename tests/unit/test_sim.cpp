@@ -107,6 +107,33 @@ BOOST_AUTO_TEST_CASE(energy_is_idle_power_plus_the_work_done) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(a_task_of_two_cores_holds_two_slots_and_draws_their_power) {
+    // One node of 4 slots (cores), 10 W idle and 100 W a busy slot. 4 tasks
+    // of 30 min and 2 cores: two at once, in two waves, every slot busy.
+    const std::string grid = room("cold", 20, 5) + node("n", "cold", 4, 10, 410);
+    const Scenario sc = scenario(grid, "2h", job("j", 4, "30m", "cores_per_task = 2\n"));
+    for (auto p : {SimPolicy::heat_aware, SimPolicy::unaware}) {
+        BOOST_TEST_CONTEXT(hearth::to_string(p)) {
+            const SimResult r = simulate(sc, p);
+            BOOST_TEST(r.tasks_done == 4u);
+            BOOST_TEST(r.makespan_s == 3600.0);  // 1-core tasks would take one wave
+            BOOST_TEST(r.core_s == 4 * 2 * 1800.0);
+            BOOST_TEST(close_rel(r.delivered_kwh * k_j_per_kwh, 10.0 * 7200 + 4 * 100.0 * 3600));
+            BOOST_TEST(r.jobs.at(0).cores_per_task == 2u);
+        }
+    }
+    // Memory: 3 GiB a task on a node of 8 GiB runs two at once, not four.
+    const std::string small =
+        room("cold", 20, 5) + node("n", "cold", 8, 10, 810) + "memory = \"8G\"\n";
+    const SimResult m =
+        simulate(scenario(small, "2h", job("j", 4, "30m", "mem_per_task = \"3G\"\n")),
+                 SimPolicy::heat_aware);
+    BOOST_TEST(m.tasks_done == 4u);
+    BOOST_TEST(m.makespan_s == 3600.0);
+    const std::string json = hearth::format_sim_json(m);
+    BOOST_TEST(json.find("\"core_hours_done\":2.0") != std::string::npos, json);
+}
+
 BOOST_AUTO_TEST_CASE(heat_delivered_is_the_node_energy_times_the_sites_recovery) {
     std::string site = room("cold", 20, 5);
     site.insert(site.find("band = 1\n"), "recovery = 0.95\n");

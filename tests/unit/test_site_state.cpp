@@ -186,4 +186,20 @@ BOOST_AUTO_TEST_CASE(blobs_lists_outputs_of_live_results) {
     BOOST_TEST(b.blobs().empty());
 }
 
+BOOST_AUTO_TEST_CASE(a_nodes_running_and_wanted_slots_count_the_cores_tasks_hold) {
+    SiteState s;
+    s.add_node(1, "n1", "h1", 8, std::uint64_t{32} << 30);
+    s.on_report(1, 8, HeatReport{}, std::uint64_t{20} << 30);
+    s.set_job_cores("wide", 4);
+    s.place({grant("wide", 0, "n1"), grant("narrow", 0, "n1")});
+    auto nodes = s.nodes(true);
+    BOOST_TEST_REQUIRE(nodes.size() == 1u);
+    BOOST_TEST(nodes[0].running == 5u);  // 4 cores + 1 core
+    BOOST_TEST(nodes[0].want == 3u);     // asked for 8 cores' worth, granted 5
+    BOOST_TEST(nodes[0].mem_total == std::uint64_t{32} << 30);
+    BOOST_TEST(nodes[0].mem_available == std::uint64_t{20} << 30);
+    s.release(key("wide", 0));
+    BOOST_TEST(s.nodes(true)[0].running == 1u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -54,6 +54,9 @@ BOOST_AUTO_TEST_CASE(mem_available_comes_from_meminfo) {
     BOOST_TEST(*hearth::read_mem_available(hearth::FsRoot(root.path().string())) ==
                23090524ull * 1024);
     BOOST_TEST(!hearth::read_mem_available(hearth::FsRoot(root.file("nowhere"))));
+    // MemTotal: what a node reports to the scheduler as the most a task could have.
+    BOOST_TEST(*hearth::read_mem_total(hearth::FsRoot(root.path().string())) == 24523100ull * 1024);
+    BOOST_TEST(!hearth::parse_mem_total("MemAvailable: 5 kB\n"));
 }
 
 BOOST_AUTO_TEST_CASE(tasks_fit_by_whole_sizes) {

@@ -34,6 +34,8 @@ JobSubmit full_submit() {
     s.urgent = true;
     s.priority = -7;
     s.env = {"QL_CURVE=eur", "EMPTY="};
+    s.cores_per_task = 4;
+    s.mem_per_task = std::uint64_t{6} << 30;
     return s;
 }
 
@@ -61,7 +63,15 @@ BOOST_AUTO_TEST_CASE(job_submit_round_trips) {
     BOOST_TEST(b.urgent);
     BOOST_TEST(b.priority == -7);
     BOOST_TEST(b.env == a.env);
-    BOOST_TEST(b.cores_per_task == 1u);
+    BOOST_TEST(b.cores_per_task == 4u);
+    BOOST_TEST(b.mem_per_task == std::uint64_t{6} << 30);
+    // A job stored before the fields existed reads as one core, no memory need.
+    json old = to_json(a);
+    old.erase("cores_per_task");
+    old.erase("mem_per_task");
+    const JobSubmit c = job_submit_from_json(old);
+    BOOST_TEST(c.cores_per_task == 1u);
+    BOOST_TEST(c.mem_per_task == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(job_submit_refusals_name_the_field) {
@@ -116,8 +126,14 @@ BOOST_AUTO_TEST_CASE(job_submit_refusals_name_the_field) {
     j["env"] = {"NOVALUE"};
     refused(j, "NAME=VALUE");
     j = ok;
-    j["cores_per_task"] = 4u;
-    refused(j, "'cores_per_task' 4");
+    j["cores_per_task"] = 0u;
+    refused(j, "'cores_per_task'");
+    j = ok;
+    j["cores_per_task"] = 5000u;
+    refused(j, "'cores_per_task'");
+    j = ok;
+    j["mem_per_task"] = -1;
+    refused(j, "'mem_per_task'");
     BOOST_CHECK_EXCEPTION(job_submit_from_json(json::array()), Error, usage_mentioning("JSON object"));
 }
 
@@ -166,7 +182,13 @@ BOOST_AUTO_TEST_CASE(work_request_round_trips) {
     n.running = 1;
     n.want = 1;
     n.heat = HeatReport{true, 1, 2, -1500};
+    n.mem_total = std::uint64_t{16} << 30;
+    n.mem_available = std::uint64_t{9} << 30;
     r.nodes.push_back(n);
+    NodeReport quiet;  // memory not reported: not sent
+    quiet.node = "pool-n2";
+    BOOST_TEST(!to_json(quiet).contains("mem_total"));
+    r.nodes.push_back(quiet);
     AttemptResult x;
     x.key = AttemptKey{"j1", 7, 2};
     x.node = "pool-n1";
@@ -185,8 +207,11 @@ BOOST_AUTO_TEST_CASE(work_request_round_trips) {
     const WorkRequest b = work_request_from_json(json::parse(to_json(r).dump()));
     BOOST_TEST(b.site == "pool");
     BOOST_TEST(b.run == "run-3");
-    BOOST_TEST_REQUIRE(b.nodes.size() == 1u);
+    BOOST_TEST_REQUIRE(b.nodes.size() == 2u);
     BOOST_TEST(b.nodes[0].heat.known);
+    BOOST_TEST(b.nodes[0].mem_total == std::uint64_t{16} << 30);
+    BOOST_TEST(b.nodes[0].mem_available == std::uint64_t{9} << 30);
+    BOOST_TEST(b.nodes[1].mem_total == 0u);
     BOOST_TEST(b.nodes[0].heat.waste_mk == -1500);
     BOOST_TEST_REQUIRE(b.results.size() == 1u);
     BOOST_TEST((b.results[0].key == x.key));
@@ -225,7 +250,9 @@ BOOST_AUTO_TEST_CASE(work_reply_round_trips) {
                          {"*.csv"},
                          {BlobRef{"in.txt", k_sha, 0644, 3}},
                          true,
-                         {"CURVE=eur 2026"}}};
+                         {"CURVE=eur 2026"},
+                         2,
+                         std::uint64_t{3} << 30}};
     r.tasks = {
         TaskGrant{AttemptKey{"j1", 3, 1}, "pool-n1", {"./risk", "30", "39"}, true, "30", "39"}};
     r.cancel = {AttemptKey{"j0", 1, 4}};
@@ -240,6 +267,11 @@ BOOST_AUTO_TEST_CASE(work_reply_round_trips) {
     BOOST_TEST(b.tasks.at(0).first == "30");
     BOOST_TEST(b.tasks.at(0).last == "39");
     BOOST_TEST(b.jobs.at(0).env == (std::vector<std::string>{"CURVE=eur 2026"}));
+    BOOST_TEST(b.jobs.at(0).cores_per_task == 2u);
+    BOOST_TEST(b.jobs.at(0).mem_per_task == std::uint64_t{3} << 30);
+    // The defaults are left out: a site older than the fields reads the reply.
+    BOOST_TEST(!to_json(JobRuntime{}).contains("cores_per_task"));
+    BOOST_TEST(!to_json(JobRuntime{}).contains("mem_per_task"));
     BOOST_TEST((b.cancel.at(0) == AttemptKey{"j0", 1, 4}));
     BOOST_TEST(b.acked == 12u);
 }
