@@ -10,6 +10,7 @@
 #include "runner/cli/commands.hpp"
 #include "runner/job/job_dir.hpp"
 #include "runner/mpi/dispatcher.hpp"
+#include "runner/mpi/mpi_link.hpp"
 #include "runner/mpi/worker.hpp"
 
 namespace hearth {

@@ -64,7 +64,7 @@ std::vector<FileBlob> load_staged(const JobDir& dir) {
 
 class Dispatcher {
 public:
-    Dispatcher(MpiLink& link, JobDir dir)
+    Dispatcher(Link& link, JobDir dir)
         : m_link(link),
           m_dir(std::move(dir)),
           m_spec(load_spec(m_dir)),
@@ -86,7 +86,7 @@ private:
     void finish(const char* state, bool kill);
     std::string node_of(int rank) const;
 
-    MpiLink& m_link;
+    Link& m_link;
     JobDir m_dir;
     JobSpec m_spec;
     std::unique_ptr<ItemSource> m_items;
@@ -331,7 +331,7 @@ int Dispatcher::run() {
 
 }  // namespace
 
-int run_dispatcher(MpiLink& link, const std::string& job_dir) {
+int run_dispatcher(Link& link, const std::string& job_dir) {
     Dispatcher d(link, JobDir{job_dir});
     return d.run();
 }

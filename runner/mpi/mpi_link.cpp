@@ -1,7 +1,6 @@
 #include "runner/mpi/mpi_link.hpp"
 
-#include <time.h>
-
+#include <cstdlib>
 #include <limits>
 
 #include "core/error.hpp"
@@ -64,14 +63,16 @@ std::optional<Message> MpiLink::poll() {
     return m;
 }
 
+std::string MpiLink::host() const {
+    char name[MPI_MAX_PROCESSOR_NAME];
+    int len = 0;
+    MPI_Get_processor_name(name, &len);
+    return std::string(name, static_cast<std::size_t>(len));
+}
+
 void MpiLink::abort(int code) {
     MPI_Abort(MPI_COMM_WORLD, code);
     std::abort();
-}
-
-void Backoff::sleep() {
-    timespec ts{0, m_now * 1000};
-    nanosleep(&ts, nullptr);
 }
 
 }  // namespace hearth

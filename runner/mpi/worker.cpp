@@ -96,7 +96,7 @@ struct JobEntry {
 
 class Worker {
 public:
-    explicit Worker(MpiLink& link) : m_link(link) {}
+    explicit Worker(Link& link) : m_link(link) {}
     ~Worker();
     int run();
 
@@ -132,7 +132,7 @@ private:
     void register_with_agent(Running& r);
     void retry_agent();
 
-    MpiLink& m_link;
+    Link& m_link;
     NodeConfig m_node;
     std::string m_base;  // this worker's scratch root: one directory per job under it
     std::map<std::string, JobEntry> m_jobs;
@@ -281,10 +281,7 @@ unsigned Worker::target_backlog() const {
 
 void Worker::receive_config() {
     Hello h;
-    char name[MPI_MAX_PROCESSOR_NAME];
-    int len = 0;
-    MPI_Get_processor_name(name, &len);
-    h.host.assign(name, static_cast<std::size_t>(len));
+    h.host = m_link.host();
     h.cores = m_topo.cores();
     h.mem_total = read_mem_total(FsRoot{}).value_or(0);
     m_link.send(0, Tag::hello, encode(h));
@@ -785,7 +782,7 @@ int Worker::run() {
 
 }  // namespace
 
-int run_worker(MpiLink& link) {
+int run_worker(Link& link) {
     struct sigaction sa {};
     sa.sa_handler = on_term;
     sigemptyset(&sa.sa_mask);

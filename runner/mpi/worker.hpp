@@ -1,5 +1,5 @@
 #pragma once
-#include "runner/mpi/mpi_link.hpp"
+#include "runner/mpi/link.hpp"
 
 namespace hearth {
 
@@ -8,6 +8,6 @@ namespace hearth {
 // bound to its cores and in a fresh scratch directory of its job, and asks
 // rank 0 for more work as slots free up. The node's slots, cores and heat
 // budget are spent once across every job. Returns the process exit code.
-int run_worker(MpiLink& link);
+int run_worker(Link& link);
 
 }  // namespace hearth

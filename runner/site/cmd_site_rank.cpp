@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "runner/cli/commands.hpp"
+#include "runner/mpi/mpi_link.hpp"
 #include "runner/mpi/worker.hpp"
 #include "runner/site/site_dispatcher.hpp"
 

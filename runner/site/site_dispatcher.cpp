@@ -71,7 +71,7 @@ std::string read_all(const std::string& path) {
 
 class SiteDispatcher {
 public:
-    SiteDispatcher(MpiLink& link, SiteDir dir, std::string run)
+    SiteDispatcher(Link& link, SiteDir dir, std::string run)
         : m_link(link),
           m_dir(std::move(dir)),
           m_run(std::move(run)),
@@ -113,7 +113,7 @@ private:
     void save_held();
     void say(const std::string& line) { std::cerr << "hearth site " << m_settings.site << ": " << line << std::endl; }
 
-    MpiLink& m_link;
+    Link& m_link;
     SiteDir m_dir;
     std::string m_run;
     SiteSettings m_settings;
@@ -471,7 +471,7 @@ int SiteDispatcher::run() {
 
 }  // namespace
 
-int run_site_dispatcher(MpiLink& link, const SiteDir& dir, const std::string& run) {
+int run_site_dispatcher(Link& link, const SiteDir& dir, const std::string& run) {
     SiteDispatcher d(link, dir, run);
     return d.run();
 }

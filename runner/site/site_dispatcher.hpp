@@ -1,5 +1,5 @@
 #pragma once
-#include "runner/mpi/mpi_link.hpp"
+#include "runner/mpi/link.hpp"
 #include "runner/site/site_dir.hpp"
 
 namespace hearth {
@@ -11,6 +11,6 @@ namespace hearth {
 // the next request (outputs uploaded first). Results wait on disk until the
 // scheduler acknowledges them, so a dropped link or a relaunch loses none.
 // Runs until SIGTERM (hearth site stopping). Returns the exit code.
-int run_site_dispatcher(MpiLink& link, const SiteDir& dir, const std::string& run);
+int run_site_dispatcher(Link& link, const SiteDir& dir, const std::string& run);
 
 }  // namespace hearth
