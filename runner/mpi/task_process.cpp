@@ -14,6 +14,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <mutex>
 
 #include "core/cgroup.hpp"
 #include "core/error.hpp"
@@ -33,7 +34,10 @@ constexpr int k_mem_step = 102;
 
 // Each running task's cgroup, by its pid (its process group's id): kills
 // reach it, its end removes it. The tree is made on the first spawn.
+// One per process, as the cgroup tree is the process's. Locked: a test runs
+// two workers on threads of one process (tests/program/test_dispatch_inprocess).
 struct Cgroups {
+    std::recursive_mutex mutex;
     std::unique_ptr<CgroupTree> tree;
     bool tried = false;
     std::uint64_t next = 0;
@@ -51,6 +55,7 @@ volatile sig_atomic_t g_tree_v2 = 0;
 volatile sig_atomic_t g_tree_set = 0;
 
 void no_cgroups(const std::string& why) {
+    std::lock_guard<std::recursive_mutex> lock(cgroups().mutex);
     cgroups().tree.reset();
     std::cerr << "hearth worker: tasks are not in cgroups of their own (" << why
               << "): a task that calls setsid() can outlive --timeout and cancel" << std::endl;
@@ -59,6 +64,7 @@ void no_cgroups(const std::string& why) {
 // A new cgroup for the next task; null (said once) when none can be made.
 std::unique_ptr<TaskCgroup> new_task_cgroup() {
     Cgroups& c = cgroups();
+    std::lock_guard<std::recursive_mutex> lock(c.mutex);
     std::string why;
     if (!c.tried) {
         c.tried = true;
@@ -234,7 +240,10 @@ Child spawn_once(const SpawnRequest& req, bool use_cgroup) {
         if (r.step == ConfineStep::cgroup) throw CgroupJoinFailed{describe(r, confine)};
         throw Error(describe(r, confine));
     }
-    if (cgroup) cgroups().tasks[c.pid] = std::move(cgroup);
+    if (cgroup) {
+        std::lock_guard<std::recursive_mutex> lock(cgroups().mutex);
+        cgroups().tasks[c.pid] = std::move(cgroup);
+    }
     // The pipe closed on exec: the program runs.
     c.pidfd = static_cast<int>(::syscall(SYS_pidfd_open, c.pid, 0));
     return c;
@@ -272,6 +281,7 @@ ExitInfo try_reap(Child& child) {
     // The one hook after the task's end: its cgroup counts the CPU of every
     // process it started (those it did not wait for too), and removing it
     // kills what is left, setsid() or not.
+    std::lock_guard<std::recursive_mutex> lock(cgroups().mutex);
     auto& tasks = cgroups().tasks;
     if (auto it = tasks.find(child.pid); it != tasks.end()) {
         if (auto cpu = it->second->cpu_seconds(); cpu && *cpu > info.cpu_s) info.cpu_s = *cpu;
@@ -287,8 +297,10 @@ void kill_all_tasks_signal_safe() {
 void kill_group(pid_t pgid, int sig) {
     if (pgid > 0) ::kill(-pgid, sig);
     // And whatever of the task left the group (setsid).
-    if (sig == SIGKILL)
+    if (sig == SIGKILL) {
+        std::lock_guard<std::recursive_mutex> lock(cgroups().mutex);
         if (auto it = cgroups().tasks.find(pgid); it != cgroups().tasks.end()) it->second->kill();
+    }
 }
 
 }  // namespace hearth
