@@ -10,6 +10,9 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -111,6 +114,26 @@ struct NoAgent {
 
 BOOST_AUTO_TEST_SUITE(dispatch_inprocess, *boost::unit_test::timeout(120))
 
+BOOST_AUTO_TEST_CASE(the_fake_link_delivers_in_order_per_pair_and_never_blocks) {
+    LinkHub hub(3);
+    BOOST_TEST(hub.link(1).size() == 3);
+    BOOST_TEST(!hub.link(0).poll().has_value());
+    hub.link(1).send(0, Tag::hello, "a");
+    hub.link(2).send(0, Tag::hello, "x");
+    hub.link(1).send(0, Tag::report, "b");
+    std::vector<std::string> from1;
+    while (auto m = hub.link(0).poll())
+        if (m->source == 1) from1.push_back(m->data);
+    BOOST_TEST(from1 == (std::vector<std::string>{"a", "b"}));
+    BOOST_TEST(!hub.link(1).poll().has_value());  // point-to-point: rank 1 got nothing
+    BOOST_TEST(hub.sent().size() == 3u);
+    // MPI_Abort ends every rank: the others see it at their next call.
+    BOOST_CHECK_THROW(hub.link(2).abort(5), FakeAbort);
+    BOOST_CHECK_THROW(hub.link(1).poll(), FakeAbort);
+    BOOST_CHECK_THROW(hub.link(0).send(1, Tag::stop, ""), FakeAbort);
+    BOOST_TEST(hub.abort_code().value_or(-1) == 5);
+}
+
 BOOST_FIXTURE_TEST_CASE(every_task_commits_once_and_its_outputs_are_collected, NoAgent) {
     JobSpec spec;
     spec.split_text = "8";
@@ -196,6 +219,44 @@ BOOST_FIXTURE_TEST_CASE(false_with_no_retries_fails_once_and_true_commits, NoAge
     BOOST_TEST_REQUIRE(done.size() == 1u);
     BOOST_TEST(done[0].at("t") == 0);
     BOOST_TEST(read_journal(dir.journal()).end->at("state") == "finished");
+}
+
+BOOST_FIXTURE_TEST_CASE(hearth_cancel_kills_the_running_tasks_and_ends_the_job, NoAgent) {
+    JobSpec spec;
+    spec.split_text = "3";
+    spec.slots = 2;
+    // Each task says where it runs, then sleeps far longer than the test.
+    const std::string pids = tmp.file("pids");
+    fs::create_directories(pids);
+    // Tasks may run as a user of their own (task_tenancy): let them in.
+    fs::permissions(tmp.path(), fs::perms::others_exec, fs::perm_options::add);
+    fs::permissions(pids, fs::perms::all);
+    spec.command = {"sh", "-c", "echo $$ > " + pids + "/{task}; exec sleep 600"};
+    const JobDir dir = make_job(tmp, spec, 1);
+
+    std::vector<RankEnd> ends;
+    std::thread job([&] { ends = run_ranks(dir, 1); });
+    // Both slots busy: then `hearth cancel`, which creates the cancel file.
+    while (std::distance(fs::directory_iterator(pids), fs::directory_iterator()) < 2)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::ofstream(dir.cancel()).put('\n');
+    job.join();
+
+    BOOST_TEST(ends[0].rc == 0);
+    BOOST_TEST(ends[1].rc == 0);
+    const JournalState js = read_journal(dir.journal());
+    BOOST_TEST_REQUIRE(js.end.has_value());
+    BOOST_TEST(js.end->at("state") == "cancelled");
+    BOOST_TEST(records(dir, "done").empty());
+    // The sleeps are gone (killed and reaped by the worker), not orphaned.
+    for (const auto& e : fs::directory_iterator(pids)) {
+        std::string text = slurp(e.path().string());
+        while (!text.empty() && text.back() == '\n') text.pop_back();
+        BOOST_TEST_REQUIRE(!text.empty());
+        const pid_t pid = static_cast<pid_t>(std::stol(text));
+        BOOST_TEST((::kill(pid, 0) == -1 && errno == ESRCH),
+                   "task process " << pid << " still exists");
+    }
 }
 
 BOOST_FIXTURE_TEST_CASE(a_dispatcher_that_cannot_go_on_ends_every_rank, NoAgent) {
