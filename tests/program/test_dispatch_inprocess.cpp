@@ -221,6 +221,23 @@ BOOST_FIXTURE_TEST_CASE(false_with_no_retries_fails_once_and_true_commits, NoAge
     BOOST_TEST(read_journal(dir.journal()).end->at("state") == "finished");
 }
 
+BOOST_FIXTURE_TEST_CASE(staged_inputs_reach_every_task_on_every_worker, NoAgent) {
+    JobSpec spec;
+    spec.split_text = "4";
+    spec.slots = 1;
+    spec.stage = {"scene.txt"};
+    spec.command = {"sh", "-c", "cat scene.txt > frame_{task}.txt"};
+    spec.collect = {"frame_*.txt"};
+    const JobDir dir = make_job(tmp, spec, 2);
+    std::ofstream(dir.stage() + "/scene.txt") << "a staged scene\n";
+
+    const auto ends = run_ranks(dir, 2);
+    for (const auto& e : ends) BOOST_TEST(e.rc == 0);
+    BOOST_TEST(read_journal(dir.journal()).committed.size() == 4u);
+    for (int t = 0; t < 4; ++t)
+        BOOST_TEST(slurp(dir.out() + "/frame_" + std::to_string(t) + ".txt") == "a staged scene\n");
+}
+
 BOOST_FIXTURE_TEST_CASE(hearth_cancel_kills_the_running_tasks_and_ends_the_job, NoAgent) {
     JobSpec spec;
     spec.split_text = "3";
