@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/node_slots.hpp"
 #include "core/safe_path.hpp"
 #include "core/slot_plan.hpp"
 #include "core/task_env.hpp"
@@ -114,7 +115,6 @@ private:
     };
     bool may_start(const Assignment& a) const;
     unsigned slots_of(const Assignment& a) const;
-    std::vector<unsigned> free_slots(unsigned n) const;
     void start_ready();
     void start_one(Queued q, std::vector<unsigned> slots);
     void prepare_ahead();
@@ -126,7 +126,6 @@ private:
     void kill_all();
     void add_done(Completion c);
     bool report_due() const;
-    unsigned target_backlog() const;
     unsigned capacity() const;
     void refresh_budget();
     void register_with_agent(Running& r);
@@ -144,8 +143,7 @@ private:
     std::vector<std::vector<unsigned>> m_plan;
     std::vector<std::string> m_cpu_lists;  // per slot, for an mpirun inside a task
     std::vector<std::string> m_environ;    // this worker's environment, read once
-    std::vector<bool> m_slot_busy;
-    unsigned m_busy = 0;  // slots held by running tasks
+    SlotTable m_slots;
     std::vector<unsigned> m_slot_turn;
     std::map<pid_t, Running> m_running;
     std::deque<Queued> m_queue;
@@ -164,39 +162,29 @@ private:
     Backoff m_backoff{20, 2000};
 };
 
-// Slots the heat budget lets this node fill now, across every job.
+// The rules are core/node_slots; these feed them this worker's state.
 unsigned Worker::capacity() const {
-    const unsigned slots = static_cast<unsigned>(m_plan.size());
-    if (!m_heat.known) return slots;
-    return std::min(slots, m_heat.allowed + m_extra);
+    return node_capacity(static_cast<unsigned>(m_plan.size()), m_heat, m_extra);
 }
 
-// The slots a task holds: under `hearth site` (slots are cores) its job's
-// cores_per_task; under `hearth run` one, sized to the job's cores already.
 unsigned Worker::slots_of(const Assignment& a) const {
-    if (!m_node.slots_are_cores) return 1;
     auto it = m_jobs.find(a.job);
-    return it == m_jobs.end() ? 1 : std::max(1u, it->second.cfg.cores_per_task);
+    return it == m_jobs.end() ? 1
+                              : task_slots(m_node.slots_are_cores, it->second.cfg.cores_per_task);
 }
 
-// The first n free slots, or none when fewer are free: a task never shares
-// a core with another.
-std::vector<unsigned> Worker::free_slots(unsigned n) const {
-    std::vector<unsigned> got;
-    for (unsigned s = 0; s < m_slot_busy.size() && got.size() < n; ++s)
-        if (!m_slot_busy[s]) got.push_back(s);
-    if (got.size() < n) got.clear();
-    return got;
-}
-
-// Urgent jobs and attempts the scheduler placed past the budget take any
-// free slots; the rest only what the heat budget allows.
 bool Worker::may_start(const Assignment& a) const {
-    if (auto j = m_jobs.find(a.job); j != m_jobs.end() && j->second.running >= j->second.mem_cap)
-        return false;
-    if (m_busy + slots_of(a) <= capacity() || a.overridden) return true;
-    auto it = m_jobs.find(a.job);
-    return it != m_jobs.end() && it->second.cfg.urgent;
+    StartCheck c;
+    c.held = m_slots.held();
+    c.need = slots_of(a);
+    c.capacity = capacity();
+    c.overridden = a.overridden;
+    if (auto it = m_jobs.find(a.job); it != m_jobs.end()) {
+        c.urgent = it->second.cfg.urgent;
+        c.job_running = it->second.running;
+        c.mem_cap = it->second.mem_cap;
+    }
+    return hearth::may_start(c);
 }
 
 Worker::~Worker() {
@@ -269,16 +257,6 @@ void Worker::refresh_budget() {
     }
 }
 
-unsigned Worker::target_backlog() const {
-    unsigned slots = capacity();
-    // Short tasks: keep a few queued so a freed slot never waits for a round
-    // trip to rank 0. Long tasks: queue nothing, so the job's tail balances.
-    if (m_mean_ms >= 0 && m_mean_ms < 50) return std::min(256u, slots * 16);
-    if (m_mean_ms >= 0 && m_mean_ms < 200) return std::min(256u, slots * 4);
-    if (m_mean_ms >= 0 && m_mean_ms < 2000) return slots + 1;
-    return slots;
-}
-
 void Worker::receive_config() {
     Hello h;
     char name[MPI_MAX_PROCESSOR_NAME];
@@ -308,7 +286,7 @@ void Worker::receive_config() {
     m_topo.prepare_slots(m_plan);
     for (const auto& cores : m_plan) m_cpu_lists.push_back(cpu_list_text(cores));
     for (char** e = ::environ; e && *e; ++e) m_environ.emplace_back(*e);
-    m_slot_busy.assign(slots, false);
+    m_slots.assign(slots);
     m_slot_turn.assign(slots, 0);
     const char* tmp = std::getenv("TMPDIR");
     m_base = std::string(tmp && *tmp ? tmp : "/tmp") + "/hearth-w" + std::to_string(m_link.rank()) +
@@ -475,9 +453,9 @@ void Worker::start_one(Queued q, std::vector<unsigned> slots) {
             break;
         }
     register_with_agent(r);
-    r.overridden = r.a.overridden || (m_heat.known && m_busy + r.slots.size() > m_heat.allowed);
-    for (unsigned s : r.slots) m_slot_busy[s] = true;
-    m_busy += static_cast<unsigned>(r.slots.size());
+    r.overridden = r.a.overridden ||
+                   past_budget(m_heat, m_slots.held(), static_cast<unsigned>(r.slots.size()));
+    m_slots.take(r.slots);
     m_running.emplace(r.child.pid, std::move(r));
 }
 
@@ -534,13 +512,13 @@ void Worker::retry_agent() {
 }
 
 void Worker::start_ready() {
-    while (m_busy < m_slot_busy.size() && !m_queue.empty()) {
+    while (m_slots.held() < m_slots.size() && !m_queue.empty()) {
         // In arrival order, the first the heat budget lets start (urgent and
         // overridden attempts pass a full budget) whose cores are free.
         std::vector<unsigned> slots;
         auto it = std::find_if(m_queue.begin(), m_queue.end(), [&](const Queued& q) {
             if (!may_start(q.a)) return false;
-            slots = free_slots(slots_of(q.a));
+            slots = m_slots.first_free(slots_of(q.a));
             return !slots.empty();
         });
         if (it == m_queue.end()) break;  // the heat budget or the cores are full
@@ -553,7 +531,7 @@ void Worker::start_ready() {
 // Keeps the scratch directories of the next tasks ready, so that a freed slot
 // is refilled with a spawn alone, not a mkdir and a copy of the inputs first.
 void Worker::prepare_ahead() {
-    std::size_t n = std::min(m_queue.size(), m_slot_busy.size());
+    std::size_t n = std::min<std::size_t>(m_queue.size(), m_slots.size());
     for (std::size_t i = 0; i < n; ++i) {
         Queued& q = m_queue[i];
         if (!q.dir.empty()) continue;
@@ -573,8 +551,7 @@ void Worker::reap_finished() {
             ++it;
             continue;
         }
-        for (unsigned s : it->second.slots) m_slot_busy[s] = false;
-        m_busy -= static_cast<unsigned>(it->second.slots.size());
+        m_slots.release(it->second.slots);
         ended.emplace_back(std::move(it->second), e);
         it = m_running.erase(it);
     }
@@ -630,8 +607,7 @@ void Worker::finalize(Running& r, const ExitInfo& e) {
     job.scratch->release(r.dir);
     const std::string tenant = job.cfg.tenant;
     settle(c.job);  // may drop the job's entry: `job` is not used below
-    double d = static_cast<double>(c.wall_ms);
-    m_mean_ms = m_mean_ms < 0 ? d : 0.8 * m_mean_ms + 0.2 * d;
+    m_mean_ms = next_mean_ms(m_mean_ms, static_cast<double>(c.wall_ms));
     if (r.agent_id) {
         auto got = m_agent.unregister_task(*r.agent_id, e.cpu_s, tenant, c.job, c.task, c.attempt);
         if (got.reply == AgentReply::unreachable && !m_kill) {
@@ -674,16 +650,14 @@ void Worker::maybe_report() {
     // Counted in slots: under `hearth site` a task of N cores holds N.
     std::uint64_t queued = 0;
     for (const auto& q : m_queue) queued += slots_of(q.a);
-    std::uint64_t have = m_busy + queued + m_requested;
-    std::uint32_t want =
-        have < target_backlog() ? static_cast<std::uint32_t>(target_backlog() - have) : 0;
     // Ask at once when a slot may soon find the queue empty; otherwise batch
     // completions for a few milliseconds: fewer messages and journal syncs.
-    bool low = (queued + m_requested) * 2 < std::max<std::size_t>(target_backlog(), 2);
+    const auto [want, low] =
+        backlog_need(m_slots.held(), queued, m_requested, target_backlog(capacity(), m_mean_ms));
     // A slot idle with nothing queued here: the completions go now, since
     // the reply to them is what brings that slot work (a site's scheduler
     // grants only free slots, so what was asked for may never come).
-    bool idle = !m_done.empty() && m_queue.empty() && m_busy < capacity();
+    bool idle = !m_done.empty() && m_queue.empty() && m_slots.held() < capacity();
     if (!(want > 0 && low) && !idle && !report_due() && !m_heat_dirty) return;
     m_heat_dirty = false;
     Report rep;
