@@ -21,11 +21,11 @@
 #include "core/slot_plan.hpp"
 #include "core/task_env.hpp"
 #include "core/task_memory.hpp"
-#include "runner/clients/agent_client.hpp"
 #include "runner/mpi/scratch.hpp"
 #include "runner/mpi/task_process.hpp"
 #include "runner/mpi/task_tenancy.hpp"
 #include "runner/mpi/topology.hpp"
+#include "runner/mpi/worker_agent.hpp"
 
 namespace hearth {
 namespace {
@@ -61,22 +61,8 @@ struct Running {
     bool handed_back = false;               // stopped because the site passed its maximum
     bool cancelled = false;                 // stopped by the dispatcher (Tag::cancel)
     bool overridden = false;                // started past the heat budget (deadline)
-    std::optional<std::uint64_t> agent_id;  // registration with the node's grid-agent
-    bool agent_retry = false;               // the agent was unreachable: register later
+    AgentTicket agent;                      // its registration with the node's grid-agent
 };
-
-// A finished attempt whose energy figure the agent could not give (it was
-// down): its completion waits for the agent to come back, up to a limit.
-struct AwaitingEnergy {
-    Completion c;
-    std::string tenant;
-    std::uint64_t agent_id = 0;
-    double cpu_s = 0;
-    Clock::time_point give_up;
-};
-// An agent restarted by an upgrade is back within seconds; past this the
-// attempt is reported without a figure (the summary counts attempts with one).
-constexpr auto k_energy_wait = std::chrono::seconds(10);
 
 // A job this worker runs tasks of: its settings, and its own scratch area
 // (its staged inputs written once on this node). Every job shares the node's
@@ -135,10 +121,8 @@ private:
     NodeConfig m_node;
     std::string m_base;  // this worker's scratch root: one directory per job under it
     std::map<std::string, JobEntry> m_jobs;
-    AgentClient m_agent;
-    bool m_agent_noted = false;
+    WorkerAgent m_agent;
     bool m_tenancy_noted = false;
-    std::vector<AwaitingEnergy> m_awaiting;
     Topology m_topo;
     std::vector<std::vector<unsigned>> m_plan;
     std::vector<std::string> m_cpu_lists;  // per slot, for an mpirun inside a task
@@ -271,6 +255,7 @@ void Worker::receive_config() {
         if (auto m = m_link.poll()) {
             if (m->tag == Tag::config) {
                 m_node = decode_node_config(m->data);
+                m_agent.set_node(m_node.node);
                 break;
             }
             if (m->tag == Tag::stop) {
@@ -460,55 +445,20 @@ void Worker::start_one(Queued q, std::vector<unsigned> slots) {
 }
 
 void Worker::register_with_agent(Running& r) {
-    const JobConfig& cfg = job_of(r.a).cfg;
     unsigned cores = 0;
     for (unsigned s : r.slots) cores += static_cast<unsigned>(m_plan[s].size());
-    auto got =
-        m_agent.register_task(cfg.tenant, cfg.job, r.a.task, r.a.attempt, r.child.pid, cores);
-    r.agent_retry = got.reply == AgentReply::unreachable;
-    if (got.reply == AgentReply::ok) r.agent_id = got.id;
-    if (!r.agent_id && !m_agent_noted && !m_agent.why_not().empty()) {
-        std::cerr << "hearth worker " << m_node.node << ": " << m_agent.why_not() << std::endl;
-        m_agent_noted = true;
-    }
+    m_agent.register_task(job_of(r.a).cfg, r.a, r.child.pid, cores, r.agent);
 }
 
 // The agent was unreachable (restarting): register the tasks that started
-// meanwhile, and fetch the figures of attempts that ended meanwhile. The
-// client tries to connect at most once a second, so this costs nothing while
-// the agent is away.
+// meanwhile, and fetch the figures of attempts that ended meanwhile.
 void Worker::retry_agent() {
     for (auto& [pid, r] : m_running) {
-        if (!r.agent_retry) continue;
+        if (!r.agent.retry) continue;
         register_with_agent(r);
-        if (r.agent_retry) break;  // still away
+        if (r.agent.retry) break;  // still away
     }
-    if (m_awaiting.empty()) return;
-    const auto now = Clock::now();
-    bool reachable = true;
-    std::vector<AwaitingEnergy> still;
-    for (auto& w : m_awaiting) {
-        AgentReply reply = AgentReply::unreachable;
-        if (reachable) {
-            auto got = m_agent.unregister_task(w.agent_id, w.cpu_s, w.tenant, w.c.job, w.c.task,
-                                               w.c.attempt);
-            reply = got.reply;
-            if (reply == AgentReply::ok) {
-                w.c.energy_uj = got.energy.energy_uj;
-                w.c.energy_state =
-                    got.energy.estimated ? EnergyState::estimated : EnergyState::measured;
-            }
-        }
-        if (reply == AgentReply::unreachable) {
-            reachable = false;
-            if (now < w.give_up) {
-                still.push_back(std::move(w));
-                continue;
-            }
-        }
-        add_done(std::move(w.c));
-    }
-    m_awaiting = std::move(still);
+    for (auto& c : m_agent.collect_awaited()) add_done(std::move(c));
 }
 
 void Worker::start_ready() {
@@ -608,19 +558,11 @@ void Worker::finalize(Running& r, const ExitInfo& e) {
     const std::string tenant = job.cfg.tenant;
     settle(c.job);  // may drop the job's entry: `job` is not used below
     m_mean_ms = next_mean_ms(m_mean_ms, static_cast<double>(c.wall_ms));
-    if (r.agent_id) {
-        auto got = m_agent.unregister_task(*r.agent_id, e.cpu_s, tenant, c.job, c.task, c.attempt);
-        if (got.reply == AgentReply::unreachable && !m_kill) {
-            // The ledger may hold charges for this attempt: wait for the
-            // agent, so that the job's total stays the ledger's.
-            m_awaiting.push_back(AwaitingEnergy{std::move(c), tenant, *r.agent_id, e.cpu_s,
-                                                Clock::now() + k_energy_wait});
-            return;
-        }
-        if (got.reply == AgentReply::ok) {
-            c.energy_uj = got.energy.energy_uj;
-            c.energy_state = got.energy.estimated ? EnergyState::estimated : EnergyState::measured;
-        }
+    if (r.agent.id) {
+        // Unreachable agent: the completion waits for its figure (retry_agent).
+        auto ready = m_agent.finish(std::move(c), *r.agent.id, e.cpu_s, tenant, !m_kill);
+        if (ready) add_done(std::move(*ready));
+        return;
     }
     add_done(std::move(c));
 }
@@ -745,8 +687,7 @@ int Worker::run() {
         }
         m_backoff.grow();
     }
-    for (auto& w : m_awaiting) add_done(std::move(w.c));
-    m_awaiting.clear();
+    for (auto& c : m_agent.drain()) add_done(std::move(c));
     // Completions of killed tasks are not needed: rank 0 has stopped counting.
     if (!m_kill && !m_done.empty()) {
         Report rep;
