@@ -17,15 +17,16 @@
 
 #include "core/error.hpp"
 #include "core/node_slots.hpp"
-#include "core/safe_path.hpp"
 #include "core/slot_plan.hpp"
 #include "core/task_env.hpp"
 #include "core/task_memory.hpp"
 #include "runner/mpi/scratch.hpp"
+#include "runner/mpi/task_groups.hpp"
 #include "runner/mpi/task_process.hpp"
 #include "runner/mpi/task_tenancy.hpp"
 #include "runner/mpi/topology.hpp"
 #include "runner/mpi/worker_agent.hpp"
+#include "runner/mpi/worker_jobs.hpp"
 
 namespace hearth {
 namespace {
@@ -33,20 +34,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr std::size_t k_log_cap = 1 << 20;
 constexpr auto k_report_delay = std::chrono::milliseconds(5);
-
-// Process groups of running tasks, for the SIGTERM handler: when mpirun
-// tears the job down (or a site is relaunched), the tasks (in their own
-// groups) must go with us, and so must what left the group with setsid():
-// their cgroups are killed and removed.
-constexpr int k_max_groups = 4096;
-volatile sig_atomic_t g_groups[k_max_groups];
-
-void on_term(int sig) {
-    for (int i = 0; i < k_max_groups; ++i)
-        if (g_groups[i] > 0) ::kill(-static_cast<pid_t>(g_groups[i]), SIGKILL);
-    kill_all_tasks_signal_safe();
-    ::_exit(128 + sig);
-}
 
 struct Running {
     Assignment a;  // a.job names its entry in the worker's table of jobs
@@ -64,23 +51,6 @@ struct Running {
     AgentTicket agent;                      // its registration with the node's grid-agent
 };
 
-// A job this worker runs tasks of: its settings, and its own scratch area
-// (its staged inputs written once on this node). Every job shares the node's
-// slots, cores and heat budget.
-struct JobEntry {
-    JobConfig cfg;
-    std::vector<std::string> env;  // every task's environment but its own variables (core/task_env)
-    std::unique_ptr<ScratchArea> scratch;
-    JobTenancy tenancy;       // its tenant's user on this node (task_tenancy)
-    std::size_t active = 0;   // its attempts queued or running here
-    std::size_t running = 0;  // its attempts running here
-    // --mem-per-task: its tasks that fit in the memory this node had free
-    // when the job came (UINT32_MAX: no limit), and why none does.
-    std::uint32_t mem_cap = UINT32_MAX;
-    std::string mem_why;
-    bool forget = false;  // the dispatcher is done with it: drop when idle
-};
-
 class Worker {
 public:
     explicit Worker(MpiLink& link) : m_link(link) {}
@@ -93,8 +63,6 @@ private:
     void on_tasks(const std::string& data);
     void on_cancel(const std::string& data);
     void on_stop(const std::string& data);
-    void settle(const std::string& job);  // an attempt of job ended: drop a forgotten idle job
-    JobEntry& job_of(const Assignment& a);
     struct Queued {
         Assignment a;
         std::string dir;  // scratch directory, made ahead of time when known
@@ -120,13 +88,11 @@ private:
     MpiLink& m_link;
     NodeConfig m_node;
     std::string m_base;  // this worker's scratch root: one directory per job under it
-    std::map<std::string, JobEntry> m_jobs;
+    JobTable m_jobs;
     WorkerAgent m_agent;
-    bool m_tenancy_noted = false;
     Topology m_topo;
     std::vector<std::vector<unsigned>> m_plan;
     std::vector<std::string> m_cpu_lists;  // per slot, for an mpirun inside a task
-    std::vector<std::string> m_environ;    // this worker's environment, read once
     SlotTable m_slots;
     std::vector<unsigned> m_slot_turn;
     std::map<pid_t, Running> m_running;
@@ -152,9 +118,8 @@ unsigned Worker::capacity() const {
 }
 
 unsigned Worker::slots_of(const Assignment& a) const {
-    auto it = m_jobs.find(a.job);
-    return it == m_jobs.end() ? 1
-                              : task_slots(m_node.slots_are_cores, it->second.cfg.cores_per_task);
+    const JobEntry* job = m_jobs.find(a.job);
+    return job ? task_slots(m_node.slots_are_cores, job->cfg.cores_per_task) : 1;
 }
 
 bool Worker::may_start(const Assignment& a) const {
@@ -163,10 +128,10 @@ bool Worker::may_start(const Assignment& a) const {
     c.need = slots_of(a);
     c.capacity = capacity();
     c.overridden = a.overridden;
-    if (auto it = m_jobs.find(a.job); it != m_jobs.end()) {
-        c.urgent = it->second.cfg.urgent;
-        c.job_running = it->second.running;
-        c.mem_cap = it->second.mem_cap;
+    if (const JobEntry* job = m_jobs.find(a.job)) {
+        c.urgent = job->cfg.urgent;
+        c.job_running = job->running;
+        c.mem_cap = job->mem_cap;
     }
     return hearth::may_start(c);
 }
@@ -175,21 +140,6 @@ Worker::~Worker() {
     m_jobs.clear();  // each scratch area removes its directory
     std::error_code ec;
     if (!m_base.empty()) std::filesystem::remove_all(m_base, ec);
-}
-
-JobEntry& Worker::job_of(const Assignment& a) {
-    auto it = m_jobs.find(a.job);
-    if (it == m_jobs.end())
-        throw Error("task " + std::to_string(a.task) + " of job '" + a.job +
-                    "' came before the job's settings");
-    return it->second;
-}
-
-void Worker::settle(const std::string& job) {
-    auto it = m_jobs.find(job);
-    if (it == m_jobs.end()) return;
-    if (it->second.active > 0) --it->second.active;
-    if (it->second.forget && it->second.active == 0) m_jobs.erase(it);
 }
 
 void Worker::refresh_budget() {
@@ -218,14 +168,14 @@ void Worker::refresh_budget() {
                 keep.push_back(std::move(q));
                 continue;
             }
-            if (!q.dir.empty()) job_of(q.a).scratch->release(q.dir);
+            if (!q.dir.empty()) m_jobs.of(q.a).scratch->release(q.dir);
             Completion c;
             c.job = q.a.job;
             c.task = q.a.task;
             c.attempt = q.a.attempt;
             c.status = AttemptStatus::cancelled;
             c.reason = "handed back: the site wants no heat now";
-            settle(c.job);
+            m_jobs.settle(c.job);
             add_done(std::move(c));
         }
         m_queue = std::move(keep);
@@ -270,55 +220,24 @@ void Worker::receive_config() {
     m_plan = plan_slots(h.cores, slots);
     m_topo.prepare_slots(m_plan);
     for (const auto& cores : m_plan) m_cpu_lists.push_back(cpu_list_text(cores));
-    for (char** e = ::environ; e && *e; ++e) m_environ.emplace_back(*e);
     m_slots.assign(slots);
     m_slot_turn.assign(slots, 0);
     const char* tmp = std::getenv("TMPDIR");
     m_base = std::string(tmp && *tmp ? tmp : "/tmp") + "/hearth-w" + std::to_string(m_link.rank()) +
              "-" + std::to_string(::getpid());
+    std::vector<std::string> environ_now;  // this worker's environment, read once
+    for (char** e = ::environ; e && *e; ++e) environ_now.emplace_back(*e);
+    m_jobs.configure(m_base, std::move(environ_now), m_node.node);
 }
 
 void Worker::on_job(const std::string& data) {
-    JobConfig cfg = decode_job_config(data);
-    auto it = m_jobs.find(cfg.job);
-    if (it != m_jobs.end()) {
-        // Sent again (a dispatcher that lost track): keep the files written.
-        it->second.forget = false;
-        cfg.staged.clear();
-        it->second.env = job_environment(m_environ, cfg.env, cfg.cores_per_task);
-        it->second.cfg = std::move(cfg);
-        return;
-    }
-    // Job ids become directory names: refuse one that would leave the base.
-    if (!is_clean_relative_path(cfg.job) || cfg.job.find('/') != std::string::npos)
-        throw Error("refusing job id '" + cfg.job + "': not a plain name");
-    JobEntry e;
-    e.scratch = std::make_unique<ScratchArea>(m_base + "/" + cfg.job);
-    e.tenancy = job_tenancy(cfg, *e.scratch, m_tenancy_noted, m_node.node);
-    e.scratch->set_staged(cfg.staged);
-    cfg.staged.clear();
-    e.env = job_environment(m_environ, cfg.env, cfg.cores_per_task);
-    if (cfg.mem_per_task) {
-        // Placement by memory: only as many of the job's tasks at once as
-        // fit in what is free now; none fitting, its tasks fail here and
-        // are retried on other nodes.
-        if (auto avail = read_mem_available(FsRoot{})) {
-            e.mem_cap = tasks_fitting(*avail, cfg.mem_per_task);
-            if (e.mem_cap == 0)
-                e.mem_why = "node " + m_node.node + " has " +
-                            format_byte_size(*avail / (1 << 20) << 20) +
-                            " free, less than --mem-per-task " + format_byte_size(cfg.mem_per_task);
-        }
-    }
-    e.cfg = std::move(cfg);
-    std::string id = e.cfg.job;
-    m_jobs.emplace(std::move(id), std::move(e));
+    m_jobs.add(decode_job_config(data));
 }
 
 void Worker::on_tasks(const std::string& data) {
     auto batch = decode_tasks(data);
     for (auto& a : batch) {
-        JobEntry& job = job_of(a);
+        JobEntry& job = m_jobs.of(a);
         const unsigned slots = slots_of(a);
         m_requested -= std::min(m_requested, slots);
         if (job.mem_cap == 0) {
@@ -350,7 +269,7 @@ void Worker::on_cancel(const std::string& data) {
                 ++it;
                 continue;
             }
-            if (!it->dir.empty()) job_of(it->a).scratch->release(it->dir);
+            if (!it->dir.empty()) m_jobs.of(it->a).scratch->release(it->dir);
             Completion c;
             c.job = it->a.job;
             c.task = it->a.task;
@@ -358,7 +277,7 @@ void Worker::on_cancel(const std::string& data) {
             c.status = AttemptStatus::cancelled;
             c.reason = "cancelled";
             it = m_queue.erase(it);
-            settle(c.job);
+            m_jobs.settle(c.job);
             add_done(std::move(c));
         }
     }
@@ -368,8 +287,8 @@ void Worker::on_stop(const std::string& data) {
     m_stopping = true;
     m_kill = decode_stop(data).kill_running;
     for (auto& q : m_queue) {
-        if (!q.dir.empty()) job_of(q.a).scratch->release(q.dir);
-        settle(q.a.job);
+        if (!q.dir.empty()) m_jobs.of(q.a).scratch->release(q.dir);
+        m_jobs.settle(q.a.job);
     }
     m_queue.clear();
     if (m_kill) kill_all();
@@ -383,7 +302,7 @@ void Worker::start_one(Queued q, std::vector<unsigned> slots) {
     r.slot = slot;
     r.slots = std::move(slots);
     r.start = Clock::now();
-    JobEntry& job = job_of(r.a);
+    JobEntry& job = m_jobs.of(r.a);
     if (job.cfg.timeout_ms) r.deadline = r.start + std::chrono::milliseconds(job.cfg.timeout_ms);
     r.log = job.scratch->log_path(slot, m_slot_turn[slot]++);
     try {
@@ -428,15 +347,11 @@ void Worker::start_one(Queued q, std::vector<unsigned> slots) {
         c.reason = e.what();
         c.log = read_capped(r.log, k_log_cap);
         if (!r.dir.empty()) job.scratch->release(r.dir);
-        settle(c.job);
+        m_jobs.settle(c.job);
         add_done(std::move(c));
         return;
     }
-    for (int i = 0; i < k_max_groups; ++i)
-        if (g_groups[i] == 0) {
-            g_groups[i] = r.child.pid;
-            break;
-        }
+    track_group(r.child.pid);
     register_with_agent(r);
     r.overridden = r.a.overridden ||
                    past_budget(m_heat, m_slots.held(), static_cast<unsigned>(r.slots.size()));
@@ -447,7 +362,7 @@ void Worker::start_one(Queued q, std::vector<unsigned> slots) {
 void Worker::register_with_agent(Running& r) {
     unsigned cores = 0;
     for (unsigned s : r.slots) cores += static_cast<unsigned>(m_plan[s].size());
-    m_agent.register_task(job_of(r.a).cfg, r.a, r.child.pid, cores, r.agent);
+    m_agent.register_task(m_jobs.of(r.a).cfg, r.a, r.child.pid, cores, r.agent);
 }
 
 // The agent was unreachable (restarting): register the tasks that started
@@ -486,7 +401,7 @@ void Worker::prepare_ahead() {
         Queued& q = m_queue[i];
         if (!q.dir.empty()) continue;
         try {
-            q.dir = job_of(q.a).scratch->acquire();
+            q.dir = m_jobs.of(q.a).scratch->acquire();
         } catch (const Error&) {
             // start_one tries again and reports the error as the attempt's failure.
         }
@@ -513,11 +428,10 @@ void Worker::reap_finished() {
 }
 
 void Worker::finalize(Running& r, const ExitInfo& e) {
-    for (int i = 0; i < k_max_groups; ++i)
-        if (g_groups[i] == r.child.pid) g_groups[i] = 0;
+    untrack_group(r.child.pid);
     // The group may still hold the task's own children: they die with it.
     kill_group(r.child.pid, SIGKILL);
-    JobEntry& job = job_of(r.a);
+    JobEntry& job = m_jobs.of(r.a);
     if (job.running > 0) --job.running;
     Completion c;
     c.job = r.a.job;
@@ -556,7 +470,7 @@ void Worker::finalize(Running& r, const ExitInfo& e) {
     c.log = read_capped(r.log, k_log_cap);
     job.scratch->release(r.dir);
     const std::string tenant = job.cfg.tenant;
-    settle(c.job);  // may drop the job's entry: `job` is not used below
+    m_jobs.settle(c.job);  // may drop the job's entry: `job` is not used below
     m_mean_ms = next_mean_ms(m_mean_ms, static_cast<double>(c.wall_ms));
     if (r.agent.id) {
         // Unreachable agent: the completion waits for its figure (retry_agent).
@@ -648,11 +562,7 @@ int Worker::run() {
             } else if (m->tag == Tag::cancel) {
                 on_cancel(m->data);
             } else if (m->tag == Tag::forget) {
-                auto it = m_jobs.find(decode_forget(m->data).job);
-                if (it != m_jobs.end()) {
-                    it->second.forget = true;
-                    if (it->second.active == 0) m_jobs.erase(it);
-                }
+                m_jobs.forget(decode_forget(m->data).job);
             } else if (m->tag == Tag::override_slots) {
                 m_extra = decode_override(m->data).extra;
             } else if (m->tag == Tag::stop) {
