@@ -15,6 +15,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/completion_batch.hpp"
 #include "core/error.hpp"
 #include "core/node_slots.hpp"
 #include "core/slot_plan.hpp"
@@ -27,29 +28,12 @@
 #include "runner/mpi/topology.hpp"
 #include "runner/mpi/worker_agent.hpp"
 #include "runner/mpi/worker_jobs.hpp"
+#include "runner/mpi/worker_tasks.hpp"
 
 namespace hearth {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr std::size_t k_log_cap = 1 << 20;
-constexpr auto k_report_delay = std::chrono::milliseconds(5);
-
-struct Running {
-    Assignment a;  // a.job names its entry in the worker's table of jobs
-    unsigned slot = 0;            // its first slot (log names)
-    std::vector<unsigned> slots;  // every slot it holds (slots_are_cores: one per core it holds)
-    Child child;
-    Clock::time_point start;
-    std::optional<Clock::time_point> deadline;
-    std::string dir;
-    std::string log;
-    bool timed_out = false;
-    bool handed_back = false;               // stopped because the site passed its maximum
-    bool cancelled = false;                 // stopped by the dispatcher (Tag::cancel)
-    bool overridden = false;                // started past the heat budget (deadline)
-    AgentTicket agent;                      // its registration with the node's grid-agent
-};
 
 class Worker {
 public:
@@ -79,7 +63,6 @@ private:
     long wait_timeout_us() const;
     void kill_all();
     void add_done(Completion c);
-    bool report_due() const;
     unsigned capacity() const;
     void refresh_budget();
     void register_with_agent(Running& r);
@@ -97,7 +80,7 @@ private:
     std::vector<unsigned> m_slot_turn;
     std::map<pid_t, Running> m_running;
     std::deque<Queued> m_queue;
-    std::vector<Completion> m_done;
+    CompletionBatch m_done;  // reported to rank 0 in batches
     std::uint32_t m_requested = 0;
     bool m_stopping = false;
     bool m_kill = false;
@@ -108,7 +91,6 @@ private:
     std::uint32_t m_extra = 0;
     bool m_heat_dirty = false;
     Clock::time_point m_next_budget{};
-    Clock::time_point m_first_done;
     Backoff m_backoff{20, 2000};
 };
 
@@ -169,14 +151,9 @@ void Worker::refresh_budget() {
                 continue;
             }
             if (!q.dir.empty()) m_jobs.of(q.a).scratch->release(q.dir);
-            Completion c;
-            c.job = q.a.job;
-            c.task = q.a.task;
-            c.attempt = q.a.attempt;
-            c.status = AttemptStatus::cancelled;
-            c.reason = "handed back: the site wants no heat now";
-            m_jobs.settle(c.job);
-            add_done(std::move(c));
+            m_jobs.settle(q.a.job);
+            add_done(attempt_completion(q.a, AttemptStatus::cancelled,
+                                        "handed back: the site wants no heat now"));
         }
         m_queue = std::move(keep);
     }
@@ -241,13 +218,8 @@ void Worker::on_tasks(const std::string& data) {
         const unsigned slots = slots_of(a);
         m_requested -= std::min(m_requested, slots);
         if (job.mem_cap == 0) {
-            Completion c;
-            c.job = a.job;
-            c.task = a.task;
-            c.attempt = a.attempt;
-            c.status = AttemptStatus::spawn_failed;
+            Completion c = attempt_completion(a, AttemptStatus::spawn_failed, job.mem_why);
             c.exit_code = 127;
-            c.reason = job.mem_why;
             add_done(std::move(c));
             continue;
         }
@@ -270,12 +242,7 @@ void Worker::on_cancel(const std::string& data) {
                 continue;
             }
             if (!it->dir.empty()) m_jobs.of(it->a).scratch->release(it->dir);
-            Completion c;
-            c.job = it->a.job;
-            c.task = it->a.task;
-            c.attempt = it->a.attempt;
-            c.status = AttemptStatus::cancelled;
-            c.reason = "cancelled";
+            Completion c = attempt_completion(it->a, AttemptStatus::cancelled, "cancelled");
             it = m_queue.erase(it);
             m_jobs.settle(c.job);
             add_done(std::move(c));
@@ -308,43 +275,11 @@ void Worker::start_one(Queued q, std::vector<unsigned> slots) {
     try {
         if (!job.tenancy.error.empty()) throw Error(job.tenancy.error);
         if (r.dir.empty()) r.dir = job.scratch->acquire();
-        // The task inherits the spawning thread's binding at creation. The
-        // worker stays bound to the last slot it spawned for: it mostly
-        // sleeps, and unbinding would cost a system call per task.
-        std::string cpu_list = m_cpu_lists[slot];
-        if (r.slots.size() == 1) {
-            m_topo.bind_slot(slot);
-        } else {
-            // Several slots (cores): bound to all of them, and its mpirun's
-            // cpu list names them all.
-            std::vector<unsigned> cores;
-            for (unsigned s : r.slots)
-                cores.insert(cores.end(), m_plan[s].begin(), m_plan[s].end());
-            std::sort(cores.begin(), cores.end());
-            cores.erase(std::unique(cores.begin(), cores.end()), cores.end());
-            m_topo.bind_thread(cores);
-            cpu_list = cpu_list_text(cores);
-        }
-        TaskAttemptVars vars{job.cfg.job,
-                             r.a.task,
-                             r.a.attempt,
-                             job.cfg.tenant,
-                             r.a.first,
-                             r.a.last,
-                             job.cfg.cores_per_task,
-                             cpu_list,
-                             r.dir};
-        r.child = spawn_task(SpawnRequest{r.a.argv, r.dir, r.log, task_environment(job.env, vars),
-                                          job.cfg.mem_per_task, &job.tenancy.confine});
+        r.child = spawn_attempt(r, job, SlotCores{m_topo, m_plan, m_cpu_lists});
         ++job.running;
     } catch (const Error& e) {
-        Completion c;
-        c.job = r.a.job;
-        c.task = r.a.task;
-        c.attempt = r.a.attempt;
-        c.status = AttemptStatus::spawn_failed;
+        Completion c = attempt_completion(r.a, AttemptStatus::spawn_failed, e.what());
         c.exit_code = 127;
-        c.reason = e.what();
         c.log = read_capped(r.log, k_log_cap);
         if (!r.dir.empty()) job.scratch->release(r.dir);
         m_jobs.settle(c.job);
@@ -433,41 +368,7 @@ void Worker::finalize(Running& r, const ExitInfo& e) {
     kill_group(r.child.pid, SIGKILL);
     JobEntry& job = m_jobs.of(r.a);
     if (job.running > 0) --job.running;
-    Completion c;
-    c.job = r.a.job;
-    c.task = r.a.task;
-    c.attempt = r.a.attempt;
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - r.start);
-    c.wall_ms = static_cast<std::uint64_t>(ms.count());
-    c.exit_code = e.code;
-    c.overridden = r.overridden;
-    if (m_kill || r.cancelled) {
-        c.status = AttemptStatus::cancelled;
-        c.reason = "cancelled";
-    } else if (r.handed_back) {
-        c.status = AttemptStatus::cancelled;
-        c.reason = "handed back: the site passed its maximum temperature";
-    } else if (r.timed_out) {
-        c.status = AttemptStatus::timed_out;
-        c.reason = "timed out after " + std::to_string(job.cfg.timeout_ms) + " ms (--timeout)";
-    } else if (e.signalled) {
-        c.status = AttemptStatus::signalled;
-        c.reason = std::string("killed by signal ") + ::strsignal(e.code);
-    } else if (e.code != 0) {
-        c.status = AttemptStatus::exited;
-        c.reason = "exited with status " + std::to_string(e.code);
-    } else if (!job.cfg.collect.empty()) {
-        try {
-            c.outputs = job.scratch->collect(r.dir, job.cfg.collect);
-        } catch (const Error& err) {
-            c.status = AttemptStatus::collect_failed;
-            c.reason = err.what();
-        } catch (const std::exception& err) {
-            c.status = AttemptStatus::collect_failed;
-            c.reason = std::string("collecting outputs failed: ") + err.what();
-        }
-    }
-    c.log = read_capped(r.log, k_log_cap);
+    Completion c = ended_attempt(r, e, job, m_kill);
     job.scratch->release(r.dir);
     const std::string tenant = job.cfg.tenant;
     m_jobs.settle(c.job);  // may drop the job's entry: `job` is not used below
@@ -492,13 +393,7 @@ void Worker::enforce_timeouts() {
 }
 
 void Worker::add_done(Completion c) {
-    if (m_done.empty()) m_first_done = Clock::now();
-    m_done.push_back(std::move(c));
-}
-
-bool Worker::report_due() const {
-    return !m_done.empty() &&
-           (m_done.size() >= 64 || Clock::now() - m_first_done >= k_report_delay);
+    m_done.add(std::move(c), Clock::now());
 }
 
 void Worker::maybe_report() {
@@ -514,15 +409,14 @@ void Worker::maybe_report() {
     // the reply to them is what brings that slot work (a site's scheduler
     // grants only free slots, so what was asked for may never come).
     bool idle = !m_done.empty() && m_queue.empty() && m_slots.held() < capacity();
-    if (!(want > 0 && low) && !idle && !report_due() && !m_heat_dirty) return;
+    if (!(want > 0 && low) && !idle && !m_done.due(Clock::now()) && !m_heat_dirty) return;
     m_heat_dirty = false;
     Report rep;
     rep.want = want;
     rep.heat = m_heat;
     // The scheduler places --mem-per-task by it (a read of /proc/meminfo).
     if (m_node.slots_are_cores) rep.mem_available = read_mem_available(FsRoot{}).value_or(0);
-    rep.completions = std::move(m_done);
-    m_done.clear();
+    rep.completions = m_done.take();
     m_requested += want;
     m_link.send(0, Tag::report, encode(rep));
 }
@@ -539,7 +433,7 @@ long Worker::wait_timeout_us() const {
         long left = std::chrono::duration_cast<std::chrono::microseconds>(at - now).count();
         if (left < us) us = left < 0 ? 0 : left;
     };
-    if (!m_done.empty()) cap(m_first_done + k_report_delay);
+    if (!m_done.empty()) cap(m_done.due_at());
     for (const auto& [pid, r] : m_running)
         if (r.deadline && !r.timed_out) cap(*r.deadline);
     return us;
@@ -601,7 +495,7 @@ int Worker::run() {
     // Completions of killed tasks are not needed: rank 0 has stopped counting.
     if (!m_kill && !m_done.empty()) {
         Report rep;
-        rep.completions = std::move(m_done);
+        rep.completions = m_done.take();
         m_link.send(0, Tag::report, encode(rep));
     }
     m_link.drain_sends();
