@@ -1,6 +1,7 @@
 #include "core/node_slots.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace hearth {
 
@@ -35,6 +36,12 @@ unsigned task_slots(bool slots_are_cores, unsigned cores_per_task) {
 bool may_start(const StartCheck& c) {
     if (c.job_running >= c.mem_cap) return false;
     return c.held + c.need <= c.capacity || c.overridden || c.urgent;
+}
+
+bool heat_moved(const HeatReport& before, const HeatReport& now) {
+    if (before.known != now.known) return true;
+    if (!now.known) return false;
+    return now.allowed != before.allowed || std::llabs(now.waste_mk - before.waste_mk) >= 100;
 }
 
 bool past_budget(const HeatReport& heat, unsigned held, unsigned need) {

@@ -55,6 +55,10 @@ struct StartCheck {
 // budget allows.
 bool may_start(const StartCheck& c);
 
+// The agent's budget moved enough to tell rank 0: known or lost, another
+// allowance, or the waste by a tenth of a kelvin or more.
+bool heat_moved(const HeatReport& before, const HeatReport& now);
+
 // An attempt started now holds slots past the agent's allowance (it is
 // reported as overridden).
 bool past_budget(const HeatReport& heat, unsigned held, unsigned need);

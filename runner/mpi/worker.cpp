@@ -9,10 +9,7 @@
 #include <cstdlib>
 #include <deque>
 #include <filesystem>
-#include <iostream>
 #include <map>
-#include <memory>
-#include <optional>
 #include <vector>
 
 #include "core/completion_batch.hpp"
@@ -21,10 +18,8 @@
 #include "core/slot_plan.hpp"
 #include "core/task_env.hpp"
 #include "core/task_memory.hpp"
-#include "runner/mpi/scratch.hpp"
 #include "runner/mpi/task_groups.hpp"
 #include "runner/mpi/task_process.hpp"
-#include "runner/mpi/task_tenancy.hpp"
 #include "runner/mpi/topology.hpp"
 #include "runner/mpi/worker_agent.hpp"
 #include "runner/mpi/worker_jobs.hpp"
@@ -135,10 +130,7 @@ void Worker::refresh_budget() {
         return;
     }
     HeatReport h{true, b->slots, static_cast<std::uint32_t>(m_plan.size()), b->waste_mk};
-    // Tell rank 0 when the budget moved (waste by a tenth of a kelvin or more).
-    if (!m_heat.known || h.allowed != m_heat.allowed ||
-        std::llabs(h.waste_mk - m_heat.waste_mk) >= 100)
-        m_heat_dirty = true;
+    if (heat_moved(m_heat, h)) m_heat_dirty = true;  // tell rank 0
     m_heat = h;
     if (capacity() == 0 && !m_queue.empty()) {
         // No heat wanted here now: tasks waiting in this worker's queue go
@@ -150,8 +142,7 @@ void Worker::refresh_budget() {
                 keep.push_back(std::move(q));
                 continue;
             }
-            if (!q.dir.empty()) m_jobs.of(q.a).scratch->release(q.dir);
-            m_jobs.settle(q.a.job);
+            m_jobs.unqueue(q.a, q.dir);
             add_done(attempt_completion(q.a, AttemptStatus::cancelled,
                                         "handed back: the site wants no heat now"));
         }
@@ -241,11 +232,9 @@ void Worker::on_cancel(const std::string& data) {
                 ++it;
                 continue;
             }
-            if (!it->dir.empty()) m_jobs.of(it->a).scratch->release(it->dir);
-            Completion c = attempt_completion(it->a, AttemptStatus::cancelled, "cancelled");
+            m_jobs.unqueue(it->a, it->dir);
+            add_done(attempt_completion(it->a, AttemptStatus::cancelled, "cancelled"));
             it = m_queue.erase(it);
-            m_jobs.settle(c.job);
-            add_done(std::move(c));
         }
     }
 }
@@ -253,10 +242,7 @@ void Worker::on_cancel(const std::string& data) {
 void Worker::on_stop(const std::string& data) {
     m_stopping = true;
     m_kill = decode_stop(data).kill_running;
-    for (auto& q : m_queue) {
-        if (!q.dir.empty()) m_jobs.of(q.a).scratch->release(q.dir);
-        m_jobs.settle(q.a.job);
-    }
+    for (auto& q : m_queue) m_jobs.unqueue(q.a, q.dir);
     m_queue.clear();
     if (m_kill) kill_all();
 }

@@ -70,6 +70,11 @@ void JobTable::settle(const std::string& job) {
     if (it->second.forget && it->second.active == 0) m_jobs.erase(it);
 }
 
+void JobTable::unqueue(const Assignment& a, const std::string& dir) {
+    if (!dir.empty()) of(a).scratch->release(dir);
+    settle(a.job);
+}
+
 void JobTable::forget(const std::string& job) {
     auto it = m_jobs.find(job);
     if (it == m_jobs.end()) return;

@@ -43,6 +43,9 @@ public:
     JobEntry& of(const Assignment& a);
     // An attempt of job left the queue or ended: drops a forgotten idle job.
     void settle(const std::string& job);
+    // Attempt a leaves the queue without running: its scratch directory
+    // (dir, when made ahead) goes back to its job, which is then settled.
+    void unqueue(const Assignment& a, const std::string& dir);
     // The dispatcher is done with job: dropped now if idle, else when idle.
     void forget(const std::string& job);
     void clear() { m_jobs.clear(); }  // each scratch area removes its directory

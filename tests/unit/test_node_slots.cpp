@@ -71,6 +71,23 @@ BOOST_AUTO_TEST_CASE(may_start_within_the_budget_or_when_urgent_or_overridden) {
     BOOST_TEST(!may_start(c));
 }
 
+BOOST_AUTO_TEST_CASE(heat_moved_by_allowance_or_a_tenth_of_a_kelvin) {
+    HeatReport none;
+    HeatReport h{true, 4, 8, 1000};
+    BOOST_TEST(heat_moved(none, h));  // the agent came
+    BOOST_TEST(heat_moved(h, none));  // or went
+    BOOST_TEST(!heat_moved(none, none));
+    BOOST_TEST(!heat_moved(h, h));
+    HeatReport n = h;
+    n.waste_mk = 1099;
+    BOOST_TEST(!heat_moved(h, n));
+    n.waste_mk = 900;
+    BOOST_TEST(heat_moved(h, n));
+    n = h;
+    n.allowed = 3;
+    BOOST_TEST(heat_moved(h, n));
+}
+
 BOOST_AUTO_TEST_CASE(past_budget_only_beyond_a_known_allowance) {
     BOOST_TEST(!past_budget(HeatReport{}, 10, 10));
     HeatReport h{true, 4, 8, 0};
