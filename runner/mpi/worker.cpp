@@ -7,94 +7,25 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <deque>
 #include <filesystem>
-#include <iostream>
-#include <map>
-#include <memory>
-#include <optional>
 #include <vector>
 
-#include "core/error.hpp"
-#include "core/safe_path.hpp"
+#include "core/node_slots.hpp"
 #include "core/slot_plan.hpp"
 #include "core/task_env.hpp"
 #include "core/task_memory.hpp"
-#include "runner/clients/agent_client.hpp"
-#include "runner/mpi/scratch.hpp"
+#include "runner/mpi/node_tasks.hpp"
+#include "runner/mpi/task_groups.hpp"
 #include "runner/mpi/task_process.hpp"
-#include "runner/mpi/task_tenancy.hpp"
-#include "runner/mpi/topology.hpp"
+#include "runner/mpi/worker_tasks.hpp"
 
 namespace hearth {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-constexpr std::size_t k_log_cap = 1 << 20;
-constexpr auto k_report_delay = std::chrono::milliseconds(5);
-
-// Process groups of running tasks, for the SIGTERM handler: when mpirun
-// tears the job down (or a site is relaunched), the tasks (in their own
-// groups) must go with us, and so must what left the group with setsid():
-// their cgroups are killed and removed.
-constexpr int k_max_groups = 4096;
-volatile sig_atomic_t g_groups[k_max_groups];
-
-void on_term(int sig) {
-    for (int i = 0; i < k_max_groups; ++i)
-        if (g_groups[i] > 0) ::kill(-static_cast<pid_t>(g_groups[i]), SIGKILL);
-    kill_all_tasks_signal_safe();
-    ::_exit(128 + sig);
-}
-
-struct Running {
-    Assignment a;  // a.job names its entry in the worker's table of jobs
-    unsigned slot = 0;            // its first slot (log names)
-    std::vector<unsigned> slots;  // every slot it holds (slots_are_cores: one per core it holds)
-    Child child;
-    Clock::time_point start;
-    std::optional<Clock::time_point> deadline;
-    std::string dir;
-    std::string log;
-    bool timed_out = false;
-    bool handed_back = false;               // stopped because the site passed its maximum
-    bool cancelled = false;                 // stopped by the dispatcher (Tag::cancel)
-    bool overridden = false;                // started past the heat budget (deadline)
-    std::optional<std::uint64_t> agent_id;  // registration with the node's grid-agent
-    bool agent_retry = false;               // the agent was unreachable: register later
-};
-
-// A finished attempt whose energy figure the agent could not give (it was
-// down): its completion waits for the agent to come back, up to a limit.
-struct AwaitingEnergy {
-    Completion c;
-    std::string tenant;
-    std::uint64_t agent_id = 0;
-    double cpu_s = 0;
-    Clock::time_point give_up;
-};
-// An agent restarted by an upgrade is back within seconds; past this the
-// attempt is reported without a figure (the summary counts attempts with one).
-constexpr auto k_energy_wait = std::chrono::seconds(10);
-
-// A job this worker runs tasks of: its settings, and its own scratch area
-// (its staged inputs written once on this node). Every job shares the node's
-// slots, cores and heat budget.
-struct JobEntry {
-    JobConfig cfg;
-    std::vector<std::string> env;  // every task's environment but its own variables (core/task_env)
-    std::unique_ptr<ScratchArea> scratch;
-    JobTenancy tenancy;       // its tenant's user on this node (task_tenancy)
-    std::size_t active = 0;   // its attempts queued or running here
-    std::size_t running = 0;  // its attempts running here
-    // --mem-per-task: its tasks that fit in the memory this node had free
-    // when the job came (UINT32_MAX: no limit), and why none does.
-    std::uint32_t mem_cap = UINT32_MAX;
-    std::string mem_why;
-    bool forget = false;  // the dispatcher is done with it: drop when idle
-};
-
-class Worker {
+// The MPI side of a worker: rank 0's messages, the reports to it, and the
+// loop. What the messages act on (the node's queued and running attempts)
+// is NodeTasks.
+class Worker : NodeTasks {
 public:
     explicit Worker(Link& link) : m_link(link) {}
     ~Worker();
@@ -106,177 +37,20 @@ private:
     void on_tasks(const std::string& data);
     void on_cancel(const std::string& data);
     void on_stop(const std::string& data);
-    void settle(const std::string& job);  // an attempt of job ended: drop a forgotten idle job
-    JobEntry& job_of(const Assignment& a);
-    struct Queued {
-        Assignment a;
-        std::string dir;  // scratch directory, made ahead of time when known
-    };
-    bool may_start(const Assignment& a) const;
-    unsigned slots_of(const Assignment& a) const;
-    std::vector<unsigned> free_slots(unsigned n) const;
-    void start_ready();
-    void start_one(Queued q, std::vector<unsigned> slots);
-    void prepare_ahead();
-    void reap_finished();
-    void finalize(Running& r, const ExitInfo& e);
-    void enforce_timeouts();
     void maybe_report();
     long wait_timeout_us() const;
-    void kill_all();
-    void add_done(Completion c);
-    bool report_due() const;
-    unsigned target_backlog() const;
-    unsigned capacity() const;
-    void refresh_budget();
-    void register_with_agent(Running& r);
-    void retry_agent();
 
     Link& m_link;
     NodeConfig m_node;
     std::string m_base;  // this worker's scratch root: one directory per job under it
-    std::map<std::string, JobEntry> m_jobs;
-    AgentClient m_agent;
-    bool m_agent_noted = false;
-    bool m_tenancy_noted = false;
-    std::vector<AwaitingEnergy> m_awaiting;
-    Topology m_topo;
-    std::vector<std::vector<unsigned>> m_plan;
-    std::vector<std::string> m_cpu_lists;  // per slot, for an mpirun inside a task
-    std::vector<std::string> m_environ;    // this worker's environment, read once
-    std::vector<bool> m_slot_busy;
-    unsigned m_busy = 0;  // slots held by running tasks
-    std::vector<unsigned> m_slot_turn;
-    std::map<pid_t, Running> m_running;
-    std::deque<Queued> m_queue;
-    std::vector<Completion> m_done;
-    std::uint32_t m_requested = 0;
-    bool m_stopping = false;
-    bool m_kill = false;
-    double m_mean_ms = -1;
-    // Heat: the slots the node's agent allows (all without one), slots the
-    // dispatcher opened past that budget for a deadline, and when to ask again.
-    HeatReport m_heat;
-    std::uint32_t m_extra = 0;
-    bool m_heat_dirty = false;
-    Clock::time_point m_next_budget{};
-    Clock::time_point m_first_done;
+    std::uint32_t m_requested = 0;  // slots of work asked of rank 0, not yet come
     Backoff m_backoff{20, 2000};
 };
-
-// Slots the heat budget lets this node fill now, across every job.
-unsigned Worker::capacity() const {
-    const unsigned slots = static_cast<unsigned>(m_plan.size());
-    if (!m_heat.known) return slots;
-    return std::min(slots, m_heat.allowed + m_extra);
-}
-
-// The slots a task holds: under `hearth site` (slots are cores) its job's
-// cores_per_task; under `hearth run` one, sized to the job's cores already.
-unsigned Worker::slots_of(const Assignment& a) const {
-    if (!m_node.slots_are_cores) return 1;
-    auto it = m_jobs.find(a.job);
-    return it == m_jobs.end() ? 1 : std::max(1u, it->second.cfg.cores_per_task);
-}
-
-// The first n free slots, or none when fewer are free: a task never shares
-// a core with another.
-std::vector<unsigned> Worker::free_slots(unsigned n) const {
-    std::vector<unsigned> got;
-    for (unsigned s = 0; s < m_slot_busy.size() && got.size() < n; ++s)
-        if (!m_slot_busy[s]) got.push_back(s);
-    if (got.size() < n) got.clear();
-    return got;
-}
-
-// Urgent jobs and attempts the scheduler placed past the budget take any
-// free slots; the rest only what the heat budget allows.
-bool Worker::may_start(const Assignment& a) const {
-    if (auto j = m_jobs.find(a.job); j != m_jobs.end() && j->second.running >= j->second.mem_cap)
-        return false;
-    if (m_busy + slots_of(a) <= capacity() || a.overridden) return true;
-    auto it = m_jobs.find(a.job);
-    return it != m_jobs.end() && it->second.cfg.urgent;
-}
 
 Worker::~Worker() {
     m_jobs.clear();  // each scratch area removes its directory
     std::error_code ec;
     if (!m_base.empty()) std::filesystem::remove_all(m_base, ec);
-}
-
-JobEntry& Worker::job_of(const Assignment& a) {
-    auto it = m_jobs.find(a.job);
-    if (it == m_jobs.end())
-        throw Error("task " + std::to_string(a.task) + " of job '" + a.job +
-                    "' came before the job's settings");
-    return it->second;
-}
-
-void Worker::settle(const std::string& job) {
-    auto it = m_jobs.find(job);
-    if (it == m_jobs.end()) return;
-    if (it->second.active > 0) --it->second.active;
-    if (it->second.forget && it->second.active == 0) m_jobs.erase(it);
-}
-
-void Worker::refresh_budget() {
-    auto now = Clock::now();
-    if (now < m_next_budget) return;
-    m_next_budget = now + std::chrono::seconds(1);
-    auto b = m_agent.budget();
-    if (!b) {
-        if (m_heat.known) m_heat_dirty = true;
-        m_heat.known = false;
-        return;
-    }
-    HeatReport h{true, b->slots, static_cast<std::uint32_t>(m_plan.size()), b->waste_mk};
-    // Tell rank 0 when the budget moved (waste by a tenth of a kelvin or more).
-    if (!m_heat.known || h.allowed != m_heat.allowed ||
-        std::llabs(h.waste_mk - m_heat.waste_mk) >= 100)
-        m_heat_dirty = true;
-    m_heat = h;
-    if (capacity() == 0 && !m_queue.empty()) {
-        // No heat wanted here now: tasks waiting in this worker's queue go
-        // back to rank 0, for nodes whose sites want heat (urgent and
-        // overridden ones stay: they run whatever the budget).
-        std::deque<Queued> keep;
-        for (auto& q : m_queue) {
-            if (may_start(q.a)) {
-                keep.push_back(std::move(q));
-                continue;
-            }
-            if (!q.dir.empty()) job_of(q.a).scratch->release(q.dir);
-            Completion c;
-            c.job = q.a.job;
-            c.task = q.a.task;
-            c.attempt = q.a.attempt;
-            c.status = AttemptStatus::cancelled;
-            c.reason = "handed back: the site wants no heat now";
-            settle(c.job);
-            add_done(std::move(c));
-        }
-        m_queue = std::move(keep);
-    }
-    if (b->stop) {
-        // Past the site's hard maximum: stop everything and hand it back to
-        // the dispatcher, which requeues without counting a failure.
-        for (auto& [pid, r] : m_running)
-            if (!r.handed_back) {
-                r.handed_back = true;
-                kill_group(pid, SIGKILL);
-            }
-    }
-}
-
-unsigned Worker::target_backlog() const {
-    unsigned slots = capacity();
-    // Short tasks: keep a few queued so a freed slot never waits for a round
-    // trip to rank 0. Long tasks: queue nothing, so the job's tail balances.
-    if (m_mean_ms >= 0 && m_mean_ms < 50) return std::min(256u, slots * 16);
-    if (m_mean_ms >= 0 && m_mean_ms < 200) return std::min(256u, slots * 4);
-    if (m_mean_ms >= 0 && m_mean_ms < 2000) return slots + 1;
-    return slots;
 }
 
 void Worker::receive_config() {
@@ -290,6 +64,8 @@ void Worker::receive_config() {
         if (auto m = m_link.poll()) {
             if (m->tag == Tag::config) {
                 m_node = decode_node_config(m->data);
+                m_agent.set_node(m_node.node);
+                m_slots_are_cores = m_node.slots_are_cores;
                 break;
             }
             if (m->tag == Tag::stop) {
@@ -304,65 +80,29 @@ void Worker::receive_config() {
     m_plan = plan_slots(h.cores, slots);
     m_topo.prepare_slots(m_plan);
     for (const auto& cores : m_plan) m_cpu_lists.push_back(cpu_list_text(cores));
-    for (char** e = ::environ; e && *e; ++e) m_environ.emplace_back(*e);
-    m_slot_busy.assign(slots, false);
+    m_slots.assign(slots);
     m_slot_turn.assign(slots, 0);
     const char* tmp = std::getenv("TMPDIR");
     m_base = std::string(tmp && *tmp ? tmp : "/tmp") + "/hearth-w" + std::to_string(m_link.rank()) +
              "-" + std::to_string(::getpid());
+    std::vector<std::string> environ_now;  // this worker's environment, read once
+    for (char** e = ::environ; e && *e; ++e) environ_now.emplace_back(*e);
+    m_jobs.configure(m_base, std::move(environ_now), m_node.node);
 }
 
 void Worker::on_job(const std::string& data) {
-    JobConfig cfg = decode_job_config(data);
-    auto it = m_jobs.find(cfg.job);
-    if (it != m_jobs.end()) {
-        // Sent again (a dispatcher that lost track): keep the files written.
-        it->second.forget = false;
-        cfg.staged.clear();
-        it->second.env = job_environment(m_environ, cfg.env, cfg.cores_per_task);
-        it->second.cfg = std::move(cfg);
-        return;
-    }
-    // Job ids become directory names: refuse one that would leave the base.
-    if (!is_clean_relative_path(cfg.job) || cfg.job.find('/') != std::string::npos)
-        throw Error("refusing job id '" + cfg.job + "': not a plain name");
-    JobEntry e;
-    e.scratch = std::make_unique<ScratchArea>(m_base + "/" + cfg.job);
-    e.tenancy = job_tenancy(cfg, *e.scratch, m_tenancy_noted, m_node.node);
-    e.scratch->set_staged(cfg.staged);
-    cfg.staged.clear();
-    e.env = job_environment(m_environ, cfg.env, cfg.cores_per_task);
-    if (cfg.mem_per_task) {
-        // Placement by memory: only as many of the job's tasks at once as
-        // fit in what is free now; none fitting, its tasks fail here and
-        // are retried on other nodes.
-        if (auto avail = read_mem_available(FsRoot{})) {
-            e.mem_cap = tasks_fitting(*avail, cfg.mem_per_task);
-            if (e.mem_cap == 0)
-                e.mem_why = "node " + m_node.node + " has " +
-                            format_byte_size(*avail / (1 << 20) << 20) +
-                            " free, less than --mem-per-task " + format_byte_size(cfg.mem_per_task);
-        }
-    }
-    e.cfg = std::move(cfg);
-    std::string id = e.cfg.job;
-    m_jobs.emplace(std::move(id), std::move(e));
+    m_jobs.add(decode_job_config(data));
 }
 
 void Worker::on_tasks(const std::string& data) {
     auto batch = decode_tasks(data);
     for (auto& a : batch) {
-        JobEntry& job = job_of(a);
+        JobEntry& job = m_jobs.of(a);
         const unsigned slots = slots_of(a);
         m_requested -= std::min(m_requested, slots);
         if (job.mem_cap == 0) {
-            Completion c;
-            c.job = a.job;
-            c.task = a.task;
-            c.attempt = a.attempt;
-            c.status = AttemptStatus::spawn_failed;
+            Completion c = attempt_completion(a, AttemptStatus::spawn_failed, job.mem_why);
             c.exit_code = 127;
-            c.reason = job.mem_why;
             add_done(std::move(c));
             continue;
         }
@@ -384,16 +124,9 @@ void Worker::on_cancel(const std::string& data) {
                 ++it;
                 continue;
             }
-            if (!it->dir.empty()) job_of(it->a).scratch->release(it->dir);
-            Completion c;
-            c.job = it->a.job;
-            c.task = it->a.task;
-            c.attempt = it->a.attempt;
-            c.status = AttemptStatus::cancelled;
-            c.reason = "cancelled";
+            m_jobs.unqueue(it->a, it->dir);
+            add_done(attempt_completion(it->a, AttemptStatus::cancelled, "cancelled"));
             it = m_queue.erase(it);
-            settle(c.job);
-            add_done(std::move(c));
         }
     }
 }
@@ -401,269 +134,9 @@ void Worker::on_cancel(const std::string& data) {
 void Worker::on_stop(const std::string& data) {
     m_stopping = true;
     m_kill = decode_stop(data).kill_running;
-    for (auto& q : m_queue) {
-        if (!q.dir.empty()) job_of(q.a).scratch->release(q.dir);
-        settle(q.a.job);
-    }
+    for (auto& q : m_queue) m_jobs.unqueue(q.a, q.dir);
     m_queue.clear();
     if (m_kill) kill_all();
-}
-
-void Worker::start_one(Queued q, std::vector<unsigned> slots) {
-    Running r;
-    r.a = std::move(q.a);
-    r.dir = std::move(q.dir);
-    const unsigned slot = slots.front();
-    r.slot = slot;
-    r.slots = std::move(slots);
-    r.start = Clock::now();
-    JobEntry& job = job_of(r.a);
-    if (job.cfg.timeout_ms) r.deadline = r.start + std::chrono::milliseconds(job.cfg.timeout_ms);
-    r.log = job.scratch->log_path(slot, m_slot_turn[slot]++);
-    try {
-        if (!job.tenancy.error.empty()) throw Error(job.tenancy.error);
-        if (r.dir.empty()) r.dir = job.scratch->acquire();
-        // The task inherits the spawning thread's binding at creation. The
-        // worker stays bound to the last slot it spawned for: it mostly
-        // sleeps, and unbinding would cost a system call per task.
-        std::string cpu_list = m_cpu_lists[slot];
-        if (r.slots.size() == 1) {
-            m_topo.bind_slot(slot);
-        } else {
-            // Several slots (cores): bound to all of them, and its mpirun's
-            // cpu list names them all.
-            std::vector<unsigned> cores;
-            for (unsigned s : r.slots)
-                cores.insert(cores.end(), m_plan[s].begin(), m_plan[s].end());
-            std::sort(cores.begin(), cores.end());
-            cores.erase(std::unique(cores.begin(), cores.end()), cores.end());
-            m_topo.bind_thread(cores);
-            cpu_list = cpu_list_text(cores);
-        }
-        TaskAttemptVars vars{job.cfg.job,
-                             r.a.task,
-                             r.a.attempt,
-                             job.cfg.tenant,
-                             r.a.first,
-                             r.a.last,
-                             job.cfg.cores_per_task,
-                             cpu_list,
-                             r.dir};
-        r.child = spawn_task(SpawnRequest{r.a.argv, r.dir, r.log, task_environment(job.env, vars),
-                                          job.cfg.mem_per_task, &job.tenancy.confine});
-        ++job.running;
-    } catch (const Error& e) {
-        Completion c;
-        c.job = r.a.job;
-        c.task = r.a.task;
-        c.attempt = r.a.attempt;
-        c.status = AttemptStatus::spawn_failed;
-        c.exit_code = 127;
-        c.reason = e.what();
-        c.log = read_capped(r.log, k_log_cap);
-        if (!r.dir.empty()) job.scratch->release(r.dir);
-        settle(c.job);
-        add_done(std::move(c));
-        return;
-    }
-    for (int i = 0; i < k_max_groups; ++i)
-        if (g_groups[i] == 0) {
-            g_groups[i] = r.child.pid;
-            break;
-        }
-    register_with_agent(r);
-    r.overridden = r.a.overridden || (m_heat.known && m_busy + r.slots.size() > m_heat.allowed);
-    for (unsigned s : r.slots) m_slot_busy[s] = true;
-    m_busy += static_cast<unsigned>(r.slots.size());
-    m_running.emplace(r.child.pid, std::move(r));
-}
-
-void Worker::register_with_agent(Running& r) {
-    const JobConfig& cfg = job_of(r.a).cfg;
-    unsigned cores = 0;
-    for (unsigned s : r.slots) cores += static_cast<unsigned>(m_plan[s].size());
-    auto got =
-        m_agent.register_task(cfg.tenant, cfg.job, r.a.task, r.a.attempt, r.child.pid, cores);
-    r.agent_retry = got.reply == AgentReply::unreachable;
-    if (got.reply == AgentReply::ok) r.agent_id = got.id;
-    if (!r.agent_id && !m_agent_noted && !m_agent.why_not().empty()) {
-        std::cerr << "hearth worker " << m_node.node << ": " << m_agent.why_not() << std::endl;
-        m_agent_noted = true;
-    }
-}
-
-// The agent was unreachable (restarting): register the tasks that started
-// meanwhile, and fetch the figures of attempts that ended meanwhile. The
-// client tries to connect at most once a second, so this costs nothing while
-// the agent is away.
-void Worker::retry_agent() {
-    for (auto& [pid, r] : m_running) {
-        if (!r.agent_retry) continue;
-        register_with_agent(r);
-        if (r.agent_retry) break;  // still away
-    }
-    if (m_awaiting.empty()) return;
-    const auto now = Clock::now();
-    bool reachable = true;
-    std::vector<AwaitingEnergy> still;
-    for (auto& w : m_awaiting) {
-        AgentReply reply = AgentReply::unreachable;
-        if (reachable) {
-            auto got = m_agent.unregister_task(w.agent_id, w.cpu_s, w.tenant, w.c.job, w.c.task,
-                                               w.c.attempt);
-            reply = got.reply;
-            if (reply == AgentReply::ok) {
-                w.c.energy_uj = got.energy.energy_uj;
-                w.c.energy_state =
-                    got.energy.estimated ? EnergyState::estimated : EnergyState::measured;
-            }
-        }
-        if (reply == AgentReply::unreachable) {
-            reachable = false;
-            if (now < w.give_up) {
-                still.push_back(std::move(w));
-                continue;
-            }
-        }
-        add_done(std::move(w.c));
-    }
-    m_awaiting = std::move(still);
-}
-
-void Worker::start_ready() {
-    while (m_busy < m_slot_busy.size() && !m_queue.empty()) {
-        // In arrival order, the first the heat budget lets start (urgent and
-        // overridden attempts pass a full budget) whose cores are free.
-        std::vector<unsigned> slots;
-        auto it = std::find_if(m_queue.begin(), m_queue.end(), [&](const Queued& q) {
-            if (!may_start(q.a)) return false;
-            slots = free_slots(slots_of(q.a));
-            return !slots.empty();
-        });
-        if (it == m_queue.end()) break;  // the heat budget or the cores are full
-        Queued q = std::move(*it);
-        m_queue.erase(it);
-        start_one(std::move(q), std::move(slots));
-    }
-}
-
-// Keeps the scratch directories of the next tasks ready, so that a freed slot
-// is refilled with a spawn alone, not a mkdir and a copy of the inputs first.
-void Worker::prepare_ahead() {
-    std::size_t n = std::min(m_queue.size(), m_slot_busy.size());
-    for (std::size_t i = 0; i < n; ++i) {
-        Queued& q = m_queue[i];
-        if (!q.dir.empty()) continue;
-        try {
-            q.dir = job_of(q.a).scratch->acquire();
-        } catch (const Error&) {
-            // start_one tries again and reports the error as the attempt's failure.
-        }
-    }
-}
-
-void Worker::reap_finished() {
-    std::vector<std::pair<Running, ExitInfo>> ended;
-    for (auto it = m_running.begin(); it != m_running.end();) {
-        ExitInfo e = try_reap(it->second.child);
-        if (!e.exited) {
-            ++it;
-            continue;
-        }
-        for (unsigned s : it->second.slots) m_slot_busy[s] = false;
-        m_busy -= static_cast<unsigned>(it->second.slots.size());
-        ended.emplace_back(std::move(it->second), e);
-        it = m_running.erase(it);
-    }
-    if (ended.empty()) return;
-    // Refill the freed slots first: collecting outputs and cleaning up can
-    // wait, an idle core cannot.
-    if (!m_stopping) start_ready();
-    for (auto& [r, e] : ended) finalize(r, e);
-}
-
-void Worker::finalize(Running& r, const ExitInfo& e) {
-    for (int i = 0; i < k_max_groups; ++i)
-        if (g_groups[i] == r.child.pid) g_groups[i] = 0;
-    // The group may still hold the task's own children: they die with it.
-    kill_group(r.child.pid, SIGKILL);
-    JobEntry& job = job_of(r.a);
-    if (job.running > 0) --job.running;
-    Completion c;
-    c.job = r.a.job;
-    c.task = r.a.task;
-    c.attempt = r.a.attempt;
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - r.start);
-    c.wall_ms = static_cast<std::uint64_t>(ms.count());
-    c.exit_code = e.code;
-    c.overridden = r.overridden;
-    if (m_kill || r.cancelled) {
-        c.status = AttemptStatus::cancelled;
-        c.reason = "cancelled";
-    } else if (r.handed_back) {
-        c.status = AttemptStatus::cancelled;
-        c.reason = "handed back: the site passed its maximum temperature";
-    } else if (r.timed_out) {
-        c.status = AttemptStatus::timed_out;
-        c.reason = "timed out after " + std::to_string(job.cfg.timeout_ms) + " ms (--timeout)";
-    } else if (e.signalled) {
-        c.status = AttemptStatus::signalled;
-        c.reason = std::string("killed by signal ") + ::strsignal(e.code);
-    } else if (e.code != 0) {
-        c.status = AttemptStatus::exited;
-        c.reason = "exited with status " + std::to_string(e.code);
-    } else if (!job.cfg.collect.empty()) {
-        try {
-            c.outputs = job.scratch->collect(r.dir, job.cfg.collect);
-        } catch (const Error& err) {
-            c.status = AttemptStatus::collect_failed;
-            c.reason = err.what();
-        } catch (const std::exception& err) {
-            c.status = AttemptStatus::collect_failed;
-            c.reason = std::string("collecting outputs failed: ") + err.what();
-        }
-    }
-    c.log = read_capped(r.log, k_log_cap);
-    job.scratch->release(r.dir);
-    const std::string tenant = job.cfg.tenant;
-    settle(c.job);  // may drop the job's entry: `job` is not used below
-    double d = static_cast<double>(c.wall_ms);
-    m_mean_ms = m_mean_ms < 0 ? d : 0.8 * m_mean_ms + 0.2 * d;
-    if (r.agent_id) {
-        auto got = m_agent.unregister_task(*r.agent_id, e.cpu_s, tenant, c.job, c.task, c.attempt);
-        if (got.reply == AgentReply::unreachable && !m_kill) {
-            // The ledger may hold charges for this attempt: wait for the
-            // agent, so that the job's total stays the ledger's.
-            m_awaiting.push_back(AwaitingEnergy{std::move(c), tenant, *r.agent_id, e.cpu_s,
-                                                Clock::now() + k_energy_wait});
-            return;
-        }
-        if (got.reply == AgentReply::ok) {
-            c.energy_uj = got.energy.energy_uj;
-            c.energy_state = got.energy.estimated ? EnergyState::estimated : EnergyState::measured;
-        }
-    }
-    add_done(std::move(c));
-}
-
-void Worker::enforce_timeouts() {
-    auto now = Clock::now();
-    for (auto& [pid, r] : m_running) {
-        if (r.deadline && now >= *r.deadline && !r.timed_out) {
-            r.timed_out = true;
-            kill_group(pid, SIGKILL);
-        }
-    }
-}
-
-void Worker::add_done(Completion c) {
-    if (m_done.empty()) m_first_done = Clock::now();
-    m_done.push_back(std::move(c));
-}
-
-bool Worker::report_due() const {
-    return !m_done.empty() &&
-           (m_done.size() >= 64 || Clock::now() - m_first_done >= k_report_delay);
 }
 
 void Worker::maybe_report() {
@@ -671,25 +144,22 @@ void Worker::maybe_report() {
     // Counted in slots: under `hearth site` a task of N cores holds N.
     std::uint64_t queued = 0;
     for (const auto& q : m_queue) queued += slots_of(q.a);
-    std::uint64_t have = m_busy + queued + m_requested;
-    std::uint32_t want =
-        have < target_backlog() ? static_cast<std::uint32_t>(target_backlog() - have) : 0;
     // Ask at once when a slot may soon find the queue empty; otherwise batch
     // completions for a few milliseconds: fewer messages and journal syncs.
-    bool low = (queued + m_requested) * 2 < std::max<std::size_t>(target_backlog(), 2);
+    const auto [want, low] =
+        backlog_need(m_slots.held(), queued, m_requested, target_backlog(capacity(), m_mean_ms));
     // A slot idle with nothing queued here: the completions go now, since
     // the reply to them is what brings that slot work (a site's scheduler
     // grants only free slots, so what was asked for may never come).
-    bool idle = !m_done.empty() && m_queue.empty() && m_busy < capacity();
-    if (!(want > 0 && low) && !idle && !report_due() && !m_heat_dirty) return;
+    bool idle = !m_done.empty() && m_queue.empty() && m_slots.held() < capacity();
+    if (!(want > 0 && low) && !idle && !m_done.due(Clock::now()) && !m_heat_dirty) return;
     m_heat_dirty = false;
     Report rep;
     rep.want = want;
     rep.heat = m_heat;
     // The scheduler places --mem-per-task by it (a read of /proc/meminfo).
     if (m_node.slots_are_cores) rep.mem_available = read_mem_available(FsRoot{}).value_or(0);
-    rep.completions = std::move(m_done);
-    m_done.clear();
+    rep.completions = m_done.take();
     m_requested += want;
     m_link.send(0, Tag::report, encode(rep));
 }
@@ -706,14 +176,10 @@ long Worker::wait_timeout_us() const {
         long left = std::chrono::duration_cast<std::chrono::microseconds>(at - now).count();
         if (left < us) us = left < 0 ? 0 : left;
     };
-    if (!m_done.empty()) cap(m_first_done + k_report_delay);
+    if (!m_done.empty()) cap(m_done.due_at());
     for (const auto& [pid, r] : m_running)
         if (r.deadline && !r.timed_out) cap(*r.deadline);
     return us;
-}
-
-void Worker::kill_all() {
-    for (auto& [pid, r] : m_running) kill_group(pid, SIGKILL);
 }
 
 int Worker::run() {
@@ -729,11 +195,7 @@ int Worker::run() {
             } else if (m->tag == Tag::cancel) {
                 on_cancel(m->data);
             } else if (m->tag == Tag::forget) {
-                auto it = m_jobs.find(decode_forget(m->data).job);
-                if (it != m_jobs.end()) {
-                    it->second.forget = true;
-                    if (it->second.active == 0) m_jobs.erase(it);
-                }
+                m_jobs.forget(decode_forget(m->data).job);
             } else if (m->tag == Tag::override_slots) {
                 m_extra = decode_override(m->data).extra;
             } else if (m->tag == Tag::stop) {
@@ -768,12 +230,11 @@ int Worker::run() {
         }
         m_backoff.grow();
     }
-    for (auto& w : m_awaiting) add_done(std::move(w.c));
-    m_awaiting.clear();
+    for (auto& c : m_agent.drain()) add_done(std::move(c));
     // Completions of killed tasks are not needed: rank 0 has stopped counting.
     if (!m_kill && !m_done.empty()) {
         Report rep;
-        rep.completions = std::move(m_done);
+        rep.completions = m_done.take();
         m_link.send(0, Tag::report, encode(rep));
     }
     m_link.drain_sends();
