@@ -682,6 +682,7 @@ BOOST_AUTO_TEST_CASE(a_wide_job_is_not_starved_by_narrow_ones_arriving) {
     BOOST_TEST(r.done[0] > 0u);
     r.in.jobs.push_back(wide_job(0, 1, 3, 4));
     r.in.jobs.push_back(job(0, 2, 1'000'000));
+    r.done.resize(r.in.jobs.size());  // read before the first step() sizes it
     for (int i = 0; i < 200 && r.done[1] < 3; ++i) r.step();
     BOOST_TEST(r.done[1] == 3u);  // every wide task ran
     BOOST_TEST(r.done[2] > 0u);   // and the narrow ones behind it too (backfill on the 2-core node)
