@@ -13,8 +13,15 @@
 namespace hearth {
 namespace {
 
+// A reply held in memory (JSON: job lists, logs, errors) is bounded, so that
+// a wrong URL or a broken server cannot fill the client's memory; downloads
+// (http_get_file) stream to disk unbounded.
+constexpr std::size_t k_max_reply_bytes = 64u << 20;
+
 std::size_t collect(char* data, std::size_t size, std::size_t n, void* out) {
-    static_cast<std::string*>(out)->append(data, size * n);
+    auto* body = static_cast<std::string*>(out);
+    if (body->size() + size * n > k_max_reply_bytes) return 0;  // stops the transfer
+    body->append(data, size * n);
     return size * n;
 }
 
@@ -90,7 +97,11 @@ HttpReply perform(const std::string& url, long timeout_ms, const std::optional<s
     curl_slist_free_all(headers);
     curl_easy_cleanup(c);
     if (rc != CURLE_OK) {
-        reply.failure = curl_easy_strerror(rc);
+        reply.failure =
+            rc == CURLE_WRITE_ERROR && reply.body.size() + CURL_MAX_WRITE_SIZE > k_max_reply_bytes
+                ? "the answer is larger than the client's limit of " +
+                      std::to_string(k_max_reply_bytes >> 20) + " MiB"
+                : curl_easy_strerror(rc);
         reply.status = 0;
     }
     return reply;

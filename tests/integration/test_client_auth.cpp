@@ -13,13 +13,25 @@ using namespace hearth::test;
 namespace {
 
 const char* k_server = R"PY(
-import http.server, json, ssl, sys
+import http.server, json, os, ssl, sys
 port_file, log_file = sys.argv[1], sys.argv[2]
 class Agent(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         with open(log_file, 'a') as f:
             f.write(self.path.split('?')[0] + ' ' + self.headers.get('Authorization', '-') + '\n')
         path = self.path.split('?')[0]
+        if os.path.exists(port_file + '.huge'):
+            # an endless stream, as a wrong URL or a broken server might send
+            self.send_response(200)
+            self.send_header('Content-Type', 'application/json')
+            self.end_headers()
+            chunk = b' ' * (1 << 20)
+            try:
+                for _ in range(80):
+                    self.wfile.write(chunk)
+            except OSError:
+                pass
+            return
         if path == '/v1/energy':
             code, body = 200, {'by': 'tenant', 'rows': []}
         elif path == '/v1/node':
@@ -41,7 +53,6 @@ if len(sys.argv) > 3:
     server.socket = ctx.wrap_socket(server.socket, server_side=True)
 with open(port_file + '.tmp', 'w') as f:
     f.write(str(server.server_port))
-import os
 os.rename(port_file + '.tmp', port_file)
 server.serve_forever()
 )PY";
@@ -134,6 +145,16 @@ BOOST_AUTO_TEST_CASE(the_token_is_sent_from_the_environment_a_file_or_the_config
     BOOST_TEST(agent.requests() == "/v1/energy Bearer " + k_token +
                                        "\n/v1/energy Bearer file_token"
                                        "\n/v1/energy Bearer config_token\n");
+}
+
+BOOST_AUTO_TEST_CASE(an_answer_past_the_clients_size_limit_is_refused_not_buffered) {
+    TempDir t;
+    FakeAgent agent(t.path);
+    std::ofstream(t / "port.huge") << "";
+    Result r = hearth_with({"energy", "--agent", agent.url(), "--format", "json"}, t,
+                           "HEARTH_TOKEN=" + k_token);
+    BOOST_TEST(r.code != 0);
+    BOOST_TEST(r.err.find("larger than the client's limit of 64 MiB") != std::string::npos, r.err);
 }
 
 BOOST_AUTO_TEST_CASE(no_token_configured_sends_no_authorization) {
