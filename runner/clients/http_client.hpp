@@ -1,5 +1,5 @@
 #pragma once
-// A small blocking HTTP client over libcurl, shared by the commands that talk
+// The commands' HTTP calls (core/http_get underneath), shared by those that talk
 // to grid-agents (hearth energy --agent, hearth heat) and to the scheduler
 // (hearth submit, jobs, fetch, ...). It reports a transport
 // failure as data, not an exception: each caller knows which agent it asked
