@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "bmc_credentials.hpp"
 #include "core/dcmi_reading.hpp"
 #include "core/error.hpp"
 #include "core/text.hpp"
@@ -29,27 +30,6 @@ std::string number(double v) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.4g", v);
     return buf;
-}
-
-std::pair<std::string, std::string> read_credentials(const std::string& path) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0)
-        throw usage_error("ipmi credentials file " + path + ": " + errno_text(errno) +
-                          "; write user:password to it with mode 0600");
-    if ((st.st_mode & 077) != 0) {
-        char mode[8];
-        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-        throw usage_error("ipmi credentials file " + path + " has mode " + mode +
-                          ", readable by others; run chmod 600 " + path);
-    }
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    const std::string text = trimmed(ss.str());
-    const auto colon = text.find(':');
-    if (colon == std::string::npos || colon == 0 || text.find('\n') != std::string::npos)
-        throw usage_error("ipmi credentials file " + path + " must hold one line user:password");
-    return {text.substr(0, colon), text.substr(colon + 1)};
 }
 
 }  // namespace
@@ -93,7 +73,7 @@ IpmiCommand ipmi_command(const IpmiOptions& o, const FsRoot& fs, const CommandRu
     if (o.credentials.empty())
         throw usage_error("--ipmi-host " + o.host +
                           " needs --ipmi-credentials FILE holding user:password (mode 0600)");
-    const auto [user, password] = read_credentials(o.credentials);
+    const auto [user, password] = read_bmc_credentials(o.credentials, "ipmi");
     std::string host = o.host, port;
     if (const auto colon = o.host.rfind(':');
         colon != std::string::npos && o.host.find(':') == colon) {

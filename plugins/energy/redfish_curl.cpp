@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "bmc_credentials.hpp"
 #include "core/error.hpp"
 #include "core/http_get.hpp"
 #include "core/text.hpp"
@@ -16,27 +17,6 @@
 namespace hearth {
 namespace {
 
-// user:password from a file nobody else can read.
-std::string read_credentials(const std::string& path) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0)
-        throw usage_error("redfish credentials file " + path + ": " + errno_text(errno) +
-                          "; write user:password to it with mode 0600");
-    if ((st.st_mode & 077) != 0) {
-        char mode[8];
-        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-        throw usage_error("redfish credentials file " + path + " has mode " + mode +
-                          ", readable by others; run chmod 600 " + path);
-    }
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string text = trimmed(ss.str());
-    if (text.find(':') == std::string::npos || text.find('\n') != std::string::npos)
-        throw usage_error("redfish credentials file " + path + " must hold one line user:password");
-    return text;
-}
-
 class CurlRedfish final : public RedfishHttp {
 public:
     explicit CurlRedfish(const RedfishOptions& o) : m_o(o) {
@@ -44,7 +24,8 @@ public:
             throw usage_error("--redfish-url " + o.url +
                               " is not https://; the BMC's credentials must not cross the "
                               "network in clear");
-        if (!o.credentials.empty()) m_userpwd = read_credentials(o.credentials);
+        if (!o.credentials.empty())
+            m_userpwd = read_bmc_credentials(o.credentials, "redfish").userpwd();
         if (!o.ca.empty() && ::access(o.ca.c_str(), R_OK) != 0)
             throw usage_error("--redfish-ca " + o.ca + ": " + errno_text(errno) +
                               "; give the PEM file of the CA that signed the BMC's certificate");
