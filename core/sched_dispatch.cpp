@@ -7,6 +7,7 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "core/output_owner.hpp"
 #include "core/sched_impl.hpp"
 #include "core/sched_tenants.hpp"
 #include "core/task_memory.hpp"
@@ -101,6 +102,15 @@ std::string Scheduler::Impl::missing_output(const AttemptResult& r) const {
     return "";
 }
 
+std::string Scheduler::Impl::output_clash(const AttemptResult& r) {
+    for (const BlobRef& b : r.outputs) {
+        std::string why =
+            hearth::output_clash(b.name, store.output_owner(r.key.job, b.name), r.key.task);
+        if (!why.empty()) return why;
+    }
+    return "";
+}
+
 void Scheduler::Impl::on_result(const std::string& site, const AttemptResult& r, std::int64_t now) {
     auto it = running.find(r.key);
     if (it == running.end() || it->second.site != site) {
@@ -111,8 +121,13 @@ void Scheduler::Impl::on_result(const std::string& site, const AttemptResult& r,
     auto [ru, jp] = take_running(it);
     AttemptStatus status = r.status;
     std::string reason = r.reason;
+    bool for_good = false;  // a retry would fail the same way
     if (status == AttemptStatus::ok) {
         reason = missing_output(r);
+        if (reason.empty()) {
+            reason = output_clash(r);
+            for_good = !reason.empty();
+        }
         if (!reason.empty()) status = AttemptStatus::collect_failed;
     }
     AttemptRow a{k, ru.site, ru.run, ru.node, ended_state(status), ru.started_ms, now,
@@ -133,7 +148,7 @@ void Scheduler::Impl::on_result(const std::string& site, const AttemptResult& r,
     } else {
         // Stopped on request: not the task's fault, not a retry.
         const bool failure = status != AttemptStatus::cancelled;
-        release(j, k, ru.failures + (failure ? 1 : 0));
+        release(j, k, for_good ? j.spec().retries + 1 : ru.failures + (failure ? 1 : 0));
     }
     settle(j, now);
 }
@@ -141,7 +156,7 @@ void Scheduler::Impl::on_result(const std::string& site, const AttemptResult& r,
 void Scheduler::Impl::on_late_result(const AttemptResult& r, std::int64_t now) {
     auto row = store.attempt(r.key);
     if (!row || (row->state != AttemptState::lost && row->state != AttemptState::lapsed)) return;
-    if (r.status != AttemptStatus::ok || !missing_output(r).empty()) {
+    if (r.status != AttemptStatus::ok || !missing_output(r).empty() || !output_clash(r).empty()) {
         if (!r.log.empty()) store.put_log(r.key, r.log);
         return;
     }

@@ -135,6 +135,8 @@ struct Scheduler::Impl {
     // An output the site says it uploaded must be in the content store
     // before the task commits: otherwise the user could never fetch it.
     std::string missing_output(const AttemptResult& r) const;
+    // "" when no other task of the job committed an output of the same name.
+    std::string output_clash(const AttemptResult& r);
     void on_result(const std::string& site, const AttemptResult& r, std::int64_t now);
     // A result of an attempt no longer out: a duplicate of one recorded
     // already (ignored), or the late result of an attempt that was lost or

@@ -97,6 +97,7 @@ CREATE TABLE IF NOT EXISTS outputs(
     mode    INTEGER NOT NULL,
     PRIMARY KEY (job, task, path)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS outputs_path ON outputs(job, path);
 CREATE TABLE IF NOT EXISTS tenant_usage(
     name         TEXT    PRIMARY KEY NOT NULL,
     usage_slot_s REAL    NOT NULL CHECK (usage_slot_s >= 0),
@@ -659,6 +660,14 @@ std::vector<OutputInfo> SchedStore::outputs(const std::string& job) {
         out.push_back(std::move(o));
     }
     return out;
+}
+
+std::optional<std::uint64_t> SchedStore::output_owner(const std::string& job,
+                                                      const std::string& path) {
+    Query q(*m, "SELECT task FROM outputs WHERE job = ?1 AND path = ?2 LIMIT 1");
+    q.bind(1, job).bind(2, path);
+    if (!q.step("reading an output's owner")) return std::nullopt;
+    return q.u64(0);
 }
 
 void SchedStore::put_usage(const UsageRow& u) {

@@ -140,6 +140,8 @@ public:
     std::optional<std::string> log(const AttemptKey& k);
     void insert_output(const std::string& job, std::uint32_t attempt, const OutputInfo& o);
     std::vector<OutputInfo> outputs(const std::string& job);
+    // The task that committed an output named path, if any.
+    std::optional<std::uint64_t> output_owner(const std::string& job, const std::string& path);
 
     // tenants' usage and sites' leases
     void put_usage(const UsageRow& u);

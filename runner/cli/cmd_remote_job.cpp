@@ -72,6 +72,16 @@ int remote_logs(const std::string& url, const std::string& job, std::uint64_t ta
     std::string path = "/v1/jobs/" + url_escape(job) + "/tasks/" + std::to_string(task) + "/log";
     if (attempt) path += "?attempt=" + std::to_string(*attempt);
     const std::string text = server.get_text(path);
+    // The heading a local job's log has: which attempt, where, and why it
+    // failed (a failure with no output, a refused output, says so only here).
+    const nlohmann::json listed = server.get("/v1/jobs/" + url_escape(job) +
+                                             "/tasks?from=" + std::to_string(task) + "&limit=1");
+    if (listed.contains("tasks") && listed["tasks"].is_array() && !listed["tasks"].empty()) {
+        const TaskInfo t = task_info_from_json(listed["tasks"][0]);
+        if (t.task == task && t.attempts > 0 && (!attempt || *attempt == t.attempts))
+            std::cout << "== task " << task << " attempt " << t.attempts << " on " << t.node << ": "
+                      << to_string(t.state) << (t.reason.empty() ? "" : ", " + t.reason) << " ==\n";
+    }
     std::cout << text;
     if (!text.empty() && text.back() != '\n') std::cout << "\n";
     return 0;

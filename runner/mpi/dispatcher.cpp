@@ -18,6 +18,7 @@
 #include "core/error.hpp"
 #include "core/journal.hpp"
 #include "core/journal_writer.hpp"
+#include "core/output_owner.hpp"
 #include "core/placeholder.hpp"
 #include "core/safe_path.hpp"
 #include "runner/job/job_dir.hpp"
@@ -173,11 +174,12 @@ void Dispatcher::on_completion(int rank, Completion& c) {
                 break;
             }
             auto owner = m_owners.find(f.path);
-            if (owner != m_owners.end() && owner->second != c.task) {
+            std::string clash = output_clash(
+                f.path, owner == m_owners.end() ? std::nullopt : std::optional(owner->second),
+                c.task);
+            if (!clash.empty()) {
                 c.status = AttemptStatus::collect_failed;
-                c.reason = "output '" + f.path + "' was already collected from task " +
-                           std::to_string(owner->second) +
-                           "; give each task its own output names, e.g. frame_{first:04}.png";
+                c.reason = std::move(clash);
                 permanent = true;
                 break;
             }

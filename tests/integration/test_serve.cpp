@@ -376,6 +376,8 @@ BOOST_AUTO_TEST_CASE(a_site_completes_the_tasks_and_fetch_downloads_the_outputs_
     Result log = client(t, {"logs", id, "1"}, bank, s.url());
     BOOST_TEST(log.code == 0, log.err);
     BOOST_TEST(log.out.find("hello from task 1") != std::string::npos, log.out);
+    BOOST_TEST(log.out.rfind("== task 1 attempt 1 on ", 0) == 0,
+               log.out);  // the heading, as a local job's
     Result fetch = client(t, {"fetch", id}, bank, s.url());
     BOOST_TEST_REQUIRE(fetch.code == 0, fetch.err);
     BOOST_TEST(site.outputs.size() == 3u);

@@ -645,6 +645,46 @@ BOOST_AUTO_TEST_CASE(outputs_and_logs_round_trip) {
     BOOST_TEST(status_of([&] { f.s->task_log(k_bank, j.id, 5, std::nullopt); }) == 404);
 }
 
+// out/ is one folder: a second task collecting a name another task already
+// committed fails for good (a retry collects the same name), and the first
+// task's file is what the job keeps, as a local `hearth run` does.
+BOOST_AUTO_TEST_CASE(an_output_name_collected_by_two_tasks_fails_the_second_for_good) {
+    Fixture f;
+    JobSubmit job = count_job("2", 3);
+    job.collect = {"out.txt"};
+    const JobInfo j = f.s->submit(k_bank, job);
+    WorkReply r = f.work(f.ask("pool", 2));
+    BOOST_TEST_REQUIRE(r.tasks.size() == 2u);
+    std::vector<AttemptResult> done;
+    std::map<std::uint64_t, std::string> bodies;
+    for (const TaskGrant& t : r.tasks) {
+        const std::string body = "task " + std::to_string(t.key.task) + "\n";
+        f.s->put_blob(ContentStore::address_of(body), body);
+        AttemptResult a = ok(t.key);
+        a.outputs = {BlobRef{"out.txt", ContentStore::address_of(body), 0644, body.size()}};
+        done.push_back(a);
+        bodies[t.key.task] = body;
+    }
+    WorkRequest report = f.ask("pool", 2);
+    report.results = done;
+    r = f.work(report);
+    BOOST_TEST(r.tasks.empty());  // no retry of the refused task
+    const JobInfo after = f.s->job(k_bank, j.id);
+    BOOST_TEST(after.committed == 1u);
+    BOOST_TEST(after.failed == 1u);
+    BOOST_TEST(to_string(after.state) == "failed");
+    auto outs = f.s->outputs(k_bank, j.id);
+    BOOST_TEST_REQUIRE(outs.size() == 1u);
+    BOOST_TEST(f.s->get_blob(outs[0].sha256) == bodies.at(outs[0].task));
+    const std::uint64_t loser = outs[0].task == 0 ? 1 : 0;
+    auto tasks = f.s->tasks(k_bank, j.id, loser, 1);
+    BOOST_TEST_REQUIRE(tasks.size() == 1u);
+    BOOST_TEST(to_string(tasks[0].state) == "failed");
+    BOOST_TEST(tasks[0].reason.find("output 'out.txt' was already collected from task " +
+                                    std::to_string(outs[0].task)) != std::string::npos);
+    BOOST_TEST(tasks[0].reason.find("give each task its own output names") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(an_items_file_from_the_content_store_splits_by_line) {
     Fixture f;
     const std::string items = "alpha\n\nbeta\r\ngamma\n";
