@@ -274,4 +274,62 @@ BOOST_AUTO_TEST_CASE(a_worker_rank_killed_mid_job_relaunches_the_site_and_every_
     BOOST_TEST(g.site.stop() == 0, g.logs());
 }
 
+// The README's "A shared grid" on a laptop: its three commands with
+// examples/shared-grid/grid.toml, as a newcomer would type them (no tokens,
+// loopback), then `hearth jobs`.
+BOOST_AUTO_TEST_CASE(the_readmes_laptop_grid_runs_a_submitted_job) {
+    TempDir t;
+    const std::string grid =
+        (fs::path(repo_root()) / "examples" / "shared-grid" / "grid.toml").string();
+    fs::create_directories(t / "serve");
+    fs::create_directories(t / "site");
+    Background serve, site;
+    serve.sig = SIGKILL;
+    serve.pid = start_hearth({"serve", "--grid", grid, "--state", (t / "queue").string(),
+                              "--no-auth", "--listen", "127.0.0.1:0"},
+                             t / "serve");
+    std::string port;
+    BOOST_TEST_REQUIRE(eventually(
+                           [&] {
+                               const std::string err = slurp(t / "serve" / ".bg.err");
+                               const auto at = err.find("listening on port ");
+                               if (at == std::string::npos) return false;
+                               port = err.substr(at + 18, err.find('\n', at) - at - 18);
+                               return true;
+                           },
+                           30),
+                       slurp(t / "serve" / ".bg.err"));
+    const std::string url = "http://127.0.0.1:" + port;
+    site.pid = start_hearth({"site", "--grid", grid, "--site", "home", "--server", url, "--state",
+                             (t / "state").string()},
+                            t / "site");
+    const std::string env =
+        "env -u HEARTH_TOKEN_FILE -u HEARTH_TOKEN -u HEARTH_CACERT -u HEARTH_TENANT";
+    Result sub = run_hearth(
+        {"submit", "--server", url, "--tenant", "bank", "--count", "10", "--", "echo", "{item}"},
+        t.path, env);
+    BOOST_TEST_REQUIRE(sub.code == 0, sub.err);
+    const std::string id = sub.out.substr(0, sub.out.find('\n'));
+    BOOST_TEST(id.rfind("j-", 0) == 0, sub.out);
+    // A tenant the grid file does not list: refused, nothing queued.
+    Result stranger =
+        run_hearth({"submit", "--server", url, "--tenant", "nobody", "--count", "1", "--", "true"},
+                   t.path, env);
+    BOOST_TEST(stranger.code == 2, stranger.err);
+    BOOST_TEST(stranger.err.find("unknown tenant 'nobody'") != std::string::npos, stranger.err);
+    Result jobs;
+    BOOST_TEST(eventually(
+                   [&] {
+                       jobs = run_hearth({"jobs", "--server", url, "--json"}, t.path, env);
+                       return jobs.code == 0 && jobs.out.find("\"finished\"") != std::string::npos;
+                   },
+                   60),
+               jobs.out + jobs.err + slurp(t / "site" / ".bg.err"));
+    const auto listed = nlohmann::json::parse(jobs.out);
+    BOOST_TEST_REQUIRE(listed.at("jobs").size() == 1u, jobs.out);
+    BOOST_TEST(listed["jobs"][0].value("id", "") == id);
+    BOOST_TEST(listed["jobs"][0].value("committed", 0) == 10, jobs.out);
+    BOOST_TEST(site.stop() == 0, slurp(t / "site" / ".bg.err"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
