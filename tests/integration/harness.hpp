@@ -119,6 +119,20 @@ inline pid_t start_hearth(const std::vector<std::string>& args, const fs::path& 
     return pid;
 }
 
+// The port a server started by start_hearth with --listen ADDR:0 says it
+// took ("listening on port N" on its stderr, cwd/.bg.err); "" when it said
+// nothing within `seconds` (show that file in the failure).
+inline std::string listening_port(const fs::path& cwd, int seconds = 30) {
+    for (int i = 0; i <= seconds * 5; ++i) {
+        const std::string err = slurp(cwd / ".bg.err");
+        const auto at = err.find("listening on port ");
+        const auto end = at == std::string::npos ? at : err.find('\n', at);
+        if (end != std::string::npos) return err.substr(at + 18, end - at - 18);
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return "";
+}
+
 inline int wait_exit(pid_t pid) {
     int st = 0;
     ::waitpid(pid, &st, 0);

@@ -35,15 +35,7 @@ struct LoopbackGrid {
             {"serve", "--grid", (t / "grid.toml").string(), "--state", (t / "queue").string(),
              "--listen", "127.0.0.1:0", "--tokens", (t / "tokens").string()},
             t / "serve");
-        std::string port;
-        for (int i = 0; i < 150 && port.empty(); ++i) {
-            const std::string err = slurp(t / "serve" / ".bg.err");
-            const auto at = err.find("listening on port ");
-            if (at != std::string::npos)
-                port = err.substr(at + 18, err.find('\n', at) - at - 18);
-            else
-                std::this_thread::sleep_for(std::chrono::milliseconds(200));
-        }
+        const std::string port = listening_port(t / "serve");
         BOOST_TEST_REQUIRE(!port.empty(),
                            "hearth serve did not start: " + slurp(t / "serve" / ".bg.err"));
         url = "http://127.0.0.1:" + port;

@@ -48,15 +48,7 @@ struct Scene {
         pid = start_hearth({"serve", "--grid", (t / "grid.toml").string(), "--state", (t / "state").string(),
                             "--listen", "127.0.0.1:0", "--tokens", (t / "tokens").string()},
                            t / "serve");
-        std::string port;
-        wait_for(
-            [&] {
-                const std::string err = slurp(t / "serve" / ".bg.err");
-                const auto at = err.find("listening on port ");
-                if (at != std::string::npos) port = err.substr(at + 18, err.find('\n', at) - at - 18);
-                return !port.empty();
-            },
-            std::chrono::seconds(30));
+        const std::string port = listening_port(t / "serve");
         BOOST_TEST_REQUIRE(!port.empty(), "hearth serve did not start: " << slurp(t / "serve" / ".bg.err"));
         url = "http://127.0.0.1:" + port;
 

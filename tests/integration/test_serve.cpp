@@ -41,17 +41,9 @@ public:
                                       "127.0.0.1:0", "--tokens",       (m_t / "tokens").string()};
         args.insert(args.end(), m_extra.begin(), m_extra.end());
         m_pid = start_hearth(args, m_t / "serve");
-        std::string port;
-        const bool up = wait_for(
-            [&] {
-                const std::string err = slurp(m_t / "serve" / ".bg.err");
-                const auto at = err.find("listening on port ");
-                if (at == std::string::npos) return false;
-                port = err.substr(at + 18, err.find('\n', at) - at - 18);
-                return true;
-            },
-            std::chrono::seconds(30));
-        BOOST_TEST_REQUIRE(up, "hearth serve did not start: " + slurp(m_t / "serve" / ".bg.err"));
+        const std::string port = listening_port(m_t / "serve");
+        BOOST_TEST_REQUIRE(!port.empty(),
+                           "hearth serve did not start: " + slurp(m_t / "serve" / ".bg.err"));
         m_url = "http://127.0.0.1:" + port;
     }
     int kill(int sig) {
@@ -602,17 +594,8 @@ BOOST_AUTO_TEST_CASE(over_tls_the_clients_verify_the_scheduler_against_their_ca)
                                     "--listen", "127.0.0.1:0", "--tokens", (t / "tokens").string(), "--tls-cert",
                                     (t / "srv.pem").string(), "--tls-key", (t / "srv.key").string()},
                                    t / "serve");
-    std::string port;
-    const bool up = wait_for(
-        [&] {
-            const std::string err = slurp(t / "serve" / ".bg.err");
-            const auto at = err.find("listening on port ");
-            if (at == std::string::npos) return false;
-            port = err.substr(at + 18, err.find('\n', at) - at - 18);
-            return true;
-        },
-        std::chrono::seconds(30));
-    BOOST_TEST_REQUIRE(up, slurp(t / "serve" / ".bg.err"));
+    const std::string port = listening_port(t / "serve");
+    BOOST_TEST_REQUIRE(!port.empty(), slurp(t / "serve" / ".bg.err"));
     const std::string url = "https://127.0.0.1:" + port;
     fs::create_directories(t / "client" / "home");
     const std::string env = "env -u HEARTH_TOKEN_FILE -u HEARTH_TENANT HOME=" + quote((t / "client" / "home").string()) +

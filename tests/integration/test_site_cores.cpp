@@ -99,17 +99,9 @@ struct Grid {
             {"serve", "--grid", (t / "grid.toml").string(), "--state", (t / "queue").string(),
              "--listen", "127.0.0.1:0", "--tokens", (t / "tokens").string()},
             t / "serve");
-        std::string port;
-        const bool up = eventually(
-            [&] {
-                const std::string err = slurp(t / "serve" / ".bg.err");
-                const auto at = err.find("listening on port ");
-                if (at == std::string::npos) return false;
-                port = err.substr(at + 18, err.find('\n', at) - at - 18);
-                return true;
-            },
-            30);
-        BOOST_TEST_REQUIRE(up, "hearth serve did not start: " + slurp(t / "serve" / ".bg.err"));
+        const std::string port = listening_port(t / "serve");
+        BOOST_TEST_REQUIRE(!port.empty(),
+                           "hearth serve did not start: " + slurp(t / "serve" / ".bg.err"));
         url = "http://127.0.0.1:" + port;
         // The tasks run as the tenant's user where the site is root: they
         // reach the spans file, and only it.

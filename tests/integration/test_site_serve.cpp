@@ -83,17 +83,9 @@ struct Grid {
         serve.pid = start_hearth({"serve", "--grid", (t / "grid.toml").string(), "--state", (t / "queue").string(),
                                   "--listen", "127.0.0.1:0", "--tokens", (t / "tokens").string()},
                                  t / "serve");
-        std::string port;
-        const bool up = eventually(
-            [&] {
-                const std::string err = slurp(t / "serve" / ".bg.err");
-                const auto at = err.find("listening on port ");
-                if (at == std::string::npos) return false;
-                port = err.substr(at + 18, err.find('\n', at) - at - 18);
-                return true;
-            },
-            30);
-        BOOST_TEST_REQUIRE(up, "hearth serve did not start: " + slurp(t / "serve" / ".bg.err"));
+        const std::string port = listening_port(t / "serve");
+        BOOST_TEST_REQUIRE(!port.empty(),
+                           "hearth serve did not start: " + slurp(t / "serve" / ".bg.err"));
         url = "http://127.0.0.1:" + port;
     }
 
@@ -288,17 +280,8 @@ BOOST_AUTO_TEST_CASE(the_readmes_laptop_grid_runs_a_submitted_job) {
     serve.pid = start_hearth({"serve", "--grid", grid, "--state", (t / "queue").string(),
                               "--no-auth", "--listen", "127.0.0.1:0"},
                              t / "serve");
-    std::string port;
-    BOOST_TEST_REQUIRE(eventually(
-                           [&] {
-                               const std::string err = slurp(t / "serve" / ".bg.err");
-                               const auto at = err.find("listening on port ");
-                               if (at == std::string::npos) return false;
-                               port = err.substr(at + 18, err.find('\n', at) - at - 18);
-                               return true;
-                           },
-                           30),
-                       slurp(t / "serve" / ".bg.err"));
+    const std::string port = listening_port(t / "serve");
+    BOOST_TEST_REQUIRE(!port.empty(), slurp(t / "serve" / ".bg.err"));
     const std::string url = "http://127.0.0.1:" + port;
     site.pid = start_hearth({"site", "--grid", grid, "--site", "home", "--server", url, "--state",
                              (t / "state").string()},

@@ -50,15 +50,7 @@ BOOST_AUTO_TEST_CASE(
          "--listen", "127.0.0.1:0", "--tokens", (t / "tokens").string(), "--tls-cert",
          (t / "ca/sched.pem").string(), "--tls-key", (t / "ca/sched.key").string()},
         t / "serve");
-    std::string port;
-    wait_for(
-        [&] {
-            const std::string err = slurp(t / "serve" / ".bg.err");
-            const auto at = err.find("listening on port ");
-            if (at != std::string::npos) port = err.substr(at + 18, err.find('\n', at) - at - 18);
-            return !port.empty();
-        },
-        std::chrono::seconds(30));
+    const std::string port = listening_port(t / "serve");
     BOOST_TEST_REQUIRE(!port.empty(), "hearth serve did not start: " + slurp(t / "serve/.bg.err"));
     BOOST_TEST(slurp(t / "serve/.bg.err").find("https on 127.0.0.1") != std::string::npos);
     const std::string url = "https://localhost:" + port;
