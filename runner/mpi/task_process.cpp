@@ -43,8 +43,7 @@ constexpr int k_mem_step = 102;
 struct Held {
     std::unique_ptr<TaskCgroup> cg;
     double base = 0;        // the cgroup's CPU seconds when the task started in it
-    bool reaped = false;    // the task's process has been waited for
-    bool reusable = false;  // and nothing was left in the cgroup then
+    bool reusable = false;  // its task reaped, nothing was left in it
 };
 
 // One per process, as the cgroup tree is the process's. Locked: a test runs
@@ -56,8 +55,11 @@ struct Cgroups {
     std::vector<std::unique_ptr<CgroupTree>> retired;
     bool tried = false;
     std::uint64_t next = 0;
-    std::map<pid_t, Held> tasks;  // by the task's pid (its process group's id)
-    std::vector<Held> pool;       // empty, settled: the next tasks' cgroups
+    std::map<pid_t, Held> tasks;  // running, by the task's pid (its process group's id)
+    // Reaped, until their attempts are settled: apart, as a new task may
+    // be given a reaped one's pid meanwhile.
+    std::map<pid_t, Held> settling;
+    std::vector<Held> pool;  // empty, settled: the next tasks' cgroups
     // clone3's CLONE_INTO_CGROUP (cgroup v2, Linux 5.7) starts the child in
     // its cgroup; false once the kernel refused it (then cgroup.procs).
     bool clone_into = true;
@@ -104,7 +106,7 @@ Held task_cgroup() {
     if (!c.pool.empty()) {
         h = std::move(c.pool.back());
         c.pool.pop_back();
-        h.reaped = h.reusable = false;
+        h.reusable = false;
         return h;
     }
     if (c.tree) try {
@@ -432,13 +434,14 @@ ExitInfo try_reap(Child& child) {
     auto& tasks = cgroups().tasks;
     if (auto it = tasks.find(child.pid); it != tasks.end()) {
         Held& h = it->second;
-        h.reaped = true;
         if (auto cpu = h.cg->cpu_seconds()) {
             if (*cpu - h.base > info.cpu_s) info.cpu_s = *cpu - h.base;
             h.base = *cpu;  // empty from here on: where the next task counts from
             h.reusable = h.cg->known_empty();
         }
         if (!h.reusable) h.cg->kill();
+        cgroups().settling[child.pid] = std::move(h);
+        tasks.erase(it);
     }
     return info;
 }
@@ -447,13 +450,13 @@ void release_task_cgroup(pid_t pid, bool reuse) {
     Held h;
     {
         std::lock_guard<std::recursive_mutex> lock(cgroups().mutex);
-        auto& tasks = cgroups().tasks;
-        auto it = tasks.find(pid);
-        if (it == tasks.end()) return;
+        auto& settling = cgroups().settling;
+        auto it = settling.find(pid);
+        if (it == settling.end()) return;
         h = std::move(it->second);
-        tasks.erase(it);
+        settling.erase(it);
     }
-    if (!reuse || !h.reaped) h.reusable = false;
+    if (!reuse) h.reusable = false;
     settle(std::move(h));
 }
 
@@ -466,8 +469,7 @@ void kill_group(pid_t pgid, int sig) {
     // And whatever of the task left the group (setsid).
     if (sig == SIGKILL) {
         std::lock_guard<std::recursive_mutex> lock(cgroups().mutex);
-        if (auto it = cgroups().tasks.find(pgid);
-            it != cgroups().tasks.end() && !(it->second.reaped && it->second.reusable))
+        if (auto it = cgroups().tasks.find(pgid); it != cgroups().tasks.end())
             it->second.cg->kill();
     }
 }
