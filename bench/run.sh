@@ -8,8 +8,8 @@
 # (b) GNU Parallel: parallel -j2 true ::: 1..2000
 # (c) the fork/exec floor: $BUILD_DIR/bench/spawn_floor 2000 2 true
 # Each is timed by wall clock (date +%s.%N before and after: start to exit), run 3
-# times, and the median is reported as tasks/s, with hearth/floor and
-# hearth/parallel. (a') the same job through the shared grid's path: a
+# times (in turn: hearth, the floor, the grid, parallel, then again), and the
+# median is reported as tasks/s, with hearth/floor and hearth/parallel. (a') the same job through the shared grid's path: a
 # `hearth serve` and a `hearth site` of one node with 2 slots on loopback,
 # already up (as a grid is), and `hearth run --server URL --count 2000 --
 # true` timed from submit to the job's end (the scheduler's queue, HTTP, the
@@ -104,17 +104,25 @@ grid_url=
 serve_pid=
 site_pid=
 start_grid() {
-    local port=$((20000 + RANDOM % 20000))
+    local port
     mkdir -p "$work/grid"
     printf '[[site]]\nname = "bench"\nkind = "tank"\ntarget = 60\n[[node]]\nname = "local"\nsite = "bench"\nhost = "localhost"\nslots = %d\n' \
         "$SLOTS" >"$work/grid/grid.toml"
-    "$hearth" serve --grid "$work/grid/grid.toml" --state "$work/grid/state" --listen "127.0.0.1:$port" --no-auth \
-        >"$work/grid/serve.log" 2>&1 &
-    serve_pid=$!
-    grid_url=http://127.0.0.1:$port
-    for _ in $(seq 100); do
-        curl -sf "$grid_url/v1/health" >/dev/null && break
-        sleep 0.1
+    # A random port may be taken (another session's server): another one then.
+    for _ in 1 2 3 4 5; do
+        port=$((20000 + RANDOM % 20000))
+        "$hearth" serve --grid "$work/grid/grid.toml" --state "$work/grid/state" --listen "127.0.0.1:$port" --no-auth \
+            >"$work/grid/serve.log" 2>&1 &
+        serve_pid=$!
+        grid_url=http://127.0.0.1:$port
+        for _ in $(seq 100); do
+            curl -sf "$grid_url/v1/health" >/dev/null && break
+            kill -0 "$serve_pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -0 "$serve_pid" 2>/dev/null && break
+        wait "$serve_pid" 2>/dev/null
+        serve_pid=
     done
     (cd "$work/grid" && exec "$hearth" site --grid grid.toml --site bench --server "$grid_url") >"$work/grid/site.log" 2>&1 &
     site_pid=$!
@@ -183,19 +191,25 @@ in_job=()
 start_grid
 # The site's first mpirun launch is not the job's cost: one warm-up job.
 run_hearth_grid warmup 10 >/dev/null || failed_run
-for peer in hearth hearth_grid parallel floor; do
-    times=()
-    for ((i = 1; i <= REPEATS; i++)); do
+# Round-robin, the floor next to each hearth run: the machine's load drifts
+# over a minute (other jobs, other sessions), and peers timed in blocks of
+# their own then compare different machines.
+declare -A times=()
+for ((i = 1; i <= REPEATS; i++)); do
+    for peer in hearth floor hearth_grid parallel; do
         if t=$("run_$peer" "$i" "$TASKS"); then
-            times+=("$t")
+            times[$peer]+="$t "
             if [[ $peer == hearth ]] && ij=$(in_job_s "$work/hearth-$i"); then in_job+=("$ij"); fi
             rm -rf -- "$work/hearth-$i"
         else
             failed_run
         fi
     done
-    if ((${#times[@]} == REPEATS)); then
-        median_s[$peer]=$(median "${times[@]}")
+done
+for peer in hearth hearth_grid parallel floor; do
+    read -r -a ts <<<"${times[$peer]:-}"
+    if ((${#ts[@]} == REPEATS)); then
+        median_s[$peer]=$(median "${ts[@]}")
     fi
 done
 

@@ -84,7 +84,12 @@ IntervalRecord Accountant::close_interval(
         double held = std::chrono::duration<double>(now - std::max(t.since, m_last_time)).count();
         double cpu_now = t.cpu_prev;
         if (final_cpu && final_cpu->first == id) {
-            cpu_now = std::max(final_cpu->second, t.cpu_prev);
+            // The task's cgroup, while it is still there, counts every process
+            // it had, in the base of the readings before: a worker's pooled
+            // cgroup has counted earlier tasks too, which the worker's own
+            // figure (from the task's start) leaves out.
+            auto c = t.cgroup ? cpu_of(t) : std::nullopt;
+            cpu_now = std::max(c ? *c : final_cpu->second, t.cpu_prev);
         } else if (auto c = cpu_of(t)) {
             cpu_now = std::max(*c, t.cpu_prev);
         }

@@ -85,7 +85,9 @@ public:
     // Both close the current interval first and return its record.
     std::uint64_t register_task(const Registration& r, IntervalRecord& closed);
     // final_cpu_s: the task's CPU seconds as its parent saw at reaping (wait4),
-    // which covers what /proc can no longer show once it has exited.
+    // which covers what /proc can no longer show once it has exited; a task
+    // cgroup still readable is read instead (a worker reuses its cgroups, so
+    // the cgroup's figure includes earlier tasks').
     TaskTotals unregister_task(std::uint64_t id, std::optional<double> final_cpu_s,
                                IntervalRecord& closed);
     bool has_task(std::uint64_t id) const { return m_tasks.count(id) != 0; }

@@ -106,9 +106,11 @@ TaskCgroup::TaskCgroup(const CgroupTree& tree, const std::string& name)
     : m_tree(tree), m_dir(tree.dir() + "/" + name) {
     if (::mkdir(tree.fs().path(m_dir).c_str(), 0755) != 0 && errno != EEXIST)
         throw Error("cannot create the task's cgroup " + m_dir + ": " + std::strerror(errno));
+    m_dir_fd = ::open(tree.fs().path(m_dir).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
 TaskCgroup::~TaskCgroup() {
+    if (m_dir_fd >= 0) ::close(m_dir_fd);
     // What a task left behind (setsid, double fork) dies with it. The
     // cgroup can be removed once empty: the kernel empties it at once for
     // a kill, a few milliseconds at most.
@@ -131,6 +133,21 @@ std::vector<pid_t> TaskCgroup::pids() const {
     pid_t p;
     while (in >> p) out.push_back(p);
     return out;
+}
+
+bool TaskCgroup::known_empty() const {
+    if (m_tree.v2()) {
+        auto r = m_tree.fs().read(m_dir + "/cgroup.events");
+        if (!r.text) return false;
+        std::istringstream in(*r.text);
+        std::string key;
+        int v = -1;
+        while (in >> key >> v)
+            if (key == "populated") return v == 0;
+        return false;
+    }
+    auto r = m_tree.fs().read(m_dir + "/cgroup.procs");
+    return r.text && r.text->find_first_of("0123456789") == std::string::npos;
 }
 
 void TaskCgroup::kill() const {

@@ -1,7 +1,8 @@
 #pragma once
-// One cgroup per task attempt, so that a timeout, a cancel and the end of a
-// task reach every process it started, including those that left its
-// process group with setsid(), and its CPU time is the cgroup's. cgroup v2
+// One cgroup per running task attempt (a worker gives an emptied one to a
+// later task: runner/mpi/task_process), so that a timeout, a cancel and the
+// end of a task reach every process it started, including those that left
+// its process group with setsid(), and its CPU time is the cgroup's. cgroup v2
 // (cgroup.kill, cpu.stat), or v1's cpuacct hierarchy (cgroup.procs,
 // cpuacct.usage) where no v2 hierarchy is mounted. Every file goes through
 // the FsRoot seam (its path() for writes), so tests use a fake tree.
@@ -50,6 +51,13 @@ public:
     // cgroup.procs opened for writing (the child joins by writing "0"); the
     // caller closes it. -1 on failure.
     int open_procs() const;
+    // The cgroup's directory, open for as long as it lives (v2: clone3's
+    // CLONE_INTO_CGROUP starts a child in it). -1 when it could not be opened.
+    int dir_fd() const { return m_dir_fd; }
+    // True only when no process is in it, as rmdir sees it (v2
+    // cgroup.events "populated 0"; v1: cgroup.procs lists none). False when
+    // that cannot be read.
+    bool known_empty() const;
     // SIGKILL to every process in it: cgroup.kill on v2, else each pid of
     // cgroup.procs (again until none is left, as a fork can race a kill).
     void kill() const;
@@ -63,6 +71,7 @@ public:
 private:
     const CgroupTree& m_tree;
     std::string m_dir;
+    int m_dir_fd = -1;
 };
 
 // For a worker's SIGTERM handler: async-signal-safe (system calls only, no

@@ -187,11 +187,14 @@ void NodeTasks::finalize(Running& r, const ExitInfo& e) {
     m_jobs.settle(c.job);  // may drop the job's entry: `job` is not used below
     m_mean_ms = next_mean_ms(m_mean_ms, static_cast<double>(c.wall_ms));
     if (r.agent.id) {
-        // Unreachable agent: the completion waits for its figure (retry_agent).
+        // Unreachable agent: the completion waits for its figure (retry_agent),
+        // and the task's cgroup goes, not to another task.
         auto ready = m_agent.finish(std::move(c), *r.agent.id, e.cpu_s, tenant, !m_kill);
+        release_task_cgroup(r.child.pid, ready.has_value());
         if (ready) add_done(std::move(*ready));
         return;
     }
+    release_task_cgroup(r.child.pid, true);
     add_done(std::move(c));
 }
 

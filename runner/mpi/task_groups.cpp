@@ -22,8 +22,13 @@ void track_group(pid_t pgid) {
 }
 
 void untrack_group(pid_t pgid) {
+    // Tracked once (track_group takes the first free entry): no need to read
+    // the rest of the table, a few microseconds a task.
     for (int i = 0; i < k_max_groups; ++i)
-        if (g_groups[i] == pgid) g_groups[i] = 0;
+        if (g_groups[i] == pgid) {
+            g_groups[i] = 0;
+            break;
+        }
 }
 
 void on_term(int sig) {

@@ -36,11 +36,19 @@ struct ExitInfo {
     bool exited = false;  // false: still running
     bool signalled = false;
     int code = 0;  // exit status, or signal number when signalled
-    double cpu_s = 0;  // user + system CPU of the task and the children it reaped
+    // User + system CPU of the task and the children it reaped; its cgroup's
+    // since the task started in it, every process counted, when larger.
+    double cpu_s = 0;
 };
 
-// Reaps the child if it has ended (non-blocking).
+// Reaps the child if it has ended (non-blocking). Its cgroup stays until
+// release_task_cgroup.
 ExitInfo try_reap(Child& child);
+// The attempt of the task whose pid this was is settled (the agent has had
+// its last figure): its cgroup takes a later task when empty and reuse is
+// true, else it is removed. reuse false: a reading may still come (the
+// agent was away), which must not see another task's CPU.
+void release_task_cgroup(pid_t pid, bool reuse);
 void kill_group(pid_t pgid, int sig);
 // For the worker's SIGTERM handler (async-signal-safe): SIGKILL to every
 // process of every task's cgroup, setsid() or not, then the cgroups are

@@ -8,6 +8,7 @@
 #include <boost/test/unit_test.hpp>
 #include <fstream>
 #include <regex>
+#include <set>
 #include <thread>
 
 #include "harness.hpp"
@@ -272,6 +273,68 @@ BOOST_AUTO_TEST_CASE(the_agent_bills_a_setsid_escapees_cpu_to_its_task_through_t
     // from /proc, bank's would be its sleeping shell's, a few per cent.
     BOOST_TEST(s > 0);
     BOOST_TEST(b > 0.5 * s, "bank " << b << " uJ, studio " << s << " uJ");
+}
+
+BOOST_AUTO_TEST_CASE(successive_tasks_share_a_cgroup_but_not_each_others_cpu) {
+    // One slot, four tasks: the worker gives a task's cgroup to a later task
+    // once the first is settled with the agent. Tasks 0 and 1 are busy, 2
+    // and 3 sleep, in cgroups the busy ones had: a sleeper is billed for
+    // its own nothing, not for the work its cgroup counted before it.
+    CgroupAgent agent;
+    fs::permissions(agent.t.path, fs::perms::owner_all | fs::perms::others_exec);
+    const fs::path rv = agent.t / "rv";
+    fs::create_directories(rv);
+    fs::permissions(rv, fs::perms::all);  // the task's user writes here
+    std::atomic<bool> feeding{true};
+    std::thread feeder([&] {
+        std::uint64_t total = 0;
+        while (feeding) {
+            total += 500'000;  // 50 W in 10 ms steps
+            agent.set_energy(total);
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    });
+    const std::string loop = "i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done";
+    Result r = run_hearth({"run", "--tenant", "bank", "--count", "4", "--slots", "1", "--retries",
+                           "0", "--job-dir", "job", "--", "sh", "-c",
+                           "grep '^0::' /proc/self/cgroup > " + (rv / "cg.{task}").string() +
+                               "; if [ {task} -lt 2 ]; then " + loop + "; else sleep 1; fi"},
+                          agent.t.path, "HEARTH_AGENT_SOCKET=" + quote(agent.socket));
+    feeding = false;
+    feeder.join();
+    BOOST_TEST_REQUIRE(r.code == 0, r.err);
+    std::vector<std::string> cg;
+    for (int t = 0; t < 4; ++t) cg.push_back(slurp(rv / ("cg." + std::to_string(t))));
+    for (const auto& c : cg) BOOST_TEST_REQUIRE(c.find("/hearth-w") != std::string::npos, c);
+    BOOST_TEST(std::set<std::string>(cg.begin(), cg.end()).size() <= 2u,
+               "no cgroup was reused: " << cg[0] << cg[1] << cg[2] << cg[3]);
+    auto dyn = [&](int task) {
+        std::string out = sh_out("sqlite3 " + quote(agent.ledger) +
+                                 " \"SELECT coalesce(sum(dynamic_uj),0) FROM charges WHERE "
+                                 "tenant='bank' AND task=" +
+                                 std::to_string(task) + "\"");
+        return out.empty() ? 0.0 : std::stod(out);
+    };
+    const double busy[2] = {dyn(0), dyn(1)};
+    BOOST_TEST_MESSAGE("dynamic energy, tasks 0-3: " << busy[0] / 1e6 << " " << busy[1] / 1e6 << " "
+                                                     << dyn(2) / 1e6 << " " << dyn(3) / 1e6
+                                                     << " J");
+    BOOST_TEST(busy[0] > 0);
+    BOOST_TEST(busy[1] > 0);
+    int checked = 0;
+    for (int sleeper : {2, 3}) {
+        // The last busy task whose cgroup this sleeper had, if any.
+        int before = -1;
+        for (int b : {0, 1})
+            if (cg[b] == cg[sleeper]) before = b;
+        if (before < 0) continue;
+        ++checked;
+        BOOST_TEST(dyn(sleeper) < 0.2 * busy[before],
+                   "task " << sleeper << " billed " << dyn(sleeper) << " uJ, task " << before
+                           << " (same cgroup) " << busy[before] << " uJ");
+    }
+    BOOST_TEST(checked > 0,
+               "no sleeper had a busy task's cgroup: " << cg[0] << cg[1] << cg[2] << cg[3]);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -83,6 +83,31 @@ BOOST_AUTO_TEST_CASE(a_tasks_cpu_is_its_cgroups_including_an_escaped_process) {
     acct.unregister_task(id, std::nullopt, closed);
 }
 
+BOOST_AUTO_TEST_CASE(
+    a_reused_cgroups_earlier_tasks_are_not_billed_and_its_reading_closes_the_task) {
+    // The worker's pooled cgroup t0 has counted 3 s of earlier tasks. The
+    // new task uses 0.5 s; the worker's figure is the task's own (0.5 s),
+    // the cgroup's 3.5 s: the task is billed 0.5 s either way round.
+    World w;
+    const std::string cg = "/sys/fs/cgroup/unified/hearth-w50/t0";
+    w.fs->write("/proc/100/stat", stat_line(100, 0));
+    w.fs->write("/proc/100/cgroup", "2:cpuacct:/\n0::/hearth-w50/t0\n");
+    w.fs->write(cg + "/cpu.stat", "usage_usec 3000000\n");
+    Accountant acct(w.meter, w.fs, w.clock, AccountantConfig{"n1", "pool", Watts{0}, 1});
+    IntervalRecord closed;
+    std::uint64_t id = acct.register_task({{"bank", "j1", 0, 1}, 100, 1}, closed);
+    BOOST_TEST_REQUIRE(acct.tasks()[0].cgroup == cg);
+    w.clock->advance(std::chrono::seconds(1));
+    w.meter.total += Microjoules{4'000'000};
+    w.fs->write("/proc/stat", proc_stat(100, 0));  // the node busy 1 s
+    w.fs->write(cg + "/cpu.stat", "usage_usec 3500000\n");
+    acct.unregister_task(id, 0.5, closed);
+    BOOST_REQUIRE_EQUAL(closed.charges.size(), 2u);
+    BOOST_TEST(closed.charges[0].tenant == "bank");
+    BOOST_TEST(closed.charges[0].dynamic_part.value == 2'000'000u);
+    BOOST_TEST(closed.charges[1].dynamic_part.value == 2'000'000u);  // the house's half
+}
+
 BOOST_AUTO_TEST_CASE(on_v1_the_cpuacct_usage_of_the_task_cgroup_is_read) {
     World w(k_v1_mounts);
     const std::string cg = "/sys/fs/cgroup/cpu,cpuacct/hearth-w50/t3";

@@ -84,6 +84,27 @@ BOOST_AUTO_TEST_CASE(a_v2_task_cgroup_is_made_below_the_workers_killed_by_cgroup
     BOOST_TEST(!fs->exists("/sys/fs/cgroup/unified/system.slice/w.service/hearth-w4242/t0"));
 }
 
+BOOST_AUTO_TEST_CASE(a_task_cgroup_is_known_empty_only_when_the_kernel_says_so) {
+    // A pooled cgroup takes the next task only when empty, as rmdir sees it.
+    for (bool v2 : {true, false}) {
+        auto fs = std::make_shared<FakeFs>();
+        fs->write("/proc/self/mounts", v2 ? k_hybrid_mounts : k_v1_mounts);
+        fs->write("/proc/self/cgroup", v2 ? "0::/\n" : "2:cpu,cpuacct:/\n");
+        fs->mkdir(v2 ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup/cpu,cpuacct");
+        std::string why;
+        auto tree = CgroupTree::open(fs, 4242, &why);
+        BOOST_TEST_REQUIRE(tree != nullptr, why);
+        TaskCgroup t(*tree, "t0");
+        const std::string file = t.dir() + (v2 ? "/cgroup.events" : "/cgroup.procs");
+        BOOST_TEST(!t.known_empty(), "unreadable counts as not empty");
+        fs->write(file, v2 ? "populated 1\nfrozen 0\n" : "4242\n");
+        BOOST_TEST(!t.known_empty());
+        fs->write(file, v2 ? "populated 0\nfrozen 0\n" : "");
+        BOOST_TEST(t.known_empty());
+        fs->remove(file);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(a_v1_task_cgroup_is_killed_pid_by_pid_and_counts_cpuacct) {
     auto fs = std::make_shared<FakeFs>();
     fs->write("/proc/self/mounts", k_v1_mounts);
