@@ -843,6 +843,32 @@ BOOST_AUTO_TEST_CASE(counts_for_blocked_or_unknown_workers_hand_out_nothing) {
     BOOST_TEST(s.queued() == 10u);
 }
 
+// The local dispatcher's fallback rests on this: a count on the node a retry
+// failed on finds nothing while another worker could take it, and the
+// retry is still waiting for that other worker's request.
+BOOST_AUTO_TEST_CASE(a_count_on_the_node_a_retry_failed_on_leaves_it_for_another) {
+    DispatchState s = fresh(2);
+    s.add_worker(1);
+    s.add_worker(2);
+    Assignments a = s.take_assignments({{1, 1}, {2, 1}});
+    BOOST_TEST_REQUIRE(a[1].size() == 1u);
+    BOOST_TEST_REQUIRE(a[2].size() == 1u);
+    BOOST_TEST(a[1][0].task == 0u);
+    BOOST_TEST(s.on_success(2, a[2][0]) == Outcome::committed);
+    BOOST_TEST(s.on_failure(1, a[1][0], false) == Outcome::retry);
+    s.want(1, 2);
+    s.want(2, 2);
+    BOOST_TEST(s.take_assignments({{1, 1}}).empty());
+    BOOST_TEST(s.queued() == 1u);
+    BOOST_TEST(s.wanted(1) == 2u);  // nothing sent: nothing taken off
+    a = s.take_assignments({{1, s.wanted(1)}, {2, s.wanted(2)}});
+    BOOST_TEST(a.count(1) == 0u);
+    BOOST_TEST_REQUIRE(a[2].size() == 1u);
+    BOOST_TEST(a[2][0].task == 0u);
+    BOOST_TEST(a[2][0].attempt == 2u);
+    BOOST_TEST(s.wanted(2) == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(counts_past_what_remains_hand_out_what_remains) {
     DispatchState s = fresh(3);
     s.add_worker(1);
