@@ -66,10 +66,18 @@ bool DispatchState::next_new(Attempt& out) {
 }
 
 std::map<int, std::vector<Attempt>> DispatchState::take_assignments() {
+    std::map<int, std::uint32_t> counts;
+    for (const auto& [id, w] : m_workers) counts[id] = w.want;
+    return take_assignments(counts);
+}
+
+std::map<int, std::vector<Attempt>> DispatchState::take_assignments(
+    const std::map<int, std::uint32_t>& counts) {
     std::map<int, std::vector<Attempt>> out;
-    for (auto& [id, w] : m_workers) {
+    for (const auto& [id, count] : counts) {
         if (!usable(id)) continue;
-        while (w.want > 0) {
+        WorkerState& w = m_workers[id];
+        for (std::uint32_t n = 0; n < count; ++n) {
             Attempt a;
             bool found = false;
             for (auto r = m_retry.begin(); r != m_retry.end();) {
@@ -89,10 +97,28 @@ std::map<int, std::vector<Attempt>> DispatchState::take_assignments() {
             if (!found) break;
             m_in_flight[a.task] = Flight{id, a.attempt};
             out[id].push_back(a);
-            --w.want;
+            if (w.want > 0) --w.want;
         }
     }
     return out;
+}
+
+std::uint32_t DispatchState::wanted(int worker) const {
+    auto it = m_workers.find(worker);
+    return it == m_workers.end() || !usable(worker) ? 0 : it->second.want;
+}
+
+std::uint64_t DispatchState::queued() const {
+    // Every task is committed, failed for good, in flight, or waiting (never
+    // started, or in the retry queue).
+    const std::uint64_t out = m_committed.size() + m_failed.size() + m_in_flight.size();
+    return m_total > out ? m_total - out : 0;
+}
+
+std::map<int, std::uint32_t> DispatchState::in_flight_by_worker() const {
+    std::map<int, std::uint32_t> n;
+    for (const auto& [task, f] : m_in_flight) ++n[f.worker];
+    return n;
 }
 
 Outcome DispatchState::on_success(int worker, Attempt a) {

@@ -1,7 +1,8 @@
 #pragma once
-// The dispatcher's bookkeeping as a pure state machine: which task attempt
-// goes to which worker, what a success or failure means (commit, duplicate,
-// retry, final failure), which nodes are avoided. No I/O, no MPI: the runner's
+// The dispatcher's bookkeeping as a pure state machine: which task attempts
+// go to a worker (how many is the scheduling policy's call, core/
+// local_policy), what a success or failure means (commit, duplicate, retry,
+// final failure), which nodes are avoided. No I/O, no MPI: the runner's
 // rank 0 feeds it events and carries out what it returns, and the unit tests
 // drive it directly.
 #include <cstdint>
@@ -39,8 +40,15 @@ public:
     // without counting as failures (the node's fault, not the task's).
     void remove_worker(int worker);
     void want(int worker, std::uint32_t n);
-    // Hands out as many attempts as workers want and policy allows.
+    // Hands out as many attempts as workers want.
     std::map<int, std::vector<Attempt>> take_assignments();
+    // Hands out up to counts[worker] attempts to each usable worker (how many
+    // is the scheduling policy's call: core/local_policy); which ones is
+    // decided here: retries first, on another node than the ones they failed
+    // on where one is usable, then new tasks in order. What a worker is sent
+    // comes off what it asked for.
+    std::map<int, std::vector<Attempt>> take_assignments(
+        const std::map<int, std::uint32_t>& counts);
 
     Outcome on_success(int worker, Attempt a);
     // permanent: retrying cannot help (output name conflict): no retry.
@@ -51,6 +59,12 @@ public:
     bool finished() const;          // nothing pending nor in flight
     bool stalled() const;           // work remains but no usable worker exists
     bool blocked(int worker) const;
+    bool usable(int worker) const;           // present and not blocked
+    std::uint32_t wanted(int worker) const;  // asked for and not yet sent
+    // Attempts waiting for a worker: tasks never started and retries.
+    std::uint64_t queued() const;
+    // Attempts in flight per worker (those with none are left out).
+    std::map<int, std::uint32_t> in_flight_by_worker() const;
     bool is_committed(std::uint64_t task) const { return m_committed.contains(task); }
     // Workers newly blocked since the last call (to journal them once).
     std::vector<int> take_newly_blocked();
@@ -83,7 +97,6 @@ private:
         bool present = true;
     };
 
-    bool usable(int worker) const;
     bool eligible(const Retry& r, int worker) const;
     bool next_new(Attempt& out);
     void requeue(std::uint64_t task, std::uint32_t attempt_done);

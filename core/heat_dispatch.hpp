@@ -1,8 +1,9 @@
 #pragma once
 // Heat-aware dispatch policy, pure: which nodes get work first, and when a
 // job with a deadline needs more than the heat budgets allow, which nodes
-// are overridden (those that waste least). The runner's dispatcher and
-// `hearth sim` both call these.
+// are overridden (those that waste least). The scheduling policy
+// (core/sched_policy) calls these for `hearth serve`, `hearth sim` and the
+// local `hearth run` alike.
 #include <cstdint>
 #include <vector>
 

@@ -23,9 +23,9 @@ void SlotTable::release(const std::vector<unsigned>& slots) {
     m_held -= static_cast<unsigned>(slots.size());
 }
 
-unsigned node_capacity(unsigned slots, const HeatReport& heat, std::uint32_t extra) {
+unsigned node_capacity(unsigned slots, const HeatReport& heat) {
     if (!heat.known) return slots;
-    return std::min(slots, heat.allowed + extra);
+    return std::min(slots, heat.allowed);
 }
 
 unsigned task_slots(bool slots_are_cores, unsigned cores_per_task) {

@@ -31,9 +31,9 @@ private:
 };
 
 // Slots the heat budget lets the node fill now, across every job: all of
-// them without a budget; otherwise the agent's allowance plus the slots the
-// dispatcher opened past it for a deadline, never more than the node has.
-unsigned node_capacity(unsigned slots, const HeatReport& heat, std::uint32_t extra);
+// them without a budget; otherwise the agent's allowance, never more than the
+// node has. Slots a deadline opens past it come as overridden assignments.
+unsigned node_capacity(unsigned slots, const HeatReport& heat);
 
 // The slots a task holds: under `hearth site` (slots are cores) its job's
 // cores_per_task, at least one; under `hearth run` one, sized to the job's

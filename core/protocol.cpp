@@ -255,20 +255,6 @@ Stop decode_stop(const std::string& buf) {
     return s;
 }
 
-std::string encode(const Override& o) {
-    WireWriter w;
-    w.u32(o.extra);
-    return std::move(w.buffer());
-}
-
-Override decode_override(const std::string& buf) {
-    WireReader r(buf);
-    Override o;
-    o.extra = r.u32();
-    finish(r);
-    return o;
-}
-
 const char* to_string(AttemptStatus s) {
     switch (s) {
         case AttemptStatus::ok: return "ok";

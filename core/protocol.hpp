@@ -17,10 +17,10 @@ enum class Tag : int {
     report = 3,  // worker -> dispatcher: completions and how many tasks it wants
     tasks = 4,   // dispatcher -> worker: a batch of task attempts
     stop = 5,    // dispatcher -> worker: no more work (kill running tasks if set)
-    override_slots = 6,  // dispatcher -> worker: slots to fill past the heat budget (deadlines)
+    // 6 was override_slots: deadline slots past the budget come as overridden tasks now.
     job = 7,     // dispatcher -> worker: a job's settings and staged files, before its first task
     cancel = 8,  // dispatcher -> worker: stop these attempts (completions say cancelled)
-    forget = 9,  // dispatcher -> worker: no more tasks of this job here: drop its settings and files
+    forget = 9,  // dispatcher -> worker: no more of its tasks here: drop its settings, files
 };
 
 struct Hello {
@@ -125,10 +125,6 @@ struct Report {
     std::uint64_t mem_available = 0;  // bytes, MemAvailable now; 0: unknown
 };
 
-struct Override {
-    std::uint32_t extra = 0;
-};
-
 struct Stop {
     bool kill_running = false;
 };
@@ -141,8 +137,6 @@ std::string encode(const Forget&);
 std::string encode(const Report&);
 std::string encode(const std::vector<Assignment>&);
 std::string encode(const Stop&);
-std::string encode(const Override&);
-Override decode_override(const std::string&);
 
 Hello decode_hello(const std::string&);
 NodeConfig decode_node_config(const std::string&);

@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/output_owner.hpp"
+#include "core/policy_input.hpp"
 #include "core/sched_impl.hpp"
 #include "core/sched_tenants.hpp"
 #include "core/task_memory.hpp"
@@ -185,27 +186,6 @@ void Scheduler::Impl::on_late_result(const AttemptResult& r, std::int64_t now) {
         store.delete_task(r.key.job, r.key.task);
     }
     settle(j, now);
-}
-
-PolicyNode Scheduler::Impl::policy_node(const NodeReport& n, std::uint64_t mem_reserved) const {
-    PolicyNode p;
-    p.cap.slots = n.slots;
-    p.cap.allowed = n.heat.known ? std::min(n.heat.allowed, n.slots) : n.slots;
-    p.cap.waste = n.heat.known ? static_cast<double>(n.heat.waste_mk) / 1000.0 : 0.0;
-    p.cap.usable = n.up;
-    // The site asks for `want` attempts there: the slots beyond it count
-    // as busy, so the policy offers no more than the site will start.
-    const std::uint32_t room = p.cap.allowed > n.running ? p.cap.allowed - n.running : 0;
-    p.busy = n.running + (n.want < room ? room - n.want : 0);
-    p.open = n.up && n.want > 0;
-    // Memory: what the node has free now, and no more than its total less
-    // what the tasks running there were granted (they may not have claimed
-    // it yet). Not reported (an older site): no check.
-    if (n.mem_total > 0) {
-        p.mem_total = n.mem_total;
-        p.mem_free = std::min(n.mem_available, n.mem_total - std::min(n.mem_total, mem_reserved));
-    }
-    return p;
 }
 
 void Scheduler::Impl::grant(const std::string& site, const WorkRequest& r, WorkReply& reply, std::int64_t now) {

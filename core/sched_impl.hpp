@@ -142,8 +142,6 @@ struct Scheduler::Impl {
     // already (ignored), or the late result of an attempt that was lost or
     // lapsed, whose success still commits the task if no other did.
     void on_late_result(const AttemptResult& r, std::int64_t now);
-    // mem_reserved: bytes granted to the attempts running on that node.
-    PolicyNode policy_node(const NodeReport& n, std::uint64_t mem_reserved) const;
     void grant(const std::string& site, const WorkRequest& r, WorkReply& reply, std::int64_t now);
     // Attempts the site should stop: those of jobs that are over (cancelled,
     // or finished while a duplicate ran), and held ones whose task is

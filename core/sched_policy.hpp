@@ -2,8 +2,12 @@
 // The grid's scheduling policy, pure: given the jobs waiting, the tenants'
 // shares and past usage, and the nodes' free and heat-allowed slots, which
 // job's tasks go to which node now. `hearth serve` calls it on every site's
-// request for work and `hearth sim` on every step, so the digital twin and
-// production cannot drift. No I/O, no clock: time comes in as now_s.
+// request for work, `hearth sim` on every step, and a `hearth run` without a
+// server whenever one of its workers wants work (its workers as the nodes of
+// one local site, core/local_policy), so the digital twin, the shared grid
+// and the embedded default cannot drift. What a node is to the policy comes
+// from its report through one function (core/policy_input's policy_node).
+// No I/O, no clock: time comes in as now_s.
 //
 // Order (DESIGN.md, "a grid, not a job"):
 //  1. urgent jobs, then deadline jobs (earliest deadline first), each for

@@ -13,11 +13,11 @@
 #include <map>
 
 #include "core/append_file.hpp"
-#include "core/deadline.hpp"
 #include "core/dispatch.hpp"
 #include "core/error.hpp"
 #include "core/journal.hpp"
 #include "core/journal_writer.hpp"
+#include "core/local_policy.hpp"
 #include "core/output_owner.hpp"
 #include "core/placeholder.hpp"
 #include "core/safe_path.hpp"
@@ -73,8 +73,7 @@ public:
           m_plan{m_items->size(), m_spec.chunk},
           m_template(CommandTemplate::parse(m_spec.command, m_spec.chunk)),
           m_journal(m_dir.journal()),
-          m_logs((fs::create_directories(m_dir.file("logs")), m_dir.logs())),
-          m_deadline(m_spec.deadline_ms, m_spec.urgent) {}
+          m_logs((fs::create_directories(m_dir.file("logs")), m_dir.logs())) {}
 
     int run();
 
@@ -84,6 +83,7 @@ private:
     void on_report(int rank, const std::string& data);
     void on_completion(int rank, Completion& c);
     void assign();
+    std::map<int, LocalGrant> grants();
     void finish(const char* state, bool kill);
     std::string node_of(int rank) const;
 
@@ -101,7 +101,12 @@ private:
     std::vector<FileBlob> m_staged;
     std::map<int, bool> m_said_hello;
     int m_lock_fd = -1;
-    DeadlinePlanner m_deadline;
+    // Per worker rank: its task slots and its agent's last budget.
+    std::map<int, std::uint32_t> m_slots;
+    std::map<int, HeatReport> m_heat;
+    // Finished attempts' wall time, for the deadline's mean task time.
+    std::uint64_t m_done = 0, m_done_wall_ms = 0;
+    std::chrono::steady_clock::time_point m_last_plan{};
 };
 
 std::string Dispatcher::node_of(int rank) const {
@@ -145,6 +150,7 @@ void Dispatcher::on_hello(int rank, const std::string& data) {
     m_link.send(rank, Tag::config, encode(node));
     m_link.send(rank, Tag::job, encode(cfg));
     m_state->add_worker(rank);
+    m_slots[rank] = slots;
     m_journal.node_up(node.node, h.host, slots, h.cores);
 }
 
@@ -215,7 +221,8 @@ void Dispatcher::on_completion(int rank, Completion& c) {
         if (o == Outcome::duplicate) return;  // already committed by another attempt
         for (const auto& f : c.outputs) rec.outputs.push_back(f.path);
         rec.overridden = c.overridden;  // ran past the site's heat budget
-        m_deadline.on_task_time(c.wall_ms);
+        ++m_done;
+        m_done_wall_ms += c.wall_ms;
         m_journal.done(rec);
         return;
     }
@@ -233,14 +240,90 @@ void Dispatcher::on_completion(int rank, Completion& c) {
 void Dispatcher::on_report(int rank, const std::string& data) {
     Report rep = decode_report(data);
     for (auto& c : rep.completions) on_completion(rank, c);
-    if (rep.heat.known) m_deadline.on_heat(rank, rep.heat);
+    m_heat[rank] = rep.heat;
     if (rep.want) m_state->want(rank, rep.want);
 }
 
+// How many attempts each worker gets is the grid's scheduling policy's call
+// (core/local_policy over core/sched_policy, as `hearth serve` decides for a
+// site's nodes): free heat-allowed slots first, least waste first; for a
+// deadline, slots past the budgets where least heat is wasted and only as
+// many as it lacks (sent flagged overridden: the worker starts them past its
+// budget); then each worker's queue ahead. Asked only when a worker wants
+// work, or for deadline work every 200 ms (the policy may open slots that no
+// worker asked for).
+std::map<int, LocalGrant> Dispatcher::grants() {
+    const bool deadline_work = m_spec.urgent || m_spec.deadline_ms > 0;
+    bool wants = false;
+    for (const auto& [rank, slots] : m_slots) wants = wants || m_state->wanted(rank) > 0;
+    const auto now = std::chrono::steady_clock::now();
+    if (!wants && !(deadline_work && now - m_last_plan >= std::chrono::milliseconds(200)))
+        return {};
+    LocalJob job;
+    job.queued = m_state->queued();
+    if (job.queued == 0) return {};
+    if (deadline_work) m_last_plan = now;
+    const std::map<int, std::uint32_t> in_flight = m_state->in_flight_by_worker();
+    job.running = static_cast<std::uint32_t>(m_state->in_flight());
+    job.urgent = m_spec.urgent;
+    job.deadline_ms = m_spec.deadline_ms;
+    job.task_s =
+        m_done ? static_cast<double>(m_done_wall_ms) / 1000.0 / static_cast<double>(m_done) : 0;
+    std::vector<int> ranks;
+    std::vector<LocalWorker> workers;
+    for (const auto& [rank, slots] : m_slots) {
+        LocalWorker w;
+        w.slots = slots;
+        auto f = in_flight.find(rank);
+        w.in_flight = f == in_flight.end() ? 0 : f->second;
+        w.want = m_state->wanted(rank);
+        // Not reported yet: its budget is unknown, so nothing is placed there.
+        auto h = m_heat.find(rank);
+        if (h != m_heat.end()) w.heat = h->second;
+        w.usable = h != m_heat.end() && m_state->usable(rank);
+        ranks.push_back(rank);
+        workers.push_back(w);
+    }
+    const PolicyInput in = local_policy_input(job, workers, unix_ms_now());
+    const std::vector<LocalGrant> per = local_grants(in, schedule(in), job, workers);
+    std::map<int, LocalGrant> out;
+    for (std::size_t i = 0; i < ranks.size(); ++i)
+        if (per[i].count > 0) out[ranks[i]] = per[i];
+    return out;
+}
+
 void Dispatcher::assign() {
-    for (auto& [rank, attempts] : m_state->take_assignments()) {
+    const std::map<int, LocalGrant> granted = grants();
+    if (granted.empty()) return;
+    std::map<int, std::uint32_t> counts;
+    for (const auto& [rank, g] : granted) counts[rank] = g.count;
+    std::map<int, std::vector<Attempt>> got = m_state->take_assignments(counts);
+    // The last `overridden` of a worker's share go past its heat budget.
+    std::map<int, std::vector<bool>> past;
+    bool short_of = false;
+    for (const auto& [rank, count] : counts) {
+        const std::vector<Attempt>& a = got[rank];
+        const std::uint32_t overridden = granted.at(rank).overridden;
+        for (std::size_t i = 0; i < a.size(); ++i) past[rank].push_back(a.size() - i <= overridden);
+        short_of = short_of || a.size() < count;
+    }
+    if (short_of && m_state->queued() > 0) {
+        // A retry avoids the nodes it failed on while another can take it,
+        // so a count on such a node can find nothing to send: the other
+        // workers take what is left, as much as they asked for.
+        std::map<int, std::uint32_t> asked;
+        for (const auto& [rank, slots] : m_slots)
+            if (m_state->wanted(rank) > 0) asked[rank] = m_state->wanted(rank);
+        for (auto& [rank, more] : m_state->take_assignments(asked)) {
+            got[rank].insert(got[rank].end(), more.begin(), more.end());
+            past[rank].resize(got[rank].size(), false);
+        }
+    }
+    for (auto& [rank, attempts] : got) {
+        if (attempts.empty()) continue;
         std::vector<Assignment> batch;
-        for (const Attempt& a : attempts) {
+        for (std::size_t i = 0; i < attempts.size(); ++i) {
+            const Attempt& a = attempts[i];
             TaskValues v;
             v.items = task_items(*m_items, m_plan, a.task);
             v.task = a.task;
@@ -249,8 +332,8 @@ void Dispatcher::assign() {
             v.job = m_spec.id;
             v.cores = m_spec.cores_per_task;
             std::string first = v.items.front(), last = v.items.back();
-            batch.push_back(Assignment{a.task, a.attempt, m_template.expand(v), m_spec.id, false,
-                                       std::move(first), std::move(last)});
+            batch.push_back(Assignment{a.task, a.attempt, m_template.expand(v), m_spec.id,
+                                       past[rank][i], std::move(first), std::move(last)});
             m_journal.start(a.task, a.attempt, node_of(rank));
         }
         m_link.send(rank, Tag::tasks, encode(batch));
@@ -308,12 +391,6 @@ int Dispatcher::run() {
         auto now = std::chrono::steady_clock::now();
         if (now - last_cancel_check > std::chrono::milliseconds(200)) {
             last_cancel_check = now;
-            if (m_deadline.active()) {
-                // Open (or close) slots past the heat budgets as the deadline needs.
-                const std::uint64_t left = m_state->total() - m_state->committed() - m_state->failed();
-                for (const auto& [rank, extra] : m_deadline.plan(unix_ms_now(), left))
-                    m_link.send(rank, Tag::override_slots, encode(Override{extra}));
-            }
             if (fs::exists(m_dir.cancel())) {
                 finish("cancelled", true);
                 break;

@@ -12,7 +12,7 @@ namespace hearth {
 
 // The rules are core/node_slots; these feed them this worker's state.
 unsigned NodeTasks::capacity() const {
-    return node_capacity(static_cast<unsigned>(m_plan.size()), m_heat, m_extra);
+    return node_capacity(static_cast<unsigned>(m_plan.size()), m_heat);
 }
 
 unsigned NodeTasks::slots_of(const Assignment& a) const {

@@ -65,10 +65,9 @@ protected:
     bool m_stopping = false;
     bool m_kill = false;
     double m_mean_ms = -1;
-    // Heat: the slots the node's agent allows (all without one), slots the
-    // dispatcher opened past that budget for a deadline, and when to ask again.
+    // Heat: the slots the node's agent allows (all without one), and when to
+    // ask again.
     HeatReport m_heat;
-    std::uint32_t m_extra = 0;
     bool m_heat_dirty = false;
     Clock::time_point m_next_budget{};
 };

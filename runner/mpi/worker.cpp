@@ -196,8 +196,6 @@ int Worker::run() {
                 on_cancel(m->data);
             } else if (m->tag == Tag::forget) {
                 m_jobs.forget(decode_forget(m->data).job);
-            } else if (m->tag == Tag::override_slots) {
-                m_extra = decode_override(m->data).extra;
             } else if (m->tag == Tag::stop) {
                 on_stop(m->data);
             }

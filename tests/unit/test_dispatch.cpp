@@ -805,3 +805,79 @@ BOOST_AUTO_TEST_CASE(simulation_commits_or_fails_every_task_exactly_once) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(dispatch_counts)
+
+// How many each worker gets is the policy's call (core/local_policy); which
+// attempts, and what comes off each worker's request, stays here.
+BOOST_AUTO_TEST_CASE(hands_out_the_counts_given_and_takes_them_off_the_wants) {
+    DispatchState s = fresh(10);
+    s.add_worker(1);
+    s.add_worker(2);
+    s.want(1, 4);
+    s.want(2, 1);
+    BOOST_TEST(s.queued() == 10u);
+    Assignments a = s.take_assignments({{1, 2}, {2, 3}});
+    BOOST_TEST(a[1].size() == 2u);
+    BOOST_TEST(a[2].size() == 3u);
+    BOOST_TEST(s.wanted(1) == 2u);
+    BOOST_TEST(s.wanted(2) == 0u);  // sent more than it asked: nothing left
+    BOOST_TEST(s.queued() == 5u);
+    const auto by = s.in_flight_by_worker();
+    BOOST_TEST(by.at(1) == 2u);
+    BOOST_TEST(by.at(2) == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(counts_for_blocked_or_unknown_workers_hand_out_nothing) {
+    DispatchState s = fresh(10, limits(2, 1));
+    s.add_worker(1);
+    s.add_worker(2);
+    Assignments a = s.take_assignments({{1, 1}});
+    BOOST_TEST_REQUIRE(a[1].size() == 1u);
+    s.on_failure(1, a[1][0], false);  // one failure blocks it here
+    BOOST_TEST(s.blocked(1));
+    BOOST_TEST(!s.usable(1));
+    a = s.take_assignments({{1, 3}, {7, 3}});
+    BOOST_TEST(a.empty());
+    // The retry waits: queued counts it with the tasks never started.
+    BOOST_TEST(s.queued() == 10u);
+}
+
+// The local dispatcher's fallback rests on this: a count on the node a retry
+// failed on finds nothing while another worker could take it, and the
+// retry is still waiting for that other worker's request.
+BOOST_AUTO_TEST_CASE(a_count_on_the_node_a_retry_failed_on_leaves_it_for_another) {
+    DispatchState s = fresh(2);
+    s.add_worker(1);
+    s.add_worker(2);
+    Assignments a = s.take_assignments({{1, 1}, {2, 1}});
+    BOOST_TEST_REQUIRE(a[1].size() == 1u);
+    BOOST_TEST_REQUIRE(a[2].size() == 1u);
+    BOOST_TEST(a[1][0].task == 0u);
+    BOOST_TEST(s.on_success(2, a[2][0]) == Outcome::committed);
+    BOOST_TEST(s.on_failure(1, a[1][0], false) == Outcome::retry);
+    s.want(1, 2);
+    s.want(2, 2);
+    BOOST_TEST(s.take_assignments({{1, 1}}).empty());
+    BOOST_TEST(s.queued() == 1u);
+    BOOST_TEST(s.wanted(1) == 2u);  // nothing sent: nothing taken off
+    a = s.take_assignments({{1, s.wanted(1)}, {2, s.wanted(2)}});
+    BOOST_TEST(a.count(1) == 0u);
+    BOOST_TEST_REQUIRE(a[2].size() == 1u);
+    BOOST_TEST(a[2][0].task == 0u);
+    BOOST_TEST(a[2][0].attempt == 2u);
+    BOOST_TEST(s.wanted(2) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(counts_past_what_remains_hand_out_what_remains) {
+    DispatchState s = fresh(3);
+    s.add_worker(1);
+    Assignments a = s.take_assignments({{1, 5}});
+    BOOST_TEST(a[1].size() == 3u);
+    BOOST_TEST(s.queued() == 0u);
+    s.on_success(1, a[1][0]);
+    BOOST_TEST(s.queued() == 0u);
+    BOOST_TEST(s.in_flight_by_worker().at(1) == 2u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,28 @@
+#include "core/policy_input.hpp"
+
+#include <algorithm>
+
+namespace hearth {
+
+PolicyNode policy_node(const NodeReport& n, std::uint64_t mem_reserved) {
+    PolicyNode p;
+    p.cap.slots = n.slots;
+    p.cap.allowed = n.heat.known ? std::min(n.heat.allowed, n.slots) : n.slots;
+    p.cap.waste = n.heat.known ? static_cast<double>(n.heat.waste_mk) / 1000.0 : 0.0;
+    p.cap.usable = n.up;
+    // The site asks for `want` attempts there: the slots beyond it count
+    // as busy, so the policy offers no more than the site will start.
+    const std::uint32_t room = p.cap.allowed > n.running ? p.cap.allowed - n.running : 0;
+    p.busy = n.running + (n.want < room ? room - n.want : 0);
+    p.open = n.up && n.want > 0;
+    // Memory: what the node has free now, and no more than its total less
+    // what the tasks running there were granted (they may not have claimed
+    // it yet). Not reported (an older site): no check.
+    if (n.mem_total > 0) {
+        p.mem_total = n.mem_total;
+        p.mem_free = std::min(n.mem_available, n.mem_total - std::min(n.mem_total, mem_reserved));
+    }
+    return p;
+}
+
+}  // namespace hearth
