@@ -44,6 +44,10 @@ struct Held {
     std::unique_ptr<TaskCgroup> cg;
     double base = 0;        // the cgroup's CPU seconds when the task started in it
     bool reusable = false;  // its task reaped, nothing was left in it
+    // Written cgroup.kill: never reused, since on this kernel (6.18) a child
+    // started in it through CLONE_INTO_CGROUP is killed at once (the kill
+    // outlives its own write); a timeout or a cancel made it.
+    bool killed = false;
 };
 
 // One per process, as the cgroup tree is the process's. Locked: a test runs
@@ -437,7 +441,7 @@ ExitInfo try_reap(Child& child) {
         if (auto cpu = h.cg->cpu_seconds()) {
             if (*cpu - h.base > info.cpu_s) info.cpu_s = *cpu - h.base;
             h.base = *cpu;  // empty from here on: where the next task counts from
-            h.reusable = h.cg->known_empty();
+            h.reusable = !h.killed && h.cg->known_empty();
         }
         if (!h.reusable) h.cg->kill();
         cgroups().settling[child.pid] = std::move(h);
@@ -469,8 +473,10 @@ void kill_group(pid_t pgid, int sig) {
     // And whatever of the task left the group (setsid).
     if (sig == SIGKILL) {
         std::lock_guard<std::recursive_mutex> lock(cgroups().mutex);
-        if (auto it = cgroups().tasks.find(pgid); it != cgroups().tasks.end())
+        if (auto it = cgroups().tasks.find(pgid); it != cgroups().tasks.end()) {
+            it->second.killed = true;
             it->second.cg->kill();
+        }
     }
 }
 
