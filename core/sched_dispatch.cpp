@@ -7,6 +7,7 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "core/prefetch.hpp"
 #include "core/sched_impl.hpp"
 #include "core/sched_tenants.hpp"
 #include "core/task_memory.hpp"
@@ -120,8 +121,9 @@ void Scheduler::Impl::on_result(const std::string& site, const AttemptResult& r,
                  r.energy_state == EnergyState::estimated, r.overridden};
     store.end_attempt(a);
     if (!r.log.empty()) store.put_log(k, r.log);
-    const double slot_s = r.wall_ms > 0 ? static_cast<double>(r.wall_ms) / 1000.0
-                                        : static_cast<double>(now - ru.started_ms) / 1000.0;
+    // The site measured what ran: a prefetched attempt handed back before
+    // it started held no core (wall_ms 0), whatever it waited in a queue.
+    const double slot_s = static_cast<double>(r.wall_ms) / 1000.0;
     charge(ru.tenant, slot_s, now);
     if (jp == nullptr) return;
     SchedJob& j = *jp;
@@ -179,8 +181,12 @@ PolicyNode Scheduler::Impl::policy_node(const NodeReport& n, std::uint64_t mem_r
     p.cap.waste = n.heat.known ? static_cast<double>(n.heat.waste_mk) / 1000.0 : 0.0;
     p.cap.usable = n.up;
     // The site asks for `want` attempts there: the slots beyond it count
-    // as busy, so the policy offers no more than the site will start.
-    const std::uint32_t room = p.cap.allowed > n.running ? p.cap.allowed - n.running : 0;
+    // as busy, so the policy offers no more than the site will start. Its
+    // room is the allowed cores plus the prefetch it may hold queued past
+    // them (core/prefetch; running counts the queued ones too).
+    p.prefetch = prefetch_room(n);
+    const std::uint32_t limit = p.cap.allowed + p.prefetch;
+    const std::uint32_t room = limit > n.running ? limit - n.running : 0;
     p.busy = n.running + (n.want < room ? room - n.want : 0);
     p.open = n.up && n.want > 0;
     // Memory: what the node has free now, and no more than its total less

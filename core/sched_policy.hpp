@@ -73,6 +73,9 @@ inline constexpr std::uint64_t k_mem_unknown = UINT64_MAX;
 struct PolicyNode {
     NodeCapacity cap;          // slots (= cores), heat-allowed cores, waste, usable
     std::uint32_t busy = 0;    // cores held by tasks running there now, every job's
+    // Cores of work it may hold queued past its allowed cores (hearth site's
+    // prefetch, core/prefetch: busy counts them too); 0 in hearth sim.
+    std::uint32_t prefetch = 0;
     bool open = true;          // may receive grants now (the site asking; sim: all)
     std::uint64_t mem_free = k_mem_unknown;   // bytes new tasks may still claim there
     std::uint64_t mem_total = k_mem_unknown;  // bytes a task could ever have there
