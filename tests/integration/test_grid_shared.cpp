@@ -171,8 +171,8 @@ std::vector<std::string> shared_cores(const Spans& s) {
 // open; 20: at target, the heat control holds about half), 2 slots a node,
 // two tenants of equal shares.
 // With measured_c, a third site c of one node (c1, the fifth host) too.
-std::string shared_grid_toml(const std::vector<std::string>& addrs, int measured_a,
-                             int measured_b, std::optional<int> measured_c = std::nullopt) {
+std::string shared_grid_toml(const std::vector<std::string>& addrs, int measured_a, int measured_b,
+                             std::optional<int> measured_c = std::nullopt) {
     std::ostringstream g;
     std::vector<std::pair<std::string, int>> sites = {{"a", measured_a}, {"b", measured_b}};
     if (measured_c) sites.emplace_back("c", *measured_c);
@@ -218,7 +218,7 @@ struct SharedGrid {
     std::map<std::string, std::string> token;  // role -> token
     Proc serve;
     std::map<std::string, Proc> sites;  // a, b (and c)
-    std::optional<int> measured_c;       // site c's room (add_site_c)
+    std::optional<int> measured_c;      // site c's room (add_site_c)
 
     // hosts: 4, or 5 for a fifth host that is no node (a site's gateway).
     // lease: hearth serve --lease (a site silent this long loses its tasks).
@@ -281,9 +281,9 @@ struct SharedGrid {
     void add_site_c(int measured) {
         BOOST_TEST_REQUIRE(addrs.size() >= 5u, "site c needs a fifth host");
         measured_c = measured;
-        Result r = run_hearth({"token", "new", "--role", "site:c", "--tokens",
-                               (t / "tokens").string()},
-                              t.path, "env -u HEARTH_TOKEN -u HEARTH_TOKEN_FILE");
+        Result r =
+            run_hearth({"token", "new", "--role", "site:c", "--tokens", (t / "tokens").string()},
+                       t.path, "env -u HEARTH_TOKEN -u HEARTH_TOKEN_FILE");
         BOOST_TEST_REQUIRE(r.code == 0, r.err);
         token["site:c"] = r.out.substr(0, r.out.find('\n'));
         const fs::path f = t / "site-c.token";
@@ -419,12 +419,13 @@ struct SharedGrid {
         std::string s;
         for (const char* n : {"a", "b", "c"})
             if (fs::exists(t / ("site-" + std::string(n)) / ".bg.err"))
-            s += std::string("\n--- site ") + n + ":\n" +
-                 slurp(t / ("site-" + std::string(n)) / ".bg.err") +
-                 "\n--- its mpirun.log (tail):\n" +
-                 sh_out("tail -n 15 " +
-                        quote((t / ("site-" + std::string(n)) / "state" / "mpirun.log").string()) +
-                        " 2>&1");
+                s += std::string("\n--- site ") + n + ":\n" +
+                     slurp(t / ("site-" + std::string(n)) / ".bg.err") +
+                     "\n--- its mpirun.log (tail):\n" +
+                     sh_out(
+                         "tail -n 15 " +
+                         quote((t / ("site-" + std::string(n)) / "state" / "mpirun.log").string()) +
+                         " 2>&1");
         s += "\n--- serve:\n" + slurp(t / "serve" / ".bg.err");
         s += "\n--- jobs:\n";
         for (const auto& l : sql("SELECT id, tenant, state, done, failed, task_count FROM jobs"))
@@ -469,7 +470,8 @@ struct SharedGrid {
     // With site c (add_site_c), c1's agent too, until it gives budget_c.
     void heat_control(int measured_a, int measured_b, int budget_a, int budget_b,
                       int budget_c = 0) {
-        std::ofstream(t / "grid.toml") << shared_grid_toml(addrs, measured_a, measured_b, measured_c);
+        std::ofstream(t / "grid.toml")
+            << shared_grid_toml(addrs, measured_a, measured_b, measured_c);
         for (const std::string& node : grid_nodes()) {
             std::ofstream(agent_dir(node) / "agent_args")
                 << "--grid\n"
@@ -1074,16 +1076,18 @@ BOOST_AUTO_TEST_CASE(a_site_that_wants_no_heat_holds_no_work_until_its_source_as
     for (const auto& l : lines_of(slurp(g.state / "env")))
         if (l.rfind("export HEARTH_TOKEN='", 0) == 0) token = l.substr(21, l.size() - 22);
     BOOST_TEST_REQUIRE(!token.empty(), "no token in " << (g.state / "env"));
-    for (const auto& [site, temp] : std::vector<std::pair<std::string, std::string>>{
-             {"c", "15"}, {"a", "25"}, {"b", "25"}}) {
-        Result r = run_hearth({"heat", "measured", site, temp, "--grid", (g.t / "grid.toml").string()},
-                              g.t / "client", "env -u HEARTH_TOKEN_FILE HEARTH_TOKEN=" + quote(token));
+    for (const auto& [site, temp] :
+         std::vector<std::pair<std::string, std::string>>{{"c", "15"}, {"a", "25"}, {"b", "25"}}) {
+        Result r =
+            run_hearth({"heat", "measured", site, temp, "--grid", (g.t / "grid.toml").string()},
+                       g.t / "client", "env -u HEARTH_TOKEN_FILE HEARTH_TOKEN=" + quote(token));
         BOOST_TEST_REQUIRE(r.code == 0, "hearth heat measured " << site << ": " << r.err << r.out);
     }
     for (const std::string& node : g.grid_nodes()) {
         const int want = node == "c1" ? 2 : 0;
-        BOOST_TEST_REQUIRE(wait_for([&] { return g.budget(node) == want; }, std::chrono::seconds(20)),
-                           node << " gives no budget of " << want);
+        BOOST_TEST_REQUIRE(
+            wait_for([&] { return g.budget(node) == want; }, std::chrono::seconds(20)),
+            node << " gives no budget of " << want);
     }
     const std::string late = g.submit("bank", "late", 10, 0.02);
     BOOST_TEST_REQUIRE(g.wait_jobs({late}), g.logs());
