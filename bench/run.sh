@@ -104,14 +104,21 @@ grid_url=
 serve_pid=
 site_pid=
 start_grid() {
-    local port=$((20000 + RANDOM % 20000))
+    local port=
     mkdir -p "$work/grid"
     printf '[[site]]\nname = "bench"\nkind = "tank"\ntarget = 60\n[[node]]\nname = "local"\nsite = "bench"\nhost = "localhost"\nslots = %d\n' \
         "$SLOTS" >"$work/grid/grid.toml"
-    "$hearth" serve --grid "$work/grid/grid.toml" --state "$work/grid/state" --listen "127.0.0.1:$port" --no-auth \
+    # Port 0: the kernel picks a free one (a random pick could fall on the
+    # ephemeral port of one of the many connections a previous run made).
+    "$hearth" serve --grid "$work/grid/grid.toml" --state "$work/grid/state" --listen "127.0.0.1:0" --no-auth \
         >"$work/grid/serve.log" 2>&1 &
     serve_pid=$!
-    grid_url=http://127.0.0.1:$port
+    for _ in $(seq 100); do
+        port=$(sed -n 's/^listening on port \([0-9]*\).*/\1/p' "$work/grid/serve.log" | head -n 1)
+        [[ -n $port ]] && break
+        sleep 0.1
+    done
+    grid_url=http://127.0.0.1:${port:-0}
     for _ in $(seq 100); do
         curl -sf "$grid_url/v1/health" >/dev/null && break
         sleep 0.1
@@ -177,7 +184,7 @@ in_job_s() { # JOB_DIR
 # 0.5 s, so its wall time rounds the job's end up by as much.
 grid_in_job_s() { # RUN_ID
     local id
-    id=$(sed -n 's/.*"state":"started","job":"\([^"]*\)".*/\1/p' "$work/hearth-grid-$1.log" | head -n 1)
+    id=$(grep -m1 '"state":"started"' "$work/hearth-grid-$1.log" | sed -n 's/.*"job":"\([^"]*\)".*/\1/p')
     [[ -n $id ]] && (cd "$work/grid" && "$hearth" status "$id" --server "$grid_url" --json) |
         python3 -c 'import json, sys; print("%.6f" % json.load(sys.stdin)["seconds"])'
 }

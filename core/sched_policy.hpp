@@ -35,7 +35,8 @@
 // (jobs of higher priority in its own tenant can, by design).
 // Per-tenant max_running caps a tenant's running + granted slots, deadline
 // work included. Free slots of an open, usable node: heat-aware,
-// min(allowed, slots) - busy; unaware, slots - busy. Nodes are filled in
+// min(allowed, slots) - busy; unaware, slots - busy; plus its prefetch
+// (queued work hearth site holds) where that limit is above 0. Nodes are filled in
 // heat_order (lowest waste: the sites that want heat most first); unaware,
 // in rotation from `rotate`, every budget ignored and nothing overridden.
 #include <cstdint>
