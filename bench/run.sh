@@ -18,7 +18,8 @@
 #
 # Exits 1 if a run failed or its summary does not add up; a missed target is
 # reported, not an error. Usage errors exit 2. Takes about 1-3 minutes.
-# BENCH_TASKS and BENCH_BIG_TASKS override the two task counts (for testing).
+# BENCH_TASKS and BENCH_BIG_TASKS override the two task counts (for testing);
+# BENCH_GRID_TLS=1 runs (a') over HTTPS.
 set -euo pipefail
 
 prog=bench/run.sh
@@ -108,22 +109,37 @@ start_grid() {
     mkdir -p "$work/grid"
     printf '[[site]]\nname = "bench"\nkind = "tank"\ntarget = 60\n[[node]]\nname = "local"\nsite = "bench"\nhost = "localhost"\nslots = %d\n' \
         "$SLOTS" >"$work/grid/grid.toml"
+    # BENCH_GRID_TLS=1: HTTPS between the site (and the client) and the
+    # scheduler, as off loopback, with a CA of the run's own (hearth tls).
+    local -a tls=() cacert=() curl_ca=()
+    scheme=http
+    if [[ ${BENCH_GRID_TLS:-0} == 1 ]]; then
+        "$hearth" tls ca "$work/grid/ca" >/dev/null 2>&1 &&
+            "$hearth" tls cert "$work/grid/ca" --host 127.0.0.1 --name serve >/dev/null 2>&1 ||
+            { fail "hearth tls could not make a certificate"; return 1; }
+        tls=(--tls-cert "$work/grid/ca/serve.pem" --tls-key "$work/grid/ca/serve.key")
+        cacert=(--cacert "$work/grid/ca/ca.pem")
+        curl_ca=(--cacert "$work/grid/ca/ca.pem")
+        export HEARTH_CACERT=$work/grid/ca/ca.pem
+        scheme=https
+    fi
     # Port 0: the kernel picks a free one (a random pick could fall on the
     # ephemeral port of one of the many connections a previous run made).
     "$hearth" serve --grid "$work/grid/grid.toml" --state "$work/grid/state" --listen "127.0.0.1:0" --no-auth \
-        >"$work/grid/serve.log" 2>&1 &
+        "${tls[@]}" >"$work/grid/serve.log" 2>&1 &
     serve_pid=$!
     for _ in $(seq 100); do
         port=$(sed -n 's/^listening on port \([0-9]*\).*/\1/p' "$work/grid/serve.log" | head -n 1)
         [[ -n $port ]] && break
         sleep 0.1
     done
-    grid_url=http://127.0.0.1:${port:-0}
+    grid_url=$scheme://127.0.0.1:${port:-0}
     for _ in $(seq 100); do
-        curl -sf "$grid_url/v1/health" >/dev/null && break
+        curl -sf "${curl_ca[@]}" "$grid_url/v1/health" >/dev/null 2>&1 && break
         sleep 0.1
     done
-    (cd "$work/grid" && exec "$hearth" site --grid grid.toml --site bench --server "$grid_url") >"$work/grid/site.log" 2>&1 &
+    (cd "$work/grid" && exec "$hearth" site --grid grid.toml --site bench --server "$grid_url" "${cacert[@]}") \
+        >"$work/grid/site.log" 2>&1 &
     site_pid=$!
 }
 stop_grid() {
@@ -221,7 +237,7 @@ done
 label() {
     case $1 in
     hearth) echo "hearth" ;;
-    hearth_grid) echo "hearth serve+site" ;;
+    hearth_grid) echo "hearth serve+site$([[ ${BENCH_GRID_TLS:-0} == 1 ]] && echo " (https)")" ;;
     parallel) echo "GNU Parallel" ;;
     floor) echo "fork/exec floor" ;;
     esac
