@@ -18,7 +18,8 @@
 #
 # Exits 1 if a run failed or its summary does not add up; a missed target is
 # reported, not an error. Usage errors exit 2. Takes about 1-3 minutes.
-# BENCH_TASKS and BENCH_BIG_TASKS override the two task counts (for testing).
+# BENCH_TASKS and BENCH_BIG_TASKS override the two task counts (for testing);
+# BENCH_GRID_TLS=1 runs (a') over HTTPS.
 set -euo pipefail
 
 prog=bench/run.sh
@@ -104,27 +105,41 @@ grid_url=
 serve_pid=
 site_pid=
 start_grid() {
-    local port
+    local port=
     mkdir -p "$work/grid"
     printf '[[site]]\nname = "bench"\nkind = "tank"\ntarget = 60\n[[node]]\nname = "local"\nsite = "bench"\nhost = "localhost"\nslots = %d\n' \
         "$SLOTS" >"$work/grid/grid.toml"
-    # A random port may be taken (another session's server): another one then.
-    for _ in 1 2 3 4 5; do
-        port=$((20000 + RANDOM % 20000))
-        "$hearth" serve --grid "$work/grid/grid.toml" --state "$work/grid/state" --listen "127.0.0.1:$port" --no-auth \
-            >"$work/grid/serve.log" 2>&1 &
-        serve_pid=$!
-        grid_url=http://127.0.0.1:$port
-        for _ in $(seq 100); do
-            curl -sf "$grid_url/v1/health" >/dev/null && break
-            kill -0 "$serve_pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -0 "$serve_pid" 2>/dev/null && break
-        wait "$serve_pid" 2>/dev/null
-        serve_pid=
+    # BENCH_GRID_TLS=1: HTTPS between the site (and the client) and the
+    # scheduler, as off loopback, with a CA of the run's own (hearth tls).
+    local -a tls=() cacert=() curl_ca=()
+    scheme=http
+    if [[ ${BENCH_GRID_TLS:-0} == 1 ]]; then
+        "$hearth" tls ca "$work/grid/ca" >/dev/null 2>&1 &&
+            "$hearth" tls cert "$work/grid/ca" --host 127.0.0.1 --name serve >/dev/null 2>&1 ||
+            { fail "hearth tls could not make a certificate"; return 1; }
+        tls=(--tls-cert "$work/grid/ca/serve.pem" --tls-key "$work/grid/ca/serve.key")
+        cacert=(--cacert "$work/grid/ca/ca.pem")
+        curl_ca=(--cacert "$work/grid/ca/ca.pem")
+        export HEARTH_CACERT=$work/grid/ca/ca.pem
+        scheme=https
+    fi
+    # Port 0: the kernel picks a free one (a random pick could fall on the
+    # ephemeral port of one of the many connections a previous run made).
+    "$hearth" serve --grid "$work/grid/grid.toml" --state "$work/grid/state" --listen "127.0.0.1:0" --no-auth \
+        "${tls[@]}" >"$work/grid/serve.log" 2>&1 &
+    serve_pid=$!
+    for _ in $(seq 100); do
+        port=$(sed -n 's/^listening on port \([0-9]*\).*/\1/p' "$work/grid/serve.log" | head -n 1)
+        [[ -n $port ]] && break
+        sleep 0.1
     done
-    (cd "$work/grid" && exec "$hearth" site --grid grid.toml --site bench --server "$grid_url") >"$work/grid/site.log" 2>&1 &
+    grid_url=$scheme://127.0.0.1:${port:-0}
+    for _ in $(seq 100); do
+        curl -sf "${curl_ca[@]}" "$grid_url/v1/health" >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    (cd "$work/grid" && exec "$hearth" site --grid grid.toml --site bench --server "$grid_url" "${cacert[@]}") \
+        >"$work/grid/site.log" 2>&1 &
     site_pid=$!
 }
 stop_grid() {
@@ -180,6 +195,16 @@ in_job_s() { # JOB_DIR
     [[ -n $a && -n $b ]] && awk -v a="$a" -v b="$b" 'BEGIN { printf "%.6f\n", (b - a) / 1000 }'
 }
 
+# The grid's job from its first grant to its last commit, as the scheduler
+# recorded them (`hearth status --json`'s seconds): the client polls every
+# 0.5 s, so its wall time rounds the job's end up by as much.
+grid_in_job_s() { # RUN_ID
+    local id
+    id=$(grep -m1 '"state":"started"' "$work/hearth-grid-$1.log" | sed -n 's/.*"job":"\([^"]*\)".*/\1/p')
+    [[ -n $id ]] && (cd "$work/grid" && "$hearth" status "$id" --server "$grid_url" --json) |
+        python3 -c 'import json, sys; print("%.6f" % json.load(sys.stdin)["seconds"])'
+}
+
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 echo "Hearth runner benchmark: $TASKS tasks of \`true\`, $SLOTS slots, median of $REPEATS runs"
@@ -188,6 +213,7 @@ echo
 
 declare -A median_s=()
 in_job=()
+grid_in_job=()
 start_grid
 # The site's first mpirun launch is not the job's cost: one warm-up job.
 run_hearth_grid warmup 10 >/dev/null || failed_run
@@ -200,6 +226,7 @@ for ((i = 1; i <= REPEATS; i++)); do
         if t=$("run_$peer" "$i" "$TASKS"); then
             times[$peer]+="$t "
             if [[ $peer == hearth ]] && ij=$(in_job_s "$work/hearth-$i"); then in_job+=("$ij"); fi
+            if [[ $peer == hearth_grid ]] && ij=$(grid_in_job_s "$i"); then grid_in_job+=("$ij"); fi
             rm -rf -- "$work/hearth-$i"
         else
             failed_run
@@ -216,7 +243,7 @@ done
 label() {
     case $1 in
     hearth) echo "hearth" ;;
-    hearth_grid) echo "hearth serve+site" ;;
+    hearth_grid) echo "hearth serve+site$([[ ${BENCH_GRID_TLS:-0} == 1 ]] && echo " (https)")" ;;
     parallel) echo "GNU Parallel" ;;
     floor) echo "fork/exec floor" ;;
     esac
@@ -236,6 +263,12 @@ if ((${#in_job[@]} == REPEATS)); then
         "hearth in-job" "${median_s[hearth_in_job]}" \
         "$(awk -v n="$TASKS" -v s="${median_s[hearth_in_job]}" 'BEGIN { print n / s }')"
 fi
+if ((${#grid_in_job[@]} == REPEATS)); then
+    median_s[hearth_grid_in_job]=$(median "${grid_in_job[@]}")
+    printf '%-18s %10.3f s %8.0f tasks/s   (first grant to last commit, from the scheduler)\n' \
+        "hearth grid in-job" "${median_s[hearth_grid_in_job]}" \
+        "$(awk -v n="$TASKS" -v s="${median_s[hearth_grid_in_job]}" 'BEGIN { print n / s }')"
+fi
 echo
 # Ratios of throughput (tasks/s): hearth / peer.
 for h in hearth hearth_grid; do
@@ -254,11 +287,11 @@ if [[ -n ${median_s[hearth_in_job]:-} && -n ${median_s[floor]:-} ]]; then
 fi
 # Spawn cost on these machines moves 4x between days, so the ratio alone
 # misleads: the time each task costs beyond the floor's is the runner's own.
-for run in hearth hearth_in_job hearth_grid; do
+for run in hearth hearth_in_job hearth_grid hearth_grid_in_job; do
     if [[ -n ${median_s[$run]:-} && -n ${median_s[floor]:-} ]]; then
         printf '%-18s %10.3f ms  (overhead per task beyond the fork/exec floor%s)\n' "${run//_/ }" \
             "$(awk -v h="${median_s[$run]}" -v f="${median_s[floor]}" -v n="$TASKS" \
-                'BEGIN { print (h - f) * 1000 / n }')" "$(case $run in hearth) echo ", launch included" ;; hearth_grid) echo ", serve+site already up" ;; esac)"
+                'BEGIN { print (h - f) * 1000 / n }')" "$(case $run in hearth) echo ", launch included" ;; hearth_grid) echo ", serve+site already up" ;; hearth_grid_in_job) echo ", the scheduler's own record" ;; esac)"
     fi
 done
 echo

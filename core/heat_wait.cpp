@@ -2,13 +2,19 @@
 
 #include <algorithm>
 
+#include "core/prefetch.hpp"
+
 namespace hearth {
 
 NodeRoom node_room(const NodeReport& n, std::uint32_t granted) {
     NodeRoom r;
     r.slots = n.slots;
-    r.allowed = n.heat.known ? std::min(n.heat.allowed, n.slots) : n.slots;
-    r.running = n.running + granted;
+    r.allowed = allowed_cores(n);
+    // Work queued there past the budget (prefetch) is not running: a node
+    // whose budget is full with a queue is held by heat, not by its slots.
+    const std::uint32_t held = n.running + granted;
+    const std::uint32_t queued = std::min(held, prefetch_room(n));
+    r.running = held - queued;
     r.up = n.up;
     return r;
 }

@@ -16,7 +16,7 @@ namespace hearth {
 struct NodeRoom {
     std::uint32_t slots = 0;    // task slots by cores
     std::uint32_t allowed = 0;  // of those, what its heat budget allows (slots when unknown)
-    std::uint32_t running = 0;  // attempts out there now, granted ones included
+    std::uint32_t running = 0;  // attempts out there now, granted ones included, less its prefetch
     bool up = true;
 };
 

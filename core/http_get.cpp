@@ -54,6 +54,37 @@ struct Files {
 
 }  // namespace
 
+struct HttpConnections::Impl {
+    CURLSH* share = nullptr;
+    std::mutex mu[CURL_LOCK_DATA_LAST];
+    static void lock(CURL*, curl_lock_data d, curl_lock_access, void* self) {
+        static_cast<Impl*>(self)->mu[d].lock();
+    }
+    static void unlock(CURL*, curl_lock_data d, void* self) {
+        static_cast<Impl*>(self)->mu[d].unlock();
+    }
+};
+
+HttpConnections::HttpConnections() : m(std::make_unique<Impl>()) {
+    http_get_init();
+    m->share = curl_share_init();
+    if (!m->share) throw Error("libcurl could not make a connection cache");
+    curl_share_setopt(m->share, CURLSHOPT_LOCKFUNC, &Impl::lock);
+    curl_share_setopt(m->share, CURLSHOPT_UNLOCKFUNC, &Impl::unlock);
+    curl_share_setopt(m->share, CURLSHOPT_USERDATA, m.get());
+    curl_share_setopt(m->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    curl_share_setopt(m->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    curl_share_setopt(m->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+}
+
+HttpConnections::~HttpConnections() {
+    if (m->share) curl_share_cleanup(m->share);
+}
+
+void* HttpConnections::share() const {
+    return m->share;
+}
+
 void http_get_init() {
     static std::once_flag once;
     static bool ok = false;
@@ -111,6 +142,7 @@ HttpExchangeResult http_exchange(const HttpExchange& x) {
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "hearth");
+    if (x.connections) curl_easy_setopt(c, CURLOPT_SHARE, x.connections->share());
     if (x.no_proxy) curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
     // https:// is verified, always; with a CA file against that CA alone,
     // not the system's public ones.

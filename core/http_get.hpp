@@ -4,13 +4,32 @@
 // http_get, and the commands' calls to agents and the scheduler (runner/clients:
 // tokens, JSON bodies, uploads, downloads) through http_exchange. One easy
 // handle per call: a fresh handle carries no state from a failed request into
-// the next.
+// the next. Only open connections (and TLS sessions) may be kept between the
+// calls that name one HttpConnections.
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace hearth {
+
+// Connections kept open between the exchanges that name this: a caller that
+// talks to one server all the time (hearth site to its scheduler) pays a TCP
+// and TLS handshake once per connection the server keeps alive, not once per
+// request. Safe to use from several threads (libcurl's share, locked).
+class HttpConnections {
+public:
+    HttpConnections();
+    ~HttpConnections();
+    HttpConnections(const HttpConnections&) = delete;
+    HttpConnections& operator=(const HttpConnections&) = delete;
+    void* share() const;  // the CURLSH*
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m;
+};
 
 // One request. The answer is held in memory up to max_bytes (a bigger one is
 // an error, never buffered), except a 200 to a download, which streams to
@@ -29,6 +48,7 @@ struct HttpExchange {
     bool https_only = false;        // refuse http:// (credentials must not cross in clear)
     bool follow_redirects = false;  // up to 5, http(s) only; off where credentials are sent
     bool no_proxy = false;          // private networks: a proxy set for the web gets in the way
+    HttpConnections* connections = nullptr;  // keep the connection open for the next call
 };
 
 struct HttpExchangeResult {

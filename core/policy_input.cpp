@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/prefetch.hpp"
+
 namespace hearth {
 
 PolicyNode policy_node(const NodeReport& n, std::uint64_t mem_reserved) {
@@ -11,8 +13,12 @@ PolicyNode policy_node(const NodeReport& n, std::uint64_t mem_reserved) {
     p.cap.waste = n.heat.known ? static_cast<double>(n.heat.waste_mk) / 1000.0 : 0.0;
     p.cap.usable = n.up;
     // The site asks for `want` attempts there: the slots beyond it count
-    // as busy, so the policy offers no more than the site will start.
-    const std::uint32_t room = p.cap.allowed > n.running ? p.cap.allowed - n.running : 0;
+    // as busy, so the policy offers no more than the site will start. Its
+    // room is the allowed cores plus the prefetch it may hold queued past
+    // them (core/prefetch; running counts the queued ones too).
+    p.prefetch = prefetch_room(n);
+    const std::uint32_t limit = p.cap.allowed + p.prefetch;
+    const std::uint32_t room = limit > n.running ? limit - n.running : 0;
     p.busy = n.running + (n.want < room ? room - n.want : 0);
     p.open = n.up && n.want > 0;
     // Memory: what the node has free now, and no more than its total less

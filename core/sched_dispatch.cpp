@@ -136,8 +136,9 @@ void Scheduler::Impl::on_result(const std::string& site, const AttemptResult& r,
                  r.energy_state == EnergyState::estimated, r.overridden};
     store.end_attempt(a);
     if (!r.log.empty()) store.put_log(k, r.log);
-    const double slot_s = r.wall_ms > 0 ? static_cast<double>(r.wall_ms) / 1000.0
-                                        : static_cast<double>(now - ru.started_ms) / 1000.0;
+    // The site measured what ran: a prefetched attempt handed back before
+    // it started held no core (wall_ms 0), whatever it waited in a queue.
+    const double slot_s = static_cast<double>(r.wall_ms) / 1000.0;
     charge(ru.tenant, slot_s, now);
     if (jp == nullptr) return;
     SchedJob& j = *jp;

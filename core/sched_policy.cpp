@@ -71,8 +71,12 @@ public:
             if (!node.open || !node.cap.usable) continue;
             const std::uint32_t limit =
                 in.heat_aware ? std::min(node.cap.allowed, node.cap.slots) : node.cap.slots;
-            m_free[i] = sat_sub(limit, node.busy);
-            m_spare[i] = sat_sub(node.cap.slots, std::max(limit, node.busy));
+            // Prefetch: queued work held past the limit (none where heat
+            // allows nothing). What the node holds past its prefetch runs,
+            // so cores past the budget stay spare for deadline work.
+            const std::uint32_t ahead = limit > 0 ? node.prefetch : 0;
+            m_free[i] = sat_sub(limit + ahead, node.busy);
+            m_spare[i] = sat_sub(node.cap.slots, std::max(limit, sat_sub(node.busy, ahead)));
             m_mem[i] = node.mem_free;
             m_free_total += m_free[i];
             m_spare_total += m_spare[i];

@@ -39,7 +39,8 @@
 // (jobs of higher priority in its own tenant can, by design).
 // Per-tenant max_running caps a tenant's running + granted slots, deadline
 // work included. Free slots of an open, usable node: heat-aware,
-// min(allowed, slots) - busy; unaware, slots - busy. Nodes are filled in
+// min(allowed, slots) - busy; unaware, slots - busy; plus its prefetch
+// (queued work hearth site holds) where that limit is above 0. Nodes are filled in
 // heat_order (lowest waste: the sites that want heat most first); unaware,
 // in rotation from `rotate`, every budget ignored and nothing overridden.
 #include <cstdint>
@@ -77,6 +78,9 @@ inline constexpr std::uint64_t k_mem_unknown = UINT64_MAX;
 struct PolicyNode {
     NodeCapacity cap;          // slots (= cores), heat-allowed cores, waste, usable
     std::uint32_t busy = 0;    // cores held by tasks running there now, every job's
+    // Cores of work it may hold queued past its allowed cores (hearth site's
+    // prefetch, core/prefetch: busy counts them too); 0 in hearth sim.
+    std::uint32_t prefetch = 0;
     bool open = true;          // may receive grants now (the site asking; sim: all)
     std::uint64_t mem_free = k_mem_unknown;   // bytes new tasks may still claim there
     std::uint64_t mem_total = k_mem_unknown;  // bytes a task could ever have there

@@ -95,6 +95,7 @@ json to_json(const NodeReport& n) {
         j["mem_available"] = n.mem_available;
         j["mem_total"] = n.mem_total;
     }
+    if (n.prefetch > 0) j["prefetch"] = n.prefetch;
     return j;
 }
 
@@ -106,6 +107,7 @@ NodeReport node_report_from_json(const json& j) {
     n.slots = static_cast<std::uint32_t>(f.u64("slots", 0, 1 << 16));
     n.running = static_cast<std::uint32_t>(f.u64("running", 0, 1 << 20, 0));
     n.want = static_cast<std::uint32_t>(f.u64("want", 0, 1 << 20, 0));
+    n.prefetch = static_cast<std::uint32_t>(f.u64("prefetch", 0, 1 << 20, 0));
     n.up = f.flag("up", true);
     n.mem_available = f.u64("mem_available", 0, k_max_mem_per_task, 0);
     n.mem_total = f.u64("mem_total", 0, k_max_mem_per_task, 0);

@@ -50,6 +50,10 @@ struct NodeReport {
     std::uint32_t want =
         0;            // cores the site would fill there now (the most granted there; 0: none)
     HeatReport heat;  // known=false: no agent with heat control; allowed in cores
+    // Cores of granted work the site would keep queued there beyond what the
+    // heat budget lets run, so that a freed core starts its next task at once
+    // (core/prefetch); 0: none (a site older than prefetch).
+    std::uint32_t prefetch = 0;
     bool up = true;
     std::uint64_t mem_available = 0;  // bytes, /proc/meminfo MemAvailable; 0: not reported
     std::uint64_t mem_total = 0;      // bytes, MemTotal; 0: not reported

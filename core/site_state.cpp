@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "core/node_slots.hpp"
+#include "core/prefetch.hpp"
+
 namespace hearth {
 
 void SiteState::add_node(int rank, const std::string& node, const std::string& host,
@@ -11,6 +14,13 @@ void SiteState::add_node(int rank, const std::string& node, const std::string& h
     n.host = host;
     n.slots = slots;
     n.mem_total = mem_total;
+}
+
+void SiteState::on_ended(int rank, AttemptStatus status, std::uint64_t wall_ms) {
+    auto it = m_nodes.find(rank);
+    if (it == m_nodes.end()) return;
+    if (status == AttemptStatus::cancelled || status == AttemptStatus::spawn_failed) return;
+    it->second.mean_ms = next_mean_ms(it->second.mean_ms, static_cast<double>(wall_ms));
 }
 
 void SiteState::set_job_cores(const std::string& job, std::uint32_t cores) {
@@ -110,6 +120,7 @@ std::vector<NodeReport> SiteState::nodes(bool take_work) const {
         r.want = take_work ? n.want : 0;
         r.heat = n.heat;
         r.up = true;
+        r.prefetch = prefetch_depth(allowed_cores(r), n.mean_ms);
         if (n.mem_total > 0) {
             r.mem_total = n.mem_total;
             r.mem_available = n.mem_available > 0 ? n.mem_available : n.mem_total;

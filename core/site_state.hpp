@@ -27,6 +27,10 @@ public:
     // and was sent; mem_available: its free memory now (0: unknown).
     void on_report(int rank, std::uint32_t more, const HeatReport& heat,
                    std::uint64_t mem_available = 0);
+    // An attempt ended on the rank's node: one that ran (not handed back
+    // or refused before it started) feeds the node's mean task time, which
+    // sizes its prefetch.
+    void on_ended(int rank, AttemptStatus status, std::uint64_t wall_ms);
     // The cores each task of a job holds (its JobRuntime): the nodes'
     // running and wanted cores count them. Unknown jobs' tasks hold one.
     void set_job_cores(const std::string& job, std::uint32_t cores);
@@ -54,8 +58,9 @@ public:
 
     std::vector<AttemptKey> held() const;
     std::size_t held_count() const { return m_held.size(); }
-    // The request's view of the nodes: slots, running (held) and want. With
-    // take_work false (the result buffer is full) every node wants nothing.
+    // The request's view of the nodes: slots, running (held), want and the
+    // prefetch each would keep queued (core/prefetch). With take_work false
+    // (the result buffer is full) every node wants nothing.
     std::vector<NodeReport> nodes(bool take_work) const;
 
 private:
@@ -65,6 +70,7 @@ private:
         std::uint32_t want = 0;  // cores asked for, not yet granted
         HeatReport heat;
         std::uint64_t mem_total = 0, mem_available = 0;
+        double mean_ms = -1;         // recent attempts' wall time (next_mean_ms); -1: none yet
         std::set<std::string> jobs;  // jobs whose settings it has
     };
     std::map<int, Node> m_nodes;

@@ -50,27 +50,33 @@ HttpReply perform(HttpExchange x, const std::optional<std::string>& authorizatio
 }  // namespace
 
 HttpReply http_request(const std::string& url, const std::optional<std::string>& json_body,
-                       long timeout_ms, const std::optional<std::string>& authorization) {
+                       long timeout_ms, const std::optional<std::string>& authorization,
+                       HttpConnections* connections) {
     HttpExchange x;
     x.url = url;
     x.timeout_ms = timeout_ms;
     x.body = json_body;
+    x.connections = connections;
     return perform(std::move(x), authorization);
 }
 
-HttpReply http_put_file(const std::string& url, const std::string& path, long timeout_ms) {
+HttpReply http_put_file(const std::string& url, const std::string& path, long timeout_ms,
+                        HttpConnections* connections) {
     HttpExchange x;
     x.url = url;
     x.timeout_ms = timeout_ms;
     x.upload_path = path;
+    x.connections = connections;
     return perform(std::move(x), std::nullopt);
 }
 
-HttpReply http_get_file(const std::string& url, const std::string& path, long timeout_ms) {
+HttpReply http_get_file(const std::string& url, const std::string& path, long timeout_ms,
+                        HttpConnections* connections) {
     HttpExchange x;
     x.url = url;
     x.timeout_ms = timeout_ms;
     x.download_path = path;
+    x.connections = connections;
     return perform(std::move(x), std::nullopt);
 }
 

@@ -47,22 +47,7 @@ void NodeTasks::refresh_budget() {
     HeatReport h{true, b->slots, static_cast<std::uint32_t>(m_plan.size()), b->waste_mk};
     if (heat_moved(m_heat, h)) m_heat_dirty = true;  // tell rank 0
     m_heat = h;
-    if (capacity() == 0 && !m_queue.empty()) {
-        // No heat wanted here now: tasks waiting in this worker's queue go
-        // back to rank 0, for nodes whose sites want heat (urgent and
-        // overridden ones stay: they run whatever the budget).
-        std::deque<Queued> keep;
-        for (auto& q : m_queue) {
-            if (may_start(q.a)) {
-                keep.push_back(std::move(q));
-                continue;
-            }
-            m_jobs.unqueue(q.a, q.dir);
-            add_done(attempt_completion(q.a, AttemptStatus::cancelled,
-                                        "handed back: the site wants no heat now"));
-        }
-        m_queue = std::move(keep);
-    }
+    hand_back_queued();
     if (b->stop) {
         // Past the site's hard maximum: stop everything and hand it back to
         // the dispatcher, which requeues without counting a failure.
@@ -72,6 +57,25 @@ void NodeTasks::refresh_budget() {
                 kill_group(pid, SIGKILL);
             }
     }
+}
+
+void NodeTasks::hand_back_queued() {
+    if (capacity() > 0 || m_queue.empty()) return;
+    // No heat wanted here now: tasks waiting in this worker's queue (a
+    // site's prefetch among them) go back to rank 0, for nodes whose sites
+    // want heat; the scheduler requeues them, not as failures (urgent and
+    // overridden ones stay: they run whatever the budget).
+    std::deque<Queued> keep;
+    for (auto& q : m_queue) {
+        if (may_start(q.a)) {
+            keep.push_back(std::move(q));
+            continue;
+        }
+        m_jobs.unqueue(q.a, q.dir);
+        add_done(attempt_completion(q.a, AttemptStatus::cancelled,
+                                    "handed back: the site wants no heat now"));
+    }
+    m_queue = std::move(keep);
 }
 
 void NodeTasks::start_one(Queued q, std::vector<unsigned> slots) {

@@ -40,6 +40,8 @@ protected:
     // attempts back when the node wants no heat, running ones past the
     // site's maximum.
     void refresh_budget();
+    // The budget allows no slot: queued attempts that may not start go back.
+    void hand_back_queued();
     void start_ready();
     void start_one(Queued q, std::vector<unsigned> slots);
     void prepare_ahead();

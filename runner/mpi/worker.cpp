@@ -109,6 +109,9 @@ void Worker::on_tasks(const std::string& data) {
         ++job.active;
         m_queue.push_back(Queued{std::move(a), {}});
     }
+    // Granted before the site heard that this node wants no heat: back at
+    // once, not after the next look at the budget.
+    hand_back_queued();
 }
 
 void Worker::on_cancel(const std::string& data) {

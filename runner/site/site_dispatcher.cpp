@@ -181,6 +181,7 @@ void SiteDispatcher::on_report(int rank, const std::string& data) {
     for (auto& c : rep.completions) {
         AttemptKey key{c.job, c.task, c.attempt};
         if (!m_state.release(key)) continue;  // not ours (a stale worker message)
+        m_state.on_ended(rank, c.status, c.wall_ms);
         if (m_buffer.size() == 0) m_first_result = Clock::now();
         m_buffer.add(to_result(rank, c));
     }

@@ -34,8 +34,9 @@ SiteLink::SiteLink(std::string server, std::string site, long timeout_ms)
 }
 
 SiteLink::Answer SiteLink::work(const WorkRequest& req) {
-    HttpReply r = http_request(m_server + "/v1/sites/" + url_escape(m_site) + "/work",
-                               dump_json(to_json(req)), m_timeout_ms);
+    HttpReply r =
+        http_request(m_server + "/v1/sites/" + url_escape(m_site) + "/work",
+                     dump_json(to_json(req)), m_timeout_ms, std::nullopt, m_connections.get());
     Answer a;
     if (!r.answered()) {
         a.failure = r.failure;
@@ -59,7 +60,8 @@ std::string SiteLink::put_blob(const std::string& sha256, const std::string& pat
     try {
         // About 1 MB/s at least, on top of the request's own allowance.
         HttpReply r = http_put_file(m_server + "/v1/blobs/" + sha256, path,
-                                    m_timeout_ms + static_cast<long>((ec ? 0 : size) / 1000));
+                                    m_timeout_ms + static_cast<long>((ec ? 0 : size) / 1000),
+                                    m_connections.get());
         if (!r.answered()) return r.failure;
         if (r.status / 100 != 2) return refusal(r);
     } catch (const std::exception& e) {
@@ -73,7 +75,8 @@ std::string SiteLink::get_blob(const std::string& sha256, const std::string& pat
     std::error_code ec;
     fs::create_directories(fs::path(path).parent_path(), ec);
     try {
-        HttpReply r = http_get_file(m_server + "/v1/blobs/" + sha256, tmp, m_timeout_ms * 6);
+        HttpReply r = http_get_file(m_server + "/v1/blobs/" + sha256, tmp, m_timeout_ms * 6,
+                                    m_connections.get());
         if (!r.answered()) return r.failure;
         if (r.status != 200) return refusal(r);
     } catch (const std::exception& e) {

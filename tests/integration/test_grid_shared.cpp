@@ -170,15 +170,17 @@ std::vector<std::string> shared_cores(const Spans& s) {
 // whose static sources read the given temperatures (15: cold, every slot
 // open; 20: at target, the heat control holds about half), 2 slots a node,
 // two tenants of equal shares.
-std::string shared_grid_toml(const std::vector<std::string>& addrs, int measured_a,
-                             int measured_b) {
+// With measured_c, a third site c of one node (c1, the fifth host) too.
+std::string shared_grid_toml(const std::vector<std::string>& addrs, int measured_a, int measured_b,
+                             std::optional<int> measured_c = std::nullopt) {
     std::ostringstream g;
-    for (const char* s : {"a", "b"})
+    std::vector<std::pair<std::string, int>> sites = {{"a", measured_a}, {"b", measured_b}};
+    if (measured_c) sites.emplace_back("c", *measured_c);
+    for (const auto& [s, measured] : sites)
         g << "[[site]]\nname = \"" << s << "\"\nkind = \"room\"\ntarget = 20\nmin = 10\nmax = 30\n"
-          << "[site.source]\ntype = \"static\"\nmeasured = "
-          << (s[0] == 'a' ? measured_a : measured_b) << "\n\n";
-    const char* names[] = {"a1", "a2", "b1", "b2"};
-    for (int i = 0; i < 4; ++i)
+          << "[site.source]\ntype = \"static\"\nmeasured = " << measured << "\n\n";
+    const char* names[] = {"a1", "a2", "b1", "b2", "c1"};
+    for (int i = 0; i < (measured_c ? 5 : 4); ++i)
         g << "[[node]]\nname = \"" << names[i] << "\"\nsite = \"" << names[i][0] << "\"\nhost = \""
           << addrs[i] << "\"\nslots = 2\n\n";
     g << "[[tenant]]\nname = \"bank\"\nshare = 1\n\n[[tenant]]\nname = \"studio\"\nshare = 1\n";
@@ -195,6 +197,14 @@ std::optional<int> agent_budget(const fs::path& socket) {
     return j["slots"].get<int>();
 }
 
+// The heat controller's mode behind that budget (open, hold, cut, stop,
+// safe); "" while it has none.
+std::string agent_mode(const fs::path& socket) {
+    auto j = nlohmann::json::parse(agent_socket_line(socket.string(), R"({"op":"budget"})"),
+                                   nullptr, false);
+    return j.is_object() && j.value("heat", false) ? j.value("mode", "") : "";
+}
+
 // The shared grid of one test, torn down by the destructor whatever happens.
 struct SharedGrid {
     TempDir t;
@@ -207,7 +217,8 @@ struct SharedGrid {
     int port = 0;
     std::map<std::string, std::string> token;  // role -> token
     Proc serve;
-    std::map<std::string, Proc> sites;  // a, b
+    std::map<std::string, Proc> sites;  // a, b (and c)
+    std::optional<int> measured_c;      // site c's room (add_site_c)
 
     // hosts: 4, or 5 for a fifth host that is no node (a site's gateway).
     // lease: hearth serve --lease (a site silent this long loses its tasks).
@@ -263,6 +274,32 @@ struct SharedGrid {
     SharedGrid& operator=(const SharedGrid&) = delete;
 
     bool up() const { return !state.empty() && addrs.size() >= 4 && port > 0; }
+
+    // A third site, c: one node (c1) on the fifth host, its room reading
+    // `measured`, and a token of its own. The grid file names it from the
+    // next heat_control on; the scheduler from its next start.
+    void add_site_c(int measured) {
+        BOOST_TEST_REQUIRE(addrs.size() >= 5u, "site c needs a fifth host");
+        measured_c = measured;
+        Result r =
+            run_hearth({"token", "new", "--role", "site:c", "--tokens", (t / "tokens").string()},
+                       t.path, "env -u HEARTH_TOKEN -u HEARTH_TOKEN_FILE");
+        BOOST_TEST_REQUIRE(r.code == 0, r.err);
+        token["site:c"] = r.out.substr(0, r.out.find('\n'));
+        const fs::path f = t / "site-c.token";
+        std::ofstream(f) << token["site:c"] << "\n";
+        ::chmod(f.c_str(), 0600);
+        fs::create_directories(t / "site-c");
+    }
+    void restart_serve() {
+        serve.stop();
+        start_serve("0");
+    }
+    std::vector<std::string> grid_nodes() const {
+        std::vector<std::string> v = {"a1", "a2", "b1", "b2"};
+        if (measured_c) v.push_back("c1");
+        return v;
+    }
     fs::path db() const { return t / "queue" / "queue.db"; }
 
     // The scheduler on the bridge's address (a test address, in the root
@@ -380,13 +417,15 @@ struct SharedGrid {
     Logs logs() const { return Logs{this}; }
     std::string logs_text() const {
         std::string s;
-        for (const char* n : {"a", "b"})
-            s += std::string("\n--- site ") + n + ":\n" +
-                 slurp(t / ("site-" + std::string(n)) / ".bg.err") +
-                 "\n--- its mpirun.log (tail):\n" +
-                 sh_out("tail -n 15 " +
-                        quote((t / ("site-" + std::string(n)) / "state" / "mpirun.log").string()) +
-                        " 2>&1");
+        for (const char* n : {"a", "b", "c"})
+            if (fs::exists(t / ("site-" + std::string(n)) / ".bg.err"))
+                s += std::string("\n--- site ") + n + ":\n" +
+                     slurp(t / ("site-" + std::string(n)) / ".bg.err") +
+                     "\n--- its mpirun.log (tail):\n" +
+                     sh_out(
+                         "tail -n 15 " +
+                         quote((t / ("site-" + std::string(n)) / "state" / "mpirun.log").string()) +
+                         " 2>&1");
         s += "\n--- serve:\n" + slurp(t / "serve" / ".bg.err");
         s += "\n--- jobs:\n";
         for (const auto& l : sql("SELECT id, tenant, state, done, failed, task_count FROM jobs"))
@@ -428,19 +467,24 @@ struct SharedGrid {
     // gives its worker the budget its controller decides (budget_a and
     // budget_b slots a node). Before any site starts: the sites read the
     // same file.
-    void heat_control(int measured_a, int measured_b, int budget_a, int budget_b) {
-        std::ofstream(t / "grid.toml") << shared_grid_toml(addrs, measured_a, measured_b);
-        for (const char* node : {"a1", "a2", "b1", "b2"}) {
+    // With site c (add_site_c), c1's agent too, until it gives budget_c.
+    void heat_control(int measured_a, int measured_b, int budget_a, int budget_b,
+                      int budget_c = 0) {
+        std::ofstream(t / "grid.toml")
+            << shared_grid_toml(addrs, measured_a, measured_b, measured_c);
+        for (const std::string& node : grid_nodes()) {
             std::ofstream(agent_dir(node) / "agent_args")
                 << "--grid\n"
                 << (t / "grid.toml").string() << "\n--node\n"
                 << node << "\n--throttle\nslots\n--control\n0.2\n";
             BOOST_TEST_REQUIRE(act("revive", ns_of(node)) == 0, "the agent of " << node);
         }
-        for (const char* node : {"a1", "a2", "b1", "b2"}) {
-            const int want = node[0] == 'a' ? budget_a : budget_b;
+        for (const std::string& node : grid_nodes()) {
+            const int want = node[0] == 'a' ? budget_a : node[0] == 'b' ? budget_b : budget_c;
             BOOST_TEST_REQUIRE(
-                wait_for([&] { return budget(node) == want; }, std::chrono::seconds(20)),
+                // No slot: decided by the controller, not its safe start.
+                wait_for([&] { return budget(node) == want && (want > 0 || mode(node) == "cut"); },
+                         std::chrono::seconds(20)),
                 "the agent of " << node << " gives no budget of " << want << ": "
                                 << slurp(agent_dir(node) / "agent.log"));
         }
@@ -449,10 +493,14 @@ struct SharedGrid {
     std::optional<int> budget(const std::string& node) const {
         return agent_budget(agent_dir(node) / "agent.sock");
     }
+    std::string mode(const std::string& node) const {
+        return agent_mode(agent_dir(node) / "agent.sock");
+    }
 
     // The namespace a grid node runs in (a1 -> h1's, ...).
     std::string ns_of(const std::string& node) const {
-        static const std::map<std::string, int> idx = {{"a1", 0}, {"a2", 1}, {"b1", 2}, {"b2", 3}};
+        static const std::map<std::string, int> idx = {
+            {"a1", 0}, {"a2", 1}, {"b1", 2}, {"b2", 3}, {"c1", 4}};
         return ns.at(addrs.at(idx.at(node)));
     }
 };
@@ -919,6 +967,135 @@ BOOST_AUTO_TEST_CASE(
     g.check_committed_once(bank, n);
     BOOST_TEST(g.sql("SELECT task, attempt, state FROM attempts WHERE state='failed'").empty());
     BOOST_TEST(g.sites["b"].stop() == 0, g.logs());
+}
+
+// What site c held (its state/held.json, rewritten after every reply: the
+// attempts its workers run or keep queued) and c1's heat budget, sampled ten
+// times a second while the other sites run the jobs.
+struct HeldSampler {
+    std::atomic<bool> on{true};
+    std::atomic<int> samples{0}, most_held{0}, most_budget{-1};
+    std::thread thread;
+    explicit HeldSampler(const SharedGrid& g) {
+        thread = std::thread([this, &g] {
+            while (on) {
+                auto j = nlohmann::json::parse(slurp(g.t / "site-c" / "state" / "held.json"),
+                                               nullptr, false);
+                if (j.is_object() && j.contains("held") && j["held"].is_array()) {
+                    ++samples;
+                    most_held = std::max<int>(most_held, static_cast<int>(j["held"].size()));
+                }
+                if (auto b = g.budget("c1")) most_budget = std::max<int>(most_budget, *b);
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            }
+        });
+    }
+    void stop() {
+        on = false;
+        if (thread.joinable()) thread.join();
+    }
+    ~HeldSampler() { stop(); }
+};
+
+// The most attempts out at once on each node, as the scheduler saw them
+// (granted to ended: queued at the site or running), from its attempts.
+std::map<std::string, int> most_out(const SharedGrid& g) {
+    std::map<std::string, std::vector<std::pair<std::int64_t, int>>> ev;
+    for (const auto& row : g.sql("SELECT node, started_ms, ended_ms FROM attempts")) {
+        std::stringstream ss(row);
+        std::string node;
+        std::int64_t a = 0, b = 0;
+        ss >> node >> a >> b;
+        ev[node].emplace_back(a, 1);
+        ev[node].emplace_back(b, -1);
+    }
+    std::map<std::string, int> most;
+    for (auto& [node, e] : ev) {
+        std::sort(e.begin(), e.end());
+        int now = 0;
+        for (const auto& [at, d] : e) most[node] = std::max(most[node], now += d);
+    }
+    return most;
+}
+
+// A third site whose room is warm (25 C against a target of 20, band 1):
+// its heat source wants no heat, its agent cuts it to no slot, and the site
+// neither runs nor holds queued (prefetched) any task while sites a and b
+// finish the jobs, though it keeps asking. Then its source asks for heat:
+// the next job runs there. Tasks are short, so that sites a and b do
+// prefetch past their slots meanwhile.
+BOOST_AUTO_TEST_CASE(a_site_that_wants_no_heat_holds_no_work_until_its_source_asks_for_heat) {
+    SharedGrid g(5);
+    BOOST_TEST_INFO(g.up_output);
+    BOOST_REQUIRE(g.up());
+    g.add_site_c(25);
+    g.heat_control(15, 15, 2, 2, 0);
+    g.restart_serve();  // it reads site c and its token
+    const int n = 120;
+    const std::string bank = g.submit("bank", "bank", n, 0.02);
+    const std::string studio = g.submit("studio", "studio", n, 0.02);
+    const std::int64_t queued_ms = now_ms();
+    HeldSampler sampler(g);
+    g.start_site("c");
+    g.start_site("a");
+    g.start_site("b");
+    BOOST_TEST_REQUIRE(g.wait_jobs({bank, studio}), g.logs());
+    sampler.stop();
+    g.check_committed_once(bank, n);
+    g.check_committed_once(studio, n);
+    // Site c asked all along (its lease was renewed after the jobs were
+    // queued), was granted nothing (a grant is an attempt row from the
+    // moment it is made, queued at the site or not), held nothing, and no
+    // task ran on its host; c1's budget stayed at no slot.
+    BOOST_TEST(g.sql_int("SELECT count(*) FROM sites WHERE name='c' AND lease_expires_ms>" +
+                         std::to_string(queued_ms)) == 1,
+               g.logs());
+    BOOST_TEST(g.sql_int("SELECT count(*) FROM attempts WHERE site='c'") == 0, g.logs());
+    BOOST_TEST(sampler.samples > 0, "site c never wrote its held attempts: " << g.logs());
+    BOOST_TEST(sampler.most_held == 0, "site c held " << sampler.most_held << " attempts");
+    BOOST_TEST(sampler.most_budget == 0, "c1's budget reached " << sampler.most_budget);
+    Spans s = read_spans(g.t / "spans");
+    for (const auto& [tag, tasks] : s)
+        for (const auto& [task, spans] : tasks)
+            for (const auto& sp : spans) BOOST_TEST(sp.host != g.ns_of("c1"), tag << "/" << task);
+    // The sites that want heat did prefetch: more attempts out on a node at
+    // once than its 2 slots (never more running: the spans).
+    const auto out = most_out(g);
+    int most = 0;
+    for (const char* node : {"a1", "a2", "b1", "b2"}) {
+        const int o = out.count(node) ? out.at(node) : 0;
+        BOOST_TEST_MESSAGE("most attempts out at once on " << node << ": " << o);
+        most = std::max(most, o);
+    }
+    BOOST_TEST(most > 2, "no node held more than its slots: no prefetch");
+    for (const auto& [host, m] : max_concurrency(s)) BOOST_TEST(m <= 2, host << " ran " << m);
+
+    // Sites a and b go away, and c's room turns cold: as a facility would
+    // say, with `hearth heat measured` through the site's agent. (A budget
+    // reaches a worker within a second, so a's and b's going warm instead
+    // could still start a task or two there meanwhile.)
+    BOOST_TEST(g.sites["a"].stop() == 0, g.logs());
+    BOOST_TEST(g.sites["b"].stop() == 0, g.logs());
+    std::string token;
+    for (const auto& l : lines_of(slurp(g.state / "env")))
+        if (l.rfind("export HEARTH_TOKEN='", 0) == 0) token = l.substr(21, l.size() - 22);
+    BOOST_TEST_REQUIRE(!token.empty(), "no token in " << (g.state / "env"));
+    Result r = run_hearth({"heat", "measured", "c", "15", "--grid", (g.t / "grid.toml").string()},
+                          g.t / "client", "env -u HEARTH_TOKEN_FILE HEARTH_TOKEN=" + quote(token));
+    BOOST_TEST_REQUIRE(r.code == 0, "hearth heat measured: " << r.err << r.out);
+    BOOST_TEST_REQUIRE(wait_for([&] { return g.budget("c1") == 2; }, std::chrono::seconds(20)),
+                       "c1 gives no budget of 2: " << slurp(g.agent_dir("c1") / "agent.log"));
+    const std::string late = g.submit("bank", "late", 10, 0.02);
+    BOOST_TEST_REQUIRE(g.wait_jobs({late}), g.logs());
+    g.check_committed_once(late, 10);
+    BOOST_TEST(g.sql("SELECT DISTINCT site FROM attempts WHERE job='" + late + "'") ==
+                   std::vector<std::string>{"c"},
+               g.logs());
+    s = read_spans(g.t / "spans");
+    BOOST_TEST(executions(s, "late") == 10u);
+    for (const auto& [task, spans] : s["late"])
+        for (const auto& sp : spans) BOOST_TEST(sp.host == g.ns_of("c1"), "late/" << task);
+    BOOST_TEST(g.sites["c"].stop() == 0, g.logs());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
