@@ -116,15 +116,20 @@ def feed(args):
         wrap = int(f.read())
     with open(os.path.join(zone, "energy_uj")) as f:
         raw = int(f.read())
-    target, tmp = os.path.join(zone, "energy_uj"), os.path.join(zone, "energy_uj.tmp")
+    # Changed in place, as the kernel's counter is: the agent keeps the file
+    # open and rereads it, so a renamed-over file would never be seen. One
+    # pwrite of a fixed width (zero-padded, never truncated): a concurrent
+    # read never finds the file empty or short of digits.
+    fd = os.open(os.path.join(zone, "energy_uj"), os.O_WRONLY | os.O_CLOEXEC)
     added = 0
-    while not stop:
-        raw = (raw + step) % wrap
-        with open(tmp, "w") as f:
-            f.write(f"{raw}\n")
-        os.replace(tmp, target)
-        added += step
-        time.sleep(period)
+    try:
+        while not stop:
+            raw = (raw + step) % wrap
+            os.pwrite(fd, f"{raw:020d}\n".encode(), 0)
+            added += step
+            time.sleep(period)
+    finally:
+        os.close(fd)
     print(added, flush=True)
 
 

@@ -77,9 +77,11 @@ IntervalRecord Accountant::close_interval(
     in.idle = m_cfg.idle;
     in.cores = m_cfg.cores;
     double task_work = 0;
-    std::vector<std::uint64_t> order;
-    std::vector<double> cpu_work;
-    std::vector<std::optional<double>> cycle_work;
+    std::vector<std::uint64_t>& order = m_order;
+    std::vector<std::optional<double>>& cycle_work = m_cycle_work;
+    order.clear();
+    cycle_work.clear();
+    in.tasks.reserve(m_tasks.size());
     for (auto& [id, t] : m_tasks) {
         double held = std::chrono::duration<double>(now - std::max(t.since, m_last_time)).count();
         double cpu_now = t.cpu_prev;
@@ -104,7 +106,6 @@ IntervalRecord Accountant::close_interval(
             }
         }
         cycle_work.push_back(cyc);
-        cpu_work.push_back(work);
         in.tasks.push_back(TaskUsage{held > 0 ? held * t.reg.cores : 0, work});
         order.push_back(id);
     }
@@ -131,10 +132,11 @@ IntervalRecord Accountant::close_interval(
     std::uint64_t gpu_house = 0;
     for (std::size_t g = 0; g < gpu_de.size(); ++g) {
         if (gpu_de[g] == 0) continue;
-        std::vector<double> holders(order.size(), 0.0);
+        std::vector<double>& holders = m_holders;
+        holders.assign(order.size(), 0.0);
         bool held = false;
         for (std::size_t i = 0; i < order.size(); ++i) {
-            const auto& gs = m_tasks[order[i]].reg.gpus;
+            const auto& gs = m_tasks.at(order[i]).reg.gpus;
             if (std::find(gs.begin(), gs.end(), g) != gs.end()) {
                 holders[i] = 1.0;
                 held = true;
@@ -159,8 +161,11 @@ IntervalRecord Accountant::close_interval(
     rec.t0_ms = m_last_unix_ms;
     rec.t1_ms = now_ms;
     rec.energy = in.energy;
-    for (std::size_t i = 0; i < order.size(); ++i) {
-        Tracked& t = m_tasks[order[i]];
+    rec.charges.reserve(order.size() + 1);
+    // m_tasks is walked in the same (id) order as when order was filled.
+    auto tracked = m_tasks.begin();
+    for (std::size_t i = 0; i < order.size(); ++i, ++tracked) {
+        Tracked& t = tracked->second;
         const TaskCharge& c = split.tasks[i];
         t.totals.energy += c.total();
         t.totals.estimated = t.totals.estimated || rec.estimated;
@@ -200,6 +205,7 @@ std::uint64_t Accountant::register_task(const Registration& r, IntervalRecord& c
     Tracked t;
     t.reg = r;
     if (t.reg.start_ticks == 0) t.reg.start_ticks = process_start_ticks(*m_fs, r.pid).value_or(0);
+    t.stat = KeptFile("/proc/" + std::to_string(r.pid) + "/stat");
     t.since = m_last_time;
     start_cpu(t);
     std::uint64_t id = m_next_id++;
@@ -240,6 +246,7 @@ bool Accountant::adopt_task(const TaskView& saved) {
     Tracked t;
     t.reg = r;
     t.totals = saved.totals;
+    t.stat = KeptFile("/proc/" + std::to_string(r.pid) + "/stat");
     t.since = m_clock->now();
     start_cpu(t);
     if (m_cycles && m_cycles->attach(saved.id, r.pid))
@@ -274,6 +281,20 @@ std::vector<TaskView> Accountant::tasks() const {
         v.push_back(TaskView{id, t.reg, t.totals, t.cgroup ? t.cgroup->dir : std::string(),
                              !t.cgroup || t.cgroup->v2});
     return v;
+}
+
+std::vector<std::uint64_t> Accountant::dead_tasks() {
+    std::vector<std::uint64_t> dead;
+    std::string& text = m_proc.buffer();
+    for (auto& [id, t] : m_tasks) {
+        if (t.reg.start_ticks == 0) continue;  // unknown at registration: cannot tell
+        // Kept open: a descriptor of /proc/PID/stat names one process, and
+        // reads ESRCH once it is gone even if its pid is reused.
+        const int err = t.stat.read(*m_fs, text);
+        const auto st = err == 0 ? parse_pid_stat(text) : std::nullopt;
+        if (!st || !st->start_ticks || *st->start_ticks != t.reg.start_ticks) dead.push_back(id);
+    }
+    return dead;
 }
 
 std::vector<std::string> Accountant::take_warnings() {

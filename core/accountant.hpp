@@ -108,6 +108,11 @@ public:
     void reserve_ids(std::uint64_t next) { m_next_id = std::max(m_next_id, next); }
 
     std::vector<TaskView> tasks() const;
+    std::size_t task_count() const { return m_tasks.size(); }
+    // Tasks whose process is gone, or whose pid now names another process
+    // (start time changed); tasks whose start time is unknown are never
+    // listed. Reads each task's /proc/PID/stat through a file kept open.
+    std::vector<std::uint64_t> dead_tasks();
     Watts last_power() const { return m_last_power; }
     Microjoules total_energy() const { return m_total; }
     const AccountantConfig& config() const { return m_cfg; }
@@ -123,6 +128,7 @@ private:
         // The task's own cgroup: its CPU counts every process the task
         // started, setsid() or double fork, dead ones too. Unset: /proc.
         std::optional<CgroupDir> cgroup;
+        KeptFile stat;  // /proc/PID/stat of the registered process: is it alive?
     };
     // Finds t's cgroup and reads its CPU now (into cpu_prev).
     void start_cpu(Tracked& t);
@@ -148,6 +154,11 @@ private:
     std::vector<std::string> m_warnings;
     CycleMeter* m_cycles = nullptr;
     ProcFiles m_proc;  // tasks' /proc files, kept open between intervals
+    // close_interval's working lists, kept so that an interval allocates
+    // nothing for them once they have grown to the number of tasks.
+    std::vector<std::uint64_t> m_order;
+    std::vector<std::optional<double>> m_cycle_work;
+    std::vector<double> m_holders;
     bool m_said_no_cgroup = false;
 };
 

@@ -27,16 +27,50 @@ public:
     virtual std::vector<std::string> list(const std::string& abs) const;  // names, sorted
     virtual bool exists(const std::string& abs) const;
     // Like read(), but keeps the file open in fd (start with -1) and rereads
-    // it from offset 0 next time: /proc files regenerate on every read, and
-    // the agent rereads the same ones ten times a second. On failure fd is
-    // closed and reset to -1.
+    // it from offset 0 next time: sysfs and /proc files regenerate on every
+    // read, and the agent rereads the same ones ten times a second. The
+    // content goes to text (its buffer reused: no allocation once it is big
+    // enough). Returns 0, or the errno of the failed open or read; then fd is
+    // closed and reset to -1, so the next call opens the file again. A file
+    // whose process has exited reads ESRCH, a removed sysfs attribute ENODEV.
     // limit: stop after this many bytes (the start of a long file is enough).
-    virtual ReadResult reread(const std::string& abs, int& fd,
-                              std::size_t limit = static_cast<std::size_t>(-1)) const;
+    virtual int reread_into(const std::string& abs, int& fd, std::string& text,
+                            std::size_t limit = static_cast<std::size_t>(-1)) const;
+    ReadResult reread(const std::string& abs, int& fd,
+                      std::size_t limit = static_cast<std::size_t>(-1)) const;
     const std::string& root() const { return m_root; }
 
 private:
     std::string m_root;
+};
+
+// One file kept open between reads through an FsRoot (see reread_into): the
+// energy counters and the tasks' /proc files, read every interval, without
+// an open() and close() each time. Closed on destruction.
+class KeptFile {
+public:
+    KeptFile() = default;
+    explicit KeptFile(std::string abs) : m_abs(std::move(abs)) {}
+    ~KeptFile() { close(); }
+    KeptFile(KeptFile&& o) noexcept : m_abs(std::move(o.m_abs)), m_fd(o.m_fd) { o.m_fd = -1; }
+    KeptFile& operator=(KeptFile&& o) noexcept;
+    KeptFile(const KeptFile&) = delete;
+    KeptFile& operator=(const KeptFile&) = delete;
+
+    // The file's content now, into text; 0 or an errno (see reread_into).
+    int read(const FsRoot& fs, std::string& text,
+             std::size_t limit = static_cast<std::size_t>(-1)) {
+        return fs.reread_into(m_abs, m_fd, text, limit);
+    }
+    // The same as a ReadResult (a new string), for callers that keep it.
+    ReadResult read(const FsRoot& fs);
+    void close();
+    const std::string& abs() const { return m_abs; }
+    bool is_open() const { return m_fd >= 0; }
+
+private:
+    std::string m_abs;
+    int m_fd = -1;
 };
 
 }  // namespace hearth

@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <vector>
 
 #include "core/proc_stat.hpp"
 
@@ -18,26 +17,42 @@ double ticks_per_second() {
     return hz;
 }
 
+// Only the first line of /proc/stat is needed; on large machines the file
+// runs to tens of kilobytes of interrupt counts.
+constexpr std::size_t k_proc_stat_head = 4096;
+
 }  // namespace
 
-ProcFiles::~ProcFiles() {
-    for (auto& [path, e] : m_files)
-        if (e.fd >= 0) ::close(e.fd);
+ProcFiles::PidFiles& ProcFiles::of(pid_t pid) {
+    auto it = m_pids.find(pid);
+    if (it == m_pids.end()) {
+        // The paths are built once per process, not at every read.
+        const std::string base = "/proc/" + std::to_string(pid);
+        PidFiles f;
+        f.stat = KeptFile(base + "/stat");
+        f.children = KeptFile(base + "/task/" + std::to_string(pid) + "/children");
+        it = m_pids.emplace(pid, std::move(f)).first;
+    }
+    it->second.used = true;
+    return it->second;
 }
 
-ReadResult ProcFiles::read(const FsRoot& fs, const std::string& abs, std::size_t limit) {
-    Entry& e = m_files[abs];
-    e.used = true;
-    ReadResult r = fs.reread(abs, e.fd, limit);
-    if (!r.text) m_files.erase(abs);
-    return r;
+int ProcFiles::read_stat(const FsRoot& fs, pid_t pid, std::string& text) {
+    return of(pid).stat.read(fs, text);
+}
+
+int ProcFiles::read_children(const FsRoot& fs, pid_t pid, std::string& text) {
+    return of(pid).children.read(fs, text);
+}
+
+int ProcFiles::read_proc_stat(const FsRoot& fs, std::string& text) {
+    return m_proc_stat.read(fs, text, k_proc_stat_head);
 }
 
 void ProcFiles::sweep() {
-    for (auto it = m_files.begin(); it != m_files.end();) {
+    for (auto it = m_pids.begin(); it != m_pids.end();) {
         if (!it->second.used) {
-            if (it->second.fd >= 0) ::close(it->second.fd);
-            it = m_files.erase(it);
+            it = m_pids.erase(it);  // KeptFile closes
         } else {
             it->second.used = false;
             ++it;
@@ -46,26 +61,27 @@ void ProcFiles::sweep() {
 }
 
 std::optional<double> tree_cpu_seconds(const FsRoot& fs, pid_t root, ProcFiles* files) {
-    auto read = [&](const std::string& abs) { return files ? files->read(fs, abs) : fs.read(abs); };
-    std::vector<pid_t> todo{root};
+    ProcFiles local;
+    ProcFiles& pf = files ? *files : local;
+    std::string& text = pf.buffer();
+    std::vector<pid_t>& todo = pf.todo();
+    todo.assign(1, root);
     unsigned long long ticks = 0;
     bool root_seen = false;
     for (std::size_t i = 0; i < todo.size() && i < 4096; ++i) {
-        std::string base = "/proc/" + std::to_string(todo[i]);
-        ReadResult stat = read(base + "/stat");
-        if (!stat.text) continue;  // exited since we listed it
-        auto st = parse_pid_stat(*stat.text);
+        const pid_t pid = todo[i];
+        if (pf.read_stat(fs, pid, text) != 0) continue;  // exited since we listed it
+        auto st = parse_pid_stat(text);
         if (!st || !st->cpu_ticks) continue;
         if (i == 0) root_seen = true;
         ticks += *st->cpu_ticks;
-        ReadResult kids = read(base + "/task/" + std::to_string(todo[i]) + "/children");
-        if (!kids.text) continue;
-        const char* p = kids.text->c_str();
+        if (pf.read_children(fs, pid, text) != 0) continue;
+        const char* p = text.c_str();
         while (*p) {
             char* end = nullptr;
-            long long pid = std::strtoll(p, &end, 10);
+            long long child = std::strtoll(p, &end, 10);
             if (end == p) break;
-            if (pid > 0) todo.push_back(static_cast<pid_t>(pid));
+            if (child > 0) todo.push_back(static_cast<pid_t>(child));
             p = end;
         }
     }
@@ -74,10 +90,11 @@ std::optional<double> tree_cpu_seconds(const FsRoot& fs, pid_t root, ProcFiles* 
 }
 
 std::optional<NodeCpu> node_cpu_seconds(const FsRoot& fs, ProcFiles* files) {
-    // Only the first line is needed; on large machines the file runs to
-    // tens of kilobytes of interrupt counts.
-    ReadResult stat = files ? files->read(fs, "/proc/stat", 4096) : fs.read("/proc/stat");
-    auto t = stat.text ? parse_proc_stat(*stat.text) : std::nullopt;
+    ProcFiles local;
+    ProcFiles& pf = files ? *files : local;
+    std::string& text = pf.buffer();
+    if (pf.read_proc_stat(fs, text) != 0) return std::nullopt;
+    auto t = parse_proc_stat(text);
     if (!t) return std::nullopt;
     return NodeCpu{static_cast<double>(t->busy) / ticks_per_second(),
                    static_cast<double>(t->total) / ticks_per_second()};

@@ -170,7 +170,7 @@ void Agent::history_tick(const IntervalRecord& rec) {
     HistorySample s;
     s.t_ms = rec.t1_ms;
     s.power_w = static_cast<double>(rec.energy.value) / 1e6 / dt;
-    s.slots = static_cast<int>(m_acct->tasks().size());
+    s.slots = static_cast<int>(m_acct->task_count());
     if (m_heat) {
         s.temp_c = m_heat->measured();
         s.target_c = m_heat->target();

@@ -36,6 +36,7 @@ struct AgentConfig {
     std::string ipmi_tool = "auto", ipmi_host, ipmi_credentials;
     double ipmi_timeout_s = 5;
     double ipmi_cipher = -1;  // lanplus cipher suite, -1: ipmitool's choice
+    std::string ipmi_workarounds;  // FreeIPMI's workaround flags (-W)
     std::string grid;       // grid file: this node's site, slots and heat target ("" = no heat control)
     std::string throttle = "auto";  // auto | slots | cgroup | sigstop | powercap
     double control_s = 10;  // seconds between heat control steps

@@ -67,6 +67,7 @@ int main(int argc, char** argv) {
         ipmi.credentials = cfg.ipmi_credentials;
         ipmi.timeout_s = cfg.ipmi_timeout_s;
         ipmi.cipher = static_cast<int>(cfg.ipmi_cipher);
+        ipmi.workarounds = cfg.ipmi_workarounds;
         if (probe) {
             SourceChoice c = choose_energy_source("auto", fs, clock, make_real_papi(), mp,
                                                   make_real_nvml(), bmc, ipmi);

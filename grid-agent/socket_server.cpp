@@ -1,5 +1,6 @@
 #include "socket_server.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -22,12 +23,28 @@ SocketServer::SocketServer(std::string path, std::string node, RegistrationPolic
       m_node(std::move(node)),
       m_policy(policy),
       m_fs(std::move(fs)),
-      m_ops(ops) {}
+      m_ops(ops) {
+    if (::pipe2(m_wake, O_CLOEXEC | O_NONBLOCK) != 0)
+        throw Error(std::string("cannot make the socket server's stop pipe: ") +
+                    std::strerror(errno));
+}
 
 SocketServer::~SocketServer() {
     stop();
     if (m_thread.joinable()) m_thread.join();
     if (m_listen_fd >= 0) ::close(m_listen_fd);
+    for (int fd : m_wake)
+        if (fd >= 0) ::close(fd);
+}
+
+void SocketServer::stop() {
+    m_stop = true;
+    // Never read: once written, the pipe stays readable and every poll
+    // waiting on it returns.
+    if (m_wake[1] >= 0) {
+        const char c = 0;
+        [[maybe_unused]] ssize_t n = ::write(m_wake[1], &c, 1);
+    }
 }
 
 std::string SocketServer::handle(const std::string& line, const SocketPeer& peer) {
@@ -95,15 +112,23 @@ void SocketServer::serve_connection(int fd, const SocketPeer& peer) {
     std::string buf;
     char chunk[4096];
     // A worker keeps its connection open between tasks; half a line left
-    // hanging for 30 s is not a worker.
+    // hanging for 30 s is not a worker. Between requests the thread sleeps
+    // until the peer writes or the server stops: no periodic wake-up, which
+    // would cost the node CPU for every idle worker.
+    constexpr auto k_half_line = std::chrono::seconds(30);
     auto last = std::chrono::steady_clock::now();
     while (!m_stop) {
-        pollfd p{fd, POLLIN, 0};
-        if (::poll(&p, 1, 200) <= 0) {
-            if (!buf.empty() && std::chrono::steady_clock::now() - last > std::chrono::seconds(30))
-                break;
-            continue;
+        pollfd p[2] = {{fd, POLLIN, 0}, {m_wake[0], POLLIN, 0}};
+        int timeout_ms = -1;
+        if (!buf.empty()) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                last + k_half_line - std::chrono::steady_clock::now());
+            if (left.count() <= 0) break;
+            timeout_ms = static_cast<int>(left.count()) + 1;
         }
+        const int ready = ::poll(p, 2, timeout_ms);
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready <= 0 || p[1].revents != 0) continue;  // timeout (checked above) or stop
         ssize_t n = ::read(fd, chunk, sizeof chunk);
         if (n <= 0) break;
         last = std::chrono::steady_clock::now();
@@ -126,8 +151,8 @@ void SocketServer::serve() {
     // small cap, so no local user can exhaust threads or crowd out workers.
     constexpr int k_max_other_conns = 16;
     while (!m_stop) {
-        pollfd p{m_listen_fd, POLLIN, 0};
-        if (::poll(&p, 1, 200) <= 0) continue;
+        pollfd p[2] = {{m_listen_fd, POLLIN, 0}, {m_wake[0], POLLIN, 0}};
+        if (::poll(p, 2, -1) <= 0 || p[1].revents != 0) continue;
         int fd = ::accept4(m_listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
         if (fd < 0) continue;
         ucred cred{};

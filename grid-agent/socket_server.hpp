@@ -44,8 +44,9 @@ public:
 
     // Binds the socket (an Error when it cannot) and serves it on a thread.
     void start();
-    // Stops accepting; open connections end within their poll period.
-    void stop() { m_stop = true; }
+    // Stops accepting and ends the open connections (their threads wake at
+    // once). Async-signal-safe.
+    void stop();
 
     // One request line and its reply line (core/agent_socket), each parsed
     // or written once; errors are replies (ErrorReply).
@@ -62,6 +63,7 @@ private:
     SocketOps& m_ops;
     std::atomic<bool> m_stop{false};
     int m_listen_fd = -1;
+    int m_wake[2] = {-1, -1};  // a pipe written once by stop(): wakes every poll
     std::atomic<int> m_conns{0}, m_other_conns{0};  // open connections
     std::thread m_thread;
 };

@@ -49,13 +49,7 @@ void TaskRegistry::drop_dead_tasks() {
     // killed: a relaunch after a lost host takes every rank down) would be
     // charged a share of the node for ever; a late unregister still gets the
     // attempt's figure from the ledger.
-    std::vector<std::uint64_t> dead;
-    for (const auto& t : m_acct.tasks()) {
-        if (t.reg.start_ticks == 0) continue;  // unknown at registration: cannot tell
-        auto now = process_start_ticks(*m_fs, t.reg.pid);
-        if (!now || *now != t.reg.start_ticks) dead.push_back(t.id);
-    }
-    for (auto id : dead) {
+    for (auto id : m_acct.dead_tasks()) {
         IntervalRecord closed;
         m_acct.unregister_task(id, std::nullopt, closed);
         m_dirty = true;

@@ -12,6 +12,7 @@ pkgs=(g++ make pkg-config openmpi-bin libopenmpi-dev hwloc libhwloc-dev libpapi-
 pkgs+=(python3 openssl)  # the tests' fake HTTP(S) servers and their certificates
 pkgs+=(ipmitool)  # energy source ipmi: the BMC's DCMI power reading
 pkgs+=(openipmi libopenipmi-dev)  # the ipmi tests' BMC (ipmi_sim) and its DCMI module's headers
+pkgs+=(freeipmi-tools)  # energy source ipmi through FreeIPMI's ipmi-dcmi; tested against ipmi_sim over LAN
 pkgs+=(slurmctld slurmd slurm-client munge)  # the Slurm test cluster (testgrid.sh --slurm, grid_slurm tests)
 pkgs+=(python3-venv python3-setuptools python3-wheel)  # pip install of the Python client (runner/python), offline
 pkgs+=(blender ffmpeg)  # examples/blender-batch (Cycles renders merged into a video), the task-world test (Blender run directly as a task); ffmpeg: hearth serve's thumbnails

@@ -191,6 +191,8 @@ HwmonSource::HwmonSource(std::shared_ptr<const FsRoot> fs, std::shared_ptr<const
     m_meters = find_hwmon_meters(*m_fs, why_not, node_max);
     if (m_meters.empty()) throw Error("energy source hwmon is unavailable: " + why_not);
     m_state.resize(m_meters.size());
+    for (std::size_t i = 0; i < m_meters.size(); ++i)
+        m_state[i].file = KeptFile(m_meters[i].dir + "/" + m_meters[i].file);
 }
 
 std::string HwmonSource::meter() const {
@@ -229,19 +231,21 @@ EnergyReading HwmonSource::read() {
     for (std::size_t i = 0; i < m_meters.size(); ++i) {
         const HwmonMeter& m = m_meters[i];
         MeterState& st = m_state[i];
-        const std::string label = "hwmon " + meter_label(m);
-        auto warn = [&](const std::string& text) {
+        // The text is built only when a warning is given: this runs every interval.
+        auto warn = [&](auto&& text) {
             if (st.warned) return;
             st.warned = true;
-            out.warnings.push_back(label + ": " + text);
+            out.warnings.push_back("hwmon " + meter_label(m) + ": " + text());
         };
-        ReadResult r = m_fs->read(m.dir + "/" + m.file);
-        std::optional<std::uint64_t> cur = r.text ? parse_u64(trimmed(*r.text)) : std::nullopt;
+        const int err = st.file.read(*m_fs, m_text);
+        std::optional<std::uint64_t> cur = err == 0 ? parse_u64(m_text) : std::nullopt;
         if (!cur) {
             // State untouched: the next good read spans this interval too.
-            warn(m.file + " read failed: " +
-                 (r.text ? "unparsable value '" + trimmed(*r.text) + "'" : errno_text(r.error)) +
-                 "; skipped this interval, the next reading covers it");
+            warn([&] {
+                return m.file + " read failed: " +
+                       (err == 0 ? "unparsable value '" + trimmed(m_text) + "'" : errno_text(err)) +
+                       "; skipped this interval, the next reading covers it";
+            });
             continue;
         }
         const double dt =
@@ -252,12 +256,14 @@ EnergyReading HwmonSource::read() {
                     st.prev_raw < k_wrap32 && *cur < k_wrap32 ? k_wrap32 : k_wrap63;
                 CounterDelta d = counter_delta(st.prev_raw, *cur, range, dt, m.max_power);
                 if (d.glitch) {
-                    warn(m.file + " went from " + std::to_string(st.prev_raw) + " to " +
-                         std::to_string(*cur) + " uJ in " + number(dt) +
-                         " s, more than twice the node's maximum power (" +
-                         number(m.max_power.value) +
-                         " W) or backwards; interval rejected as a counter reset, counting goes on "
-                         "from the new value");
+                    warn([&] {
+                        return m.file + " went from " + std::to_string(st.prev_raw) + " to " +
+                               std::to_string(*cur) + " uJ in " + number(dt) +
+                               " s, more than twice the node's maximum power (" +
+                               number(m.max_power.value) +
+                               " W) or backwards; interval rejected as a counter reset, counting "
+                               "goes on from the new value";
+                    });
                 } else {
                     m_total += d.energy;
                     st.warned = false;
@@ -271,9 +277,12 @@ EnergyReading HwmonSource::read() {
         const double watts = static_cast<double>(*cur) / 1e6;
         if (watts > 2 * m.max_power.value) {
             // Not a new base either: the next sane reading covers this span.
-            warn(m.file + " reads " + number(watts) + " W, more than twice the node's maximum (" +
-                 number(m.max_power.value) +
-                 " W); reading ignored (set the node's max power in the grid file if it is right)");
+            warn([&] {
+                return m.file + " reads " + number(watts) +
+                       " W, more than twice the node's maximum (" + number(m.max_power.value) +
+                       " W); reading ignored (set the node's max power in the grid file if it is "
+                       "right)";
+            });
             continue;
         }
         if (st.have_prev && dt > 0) {

@@ -67,12 +67,14 @@ private:
         Clock::TimePoint prev_time{};
         double carry_uj = 0;  // power: the fraction of a microjoule not yet counted
         bool warned = false;  // since the meter last read fine
+        KeptFile file;        // the meter's file, kept open: one pread an interval
     };
     std::shared_ptr<const FsRoot> m_fs;
     std::shared_ptr<const Clock> m_clock;
     std::vector<HwmonMeter> m_meters;
     std::vector<MeterState> m_state;
     Microjoules m_total{};
+    std::string m_text;  // read buffer, reused
 };
 
 }  // namespace hearth

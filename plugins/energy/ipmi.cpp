@@ -1,9 +1,13 @@
 #include "ipmi.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -32,11 +36,62 @@ std::string number(double v) {
     return buf;
 }
 
+// FreeIPMI's config file is words split on blanks, '#' starting a comment:
+// a value holding either (or a quote) cannot be written to it faithfully.
+bool config_word(const std::string& v) {
+    return !v.empty() && std::all_of(v.begin(), v.end(), [](unsigned char ch) {
+        return ch > 0x20 && ch < 0x7f && ch != '#' && ch != '"' && ch != '\'';
+    });
+}
+
 }  // namespace
+
+CommandResult run_ipmi(const IpmiCommand& c, CommandRunner& runner, const CommandLimits& limits) {
+    if (c.config.empty()) return runner.run(c.argv, c.env, limits);
+    CommandResult fail;
+    fail.outcome = CommandResult::Outcome::failed;
+    const char* tmp = std::getenv("TMPDIR");
+    std::string dir = std::string(tmp && *tmp ? tmp : "/tmp") + "/hearth-ipmi-XXXXXX";
+    if (!::mkdtemp(dir.data())) {  // mode 0700
+        fail.error = "cannot make a private directory for FreeIPMI's config file under " +
+                     dir.substr(0, dir.rfind('/')) + ": " + errno_text(errno) +
+                     " (set TMPDIR to a writable directory)";
+        return fail;
+    }
+    const std::string file = dir + "/freeipmi.conf";
+    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    bool written = fd >= 0;
+    if (written) {
+        written =
+            ::write(fd, c.config.data(), c.config.size()) == static_cast<ssize_t>(c.config.size());
+        written = ::close(fd) == 0 && written;
+    }
+    CommandResult r;
+    if (written) {
+        std::vector<std::string> argv = c.argv;
+        argv.insert(argv.begin() + 1, {"--config-file", file});
+        r = runner.run(argv, c.env, limits);
+    } else {
+        r = fail;
+        r.error = "cannot write FreeIPMI's config file " + file + ": " + errno_text(errno);
+    }
+    ::unlink(file.c_str());
+    ::rmdir(dir.c_str());
+    return r;
+}
 
 IpmiCommand ipmi_command(const IpmiOptions& o, const FsRoot& fs, const CommandRunner& runner) {
     if (o.tool != "auto" && o.tool != "ipmitool" && o.tool != "freeipmi")
         throw usage_error("unknown IPMI tool '" + o.tool + "': use auto, ipmitool or freeipmi");
+    if (!o.workarounds.empty()) {
+        const bool ok = std::all_of(o.workarounds.begin(), o.workarounds.end(), [](char ch) {
+            return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == ',';
+        });
+        if (!ok)
+            throw usage_error("--ipmi-workarounds '" + o.workarounds +
+                              "': give FreeIPMI's workaround flags, comma-separated (e.g. "
+                              "opensesspriv)");
+    }
     IpmiCommand c;
     const bool have_ipmitool = !runner.find("ipmitool").empty();
     const bool have_freeipmi = !runner.find("ipmi-dcmi").empty();
@@ -58,6 +113,13 @@ IpmiCommand ipmi_command(const IpmiOptions& o, const FsRoot& fs, const CommandRu
             "install ipmitool)");
     }
 
+    if (!o.workarounds.empty() && c.tool == "ipmitool")
+        throw usage_error(
+            "--ipmi-workarounds are FreeIPMI's workaround flags; ipmitool takes "
+            "none: remove them or use --ipmi-tool freeipmi");
+    const auto workarounds = [&] {
+        if (!o.workarounds.empty()) c.argv.insert(c.argv.end(), {"-W", o.workarounds});
+    };
     if (o.host.empty()) {
         if (!fs.exists("/dev/ipmi0") && !fs.exists("/dev/ipmi/0") && !fs.exists("/dev/ipmidev/0"))
             throw Error(
@@ -66,8 +128,11 @@ IpmiCommand ipmi_command(const IpmiOptions& o, const FsRoot& fs, const CommandRu
         c.where = "in-band";
         if (c.tool == "ipmitool")
             c.argv = {"ipmitool", "dcmi", "power", "reading"};
-        else
-            c.argv = {"ipmi-dcmi", "--get-system-power-statistics"};
+        else {
+            c.argv = {"ipmi-dcmi"};
+            workarounds();
+            c.argv.push_back("--get-system-power-statistics");
+        }
         return c;
     }
     if (o.credentials.empty())
@@ -94,12 +159,20 @@ IpmiCommand ipmi_command(const IpmiOptions& o, const FsRoot& fs, const CommandRu
         c.argv.insert(c.argv.end(), {"dcmi", "power", "reading"});
         c.env["IPMI_PASSWORD"] = password;
     } else {
-        // FreeIPMI reads no password from the environment: its config file
-        // is the credentials file's user and password, which stays
-        // off the command line too.
-        throw usage_error(
-            "--ipmi-host with FreeIPMI is not supported: its password would "
-            "appear on the command line; use --ipmi-tool ipmitool");
+        // FreeIPMI reads no password from the environment: the user and
+        // password go in its config file (run_ipmi), never on argv. The
+        // host keeps its :port, which FreeIPMI takes in the host name.
+        if (!config_word(user) || !config_word(password))
+            throw usage_error(
+                "the credentials in " + o.credentials +
+                " hold a blank, a quote, a '#' or a control character, which FreeIPMI's config "
+                "file cannot carry; use --ipmi-tool ipmitool (its password goes in the "
+                "environment)");
+        c.argv = {"ipmi-dcmi", "-h", o.host, "-D", "LAN_2_0"};
+        if (o.cipher >= 0) c.argv.insert(c.argv.end(), {"-I", std::to_string(o.cipher)});
+        workarounds();
+        c.argv.push_back("--get-system-power-statistics");
+        c.config = "username " + user + "\npassword " + password + "\n";
     }
     return c;
 }
@@ -115,7 +188,7 @@ ProbeResult probe_ipmi(const IpmiOptions& o, const FsRoot& fs) {
         r.detail = e.what();
         return r;
     }
-    const CommandResult res = runner->run(c.argv, c.env, {o.timeout_s, 64 * 1024});
+    const CommandResult res = run_ipmi(c, *runner, {o.timeout_s, 64 * 1024});
     if (res.outcome != CommandResult::Outcome::exited) {
         r.detail = c.tool + " (" + c.where + "): " + res.error;
         return r;
@@ -149,7 +222,7 @@ std::string IpmiSource::meter() const {
 
 Polled IpmiSource::fetch() {
     Polled p;
-    const CommandResult res = m_o.runner->run(m_cmd.argv, m_cmd.env, {m_o.timeout_s, 64 * 1024});
+    const CommandResult res = run_ipmi(m_cmd, *m_o.runner, {m_o.timeout_s, 64 * 1024});
     if (res.outcome != CommandResult::Outcome::exited) {
         p.error = res.error + (res.outcome == CommandResult::Outcome::timed_out
                                    ? "; the BMC is slow or unreachable (raise --ipmi-timeout if "

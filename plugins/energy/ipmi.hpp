@@ -31,6 +31,7 @@ struct IpmiOptions {
     std::string credentials;    // LAN: file holding user:password, mode 0600
     double timeout_s = 5;       // per run of the tool
     int cipher = -1;            // lanplus cipher suite (-1: the tool's choice, found by asking)
+    std::string workarounds;    // FreeIPMI's workaround flags (-W), e.g. "opensesspriv"; "": none
     Watts node_max{};           // readings above twice this are refused (0: 2000 W)
     // The command seam; null: the real posix_spawn runner.
     std::shared_ptr<CommandRunner> runner;
@@ -43,7 +44,16 @@ struct IpmiCommand {
     std::map<std::string, std::string> env;
     std::string tool;   // "ipmitool" or "ipmi-dcmi"
     std::string where;  // "in-band" or "BMC host:port over lanplus"
+    // FreeIPMI over LAN: its config file, holding the user and password
+    // (FreeIPMI reads no password from the environment). run_ipmi() writes
+    // it to a private file for each run and passes --config-file.
+    std::string config;
 };
+
+// Runs the command; with a config, first writes it to a new file of mode
+// 0600 in a new directory of mode 0700 (under TMPDIR, else /tmp), adds
+// --config-file FILE, and removes both once the tool has exited.
+CommandResult run_ipmi(const IpmiCommand& c, CommandRunner& runner, const CommandLimits& limits);
 
 // Checks the options (credentials file mode 0600 and user:password, a tool
 // on PATH) and builds the command, or throws Error naming the fix. fs: where

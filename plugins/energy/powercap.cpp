@@ -232,6 +232,8 @@ PowercapSource::PowercapSource(std::shared_ptr<const FsRoot> fs, std::shared_ptr
     m_zones = find_powercap_zones(*m_fs, why_not);
     if (m_zones.empty()) throw Error("energy source powercap is unavailable: " + why_not);
     m_state.resize(m_zones.size());
+    for (std::size_t i = 0; i < m_zones.size(); ++i)
+        m_state[i].energy = KeptFile(m_zones[i].dir + "/energy_uj");
 }
 
 std::string PowercapSource::meter() const {
@@ -275,20 +277,21 @@ EnergyReading PowercapSource::read() {
     };
     for (std::size_t i = 0; i < m_zones.size();) {
         const PowercapZone& zone = m_zones[i];
-        const std::string label = "zone " + zone_label(m_zones, i);
-        ReadResult r = m_fs->read(zone.dir + "/energy_uj");
-        std::optional<std::uint64_t> cur = r.text ? parse_u64(*r.text) : std::nullopt;
+        // Built only for a warning: this runs every interval.
+        const auto label = [&] { return "zone " + zone_label(m_zones, i); };
+        const int err = m_state[i].energy.read(*m_fs, m_text);
+        std::optional<std::uint64_t> cur = err == 0 ? parse_u64(m_text) : std::nullopt;
         // A value the counter cannot hold is a bad read, not a new base.
         std::string bad_value;
-        if (r.text && !cur) bad_value = "unparsable value '" + trimmed(*r.text) + "'";
+        if (err == 0 && !cur) bad_value = "unparsable value '" + trimmed(m_text) + "'";
         if (cur && *cur >= zone.max_range_uj) {
             bad_value = "value " + std::to_string(*cur) + " is not below max_energy_range_uj " +
                         std::to_string(zone.max_range_uj);
             cur.reset();
         }
         if (!cur) {
-            if (!r.text && !m_fs->exists(zone.dir)) {
-                out.warnings.push_back(label + ": " + zone.dir + " disappeared; zone dropped" +
+            if (err != 0 && !m_fs->exists(zone.dir)) {
+                out.warnings.push_back(label() + ": " + zone.dir + " disappeared; zone dropped" +
                                        (m_zones.size() > 1
                                             ? ", sampling goes on with the other zones"
                                             : ", no powercap zone is left to sample"));
@@ -297,9 +300,10 @@ EnergyReading PowercapSource::read() {
                 continue;
             }
             // State untouched: the next good read spans this interval too.
-            warn_once(i, k_warned_read,
-                      label + ": energy_uj read failed: " +
-                          (r.text ? bad_value : errno_text(r.error)) + "; skipped this interval");
+            if (!(warned(i) & k_warned_read))
+                warn_once(i, k_warned_read,
+                          label() + ": energy_uj read failed: " +
+                              (err == 0 ? bad_value : errno_text(err)) + "; skipped this interval");
             ++i;
             continue;
         }
@@ -311,12 +315,13 @@ EnergyReading PowercapSource::read() {
                 counter_delta(st.prev_raw, *cur, zone.max_range_uj, dt, check_power(zone));
             glitch = d.glitch;
             if (glitch) {
-                warn_once(i, k_warned_glitch,
-                          label + ": energy_uj jumped from " + std::to_string(st.prev_raw) +
-                              " to " + std::to_string(*cur) + " in " + number(dt) +
-                              " s, more than twice the zone's maximum power (" +
-                              number(check_power(zone).value) +
-                              " W); interval rejected as a counter glitch");
+                if (!(warned(i) & k_warned_glitch))
+                    warn_once(i, k_warned_glitch,
+                              label() + ": energy_uj jumped from " + std::to_string(st.prev_raw) +
+                                  " to " + std::to_string(*cur) + " in " + number(dt) +
+                                  " s, more than twice the zone's maximum power (" +
+                                  number(check_power(zone).value) +
+                                  " W); interval rejected as a counter glitch");
             } else {
                 m_total += d.energy;
             }

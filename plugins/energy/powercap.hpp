@@ -52,12 +52,14 @@ private:
         std::uint64_t prev_raw = 0;
         Clock::TimePoint prev_time{};
         std::uint64_t warned = 0;  // kinds of warning given since the zone last read fine
+        KeptFile energy;           // energy_uj, kept open: one pread an interval
     };
     std::shared_ptr<const FsRoot> m_fs;
     std::shared_ptr<const Clock> m_clock;
     std::vector<PowercapZone> m_zones;
     std::vector<ZoneState> m_state;
     Microjoules m_total{};
+    std::string m_text;  // read buffer, reused
 };
 
 }  // namespace hearth

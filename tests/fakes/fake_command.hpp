@@ -2,6 +2,10 @@
 // A fake behind the CommandRunner seam: answers every run with what the
 // test set (a transcript, a timeout, a missing program) and records the
 // argv and environment it was given.
+#include <sys/stat.h>
+
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
@@ -15,6 +19,11 @@ struct FakeCommandState {
     std::vector<std::string> on_path = {"ipmitool"};  // programs find() knows
     std::vector<std::vector<std::string>> runs;       // argv of each run
     std::map<std::string, std::string> last_env;
+    // The file after --config-file as the tool would find it during the
+    // run (it is removed after): its path, content and permission bits,
+    // and those of its directory.
+    std::string config_path, config_text;
+    unsigned config_mode = 0, config_dir_mode = 0;
 };
 
 class FakeCommand final : public CommandRunner {
@@ -25,6 +34,16 @@ public:
                       const CommandLimits&) override {
         m_s.runs.push_back(argv);
         m_s.last_env = env;
+        for (std::size_t i = 0; i + 1 < argv.size(); ++i) {
+            if (argv[i] != "--config-file") continue;
+            m_s.config_path = argv[i + 1];
+            std::ifstream in(m_s.config_path);
+            m_s.config_text.assign(std::istreambuf_iterator<char>(in), {});
+            struct stat st {};
+            if (::stat(m_s.config_path.c_str(), &st) == 0) m_s.config_mode = st.st_mode & 07777;
+            const std::string dir = m_s.config_path.substr(0, m_s.config_path.rfind('/'));
+            if (::stat(dir.c_str(), &st) == 0) m_s.config_dir_mode = st.st_mode & 07777;
+        }
         return m_s.next;
     }
     std::string find(const std::string& argv0) const override {

@@ -4,6 +4,8 @@
 // the errno a kernel gives (EIO from hardware, EACCES for non-root), which
 // real files cannot do for a root test runner.
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
@@ -52,11 +54,32 @@ public:
                                   std::filesystem::copy_options::overwrite_existing);
     }
 
-    // No file kept open: a test's rewrite (or an injected failure) must be
-    // seen by the next read, as the kernel regenerates /proc files.
-    ReadResult reread(const std::string& abs, int& fd, std::size_t) const override {
-        fd = -1;
-        return read(abs);
+    // A kept file as the kernel's: each read sees what the test last wrote
+    // (write() rewrites the same file in place, so an open descriptor sees
+    // it), an injected failure fails it (and closes it, as the real reader
+    // does), and once the test removed the file a kept descriptor reads
+    // what the kernel gives for a removed one: ESRCH for /proc (the process
+    // has exited), ENODEV for sysfs (the device went away). The next read
+    // opens the path again.
+    int reread_into(const std::string& abs, int& fd, std::string& text,
+                    std::size_t limit) const override {
+        auto close_fd = [&fd] {
+            if (fd >= 0) ::close(fd);
+            fd = -1;
+        };
+        auto f = m_failures.find(abs);
+        if (f != m_failures.end()) {
+            close_fd();
+            text.clear();
+            return f->second;
+        }
+        struct stat st {};
+        if (fd >= 0 && ::fstat(fd, &st) == 0 && st.st_nlink == 0) {
+            close_fd();
+            text.clear();
+            return abs.rfind("/proc/", 0) == 0 ? ESRCH : ENODEV;
+        }
+        return FsRoot::reread_into(abs, fd, text, limit);
     }
     ReadResult read(const std::string& abs) const override {
         auto f = m_failures.find(abs);

@@ -1,12 +1,15 @@
 #pragma once
 // Shared helpers of the integration tests: they run the real `hearth` binary
 // (and through it mpirun, POV-Ray, ...) the way a user's shell would.
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -14,6 +17,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,6 +30,22 @@ extern char** environ;
 namespace hearth::test {
 
 namespace fs = std::filesystem;
+
+// Sets a fake sysfs attribute (an energy counter, a meter's watts) the way
+// the kernel's value changes: in the same file, which the agent keeps open
+// and rereads, never replaced by a rename (an open descriptor would keep the
+// old file). One pwrite of a fixed width (zero-padded, never truncated), so
+// a concurrent read never finds the file empty or half its digits short.
+inline void set_attribute(const fs::path& p, std::uint64_t value) {
+    char buf[32];
+    const int n =
+        std::snprintf(buf, sizeof buf, "%020llu\n", static_cast<unsigned long long>(value));
+    const int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) throw std::runtime_error("cannot open " + p.string() + " to set it");
+    const ssize_t w = ::pwrite(fd, buf, static_cast<std::size_t>(n), 0);
+    ::close(fd);
+    if (w != n) throw std::runtime_error("cannot write " + p.string());
+}
 
 inline std::string hearth_bin() {
     const char* b = std::getenv("HEARTH_BIN");

@@ -31,12 +31,7 @@ struct FakeRapl {
         // Real processes, real /proc: only /sys is faked.
         fs::create_directory_symlink("/proc", root / "proc");
     }
-    void write() {
-        std::ofstream tmp(zone / "energy_uj.tmp");
-        tmp << raw << "\n";
-        tmp.close();
-        fs::rename(zone / "energy_uj.tmp", zone / "energy_uj");
-    }
+    void write() { set_attribute(zone / "energy_uj", raw); }
     void add(std::uint64_t uj) {
         raw = (raw + uj) % range;
         added += uj;

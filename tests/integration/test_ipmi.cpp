@@ -215,4 +215,47 @@ BOOST_AUTO_TEST_CASE(ledger_total_is_the_bmcs_watts_integrated) {
                    "DCMI power reading via ipmitool"));
 }
 
+// FreeIPMI over LAN: its password goes in a config file of its own for each
+// reading (mode 0600 in a 0700 directory, removed after), never on argv.
+// ipmi_sim's Open Session answer needs FreeIPMI's opensesspriv workaround.
+BOOST_AUTO_TEST_CASE(freeipmi_reads_the_bmc_over_lan_with_its_password_in_a_private_file) {
+    TempDir t;
+    SimBmc bmc(t / "bmc");
+    int code = 0;
+    sh_out("command -v ipmi-dcmi", &code);
+    BOOST_TEST_REQUIRE(code == 0,
+                       "FreeIPMI's ipmi-dcmi is missing (apt-get install freeipmi-tools)");
+    const fs::path tmp = t / "tmp";
+    fs::create_directories(tmp);
+    const std::string freeipmi = "--ipmi-tool freeipmi --ipmi-workarounds opensesspriv ";
+    const std::string env = "TMPDIR=" + quote(tmp.string()) + " ";
+    const std::string where = "BMC 127.0.0.1:" + std::to_string(bmc.port()) + " over lanplus";
+    std::string line = probe_line(freeipmi + bmc.options());
+    BOOST_TEST(line == "available    ipmi: 250 W DCMI instantaneous power from ipmi-dcmi (" +
+                           where + "), integrated between samples, not a counter",
+               line);
+    // Through TMPDIR, to see that nothing is left behind.
+    const std::string out =
+        sh_out(env + quote(agent_bin()) + " --probe " + freeipmi + bmc.options() + " 2>&1");
+    BOOST_TEST(has(out, "available    ipmi: 250 W DCMI instantaneous power from ipmi-dcmi"), out);
+    BOOST_TEST(fs::is_empty(tmp), "a config file was left in " + tmp.string());
+
+    std::ofstream(t / "wrong.cred") << "admin:nope\n";
+    ::chmod((t / "wrong.cred").c_str(), 0600);
+    line = probe_line(freeipmi + bmc.options(t / "wrong.cred"));
+    BOOST_TEST(has(line, "unavailable  ipmi: " + where + ": ipmi-dcmi failed"), line);
+
+    // A password FreeIPMI's config file cannot carry: refused, never passed.
+    std::ofstream(t / "blank.cred") << "admin:two words\n";
+    ::chmod((t / "blank.cred").c_str(), 0600);
+    line = probe_line(freeipmi + bmc.options(t / "blank.cred"));
+    BOOST_TEST(has(line, "which FreeIPMI's config file cannot carry; use --ipmi-tool ipmitool"),
+               line);
+
+    // The flags are FreeIPMI's: refused with ipmitool.
+    line = probe_line("--ipmi-tool ipmitool --ipmi-workarounds opensesspriv " + bmc.options());
+    BOOST_TEST(has(line, "--ipmi-workarounds are FreeIPMI's workaround flags; ipmitool takes none"),
+               line);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -12,8 +12,8 @@ using namespace hearth::test;
 
 namespace {
 
-// An ACPI power meter as acpi_power_meter shows it, written atomically as
-// the kernel's attribute reads are.
+// An ACPI power meter as acpi_power_meter shows it, its values changed in
+// place (set_attribute) as the kernel's are.
 struct FakeMeter {
     fs::path dir;
     explicit FakeMeter(const fs::path& root) : dir(root / "sys/class/hwmon/hwmon3") {
@@ -25,10 +25,7 @@ struct FakeMeter {
         set("power1_average", 150'000'000);
         if (!fs::exists(root / "proc")) fs::create_directory_symlink("/proc", root / "proc");
     }
-    void set(const std::string& file, std::uint64_t v) {
-        std::ofstream(dir / (file + ".tmp")) << v << "\n";
-        fs::rename(dir / (file + ".tmp"), dir / file);
-    }
+    void set(const std::string& file, std::uint64_t v) { set_attribute(dir / file, v); }
 };
 
 struct MeterAgent {
@@ -214,10 +211,7 @@ BOOST_AUTO_TEST_CASE(rapl_splits_the_node_meter_into_parts) {
     std::ofstream(zone / "name") << "package-0\n";
     std::ofstream(zone / "max_energy_range_uj") << "262143328850\n";
     std::uint64_t rapl = 1'000'000'000;
-    const auto set_rapl = [&] {
-        std::ofstream(zone / "energy_uj.tmp") << rapl << "\n";
-        fs::rename(zone / "energy_uj.tmp", zone / "energy_uj");
-    };
+    const auto set_rapl = [&] { set_attribute(zone / "energy_uj", rapl); };
     set_rapl();
     const std::string probe =
         sh_out(quote(agent_bin()) + " --probe --fsroot " + quote((t / "root").string()) + " 2>&1");

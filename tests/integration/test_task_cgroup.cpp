@@ -203,10 +203,7 @@ struct CgroupAgent {
         ::kill(pid, SIGTERM);
         wait_exit(pid);
     }
-    void set_energy(std::uint64_t uj) {
-        std::ofstream(zone / "energy_uj.tmp") << uj << "\n";
-        fs::rename(zone / "energy_uj.tmp", zone / "energy_uj");
-    }
+    void set_energy(std::uint64_t uj) { set_attribute(zone / "energy_uj", uj); }
     std::string log() const { return slurp(t / "agent.log"); }
 };
 

@@ -168,6 +168,62 @@ BOOST_AUTO_TEST_CASE(in_band_needs_the_device_and_lan_keeps_the_password_out_of_
                p.detail);
 }
 
+BOOST_AUTO_TEST_CASE(freeipmi_over_lan_gets_its_password_from_a_private_file_removed_after) {
+    Rig r;
+    r.cmd.on_path = {"ipmi-dcmi"};
+    r.cmd.next = exited(0,
+                        "Current Power                        : 180 Watts\n"
+                        "Minimum Power over sampling duration : 179 watts\n"
+                        "Maximum Power over sampling duration : 181 watts\n"
+                        "Average Power over sampling duration : 180 watts\n"
+                        "Power Measurement                    : Active\n");
+    auto o = r.opts();
+    const std::string good = credentials_file("admin:s3cret\n", 0600);
+    o.host = "127.0.0.1:9623";
+    o.credentials = good;
+    o.cipher = 3;
+    o.workarounds = "opensesspriv";
+    FakeFs bare;
+    const auto c = hearth::ipmi_command(o, bare, FakeCommand(r.cmd));
+    BOOST_TEST((c.argv == std::vector<std::string>{"ipmi-dcmi", "-h", "127.0.0.1:9623", "-D",
+                                                   "LAN_2_0", "-I", "3", "-W", "opensesspriv",
+                                                   "--get-system-power-statistics"}));
+    BOOST_TEST(c.env.empty());
+    BOOST_TEST(c.config == "username admin\npassword s3cret\n");
+
+    const auto p = hearth::probe_ipmi(o, bare);
+    BOOST_TEST(p.available, p.detail);
+    BOOST_TEST(contains(p.detail, "180 W DCMI instantaneous power from ipmi-dcmi"), p.detail);
+    BOOST_REQUIRE(r.cmd.runs.size() == 1u);
+    const auto& argv = r.cmd.runs.back();
+    BOOST_TEST(argv.at(1) == "--config-file");
+    for (const auto& a : argv) BOOST_TEST(!contains(a, "s3cret"));
+    BOOST_TEST(r.cmd.config_text == "username admin\npassword s3cret\n");
+    BOOST_TEST(r.cmd.config_mode == 0600u);
+    BOOST_TEST(r.cmd.config_dir_mode == 0700u);
+    BOOST_TEST(!std::filesystem::exists(r.cmd.config_path));
+    BOOST_TEST(!std::filesystem::exists(std::filesystem::path(r.cmd.config_path).parent_path()));
+
+    // Words FreeIPMI's config file cannot hold are refused, never written.
+    const std::string blank = credentials_file("admin:pass word\n", 0600);
+    o.credentials = blank;
+    try {
+        hearth::ipmi_command(o, bare, FakeCommand(r.cmd));
+        BOOST_FAIL("a password with a blank accepted for FreeIPMI");
+    } catch (const hearth::Error& e) {
+        BOOST_TEST(contains(e.what(), "use --ipmi-tool ipmitool"), e.what());
+    }
+    // Workaround flags: FreeIPMI's only, and only flag names.
+    o.credentials = good;
+    o.workarounds = "opensesspriv; rm";
+    BOOST_CHECK_THROW(hearth::ipmi_command(o, bare, FakeCommand(r.cmd)), hearth::Error);
+    r.cmd.on_path = {"ipmitool"};
+    o.workarounds = "opensesspriv";
+    BOOST_CHECK_THROW(hearth::ipmi_command(o, bare, FakeCommand(r.cmd)), hearth::Error);
+    std::filesystem::remove(good);
+    std::filesystem::remove(blank);
+}
+
 BOOST_AUTO_TEST_CASE(probe_says_watts_are_integrated_not_a_counter) {
     Rig r;
     auto p = hearth::probe_ipmi(r.opts(), *r.fs);
