@@ -285,7 +285,8 @@ void Scheduler::Impl::grant(const std::string& site, const WorkRequest& r, WorkR
         const SchedJob& j = *jobs.at(id);
         reply.jobs.push_back(JobRuntime{id, j.row.tenant, j.spec().timeout_ms, j.spec().collect,
                                         j.spec().stage, j.spec().urgent, j.spec().env,
-                                        j.spec().cores_per_task, j.spec().mem_per_task});
+                                        j.spec().cores_per_task, j.spec().mem_per_task,
+                                        j.spec().gpus_per_task});
     }
 }
 

@@ -155,6 +155,7 @@ json to_json(const JobRuntime& r) {
     // Only when not the default: a site older than them refuses unknown fields.
     if (r.cores_per_task != 1) j["cores_per_task"] = r.cores_per_task;
     if (r.mem_per_task != 0) j["mem_per_task"] = r.mem_per_task;
+    if (r.gpus_per_task != 0) j["gpus_per_task"] = r.gpus_per_task;
     return j;
 }
 
@@ -172,6 +173,7 @@ JobRuntime job_runtime_from_json(const json& j) {
     r.cores_per_task =
         static_cast<std::uint32_t>(f.u64("cores_per_task", 1, k_max_cores_per_task, 1));
     r.mem_per_task = f.u64("mem_per_task", 0, k_max_mem_per_task, 0);
+    r.gpus_per_task = static_cast<std::uint32_t>(f.u64("gpus_per_task", 0, k_max_gpus_per_task, 0));
     f.done();
     return r;
 }

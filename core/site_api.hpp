@@ -80,6 +80,7 @@ struct JobRuntime {
     std::vector<std::string> env;  // NAME=VALUE, added to each task's environment
     std::uint32_t cores_per_task = 1;  // cores each task holds (bound to them)
     std::uint64_t mem_per_task = 0;    // bytes each task is limited to; 0 = none
+    std::uint32_t gpus_per_task = 0;   // GPUs each task is given; 0 = none
 };
 
 struct TaskGrant {

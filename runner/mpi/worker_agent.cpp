@@ -17,8 +17,9 @@ void set_energy(Completion& c, const TaskEnergy& energy) {
 }  // namespace
 
 void WorkerAgent::register_task(const JobConfig& cfg, const Assignment& a, pid_t pid,
-                                unsigned cores, AgentTicket& ticket) {
-    auto got = m_client.register_task(cfg.tenant, cfg.job, a.task, a.attempt, pid, cores);
+                                unsigned cores, const std::vector<unsigned>& gpus,
+                                AgentTicket& ticket) {
+    auto got = m_client.register_task(cfg.tenant, cfg.job, a.task, a.attempt, pid, cores, gpus);
     ticket.retry = got.reply == AgentReply::unreachable;
     if (got.reply == AgentReply::ok) ticket.id = got.id;
     if (!ticket.id && !m_noted && !m_client.why_not().empty()) {
