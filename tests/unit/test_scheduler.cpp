@@ -317,6 +317,19 @@ BOOST_AUTO_TEST_CASE(a_job_no_node_could_hold_is_refused_and_one_that_fits_trave
     BOOST_CHECK_EXCEPTION(f.s->submit(k_bank, big), Error,
                           usage_mentioning("'mem_per_task' 8 GiB is more than any node has: the "
                                            "largest, 'n2', has 6 GiB"));
+    // GPUs likewise: refused only once every node says how many it has.
+    JobSubmit gpu = count_job("4");
+    gpu.gpus_per_task = 2;
+    f.grid.nodes[0].gpus = 1;
+    f.open();
+    const std::string id = f.s->submit(k_bank, gpu).id;  // n2 leaves it to its agent
+    for (const auto& j : f.s->jobs(k_operator, {}))
+        if (j.id == id) BOOST_TEST(j.gpus_per_task == 2u);
+    f.grid.nodes[1].gpus = 0;
+    f.open();
+    BOOST_CHECK_EXCEPTION(f.s->submit(k_bank, gpu), Error,
+                          usage_mentioning("'gpus_per_task' 2 is more than any node has: the "
+                                           "most, 'n1', has 1 (gpus in the grid file)"));
 }
 
 BOOST_AUTO_TEST_CASE(a_job_no_reporting_node_can_hold_says_why_it_waits) {
