@@ -176,8 +176,7 @@ SocketReply parse_socket_reply(const std::string& line, const SocketOp& asked) {
         b.waste = f.num("waste", -1e6, 1e6, 0);
         return b;
     }
-    return PingReply{f.str("node"),
-                     static_cast<unsigned>(f.u64("gpus", 0, k_max_node_gpus, 0))};
+    return PingReply{f.str("node"), static_cast<unsigned>(f.u64("gpus", 0, k_max_node_gpus, 0))};
 }
 
 }  // namespace hearth

@@ -11,9 +11,9 @@
 #include <string_view>
 
 #include "core/error.hpp"
+#include "core/jobspec.hpp"
 #include "core/plugin_registry.hpp"
 #include "core/schedule.hpp"
-#include "core/jobspec.hpp"
 #include "core/task_memory.hpp"
 #include "core/toml.hpp"
 

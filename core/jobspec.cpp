@@ -106,9 +106,10 @@ JobSpec job_from_json(const nlohmann::json& v) {
                 ? static_cast<std::uint32_t>(whole(v, "cores_per_task", 1, k_max_cores_per_task))
                 : 1;
         // Absent in jobs written before GPU tasks.
-        j.gpus_per_task = v.contains("gpus_per_task") ? static_cast<std::uint32_t>(whole(
-                                                             v, "gpus_per_task", 0, k_max_gpus_per_task))
-                                                       : 0;
+        j.gpus_per_task =
+            v.contains("gpus_per_task")
+                ? static_cast<std::uint32_t>(whole(v, "gpus_per_task", 0, k_max_gpus_per_task))
+                : 0;
         j.user = v.value("user", "");
         if (j.chunk == 0 || j.command.empty() || j.workers_per_host == 0)
             throw std::runtime_error("chunk, command or workers_per_host is empty");

@@ -115,8 +115,7 @@ std::optional<SocketReply> AgentClient::ask(const SocketOp& op) {
 
 AgentClient::Registered AgentClient::register_task(const std::string& tenant,
                                                    const std::string& job, std::uint64_t task,
-                                                   std::uint32_t attempt, pid_t pid,
-                                                   unsigned cores,
+                                                   std::uint32_t attempt, pid_t pid, unsigned cores,
                                                    const std::vector<unsigned>& gpus) {
     if (!ensure()) return {};  // no agent: nothing to build per task
     RegisterOp op;

@@ -120,7 +120,8 @@ void write_launch_files(const JobDir& dir, const LaunchPlan& plan) {
     }
     nlohmann::json ranks = nlohmann::json::array();
     for (const auto& r : plan.workers) {
-        nlohmann::json rank{{"rank", r.rank}, {"host", r.host}, {"node", r.node}, {"slots", r.slots}};
+        nlohmann::json rank{
+            {"rank", r.rank}, {"host", r.host}, {"node", r.node}, {"slots", r.slots}};
         if (r.gpus) rank["gpus"] = *r.gpus;
         ranks.push_back(std::move(rank));
     }

@@ -7,10 +7,10 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
-#include <memory>
-#include <optional>
 #include <iostream>
 #include <map>
+#include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -59,8 +59,10 @@ std::map<int, RankInfo> load_ranks(const SiteDir& dir) {
     if (!in) return ranks;
     nlohmann::json j = nlohmann::json::parse(in);
     for (const auto& r : j.at("ranks")) {
-        RankInfo info{r.at("node").get<std::string>(), r.at("host").get<std::string>(),
-                      r.at("slots").get<std::uint32_t>(), {}};
+        RankInfo info{r.at("node").get<std::string>(),
+                      r.at("host").get<std::string>(),
+                      r.at("slots").get<std::uint32_t>(),
+                      {}};
         if (r.contains("gpus")) info.gpus = r.at("gpus").get<std::uint32_t>();
         ranks[r.at("rank").get<int>()] = std::move(info);
     }

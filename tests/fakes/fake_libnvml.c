@@ -67,10 +67,15 @@ int nvmlDeviceGetTotalEnergyConsumption(void* dev, unsigned long long* mj) {
 
 const char* nvmlErrorString(int rc) {
     switch (rc) {
-        case ok: return "Success";
-        case uninitialized: return "Uninitialized";
-        case invalid_argument: return "Invalid Argument";
-        case not_found: return "Not Found";
-        default: return "Unknown Error";
+        case ok:
+            return "Success";
+        case uninitialized:
+            return "Uninitialized";
+        case invalid_argument:
+            return "Invalid Argument";
+        case not_found:
+            return "Not Found";
+        default:
+            return "Unknown Error";
     }
 }

@@ -24,7 +24,8 @@ namespace {
 // The fake NVML library and its GPUs: files gpuN holding millijoule counters.
 struct FakeGpus {
     fs::path lib_dir, gpu_dir;
-    FakeGpus(const fs::path& root, unsigned count) : lib_dir(root / "nvml"), gpu_dir(root / "gpus") {
+    FakeGpus(const fs::path& root, unsigned count)
+        : lib_dir(root / "nvml"), gpu_dir(root / "gpus") {
         fs::create_directories(lib_dir);
         fs::create_directories(gpu_dir);
         int code = 0;
@@ -155,10 +156,26 @@ BOOST_AUTO_TEST_CASE(each_task_gets_its_own_gpu_and_is_charged_its_energy) {
     // GPU 2 draws too, with no task on it: the house's.
     gpus.set(2, gpus.get(2) + 10'000);
 
-    Result r = run_hearth({"run", "--grid", "grid.toml", "--tenant", "studio", "--count", "3",
-                           "--gpus-per-task", "1", "--job-dir", "job", "--stage", "render.sh",
-                           "--env", "GPUS=" + gpus.gpu_dir.string(), "--env",
-                           "SPANS=" + (t / "spans").string(), "--", "sh", "render.sh"},
+    Result r = run_hearth({"run",
+                           "--grid",
+                           "grid.toml",
+                           "--tenant",
+                           "studio",
+                           "--count",
+                           "3",
+                           "--gpus-per-task",
+                           "1",
+                           "--job-dir",
+                           "job",
+                           "--stage",
+                           "render.sh",
+                           "--env",
+                           "GPUS=" + gpus.gpu_dir.string(),
+                           "--env",
+                           "SPANS=" + (t / "spans").string(),
+                           "--",
+                           "sh",
+                           "render.sh"},
                           t.path, "HEARTH_AGENT_SOCKET=" + quote(agent.socket));
     // The agent's last interval closes with the unregistrations; let it commit.
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
@@ -201,9 +218,10 @@ BOOST_AUTO_TEST_CASE(each_task_gets_its_own_gpu_and_is_charged_its_energy) {
                    "task " << task);
     BOOST_TEST(sql_u64(agent.ledger, "SELECT sum(energy_uj) FROM intervals") ==
                (40u + 80u + 120u + 10u) * 1'000'000u);
-    BOOST_TEST(sql_u64(agent.ledger,
-                       "SELECT coalesce(sum(static_uj+dynamic_uj),0) FROM charges WHERE tenant='house'") ==
-               10'000'000u);
+    BOOST_TEST(
+        sql_u64(agent.ledger,
+                "SELECT coalesce(sum(static_uj+dynamic_uj),0) FROM charges WHERE tenant='house'") ==
+        10'000'000u);
     // The job's journal has the ledger's figure for each attempt.
     for (const auto& rec : journal(t / "job"))
         if (rec["e"] == "done")
@@ -218,10 +236,26 @@ BOOST_AUTO_TEST_CASE(without_a_grid_file_the_agent_counts_the_gpus) {
     fs::create_directories(t / "spans");
     fs::permissions(t / "spans", fs::perms::all);
     std::ofstream(t / "render.sh") << k_task;
-    Result r = run_hearth({"run", "--tenant", "studio", "--count", "2", "--slots", "2",
-                           "--gpus-per-task", "1", "--job-dir", "job", "--stage", "render.sh",
-                           "--env", "GPUS=" + gpus.gpu_dir.string(), "--env",
-                           "SPANS=" + (t / "spans").string(), "--", "sh", "render.sh"},
+    Result r = run_hearth({"run",
+                           "--tenant",
+                           "studio",
+                           "--count",
+                           "2",
+                           "--slots",
+                           "2",
+                           "--gpus-per-task",
+                           "1",
+                           "--job-dir",
+                           "job",
+                           "--stage",
+                           "render.sh",
+                           "--env",
+                           "GPUS=" + gpus.gpu_dir.string(),
+                           "--env",
+                           "SPANS=" + (t / "spans").string(),
+                           "--",
+                           "sh",
+                           "render.sh"},
                           t.path, "HEARTH_AGENT_SOCKET=" + quote(agent.socket));
     agent.stop();
     BOOST_REQUIRE_MESSAGE(r.code == 0, r.err + agent.log());
@@ -266,8 +300,8 @@ BOOST_AUTO_TEST_CASE(bad_gpu_requests_are_refused_with_the_fix) {
          "use --workers-per-host 1"},
         {{"run", "--env", "CUDA_VISIBLE_DEVICES=0", "--count", "1", "--", "true"},
          "ask for GPUs with --gpus-per-task N instead"},
-        {{"submit", "--server", "http://127.0.0.1:9", "--gpus-per-task", "99", "--count", "1",
-          "--", "true"},
+        {{"submit", "--server", "http://127.0.0.1:9", "--gpus-per-task", "99", "--count", "1", "--",
+          "true"},
          "--gpus-per-task 99: give 0 to 64"},
     };
     for (const Case& c : cases) {
@@ -280,13 +314,15 @@ BOOST_AUTO_TEST_CASE(bad_gpu_requests_are_refused_with_the_fix) {
         }
     }
     // A grid file with a bad node GPU count is refused as a whole, by line.
-    std::ofstream(t / "bad.toml") << std::regex_replace(k_grid, std::regex("gpus = 2"), "gpus = -1");
+    std::ofstream(t / "bad.toml") << std::regex_replace(k_grid, std::regex("gpus = 2"),
+                                                        "gpus = -1");
     Result r = run_hearth({"run", "--grid", "bad.toml", "--count", "1", "--", "true"}, t.path,
                           "HEARTH_TENANT=studio");
     BOOST_TEST(r.code == 2, r.err);
-    BOOST_TEST(r.err.find("bad.toml:11: node 'ws1': 'gpus' must be a whole number from 0 to 1024") !=
-                   std::string::npos,
-               r.err);
+    BOOST_TEST(
+        r.err.find("bad.toml:11: node 'ws1': 'gpus' must be a whole number from 0 to 1024") !=
+            std::string::npos,
+        r.err);
     nothing_written(t.path);
 }
 

@@ -169,7 +169,8 @@ BOOST_AUTO_TEST_CASE(recovery_defaults_to_all_and_takes_its_bounds) {
 BOOST_AUTO_TEST_CASE(a_nodes_gpus_are_said_or_left_to_its_agent) {
     BOOST_TEST(!parse(grid_with("")).nodes[0].gpus.has_value());  // the agent says
     BOOST_TEST(parse(grid_with("", "gpus = 2")).nodes[0].gpus.value() == 2u);
-    BOOST_TEST(parse(grid_with("", "gpus = 0")).nodes[0].gpus.value() == 0u);  // none, whatever NVML finds
+    BOOST_TEST(parse(grid_with("", "gpus = 0")).nodes[0].gpus.value() ==
+               0u);  // none, whatever NVML finds
     BOOST_TEST(parse(grid_with("", "gpus = 1024")).nodes[0].gpus.value() == 1024u);
 }
 

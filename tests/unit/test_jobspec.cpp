@@ -107,9 +107,10 @@ BOOST_AUTO_TEST_CASE(fully_populated_spec_round_trips_for_every_split_kind) {
 BOOST_AUTO_TEST_CASE(to_json_writes_every_field) {
     const json j = hearth::to_json(full_spec(SplitKind::frames));
     for (const char* key :
-         {"id", "name", "tenant", "split", "split_text", "chunk", "command", "nodes",
-          "workers_per_host", "slots", "retries", "timeout_ms", "stage", "collect", "submitted_ms",
-          "submit_cwd", "deadline_ms", "urgent", "slurm", "env", "cores_per_task", "mem_per_task", "gpus_per_task", "user"})
+         {"id",      "name",    "tenant",           "split",        "split_text",    "chunk",
+          "command", "nodes",   "workers_per_host", "slots",        "retries",       "timeout_ms",
+          "stage",   "collect", "submitted_ms",     "submit_cwd",   "deadline_ms",   "urgent",
+          "slurm",   "env",     "cores_per_task",   "mem_per_task", "gpus_per_task", "user"})
         BOOST_TEST(j.contains(key), key);
     BOOST_TEST(j.size() == 24u);
     BOOST_TEST(j.at("nodes").is_array());
@@ -263,7 +264,8 @@ BOOST_AUTO_TEST_CASE(gpus_are_optional_and_bounded) {
     const JobSpec old = hearth::job_from_json(j);  // a job written before GPU tasks
     BOOST_TEST(old.gpus_per_task == 0u);
     BOOST_TEST(!old.nodes[0].gpus.has_value());
-    for (const json& bad : {json(-1), json(1.5), json("1"), json(hearth::k_max_gpus_per_task + 1)}) {
+    for (const json& bad :
+         {json(-1), json(1.5), json("1"), json(hearth::k_max_gpus_per_task + 1)}) {
         BOOST_TEST_CONTEXT("gpus_per_task = " << bad.dump()) {
             json b = hearth::to_json(full_spec(SplitKind::count));
             b["gpus_per_task"] = bad;

@@ -194,7 +194,8 @@ BOOST_AUTO_TEST_CASE(a_node_with_gpus_sets_each_tasks_gpus) {
 
 BOOST_AUTO_TEST_CASE(env_may_not_choose_the_gpus) {
     const auto lookup = [](const std::string&) -> const char* { return "0"; };
-    for (const char* word : {"CUDA_VISIBLE_DEVICES=0", "CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER=PCI_BUS_ID"})
+    for (const char* word :
+         {"CUDA_VISIBLE_DEVICES=0", "CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER=PCI_BUS_ID"})
         BOOST_CHECK_EXCEPTION(hearth::resolve_env_word(word, lookup), hearth::Error,
                               usage_mentioning("--gpus-per-task N"));
     BOOST_CHECK_EXCEPTION(hearth::check_env_list({"CUDA_VISIBLE_DEVICES=1"}, "'env'"),
