@@ -36,7 +36,9 @@ struct FakeGpus {
                    &code);
         BOOST_TEST_REQUIRE(code == 0, "cannot build the fake NVML library: " << out);
         for (unsigned i = 0; i < count; ++i) set(i, 1'000'000);  // 1 kJ since the driver loaded
-        // Tasks run as the tenant's own user: they may replace the counters.
+        // Tasks run as the tenant's own user: they may reach and replace the
+        // counters.
+        fs::permissions(root, fs::perms::others_exec | fs::perms::group_exec, fs::perm_options::add);
         fs::permissions(gpu_dir, fs::perms::all);
     }
     void set(unsigned gpu, std::uint64_t mj) const {
@@ -208,7 +210,8 @@ BOOST_AUTO_TEST_CASE(each_task_gets_its_own_gpu_and_is_charged_its_energy) {
     }
 
     // The ledger charges each task exactly what its GPU drew while it ran:
-    // (task + 1) x 40 J; the idle GPU's 10 J is the house's.
+    // (task + 1) x 40 J; the idle GPU's 10 J is the house's (task -1,
+    // hearth-ledger(5)).
     const std::string id = summary(t / "job")["job"];
     for (int task = 0; task < 3; ++task)
         BOOST_TEST(sql_u64(agent.ledger,
@@ -220,7 +223,7 @@ BOOST_AUTO_TEST_CASE(each_task_gets_its_own_gpu_and_is_charged_its_energy) {
                (40u + 80u + 120u + 10u) * 1'000'000u);
     BOOST_TEST(
         sql_u64(agent.ledger,
-                "SELECT coalesce(sum(static_uj+dynamic_uj),0) FROM charges WHERE tenant='house'") ==
+                "SELECT coalesce(sum(static_uj+dynamic_uj),0) FROM charges WHERE task=-1") ==
         10'000'000u);
     // The job's journal has the ledger's figure for each attempt.
     for (const auto& rec : journal(t / "job"))
