@@ -271,6 +271,26 @@ BOOST_AUTO_TEST_CASE(without_a_grid_file_the_agent_counts_the_gpus) {
     BOOST_TEST(second.t0 >= first.t1);
 }
 
+BOOST_AUTO_TEST_CASE(gpus_the_agent_does_not_read_are_left_out_of_the_registration) {
+    TempDir t;
+    FakeGpus gpus(t.path, 1);  // the grid file says 2; NVML finds 1
+    GpuAgent agent(t.path, gpus);
+    std::ofstream(t / "grid.toml") << k_grid;
+    Result r = run_hearth({"run", "--grid", "grid.toml", "--tenant", "studio", "--count", "2",
+                           "--gpus-per-task", "1", "--job-dir", "job", "--", "sleep", "0.3"},
+                          t.path, "HEARTH_AGENT_SOCKET=" + quote(agent.socket));
+    agent.stop();
+    BOOST_REQUIRE_MESSAGE(r.code == 0, r.err);
+    // The task on GPU 1 is still metered (without its GPU), and the worker
+    // said why once.
+    BOOST_TEST(summary(t / "job")["energy_attempts"].get<int>() == 2);
+    const std::string log = slurp(t / "job" / "mpirun.log");
+    BOOST_TEST(log.find("grid-agent refused a task: GPU 1 on a node with 1 GPU") !=
+                   std::string::npos,
+               log);
+    BOOST_TEST(log.find("tasks are metered without their GPUs") != std::string::npos, log);
+}
+
 BOOST_AUTO_TEST_CASE(a_node_without_enough_gpus_runs_none_and_says_why) {
     TempDir t;
     // No agent here (and no grid file): the node has no GPUs to give.
