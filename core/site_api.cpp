@@ -95,6 +95,7 @@ json to_json(const NodeReport& n) {
         j["mem_available"] = n.mem_available;
         j["mem_total"] = n.mem_total;
     }
+    if (n.gpus) j["gpus"] = *n.gpus;
     return j;
 }
 
@@ -109,6 +110,7 @@ NodeReport node_report_from_json(const json& j) {
     n.up = f.flag("up", true);
     n.mem_available = f.u64("mem_available", 0, k_max_mem_per_task, 0);
     n.mem_total = f.u64("mem_total", 0, k_max_mem_per_task, 0);
+    if (f.has("gpus")) n.gpus = static_cast<std::uint32_t>(f.u64("gpus", 0, k_max_node_gpus));
     if (f.has("heat")) {
         JsonFields h(f.raw("heat"), "node report's heat");
         n.heat.known = h.flag("known", false);

@@ -8,6 +8,7 @@
 // carried it: until then the site keeps it (on disk) and sends it again, and
 // the scheduler commits each attempt at most once.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,7 @@ struct NodeReport {
     bool up = true;
     std::uint64_t mem_available = 0;  // bytes, /proc/meminfo MemAvailable; 0: not reported
     std::uint64_t mem_total = 0;      // bytes, MemTotal; 0: not reported
+    std::optional<std::uint32_t> gpus;  // the GPUs its worker hands out; unset: not reported
 };
 
 struct WorkRequest {

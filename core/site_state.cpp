@@ -13,6 +13,10 @@ void SiteState::add_node(int rank, const std::string& node, const std::string& h
     n.mem_total = mem_total;
 }
 
+void SiteState::set_gpus(int rank, std::uint32_t gpus) {
+    if (auto it = m_nodes.find(rank); it != m_nodes.end()) it->second.gpus = gpus;
+}
+
 void SiteState::set_job_cores(const std::string& job, std::uint32_t cores) {
     m_job_cores[job] = std::max<std::uint32_t>(1, cores);
 }
@@ -114,6 +118,7 @@ std::vector<NodeReport> SiteState::nodes(bool take_work) const {
             r.mem_total = n.mem_total;
             r.mem_available = n.mem_available > 0 ? n.mem_available : n.mem_total;
         }
+        r.gpus = n.gpus;
         v.push_back(std::move(r));
     }
     return v;

@@ -154,6 +154,7 @@ void SiteDispatcher::on_hello(int rank, const std::string& data) {
     cfg.gpus = node_gpus(it != m_ranks.end() ? it->second.gpus : std::nullopt, h.gpus);
     m_link.send(rank, Tag::config, encode(cfg));
     m_state.add_node(rank, cfg.node, h.host, cfg.slots ? cfg.slots : h.cores, h.mem_total);
+    m_state.set_gpus(rank, cfg.gpus);
 }
 
 AttemptResult SiteDispatcher::to_result(int rank, Completion& c) {

@@ -328,6 +328,34 @@ BOOST_AUTO_TEST_CASE(a_served_gpu_task_waits_for_its_gpu) {
     BOOST_TEST(g.site.stop() == 0, g.logs());
 }
 
+// A node without GPUs (gpus = 0, as the site reports it) is never granted a
+// GPU task: the job waits, and says why.
+BOOST_AUTO_TEST_CASE(a_served_gpu_task_is_not_granted_to_a_node_without_gpus) {
+    Grid g;
+    std::ofstream(g.t / "grid.toml", std::ios::app) << "gpus = 0\n";
+    Result r = g.client({"submit", "--name", "gpu", "--count", "2", "--gpus-per-task", "1", "--",
+                         "sh", "-c", "echo \"s $(date +%s%N) gpu-$HEARTH_TASK\" >> " +
+                                         quote((g.t / "spans").string())});
+    BOOST_TEST_REQUIRE(r.code == 0, r.err);
+    const std::string id = r.out.substr(0, r.out.find('\n'));
+    g.start_site();
+    std::string waiting;
+    const bool says = eventually(
+        [&] {
+            Result st = g.client({"status", id, "--json"});
+            if (st.code != 0) return false;
+            waiting = nlohmann::json::parse(st.out, nullptr, false).value("waiting", "");
+            return !waiting.empty();
+        },
+        60);
+    BOOST_TEST(says, g.logs());
+    BOOST_TEST(waiting.find("1 GPUs") != std::string::npos, waiting);
+    BOOST_TEST(waiting.find("the most GPUs 0") != std::string::npos, waiting);
+    BOOST_TEST(g.state(id) == "queued", g.logs());
+    BOOST_TEST(slurp(g.t / "spans").empty(), g.logs());  // no task ran
+    BOOST_TEST(g.site.stop() == 0, g.logs());
+}
+
 BOOST_AUTO_TEST_CASE(a_task_larger_than_every_node_is_refused_at_submit_in_one_line) {
     Grid g;
     Result mem = g.client({"submit", "--count", "1", "--mem-per-task", "64T", "--", "true"});

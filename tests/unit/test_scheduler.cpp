@@ -382,6 +382,29 @@ BOOST_AUTO_TEST_CASE(a_jobs_cores_and_memory_reach_the_policy_and_the_site) {
     BOOST_TEST(f.last_input->nodes.at(0).mem_free == std::uint64_t{6} << 30);
 }
 
+BOOST_AUTO_TEST_CASE(a_gpu_job_reaches_the_policy_with_the_nodes_gpus_and_says_why_it_waits) {
+    Fixture f;  // the grid file says no node's GPUs: the job is taken
+    JobSubmit gpu = count_job("2");
+    gpu.gpus_per_task = 2;
+    const JobInfo id = f.s->submit(k_bank, gpu);
+    WorkRequest req = f.ask("pool", 0);  // wanting nothing: the FIFO here would ignore GPUs
+    req.nodes[0].gpus = 1;                // as the site's worker hands them out
+    f.work(req);
+    BOOST_TEST(f.s->job(k_bank, id.id).waiting ==
+               "no node up can hold a task of 1 cores and 2 GPUs: the largest has 2 cores, the "
+               "most GPUs 1; it waits for a node that can, or cancel it and submit smaller tasks");
+    req.nodes[0].gpus = 2;
+    f.work(req);
+    BOOST_TEST(f.s->job(k_bank, id.id).waiting.empty());
+    // What the policy is given to place it.
+    req = f.ask("pool", 2);
+    req.nodes[0].gpus = 2;
+    f.work(req);
+    BOOST_TEST_REQUIRE(f.last_input.has_value());
+    BOOST_TEST(f.last_input->jobs.at(0).gpus_per_task == 2u);
+    BOOST_TEST(f.last_input->nodes.at(0).gpus == 2u);
+}
+
 BOOST_AUTO_TEST_CASE(the_grid_tenant_table_decides_who_submits_and_their_terms) {
     Fixture f;
     f.grid.tenants = {TenantSpec{"bank", 3, 1, ""}, TenantSpec{"studio", 1, 0, ""}};

@@ -193,10 +193,12 @@ BOOST_AUTO_TEST_CASE(work_request_round_trips) {
     n.heat = HeatReport{true, 1, 2, -1500};
     n.mem_total = std::uint64_t{16} << 30;
     n.mem_available = std::uint64_t{9} << 30;
+    n.gpus = 2;
     r.nodes.push_back(n);
     NodeReport quiet;  // memory not reported: not sent
     quiet.node = "pool-n2";
     BOOST_TEST(!to_json(quiet).contains("mem_total"));
+    BOOST_TEST(!to_json(quiet).contains("gpus"));  // an older site
     r.nodes.push_back(quiet);
     AttemptResult x;
     x.key = AttemptKey{"j1", 7, 2};
@@ -221,6 +223,8 @@ BOOST_AUTO_TEST_CASE(work_request_round_trips) {
     BOOST_TEST(b.nodes[0].mem_total == std::uint64_t{16} << 30);
     BOOST_TEST(b.nodes[0].mem_available == std::uint64_t{9} << 30);
     BOOST_TEST(b.nodes[1].mem_total == 0u);
+    BOOST_TEST((b.nodes[0].gpus == std::optional<std::uint32_t>(2)));
+    BOOST_TEST(!b.nodes[1].gpus.has_value());
     BOOST_TEST(b.nodes[0].heat.waste_mk == -1500);
     BOOST_TEST_REQUIRE(b.results.size() == 1u);
     BOOST_TEST((b.results[0].key == x.key));
