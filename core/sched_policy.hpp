@@ -77,7 +77,7 @@ struct PolicyNode {
     bool open = true;          // may receive grants now (the site asking; sim: all)
     std::uint64_t mem_free = k_mem_unknown;   // bytes new tasks may still claim there
     std::uint64_t mem_total = k_mem_unknown;  // bytes a task could ever have there
-    std::uint32_t gpus = UINT32_MAX;          // its GPUs (its worker queues for a free one); MAX: unknown
+    std::uint32_t gpus = UINT32_MAX;  // its GPUs (its worker queues for a free one); MAX: unknown
 };
 
 struct PolicyInput {

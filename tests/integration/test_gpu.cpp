@@ -38,7 +38,8 @@ struct FakeGpus {
         for (unsigned i = 0; i < count; ++i) set(i, 1'000'000);  // 1 kJ since the driver loaded
         // Tasks run as the tenant's own user: they may reach and replace the
         // counters.
-        fs::permissions(root, fs::perms::others_exec | fs::perms::group_exec, fs::perm_options::add);
+        fs::permissions(root, fs::perms::others_exec | fs::perms::group_exec,
+                        fs::perm_options::add);
         fs::permissions(gpu_dir, fs::perms::all);
     }
     void set(unsigned gpu, std::uint64_t mj) const {
@@ -221,10 +222,9 @@ BOOST_AUTO_TEST_CASE(each_task_gets_its_own_gpu_and_is_charged_its_energy) {
                    "task " << task);
     BOOST_TEST(sql_u64(agent.ledger, "SELECT sum(energy_uj) FROM intervals") ==
                (40u + 80u + 120u + 10u) * 1'000'000u);
-    BOOST_TEST(
-        sql_u64(agent.ledger,
-                "SELECT coalesce(sum(static_uj+dynamic_uj),0) FROM charges WHERE task=-1") ==
-        10'000'000u);
+    BOOST_TEST(sql_u64(agent.ledger,
+                       "SELECT coalesce(sum(static_uj+dynamic_uj),0) FROM charges WHERE task=-1") ==
+               10'000'000u);
     // The job's journal has the ledger's figure for each attempt.
     for (const auto& rec : journal(t / "job"))
         if (rec["e"] == "done")
@@ -285,9 +285,9 @@ BOOST_AUTO_TEST_CASE(gpus_the_agent_does_not_read_are_left_out_of_the_registrati
     // said why once.
     BOOST_TEST(summary(t / "job")["energy_attempts"].get<int>() == 2);
     const std::string log = slurp(t / "job" / "mpirun.log");
-    BOOST_TEST(log.find("grid-agent refused a task: GPU 1 on a node with 1 GPU") !=
-                   std::string::npos,
-               log);
+    BOOST_TEST(
+        log.find("grid-agent refused a task: GPU 1 on a node with 1 GPU") != std::string::npos,
+        log);
     BOOST_TEST(log.find("tasks are metered without their GPUs") != std::string::npos, log);
 }
 

@@ -305,10 +305,10 @@ BOOST_AUTO_TEST_CASE(a_served_gpu_task_waits_for_its_gpu) {
     Grid g;
     std::ofstream(g.t / "grid.toml", std::ios::app) << "gpus = 1\n";
     const std::string spans = quote((g.t / "spans").string());
-    const std::string script = "echo \"s $(date +%s%N) gpu-$HEARTH_TASK $CUDA_VISIBLE_DEVICES "
-                               "$CUDA_DEVICE_ORDER\" >> " +
-                               spans + "; sleep 1; echo \"e $(date +%s%N) gpu-$HEARTH_TASK\" >> " +
-                               spans;
+    const std::string script =
+        "echo \"s $(date +%s%N) gpu-$HEARTH_TASK $CUDA_VISIBLE_DEVICES "
+        "$CUDA_DEVICE_ORDER\" >> " +
+        spans + "; sleep 1; echo \"e $(date +%s%N) gpu-$HEARTH_TASK\" >> " + spans;
     Result r = g.client({"submit", "--name", "gpu", "--count", "3", "--gpus-per-task", "1", "--",
                          "sh", "-c", script});
     BOOST_TEST_REQUIRE(r.code == 0, r.err);
@@ -323,7 +323,8 @@ BOOST_AUTO_TEST_CASE(a_served_gpu_task_waits_for_its_gpu) {
         BOOST_TEST((s.cpus == std::set<int>{0}), name << " saw other GPUs; " << g.logs());
         BOOST_TEST(s.threads == "PCI_BUS_ID", name);
         for (const auto& [other, o] : got)
-            if (other != name) BOOST_TEST(!overlap(s, o), name << " and " << other << " shared the GPU");
+            if (other != name)
+                BOOST_TEST(!overlap(s, o), name << " and " << other << " shared the GPU");
     }
     BOOST_TEST(g.site.stop() == 0, g.logs());
 }
@@ -333,9 +334,9 @@ BOOST_AUTO_TEST_CASE(a_served_gpu_task_waits_for_its_gpu) {
 BOOST_AUTO_TEST_CASE(a_served_gpu_task_is_not_granted_to_a_node_without_gpus) {
     Grid g;
     std::ofstream(g.t / "grid.toml", std::ios::app) << "gpus = 0\n";
-    Result r = g.client({"submit", "--name", "gpu", "--count", "2", "--gpus-per-task", "1", "--",
-                         "sh", "-c", "echo \"s $(date +%s%N) gpu-$HEARTH_TASK\" >> " +
-                                         quote((g.t / "spans").string())});
+    Result r = g.client(
+        {"submit", "--name", "gpu", "--count", "2", "--gpus-per-task", "1", "--", "sh", "-c",
+         "echo \"s $(date +%s%N) gpu-$HEARTH_TASK\" >> " + quote((g.t / "spans").string())});
     BOOST_TEST_REQUIRE(r.code == 0, r.err);
     const std::string id = r.out.substr(0, r.out.find('\n'));
     g.start_site();

@@ -388,7 +388,7 @@ BOOST_AUTO_TEST_CASE(a_gpu_job_reaches_the_policy_with_the_nodes_gpus_and_says_w
     gpu.gpus_per_task = 2;
     const JobInfo id = f.s->submit(k_bank, gpu);
     WorkRequest req = f.ask("pool", 0);  // wanting nothing: the FIFO here would ignore GPUs
-    req.nodes[0].gpus = 1;                // as the site's worker hands them out
+    req.nodes[0].gpus = 1;               // as the site's worker hands them out
     f.work(req);
     BOOST_TEST(f.s->job(k_bank, id.id).waiting ==
                "no node up can hold a task of 1 cores and 2 GPUs: the largest has 2 cores, the "
