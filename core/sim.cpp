@@ -322,8 +322,8 @@ SimResult simulate(const Scenario& sc, SimPolicy policy, const SimTrace& trace) 
                 // The policy does not count free GPUs: as the node's worker
                 // would queue them, tasks past its free GPUs wait.
                 if (n.gpus && j.def->gpus_per_task > 0)
-                    g.count = std::min(g.count, (*n.gpus - std::min(*n.gpus, n.gpus_used)) /
-                                                    j.def->gpus_per_task);
+                    g.count = std::min(
+                        g.count, (*n.gpus - std::min(*n.gpus, n.gpus_used)) / j.def->gpus_per_task);
                 if (g.count == 0) continue;
                 const std::uint32_t cores = g.count * j.cores;
                 if (g.count > j.queued || n.busy + cores > n.slots)
