@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "error.hpp"
+#include "jobspec.hpp"
 #include "json_checks.hpp"
 #include "json_fields.hpp"
 
@@ -144,6 +145,7 @@ std::string socket_reply_line(const SocketReply& reply) {
         }
     } else if (const auto* p = std::get_if<PingReply>(&reply)) {
         j["node"] = p->node;
+        j["gpus"] = p->gpus;
     }
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -174,7 +176,7 @@ SocketReply parse_socket_reply(const std::string& line, const SocketOp& asked) {
         b.waste = f.num("waste", -1e6, 1e6, 0);
         return b;
     }
-    return PingReply{f.str("node")};
+    return PingReply{f.str("node"), static_cast<unsigned>(f.u64("gpus", 0, k_max_node_gpus, 0))};
 }
 
 }  // namespace hearth

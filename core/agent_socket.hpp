@@ -67,6 +67,7 @@ struct BudgetReply {
 };
 struct PingReply {
     std::string node;
+    unsigned gpus = 0;  // GPUs its energy source reads (NVML); absent from older agents: 0
     friend bool operator==(const PingReply&, const PingReply&) = default;
 };
 struct ErrorReply {

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "core/error.hpp"
+#include "core/jobspec.hpp"
 #include "core/plugin_registry.hpp"
 #include "core/schedule.hpp"
 #include "core/task_memory.hpp"
@@ -477,7 +478,8 @@ GridNode read_node(const std::string& origin, const toml::table& t, std::size_t 
     Scope s(origin, "", t);
     GridNode node;
     node.name = entry_name(s, "node", index);
-    s.check_keys({"name", "site", "host", "slots", "memory", "agent", "idle_watts", "max_watts"});
+    s.check_keys(
+        {"name", "site", "host", "slots", "memory", "gpus", "agent", "idle_watts", "max_watts"});
 
     node.site = s.required_string("site", "site = \"NAME\", the site this node heats");
     if (!grid.find_site(node.site)) {
@@ -504,6 +506,14 @@ GridNode read_node(const std::string& origin, const toml::table& t, std::size_t 
             s.fail(n, "'slots' " + std::to_string(v) +
                           " is out of range; give the task slots of the node, 1 to 4096");
         node.slots = static_cast<std::uint32_t>(v);
+    }
+
+    if (const toml::node* n = s.get("gpus")) {
+        const std::int64_t v = n->is_integer() ? n->as_integer()->get() : -1;
+        if (v < 0 || v > k_max_node_gpus)
+            s.fail(n, "'gpus' must be a whole number from 0 to " + std::to_string(k_max_node_gpus) +
+                          ": the GPUs tasks may use on the node, e.g. gpus = 2");
+        node.gpus = static_cast<std::uint32_t>(v);
     }
 
     if (auto m = s.string("memory")) {

@@ -102,6 +102,9 @@ struct GridNode {
     std::uint32_t slots = 1;  // its cores: a task of N cores holds N of them
     // Bytes tasks may use there ("64G"); 0: not said (no check at submit).
     std::uint64_t memory = 0;
+    // Its GPUs for tasks (`gpus = 2`); unset: what the node's agent reads
+    // through NVML, else none.
+    std::optional<std::uint32_t> gpus;
     std::string agent;  // default: http://HOST:9750
     Watts idle{20};
     Watts max{120};

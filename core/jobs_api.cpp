@@ -105,7 +105,8 @@ json to_json(const JobSubmit& s) {
               {"priority", s.priority},
               {"env", s.env},
               {"cores_per_task", s.cores_per_task},
-              {"mem_per_task", s.mem_per_task}};
+              {"mem_per_task", s.mem_per_task},
+              {"gpus_per_task", s.gpus_per_task}};
     // Empty means "not given" (the token's tenant, no label): left out, as
     // the reader refuses an empty name.
     if (!s.tenant.empty()) j["tenant"] = s.tenant;
@@ -144,6 +145,8 @@ JobSubmit job_submit_from_json(const json& j) {
         static_cast<std::uint32_t>(f.u64("cores_per_task", 1, k_max_cores_per_task, 1));
     // Absent in jobs stored before it existed: no memory need.
     s.mem_per_task = f.u64("mem_per_task", 0, k_max_mem_per_task, 0);
+    // Absent in jobs stored before GPU tasks: none.
+    s.gpus_per_task = static_cast<std::uint32_t>(f.u64("gpus_per_task", 0, k_max_gpus_per_task, 0));
     f.done();
     return s;
 }
@@ -169,6 +172,7 @@ json to_json(const JobInfo& i) {
             {"waiting", i.waiting},
             {"cores_per_task", i.cores_per_task},
             {"mem_per_task", i.mem_per_task},
+            {"gpus_per_task", i.gpus_per_task},
             {"submitted_ms", i.submitted_ms},
             {"started_ms", i.started_ms},
             {"finished_ms", i.finished_ms},
@@ -206,6 +210,7 @@ JobInfo job_info_from_json(const json& j) {
     i.cores_per_task =
         static_cast<std::uint32_t>(f.u64("cores_per_task", 1, k_max_cores_per_task, 1));
     i.mem_per_task = f.u64("mem_per_task", 0, k_max_mem_per_task, 0);
+    i.gpus_per_task = static_cast<std::uint32_t>(f.u64("gpus_per_task", 0, k_max_gpus_per_task, 0));
     // Newer servers may add fields: a client reads what it knows.
     return i;
 }

@@ -58,6 +58,7 @@ struct JobSubmit {
     std::vector<std::string> env;      // NAME=VALUE for every task (hearth submit --env)
     std::uint32_t cores_per_task = 1;  // cores each task holds (placement, binding, thread counts)
     std::uint64_t mem_per_task = 0;    // bytes each task needs free and is limited to; 0 = none
+    std::uint32_t gpus_per_task = 0;   // GPUs each task is given (CUDA_VISIBLE_DEVICES); 0 = none
 };
 
 struct JobInfo {
@@ -85,6 +86,7 @@ struct JobInfo {
     std::string waiting;
     std::uint32_t cores_per_task = 1;
     std::uint64_t mem_per_task = 0;
+    std::uint32_t gpus_per_task = 0;
     std::int64_t submitted_ms = 0, started_ms = 0, finished_ms = 0;  // 0 = not yet
     std::uint64_t energy_uj = 0;    // charged to this job's attempts so far
     bool energy_estimated = false;  // some of it from a model, not a meter

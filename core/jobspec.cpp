@@ -17,7 +17,11 @@ const char* to_string(SplitKind k) {
 
 nlohmann::json to_json(const JobSpec& j) {
     nlohmann::json nodes = nlohmann::json::array();
-    for (const auto& n : j.nodes) nodes.push_back({{"host", n.host}, {"slots", n.slots}});
+    for (const auto& n : j.nodes) {
+        nlohmann::json node{{"host", n.host}, {"slots", n.slots}};
+        if (n.gpus) node["gpus"] = *n.gpus;
+        nodes.push_back(std::move(node));
+    }
     return {{"id", j.id},
             {"name", j.name},
             {"tenant", j.tenant},
@@ -40,6 +44,7 @@ nlohmann::json to_json(const JobSpec& j) {
             {"env", j.env},
             {"cores_per_task", j.cores_per_task},
             {"mem_per_task", j.mem_per_task},
+            {"gpus_per_task", j.gpus_per_task},
             {"user", j.user}};
 }
 
@@ -71,9 +76,14 @@ JobSpec job_from_json(const nlohmann::json& v) {
         j.split_text = v.at("split_text").get<std::string>();
         j.chunk = whole(v, "chunk", 1, std::uint64_t{1} << 62);
         j.command = v.at("command").get<std::vector<std::string>>();
-        for (const auto& n : v.at("nodes"))
-            j.nodes.push_back({n.at("host").get<std::string>(),
-                               static_cast<std::uint32_t>(whole(n, "slots", 0, 4096))});
+        for (const auto& n : v.at("nodes")) {
+            NodeSpec node{n.at("host").get<std::string>(),
+                          static_cast<std::uint32_t>(whole(n, "slots", 0, 4096)),
+                          {}};
+            if (n.contains("gpus"))
+                node.gpus = static_cast<std::uint32_t>(whole(n, "gpus", 0, k_max_node_gpus));
+            j.nodes.push_back(std::move(node));
+        }
         j.slurm = v.value("slurm", false);  // absent in jobs written before Slurm support
         j.workers_per_host = static_cast<std::uint32_t>(whole(v, "workers_per_host", 1, 64));
         j.slots = static_cast<std::uint32_t>(whole(v, "slots", 0, 4096));
@@ -95,6 +105,11 @@ JobSpec job_from_json(const nlohmann::json& v) {
             v.contains("cores_per_task")
                 ? static_cast<std::uint32_t>(whole(v, "cores_per_task", 1, k_max_cores_per_task))
                 : 1;
+        // Absent in jobs written before GPU tasks.
+        j.gpus_per_task =
+            v.contains("gpus_per_task")
+                ? static_cast<std::uint32_t>(whole(v, "gpus_per_task", 0, k_max_gpus_per_task))
+                : 0;
         j.user = v.value("user", "");
         if (j.chunk == 0 || j.command.empty() || j.workers_per_host == 0)
             throw std::runtime_error("chunk, command or workers_per_host is empty");

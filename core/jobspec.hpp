@@ -16,6 +16,9 @@ enum class SplitKind { frames, seeds, count, items };
 struct NodeSpec {
     std::string host;
     std::uint32_t slots = 0;  // 0: the node's cores (hwloc, on the node)
+    // Its GPUs (the grid file's `gpus`); unset: what the node's agent reads
+    // through NVML, else none.
+    std::optional<std::uint32_t> gpus;
 };
 
 struct JobSpec {
@@ -47,10 +50,17 @@ struct JobSpec {
     std::vector<std::string> env;
     std::uint32_t cores_per_task = 1;
     std::uint64_t mem_per_task = 0;  // bytes a task may use; 0: no limit
+    // GPUs each task is given (CUDA_VISIBLE_DEVICES, registered with the
+    // node's agent); 0: none, and the task sees no GPU.
+    std::uint32_t gpus_per_task = 0;
     std::string user;  // the tenant's Unix user from --grid's tenant table ("" = none)
 };
 
 inline constexpr std::uint32_t k_max_cores_per_task = 1024;
+// A node's GPUs and a task's: NVML numbers GPUs from 0, and the agent takes
+// indices below 1024.
+inline constexpr std::uint32_t k_max_node_gpus = 1024;
+inline constexpr std::uint32_t k_max_gpus_per_task = 64;
 inline constexpr std::uint64_t k_max_mem_per_task = std::uint64_t{1} << 62;  // bytes
 
 nlohmann::json to_json(const JobSpec&);

@@ -34,6 +34,7 @@ unsigned task_slots(bool slots_are_cores, unsigned cores_per_task) {
 }
 
 bool may_start(const StartCheck& c) {
+    if (c.gpus_need > c.gpus_free) return false;
     if (c.job_running >= c.mem_cap) return false;
     return c.held + c.need <= c.capacity || c.overridden || c.urgent;
 }

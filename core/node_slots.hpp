@@ -49,8 +49,11 @@ struct StartCheck {
     bool urgent = false;                 // its job runs whatever the budget
     std::size_t job_running = 0;         // its job's attempts running here
     std::uint32_t mem_cap = UINT32_MAX;  // its job's attempts that fit in memory
+    unsigned gpus_need = 0;              // GPUs this attempt takes (--gpus-per-task)
+    unsigned gpus_free = 0;              // the node's GPUs no running task holds
 };
-// Never past the job's memory cap; urgent jobs and attempts the scheduler
+// Never without its GPUs free (whatever the budget or deadline); never past
+// the job's memory cap; urgent jobs and attempts the scheduler
 // placed past the budget take any free slots; the rest only what the heat
 // budget allows.
 bool may_start(const StartCheck& c);

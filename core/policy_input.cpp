@@ -28,6 +28,7 @@ PolicyNode policy_node(const NodeReport& n, std::uint64_t mem_reserved) {
         p.mem_total = n.mem_total;
         p.mem_free = std::min(n.mem_available, n.mem_total - std::min(n.mem_total, mem_reserved));
     }
+    p.gpus = n.gpus.value_or(UINT32_MAX);  // not reported (an older site): no check
     return p;
 }
 

@@ -42,6 +42,7 @@ std::string encode(const Hello& h) {
     w.str(h.host);
     w.u32(h.cores);
     w.u64(h.mem_total);
+    w.u32(h.gpus);
     return std::move(w.buffer());
 }
 
@@ -51,6 +52,7 @@ Hello decode_hello(const std::string& buf) {
     h.host = r.str();
     h.cores = r.u32();
     h.mem_total = r.u64();
+    h.gpus = r.u32();
     finish(r);
     return h;
 }
@@ -60,6 +62,7 @@ std::string encode(const NodeConfig& c) {
     w.str(c.node);
     w.u32(c.slots);
     w.u8(c.slots_are_cores ? 1 : 0);
+    w.u32(c.gpus);
     return std::move(w.buffer());
 }
 
@@ -69,6 +72,7 @@ NodeConfig decode_node_config(const std::string& buf) {
     c.node = r.str();
     c.slots = r.u32();
     c.slots_are_cores = r.u8() != 0;
+    c.gpus = r.u32();
     finish(r);
     return c;
 }
@@ -84,6 +88,7 @@ std::string encode(const JobConfig& c) {
     w.strings(c.env);
     w.u32(c.cores_per_task);
     w.u64(c.mem_per_task);
+    w.u32(c.gpus_per_task);
     w.str(c.user);
     return std::move(w.buffer());
 }
@@ -100,6 +105,7 @@ JobConfig decode_job_config(const std::string& buf) {
     c.env = r.strings();
     c.cores_per_task = r.u32();
     c.mem_per_task = r.u64();
+    c.gpus_per_task = r.u32();
     c.user = r.str();
     finish(r);
     return c;

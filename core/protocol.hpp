@@ -27,6 +27,7 @@ struct Hello {
     std::string host;  // MPI processor name
     std::uint32_t cores = 0;
     std::uint64_t mem_total = 0;  // bytes, /proc/meminfo MemTotal; 0: unknown
+    std::uint32_t gpus = 0;       // GPUs the node's agent reads (NVML); 0: none or no agent
 };
 
 struct FileBlob {
@@ -43,6 +44,9 @@ struct NodeConfig {
     // task holds its job's cores_per_task of them (no two tasks share a
     // core). `hearth run`: each slot is one task of the job's cores.
     bool slots_are_cores = false;
+    // GPUs the worker hands to tasks, indices 0..gpus-1 (CUDA_VISIBLE_DEVICES):
+    // the grid file's `gpus`, else the agent's count in Hello.
+    std::uint32_t gpus = 0;
 };
 
 // One job's settings, as the worker keeps them in its table of jobs.
@@ -56,6 +60,7 @@ struct JobConfig {
     std::vector<std::string> env;      // --env, resolved: NAME=VALUE (core/task_env)
     std::uint32_t cores_per_task = 1;  // HEARTH_CORES and the thread counts
     std::uint64_t mem_per_task = 0;    // bytes: placement and the task's limit; 0 = none
+    std::uint32_t gpus_per_task = 0;   // GPUs each task is given; 0 = none
     // The Unix user the tenant's tasks run as on this grid (its grid file's
     // `user`); "": one allocated for the tenant (core/task_identity).
     std::string user;

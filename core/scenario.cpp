@@ -99,10 +99,11 @@ Scenario parse_scenario(const std::string& text, const std::string& origin,
             const auto* jt = jn.as_table();
             const std::string where = origin + ": job " + std::to_string(i);
             if (!jt) throw usage_error(where + " must be a table ([[job]])");
-            check_keys(*jt,
-                       {"name", "tenant", "arrival", "tasks", "task_time", "deadline", "urgent",
-                        "every", "count", "priority", "cores_per_task", "mem_per_task"},
-                       where);
+            check_keys(
+                *jt,
+                {"name", "tenant", "arrival", "tasks", "task_time", "deadline", "urgent", "every",
+                 "count", "priority", "cores_per_task", "mem_per_task", "gpus_per_task"},
+                where);
             SimJob j;
             j.name = (*jt)["name"].value_or("job" + std::to_string(i));
             j.tenant = (*jt)["tenant"].value_or(std::string("default"));
@@ -144,6 +145,14 @@ Scenario parse_scenario(const std::string& text, const std::string& origin,
                 const auto v = mn->value<std::string>();
                 if (!v) throw usage_error(where + ": 'mem_per_task' must be a size such as \"8G\"");
                 j.mem_per_task = parse_byte_size(*v, where + " mem_per_task");
+            }
+            if (const auto* gn = (*jt)["gpus_per_task"].node()) {
+                const auto v = gn->value<std::int64_t>();
+                if (!gn->is_integer() || !v || *v < 0 || *v > k_max_gpus_per_task)
+                    throw usage_error(
+                        where + ": 'gpus_per_task' must be a whole number from 0 to " +
+                        std::to_string(k_max_gpus_per_task) + " (GPUs each task holds)");
+                j.gpus_per_task = static_cast<std::uint32_t>(*v);
             }
             double every = 0;
             if ((*jt)["every"]) every = seconds_of(*(*jt)["every"].node(), where + " every");

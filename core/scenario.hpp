@@ -22,6 +22,7 @@ struct SimJob {
     std::int32_t priority = 0;  // within its tenant: higher first
     std::uint32_t cores_per_task = 1;  // slots (cores) each task holds
     std::uint64_t mem_per_task = 0;    // bytes each task needs free on its node (node `memory`)
+    std::uint32_t gpus_per_task = 0;   // GPUs each task holds on its node (node `gpus`)
 };
 
 struct Scenario {

@@ -223,6 +223,7 @@ void Scheduler::Impl::grant(const std::string& site, const WorkRequest& r, WorkR
         p.remaining_s = 0.5 * static_cast<double>(j.running) * p.task_s;
         p.cores_per_task = j.spec().cores_per_task;
         p.mem_per_task = j.spec().mem_per_task;
+        p.gpus_per_task = j.spec().gpus_per_task;
         in.jobs.push_back(p);
         order.push_back(&j);
     }
@@ -281,7 +282,8 @@ void Scheduler::Impl::grant(const std::string& site, const WorkRequest& r, WorkR
         const SchedJob& j = *jobs.at(id);
         reply.jobs.push_back(JobRuntime{id, j.row.tenant, j.spec().timeout_ms, j.spec().collect,
                                         j.spec().stage, j.spec().urgent, j.spec().env,
-                                        j.spec().cores_per_task, j.spec().mem_per_task});
+                                        j.spec().cores_per_task, j.spec().mem_per_task,
+                                        j.spec().gpus_per_task});
     }
 }
 
@@ -387,11 +389,14 @@ std::uint64_t Scheduler::Impl::waiting_for_heat(const SchedJob& j, std::int64_t 
 
 std::string Scheduler::Impl::fits_nowhere(const SchedJob& j, std::int64_t now) const {
     const JobSubmit& s = j.spec();
-    if (is_final(j.row.state) || j.queued() == 0 || (s.cores_per_task <= 1 && s.mem_per_task == 0))
+    if (is_final(j.row.state) || j.queued() == 0 ||
+        (s.cores_per_task <= 1 && s.mem_per_task == 0 && s.gpus_per_task == 0))
         return "";
     PolicyJob pj;
     pj.cores_per_task = s.cores_per_task;
     pj.mem_per_task = s.mem_per_task;
+    pj.gpus_per_task = s.gpus_per_task;
+    std::uint32_t most_gpus = 0;
     std::uint32_t most_cores = 0;
     std::uint64_t most_mem = 0;
     bool any = false;
@@ -403,7 +408,9 @@ std::string Scheduler::Impl::fits_nowhere(const SchedJob& j, std::int64_t now) c
             PolicyNode pn;
             pn.cap.slots = n.slots;
             if (n.mem_total > 0) pn.mem_total = n.mem_total;
+            pn.gpus = n.gpus.value_or(UINT32_MAX);
             if (task_fits_node(pj, pn)) return "";
+            most_gpus = std::max(most_gpus, n.gpus.value_or(0));
             most_cores = std::max(most_cores, n.slots);
             most_mem = std::max(most_mem, n.mem_total);
         }
@@ -411,8 +418,11 @@ std::string Scheduler::Impl::fits_nowhere(const SchedJob& j, std::int64_t now) c
     if (!any) return "";
     const auto mem = [](std::uint64_t b) { return format_byte_size(b / (1 << 20) << 20); };
     return "no node up can hold a task of " + std::to_string(s.cores_per_task) + " cores" +
-           (s.mem_per_task ? " and " + mem(s.mem_per_task) : "") + ": the largest has " +
-           std::to_string(most_cores) + " cores" + (most_mem ? " and " + mem(most_mem) : "") +
+           (s.mem_per_task ? " and " + mem(s.mem_per_task) : "") +
+           (s.gpus_per_task ? " and " + std::to_string(s.gpus_per_task) + " GPUs" : "") +
+           ": the largest has " + std::to_string(most_cores) + " cores" +
+           (most_mem ? " and " + mem(most_mem) : "") +
+           (s.gpus_per_task ? ", the most GPUs " + std::to_string(most_gpus) : "") +
            "; it waits for a node that can, or cancel it and submit smaller tasks";
 }
 

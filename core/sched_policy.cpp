@@ -48,6 +48,7 @@ std::uint32_t cores_of(const PolicyJob& j) {
 
 bool task_fits_node(const PolicyJob& job, const PolicyNode& node) {
     if (node.cap.slots < cores_of(job)) return false;
+    if (job.gpus_per_task > node.gpus) return false;  // never where its GPUs are not
     return job.mem_per_task == 0 || node.mem_total == k_mem_unknown ||
            job.mem_per_task <= node.mem_total;
 }
@@ -190,6 +191,8 @@ public:
 
 private:
     std::uint64_t mem_fit(const PolicyJob& j, std::uint32_t node) const {
+        // None where the node has fewer GPUs than a task needs (task_fits_node).
+        if (j.gpus_per_task > m_in.nodes[node].gpus) return 0;
         if (j.mem_per_task == 0 || m_mem[node] == k_mem_unknown)
             return std::numeric_limits<std::uint64_t>::max();
         return m_mem[node] / j.mem_per_task;

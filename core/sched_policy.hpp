@@ -70,6 +70,7 @@ struct PolicyJob {
     double remaining_s = 0;       // work left in running tasks (deadline planning)
     std::uint32_t cores_per_task = 1;  // cores (slots) each task holds; 0 is taken as 1
     std::uint64_t mem_per_task = 0;    // bytes each task needs free on its node; 0 = no need
+    std::uint32_t gpus_per_task = 0;   // GPUs each task needs on its node; 0 = none
 };
 
 // A node's memory when nobody reported it: no memory check there.
@@ -84,6 +85,7 @@ struct PolicyNode {
     bool open = true;          // may receive grants now (the site asking; sim: all)
     std::uint64_t mem_free = k_mem_unknown;   // bytes new tasks may still claim there
     std::uint64_t mem_total = k_mem_unknown;  // bytes a task could ever have there
+    std::uint32_t gpus = UINT32_MAX;  // its GPUs (its worker queues for a free one); MAX: unknown
 };
 
 struct PolicyInput {

@@ -202,6 +202,7 @@ JobInfo Scheduler::Impl::info(const JobRow& row) {
     i.energy_estimated = row.energy_estimated;
     i.cores_per_task = spec.cores_per_task;
     i.mem_per_task = spec.mem_per_task;
+    i.gpus_per_task = spec.gpus_per_task;
     return i;
 }
 
@@ -211,6 +212,22 @@ namespace {
 // forever: refused at once, naming the field and the largest node. Memory
 // only where every node with the cores says how much it has (a node that
 // does not say may have enough: the job waits for the policy then).
+// GPUs likewise, where every node says how many it has (a node that does not
+// say has what its agent finds).
+void check_gpus_fit_grid(const Grid& grid, const JobSubmit& s) {
+    if (s.gpus_per_task == 0) return;
+    const GridNode* most = nullptr;
+    for (const GridNode& n : grid.nodes) {
+        if (!n.gpus) return;
+        if (most == nullptr || *n.gpus > *most->gpus) most = &n;
+    }
+    if (most != nullptr && s.gpus_per_task > *most->gpus)
+        throw usage_error("'gpus_per_task' " + std::to_string(s.gpus_per_task) +
+                          " is more than any node has: the most, '" + most->name + "', has " +
+                          std::to_string(*most->gpus) + " (gpus in the grid file); give " +
+                          std::to_string(*most->gpus) + " or fewer");
+}
+
 void check_fits_grid(const Grid& grid, const JobSubmit& s) {
     if (grid.nodes.empty()) return;
     const GridNode* widest = &grid.nodes.front();
@@ -221,6 +238,7 @@ void check_fits_grid(const Grid& grid, const JobSubmit& s) {
                           " is more than any node has: the largest, '" + widest->name + "', has " +
                           std::to_string(widest->slots) + " cores (slots in the grid file); give " +
                           std::to_string(widest->slots) + " or fewer");
+    check_gpus_fit_grid(grid, s);
     if (s.mem_per_task == 0) return;
     const GridNode* largest = nullptr;
     for (const GridNode& n : grid.nodes) {

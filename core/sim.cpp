@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <optional>
 
 #include "core/error.hpp"
 #include "core/heat_control.hpp"
@@ -57,6 +58,8 @@ struct NodeSim {
     double cap = 0;           // slots' worth of power the throttle lets through
     std::uint64_t memory = 0;    // bytes (grid file `memory`); 0: not modelled
     std::uint64_t mem_used = 0;  // claimed by the tasks running there
+    std::optional<std::uint32_t> gpus;  // grid file `gpus`; unset: not modelled
+    std::uint32_t gpus_used = 0;        // held by the tasks running there
 };
 
 struct JobSim {
@@ -103,6 +106,7 @@ SimResult simulate(const Scenario& sc, SimPolicy policy, const SimTrace& trace) 
         n.idle = gn.idle.value;
         n.dyn = std::max(0.0, gn.max.value - gn.idle.value);
         n.memory = gn.memory;
+        n.gpus = gn.gpus;
         sites[si].nodes.push_back(static_cast<std::uint32_t>(i));
     }
     std::vector<double> remaining(slot_count, 0);
@@ -210,6 +214,7 @@ SimResult simulate(const Scenario& sc, SimPolicy policy, const SimTrace& trace) 
             pj.remaining_s = left[ji];
             pj.cores_per_task = j.cores;
             pj.mem_per_task = j.def->mem_per_task;
+            pj.gpus_per_task = j.def->gpus_per_task;
             in.jobs.push_back(pj);
         }
         in.nodes.clear();
@@ -222,6 +227,8 @@ SimResult simulate(const Scenario& sc, SimPolicy policy, const SimTrace& trace) 
                 pn.mem_total = n.memory;
                 pn.mem_free = n.memory - std::min(n.memory, n.mem_used);
             }
+            // The GPUs free now: the policy places no task where too few are.
+            if (n.gpus) pn.gpus = *n.gpus - std::min(*n.gpus, n.gpus_used);
             in.nodes.push_back(pn);
         }
     };
@@ -283,6 +290,7 @@ SimResult simulate(const Scenario& sc, SimPolicy policy, const SimTrace& trace) 
                 }
                 n.busy = 0;
                 n.mem_used = 0;
+                n.gpus_used = 0;
                 n.busy_prio = 0;
                 n.allowed = 0;
                 n.cap = 0;
@@ -307,10 +315,16 @@ SimResult simulate(const Scenario& sc, SimPolicy policy, const SimTrace& trace) 
             fill_policy_input(t, aware, rotate);
             const std::vector<Grant> grants = schedule(in);
             if (trace.on_decision) trace.on_decision(in, grants);
-            for (const auto& g : grants) {
+            for (Grant g : grants) {
                 const std::uint32_t ji = active[g.job];
                 auto& j = jobs[ji];
                 auto& n = nodes[g.node];
+                // The policy does not count free GPUs: as the node's worker
+                // would queue them, tasks past its free GPUs wait.
+                if (n.gpus && j.def->gpus_per_task > 0)
+                    g.count = std::min(
+                        g.count, (*n.gpus - std::min(*n.gpus, n.gpus_used)) / j.def->gpus_per_task);
+                if (g.count == 0) continue;
                 const std::uint32_t cores = g.count * j.cores;
                 if (g.count > j.queued || n.busy + cores > n.slots)
                     throw Error("hearth sim: the policy granted more than was queued or free; this is a bug");
@@ -327,6 +341,7 @@ SimResult simulate(const Scenario& sc, SimPolicy policy, const SimTrace& trace) 
                 j.running += g.count;
                 n.busy += cores;
                 n.mem_used += g.count * j.def->mem_per_task;
+                n.gpus_used += g.count * j.def->gpus_per_task;
                 if (j.priority) n.busy_prio += cores;
             }
             if (!aware)
@@ -370,6 +385,7 @@ SimResult simulate(const Scenario& sc, SimPolicy policy, const SimTrace& trace) 
                 --j.running;
                 ++j.done;
                 n.mem_used -= std::min(n.mem_used, j.def->mem_per_task);
+                n.gpus_used -= std::min(n.gpus_used, j.def->gpus_per_task);
                 r.core_s += static_cast<double>(j.cores) * j.def->task_s;
                 if (j.done == j.def->tasks) j.finish = t + dt + remaining[k] / rate;
             }

@@ -96,6 +96,7 @@ json to_json(const NodeReport& n) {
         j["mem_total"] = n.mem_total;
     }
     if (n.prefetch > 0) j["prefetch"] = n.prefetch;
+    if (n.gpus) j["gpus"] = *n.gpus;
     return j;
 }
 
@@ -111,6 +112,7 @@ NodeReport node_report_from_json(const json& j) {
     n.up = f.flag("up", true);
     n.mem_available = f.u64("mem_available", 0, k_max_mem_per_task, 0);
     n.mem_total = f.u64("mem_total", 0, k_max_mem_per_task, 0);
+    if (f.has("gpus")) n.gpus = static_cast<std::uint32_t>(f.u64("gpus", 0, k_max_node_gpus));
     if (f.has("heat")) {
         JsonFields h(f.raw("heat"), "node report's heat");
         n.heat.known = h.flag("known", false);
@@ -157,6 +159,7 @@ json to_json(const JobRuntime& r) {
     // Only when not the default: a site older than them refuses unknown fields.
     if (r.cores_per_task != 1) j["cores_per_task"] = r.cores_per_task;
     if (r.mem_per_task != 0) j["mem_per_task"] = r.mem_per_task;
+    if (r.gpus_per_task != 0) j["gpus_per_task"] = r.gpus_per_task;
     return j;
 }
 
@@ -174,6 +177,7 @@ JobRuntime job_runtime_from_json(const json& j) {
     r.cores_per_task =
         static_cast<std::uint32_t>(f.u64("cores_per_task", 1, k_max_cores_per_task, 1));
     r.mem_per_task = f.u64("mem_per_task", 0, k_max_mem_per_task, 0);
+    r.gpus_per_task = static_cast<std::uint32_t>(f.u64("gpus_per_task", 0, k_max_gpus_per_task, 0));
     f.done();
     return r;
 }

@@ -8,6 +8,7 @@
 // carried it: until then the site keeps it (on disk) and sends it again, and
 // the scheduler commits each attempt at most once.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,7 @@ struct NodeReport {
     bool up = true;
     std::uint64_t mem_available = 0;  // bytes, /proc/meminfo MemAvailable; 0: not reported
     std::uint64_t mem_total = 0;      // bytes, MemTotal; 0: not reported
+    std::optional<std::uint32_t> gpus;  // the GPUs its worker hands out; unset: not reported
 };
 
 struct WorkRequest {
@@ -84,6 +86,7 @@ struct JobRuntime {
     std::vector<std::string> env;  // NAME=VALUE, added to each task's environment
     std::uint32_t cores_per_task = 1;  // cores each task holds (bound to them)
     std::uint64_t mem_per_task = 0;    // bytes each task is limited to; 0 = none
+    std::uint32_t gpus_per_task = 0;   // GPUs each task is given; 0 = none
 };
 
 struct TaskGrant {

@@ -23,6 +23,10 @@ void SiteState::on_ended(int rank, AttemptStatus status, std::uint64_t wall_ms) 
     it->second.mean_ms = next_mean_ms(it->second.mean_ms, static_cast<double>(wall_ms));
 }
 
+void SiteState::set_gpus(int rank, std::uint32_t gpus) {
+    if (auto it = m_nodes.find(rank); it != m_nodes.end()) it->second.gpus = gpus;
+}
+
 void SiteState::set_job_cores(const std::string& job, std::uint32_t cores) {
     m_job_cores[job] = std::max<std::uint32_t>(1, cores);
 }
@@ -125,6 +129,7 @@ std::vector<NodeReport> SiteState::nodes(bool take_work) const {
             r.mem_total = n.mem_total;
             r.mem_available = n.mem_available > 0 ? n.mem_available : n.mem_total;
         }
+        r.gpus = n.gpus;
         v.push_back(std::move(r));
     }
     return v;

@@ -6,6 +6,7 @@
 // glue (runner/site/site_dispatcher.cpp) feeds it MPI reports and HTTP replies.
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -21,6 +22,9 @@ public:
     // slots: its cores; mem_total: bytes (0: unknown).
     void add_node(int rank, const std::string& node, const std::string& host, std::uint32_t slots,
                   std::uint64_t mem_total = 0);
+    // Its GPUs as its worker hands them out (NodeConfig::gpus), reported to
+    // the scheduler so that it grants GPU tasks only where they fit.
+    void set_gpus(int rank, std::uint32_t gpus);
     bool has_node(int rank) const { return m_nodes.count(rank) != 0; }
     std::string node_of(int rank) const;  // "rankN" when unknown
     // A worker's report: it wants `more` cores filled beyond what it holds
@@ -71,6 +75,7 @@ private:
         HeatReport heat;
         std::uint64_t mem_total = 0, mem_available = 0;
         double mean_ms = -1;         // recent attempts' wall time (next_mean_ms); -1: none yet
+        std::optional<std::uint32_t> gpus;
         std::set<std::string> jobs;  // jobs whose settings it has
     };
     std::map<int, Node> m_nodes;

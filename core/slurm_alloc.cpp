@@ -96,7 +96,7 @@ std::optional<SlurmAllocation> read_slurm_allocation(const EnvLookup& env) {
 
 std::vector<NodeSpec> slurm_node_specs(const SlurmAllocation& alloc) {
     std::vector<NodeSpec> nodes;
-    for (const auto& n : alloc.nodes) nodes.push_back({n.name, n.tasks});
+    for (const auto& n : alloc.nodes) nodes.push_back({n.name, n.tasks, {}});
     return nodes;
 }
 

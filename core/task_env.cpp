@@ -8,6 +8,14 @@ namespace hearth {
 namespace {
 
 constexpr std::string_view k_cpu_list_var = "OMPI_MCA_hwloc_base_cpu_list";
+constexpr std::string_view k_cuda_devices = "CUDA_VISIBLE_DEVICES";
+constexpr std::string_view k_cuda_order = "CUDA_DEVICE_ORDER";
+
+// Names Hearth sets on a node with GPUs: the task's GPUs are the worker's
+// choice, since the agent charges their energy to the task.
+bool is_gpu_var(std::string_view name) {
+    return name == k_cuda_devices || name == k_cuda_order;
+}
 
 bool starts_with(std::string_view s, std::string_view p) {
     return s.substr(0, p.size()) == p;
@@ -23,6 +31,10 @@ bool is_hearth_set(std::string_view name) {
 }
 
 void check_name(std::string_view name, const std::string& what) {
+    if (is_gpu_var(name))
+        throw usage_error(what + ": Hearth sets " + std::string(name) +
+                          " itself from the GPUs it gives each task; ask for GPUs with "
+                          "--gpus-per-task N instead");
     if (!is_env_name(name))
         throw usage_error(what + ": '" + std::string(name.substr(0, 64)) +
                           "' is not a variable name; use letters, digits and '_', not starting "
@@ -121,8 +133,17 @@ std::vector<std::string> job_environment(const std::vector<std::string>& worker_
 std::vector<std::string> task_environment(const std::vector<std::string>& job_env,
                                           const TaskAttemptVars& id) {
     std::vector<std::string> env;
-    env.reserve(job_env.size() + 10);
-    env.insert(env.end(), job_env.begin(), job_env.end());
+    env.reserve(job_env.size() + 13);
+    if (id.gpus) {
+        for (const auto& e : job_env)
+            if (!is_gpu_var(name_of(e))) env.push_back(e);
+        const std::string list = cpu_list_text(*id.gpus);
+        env.push_back(std::string(k_cuda_devices) + "=" + list);
+        env.push_back(std::string(k_cuda_order) + "=PCI_BUS_ID");
+        env.push_back("HEARTH_GPUS=" + list);
+    } else {
+        env.insert(env.end(), job_env.begin(), job_env.end());
+    }
     env.push_back("HEARTH_JOB=" + id.job);
     env.push_back("HEARTH_TASK=" + std::to_string(id.task));
     env.push_back("HEARTH_ATTEMPT=" + std::to_string(id.attempt));

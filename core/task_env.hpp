@@ -11,6 +11,7 @@
 // then per attempt the identity (HEARTH_JOB ... HEARTH_CORES, PWD, TMPDIR).
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,6 +63,9 @@ struct TaskAttemptVars {
     std::uint32_t cores = 1;
     std::string cpu_list;  // its slot's logical cores, "0,1" ("" = unknown)
     std::string dir;       // its scratch directory: PWD and TMPDIR
+    // The GPUs it was given (NVML indices, maybe none) on a node with GPUs to
+    // hand out; nullopt on a node without: the CUDA variables are left alone.
+    std::optional<std::vector<unsigned>> gpus;
 };
 
 // job_env plus the attempt's variables: HEARTH_JOB, HEARTH_TASK,
@@ -69,11 +73,15 @@ struct TaskAttemptVars {
 // PWD, TMPDIR; and, when cpu_list is known and --env did not set it,
 // OMPI_MCA_hwloc_base_cpu_list: the one Open MPI variable Hearth gives a
 // task, so that an mpirun started inside it places its ranks on the task's
-// cores (Open MPI ignores the binding it was started with).
+// cores (Open MPI ignores the binding it was started with). On a node with
+// GPUs (id.gpus set): CUDA_VISIBLE_DEVICES and HEARTH_GPUS name the task's
+// GPUs ("" when it has none: it sees no GPU), and CUDA_DEVICE_ORDER is
+// PCI_BUS_ID, so that CUDA numbers GPUs as NVML (and the agent) does; any
+// value the worker's environment had for them is dropped.
 std::vector<std::string> task_environment(const std::vector<std::string>& job_env,
                                           const TaskAttemptVars& id);
 
-// "0,1,2" from core indices.
+// "0,1,2" from core (or GPU) indices.
 std::string cpu_list_text(const std::vector<unsigned>& cores);
 
 }  // namespace hearth

@@ -72,7 +72,7 @@ SocketReply SocketServer::reply_to(const std::string& line, const SocketPeer& pe
             const TaskRegistry::Charged c = m_ops.unregister_task(*un);
             return UnregisterReply{c.energy.value, c.estimated, c.from_ledger};
         }
-        if (std::holds_alternative<PingOp>(op)) return PingReply{m_node};
+        if (std::holds_alternative<PingOp>(op)) return PingReply{m_node, m_policy.gpus};
         return m_ops.budget();
     } catch (const std::exception& e) {
         return ErrorReply{e.what()};

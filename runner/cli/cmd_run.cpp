@@ -111,6 +111,29 @@ void check_hosts_in_allocation(const std::vector<NodeSpec>& nodes, const SlurmAl
                               "those nodes (salloc -w)");
 }
 
+// A GPU job that no node can run is refused before anything is written: the
+// grid file gives every node's GPUs and none has enough. Nodes whose GPUs
+// the grid file leaves to their agent are known only when they start.
+void check_gpu_nodes(const JobSpec& s, const RunArgs& a) {
+    if (s.gpus_per_task == 0) return;
+    if (s.workers_per_host > 1)
+        throw usage_error("--gpus-per-task with --workers-per-host " +
+                          std::to_string(s.workers_per_host) +
+                          ": the workers of one host would hand out the same GPUs; use "
+                          "--workers-per-host 1");
+    if (!a.grid || s.nodes.empty()) return;
+    std::uint32_t most = 0;
+    for (const auto& n : s.nodes) {
+        if (!n.gpus) return;
+        most = std::max(most, *n.gpus);
+    }
+    if (most < s.gpus_per_task)
+        throw usage_error("--gpus-per-task " + std::to_string(s.gpus_per_task) + ": no node in " +
+                          *a.grid + " has that many GPUs (the most is " + std::to_string(most) +
+                          ", its nodes' gpus); ask for " + std::to_string(most) +
+                          " or fewer, or give the nodes' gpus");
+}
+
 std::vector<NodeSpec> read_nodes(const RunArgs& a, bool& slurm) {
     std::vector<NodeSpec> nodes;
     slurm = false;
@@ -121,7 +144,7 @@ std::vector<NodeSpec> read_nodes(const RunArgs& a, bool& slurm) {
     std::optional<SlurmAllocation> alloc;
     if (!a.grid) alloc = read_slurm_allocation(process_env);
     if (a.grid) {
-        for (const auto& n : load_grid(*a.grid).nodes) nodes.push_back({n.host, n.slots});
+        for (const auto& n : load_grid(*a.grid).nodes) nodes.push_back({n.host, n.slots, n.gpus});
     } else if (a.hosts) {
         std::ifstream in(*a.hosts);
         if (!in)
@@ -130,7 +153,7 @@ std::vector<NodeSpec> read_nodes(const RunArgs& a, bool& slurm) {
         std::stringstream ss;
         ss << in.rdbuf();
         for (const auto& h : parse_hostfile(ss.str(), *a.hosts))
-            nodes.push_back({h.name, h.slots.value_or(0)});
+            nodes.push_back({h.name, h.slots.value_or(0), {}});
         if (alloc) check_hosts_in_allocation(nodes, *alloc, *a.hosts);
     } else if (alloc) {
         nodes = slurm_node_specs(*alloc);
@@ -229,6 +252,8 @@ JobSpec build_spec(const RunArgs& a) {
     s.env = resolve_env(a.env);
     s.cores_per_task = checked_cores_per_task(a.cores_per_task);
     if (a.mem_per_task) s.mem_per_task = parse_byte_size(*a.mem_per_task, "--mem-per-task");
+    s.gpus_per_task = checked_gpus_per_task(a.gpus_per_task);
+    check_gpu_nodes(s, a);
     CommandTemplate tmpl = CommandTemplate::parse(s.command, s.chunk);
     bool remote = false;
     for (const auto& n : s.nodes) remote = remote || !is_local_host(n.host);

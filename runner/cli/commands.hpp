@@ -32,6 +32,7 @@ struct RunArgs {
     std::vector<std::string> env;             // --env NAME[=VALUE], repeatable
     std::uint32_t cores_per_task = 1;         // --cores-per-task N
     std::optional<std::string> mem_per_task;  // --mem-per-task SIZE
+    std::uint32_t gpus_per_task = 0;          // --gpus-per-task N
     std::vector<std::string> command;
 };
 

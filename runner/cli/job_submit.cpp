@@ -49,6 +49,13 @@ std::uint32_t checked_cores_per_task(std::uint32_t n) {
     return n;
 }
 
+std::uint32_t checked_gpus_per_task(std::uint32_t n) {
+    if (n > k_max_gpus_per_task)
+        throw usage_error("--gpus-per-task " + std::to_string(n) + ": give 0 to " +
+                          std::to_string(k_max_gpus_per_task) + " GPUs a task");
+    return n;
+}
+
 void check_submit_args(const RunArgs& a) {
     // These place a job on nodes of the caller's choosing; a scheduler places
     // it on its grid's sites.
@@ -80,6 +87,7 @@ void check_submit_args(const RunArgs& a) {
     for (const auto& g : a.collect) check_relative_path(g, "--collect");
     resolve_env(a.env);
     checked_cores_per_task(a.cores_per_task);
+    checked_gpus_per_task(a.gpus_per_task);
     if (a.mem_per_task) parse_byte_size(*a.mem_per_task, "--mem-per-task");
 }
 
@@ -101,6 +109,7 @@ JobSubmit build_submit(const RunArgs& a, const ServerClient& server) {
     s.priority = a.priority;
     s.env = resolve_env(a.env);
     s.cores_per_task = a.cores_per_task;
+    s.gpus_per_task = a.gpus_per_task;
     if (a.mem_per_task) s.mem_per_task = parse_byte_size(*a.mem_per_task, "--mem-per-task");
     if (a.deadline) s.deadline_ms = parse_deadline_ms(*a.deadline, now_ms());
     // Every name is checked before the first byte is sent.

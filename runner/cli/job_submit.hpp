@@ -15,6 +15,7 @@ namespace hearth {
 std::vector<std::string> resolve_env(const std::vector<std::string>& words);
 // --cores-per-task, 1 to k_max_cores_per_task: usage_error otherwise.
 std::uint32_t checked_cores_per_task(std::uint32_t n);
+std::uint32_t checked_gpus_per_task(std::uint32_t n);  // 0 to k_max_gpus_per_task
 
 // Checks a, and refuses the options that place a job on local nodes.
 void check_submit_args(const RunArgs& a);

@@ -30,6 +30,9 @@ void add_job_options(CLI::App* r, RunArgs& run) {
         "--cores-per-task", run.cores_per_task,
         "cores each task holds, bound with hwloc; {cores}, HEARTH_CORES and OMP_NUM_THREADS "
         "say it (default 1)");
+    r->add_option("--gpus-per-task", run.gpus_per_task,
+                  "GPUs each task is given (CUDA_VISIBLE_DEVICES), on nodes with that many "
+                  "(default 0)");
     r->add_option("--priority", run.priority,
                   "with a server: order among the tenant's own jobs, -1000 to 1000 (default 0)");
     r->add_option("--server", run.server, "the scheduler's URL (or HEARTH_SERVER): submit the job there");

@@ -115,8 +115,8 @@ std::optional<SocketReply> AgentClient::ask(const SocketOp& op) {
 
 AgentClient::Registered AgentClient::register_task(const std::string& tenant,
                                                    const std::string& job, std::uint64_t task,
-                                                   std::uint32_t attempt, pid_t pid,
-                                                   unsigned cores) {
+                                                   std::uint32_t attempt, pid_t pid, unsigned cores,
+                                                   const std::vector<unsigned>& gpus) {
     if (!ensure()) return {};  // no agent: nothing to build per task
     RegisterOp op;
     op.tenant = tenant;
@@ -125,6 +125,7 @@ AgentClient::Registered AgentClient::register_task(const std::string& tenant,
     op.attempt = attempt;
     op.pid = pid;
     op.cores = cores;
+    op.gpus = gpus;
     auto reply = ask(op);
     if (!reply) return {};
     if (const auto* r = std::get_if<RegisterReply>(&*reply)) return {AgentReply::ok, r->id};
@@ -151,6 +152,15 @@ AgentClient::Unregistered AgentClient::unregister_task(std::uint64_t id, double 
     if (const auto* u = std::get_if<UnregisterReply>(&*reply))
         return {AgentReply::ok, TaskEnergy{u->energy_uj, u->estimated}};
     return {AgentReply::refused, {}};
+}
+
+std::optional<unsigned> AgentClient::gpu_count() {
+    if (!ensure()) return std::nullopt;
+    auto reply = ask(PingOp{});
+    if (!reply) return std::nullopt;
+    const auto* p = std::get_if<PingReply>(&*reply);
+    if (!p) return std::nullopt;
+    return p->gpus;
 }
 
 std::optional<AgentClient::Budget> AgentClient::budget() {

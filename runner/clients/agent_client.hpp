@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/agent_socket.hpp"
 
@@ -41,8 +42,11 @@ public:
     };
     // Safe to send again for the same attempt and pid: the agent gives the
     // same id.
+    // gpus: the GPU indices the task was given (the agent charges their
+    // energy to it).
     Registered register_task(const std::string& tenant, const std::string& job, std::uint64_t task,
-                             std::uint32_t attempt, pid_t pid, unsigned cores);
+                             std::uint32_t attempt, pid_t pid, unsigned cores,
+                             const std::vector<unsigned>& gpus = {});
     struct Unregistered {
         AgentReply reply = AgentReply::unreachable;
         TaskEnergy energy;
@@ -60,6 +64,9 @@ public:
         std::int64_t waste_mk = 0;
     };
     std::optional<Budget> budget();
+    // The GPUs the agent's energy source reads (its ping); nullopt without
+    // an agent.
+    std::optional<unsigned> gpu_count();
     // Why the agent is not used (empty while it is), for one log line.
     const std::string& why_not() const { return m_why_not; }
 

@@ -65,7 +65,7 @@ LaunchPlan plan_launch(const JobSpec& spec, const std::set<std::string>& down) {
     std::vector<NodeSpec> nodes;
     for (const auto& n : spec.nodes)
         if (!down.count(n.host)) nodes.push_back(n);
-    if (spec.nodes.empty()) nodes.push_back({"localhost", 0});
+    if (spec.nodes.empty()) nodes.push_back({"localhost", 0, {}});
     LaunchPlan plan;
     // Inside an allocation (nodes from it, or --hosts narrowing it).
     const char* job = std::getenv("SLURM_JOB_ID");
@@ -97,6 +97,7 @@ LaunchPlan plan_launch(const JobSpec& spec, const std::set<std::string>& down) {
             r.host = local ? head : n.host;
             r.node = spec.workers_per_host > 1 ? n.host + "#" + std::to_string(k) : n.host;
             r.slots = spec.slots ? spec.slots : n.slots;
+            r.gpus = n.gpus;
             plan.workers.push_back(r);
         }
     }
@@ -118,8 +119,12 @@ void write_launch_files(const JobDir& dir, const LaunchPlan& plan) {
         for (const auto& [host, slots] : plan.hostfile) out << host << " slots=" << slots << "\n";
     }
     nlohmann::json ranks = nlohmann::json::array();
-    for (const auto& r : plan.workers)
-        ranks.push_back({{"rank", r.rank}, {"host", r.host}, {"node", r.node}, {"slots", r.slots}});
+    for (const auto& r : plan.workers) {
+        nlohmann::json rank{
+            {"rank", r.rank}, {"host", r.host}, {"node", r.node}, {"slots", r.slots}};
+        if (r.gpus) rank["gpus"] = *r.gpus;
+        ranks.push_back(std::move(rank));
+    }
     std::ofstream out(dir.launch());
     out << nlohmann::json{{"ranks", ranks}}.dump(2) << "\n";
 }

@@ -20,6 +20,7 @@ struct RankNode {
     std::string host;  // as mpirun sees it
     std::string node;  // Hearth's name for the worker (host, or host#k)
     std::uint32_t slots = 0;
+    std::optional<std::uint32_t> gpus;  // the grid file's; unset: the node's agent says
 };
 
 struct LaunchPlan {

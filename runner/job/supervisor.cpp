@@ -87,7 +87,8 @@ public:
         if (e == "done") ++m_done_now;
         if (e == "fail" && !r.value("final", false)) ++m_retried;
         if (e == "launch") ++m_launches;
-        if (e == "node" && r.value("state", "") == "blocked") m_blocked.insert(r.value("n", ""));
+        if (e == "node" && r.value("state", "") == "blocked")
+            m_blocked[r.value("n", "")] = r.value("reason", "");
         if (!m_opt.json) return;
         nlohmann::json ev;
         if (e == "start") {
@@ -131,7 +132,8 @@ public:
     void flush() { std::cout.flush(); }
     const JournalState& state() const { return m_state; }
     std::uint64_t launches() const { return m_launches; }
-    const std::set<std::string>& blocked() const { return m_blocked; }
+    // Nodes no task goes to any more, each with why.
+    const std::map<std::string, std::string>& blocked() const { return m_blocked; }
     struct InFlight {
         std::uint32_t attempt = 0;
         std::string node;
@@ -149,7 +151,7 @@ private:
     bool m_tty;
     std::chrono::steady_clock::time_point m_start, m_last_draw;
     std::uint64_t m_done_now = 0, m_retried = 0, m_launches = 0;
-    std::set<std::string> m_blocked;
+    std::map<std::string, std::string> m_blocked;
     std::map<std::uint64_t, InFlight> m_flight;
 };
 
@@ -452,8 +454,12 @@ int supervise(const JobDir& dir, const SuperviseOptions& opt) {
         }
         if (state == "cancelled")
             msg << "  cancelled; 'hearth resume " << dir.path << "' runs what is left\n";
-        if (state == "stalled")
+        if (state == "stalled") {
             msg << "  no usable node was left to run the remaining tasks\n";
+            // Say why, when the dispatcher said (a GPU job on nodes without GPUs).
+            for (const auto& [node, why] : rep.blocked())
+                if (!why.empty()) msg << "  " << node << ": " << why << "\n";
+        }
         std::cerr << msg.str();
     }
     return code;

@@ -11,10 +11,12 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 
 #include "core/append_file.hpp"
 #include "core/dispatch.hpp"
 #include "core/error.hpp"
+#include "core/gpu_table.hpp"
 #include "core/journal.hpp"
 #include "core/journal_writer.hpp"
 #include "core/local_policy.hpp"
@@ -33,6 +35,7 @@ namespace {
 struct RankInfo {
     std::string node;
     std::uint32_t slots = 0;
+    std::optional<std::uint32_t> gpus;  // the grid file's `gpus` for its node
 };
 
 std::map<int, RankInfo> load_launch(const JobDir& dir) {
@@ -40,9 +43,11 @@ std::map<int, RankInfo> load_launch(const JobDir& dir) {
     nlohmann::json j;
     in >> j;
     std::map<int, RankInfo> ranks;
-    for (const auto& r : j.at("ranks"))
-        ranks[r.at("rank").get<int>()] = {r.at("node").get<std::string>(),
-                                          r.at("slots").get<std::uint32_t>()};
+    for (const auto& r : j.at("ranks")) {
+        RankInfo info{r.at("node").get<std::string>(), r.at("slots").get<std::uint32_t>(), {}};
+        if (r.contains("gpus")) info.gpus = r.at("gpus").get<std::uint32_t>();
+        ranks[r.at("rank").get<int>()] = std::move(info);
+    }
     return ranks;
 }
 
@@ -134,6 +139,7 @@ void Dispatcher::on_hello(int rank, const std::string& data) {
     if (m_spec.cores_per_task > 1 && m_spec.slots == 0)
         node.slots =
             std::max<std::uint32_t>(1, (node.slots ? node.slots : h.cores) / m_spec.cores_per_task);
+    node.gpus = node_gpus(it != m_ranks.end() ? it->second.gpus : std::nullopt, h.gpus);
     // The worker is the site's kind, that runs any number of jobs: here one.
     JobConfig cfg;
     cfg.job = m_spec.id;
@@ -145,13 +151,21 @@ void Dispatcher::on_hello(int rank, const std::string& data) {
     cfg.env = m_spec.env;
     cfg.cores_per_task = m_spec.cores_per_task;
     cfg.mem_per_task = m_spec.mem_per_task;
+    cfg.gpus_per_task = m_spec.gpus_per_task;
     cfg.user = m_spec.user;
     std::uint32_t slots = node.slots ? node.slots : h.cores;
     m_link.send(rank, Tag::config, encode(node));
     m_link.send(rank, Tag::job, encode(cfg));
+    m_journal.node_up(node.node, h.host, slots, h.cores);
+    // A GPU job is never granted to a node without its GPUs (with none
+    // granted anywhere, the job ends stalled).
+    const std::string short_of = gpu_shortfall(node.node, node.gpus, m_spec.gpus_per_task);
+    if (!short_of.empty()) {
+        m_journal.node_blocked(node.node, short_of);
+        return;
+    }
     m_state->add_worker(rank);
     m_slots[rank] = slots;
-    m_journal.node_up(node.node, h.host, slots, h.cores);
 }
 
 void Dispatcher::on_completion(int rank, Completion& c) {

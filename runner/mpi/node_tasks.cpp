@@ -12,7 +12,15 @@ namespace hearth {
 
 // The rules are core/node_slots; these feed them this worker's state.
 unsigned NodeTasks::capacity() const {
-    return node_capacity(static_cast<unsigned>(m_plan.size()), m_heat);
+    const unsigned slots = node_capacity(static_cast<unsigned>(m_plan.size()), m_heat);
+    // `hearth run` (one job, a slot a task): a GPU job's tasks at once are
+    // also bounded by the node's GPUs, so the worker asks rank 0 for no more
+    // than it can start, and for none on a node without enough GPUs.
+    if (m_slots_are_cores) return slots;
+    std::uint32_t fit = 0;
+    for (const auto& [id, job] : m_jobs.entries())
+        fit = std::max(fit, gpu_tasks_fitting(m_gpus.size(), job.cfg.gpus_per_task));
+    return m_jobs.entries().empty() ? slots : std::min<std::uint32_t>(slots, fit);
 }
 
 unsigned NodeTasks::slots_of(const Assignment& a) const {
@@ -20,8 +28,15 @@ unsigned NodeTasks::slots_of(const Assignment& a) const {
     return job ? task_slots(m_slots_are_cores, job->cfg.cores_per_task) : 1;
 }
 
+unsigned NodeTasks::gpus_of(const Assignment& a) const {
+    const JobEntry* job = m_jobs.find(a.job);
+    return job ? job->cfg.gpus_per_task : 0;
+}
+
 bool NodeTasks::may_start(const Assignment& a) const {
     StartCheck c;
+    c.gpus_need = gpus_of(a);
+    c.gpus_free = m_gpus.free();
     c.held = m_slots.held();
     c.need = slots_of(a);
     c.capacity = capacity();
@@ -78,8 +93,9 @@ void NodeTasks::hand_back_queued() {
     m_queue = std::move(keep);
 }
 
-void NodeTasks::start_one(Queued q, std::vector<unsigned> slots) {
+void NodeTasks::start_one(Queued q, std::vector<unsigned> slots, std::vector<unsigned> gpus) {
     Running r;
+    r.gpus = std::move(gpus);
     r.a = std::move(q.a);
     r.dir = std::move(q.dir);
     const unsigned slot = slots.front();
@@ -92,13 +108,14 @@ void NodeTasks::start_one(Queued q, std::vector<unsigned> slots) {
     try {
         if (!job.tenancy.error.empty()) throw Error(job.tenancy.error);
         if (r.dir.empty()) r.dir = job.scratch->acquire();
-        r.child = spawn_attempt(r, job, SlotCores{m_topo, m_plan, m_cpu_lists});
+        r.child = spawn_attempt(r, job, SlotCores{m_topo, m_plan, m_cpu_lists}, m_gpus.size() > 0);
         ++job.running;
     } catch (const Error& e) {
         Completion c = attempt_completion(r.a, AttemptStatus::spawn_failed, e.what());
         c.exit_code = 127;
         c.log = read_capped(r.log, k_log_cap);
         if (!r.dir.empty()) job.scratch->release(r.dir);
+        m_gpus.release(r.gpus);
         m_jobs.settle(c.job);
         add_done(std::move(c));
         return;
@@ -114,7 +131,7 @@ void NodeTasks::start_one(Queued q, std::vector<unsigned> slots) {
 void NodeTasks::register_with_agent(Running& r) {
     unsigned cores = 0;
     for (unsigned s : r.slots) cores += static_cast<unsigned>(m_plan[s].size());
-    m_agent.register_task(m_jobs.of(r.a).cfg, r.a, r.child.pid, cores, r.agent);
+    m_agent.register_task(m_jobs.of(r.a).cfg, r.a, r.child.pid, cores, r.gpus, r.agent);
 }
 
 // The agent was unreachable (restarting): register the tasks that started
@@ -132,16 +149,18 @@ void NodeTasks::start_ready() {
     while (m_slots.held() < m_slots.size() && !m_queue.empty()) {
         // In arrival order, the first the heat budget lets start (urgent and
         // overridden attempts pass a full budget) whose cores are free.
+        // A GPU task also needs its GPUs free (may_start).
         std::vector<unsigned> slots;
         auto it = std::find_if(m_queue.begin(), m_queue.end(), [&](const Queued& q) {
             if (!may_start(q.a)) return false;
             slots = m_slots.first_free(slots_of(q.a));
             return !slots.empty();
         });
-        if (it == m_queue.end()) break;  // the heat budget or the cores are full
+        if (it == m_queue.end()) break;  // the heat budget, the cores or the GPUs are full
         Queued q = std::move(*it);
         m_queue.erase(it);
-        start_one(std::move(q), std::move(slots));
+        std::vector<unsigned> gpus = m_gpus.take(gpus_of(q.a));
+        start_one(std::move(q), std::move(slots), std::move(gpus));
     }
 }
 
@@ -169,6 +188,7 @@ void NodeTasks::reap_finished() {
             continue;
         }
         m_slots.release(it->second.slots);
+        m_gpus.release(it->second.gpus);
         ended.emplace_back(std::move(it->second), e);
         it = m_running.erase(it);
     }

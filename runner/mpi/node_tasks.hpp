@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/completion_batch.hpp"
+#include "core/gpu_table.hpp"
 #include "core/node_slots.hpp"
 #include "core/protocol.hpp"
 #include "runner/mpi/task_process.hpp"
@@ -35,6 +36,7 @@ protected:
     // Slots the heat budget lets the node fill now, across every job.
     unsigned capacity() const;
     unsigned slots_of(const Assignment& a) const;
+    unsigned gpus_of(const Assignment& a) const;
     bool may_start(const Assignment& a) const;
     // Asks the agent for its budget (at most once a second); hands queued
     // attempts back when the node wants no heat, running ones past the
@@ -43,7 +45,7 @@ protected:
     // The budget allows no slot: queued attempts that may not start go back.
     void hand_back_queued();
     void start_ready();
-    void start_one(Queued q, std::vector<unsigned> slots);
+    void start_one(Queued q, std::vector<unsigned> slots, std::vector<unsigned> gpus);
     void prepare_ahead();
     void reap_finished();
     void finalize(Running& r, const ExitInfo& e);
@@ -60,6 +62,7 @@ protected:
     std::vector<std::vector<unsigned>> m_plan;
     std::vector<std::string> m_cpu_lists;  // per slot, for an mpirun inside a task
     SlotTable m_slots;
+    GpuTable m_gpus;  // the node's GPUs (NodeConfig::gpus), held by running tasks
     std::vector<unsigned> m_slot_turn;
     std::map<pid_t, Running> m_running;
     std::deque<Queued> m_queue;

@@ -58,6 +58,8 @@ void Worker::receive_config() {
     h.host = m_link.host();
     h.cores = m_topo.cores();
     h.mem_total = read_mem_total(FsRoot{}).value_or(0);
+    // The GPUs the node's agent reads, for a node the grid file gives none.
+    h.gpus = m_agent.gpu_count();
     m_link.send(0, Tag::hello, encode(h));
     Backoff wait{50, 5000};
     for (;;) {
@@ -81,13 +83,14 @@ void Worker::receive_config() {
     m_topo.prepare_slots(m_plan);
     for (const auto& cores : m_plan) m_cpu_lists.push_back(cpu_list_text(cores));
     m_slots.assign(slots);
+    m_gpus.assign(m_node.gpus);
     m_slot_turn.assign(slots, 0);
     const char* tmp = std::getenv("TMPDIR");
     m_base = std::string(tmp && *tmp ? tmp : "/tmp") + "/hearth-w" + std::to_string(m_link.rank()) +
              "-" + std::to_string(::getpid());
     std::vector<std::string> environ_now;  // this worker's environment, read once
     for (char** e = ::environ; e && *e; ++e) environ_now.emplace_back(*e);
-    m_jobs.configure(m_base, std::move(environ_now), m_node.node);
+    m_jobs.configure(m_base, std::move(environ_now), m_node.node, m_node.gpus);
 }
 
 void Worker::on_job(const std::string& data) {
@@ -100,8 +103,9 @@ void Worker::on_tasks(const std::string& data) {
         JobEntry& job = m_jobs.of(a);
         const unsigned slots = slots_of(a);
         m_requested -= std::min(m_requested, slots);
-        if (job.mem_cap == 0) {
-            Completion c = attempt_completion(a, AttemptStatus::spawn_failed, job.mem_why);
+        if (job.mem_cap == 0 || !job.gpu_why.empty()) {
+            Completion c = attempt_completion(a, AttemptStatus::spawn_failed,
+                                              job.gpu_why.empty() ? job.mem_why : job.gpu_why);
             c.exit_code = 127;
             add_done(std::move(c));
             continue;

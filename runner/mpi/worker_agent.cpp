@@ -17,8 +17,19 @@ void set_energy(Completion& c, const TaskEnergy& energy) {
 }  // namespace
 
 void WorkerAgent::register_task(const JobConfig& cfg, const Assignment& a, pid_t pid,
-                                unsigned cores, AgentTicket& ticket) {
-    auto got = m_client.register_task(cfg.tenant, cfg.job, a.task, a.attempt, pid, cores);
+                                unsigned cores, const std::vector<unsigned>& gpus,
+                                AgentTicket& ticket) {
+    auto got = m_client.register_task(cfg.tenant, cfg.job, a.task, a.attempt, pid, cores, gpus);
+    if (got.reply == AgentReply::refused && !gpus.empty()) {
+        // The grid file gives the node GPUs its agent does not read (no
+        // NVML there, or fewer GPUs): the task is metered without them, and
+        // their energy is nobody's.
+        if (!m_gpus_noted)
+            std::cerr << "hearth worker " << m_node << ": " << m_client.why_not()
+                      << "; tasks are metered without their GPUs" << std::endl;
+        m_gpus_noted = true;
+        got = m_client.register_task(cfg.tenant, cfg.job, a.task, a.attempt, pid, cores, {});
+    }
     ticket.retry = got.reply == AgentReply::unreachable;
     if (got.reply == AgentReply::ok) ticket.id = got.id;
     if (!ticket.id && !m_noted && !m_client.why_not().empty()) {

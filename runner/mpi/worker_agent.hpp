@@ -28,10 +28,13 @@ public:
     void set_node(std::string node) { m_node = std::move(node); }
     // What the agent's heat controller allows now (nullopt: no agent).
     std::optional<AgentClient::Budget> budget() { return m_client.budget(); }
+    // The GPUs the agent reads through NVML (0 without an agent).
+    unsigned gpu_count() { return m_client.gpu_count().value_or(0); }
     // Registers (or registers again) attempt a of job cfg, spawned as pid
-    // on `cores` cores; the outcome goes to ticket.
+    // on `cores` cores holding `gpus`; the outcome goes to ticket. GPUs
+    // the agent refuses (it reads none, or fewer) are left out, said once.
     void register_task(const JobConfig& cfg, const Assignment& a, pid_t pid, unsigned cores,
-                       AgentTicket& ticket);
+                       const std::vector<unsigned>& gpus, AgentTicket& ticket);
     // An attempt registered as agent_id ended: c with the agent's energy
     // figure when it gives one. nullopt: the agent was unreachable and
     // may_wait, so c waits here for it (collect_awaited gives it later).
@@ -58,6 +61,7 @@ private:
     AgentClient m_client;
     std::string m_node;
     bool m_noted = false;
+    bool m_gpus_noted = false;  // said once that the agent refused the tasks' GPUs
     std::vector<Awaiting> m_awaiting;
 };
 

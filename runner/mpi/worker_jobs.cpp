@@ -2,13 +2,16 @@
 
 #include "core/error.hpp"
 #include "core/fsroot.hpp"
+#include "core/gpu_table.hpp"
 #include "core/safe_path.hpp"
 #include "core/task_env.hpp"
 #include "core/task_memory.hpp"
 
 namespace hearth {
 
-void JobTable::configure(std::string base, std::vector<std::string> environ, std::string node) {
+void JobTable::configure(std::string base, std::vector<std::string> environ, std::string node,
+                         unsigned gpus) {
+    m_gpus = gpus;
     m_base = std::move(base);
     m_environ = std::move(environ);
     m_node = std::move(node);
@@ -45,6 +48,9 @@ void JobTable::add(JobConfig cfg) {
                             " free, less than --mem-per-task " + format_byte_size(cfg.mem_per_task);
         }
     }
+    // Placement by GPUs: a node with fewer than a task needs runs none (the
+    // worker asks for none of them: NodeTasks::capacity).
+    e.gpu_why = gpu_shortfall(m_node, m_gpus, cfg.gpus_per_task);
     e.cfg = std::move(cfg);
     std::string id = e.cfg.job;
     m_jobs.emplace(std::move(id), std::move(e));

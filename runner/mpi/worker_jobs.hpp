@@ -27,18 +27,24 @@ struct JobEntry {
     // when the job came (UINT32_MAX: no limit), and why none does.
     std::uint32_t mem_cap = UINT32_MAX;
     std::string mem_why;
+    // --gpus-per-task: why none of its tasks can run here (the node has
+    // fewer GPUs), "" when they can.
+    std::string gpu_why;
     bool forget = false;  // the dispatcher is done with it: drop when idle
 };
 
 class JobTable {
 public:
     // base: the worker's scratch root (one directory per job under it);
-    // environ: the worker's environment; node: its name, for messages.
-    void configure(std::string base, std::vector<std::string> environ, std::string node);
+    // environ: the worker's environment; node: its name, for messages;
+    // gpus: the GPUs it hands to tasks.
+    void configure(std::string base, std::vector<std::string> environ, std::string node,
+                   unsigned gpus);
     // A job's settings (Tag::job), new or sent again. Throws Error for a job
     // id that is not a plain name.
     void add(JobConfig cfg);
     const JobEntry* find(const std::string& job) const;
+    const std::map<std::string, JobEntry>& entries() const { return m_jobs; }
     // The job of attempt a; throws Error when its settings never came.
     JobEntry& of(const Assignment& a);
     // An attempt of job left the queue or ended: drops a forgotten idle job.
@@ -54,6 +60,7 @@ private:
     std::string m_base;
     std::vector<std::string> m_environ;
     std::string m_node;
+    unsigned m_gpus = 0;
     bool m_tenancy_noted = false;
     std::map<std::string, JobEntry> m_jobs;
 };

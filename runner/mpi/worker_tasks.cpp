@@ -10,7 +10,8 @@
 
 namespace hearth {
 
-Child spawn_attempt(const Running& r, const JobEntry& job, const SlotCores& cores) {
+Child spawn_attempt(const Running& r, const JobEntry& job, const SlotCores& cores,
+                    bool node_has_gpus) {
     // The task inherits the spawning thread's binding at creation. The
     // worker stays bound to the last slot it spawned for: it mostly
     // sleeps, and unbinding would cost a system call per task.
@@ -36,7 +37,9 @@ Child spawn_attempt(const Running& r, const JobEntry& job, const SlotCores& core
                          r.a.last,
                          job.cfg.cores_per_task,
                          cpu_list,
-                         r.dir};
+                         r.dir,
+                         {}};
+    if (node_has_gpus) vars.gpus = r.gpus;
     return spawn_task(SpawnRequest{r.a.argv, r.dir, r.log, task_environment(job.env, vars),
                                    job.cfg.mem_per_task, &job.tenancy.confine});
 }

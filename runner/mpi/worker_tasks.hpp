@@ -24,6 +24,7 @@ struct Running {
     Assignment a;                 // a.job names its entry in the worker's table of jobs
     unsigned slot = 0;            // its first slot (log names)
     std::vector<unsigned> slots;  // every slot it holds (slots_are_cores: one per core it holds)
+    std::vector<unsigned> gpus;   // the GPUs it holds (core/gpu_table)
     Child child;
     Clock::time_point start;
     std::optional<Clock::time_point> deadline;
@@ -44,8 +45,10 @@ struct SlotCores {
 };
 
 // Spawns r's task in r.dir, bound to the cores of r.slots, with its job's
-// environment and confinement. Throws Error when it cannot start.
-Child spawn_attempt(const Running& r, const JobEntry& job, const SlotCores& cores);
+// environment (and r.gpus' variables when the node has GPUs to hand out)
+// and confinement. Throws Error when it cannot start.
+Child spawn_attempt(const Running& r, const JobEntry& job, const SlotCores& cores,
+                    bool node_has_gpus);
 
 // A completion of attempt a that did not run to its end (cancelled, handed
 // back, refused), with its status and one-line reason.

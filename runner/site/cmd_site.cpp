@@ -72,11 +72,11 @@ std::vector<SiteNode> site_nodes(const SiteArgs& a, const Grid& grid) {
         std::stringstream ss;
         ss << in.rdbuf();
         for (const auto& h : parse_hostfile(ss.str(), *a.hostfile))
-            nodes.push_back({h.name, {h.name, h.slots.value_or(0)}});
+            nodes.push_back({h.name, {h.name, h.slots.value_or(0), {}}});
         return nodes;
     }
     for (const auto& n : grid.nodes)
-        if (n.site == a.site) nodes.push_back({n.name, {n.host, n.slots}});
+        if (n.site == a.site) nodes.push_back({n.name, {n.host, n.slots, n.gpus}});
     const auto alloc = read_slurm_allocation(process_env);
     if (!nodes.empty() && alloc) {
         // A site that is a Slurm cluster: the grid file lists its nodes, an
@@ -87,7 +87,7 @@ std::vector<SiteNode> site_nodes(const SiteArgs& a, const Grid& grid) {
             names += (names.empty() ? "" : ",") + sn.name;
             for (const auto& n : nodes)
                 if (n.spec.host == sn.name || n.name == sn.name)
-                    given.push_back({n.name, {n.spec.host, sn.tasks}});
+                    given.push_back({n.name, {n.spec.host, sn.tasks, n.spec.gpus}});
         }
         if (given.empty())
             throw usage_error("Slurm job " + alloc->job_id + "'s nodes (" + names +
@@ -98,7 +98,7 @@ std::vector<SiteNode> site_nodes(const SiteArgs& a, const Grid& grid) {
     }
     if (!nodes.empty()) return nodes;
     if (alloc)
-        for (const auto& sn : alloc->nodes) nodes.push_back({sn.name, {sn.name, sn.tasks}});
+        for (const auto& sn : alloc->nodes) nodes.push_back({sn.name, {sn.name, sn.tasks, {}}});
     if (nodes.empty())
         throw usage_error("site '" + a.site + "' has no nodes in " + a.grid +
                           "; add [[node]] entries with site = \"" + a.site +

@@ -7,14 +7,16 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
-#include <memory>
 #include <iostream>
 #include <map>
+#include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/gpu_table.hpp"
 #include "core/result_buffer.hpp"
 #include "core/safe_path.hpp"
 #include "core/site_state.hpp"
@@ -48,6 +50,7 @@ struct RankInfo {
     std::string node;
     std::string host;
     std::uint32_t slots = 0;
+    std::optional<std::uint32_t> gpus;  // the grid file's `gpus` for its node
 };
 
 std::map<int, RankInfo> load_ranks(const SiteDir& dir) {
@@ -55,10 +58,14 @@ std::map<int, RankInfo> load_ranks(const SiteDir& dir) {
     std::ifstream in(dir.launch_dir().launch());
     if (!in) return ranks;
     nlohmann::json j = nlohmann::json::parse(in);
-    for (const auto& r : j.at("ranks"))
-        ranks[r.at("rank").get<int>()] = {r.at("node").get<std::string>(),
-                                          r.at("host").get<std::string>(),
-                                          r.at("slots").get<std::uint32_t>()};
+    for (const auto& r : j.at("ranks")) {
+        RankInfo info{r.at("node").get<std::string>(),
+                      r.at("host").get<std::string>(),
+                      r.at("slots").get<std::uint32_t>(),
+                      {}};
+        if (r.contains("gpus")) info.gpus = r.at("gpus").get<std::uint32_t>();
+        ranks[r.at("rank").get<int>()] = std::move(info);
+    }
     return ranks;
 }
 
@@ -144,8 +151,10 @@ void SiteDispatcher::on_hello(int rank, const std::string& data) {
     cfg.node = it != m_ranks.end() ? it->second.node : "rank" + std::to_string(rank);
     cfg.slots = it != m_ranks.end() ? it->second.slots : 0;
     cfg.slots_are_cores = true;  // every tenant's jobs share the node's cores
+    cfg.gpus = node_gpus(it != m_ranks.end() ? it->second.gpus : std::nullopt, h.gpus);
     m_link.send(rank, Tag::config, encode(cfg));
     m_state.add_node(rank, cfg.node, h.host, cfg.slots ? cfg.slots : h.cores, h.mem_total);
+    m_state.set_gpus(rank, cfg.gpus);
 }
 
 AttemptResult SiteDispatcher::to_result(int rank, Completion& c) {
@@ -327,6 +336,7 @@ bool SiteDispatcher::send_job(int rank, const std::string& job, std::string& why
     cfg.env = rt.env;
     cfg.cores_per_task = rt.cores_per_task;
     cfg.mem_per_task = rt.mem_per_task;
+    cfg.gpus_per_task = rt.gpus_per_task;
     if (auto u = m_settings.tenant_users.find(rt.tenant); u != m_settings.tenant_users.end())
         cfg.user = u->second;
     for (const auto& b : rt.stage) {

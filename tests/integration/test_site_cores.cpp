@@ -290,6 +290,65 @@ BOOST_AUTO_TEST_CASE(tasks_of_one_and_two_cores_together_never_oversubscribe_the
     BOOST_TEST(g.site.stop() == 0, g.logs());
 }
 
+// --gpus-per-task through the shared grid: the site's worker gives each task
+// a GPU of the node's (gpus = 1 in the grid file) that no running task holds,
+// so the tasks run one at a time although the node has cores for more.
+BOOST_AUTO_TEST_CASE(a_served_gpu_task_waits_for_its_gpu) {
+    Grid g;
+    std::ofstream(g.t / "grid.toml", std::ios::app) << "gpus = 1\n";
+    const std::string spans = quote((g.t / "spans").string());
+    const std::string script =
+        "echo \"s $(date +%s%N) gpu-$HEARTH_TASK $CUDA_VISIBLE_DEVICES "
+        "$CUDA_DEVICE_ORDER\" >> " +
+        spans + "; sleep 1; echo \"e $(date +%s%N) gpu-$HEARTH_TASK\" >> " + spans;
+    Result r = g.client({"submit", "--name", "gpu", "--count", "3", "--gpus-per-task", "1", "--",
+                         "sh", "-c", script});
+    BOOST_TEST_REQUIRE(r.code == 0, r.err);
+    const std::string id = r.out.substr(0, r.out.find('\n'));
+    g.start_site();
+    BOOST_TEST_REQUIRE(eventually([&] { return g.state(id) == "finished"; }, 120), g.logs());
+    const auto got = read_spans(g.t / "spans");
+    BOOST_TEST_REQUIRE(got.size() == 3u, g.logs());
+    for (const auto& [name, s] : got) {
+        // read_spans reads the GPU list where it reads the affinity and the
+        // order where it reads the thread count.
+        BOOST_TEST((s.cpus == std::set<int>{0}), name << " saw other GPUs; " << g.logs());
+        BOOST_TEST(s.threads == "PCI_BUS_ID", name);
+        for (const auto& [other, o] : got)
+            if (other != name)
+                BOOST_TEST(!overlap(s, o), name << " and " << other << " shared the GPU");
+    }
+    BOOST_TEST(g.site.stop() == 0, g.logs());
+}
+
+// A node without GPUs (gpus = 0, as the site reports it) is never granted a
+// GPU task: the job waits, and says why.
+BOOST_AUTO_TEST_CASE(a_served_gpu_task_is_not_granted_to_a_node_without_gpus) {
+    Grid g;
+    std::ofstream(g.t / "grid.toml", std::ios::app) << "gpus = 0\n";
+    Result r = g.client(
+        {"submit", "--name", "gpu", "--count", "2", "--gpus-per-task", "1", "--", "sh", "-c",
+         "echo \"s $(date +%s%N) gpu-$HEARTH_TASK\" >> " + quote((g.t / "spans").string())});
+    BOOST_TEST_REQUIRE(r.code == 0, r.err);
+    const std::string id = r.out.substr(0, r.out.find('\n'));
+    g.start_site();
+    std::string waiting;
+    const bool says = eventually(
+        [&] {
+            Result st = g.client({"status", id, "--json"});
+            if (st.code != 0) return false;
+            waiting = nlohmann::json::parse(st.out, nullptr, false).value("waiting", "");
+            return !waiting.empty();
+        },
+        60);
+    BOOST_TEST(says, g.logs());
+    BOOST_TEST(waiting.find("1 GPUs") != std::string::npos, waiting);
+    BOOST_TEST(waiting.find("the most GPUs 0") != std::string::npos, waiting);
+    BOOST_TEST(g.state(id) == "queued", g.logs());
+    BOOST_TEST(slurp(g.t / "spans").empty(), g.logs());  // no task ran
+    BOOST_TEST(g.site.stop() == 0, g.logs());
+}
+
 BOOST_AUTO_TEST_CASE(a_task_larger_than_every_node_is_refused_at_submit_in_one_line) {
     Grid g;
     Result mem = g.client({"submit", "--count", "1", "--mem-per-task", "64T", "--", "true"});

@@ -45,7 +45,8 @@ BOOST_AUTO_TEST_CASE(a_node_named_by_this_machines_address_shares_the_local_line
     }
     BOOST_TEST(is_local_host(*addr));
     JobSpec spec;
-    spec.nodes = {NodeSpec{"localhost", 1}, NodeSpec{*addr, 1}, NodeSpec{"198.18.255.254", 1}};
+    spec.nodes = {NodeSpec{"localhost", 1, {}}, NodeSpec{*addr, 1, {}},
+                  NodeSpec{"198.18.255.254", 1, {}}};
     const LaunchPlan plan = plan_launch(spec);
     BOOST_TEST_REQUIRE(plan.hostfile.size() == 2u);
     BOOST_TEST(plan.hostfile[0].first == "localhost");

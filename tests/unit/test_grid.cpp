@@ -166,6 +166,14 @@ BOOST_AUTO_TEST_CASE(recovery_defaults_to_all_and_takes_its_bounds) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(a_nodes_gpus_are_said_or_left_to_its_agent) {
+    BOOST_TEST(!parse(grid_with("")).nodes[0].gpus.has_value());  // the agent says
+    BOOST_TEST(parse(grid_with("", "gpus = 2")).nodes[0].gpus.value() == 2u);
+    BOOST_TEST(parse(grid_with("", "gpus = 0")).nodes[0].gpus.value() ==
+               0u);  // none, whatever NVML finds
+    BOOST_TEST(parse(grid_with("", "gpus = 1024")).nodes[0].gpus.value() == 1024u);
+}
+
 BOOST_AUTO_TEST_CASE(a_site_without_nodes_is_allowed) {
     const Grid g =
         parse(k_site + "[[site]]\nname = \"later\"\nkind = \"loop\"\ntarget = 40\n" + k_node);
@@ -245,10 +253,14 @@ BOOST_AUTO_TEST_CASE(errors_name_the_entry_the_key_and_the_fix) {
          {"site 'tank-a' thermal: unknown key 'volume'; valid keys: volume_litres"}},
         {grid_with("[site.thermal]\ndraw = [{ start = \"06:00\", end = \"07:00\", W = 1 }]"),
          {"site 'tank-a' thermal draw #1: unknown key 'W'; valid keys: start end watts"}},
+        {grid_with("", "gpus = -1"), {"node 'n1': 'gpus' must be a whole number from 0 to 1024"}},
+        {grid_with("", "gpus = 2.5"), {"'gpus' must be a whole number", "e.g. gpus = 2"}},
+        {grid_with("", "gpus = \"2\""), {"'gpus' must be a whole number"}},
+        {grid_with("", "gpus = 1025"), {"from 0 to 1024"}},
         {grid_with("", "memory = \"lots\""),
          {"'memory' 'lots'", "give the node's memory for tasks, e.g. \"64G\""}},
         {grid_with("", "cores = 4"),
-         {"node 'n1': unknown key 'cores'; valid keys: name site host slots memory agent "
+         {"node 'n1': unknown key 'cores'; valid keys: name site host slots memory gpus agent "
           "idle_watts "
           "max_watts"}},
         {"site = \"tank-a\"\n" + k_node, {"'site' must be [[site]] entries, not a string"}},

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,7 @@ JobSpec full_spec(SplitKind kind) {
     j.split_text = kind == SplitKind::items ? "items" : "1-240x2,300";
     j.chunk = 7;
     j.command = {"blender", "-b", "scene.blend", "-f", "{frame}", "", "with space"};
-    j.nodes = {NodeSpec{"node01", 16}, NodeSpec{"node02.example.org", 0}};
+    j.nodes = {NodeSpec{"node01", 16, 2}, NodeSpec{"node02.example.org", 0, {}}};
     j.workers_per_host = 3;
     j.slots = 5;
     j.retries = 4;
@@ -38,6 +39,7 @@ JobSpec full_spec(SplitKind kind) {
     j.env = {"SCENE_DIR=/data/s010", "QUALITY=", "ARGS=-x=1"};
     j.cores_per_task = 4;
     j.mem_per_task = std::uint64_t{3} << 30;
+    j.gpus_per_task = 1;
     return j;
 }
 
@@ -53,6 +55,7 @@ void check_same(const JobSpec& a, const JobSpec& b) {
     for (std::size_t i = 0; i < a.nodes.size(); ++i) {
         BOOST_TEST(a.nodes[i].host == b.nodes[i].host);
         BOOST_TEST(a.nodes[i].slots == b.nodes[i].slots);
+        BOOST_TEST((a.nodes[i].gpus == b.nodes[i].gpus));
     }
     BOOST_TEST(a.workers_per_host == b.workers_per_host);
     BOOST_TEST(a.slots == b.slots);
@@ -65,6 +68,7 @@ void check_same(const JobSpec& a, const JobSpec& b) {
     BOOST_TEST(a.env == b.env, boost::test_tools::per_element());
     BOOST_TEST(a.cores_per_task == b.cores_per_task);
     BOOST_TEST(a.mem_per_task == b.mem_per_task);
+    BOOST_TEST(a.gpus_per_task == b.gpus_per_task);
 }
 
 auto mentions_job_json(std::string also = "") {
@@ -103,14 +107,17 @@ BOOST_AUTO_TEST_CASE(fully_populated_spec_round_trips_for_every_split_kind) {
 BOOST_AUTO_TEST_CASE(to_json_writes_every_field) {
     const json j = hearth::to_json(full_spec(SplitKind::frames));
     for (const char* key :
-         {"id", "name", "tenant", "split", "split_text", "chunk", "command", "nodes",
-          "workers_per_host", "slots", "retries", "timeout_ms", "stage", "collect", "submitted_ms",
-          "submit_cwd", "deadline_ms", "urgent", "slurm", "env", "cores_per_task", "mem_per_task", "user"})
+         {"id",      "name",    "tenant",           "split",        "split_text",    "chunk",
+          "command", "nodes",   "workers_per_host", "slots",        "retries",       "timeout_ms",
+          "stage",   "collect", "submitted_ms",     "submit_cwd",   "deadline_ms",   "urgent",
+          "slurm",   "env",     "cores_per_task",   "mem_per_task", "gpus_per_task", "user"})
         BOOST_TEST(j.contains(key), key);
-    BOOST_TEST(j.size() == 23u);
+    BOOST_TEST(j.size() == 24u);
     BOOST_TEST(j.at("nodes").is_array());
     BOOST_TEST(j.at("nodes").at(0).at("host").get<std::string>() == "node01");
     BOOST_TEST(j.at("nodes").at(0).at("slots").get<int>() == 16);
+    BOOST_TEST(j.at("nodes").at(0).at("gpus").get<int>() == 2);
+    BOOST_TEST(!j.at("nodes").at(1).contains("gpus"));  // unset: the node's agent says
     BOOST_TEST(j.at("chunk").get<int>() == 7);
 }
 
@@ -191,6 +198,8 @@ BOOST_AUTO_TEST_CASE(a_missing_field_throws_mentioning_job_json) {
         if (key == "user") continue;
         // Nor a task environment of its own.
         if (key == "env" || key == "cores_per_task" || key == "mem_per_task") continue;
+        // Nor GPUs.
+        if (key == "gpus_per_task") continue;
         BOOST_TEST_CONTEXT("without " << key) {
             json bad = good;
             bad.erase(key);
@@ -246,6 +255,30 @@ BOOST_AUTO_TEST_CASE(a_field_of_the_wrong_type_throws) {
             BOOST_CHECK_EXCEPTION(hearth::job_from_json(j), hearth::Error, mentions_job_json());
         }
     }
+}
+
+BOOST_AUTO_TEST_CASE(gpus_are_optional_and_bounded) {
+    json j = hearth::to_json(full_spec(SplitKind::count));
+    j.erase("gpus_per_task");
+    j["nodes"][0].erase("gpus");
+    const JobSpec old = hearth::job_from_json(j);  // a job written before GPU tasks
+    BOOST_TEST(old.gpus_per_task == 0u);
+    BOOST_TEST(!old.nodes[0].gpus.has_value());
+    for (const json& bad :
+         {json(-1), json(1.5), json("1"), json(hearth::k_max_gpus_per_task + 1)}) {
+        BOOST_TEST_CONTEXT("gpus_per_task = " << bad.dump()) {
+            json b = hearth::to_json(full_spec(SplitKind::count));
+            b["gpus_per_task"] = bad;
+            BOOST_CHECK_EXCEPTION(hearth::job_from_json(b), hearth::Error,
+                                  mentions_job_json("'gpus_per_task' must be a whole number"));
+        }
+    }
+    json b = hearth::to_json(full_spec(SplitKind::count));
+    b["nodes"][0]["gpus"] = hearth::k_max_node_gpus + 1;
+    BOOST_CHECK_EXCEPTION(hearth::job_from_json(b), hearth::Error,
+                          mentions_job_json("'gpus' must be a whole number"));
+    b["nodes"][0]["gpus"] = 0u;  // said: none (not the agent's count)
+    BOOST_TEST((hearth::job_from_json(b).nodes[0].gpus == std::optional<std::uint32_t>(0)));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -43,6 +43,7 @@ JobConfig sample_config() {
     c.env = {"SCENE=shot 12", "EMPTY=", "EQ=a=b"};
     c.cores_per_task = 4;
     c.mem_per_task = std::uint64_t{8} << 30;
+    c.gpus_per_task = 2;
     return c;
 }
 
@@ -181,22 +182,24 @@ BOOST_AUTO_TEST_CASE(wire_string_lists_round_trip) {
 
 BOOST_AUTO_TEST_CASE(hello_round_trips) {
     for (const Hello& h :
-         {Hello{"node01.cluster", 48, std::uint64_t{256} << 30}, Hello{"", 0},
+         {Hello{"node01.cluster", 48, std::uint64_t{256} << 30, 8}, Hello{"", 0},
           Hello{std::string("h\0st", 4), std::numeric_limits<std::uint32_t>::max()}}) {
         const Hello got = decode_hello(encode(h));
         BOOST_TEST(got.host == h.host);
         BOOST_TEST(got.cores == h.cores);
         BOOST_TEST(got.mem_total == h.mem_total);
+        BOOST_TEST(got.gpus == h.gpus);
     }
 }
 
 BOOST_AUTO_TEST_CASE(node_config_round_trips) {
-    for (const NodeConfig& n : {NodeConfig{"node07", 12, true}, NodeConfig{"", 0},
+    for (const NodeConfig& n : {NodeConfig{"node07", 12, true, 4}, NodeConfig{"", 0},
                                 NodeConfig{"pool#2", std::numeric_limits<std::uint32_t>::max()}}) {
         const NodeConfig got = decode_node_config(encode(n));
         BOOST_TEST(got.node == n.node);
         BOOST_TEST(got.slots == n.slots);
         BOOST_TEST(got.slots_are_cores == n.slots_are_cores);
+        BOOST_TEST(got.gpus == n.gpus);
     }
 }
 
@@ -213,6 +216,7 @@ BOOST_AUTO_TEST_CASE(job_config_round_trips_with_binary_staged_files) {
     BOOST_TEST(got.env == c.env, boost::test_tools::per_element());
     BOOST_TEST(got.cores_per_task == 4u);
     BOOST_TEST(got.mem_per_task == std::uint64_t{8} << 30);
+    BOOST_TEST(got.gpus_per_task == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(empty_job_config_round_trips) {

@@ -292,11 +292,11 @@ BOOST_AUTO_TEST_CASE(bad_scenarios_are_refused_with_the_fix) {
 
 BOOST_AUTO_TEST_CASE(an_unknown_key_message_lists_the_valid_ones) {
     Dir d;
-    BOOST_CHECK_EXCEPTION(d.parse(k_head + "[[job]]\ntasks = 1\ntask_time = \"1m\"\ncont = 2\n"),
-                          hearth::Error,
-                          usage_mentioning("valid keys: arrival cores_per_task count deadline "
-                                           "every mem_per_task name priority task_time "
-                                           "tasks tenant urgent"));
+    BOOST_CHECK_EXCEPTION(
+        d.parse(k_head + "[[job]]\ntasks = 1\ntask_time = \"1m\"\ncont = 2\n"), hearth::Error,
+        usage_mentioning("valid keys: arrival cores_per_task count deadline "
+                         "every gpus_per_task mem_per_task name priority task_time "
+                         "tasks tenant urgent"));
 }
 
 BOOST_AUTO_TEST_CASE(a_missing_scenario_file_names_the_path) {

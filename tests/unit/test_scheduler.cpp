@@ -317,6 +317,19 @@ BOOST_AUTO_TEST_CASE(a_job_no_node_could_hold_is_refused_and_one_that_fits_trave
     BOOST_CHECK_EXCEPTION(f.s->submit(k_bank, big), Error,
                           usage_mentioning("'mem_per_task' 8 GiB is more than any node has: the "
                                            "largest, 'n2', has 6 GiB"));
+    // GPUs likewise: refused only once every node says how many it has.
+    JobSubmit gpu = count_job("4");
+    gpu.gpus_per_task = 2;
+    f.grid.nodes[0].gpus = 1;
+    f.open();
+    const std::string id = f.s->submit(k_bank, gpu).id;  // n2 leaves it to its agent
+    for (const auto& j : f.s->jobs(k_operator, {}))
+        if (j.id == id) BOOST_TEST(j.gpus_per_task == 2u);
+    f.grid.nodes[1].gpus = 0;
+    f.open();
+    BOOST_CHECK_EXCEPTION(f.s->submit(k_bank, gpu), Error,
+                          usage_mentioning("'gpus_per_task' 2 is more than any node has: the "
+                                           "most, 'n1', has 1 (gpus in the grid file)"));
 }
 
 BOOST_AUTO_TEST_CASE(a_job_no_reporting_node_can_hold_says_why_it_waits) {
@@ -367,6 +380,29 @@ BOOST_AUTO_TEST_CASE(a_jobs_cores_and_memory_reach_the_policy_and_the_site) {
     req.nodes[0].mem_available = std::uint64_t{7} << 30;
     f.work(req);
     BOOST_TEST(f.last_input->nodes.at(0).mem_free == std::uint64_t{6} << 30);
+}
+
+BOOST_AUTO_TEST_CASE(a_gpu_job_reaches_the_policy_with_the_nodes_gpus_and_says_why_it_waits) {
+    Fixture f;  // the grid file says no node's GPUs: the job is taken
+    JobSubmit gpu = count_job("2");
+    gpu.gpus_per_task = 2;
+    const JobInfo id = f.s->submit(k_bank, gpu);
+    WorkRequest req = f.ask("pool", 0);  // wanting nothing: the FIFO here would ignore GPUs
+    req.nodes[0].gpus = 1;               // as the site's worker hands them out
+    f.work(req);
+    BOOST_TEST(f.s->job(k_bank, id.id).waiting ==
+               "no node up can hold a task of 1 cores and 2 GPUs: the largest has 2 cores, the "
+               "most GPUs 1; it waits for a node that can, or cancel it and submit smaller tasks");
+    req.nodes[0].gpus = 2;
+    f.work(req);
+    BOOST_TEST(f.s->job(k_bank, id.id).waiting.empty());
+    // What the policy is given to place it.
+    req = f.ask("pool", 2);
+    req.nodes[0].gpus = 2;
+    f.work(req);
+    BOOST_TEST_REQUIRE(f.last_input.has_value());
+    BOOST_TEST(f.last_input->jobs.at(0).gpus_per_task == 2u);
+    BOOST_TEST(f.last_input->nodes.at(0).gpus == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(the_grid_tenant_table_decides_who_submits_and_their_terms) {

@@ -134,6 +134,29 @@ BOOST_AUTO_TEST_CASE(a_task_of_two_cores_holds_two_slots_and_draws_their_power) 
     BOOST_TEST(json.find("\"core_hours_done\":2.0") != std::string::npos, json);
 }
 
+BOOST_AUTO_TEST_CASE(a_gpu_task_runs_only_where_its_gpu_is_free) {
+    // A node of 4 cores and 1 GPU: 4 one-GPU tasks of 30 min run one at a
+    // time (four waves), though its cores could take them all at once.
+    const std::string one = room("cold", 20, 5) + node("n", "cold", 4, 10, 410) + "gpus = 1\n";
+    const SimResult a = simulate(scenario(one, "3h", job("j", 4, "30m", "gpus_per_task = 1\n")),
+                                 SimPolicy::heat_aware);
+    BOOST_TEST(a.tasks_done == 4u);
+    BOOST_TEST(a.makespan_s == 4 * 1800.0);
+    // A CPU node (gpus = 0) beside a node of 2 GPUs: every task on the
+    // latter, two at a time; a job without GPUs still uses both.
+    const std::string two = room("cold", 20, 5) + node("cpu", "cold", 4, 10, 410) + "gpus = 0\n" +
+                            node("gpu", "cold", 4, 10, 410) + "gpus = 2\n";
+    const SimResult b = simulate(scenario(two, "3h", job("j", 4, "30m", "gpus_per_task = 1\n")),
+                                 SimPolicy::heat_aware);
+    BOOST_TEST(b.tasks_done == 4u);
+    BOOST_TEST(b.makespan_s == 2 * 1800.0);
+    const SimResult c = simulate(scenario(two, "3h", job("j", 8, "30m")), SimPolicy::heat_aware);
+    BOOST_TEST(c.makespan_s == 1800.0);
+    BOOST_CHECK_EXCEPTION(scenario(two, "3h", job("j", 4, "30m", "gpus_per_task = -1\n")),
+                          hearth::Error,
+                          usage_mentioning("'gpus_per_task' must be a whole number"));
+}
+
 BOOST_AUTO_TEST_CASE(heat_delivered_is_the_node_energy_times_the_sites_recovery) {
     std::string site = room("cold", 20, 5);
     site.insert(site.find("band = 1\n"), "recovery = 0.95\n");

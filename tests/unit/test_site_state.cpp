@@ -198,6 +198,9 @@ BOOST_AUTO_TEST_CASE(a_nodes_running_and_wanted_slots_count_the_cores_tasks_hold
     BOOST_TEST(nodes[0].want == 3u);     // asked for 8 cores' worth, granted 5
     BOOST_TEST(nodes[0].mem_total == std::uint64_t{32} << 30);
     BOOST_TEST(nodes[0].mem_available == std::uint64_t{20} << 30);
+    BOOST_TEST(!nodes[0].gpus.has_value());
+    s.set_gpus(1, 2);  // what its worker hands out, reported to the scheduler
+    BOOST_TEST((s.nodes(true)[0].gpus == std::optional<std::uint32_t>(2)));
     s.release(key("wide", 0));
     BOOST_TEST(s.nodes(true)[0].running == 1u);
 }

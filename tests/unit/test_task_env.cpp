@@ -165,6 +165,45 @@ BOOST_AUTO_TEST_CASE(env_lists_from_the_wire_are_checked) {
                           hearth::Error, usage_mentioning("at most 65536"));
 }
 
+BOOST_AUTO_TEST_CASE(a_node_with_gpus_sets_each_tasks_gpus) {
+    // A worker started inside a Slurm GPU allocation carries the allocation's
+    // CUDA variables: on a node whose GPUs Hearth hands out, each task gets
+    // its own instead.
+    Env worker = k_worker_env;
+    worker.push_back("CUDA_VISIBLE_DEVICES=0,1,2,3");
+    worker.push_back("CUDA_DEVICE_ORDER=FASTEST_FIRST");
+    const Env job = hearth::job_environment(worker, {}, 1);
+    hearth::TaskAttemptVars id{"j1", 4, 1, "studio", "4", "4", 1, "0", "/scratch/t4", {}};
+    id.gpus = std::vector<unsigned>{1, 3};
+    auto m = as_map(hearth::task_environment(job, id));
+    BOOST_TEST(m.at("CUDA_VISIBLE_DEVICES") == "1,3");
+    BOOST_TEST(m.at("HEARTH_GPUS") == "1,3");
+    // NVML (and so the agent) numbers GPUs by PCI bus; CUDA must too.
+    BOOST_TEST(m.at("CUDA_DEVICE_ORDER") == "PCI_BUS_ID");
+    // A task of a job without GPUs, on that node, sees none.
+    id.gpus = std::vector<unsigned>{};
+    m = as_map(hearth::task_environment(job, id));
+    BOOST_TEST(m.at("CUDA_VISIBLE_DEVICES") == "");
+    BOOST_TEST(m.at("HEARTH_GPUS") == "");
+    // A node without GPUs to hand out leaves the variables as they were.
+    id.gpus.reset();
+    m = as_map(hearth::task_environment(job, id));
+    BOOST_TEST(m.at("CUDA_VISIBLE_DEVICES") == "0,1,2,3");
+    BOOST_TEST(!m.count("HEARTH_GPUS"));
+}
+
+BOOST_AUTO_TEST_CASE(env_may_not_choose_the_gpus) {
+    const auto lookup = [](const std::string&) -> const char* { return "0"; };
+    for (const char* word :
+         {"CUDA_VISIBLE_DEVICES=0", "CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER=PCI_BUS_ID"})
+        BOOST_CHECK_EXCEPTION(hearth::resolve_env_word(word, lookup), hearth::Error,
+                              usage_mentioning("--gpus-per-task N"));
+    BOOST_CHECK_EXCEPTION(hearth::check_env_list({"CUDA_VISIBLE_DEVICES=1"}, "'env'"),
+                          hearth::Error, usage_mentioning("Hearth sets CUDA_VISIBLE_DEVICES"));
+    BOOST_CHECK_EXCEPTION(hearth::resolve_env_word("HEARTH_GPUS=1", lookup), hearth::Error,
+                          usage_mentioning("Hearth sets HEARTH_GPUS"));
+}
+
 BOOST_AUTO_TEST_CASE(cpu_lists_are_written_as_open_mpi_reads_them) {
     BOOST_TEST(hearth::cpu_list_text({0, 1}) == "0,1");
     BOOST_TEST(hearth::cpu_list_text({5}) == "5");

@@ -36,6 +36,7 @@ JobSubmit full_submit() {
     s.env = {"QL_CURVE=eur", "EMPTY="};
     s.cores_per_task = 4;
     s.mem_per_task = std::uint64_t{6} << 30;
+    s.gpus_per_task = 2;
     return s;
 }
 
@@ -65,11 +66,14 @@ BOOST_AUTO_TEST_CASE(job_submit_round_trips) {
     BOOST_TEST(b.env == a.env);
     BOOST_TEST(b.cores_per_task == 4u);
     BOOST_TEST(b.mem_per_task == std::uint64_t{6} << 30);
+    BOOST_TEST(b.gpus_per_task == 2u);
     // A job stored before the fields existed reads as one core, no memory need.
     json old = to_json(a);
     old.erase("cores_per_task");
     old.erase("mem_per_task");
+    old.erase("gpus_per_task");
     const JobSubmit c = job_submit_from_json(old);
+    BOOST_TEST(c.gpus_per_task == 0u);
     BOOST_TEST(c.cores_per_task == 1u);
     BOOST_TEST(c.mem_per_task == 0u);
 }
@@ -134,6 +138,11 @@ BOOST_AUTO_TEST_CASE(job_submit_refusals_name_the_field) {
     j = ok;
     j["mem_per_task"] = -1;
     refused(j, "'mem_per_task'");
+    for (const json& bad : {json(-1), json(65u), json(1.5), json("1")}) {
+        j = ok;
+        j["gpus_per_task"] = bad;
+        refused(j, "'gpus_per_task'");
+    }
     BOOST_CHECK_EXCEPTION(job_submit_from_json(json::array()), Error, usage_mentioning("JSON object"));
 }
 
@@ -184,10 +193,12 @@ BOOST_AUTO_TEST_CASE(work_request_round_trips) {
     n.heat = HeatReport{true, 1, 2, -1500};
     n.mem_total = std::uint64_t{16} << 30;
     n.mem_available = std::uint64_t{9} << 30;
+    n.gpus = 2;
     r.nodes.push_back(n);
     NodeReport quiet;  // memory not reported: not sent
     quiet.node = "pool-n2";
     BOOST_TEST(!to_json(quiet).contains("mem_total"));
+    BOOST_TEST(!to_json(quiet).contains("gpus"));  // an older site
     r.nodes.push_back(quiet);
     AttemptResult x;
     x.key = AttemptKey{"j1", 7, 2};
@@ -212,6 +223,8 @@ BOOST_AUTO_TEST_CASE(work_request_round_trips) {
     BOOST_TEST(b.nodes[0].mem_total == std::uint64_t{16} << 30);
     BOOST_TEST(b.nodes[0].mem_available == std::uint64_t{9} << 30);
     BOOST_TEST(b.nodes[1].mem_total == 0u);
+    BOOST_TEST((b.nodes[0].gpus == std::optional<std::uint32_t>(2)));
+    BOOST_TEST(!b.nodes[1].gpus.has_value());
     BOOST_TEST(b.nodes[0].heat.waste_mk == -1500);
     BOOST_TEST_REQUIRE(b.results.size() == 1u);
     BOOST_TEST((b.results[0].key == x.key));
@@ -252,7 +265,8 @@ BOOST_AUTO_TEST_CASE(work_reply_round_trips) {
                          true,
                          {"CURVE=eur 2026"},
                          2,
-                         std::uint64_t{3} << 30}};
+                         std::uint64_t{3} << 30,
+                         1}};
     r.tasks = {
         TaskGrant{AttemptKey{"j1", 3, 1}, "pool-n1", {"./risk", "30", "39"}, true, "30", "39"}};
     r.cancel = {AttemptKey{"j0", 1, 4}};
@@ -269,6 +283,8 @@ BOOST_AUTO_TEST_CASE(work_reply_round_trips) {
     BOOST_TEST(b.jobs.at(0).env == (std::vector<std::string>{"CURVE=eur 2026"}));
     BOOST_TEST(b.jobs.at(0).cores_per_task == 2u);
     BOOST_TEST(b.jobs.at(0).mem_per_task == std::uint64_t{3} << 30);
+    BOOST_TEST(b.jobs.at(0).gpus_per_task == 1u);
+    BOOST_TEST(!to_json(JobRuntime{}).contains("gpus_per_task"));
     // The defaults are left out: a site older than the fields reads the reply.
     BOOST_TEST(!to_json(JobRuntime{}).contains("cores_per_task"));
     BOOST_TEST(!to_json(JobRuntime{}).contains("mem_per_task"));
