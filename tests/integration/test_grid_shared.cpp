@@ -889,8 +889,15 @@ BOOST_AUTO_TEST_CASE(
     BOOST_TEST(trim(slurp(g.t / "site-b" / "state" / "run")) == run_b);
     BOOST_TEST(g.sql("SELECT DISTINCT run FROM attempts WHERE site='b'") ==
                std::vector<std::string>{run_b});
-    // The dispatcher's words (in the site's mpirun.log: rank 0 writes through mpirun).
-    const std::string err_b = slurp(g.t / "site-b" / "state" / "mpirun.log");
+    // The dispatcher's words (in the site's mpirun.log: rank 0 writes through
+    // mpirun, whose forwarding may lag the reply that let the job finish).
+    std::string err_b;
+    wait_for(
+        [&] {
+            err_b = slurp(g.t / "site-b" / "state" / "mpirun.log");
+            return err_b.find("the scheduler answers again") != std::string::npos;
+        },
+        std::chrono::seconds(10));
     BOOST_TEST(err_b.find("no answer from the scheduler") != std::string::npos, err_b);
     BOOST_TEST(err_b.find("the scheduler answers again") != std::string::npos, err_b);
     // Tasks of site b that ended during the cut: each ran once and was
