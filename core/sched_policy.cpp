@@ -196,8 +196,7 @@ private:
     // (cores aside).
     std::uint64_t node_fit(const PolicyJob& j, std::uint32_t node) const {
         std::uint64_t fit = std::numeric_limits<std::uint64_t>::max();
-        if (j.gpus_per_task > 0 && m_gpus[node] != UINT32_MAX)
-            fit = m_gpus[node] / j.gpus_per_task;
+        if (j.gpus_per_task > 0 && m_gpus[node] != UINT32_MAX) fit = m_gpus[node] / j.gpus_per_task;
         if (j.mem_per_task > 0 && m_mem[node] != k_mem_unknown)
             fit = std::min(fit, m_mem[node] / j.mem_per_task);
         return fit;

@@ -87,7 +87,7 @@ struct PolicyNode {
     bool open = true;          // may receive grants now (the site asking; sim: all)
     std::uint64_t mem_free = k_mem_unknown;   // bytes new tasks may still claim there
     std::uint64_t mem_total = k_mem_unknown;  // bytes a task could ever have there
-    std::uint32_t gpus = UINT32_MAX;  // its GPUs; MAX: unknown (an older site), no check
+    std::uint32_t gpus = UINT32_MAX;          // its GPUs; MAX: unknown (an older site), no check
     // GPUs not held by the tasks out there (running or queued at the node),
     // which new tasks may claim; MAX: not counted (only its total caps them).
     std::uint32_t gpus_free = UINT32_MAX;
