@@ -324,10 +324,9 @@ BOOST_AUTO_TEST_CASE(a_served_gpu_task_waits_for_its_gpu) {
     std::vector<long long> ends;
     for (const auto& [name, s] : got) ends.push_back(s.end);
     std::sort(ends.begin(), ends.end());
-    std::stringstream granted(sh_out("sqlite3 " + quote((g.t / "queue" / "queue.db").string()) +
-                                     " " +
-                                     quote("SELECT started_ms FROM attempts WHERE job = '" + id +
-                                           "' ORDER BY started_ms")));
+    std::stringstream granted(sh_out(
+        "sqlite3 " + quote((g.t / "queue" / "queue.db").string()) + " " +
+        quote("SELECT started_ms FROM attempts WHERE job = '" + id + "' ORDER BY started_ms")));
     std::vector<long long> grants;
     for (long long ms = 0; granted >> ms;) grants.push_back(ms);
     BOOST_TEST_REQUIRE(grants.size() == 3u, g.logs());
