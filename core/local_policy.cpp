@@ -51,7 +51,7 @@ PolicyInput local_policy_input(const LocalJob& job, const std::vector<LocalWorke
     in.jobs.push_back(j);
     const bool deadline_work = job.urgent || job.deadline_ms > 0;
     for (const LocalWorker& w : workers)
-        in.nodes.push_back(policy_node(local_node_report(w, deadline_work), 0));
+        in.nodes.push_back(policy_node(local_node_report(w, deadline_work), 0, 0));
     return in;
 }
 

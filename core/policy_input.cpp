@@ -6,7 +6,8 @@
 
 namespace hearth {
 
-PolicyNode policy_node(const NodeReport& n, std::uint64_t mem_reserved) {
+PolicyNode policy_node(const NodeReport& n, std::uint64_t mem_reserved,
+                       std::uint32_t gpus_reserved) {
     PolicyNode p;
     p.cap.slots = n.slots;
     p.cap.allowed = n.heat.known ? std::min(n.heat.allowed, n.slots) : n.slots;
@@ -28,7 +29,13 @@ PolicyNode policy_node(const NodeReport& n, std::uint64_t mem_reserved) {
         p.mem_total = n.mem_total;
         p.mem_free = std::min(n.mem_available, n.mem_total - std::min(n.mem_total, mem_reserved));
     }
-    p.gpus = n.gpus.value_or(UINT32_MAX);  // not reported (an older site): no check
+    // GPUs: those the attempts out there were granted are not free, so no
+    // more GPU tasks go there than can start. Not reported (an older
+    // site): no check.
+    if (n.gpus) {
+        p.gpus = *n.gpus;
+        p.gpus_free = *n.gpus - std::min(*n.gpus, gpus_reserved);
+    }
     return p;
 }
 

@@ -15,7 +15,9 @@ namespace hearth {
 // n.running: cores held by attempts there now (queued or running), every
 // job's; n.want: cores the site (or worker) would fill there now.
 // mem_reserved: bytes granted to the attempts held there, which they may
-// not have claimed yet.
-PolicyNode policy_node(const NodeReport& n, std::uint64_t mem_reserved);
+// not have claimed yet; gpus_reserved: GPUs those attempts hold or will
+// hold (each its job's gpus_per_task), running or queued at the node.
+PolicyNode policy_node(const NodeReport& n, std::uint64_t mem_reserved,
+                       std::uint32_t gpus_reserved);
 
 }  // namespace hearth

@@ -227,18 +227,25 @@ void Scheduler::Impl::grant(const std::string& site, const WorkRequest& r, WorkR
         in.jobs.push_back(p);
         order.push_back(&j);
     }
-    // Memory granted to the attempts this site runs, per node.
-    std::map<std::string, std::uint64_t> mem_reserved;
+    // Memory and GPUs granted to the attempts this site holds, per node.
+    struct Reserved {
+        std::uint64_t mem = 0;
+        std::uint32_t gpus = 0;
+    };
+    std::map<std::string, Reserved> reserved;
     for (const AttemptKey& k : sites[site].running) {
         auto ru = running.find(k);
         auto jo = jobs.find(k.job);
-        if (ru != running.end() && jo != jobs.end())
-            mem_reserved[ru->second.node] += jo->second->spec().mem_per_task;
+        if (ru == running.end() || jo == jobs.end()) continue;
+        Reserved& rs = reserved[ru->second.node];
+        rs.mem += jo->second->spec().mem_per_task;
+        rs.gpus += jo->second->spec().gpus_per_task;
     }
     bool any_open = false;
     for (const NodeReport& n : r.nodes) {
-        auto m = mem_reserved.find(n.node);
-        in.nodes.push_back(policy_node(n, m == mem_reserved.end() ? 0 : m->second));
+        auto m = reserved.find(n.node);
+        const Reserved rs = m == reserved.end() ? Reserved{} : m->second;
+        in.nodes.push_back(policy_node(n, rs.mem, rs.gpus));
         any_open = any_open || in.nodes.back().open;
     }
     if (!any_queued || !any_open) return;

@@ -65,6 +65,7 @@ public:
         m_free.assign(n, 0);
         m_spare.assign(n, 0);
         m_mem.assign(n, k_mem_unknown);
+        m_gpus.assign(n, UINT32_MAX);
         m_reserved.assign(n, false);
         for (std::size_t i = 0; i < n; ++i) {
             const auto& node = in.nodes[i];
@@ -79,6 +80,7 @@ public:
             m_free[i] = sat_sub(limit + ahead, node.busy);
             m_spare[i] = sat_sub(node.cap.slots, std::max(limit, sat_sub(node.busy, ahead)));
             m_mem[i] = node.mem_free;
+            m_gpus[i] = std::min(node.gpus, node.gpus_free);
             m_free_total += m_free[i];
             m_spare_total += m_spare[i];
         }
@@ -102,7 +104,7 @@ public:
     }
 
     // Up to `count` tasks of the job on the free (heat-allowed, when aware)
-    // cores, in node order, where its cores and memory fit; returns how many
+    // cores, in node order, where its cores, memory and GPUs fit; returns how many
     // were granted.
     std::uint64_t take_free(std::uint32_t job, std::uint64_t count) {
         const PolicyJob& j = m_in.jobs[job];
@@ -115,11 +117,11 @@ public:
             const std::uint32_t node = m_order[k];
             if (m_reserved[node]) continue;
             const std::uint64_t take =
-                std::min({count - given, std::uint64_t{m_free[node] / cores}, mem_fit(j, node)});
+                std::min({count - given, std::uint64_t{m_free[node] / cores}, node_fit(j, node)});
             if (take == 0) continue;
             m_free[node] -= static_cast<std::uint32_t>(take * cores);
             m_free_total -= take * cores;
-            claim_mem(j, node, take);
+            claim(j, node, take);
             grant(job, node, take, false);
             given += take;
         }
@@ -138,7 +140,7 @@ public:
         std::uint64_t room = 0;
         for (std::size_t i = 0; i < m_spare.size(); ++i) {
             const auto fit = static_cast<std::uint32_t>(std::min<std::uint64_t>(
-                m_spare[i] / cores, mem_fit(j, static_cast<std::uint32_t>(i))));
+                m_spare[i] / cores, node_fit(j, static_cast<std::uint32_t>(i))));
             if (fit == 0) continue;
             index.push_back(static_cast<std::uint32_t>(i));
             NodeCapacity c = m_in.nodes[i].cap;
@@ -157,7 +159,7 @@ public:
             if (add == 0) continue;
             m_spare[i] -= add * cores;
             m_spare_total -= std::uint64_t{add} * cores;
-            claim_mem(j, i, add);
+            claim(j, i, add);
             grant(job, i, add, true);
             given += add;
         }
@@ -165,7 +167,7 @@ public:
     }
 
     // The job fits nowhere now: hold back for it the open node that could
-    // hold one of its tasks (cores and memory, within its heat budget when
+    // hold one of its tasks (cores, memory and free GPUs, within its heat budget when
     // aware) with the most cores free, so that they add up there. False
     // when no open node ever could.
     bool reserve(std::uint32_t job) {
@@ -190,22 +192,32 @@ public:
     std::vector<Grant> take_grants() { return std::move(m_grants); }
 
 private:
-    std::uint64_t mem_fit(const PolicyJob& j, std::uint32_t node) const {
-        // None where the node has fewer GPUs than a task needs (task_fits_node).
-        if (j.gpus_per_task > m_in.nodes[node].gpus) return 0;
-        if (j.mem_per_task == 0 || m_mem[node] == k_mem_unknown)
-            return std::numeric_limits<std::uint64_t>::max();
-        return m_mem[node] / j.mem_per_task;
+    // Tasks of the job the node's free memory and free GPUs still hold
+    // (cores aside).
+    std::uint64_t node_fit(const PolicyJob& j, std::uint32_t node) const {
+        std::uint64_t fit = std::numeric_limits<std::uint64_t>::max();
+        if (j.gpus_per_task > 0 && m_gpus[node] != UINT32_MAX) fit = m_gpus[node] / j.gpus_per_task;
+        if (j.mem_per_task > 0 && m_mem[node] != k_mem_unknown)
+            fit = std::min(fit, m_mem[node] / j.mem_per_task);
+        return fit;
     }
 
-    void claim_mem(const PolicyJob& j, std::uint32_t node, std::uint64_t tasks) {
-        if (j.mem_per_task == 0 || m_mem[node] == k_mem_unknown) return;
-        m_mem[node] -= std::min(m_mem[node], tasks * j.mem_per_task);
+    void claim(const PolicyJob& j, std::uint32_t node, std::uint64_t tasks) {
+        if (j.mem_per_task > 0 && m_mem[node] != k_mem_unknown)
+            m_mem[node] -= std::min(m_mem[node], tasks * j.mem_per_task);
+        if (j.gpus_per_task > 0 && m_gpus[node] != UINT32_MAX)
+            m_gpus[node] -= static_cast<std::uint32_t>(
+                std::min<std::uint64_t>(m_gpus[node], tasks * j.gpus_per_task));
     }
 
     bool could_hold(const PolicyJob& j, std::uint32_t i) const {
         const PolicyNode& node = m_in.nodes[i];
         if (!task_fits_node(j, node)) return false;
+        // Only GPU tasks ending free GPUs: holding cores back would not
+        // bring them sooner, so a job waiting for GPUs holds no node and
+        // other jobs use the cores meanwhile.
+        if (j.gpus_per_task > 0 && m_gpus[i] != UINT32_MAX && m_gpus[i] < j.gpus_per_task)
+            return false;
         const std::uint32_t limit =
             m_in.heat_aware ? std::min(node.cap.allowed, node.cap.slots) : node.cap.slots;
         return limit >= cores_of(j);
@@ -261,10 +273,12 @@ private:
     const PolicyInput& m_in;
     // Per node: cores grantable within the budget (or all, unaware), cores
     // physically free past the budget, bytes new tasks may claim
-    // (k_mem_unknown: no check), held back for a wide job this call.
+    // (k_mem_unknown: no check), GPUs new tasks may claim (UINT32_MAX: no
+    // check), held back for a wide job this call.
     std::vector<std::uint32_t> m_free;
     std::vector<std::uint32_t> m_spare;
     std::vector<std::uint64_t> m_mem;
+    std::vector<std::uint32_t> m_gpus;
     std::vector<bool> m_reserved;
     std::uint64_t m_free_total = 0, m_spare_total = 0, m_usable_slots = 0;
     std::vector<std::uint32_t> m_order;  // nodes in the order free cores are given

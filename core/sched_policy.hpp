@@ -29,7 +29,9 @@
 // cores_per_task of them, a tenant holds (and is charged for) the cores its
 // tasks hold, and max_running and the heat budgets count cores too. A task
 // goes only to a node with that many cores free within its budget and, with
-// mem_per_task, that much memory free (less what this call already placed).
+// mem_per_task, that much memory free, and with gpus_per_task, that many
+// GPUs free (less what this call already placed; prefetch and deadline
+// slots included, so no GPU task is granted to wait at a node for a GPU).
 // Reservation (no starvation of wide jobs): when fair share reaches a job
 // none of whose tasks fits anywhere now, the open node that could hold one
 // with the most cores free is held back for it for the rest of the call, and
@@ -85,7 +87,10 @@ struct PolicyNode {
     bool open = true;          // may receive grants now (the site asking; sim: all)
     std::uint64_t mem_free = k_mem_unknown;   // bytes new tasks may still claim there
     std::uint64_t mem_total = k_mem_unknown;  // bytes a task could ever have there
-    std::uint32_t gpus = UINT32_MAX;  // its GPUs (its worker queues for a free one); MAX: unknown
+    std::uint32_t gpus = UINT32_MAX;          // its GPUs; MAX: unknown (an older site), no check
+    // GPUs not held by the tasks out there (running or queued at the node),
+    // which new tasks may claim; MAX: not counted (only its total caps them).
+    std::uint32_t gpus_free = UINT32_MAX;
 };
 
 struct PolicyInput {

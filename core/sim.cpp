@@ -227,8 +227,12 @@ SimResult simulate(const Scenario& sc, SimPolicy policy, const SimTrace& trace) 
                 pn.mem_total = n.memory;
                 pn.mem_free = n.memory - std::min(n.memory, n.mem_used);
             }
-            // The GPUs free now: the policy places no task where too few are.
-            if (n.gpus) pn.gpus = *n.gpus - std::min(*n.gpus, n.gpus_used);
+            // Its GPUs and those free now, as hearth serve counts them: the
+            // policy places no task where too few are free.
+            if (n.gpus) {
+                pn.gpus = *n.gpus;
+                pn.gpus_free = *n.gpus - std::min(*n.gpus, n.gpus_used);
+            }
             in.nodes.push_back(pn);
         }
     };
@@ -319,14 +323,12 @@ SimResult simulate(const Scenario& sc, SimPolicy policy, const SimTrace& trace) 
                 const std::uint32_t ji = active[g.job];
                 auto& j = jobs[ji];
                 auto& n = nodes[g.node];
-                // The policy does not count free GPUs: as the node's worker
-                // would queue them, tasks past its free GPUs wait.
-                if (n.gpus && j.def->gpus_per_task > 0)
-                    g.count = std::min(
-                        g.count, (*n.gpus - std::min(*n.gpus, n.gpus_used)) / j.def->gpus_per_task);
                 if (g.count == 0) continue;
                 const std::uint32_t cores = g.count * j.cores;
-                if (g.count > j.queued || n.busy + cores > n.slots)
+                // The policy counts free GPUs: a grant past them is its bug.
+                const bool past_gpus = n.gpus && std::uint64_t{g.count} * j.def->gpus_per_task >
+                                                     *n.gpus - std::min(*n.gpus, n.gpus_used);
+                if (g.count > j.queued || n.busy + cores > n.slots || past_gpus)
                     throw Error("hearth sim: the policy granted more than was queued or free; this is a bug");
                 // Each task on `cores` free slots, the first its head.
                 std::uint32_t to_place = cores;

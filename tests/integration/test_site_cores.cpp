@@ -318,6 +318,22 @@ BOOST_AUTO_TEST_CASE(a_served_gpu_task_waits_for_its_gpu) {
             if (other != name)
                 BOOST_TEST(!overlap(s, o), name << " and " << other << " shared the GPU");
     }
+    // The scheduler counts the GPU its attempt out there holds: it granted
+    // each task only after the one before had ended (not all three at once
+    // to wait in the site's queue), as its attempts' grant times say.
+    std::vector<long long> ends;
+    for (const auto& [name, s] : got) ends.push_back(s.end);
+    std::sort(ends.begin(), ends.end());
+    std::stringstream granted(sh_out(
+        "sqlite3 " + quote((g.t / "queue" / "queue.db").string()) + " " +
+        quote("SELECT started_ms FROM attempts WHERE job = '" + id + "' ORDER BY started_ms")));
+    std::vector<long long> grants;
+    for (long long ms = 0; granted >> ms;) grants.push_back(ms);
+    BOOST_TEST_REQUIRE(grants.size() == 3u, g.logs());
+    for (std::size_t k = 1; k < grants.size(); ++k)
+        BOOST_TEST(grants[k] * 1'000'000 + 999'999 >= ends[k - 1],
+                   "grant " << k << " at " << grants[k] << " ms, before task " << k - 1
+                            << " ended at " << ends[k - 1] << " ns");
     BOOST_TEST(g.site.stop() == 0, g.logs());
 }
 

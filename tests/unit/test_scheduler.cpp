@@ -85,6 +85,7 @@ struct Fixture {
     Grid grid = test_grid();
     std::optional<PolicyInput> last_input;
     bool policy_fails = false;
+    bool real_policy = false;  // hearth::schedule, as hearth serve runs it, instead of the FIFO
     std::unique_ptr<Scheduler> s;
 
     Fixture() {
@@ -97,7 +98,7 @@ struct Fixture {
         s = std::make_unique<Scheduler>(state(), grid, clock, [this](const PolicyInput& in) {
             last_input = in;
             if (policy_fails) throw Error("the policy failed");
-            return fifo(in);
+            return real_policy ? hearth::schedule(in) : fifo(in);
         }, settings);
     }
     std::string state() const { return dir.file("state"); }
@@ -403,6 +404,49 @@ BOOST_AUTO_TEST_CASE(a_gpu_job_reaches_the_policy_with_the_nodes_gpus_and_says_w
     BOOST_TEST_REQUIRE(f.last_input.has_value());
     BOOST_TEST(f.last_input->jobs.at(0).gpus_per_task == 2u);
     BOOST_TEST(f.last_input->nodes.at(0).gpus == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(gpus_in_use_across_requests_limit_the_grants_until_results_free_them) {
+    Fixture f;
+    f.real_policy = true;
+    f.grid.nodes[0].slots = 8;
+    f.open();
+    JobSubmit gpu = count_job("10");
+    gpu.gpus_per_task = 1;
+    const JobInfo g = f.s->submit(k_bank, gpu);
+    // n1: 8 cores, 2 GPUs, as its site reports it.
+    const auto ask = [&](std::uint32_t running, std::vector<AttemptResult> results = {}) {
+        WorkRequest r = f.ask("pool", 8 - running);
+        r.nodes[0].slots = 8;
+        r.nodes[0].running = running;
+        r.nodes[0].gpus = 2;
+        r.results = std::move(results);
+        return f.work(r);
+    };
+    WorkReply r = ask(0);
+    BOOST_TEST(r.tasks.size() == 2u);  // 2 GPUs: 2 tasks, not 8
+    BOOST_TEST(f.last_input->nodes.at(0).gpus_free == 2u);
+    const AttemptKey first = r.tasks.at(0).key;
+    // Both GPUs are out: no GPU task, but a later CPU job of the same
+    // tenant takes the free cores (the GPU job, first in line, holds none).
+    const JobInfo cpu = f.s->submit(k_bank, count_job("10"));
+    r = ask(2);
+    BOOST_TEST(f.last_input->nodes.at(0).gpus_free == 0u);
+    BOOST_TEST_REQUIRE(r.tasks.size() == 6u);
+    for (const TaskGrant& t : r.tasks) BOOST_TEST(t.key.job == cpu.id);
+    const AttemptKey cpu_task = r.tasks.at(0).key;
+    // A CPU task's result comes back: its core goes to the CPU job again.
+    r = ask(7, {ok(cpu_task)});
+    BOOST_TEST(f.last_input->nodes.at(0).gpus_free == 0u);
+    BOOST_TEST_REQUIRE(r.tasks.size() == 1u);
+    BOOST_TEST(r.tasks[0].key.job == cpu.id);
+    // A GPU task's result comes back: its GPU goes to the next GPU task.
+    r = ask(7, {ok(first)});
+    BOOST_TEST(f.last_input->nodes.at(0).gpus_free == 1u);
+    BOOST_TEST_REQUIRE(r.tasks.size() == 1u);
+    BOOST_TEST(r.tasks[0].key.job == g.id);
+    BOOST_TEST(f.s->job(k_bank, g.id).running == 2u);
+    BOOST_TEST(f.s->job(k_bank, g.id).committed == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(the_grid_tenant_table_decides_who_submits_and_their_terms) {
