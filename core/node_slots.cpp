@@ -45,6 +45,11 @@ bool heat_moved(const HeatReport& before, const HeatReport& now) {
     return now.allowed != before.allowed || std::llabs(now.waste_mk - before.waste_mk) >= 100;
 }
 
+bool budget_read_due(long age_ms, bool starting) {
+    if (age_ms < 0 || age_ms >= k_budget_period_ms) return true;
+    return starting && age_ms >= k_budget_fresh_ms;
+}
+
 bool past_budget(const HeatReport& heat, unsigned held, unsigned need) {
     return heat.known && held + need > heat.allowed;
 }

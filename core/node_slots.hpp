@@ -62,6 +62,19 @@ bool may_start(const StartCheck& c);
 // allowance, or the waste by a tenth of a kelvin or more.
 bool heat_moved(const HeatReport& before, const HeatReport& now);
 
+// How often a worker reads its node's heat budget from the agent: at least
+// every k_budget_period_ms, and before it starts queued work when its last
+// reading is k_budget_fresh_ms old or more, so that a site which stopped
+// wanting heat (the agent cut the budget to 0) starts at most that long on
+// the old budget, not up to a second. An agent's answer costs a Unix-socket
+// round trip, so this is a few reads a second at most, and only while work
+// waits to start.
+inline constexpr long k_budget_period_ms = 1000;
+inline constexpr long k_budget_fresh_ms = 200;
+// Read the budget now? age_ms: since the last reading (negative: never read);
+// starting: a queued attempt would start on the budget as last read.
+bool budget_read_due(long age_ms, bool starting);
+
 // An attempt started now holds slots past the agent's allowance (it is
 // reported as overridden).
 bool past_budget(const HeatReport& heat, unsigned held, unsigned need);

@@ -24,7 +24,17 @@ inline constexpr std::uint32_t k_max_prefetch = 256;
 // tasks of a few milliseconds, one for tasks under 2 s, none for longer ones
 // (a round trip is lost in them, and the job's tail balances better) and
 // none before the first task ends or where heat allows nothing.
-std::uint32_t prefetch_depth(std::uint32_t allowed, double mean_ms);
+// rtt_ms: the site's measured round trip for a work request (negative:
+// none measured yet). Where it is a noticeable share of a task's time (a
+// twentieth or more), the depth is also enough to keep each allowed core
+// busy for one round trip: allowed x ceil(rtt / mean) cores' worth, at most
+// k_max_prefetch. A site far from its scheduler thus keeps a deeper queue.
+std::uint32_t prefetch_depth(std::uint32_t allowed, double mean_ms, double rtt_ms = -1);
+
+// Cores of queued work one allowed core needs to stay busy for a round
+// trip of rtt_ms with tasks of mean_ms: ceil(rtt / mean), 0 where the round
+// trip is under a twentieth of a task (or either is unknown).
+std::uint32_t round_trip_cover(double mean_ms, double rtt_ms);
 
 // The cores a reported node may run now: its heat budget's allowance, never
 // more than its slots; all its slots when it has no budget.

@@ -23,6 +23,10 @@ void SiteState::on_ended(int rank, AttemptStatus status, std::uint64_t wall_ms) 
     it->second.mean_ms = next_mean_ms(it->second.mean_ms, static_cast<double>(wall_ms));
 }
 
+void SiteState::on_round_trip(double ms) {
+    m_rtt_ms = next_mean_ms(m_rtt_ms, ms);
+}
+
 void SiteState::set_gpus(int rank, std::uint32_t gpus) {
     if (auto it = m_nodes.find(rank); it != m_nodes.end()) it->second.gpus = gpus;
 }
@@ -70,7 +74,9 @@ SiteState::Placement SiteState::place(const std::vector<TaskGrant>& grants) {
     return p;
 }
 
-bool SiteState::release(const AttemptKey& key) { return m_held.erase(key) > 0; }
+bool SiteState::release(const AttemptKey& key) {
+    return m_held.erase(key) > 0;
+}
 
 int SiteState::rank_of(const AttemptKey& key) const {
     auto it = m_held.find(key);
@@ -121,10 +127,20 @@ std::vector<NodeReport> SiteState::nodes(bool take_work) const {
         r.host = n.host;
         r.slots = n.slots;
         r.running = running[rank];
-        r.want = take_work ? n.want : 0;
         r.heat = n.heat;
         r.up = true;
-        r.prefetch = prefetch_depth(allowed_cores(r), n.mean_ms);
+        r.prefetch = prefetch_depth(allowed_cores(r), n.mean_ms, m_rtt_ms);
+        // The worker asks by its own backlog rule, the depth without the
+        // round trip, and asks only once its queue is below that: too late
+        // when the round trip is the longer. Then the site asks for what
+        // keeps the node at the deeper depth (all it holds counts, queued
+        // or running; the scheduler grants no more than that room).
+        std::uint32_t want = n.want;
+        if (r.prefetch > prefetch_depth(allowed_cores(r), n.mean_ms)) {
+            const std::uint32_t limit = allowed_cores(r) + r.prefetch;
+            want = std::max(want, limit > r.running ? limit - r.running : 0);
+        }
+        r.want = take_work ? want : 0;
         if (n.mem_total > 0) {
             r.mem_total = n.mem_total;
             r.mem_available = n.mem_available > 0 ? n.mem_available : n.mem_total;

@@ -35,6 +35,10 @@ public:
     // or refused before it started) feeds the node's mean task time, which
     // sizes its prefetch.
     void on_ended(int rank, AttemptStatus status, std::uint64_t wall_ms);
+    // A work request's round trip to the scheduler took ms (answered ones
+    // only): their running mean deepens the prefetch where it is long
+    // against the tasks (core/prefetch prefetch_depth).
+    void on_round_trip(double ms);
     // The cores each task of a job holds (its JobRuntime): the nodes'
     // running and wanted cores count them. Unknown jobs' tasks hold one.
     void set_job_cores(const std::string& job, std::uint32_t cores);
@@ -74,13 +78,14 @@ private:
         std::uint32_t want = 0;  // cores asked for, not yet granted
         HeatReport heat;
         std::uint64_t mem_total = 0, mem_available = 0;
-        double mean_ms = -1;         // recent attempts' wall time (next_mean_ms); -1: none yet
+        double mean_ms = -1;  // recent attempts' wall time (next_mean_ms); -1: none yet
         std::optional<std::uint32_t> gpus;
         std::set<std::string> jobs;  // jobs whose settings it has
     };
     std::map<int, Node> m_nodes;
     std::map<AttemptKey, int> m_held;  // attempt -> rank
     std::map<std::string, std::uint32_t> m_job_cores;
+    double m_rtt_ms = -1;  // running mean of work round trips; -1: none yet
     std::uint32_t cores_of(const std::string& job) const;
 };
 

@@ -49,15 +49,20 @@ bool NodeTasks::may_start(const Assignment& a) const {
     return hearth::may_start(c);
 }
 
-void NodeTasks::refresh_budget() {
-    auto now = Clock::now();
-    if (now < m_next_budget) return;
-    m_next_budget = now + std::chrono::seconds(1);
+bool NodeTasks::refresh_budget(bool starting) {
+    const auto now = Clock::now();
+    const long age_ms =
+        m_budget_read ? static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              now - *m_budget_read)
+                                              .count())
+                      : -1;
+    if (!budget_read_due(age_ms, starting)) return false;
+    m_budget_read = now;
     auto b = m_agent.budget();
     if (!b) {
         if (m_heat.known) m_heat_dirty = true;
         m_heat.known = false;
-        return;
+        return true;
     }
     HeatReport h{true, b->slots, static_cast<std::uint32_t>(m_plan.size()), b->waste_mk};
     if (heat_moved(m_heat, h)) m_heat_dirty = true;  // tell rank 0
@@ -72,6 +77,7 @@ void NodeTasks::refresh_budget() {
                 kill_group(pid, SIGKILL);
             }
     }
+    return true;
 }
 
 void NodeTasks::hand_back_queued() {
@@ -157,6 +163,10 @@ void NodeTasks::start_ready() {
             return !slots.empty();
         });
         if (it == m_queue.end()) break;  // the heat budget, the cores or the GPUs are full
+        // About to start on the budget as last read: when that reading is
+        // old, read it again and look again (the site may want no heat now;
+        // what is queued then goes back).
+        if (refresh_budget(true)) continue;
         Queued q = std::move(*it);
         m_queue.erase(it);
         std::vector<unsigned> gpus = m_gpus.take(gpus_of(q.a));

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,10 +39,12 @@ protected:
     unsigned slots_of(const Assignment& a) const;
     unsigned gpus_of(const Assignment& a) const;
     bool may_start(const Assignment& a) const;
-    // Asks the agent for its budget (at most once a second); hands queued
-    // attempts back when the node wants no heat, running ones past the
-    // site's maximum.
-    void refresh_budget();
+    // Asks the agent for its budget when due (core/node_slots
+    // budget_read_due: once a second, and before a start on a reading
+    // older than k_budget_fresh_ms when `starting`); hands queued attempts
+    // back when the node wants no heat, running ones past the site's
+    // maximum. True when it asked.
+    bool refresh_budget(bool starting = false);
     // The budget allows no slot: queued attempts that may not start go back.
     void hand_back_queued();
     void start_ready();
@@ -70,11 +73,11 @@ protected:
     bool m_stopping = false;
     bool m_kill = false;
     double m_mean_ms = -1;
-    // Heat: the slots the node's agent allows (all without one), and when to
-    // ask again.
+    // Heat: the slots the node's agent allows (all without one), and when it
+    // was last asked (never: nullopt).
     HeatReport m_heat;
     bool m_heat_dirty = false;
-    Clock::time_point m_next_budget{};
+    std::optional<Clock::time_point> m_budget_read;
 };
 
 }  // namespace hearth

@@ -99,6 +99,7 @@ private:
         std::string upload_failure;
         std::vector<std::string> notes;
         SiteLink::Answer answer;
+        double round_trip_ms = 0;  // the work request alone, not the uploads
     };
     // What the request thread gets: copies, and the link and the set of
     // uploaded blobs, which only it touches while it runs.
@@ -241,7 +242,9 @@ SiteDispatcher::Outcome SiteDispatcher::Exchange::run() {
     o.uploads_ok = o.sent.size() == candidates.size();
     for (std::size_t i = o.sent.size(); i < candidates.size(); ++i) req.held.push_back(candidates[i].key);
     req.results = o.sent;
+    const auto sent_at = Clock::now();
     o.answer = link->work(req);
+    o.round_trip_ms = std::chrono::duration<double, std::milli>(Clock::now() - sent_at).count();
     return o;
 }
 
@@ -281,6 +284,9 @@ void SiteDispatcher::finish_exchange(Outcome o) {
         m_retry = std::min(m_retry * 2, k_retry_max);
         return;
     }
+    // Answered: its round trip sizes the nodes' prefetch (a failure's time is
+    // a timeout's, not the link's).
+    m_state.on_round_trip(o.round_trip_ms);
     if (m_link_down) say("the scheduler answers again; delivering " + std::to_string(m_buffer.size()) + " results");
     m_link_down = false;
     m_retry = k_retry_min;

@@ -1,5 +1,6 @@
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <vector>
 
 #include "core/node_slots.hpp"
@@ -94,6 +95,40 @@ BOOST_AUTO_TEST_CASE(past_budget_only_beyond_a_known_allowance) {
     BOOST_TEST(!past_budget(h, 2, 2));
     BOOST_TEST(past_budget(h, 3, 2));
     BOOST_TEST(past_budget(h, 4, 1));
+}
+
+BOOST_AUTO_TEST_CASE(the_budget_is_read_every_second_and_fresh_before_a_start) {
+    BOOST_TEST(budget_read_due(-1, false));  // never read
+    BOOST_TEST(budget_read_due(-1, true));
+    // Idle or full: once a second.
+    BOOST_TEST(!budget_read_due(0, false));
+    BOOST_TEST(!budget_read_due(k_budget_fresh_ms, false));
+    BOOST_TEST(!budget_read_due(k_budget_period_ms - 1, false));
+    BOOST_TEST(budget_read_due(k_budget_period_ms, false));
+    // About to start queued work: a reading older than the fresh interval is
+    // read again first, a newer one is used as it is.
+    BOOST_TEST(!budget_read_due(0, true));
+    BOOST_TEST(!budget_read_due(k_budget_fresh_ms - 1, true));
+    BOOST_TEST(budget_read_due(k_budget_fresh_ms, true));
+    BOOST_TEST(budget_read_due(k_budget_period_ms + 5, true));
+}
+
+BOOST_AUTO_TEST_CASE(a_stream_of_starts_reads_the_budget_at_most_once_a_fresh_interval) {
+    // A task starts every 10 ms for 2 s: the worker reads the budget each
+    // time its reading passes the fresh interval, so about 10 times, not
+    // 200, and each start used a reading at most that old.
+    long last = -1;
+    int reads = 0;
+    long oldest = 0;
+    for (long now = 0; now < 2000; now += 10) {
+        if (budget_read_due(last < 0 ? -1 : now - last, true)) {
+            last = now;
+            ++reads;
+        }
+        oldest = std::max(oldest, now - last);
+    }
+    BOOST_TEST(reads == 10);
+    BOOST_TEST(oldest < k_budget_fresh_ms);
 }
 
 BOOST_AUTO_TEST_CASE(backlog_grows_as_tasks_get_shorter) {

@@ -158,6 +158,62 @@ BOOST_AUTO_TEST_CASE(depth_grows_as_tasks_shorten_and_is_nothing_without_heat) {
     BOOST_TEST(prefetch_depth(256, 1) == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(a_long_round_trip_deepens_the_queue_to_cover_it) {
+    // Cover per allowed core: ceil(rtt / mean), none under a twentieth.
+    BOOST_TEST(round_trip_cover(100, 100) == 1u);
+    BOOST_TEST(round_trip_cover(50, 100) == 2u);
+    BOOST_TEST(round_trip_cover(30, 100) == 4u);
+    BOOST_TEST(round_trip_cover(5000, 100) == 0u);  // 2 %: lost in the task
+    BOOST_TEST(round_trip_cover(2000, 100) == 1u);  // 5 %
+    BOOST_TEST(round_trip_cover(-1, 100) == 0u);    // no task ended yet
+    BOOST_TEST(round_trip_cover(50, -1) == 0u);     // no round trip measured yet
+    BOOST_TEST(round_trip_cover(0, 100) == 100u);   // sub-millisecond tasks
+    // Tasks of 60 ms, 2 allowed cores: the backlog rule keeps 6 queued,
+    // enough for a 150 ms round trip; at 600 ms each core needs 10 queued.
+    BOOST_TEST(prefetch_depth(2, 60, 1) == 6u);
+    BOOST_TEST(prefetch_depth(2, 60, 150) == 6u);
+    BOOST_TEST(prefetch_depth(2, 60, 600) == 20u);
+    // Tasks of 3 s, 100 ms away: none queued, as without a round trip;
+    // 1 s away: one each.
+    BOOST_TEST(prefetch_depth(2, 3000, 100) == 0u);
+    BOOST_TEST(prefetch_depth(2, 3000, 1000) == 2u);
+    // Bounded, and nothing where heat allows nothing or before a task ends.
+    BOOST_TEST(prefetch_depth(64, 10, 2000) == k_max_prefetch);
+    BOOST_TEST(prefetch_depth(0, 60, 600) == 0u);
+    BOOST_TEST(prefetch_depth(2, -1, 600) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_site_far_from_its_scheduler_asks_for_a_deeper_queue) {
+    SiteState s;
+    s.add_node(1, "n1", "h1", 2);
+    s.add_node(2, "n2", "h2", 2);
+    s.on_report(1, 3, HeatReport{});
+    s.on_report(2, 3, budget(0, 2));
+    for (int rank : {1, 2}) s.on_ended(rank, AttemptStatus::ok, 60);
+    // Near: the backlog rule's depth, and the worker's own ask.
+    s.on_round_trip(2);
+    BOOST_TEST(s.nodes(true)[0].prefetch == 6u);
+    BOOST_TEST(s.nodes(true)[0].want == 3u);
+    // Far (the mean moves a fifth of the way each time): 10 per core, and
+    // the site asks for what fills the node to 2 running + 20 queued.
+    for (int i = 0; i < 60; ++i) s.on_round_trip(600);
+    BOOST_TEST(s.nodes(true)[0].prefetch == 20u);
+    BOOST_TEST(s.nodes(true)[0].want == 22u);
+    std::vector<TaskGrant> grants;
+    for (std::uint32_t t = 0; t < 20; ++t)
+        grants.push_back(TaskGrant{{"a", t, 1}, "n1", {}, false, {}, {}});
+    s.place(grants);
+    // It holds 20 (its worker's 3 granted): the site asks for the 2 left.
+    BOOST_TEST(s.nodes(true)[0].running == 20u);
+    BOOST_TEST(s.nodes(true)[0].want == 2u);
+    // A full result buffer: nothing.
+    BOOST_TEST(s.nodes(false)[0].want == 0u);
+    // No heat: no queue and no cover, the worker's own ask alone (the
+    // scheduler grants nothing past a budget of 0).
+    BOOST_TEST(s.nodes(true)[1].prefetch == 0u);
+    BOOST_TEST(s.nodes(true)[1].want == 3u);
+}
+
 BOOST_AUTO_TEST_CASE(the_scheduler_takes_a_prefetch_only_where_heat_allows_a_core) {
     NodeReport n = node(2, 0, 4, 30);
     BOOST_TEST(allowed_cores(n) == 2u);  // no budget: every slot
