@@ -47,36 +47,36 @@ HttpReply perform(HttpExchange x, const std::optional<std::string>& authorizatio
     return reply;
 }
 
+// What every call sets; each adds its body, upload or download.
+HttpExchange exchange_to(const std::string& url, long timeout_ms, HttpConnections* connections) {
+    HttpExchange x;
+    x.url = url;
+    x.timeout_ms = timeout_ms;
+    x.connections = connections;
+    return x;
+}
+
 }  // namespace
 
 HttpReply http_request(const std::string& url, const std::optional<std::string>& json_body,
                        long timeout_ms, const std::optional<std::string>& authorization,
                        HttpConnections* connections) {
-    HttpExchange x;
-    x.url = url;
-    x.timeout_ms = timeout_ms;
+    HttpExchange x = exchange_to(url, timeout_ms, connections);
     x.body = json_body;
-    x.connections = connections;
     return perform(std::move(x), authorization);
 }
 
 HttpReply http_put_file(const std::string& url, const std::string& path, long timeout_ms,
                         HttpConnections* connections) {
-    HttpExchange x;
-    x.url = url;
-    x.timeout_ms = timeout_ms;
+    HttpExchange x = exchange_to(url, timeout_ms, connections);
     x.upload_path = path;
-    x.connections = connections;
     return perform(std::move(x), std::nullopt);
 }
 
 HttpReply http_get_file(const std::string& url, const std::string& path, long timeout_ms,
                         HttpConnections* connections) {
-    HttpExchange x;
-    x.url = url;
-    x.timeout_ms = timeout_ms;
+    HttpExchange x = exchange_to(url, timeout_ms, connections);
     x.download_path = path;
-    x.connections = connections;
     return perform(std::move(x), std::nullopt);
 }
 
